@@ -1,0 +1,13 @@
+DROP TABLE sign_in_tokens;
+DROP TABLE sessions;
+DROP TABLE audit_events;
+DROP TABLE notifications;
+DROP TABLE documents;
+DROP TABLE document_requests;
+DROP TABLE milestones;
+DROP TABLE matter_clients;
+DROP TABLE matters;
+DROP TABLE phase_texts;
+DROP TABLE phases;
+DROP TABLE users;
+DROP TABLE firms;

@@ -1,0 +1,137 @@
+//! Building and running the portal.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, middleware, web};
+use anyhow::Context;
+use shared::assets::Assets;
+use shared::config::Config;
+use shared::db::Db;
+use shared::storage::Storage;
+use shared::tokens::Tokens;
+use shared::{auth, seed};
+
+use crate::routes;
+use crate::state::AppState;
+
+/// The demo client's one-time sign-in, printed at start-up after a demo seed.
+#[derive(Debug, Clone)]
+pub struct DemoSignIn {
+    /// The demo client's email address.
+    pub email: String,
+    /// The sign-in link (valid 15 minutes, single use).
+    pub link: String,
+}
+
+/// A bound, not yet running portal.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    demo: Option<DemoSignIn>,
+}
+
+/// Connects to the database (migrating it), opens storage and loads the token keys.
+pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
+    let config = Arc::new(config);
+    let db = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {
+            let db = Db::connect(&config.database_url, 10).with_context(|| config.database_url.describe())?;
+            let applied = db.migrate()?;
+            if !applied.is_empty() {
+                tracing::info!(migrations = ?applied, "database migrated");
+            }
+            Ok(db)
+        })
+        .await??
+    };
+    let storage = Storage::open(&config.storage)?;
+    let tokens = Tokens::from_config(&config)?;
+    let assets = Assets::new(config.assets_dir.clone());
+    Ok(AppState { config, db, storage, tokens, assets })
+}
+
+/// Seeds the demo firm when the configuration asks for it and the database is
+/// empty; returns the demo client's sign-in link.
+pub async fn seed_demo_if_empty(state: &AppState, base_url: &str) -> anyhow::Result<Option<DemoSignIn>> {
+    if !state.config.wants_demo_seed() {
+        return Ok(None);
+    }
+    let assets = state.assets.clone();
+    let tokens = state.tokens.clone();
+    let seeded = state
+        .db
+        .run(move |conn| {
+            if !seed::database_is_empty(conn)? {
+                return Ok(None);
+            }
+            let demo = seed::seed_demo(conn, &assets)?;
+            let grant = auth::issue_sign_in(conn, &tokens, &demo.client_id)?;
+            Ok(Some((demo, grant)))
+        })
+        .await?;
+    Ok(seeded.map(|(demo, grant)| {
+        tracing::info!(firm = %demo.firm_id, "seeded the demo firm");
+        DemoSignIn { email: demo.client_email, link: format!("{base_url}/sign-in/link?token={}", grant.token) }
+    }))
+}
+
+impl Application {
+    /// Prepares the state, seeds the demo when asked, and binds the listener.
+    /// A configured port of 0 binds a free port; a public URL on port 0 then
+    /// follows the bound port.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let mut config = config;
+        if config.public_url.port() == Some(0) {
+            let _ = config.public_url.set_port(Some(port));
+        }
+        let state = prepare(config).await?;
+        let base_url = state.config.public_url.as_str().trim_end_matches('/').to_owned();
+        let demo = seed_demo_if_empty(&state, &base_url).await?;
+        let server = serve(listener, state.clone())?;
+        Ok(Self { port, server, state, demo })
+    }
+
+    /// The port the portal listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The application state (database, storage, tokens) the server uses.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The demo sign-in, when this start seeded the demo firm.
+    pub fn demo_sign_in(&self) -> Option<&DemoSignIn> {
+        self.demo.as_ref()
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped (SIGINT/SIGTERM or the handle).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(middleware::Logger::new("%r %s %Dms").log_target("matterline::http"))
+            .configure(routes::configure)
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,26 @@
+//! The `portal` command line.
+
+use clap::{Parser, Subcommand};
+
+/// Matterline portal: client pages, JSON API and staff side.
+///
+/// Configuration comes from MATTERLINE_* environment variables (see the README);
+/// with none set it runs in embedded mode from ./data.
+#[derive(Debug, Parser)]
+#[command(name = "portal", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Portal commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, seed the demo when empty (embedded mode) and serve.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Seed the demo firm into an empty database and print a demo sign-in link.
+    SeedDemo,
+}

@@ -1,0 +1,55 @@
+//! The one place that maps [`shared::Error`] kinds to HTTP answers.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+/// A request handler's error: the shared error, answered with one status per kind.
+#[derive(Debug)]
+pub struct AppError(pub shared::Error);
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<E: Into<shared::Error>> From<E> for AppError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        use shared::Error as E;
+        match &self.0 {
+            E::NotFound => StatusCode::NOT_FOUND,
+            E::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            E::Unauthenticated => StatusCode::UNAUTHORIZED,
+            E::Conflict(_) => StatusCode::CONFLICT,
+            E::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            E::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        // Causes are logged here, once; the client sees only the kind's message.
+        let message = match &self.0 {
+            shared::Error::Internal(cause) => {
+                tracing::error!(error = ?cause, "request failed");
+                "internal error".to_owned()
+            }
+            shared::Error::Unavailable { service, cause } => {
+                tracing::warn!(service, error = %cause, "backing service unavailable");
+                self.0.to_string()
+            }
+            other => other.to_string(),
+        };
+        HttpResponse::build(status).json(serde_json::json!({ "error": message, "status": status.as_u16() }))
+    }
+}
+
+/// Result of a request handler.
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,9 @@
+//! The Matterline portal: client pages, the JSON API and the staff side, served
+//! by actix-web. [`app::Application::build`] binds and returns the port, so the
+//! test suite starts the real portal on port 0.
+
+pub mod app;
+pub mod cli;
+pub mod error;
+pub mod routes;
+pub mod state;

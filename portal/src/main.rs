@@ -1,0 +1,69 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use portal::app::{self, Application};
+use portal::cli::{Cli, Command};
+use shared::config::Config;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    shared::telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            let state = app.state();
+            let url = state.config.public_url.as_str().trim_end_matches('/').to_owned();
+            tracing::info!(
+                database = %state.config.database_url.describe(),
+                storage = %state.storage.describe(),
+                "Matterline portal ready"
+            );
+            println!("Matterline portal: {url}");
+            if let Some(demo) = app.demo_sign_in() {
+                println!("Demo client {} — one-time sign-in link (15 minutes):\n  {}", demo.email, demo.link);
+            }
+            app.run_until_stopped().await?;
+            Ok(())
+        }
+        Command::Migrate => {
+            let state = app::prepare(config).await?;
+            println!("database is up to date ({})", state.config.database_url.describe());
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let mut config = config;
+            config.seed_demo = shared::config::SeedDemo::Always;
+            let state = app::prepare(config).await?;
+            let base = state.config.public_url.as_str().trim_end_matches('/').to_owned();
+            match app::seed_demo_if_empty(&state, &base).await? {
+                Some(demo) => println!("seeded the demo firm\nDemo client {}: {}", demo.email, demo.link),
+                None => println!("the database already holds data; nothing seeded"),
+            }
+            Ok(())
+        }
+    }
+}

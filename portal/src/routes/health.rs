@@ -1,0 +1,38 @@
+//! `/healthz` (the process is up) and `/readyz` (it can do its work: the
+//! database and the document store answer).
+
+use actix_web::{HttpResponse, get, web};
+use serde_json::json;
+
+use crate::state::AppState;
+
+/// Registers the health routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(healthz).service(readyz);
+}
+
+#[get("/healthz")]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+#[get("/readyz")]
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let db = state.db.clone();
+    let database = match tokio::task::spawn_blocking(move || db.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let storage = state.storage.check().await.map_err(|e| e.to_string());
+    let ready = database.is_ok() && storage.is_ok();
+    let status = |r: &Result<(), String>| match r {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => e.clone(),
+    };
+    if !ready {
+        tracing::warn!(database = %status(&database), storage = %status(&storage), "not ready");
+    }
+    let body = json!({ "status": if ready { "ok" } else { "unavailable" }, "database": status(&database), "storage": status(&storage) });
+    if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}

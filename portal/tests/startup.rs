@@ -1,0 +1,159 @@
+//! The `portal` binary as an operator runs it: embedded mode with no
+//! configuration, PostgreSQL by URL, and one-line errors for bad configuration.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+
+const PORTAL: &str = env!("CARGO_BIN_EXE_portal");
+
+/// A `portal` process, killed when dropped.
+struct Running {
+    child: Child,
+    url: String,
+    stdout: Vec<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A command running `portal` in `dir` with a clean `MATTERLINE_*` environment.
+fn portal(dir: &Path) -> Command {
+    let mut cmd = Command::new(PORTAL);
+    cmd.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("MATTERLINE_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("MATTERLINE_BIND", "127.0.0.1:0");
+    cmd
+}
+
+/// Starts the portal and waits for its start-up lines (the URL, and the demo link when seeded).
+fn start(mut cmd: Command) -> anyhow::Result<Running> {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
+    let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    let mut url = None;
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
+        url = line.strip_prefix("Matterline portal: ").map(str::to_owned);
+        lines.push(line);
+        if url.is_some() {
+            break;
+        }
+    }
+    // A seeded demo prints two more lines right after the URL.
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(1)) {
+        lines.push(line);
+    }
+    let url = url.ok_or_else(|| anyhow::anyhow!("the portal printed no URL: {lines:?}"))?;
+    Ok(Running { child, url, stdout: lines })
+}
+
+fn get(url: &str) -> anyhow::Result<(u16, String)> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let response = reqwest::get(url).await?;
+        Ok((response.status().as_u16(), response.text().await?))
+    })
+}
+
+#[test]
+fn with_no_configuration_it_serves_the_demo_from_a_sqlite_file_in_data() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let running = start(portal(dir.path()))?;
+    assert!(running.url.starts_with("http://127.0.0.1:"), "{}", running.url);
+    assert!(
+        running.stdout.iter().any(|l| l.contains("/sign-in/link?token=")),
+        "no demo sign-in link printed: {:?}",
+        running.stdout
+    );
+    assert_eq!(get(&format!("{}/readyz", running.url))?.0, 200);
+    assert!(dir.path().join("data/matterline.db").is_file());
+    assert!(dir.path().join("data/documents").is_dir());
+    Ok(())
+}
+
+#[test]
+fn with_a_postgres_url_it_serves_the_same_demo_and_creates_no_sqlite_file() -> anyhow::Result<()> {
+    let admin = std::env::var("MATTERLINE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("matterline_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = PgConnection::establish(&admin)?;
+    diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn)?;
+    let database_url = format!("{}/{name}", admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base));
+
+    let result = (|| -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let mut cmd = portal(dir.path());
+        cmd.env("MATTERLINE_DATABASE_URL", &database_url);
+        let running = start(cmd)?;
+        assert!(running.stdout.iter().any(|l| l.contains("/sign-in/link?token=")), "{:?}", running.stdout);
+        let (status, body) = get(&format!("{}/readyz", running.url))?;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            !dir.path().join("data/matterline.db").exists(),
+            "a SQLite file was created although PostgreSQL was configured"
+        );
+
+        let mut db = PgConnection::establish(&database_url)?;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let clients: Vec<Count> =
+            diesel::sql_query("SELECT count(*) AS n FROM users WHERE role = 'client'").load(&mut db)?;
+        assert_eq!(clients.first().map(|c| c.n), Some(5));
+        Ok(())
+    })();
+    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn);
+    result
+}
+
+fn fails_with_one_line(var: &str, value: &str) -> anyhow::Result<String> {
+    let dir = tempfile::tempdir()?;
+    let output = portal(dir.path()).env(var, value).output()?;
+    assert_eq!(output.status.code(), Some(2), "{var}={value} should stop start-up with exit code 2");
+    let stderr = String::from_utf8(output.stderr)?;
+    assert_eq!(stderr.trim_end().lines().count(), 1, "expected one line, got: {stderr}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    assert!(!dir.path().join("data").exists(), "a bad configuration must not create anything");
+    Ok(stderr)
+}
+
+#[test]
+fn a_malformed_database_url_stops_start_up_with_one_line_naming_it() -> anyhow::Result<()> {
+    let stderr = fails_with_one_line("MATTERLINE_DATABASE_URL", "mysql://root@localhost/matterline")?;
+    assert!(
+        stderr.starts_with("configuration error: MATTERLINE_DATABASE_URL: unsupported scheme \"mysql\""),
+        "{stderr}"
+    );
+    let stderr = fails_with_one_line("MATTERLINE_DATABASE_URL", "not a url")?;
+    assert!(stderr.starts_with("configuration error: MATTERLINE_DATABASE_URL: not a URL"), "{stderr}");
+    Ok(())
+}
+
+#[test]
+fn an_unknown_setting_stops_start_up_with_one_line_naming_it() -> anyhow::Result<()> {
+    let stderr = fails_with_one_line("MATTERLINE_STORAGE_URL", "local:./x")?;
+    assert_eq!(stderr.trim_end(), "configuration error: MATTERLINE_STORAGE_URL: unknown setting");
+    Ok(())
+}

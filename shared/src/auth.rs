@@ -1,0 +1,205 @@
+//! Passwordless sign-in and device sessions.
+//!
+//! A sign-in mails a link (a [`Purpose::SignIn`] token) and a 6-digit code;
+//! both stand for one `sign_in_tokens` row that dies on first use or after 15
+//! minutes. Redeeming either creates a `sessions` row and a
+//! [`Purpose::Session`] token naming it, so a session can be revoked
+//! server-side although the token itself stays well signed.
+
+use chrono::Duration;
+use diesel::prelude::*;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use crate::db::DbConnection;
+use crate::db::models::{Session, SignInToken, User};
+use crate::db::schema::{sessions, sign_in_tokens, users};
+use crate::domain::{new_id, now};
+use crate::error::{Error, Result};
+use crate::tokens::{Purpose, Tokens};
+
+/// How long a sign-in link and code stay valid.
+pub const SIGN_IN_TTL: Duration = Duration::minutes(15);
+/// How long a device session lasts.
+pub const SESSION_TTL: Duration = Duration::days(30);
+/// Wrong codes allowed against one sign-in before it dies.
+pub const MAX_CODE_ATTEMPTS: i32 = 5;
+
+/// A freshly issued sign-in: what goes into the email.
+#[derive(Debug, Clone)]
+pub struct SignInGrant {
+    /// The signed token for the link.
+    pub token: String,
+    /// The 6-digit code, for typing on another device.
+    pub code: String,
+}
+
+/// A freshly created device session.
+#[derive(Debug, Clone)]
+pub struct SessionGrant {
+    /// The session row's id.
+    pub session_id: String,
+    /// The signed session token (cookie value or bearer token).
+    pub token: String,
+    /// The signed-in user.
+    pub user_id: String,
+}
+
+/// Where a request came from, recorded on the session.
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    /// The browser's User-Agent, shortened.
+    pub user_agent: Option<String>,
+    /// The client's IP address.
+    pub ip: Option<String>,
+}
+
+fn code_hash(token_id: &str, code: &str) -> String {
+    hex::encode(Sha256::digest(format!("{token_id}:{code}").as_bytes()))
+}
+
+/// Records a sign-in for `user_id` and returns its link token and code.
+pub fn issue_sign_in(conn: &mut DbConnection, tokens: &Tokens, user_id: &str) -> Result<SignInGrant> {
+    let id = new_id();
+    let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
+    let created_at = now();
+    let row = SignInToken {
+        code_hash: code_hash(&id, &code),
+        id,
+        user_id: user_id.to_owned(),
+        attempts: 0,
+        created_at,
+        expires_at: created_at + SIGN_IN_TTL,
+        used_at: None,
+    };
+    diesel::insert_into(sign_in_tokens::table).values(&row).execute(conn)?;
+    let token = tokens.issue(Purpose::SignIn, user_id, &row.id, SIGN_IN_TTL)?;
+    Ok(SignInGrant { token, code })
+}
+
+/// Marks the sign-in row used, if it still can be; true when this call used it.
+fn consume(conn: &mut DbConnection, token_id: &str, user_id: &str) -> Result<bool> {
+    let t = now();
+    let updated = diesel::update(
+        sign_in_tokens::table
+            .filter(sign_in_tokens::id.eq(token_id))
+            .filter(sign_in_tokens::user_id.eq(user_id))
+            .filter(sign_in_tokens::used_at.is_null())
+            .filter(sign_in_tokens::expires_at.gt(t)),
+    )
+    .set(sign_in_tokens::used_at.eq(t))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Redeems a sign-in link. A used, expired, forged or foreign token is
+/// [`Error::Unauthenticated`]; only the first redemption succeeds.
+pub fn redeem_link(conn: &mut DbConnection, tokens: &Tokens, token: &str, device: &Device) -> Result<SessionGrant> {
+    let claims = tokens.verify(Purpose::SignIn, token)?;
+    conn.transaction(|conn| {
+        if !consume(conn, &claims.jti, &claims.sub)? {
+            return Err(Error::Unauthenticated);
+        }
+        create_session(conn, tokens, &claims.sub, device)
+    })
+}
+
+/// Redeems a 6-digit code typed with the email address. Each wrong code counts
+/// against every live sign-in of that address; after [`MAX_CODE_ATTEMPTS`] they die.
+pub fn redeem_code(
+    conn: &mut DbConnection,
+    tokens: &Tokens,
+    email: &str,
+    code: &str,
+    device: &Device,
+) -> Result<SessionGrant> {
+    let email = normalize_email(email);
+    let code = code.trim();
+    // The transaction commits in both outcomes: a wrong code's attempt count must stick.
+    let granted = conn.transaction(|conn| -> Result<Option<SessionGrant>> {
+        let t = now();
+        let live: Vec<SignInToken> = sign_in_tokens::table
+            .inner_join(users::table)
+            .filter(users::email.eq(&email))
+            .filter(sign_in_tokens::used_at.is_null())
+            .filter(sign_in_tokens::expires_at.gt(t))
+            .filter(sign_in_tokens::attempts.lt(MAX_CODE_ATTEMPTS))
+            .select(SignInToken::as_select())
+            .load(conn)?;
+        if let Some(hit) = live.iter().find(|row| row.code_hash == code_hash(&row.id, code))
+            && consume(conn, &hit.id, &hit.user_id)?
+        {
+            return create_session(conn, tokens, &hit.user_id, device).map(Some);
+        }
+        let ids: Vec<&str> = live.iter().map(|r| r.id.as_str()).collect();
+        diesel::update(sign_in_tokens::table.filter(sign_in_tokens::id.eq_any(ids)))
+            .set(sign_in_tokens::attempts.eq(sign_in_tokens::attempts + 1))
+            .execute(conn)?;
+        Ok(None)
+    })?;
+    granted.ok_or(Error::Unauthenticated)
+}
+
+/// Creates a session for `user_id` and its token.
+pub fn create_session(
+    conn: &mut DbConnection,
+    tokens: &Tokens,
+    user_id: &str,
+    device: &Device,
+) -> Result<SessionGrant> {
+    let t = now();
+    let session = Session {
+        id: new_id(),
+        user_id: user_id.to_owned(),
+        created_at: t,
+        last_seen_at: t,
+        expires_at: t + SESSION_TTL,
+        revoked_at: None,
+        user_agent: device.user_agent.as_deref().map(|ua| ua.chars().take(200).collect()),
+        ip: device.ip.clone(),
+    };
+    diesel::insert_into(sessions::table).values(&session).execute(conn)?;
+    let token = tokens.issue(Purpose::Session, user_id, &session.id, SESSION_TTL)?;
+    Ok(SessionGrant { session_id: session.id, token, user_id: user_id.to_owned() })
+}
+
+/// The live session and user behind a session token, or [`Error::Unauthenticated`].
+pub fn authenticate(conn: &mut DbConnection, tokens: &Tokens, token: &str) -> Result<(Session, User)> {
+    let claims = tokens.verify(Purpose::Session, token)?;
+    let t = now();
+    let found: Option<(Session, User)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(&claims.jti))
+        .filter(sessions::user_id.eq(&claims.sub))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(t))
+        .select((Session::as_select(), User::as_select()))
+        .first(conn)
+        .optional()?;
+    let (session, user) = found.ok_or(Error::Unauthenticated)?;
+    // Refresh "last seen" at most every five minutes: a write per page view is wasted work.
+    if t - session.last_seen_at > Duration::minutes(5) {
+        diesel::update(sessions::table.find(&session.id)).set(sessions::last_seen_at.eq(t)).execute(conn)?;
+    }
+    Ok((session, user))
+}
+
+/// Revokes one session ("sign out").
+pub fn revoke_session(conn: &mut DbConnection, session_id: &str) -> Result<()> {
+    diesel::update(sessions::table.find(session_id).filter(sessions::revoked_at.is_null()))
+        .set(sessions::revoked_at.eq(now()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Revokes every session of a user ("sign out everywhere"); returns how many.
+pub fn revoke_all_sessions(conn: &mut DbConnection, user_id: &str) -> Result<usize> {
+    Ok(diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()))
+        .set(sessions::revoked_at.eq(now()))
+        .execute(conn)?)
+}
+
+/// Email addresses are compared trimmed and in lower case.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}

@@ -1,0 +1,205 @@
+//! The data layer: one diesel connection type over PostgreSQL and SQLite,
+//! chosen by the URL scheme, an r2d2 pool, and the embedded migrations.
+
+pub mod models;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseUrl;
+use crate::error::{Error, Result};
+
+/// Migrations for SQLite, embedded at build time.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+/// Migrations for PostgreSQL, embedded at build time.
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// A connection to either backend. Queries written against [`schema`] run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL, for production and for several portal instances.
+    Postgresql(PgConnection),
+    /// SQLite, the embedded default.
+    Sqlite(SqliteConnection),
+}
+
+/// Which backend a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+}
+
+impl Backend {
+    /// Short name for logs and test output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Opens connections for the pool with the concrete driver the URL names
+/// (diesel's generic manager would try every backend in turn, and SQLite
+/// accepts any string as a file name).
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+/// SQLite settings applied to every new connection: WAL lets readers and one
+/// writer work at once; the busy timeout makes writers wait instead of failing.
+/// The busy timeout comes first: switching to WAL itself needs the lock.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> std::result::Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url.expose())
+                .map(DbConnection::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn =
+                    SqliteConnection::establish(&path.to_string_lossy()).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS).map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> std::result::Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Inserts several rows in one statement. Diesel's multi-backend connection
+/// cannot batch inserts, so this dispatches to the concrete connection.
+#[macro_export]
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        use diesel::RunQueryDsl as _;
+        match $conn {
+            $crate::db::DbConnection::Postgresql(c) => diesel::insert_into($table).values($rows).execute(c),
+            $crate::db::DbConnection::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    }};
+}
+
+/// A pooled connection.
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// The database handle every part of Matterline shares: cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Builds the pool. For SQLite the file's folder is created; the first
+    /// connection is opened now, so a wrong URL fails at start-up.
+    pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Self> {
+        let backend = match url {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| Error::Unavailable {
+                        service: "database",
+                        cause: anyhow::anyhow!("cannot create {}: {e}", parent.display()),
+                    })?;
+                }
+                Backend::Sqlite
+            }
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(Manager { url: url.clone() })
+            .map_err(|e| Error::Unavailable {
+                service: "database",
+                cause: anyhow::anyhow!("{}: {e}", url.describe()),
+            })?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The backend behind this handle.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection for blocking code (commands, the worker's own threads).
+    /// Async code uses [`Db::run`] instead.
+    pub fn get(&self) -> Result<PooledConnection> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs blocking database work on tokio's blocking pool, off the async workers.
+    pub async fn run<T, F>(&self, work: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?
+    }
+
+    /// Applies pending migrations; returns the versions applied.
+    /// On PostgreSQL an advisory lock keeps two starting processes from racing.
+    pub fn migrate(&self) -> Result<Vec<String>> {
+        let mut conn = self.get()?;
+        migrate(&mut conn)
+    }
+
+    /// Checks that the database answers (for `/readyz`).
+    pub fn ping(&self) -> Result<()> {
+        let mut conn = self.get()?;
+        conn.ping().map_err(|e| Error::Unavailable { service: "database", cause: e.into() })
+    }
+}
+
+/// Applies pending migrations on one connection; returns the versions applied.
+pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(versions),
+        DbConnection::Postgresql(c) => {
+            // Any constant works as the lock id; this one spells "MATTERLN" in ASCII.
+            c.batch_execute("SELECT pg_advisory_lock(5562593026449543502)")?;
+            let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(versions);
+            c.batch_execute("SELECT pg_advisory_unlock(5562593026449543502)")?;
+            result
+        }
+    };
+    applied.map_err(|e| Error::Internal(anyhow::anyhow!("migration failed: {e}")))
+}
+
+fn versions(v: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+    v.into_iter().map(|m| m.to_string()).collect()
+}

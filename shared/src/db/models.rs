@@ -1,0 +1,223 @@
+//! Row types, one per table. Values stored as text (roles, kinds, statuses)
+//! have typed counterparts in [`crate::domain`].
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::*;
+
+/// A law firm running Matterline.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable, AsChangeset)]
+#[diesel(table_name = firms)]
+pub struct Firm {
+    pub id: String,
+    pub name: String,
+    /// IANA time zone, e.g. `America/Chicago`: the weekly schedule runs in it.
+    pub time_zone: String,
+    /// Sender for this firm's emails; the configured default when `None`.
+    pub mail_from: Option<String>,
+    pub phone: Option<String>,
+    /// Cron expression overriding the configured weekly schedule.
+    pub weekly_schedule: Option<String>,
+    /// Send a "no change this week" update when nothing happened.
+    pub no_activity_updates: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// A client or a staff member of one firm.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub firm_id: String,
+    /// `client`, `case_manager` or `admin` (see [`crate::domain::Role`]).
+    pub role: String,
+    /// Lower-case email address.
+    pub email: String,
+    pub full_name: String,
+    pub phone: Option<String>,
+    /// Preferred language code (`en`, `es`).
+    pub language: String,
+    pub weekly_updates: bool,
+    pub password_hash: Option<String>,
+    pub totp_secret: Option<String>,
+    pub failed_sign_ins: i32,
+    pub locked_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A phase of a practice area's catalogue, per firm.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = phases)]
+pub struct Phase {
+    pub id: String,
+    pub firm_id: String,
+    pub practice_area: String,
+    /// Stable key, e.g. `medical_treatment`.
+    pub key: String,
+    /// Order within the practice area, from 1.
+    pub position: i32,
+}
+
+/// A phase's plain-language texts in one language.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = phase_texts)]
+pub struct PhaseText {
+    pub phase_id: String,
+    pub language: String,
+    pub title: String,
+    pub what_it_means: String,
+    pub what_happens_next: String,
+}
+
+/// One case.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = matters)]
+pub struct Matter {
+    pub id: String,
+    pub firm_id: String,
+    pub practice_area: String,
+    pub phase_id: String,
+    pub title: String,
+    pub case_manager_id: Option<String>,
+    /// Id in the firm's case-management system, for idempotent imports.
+    pub external_id: Option<String>,
+    pub opened_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A client of a matter (a matter may have several).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = matter_clients)]
+pub struct MatterClient {
+    pub matter_id: String,
+    pub client_id: String,
+}
+
+/// An event on a matter; the weekly update is derived from these.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = milestones)]
+pub struct Milestone {
+    pub id: String,
+    pub matter_id: String,
+    /// See [`crate::domain::MilestoneKind`].
+    pub kind: String,
+    pub client_visible: bool,
+    /// The new phase, for a phase change.
+    pub phase_id: Option<String>,
+    /// Text for the client (or internal note).
+    pub body: Option<String>,
+    /// When an appointment takes place.
+    pub occurs_at: Option<NaiveDateTime>,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// "We need your bills from Dr. X": open until an upload fulfils it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = document_requests)]
+pub struct DocumentRequest {
+    pub id: String,
+    pub matter_id: String,
+    pub title: String,
+    pub details: Option<String>,
+    pub category: String,
+    /// `open`, `fulfilled` or `cancelled`.
+    pub status: String,
+    pub requested_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+/// A stored document: the bytes live in storage under `object_key`.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = documents)]
+pub struct Document {
+    pub id: String,
+    pub matter_id: String,
+    pub request_id: Option<String>,
+    pub object_key: String,
+    /// The uploader's file name, sanitised, for display only.
+    pub original_name: String,
+    /// Sniffed from the bytes, never taken from the client.
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub category: String,
+    /// `client` or `firm`.
+    pub source: String,
+    pub uploaded_by: Option<String>,
+    pub reviewed_at: Option<NaiveDateTime>,
+    pub reviewed_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// One email in the outbox.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    pub id: String,
+    pub firm_id: String,
+    pub recipient_id: String,
+    pub kind: String,
+    /// E.g. `2026-W48` for a weekly update: unique with recipient and kind.
+    pub period_key: String,
+    /// `pending`, `sending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub claimed_by: Option<String>,
+    pub last_error: Option<String>,
+    pub payload: Option<String>,
+    pub sent_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// An audit record as stored (append-only, hash-chained).
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub firm_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_kind: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<String>,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A device session behind a session cookie or bearer token.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// A mailed sign-in link and code: single use, short-lived.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = sign_in_tokens)]
+pub struct SignInToken {
+    pub id: String,
+    pub user_id: String,
+    /// SHA-256 of the 6-digit code (with the token id as salt).
+    pub code_hash: String,
+    pub attempts: i32,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}

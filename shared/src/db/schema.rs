@@ -1,0 +1,213 @@
+//! The diesel schema, written by hand in portable types (UUIDs as text, UTC
+//! timestamps) so one definition serves SQLite and PostgreSQL. It must match
+//! `migrations/*/`; the schema-parity test checks the two migrated databases.
+
+diesel::table! {
+    firms (id) {
+        id -> Text,
+        name -> Text,
+        time_zone -> Text,
+        mail_from -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        weekly_schedule -> Nullable<Text>,
+        no_activity_updates -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        firm_id -> Text,
+        role -> Text,
+        email -> Text,
+        full_name -> Text,
+        phone -> Nullable<Text>,
+        language -> Text,
+        weekly_updates -> Bool,
+        password_hash -> Nullable<Text>,
+        totp_secret -> Nullable<Text>,
+        failed_sign_ins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    phases (id) {
+        id -> Text,
+        firm_id -> Text,
+        practice_area -> Text,
+        key -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    phase_texts (phase_id, language) {
+        phase_id -> Text,
+        language -> Text,
+        title -> Text,
+        what_it_means -> Text,
+        what_happens_next -> Text,
+    }
+}
+
+diesel::table! {
+    matters (id) {
+        id -> Text,
+        firm_id -> Text,
+        practice_area -> Text,
+        phase_id -> Text,
+        title -> Text,
+        case_manager_id -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        opened_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    matter_clients (matter_id, client_id) {
+        matter_id -> Text,
+        client_id -> Text,
+    }
+}
+
+diesel::table! {
+    milestones (id) {
+        id -> Text,
+        matter_id -> Text,
+        kind -> Text,
+        client_visible -> Bool,
+        phase_id -> Nullable<Text>,
+        body -> Nullable<Text>,
+        occurs_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    document_requests (id) {
+        id -> Text,
+        matter_id -> Text,
+        title -> Text,
+        details -> Nullable<Text>,
+        category -> Text,
+        status -> Text,
+        requested_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        matter_id -> Text,
+        request_id -> Nullable<Text>,
+        object_key -> Text,
+        original_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        category -> Text,
+        source -> Text,
+        uploaded_by -> Nullable<Text>,
+        reviewed_at -> Nullable<Timestamp>,
+        reviewed_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        firm_id -> Text,
+        recipient_id -> Text,
+        kind -> Text,
+        period_key -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        payload -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        firm_id -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        actor_kind -> Text,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sign_in_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        code_hash -> Text,
+        attempts -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(users -> firms (firm_id));
+diesel::joinable!(phases -> firms (firm_id));
+diesel::joinable!(phase_texts -> phases (phase_id));
+diesel::joinable!(matters -> phases (phase_id));
+diesel::joinable!(matter_clients -> matters (matter_id));
+diesel::joinable!(matter_clients -> users (client_id));
+diesel::joinable!(milestones -> matters (matter_id));
+diesel::joinable!(document_requests -> matters (matter_id));
+diesel::joinable!(documents -> matters (matter_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(sign_in_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    firms,
+    users,
+    phases,
+    phase_texts,
+    matters,
+    matter_clients,
+    milestones,
+    document_requests,
+    documents,
+    notifications,
+    audit_events,
+    sessions,
+    sign_in_tokens,
+);

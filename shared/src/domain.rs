@@ -1,0 +1,146 @@
+//! Domain vocabulary: the values stored as text in the database, ids and time.
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+
+/// A new random id (UUID v4 as text, the portable id type of the schema).
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The current UTC time at microsecond precision (what PostgreSQL keeps), so a
+/// value reads back equal on both backends.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Generates `as_str`/`parse` for an enum stored as text.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The text stored in the database.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// The value for stored text, if it is one.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// What a user is to the firm.
+    Role {
+        /// A client of the firm: signs in without a password.
+        Client => "client",
+        /// Staff who run matters.
+        CaseManager => "case_manager",
+        /// Staff who also manage the firm's settings and staff.
+        Admin => "admin",
+    }
+);
+
+impl Role {
+    /// Staff sign in with password and TOTP; clients with an emailed link.
+    pub fn is_staff(self) -> bool {
+        !matches!(self, Role::Client)
+    }
+}
+
+text_enum!(
+    /// A language Matterline speaks to clients.
+    Language {
+        /// English.
+        En => "en",
+        /// Spanish.
+        Es => "es",
+    }
+);
+
+text_enum!(
+    /// What happened on a matter.
+    MilestoneKind {
+        /// The matter moved to another phase.
+        PhaseChange => "phase_change",
+        /// An appointment (medical, deposition, meeting).
+        Appointment => "appointment",
+        /// A note written for the client.
+        ClientNote => "client_note",
+        /// A note for staff only.
+        InternalNote => "internal_note",
+        /// A document arrived.
+        DocumentReceived => "document_received",
+        /// The firm asked for a document.
+        RequestOpened => "request_opened",
+        /// A document request was fulfilled.
+        RequestFulfilled => "request_fulfilled",
+    }
+);
+
+text_enum!(
+    /// The state of a document request.
+    RequestStatus {
+        /// Still needed from the client.
+        Open => "open",
+        /// An upload fulfilled it.
+        Fulfilled => "fulfilled",
+        /// The firm no longer needs it.
+        Cancelled => "cancelled",
+    }
+);
+
+text_enum!(
+    /// What kind of paper a document is.
+    DocumentCategory {
+        /// A bill from a doctor, hospital or pharmacy.
+        MedicalBill => "medical_bill",
+        /// Medical records and reports.
+        MedicalRecord => "medical_record",
+        /// Photos of injuries, vehicles or the scene.
+        Photo => "photo",
+        /// A police or accident report.
+        PoliceReport => "police_report",
+        /// A letter from an insurance company.
+        InsuranceLetter => "insurance_letter",
+        /// Pay stubs or an employer's letter.
+        WageProof => "wage_proof",
+        /// Anything else.
+        Other => "other",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_text_round_trips_for_every_value() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(*r));
+        }
+        for k in MilestoneKind::ALL {
+            assert_eq!(MilestoneKind::parse(k.as_str()), Some(*k));
+        }
+        for c in DocumentCategory::ALL {
+            assert_eq!(DocumentCategory::parse(c.as_str()), Some(*c));
+        }
+        assert_eq!(Language::parse("fr"), None);
+        assert!(Role::Admin.is_staff() && !Role::Client.is_staff());
+    }
+}

@@ -1,0 +1,199 @@
+//! The end-to-end test harness: the real portal on port 0 with a fresh
+//! database per test — a new SQLite file, or a new PostgreSQL database on the
+//! server named by `MATTERLINE_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), dropped afterwards.
+//!
+//! Every database test runs on both backends through [`on_both_backends!`].
+//! A missing service fails the test with a message saying what to start; it is
+//! never skipped.
+
+pub mod schema;
+pub mod services;
+
+use std::collections::BTreeMap;
+
+use actix_web::dev::ServerHandle;
+use anyhow::Context;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use portal::app::Application;
+use portal::state::AppState;
+use shared::config::{Config, DatabaseUrl};
+use tempfile::TempDir;
+
+pub use shared::db::Backend;
+
+/// The PostgreSQL server's maintenance URL used to create and drop test databases.
+pub fn postgres_admin_url() -> String {
+    std::env::var("MATTERLINE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A fresh, empty database for one test, removed when dropped.
+pub struct TestDb {
+    /// The URL the portal is given.
+    pub url: DatabaseUrl,
+    /// The backend.
+    pub backend: Backend,
+    postgres_name: Option<String>,
+    /// Holds the SQLite file and any other per-test files.
+    pub dir: TempDir,
+}
+
+impl TestDb {
+    /// Creates an empty database on `backend`.
+    pub fn create(backend: Backend) -> anyhow::Result<Self> {
+        let dir = tempfile::Builder::new().prefix("matterline-test-").tempdir()?;
+        match backend {
+            Backend::Sqlite => Ok(Self {
+                url: DatabaseUrl::Sqlite(dir.path().join("matterline.db")),
+                backend,
+                postgres_name: None,
+                dir,
+            }),
+            Backend::Postgres => {
+                let name = format!("matterline_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = postgres_admin_url();
+                let mut conn = PgConnection::establish(&admin).with_context(|| {
+                    format!("PostgreSQL is not reachable at {admin}: start it (scripts/test does) or set MATTERLINE_TEST_POSTGRES_URL")
+                })?;
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn)?;
+                let mut url = url::Url::parse(&admin)?;
+                url.set_path(&name);
+                let url = DatabaseUrl::parse(url.as_str()).map_err(anyhow::Error::msg)?;
+                Ok(Self { url, backend, postgres_name: Some(name), dir })
+            }
+        }
+    }
+
+    /// The URL as text, for a `MATTERLINE_DATABASE_URL`.
+    pub fn url_string(&self) -> String {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => url.expose().clone(),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.postgres_name
+            && let Ok(mut conn) = PgConnection::establish(&postgres_admin_url())
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn);
+        }
+    }
+}
+
+/// The real portal, started on port 0 against a fresh database.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// A client that keeps cookies and does not follow redirects.
+    pub client: reqwest::Client,
+    /// The portal's own state: database, storage, tokens.
+    pub state: AppState,
+    /// The database under test.
+    pub db: TestDb,
+    /// The demo sign-in printed at start-up, when the demo was seeded.
+    pub demo_link: Option<String>,
+    handle: ServerHandle,
+}
+
+impl TestApp {
+    /// Starts the portal on `backend` with the test defaults.
+    pub async fn spawn(backend: Backend) -> anyhow::Result<Self> {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Starts the portal on `backend`; `settings` are extra `MATTERLINE_*` variables.
+    pub async fn spawn_with(backend: Backend, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let db = TestDb::create(backend)?;
+        let (address, client, state, demo_link, handle) = start(&db, settings).await?;
+        Ok(Self { address, client, state, db, demo_link, handle })
+    }
+
+    /// Starts another portal on an existing test database (e.g. to restart after a stop).
+    /// The returned app borrows nothing: `db` must outlive it.
+    pub async fn spawn_on(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Restarted> {
+        let (address, client, state, demo_link, handle) = start(db, settings).await?;
+        Ok(Restarted { address, client, state, demo_link, handle })
+    }
+
+    /// The backend under test.
+    pub fn backend(&self) -> Backend {
+        self.db.backend
+    }
+
+    /// An absolute URL for `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
+        Ok(self.client.get(self.url(path)).send().await?)
+    }
+
+    /// Stops the server and waits until it has stopped.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+}
+
+type Started = (String, reqwest::Client, AppState, Option<String>, ServerHandle);
+
+async fn start(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Started> {
+    let dir = db.dir.path();
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    env.insert("MATTERLINE_DATA_DIR".into(), dir.join("data").display().to_string());
+    env.insert("MATTERLINE_DATABASE_URL".into(), db.url_string());
+    env.insert("MATTERLINE_BIND".into(), "127.0.0.1:0".into());
+    env.insert("MATTERLINE_SEED_DEMO".into(), "false".into());
+    env.insert("MATTERLINE_JWT_SECRET".into(), "test-secret-that-is-long-enough-for-hs256-0123".into());
+    for (k, v) in settings {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let config = Config::from_sources(env, None)?;
+    let app = Application::build(config).await?;
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    let demo_link = app.demo_sign_in().map(|d| d.link.clone());
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
+    Ok((address, client, state, demo_link, handle))
+}
+
+/// A portal restarted on an existing [`TestDb`].
+pub struct Restarted {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// A client that keeps cookies and does not follow redirects.
+    pub client: reqwest::Client,
+    /// The portal's own state.
+    pub state: AppState,
+    /// The demo sign-in printed at start-up, when the demo was seeded.
+    pub demo_link: Option<String>,
+    /// Stops the server.
+    pub handle: ServerHandle,
+}
+
+/// Runs each named `async fn(Backend) -> anyhow::Result<()>` twice: as
+/// `NAME::sqlite` and `NAME::postgres`, so no database test runs on one backend only.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() -> anyhow::Result<()> {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() -> anyhow::Result<()> {
+                    super::$name($crate::Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}

@@ -1,0 +1,34 @@
+//! The real services the suites talk to besides the databases, as started by
+//! `scripts/test`: an S3-compatible server (s3s-fs), an SMTP server with an
+//! HTTP API (maildev) and a WebDriver for headless Chromium (chromedriver).
+//! Each is found through an environment variable; when it is missing the test
+//! fails and says how to start it.
+
+/// The value of `var`, or an error naming the service and the command that starts it.
+pub fn required(var: &str, service: &str) -> anyhow::Result<String> {
+    std::env::var(var).map_err(|_| {
+        anyhow::anyhow!(
+            "{var} is not set: {service} is needed by this test; run the suite with scripts/test, which starts it"
+        )
+    })
+}
+
+/// The S3-compatible server's endpoint (`MATTERLINE_TEST_S3_ENDPOINT`).
+pub fn s3_endpoint() -> anyhow::Result<String> {
+    required("MATTERLINE_TEST_S3_ENDPOINT", "the S3-compatible server (s3s-fs)")
+}
+
+/// The SMTP server's URL (`MATTERLINE_TEST_SMTP_URL`).
+pub fn smtp_url() -> anyhow::Result<String> {
+    required("MATTERLINE_TEST_SMTP_URL", "the SMTP server (maildev)")
+}
+
+/// The SMTP server's HTTP API (`MATTERLINE_TEST_MAILDEV_API`).
+pub fn maildev_api() -> anyhow::Result<String> {
+    required("MATTERLINE_TEST_MAILDEV_API", "the SMTP server's API (maildev)")
+}
+
+/// The WebDriver endpoint for headless Chromium (`MATTERLINE_TEST_WEBDRIVER`).
+pub fn webdriver() -> anyhow::Result<String> {
+    required("MATTERLINE_TEST_WEBDRIVER", "chromedriver")
+}

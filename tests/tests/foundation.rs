@@ -1,0 +1,141 @@
+//! The portal starts on either database, reports its health honestly, and
+//! seeds a usable demo exactly once.
+
+use diesel::prelude::*;
+use harness::{Backend, TestApp, on_both_backends};
+use reqwest::StatusCode;
+use serde_json::Value;
+use shared::auth::{self, Device};
+use shared::db::schema::{document_requests, matters, phases, users};
+
+async fn health_and_readiness_answer(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let health = app.get("/healthz").await?;
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.json::<Value>().await?["status"], "ok");
+
+    let ready = app.get("/readyz").await?;
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: Value = ready.json().await?;
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["storage"], "ok");
+    Ok(())
+}
+
+async fn readiness_fails_and_names_storage_when_the_document_folder_is_gone(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let documents = app.db.dir.path().join("data").join("documents");
+    std::fs::remove_dir_all(&documents)?;
+    // A plain file where the folder was: nothing can be written below it, even as root.
+    std::fs::write(&documents, b"not a folder")?;
+
+    let ready = app.get("/readyz").await?;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = ready.json().await?;
+    assert_eq!(body["database"], "ok");
+    assert!(body["storage"].as_str().is_some_and(|s| s.contains("storage is unavailable")), "{body}");
+    // The process itself is still up.
+    assert_eq!(app.get("/healthz").await?.status(), StatusCode::OK);
+    Ok(())
+}
+
+async fn the_demo_is_seeded_once_and_its_sign_in_link_works_once(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(backend, &[("MATTERLINE_SEED_DEMO", "true")]).await?;
+    let link = app.demo_link.clone().ok_or_else(|| anyhow::anyhow!("no demo link printed"))?;
+    assert!(link.starts_with(&format!("{}/sign-in/link?token=", app.address)), "{link}");
+
+    let db = app.state.db.clone();
+    let (staff, clients, distinct_phases, open_requests) = db
+        .run(|c| {
+            let staff: i64 = users::table.filter(users::role.ne("client")).count().get_result(c)?;
+            let clients: i64 = users::table.filter(users::role.eq("client")).count().get_result(c)?;
+            let phase_keys: Vec<String> =
+                matters::table.inner_join(phases::table).select(phases::key).distinct().load(c)?;
+            let open: i64 =
+                document_requests::table.filter(document_requests::status.eq("open")).count().get_result(c)?;
+            Ok((staff, clients, phase_keys.len(), open))
+        })
+        .await?;
+    assert_eq!((staff, clients, open_requests), (2, 5, 1));
+    assert!(distinct_phases >= 4, "matters should spread over the phases, got {distinct_phases}");
+
+    // The printed link redeems once; the second time it is refused.
+    let token = link.split("token=").nth(1).unwrap_or_default().to_owned();
+    let tokens = app.state.tokens.clone();
+    let (first, second) = db
+        .run(move |c| {
+            let first = auth::redeem_link(c, &tokens, &token, &Device::default());
+            let second = auth::redeem_link(c, &tokens, &token, &Device::default());
+            Ok((first, second))
+        })
+        .await?;
+    let session = first?;
+    assert!(matches!(second, Err(shared::Error::Unauthenticated)), "a sign-in link worked twice");
+
+    // The session token names a live session until it is revoked.
+    let tokens = app.state.tokens.clone();
+    let revoked_still_works = db
+        .run(move |c| {
+            let (_, user) = auth::authenticate(c, &tokens, &session.token)?;
+            assert_eq!(user.email, "jordan@demo.matterline.test");
+            auth::revoke_session(c, &session.session_id)?;
+            Ok(auth::authenticate(c, &tokens, &session.token).is_ok())
+        })
+        .await?;
+    assert!(!revoked_still_works, "a revoked session still authenticated");
+
+    // A second start on the same database seeds nothing more.
+    app.stop().await;
+    let url = app.db.url_string();
+    let data_dir = app.db.dir.path().join("data").display().to_string();
+    let again =
+        TestApp::spawn_on(&app.db, &[("MATTERLINE_SEED_DEMO", "true"), ("MATTERLINE_DATA_DIR", &data_dir)]).await?;
+    assert!(again.demo_link.is_none(), "the demo was seeded into a database that had data ({url})");
+    let clients: i64 =
+        again.state.db.run(|c| Ok(users::table.filter(users::role.eq("client")).count().get_result(c)?)).await?;
+    assert_eq!(clients, 5);
+    Ok(())
+}
+
+async fn a_sign_in_code_works_once_and_wrong_codes_run_out(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(backend, &[("MATTERLINE_SEED_DEMO", "true")]).await?;
+    let tokens = app.state.tokens.clone();
+    let outcome = app
+        .state
+        .db
+        .run(move |c| {
+            let user_id: String =
+                users::table.filter(users::email.eq("sam@demo.matterline.test")).select(users::id).first(c)?;
+            let grant = auth::issue_sign_in(c, &tokens, &user_id)?;
+            let wrong = if grant.code == "000000" { "000001" } else { "000000" };
+            let refused =
+                auth::redeem_code(c, &tokens, "Sam@Demo.Matterline.test ", wrong, &Device::default()).is_err();
+            let accepted =
+                auth::redeem_code(c, &tokens, "sam@demo.matterline.test", &grant.code, &Device::default()).is_ok();
+            let replay =
+                auth::redeem_code(c, &tokens, "sam@demo.matterline.test", &grant.code, &Device::default()).is_ok();
+
+            // Five wrong codes kill a fresh sign-in even for its right code.
+            let grant = auth::issue_sign_in(c, &tokens, &user_id)?;
+            for _ in 0..auth::MAX_CODE_ATTEMPTS {
+                let _ = auth::redeem_code(c, &tokens, "sam@demo.matterline.test", wrong, &Device::default());
+            }
+            let after_lockout =
+                auth::redeem_code(c, &tokens, "sam@demo.matterline.test", &grant.code, &Device::default()).is_ok();
+            Ok((refused, accepted, replay, after_lockout))
+        })
+        .await?;
+    assert_eq!(
+        outcome,
+        (true, true, false, false),
+        "(wrong refused, right accepted, replay accepted, accepted after lockout)"
+    );
+    Ok(())
+}
+
+on_both_backends!(
+    health_and_readiness_answer,
+    readiness_fails_and_names_storage_when_the_document_folder_is_gone,
+    the_demo_is_seeded_once_and_its_sign_in_link_works_once,
+    a_sign_in_code_works_once_and_wrong_codes_run_out,
+);
