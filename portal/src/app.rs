@@ -9,6 +9,8 @@ use anyhow::Context;
 use shared::assets::Assets;
 use shared::config::Config;
 use shared::db::Db;
+use shared::mail::Mailer;
+use shared::render::Renderer;
 use shared::storage::Storage;
 use shared::tokens::Tokens;
 use shared::{auth, seed};
@@ -35,6 +37,7 @@ pub struct Application {
 
 /// Connects to the database (migrating it), opens storage and loads the token keys.
 pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
+    shared::mail::install_crypto_provider();
     let config = Arc::new(config);
     let db = {
         let config = config.clone();
@@ -51,7 +54,9 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     let storage = Storage::open(&config.storage)?;
     let tokens = Tokens::from_config(&config)?;
     let assets = Assets::new(config.assets_dir.clone());
-    Ok(AppState { config, db, storage, tokens, assets })
+    let renderer = Renderer::load(&assets)?;
+    let mailer = Mailer::from_config(&config)?;
+    Ok(AppState { config, db, storage, tokens, assets, renderer, mailer })
 }
 
 /// Seeds the demo firm when the configuration asks for it and the database is
@@ -124,12 +129,13 @@ impl Application {
 }
 
 fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let dev_mailbox = state.mailer.outbox_dir().is_some();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .wrap(middleware::Logger::new("%r %s %Dms").log_target("matterline::http"))
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(cfg, dev_mailbox))
     })
     .listen(listener)?
     .run();

@@ -47,8 +47,17 @@ impl ResponseError for AppError {
             }
             other => other.to_string(),
         };
-        HttpResponse::build(status).json(serde_json::json!({ "error": message, "status": status.as_u16() }))
+        HttpResponse::build(status).json(ErrorBody { error: message, status: status.as_u16() })
     }
+}
+
+/// The JSON body of every API error.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, in plain words.
+    pub error: String,
+    /// The HTTP status, repeated.
+    pub status: u16,
 }
 
 /// Result of a request handler.

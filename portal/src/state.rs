@@ -5,6 +5,8 @@ use std::sync::Arc;
 use shared::assets::Assets;
 use shared::config::Config;
 use shared::db::Db;
+use shared::mail::Mailer;
+use shared::render::Renderer;
 use shared::storage::Storage;
 use shared::tokens::Tokens;
 
@@ -21,4 +23,20 @@ pub struct AppState {
     pub tokens: Tokens,
     /// Templates, locales and catalogues.
     pub assets: Assets,
+    /// Page and email templates with their locales.
+    pub renderer: Renderer,
+    /// Outgoing mail.
+    pub mailer: Mailer,
+}
+
+impl AppState {
+    /// The public base URL without a trailing slash, for links.
+    pub fn base_url(&self) -> String {
+        self.config.public_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// Whether cookies must be `Secure` (the portal is served over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.config.public_url.scheme() == "https"
+    }
 }

@@ -4,16 +4,24 @@
 //! - [`error`]: the error type and the written error policy.
 //! - [`db`]: the diesel schema, models, pool and migrations for SQLite and PostgreSQL.
 //! - [`domain`], [`catalogue`], [`seed`]: the vocabulary, phase catalogues, demo data.
+//! - [`client_view`]: what a client sees of their matters (pages, API, weekly update).
 //! - [`tokens`], [`auth`]: signed tokens, sign-in links and device sessions.
+//! - [`i18n`], [`render`], [`mail`]: locales, page and email templates, sending mail.
+//! - [`rate_limit`]: attempt limits kept in the database, shared by every instance.
 //! - [`storage`], [`assets`], [`telemetry`]: documents, embedded templates, logging.
 
 pub mod assets;
 pub mod auth;
 pub mod catalogue;
+pub mod client_view;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod i18n;
+pub mod mail;
+pub mod rate_limit;
+pub mod render;
 pub mod seed;
 pub mod storage;
 pub mod telemetry;

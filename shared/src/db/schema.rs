@@ -210,4 +210,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     sessions,
     sign_in_tokens,
+    rate_limit_hits,
 );
+
+diesel::table! {
+    rate_limit_hits (id) {
+        id -> Text,
+        bucket -> Text,
+        created_at -> Timestamp,
+    }
+}

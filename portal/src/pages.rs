@@ -1,0 +1,169 @@
+//! Rendering HTML pages: the language, the signed-in user and the request path
+//! every page needs, and one mapping from errors to readable pages.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+use shared::domain::Language;
+use shared::i18n;
+
+use crate::session::{self, Authenticated, LANGUAGE_COOKIE};
+use crate::state::AppState;
+
+/// Everything a page handler needs about the request.
+pub struct PageCtx {
+    /// Application state.
+    pub state: web::Data<AppState>,
+    /// The language to answer in.
+    pub lang: Language,
+    /// The request path (for the language switcher's return).
+    pub path: String,
+    /// The signed-in user, if any.
+    pub viewer: Option<Authenticated>,
+    /// Set when the session could not be checked (database down).
+    viewer_error: Option<String>,
+}
+
+impl FromRequest for PageCtx {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| actix_web::error::ErrorInternalServerError("no app state"))?;
+            let (viewer, viewer_error) = match session::resolve(&state, session::token_of(&req)).await {
+                Ok(viewer) => (viewer, None),
+                Err(e) => (None, Some(e.to_string())),
+            };
+            let saved = viewer.as_ref().map(|v| v.user.language.clone());
+            let cookie = req.cookie(LANGUAGE_COOKIE).map(|c| c.value().to_owned());
+            let accept = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+            let lang = i18n::negotiate(saved.as_deref().or(cookie.as_deref()), accept);
+            let path = match req.query_string() {
+                "" => req.path().to_owned(),
+                q => format!("{}?{q}", req.path()),
+            };
+            Ok(PageCtx { state, lang, path, viewer, viewer_error })
+        })
+    }
+}
+
+impl PageCtx {
+    /// The signed-in user, or the error to answer with (sign-in redirect, or unavailable).
+    pub fn require_user(&self) -> Result<&Authenticated, shared::Error> {
+        match (&self.viewer, &self.viewer_error) {
+            (Some(viewer), _) => Ok(viewer),
+            (None, Some(e)) => Err(shared::Error::Unavailable { service: "database", cause: anyhow::anyhow!("{e}") }),
+            (None, None) => Err(shared::Error::Unauthenticated),
+        }
+    }
+
+    /// A message in the page's language.
+    pub fn text(&self, key: &str) -> String {
+        self.state.renderer.locales().text(self.lang, key)
+    }
+
+    /// A date in the page's language, e.g. "November 28, 2026" or "28 de noviembre de 2026".
+    pub fn date(&self, at: chrono::NaiveDateTime) -> String {
+        use chrono::Datelike;
+        let locales = self.state.renderer.locales();
+        let month = Value::String(locales.text(self.lang, &format!("month-{}", at.month())));
+        let day = Value::String(at.day().to_string());
+        let year = Value::String(at.year().to_string());
+        let args = i18n::args_from_json([("month", &month), ("day", &day), ("year", &year)]);
+        locales.get(self.lang, "date-format", Some(&args)).unwrap_or_else(|| at.date().to_string())
+    }
+
+    /// Renders `template` with `data` (an object) plus what every page needs.
+    pub fn render(&self, status: StatusCode, template: &str, title_key: &str, data: Value) -> HttpResponse {
+        let mut context = json!({
+            "lang": self.lang.as_str(),
+            "path": self.path,
+            "title": self.text(title_key),
+            "brand": self.viewer.as_ref().map_or_else(|| self.text("app-name"), |v| v.firm_name.clone()),
+            "user": self.viewer.as_ref().map(|v| json!({ "name": v.user.full_name })),
+        });
+        if let (Some(base), Value::Object(extra)) = (context.as_object_mut(), data) {
+            base.extend(extra);
+        }
+        match self.state.renderer.page(template, &context) {
+            Ok(html) => {
+                let mut response = HttpResponse::build(status);
+                response.content_type("text/html; charset=utf-8");
+                response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+                response.insert_header((header::CONTENT_LANGUAGE, self.lang.as_str()));
+                response.body(html)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, template, "page failed to render");
+                HttpResponse::InternalServerError()
+                    .content_type("text/plain; charset=utf-8")
+                    .body(self.text("error-internal-title"))
+            }
+        }
+    }
+
+    /// A page with a heading, a paragraph and an optional link (all locale keys).
+    pub fn message(&self, status: StatusCode, heading: &str, body: &str, action: Option<(&str, &str)>) -> HttpResponse {
+        self.render(
+            status,
+            "message",
+            heading,
+            json!({
+                "heading": heading,
+                "body": body,
+                "request_id": null,
+                "action_href": action.map(|a| a.0),
+                "action_label": action.map(|a| a.1),
+            }),
+        )
+    }
+
+    /// The readable page for an error. Causes are logged here, never shown.
+    pub fn error(&self, error: shared::Error) -> HttpResponse {
+        use shared::Error as E;
+        let home = Some(("/", "back-to-my-cases"));
+        match error {
+            E::NotFound => self.message(StatusCode::NOT_FOUND, "error-not-found-title", "error-not-found-body", home),
+            E::Unauthenticated => HttpResponse::SeeOther().insert_header((header::LOCATION, "/sign-in")).finish(),
+            E::RateLimited => {
+                self.message(StatusCode::TOO_MANY_REQUESTS, "error-rate-limited-title", "error-rate-limited-body", None)
+            }
+            E::Unavailable { service, cause } => {
+                tracing::warn!(service, error = %cause, path = %self.path, "backing service unavailable");
+                let (title, body) = if service == "mail" {
+                    ("error-mail-down-title", "error-mail-down-body")
+                } else {
+                    ("error-unavailable-title", "error-unavailable-body")
+                };
+                self.message(StatusCode::SERVICE_UNAVAILABLE, title, body, None)
+            }
+            E::Invalid { field, reason } => {
+                tracing::info!(field, reason, path = %self.path, "invalid input");
+                self.message(StatusCode::UNPROCESSABLE_ENTITY, "error-invalid-title", "", home)
+            }
+            E::Conflict(reason) => {
+                tracing::info!(reason, path = %self.path, "conflict");
+                self.message(StatusCode::CONFLICT, "error-invalid-title", "", home)
+            }
+            E::Internal(cause) => {
+                tracing::error!(error = ?cause, path = %self.path, "request failed");
+                self.message(StatusCode::INTERNAL_SERVER_ERROR, "error-internal-title", "error-internal-body", home)
+            }
+        }
+    }
+}
+
+/// A 303 redirect to `location`.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_owned())).finish()
+}

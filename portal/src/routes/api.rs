@@ -1,0 +1,92 @@
+//! `/api/v1`: the client's data as JSON, for a future mobile app. The same
+//! session as the pages (cookie), or `Authorization: Bearer <session token>`.
+
+use actix_web::{get, web};
+use serde::Serialize;
+use shared::client_view::{self, MatterDetail, MatterSummary};
+use shared::domain::Language;
+use utoipa::ToSchema;
+
+use crate::error::AppResult;
+use crate::session::ApiUser;
+use crate::state::AppState;
+
+/// Registers the API routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(me).service(my_matters).service(matter);
+}
+
+/// The signed-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// User id.
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+    /// `client`, `case_manager` or `admin`.
+    pub role: String,
+    /// Preferred language (`en`, `es`); texts in responses are in it.
+    pub language: String,
+    /// The firm's name.
+    pub firm: String,
+}
+
+fn language_of(user: &ApiUser) -> Language {
+    Language::parse(&user.0.user.language).unwrap_or(Language::En)
+}
+
+/// Who am I?
+#[utoipa::path(
+    get, path = "/api/v1/me", tag = "client",
+    responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/me")]
+async fn me(user: ApiUser) -> AppResult<web::Json<Me>> {
+    let u = &user.0.user;
+    Ok(web::Json(Me {
+        id: u.id.clone(),
+        name: u.full_name.clone(),
+        email: u.email.clone(),
+        role: u.role.clone(),
+        language: u.language.clone(),
+        firm: user.0.firm_name.clone(),
+    }))
+}
+
+/// My matters, open ones first.
+#[utoipa::path(
+    get, path = "/api/v1/matters", tag = "client",
+    responses((status = 200, body = Vec<MatterSummary>), (status = 401, body = crate::error::ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/matters")]
+async fn my_matters(state: web::Data<AppState>, user: ApiUser) -> AppResult<web::Json<Vec<MatterSummary>>> {
+    let lang = language_of(&user);
+    let client = user.0.user;
+    Ok(web::Json(state.db.run(move |conn| client_view::my_matters(conn, &client, lang)).await?))
+}
+
+/// One of my matters: phase, what it means, what happens next, what is needed, recent updates, contact.
+#[utoipa::path(
+    get, path = "/api/v1/matters/{id}", tag = "client",
+    params(("id" = String, Path, description = "Matter id")),
+    responses(
+        (status = 200, body = MatterDetail),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 404, description = "No such matter, or not one of yours", body = crate::error::ErrorBody)
+    ),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/matters/{id}")]
+async fn matter(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<String>,
+) -> AppResult<web::Json<MatterDetail>> {
+    let lang = language_of(&user);
+    let (client, id) = (user.0.user, id.into_inner());
+    Ok(web::Json(state.db.run(move |conn| client_view::matter_detail(conn, &client, &id, lang)).await?))
+}

@@ -1,0 +1,55 @@
+//! `/dev/mailbox`: the emails written to the dev outbox, newest first. Only
+//! registered when no SMTP server is configured (embedded mode).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, web};
+use mail_parser::MessageParser;
+use serde_json::json;
+
+use crate::pages::PageCtx;
+
+/// Registers the dev mailbox.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(mailbox);
+}
+
+/// How many messages the page lists.
+const SHOWN: usize = 50;
+
+#[get("/dev/mailbox")]
+async fn mailbox(ctx: PageCtx) -> HttpResponse {
+    let Some(dir) = ctx.state.mailer.outbox_dir().map(ToOwned::to_owned) else {
+        return ctx.error(shared::Error::NotFound);
+    };
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<serde_json::Value>> {
+        let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = std::fs::read_dir(&dir)?
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        files.sort_by_key(|f| std::cmp::Reverse(f.0));
+        let parser = MessageParser::default();
+        Ok(files
+            .into_iter()
+            .take(SHOWN)
+            .filter_map(|(_, path)| {
+                let raw = std::fs::read(&path).ok()?;
+                let message = parser.parse(&raw)?;
+                let to =
+                    message.to().and_then(|to| to.first()).and_then(|a| a.address()).unwrap_or_default().to_owned();
+                Some(json!({
+                    "subject": message.subject().unwrap_or_default(),
+                    "to": to,
+                    "date": message.date().map(|d| d.to_rfc3339()).unwrap_or_default(),
+                    "text": message.body_text(0).unwrap_or_default(),
+                }))
+            })
+            .collect())
+    })
+    .await;
+    match read {
+        Ok(Ok(messages)) => ctx.render(StatusCode::OK, "mailbox", "mailbox-title", json!({ "messages": messages })),
+        Ok(Err(e)) => ctx.error(shared::Error::Unavailable { service: "mail", cause: e.into() }),
+        Err(e) => ctx.error(shared::Error::Internal(anyhow::anyhow!("{e}"))),
+    }
+}

@@ -1,0 +1,78 @@
+//! The language switcher on every page: a cookie for visitors, the saved
+//! preference for signed-in users; then back to the page it came from.
+
+use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{HttpResponse, post, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use shared::db::schema::users;
+use shared::domain::{Language, now};
+
+use crate::pages::{PageCtx, see_other};
+use crate::session::LANGUAGE_COOKIE;
+
+/// Registers the language switcher.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(switch_language);
+}
+
+#[derive(Deserialize)]
+struct LanguageForm {
+    lang: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Only paths on this site: `/x` but not `//host` or `/\host`, so the switcher is no open redirect.
+fn local_path(next: &str) -> &str {
+    let safe =
+        next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+    if safe { next } else { "/" }
+}
+
+#[post("/language")]
+async fn switch_language(ctx: PageCtx, form: web::Form<LanguageForm>) -> HttpResponse {
+    let Some(lang) = Language::parse(&form.lang) else {
+        return ctx.error(shared::Error::invalid("lang", "unknown language"));
+    };
+    if let Some(viewer) = &ctx.viewer {
+        let id = viewer.user.id.clone();
+        let saved = ctx
+            .state
+            .db
+            .run(move |conn| {
+                diesel::update(users::table.find(&id))
+                    .set((users::language.eq(lang.as_str()), users::updated_at.eq(now())))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = saved {
+            return ctx.error(e);
+        }
+    }
+    let cookie = Cookie::build(LANGUAGE_COOKIE, lang.as_str())
+        .path("/")
+        .same_site(SameSite::Lax)
+        .secure(ctx.state.secure_cookies())
+        .max_age(CookieDuration::days(365))
+        .finish();
+    let mut response = see_other(local_path(&form.next));
+    let _ = response.add_cookie(&cookie);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/matters/1?x=2"), "/matters/1?x=2");
+        for bad in ["https://evil.example/", "//evil.example", "/\\evil.example", "", "matters", "/a\r\nSet-Cookie: x"]
+        {
+            assert_eq!(local_path(bad), "/", "{bad:?}");
+        }
+    }
+}

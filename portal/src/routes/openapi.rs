@@ -1,0 +1,44 @@
+//! `/api/openapi.json`: the API description (OpenAPI 3.1), generated from the handlers.
+
+use actix_web::{HttpResponse, get, web};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::api;
+
+/// The generated API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Matterline API", description = "Client portal data for Matterline's web and mobile clients."),
+    paths(api::me, api::my_matters, api::matter),
+    components(schemas(crate::error::ErrorBody)),
+    modifiers(&Security),
+    tags((name = "client", description = "What a signed-in client sees"))
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::session::SESSION_COOKIE))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// Registers the description route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(openapi_json);
+}
+
+#[get("/api/openapi.json")]
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

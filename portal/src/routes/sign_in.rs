@@ -1,0 +1,246 @@
+//! Passwordless sign-in: ask for a link, confirm it, or type the code; sign out.
+//!
+//! The reply to "email me a link" is the same page whether or not the address
+//! belongs to a client. Links open a confirmation page and are redeemed by its
+//! POST, so mail scanners that prefetch links cannot use them up.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use shared::auth::{self, Device};
+use shared::db::models::User;
+use shared::db::schema::{firms, users};
+use shared::domain::{Language, Role};
+use shared::mail::OutgoingEmail;
+use shared::rate_limit;
+use shared::tokens::Purpose;
+
+use crate::pages::{PageCtx, see_other};
+use crate::session;
+
+/// Registers the sign-in routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(sign_in_page)
+        .service(request_link)
+        .service(link_page)
+        .service(redeem_link)
+        .service(code_page)
+        .service(redeem_code)
+        .service(sign_out)
+        .service(sign_out_everywhere);
+}
+
+fn device(req: &HttpRequest) -> Device {
+    Device {
+        user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned),
+        ip: req.peer_addr().map(|a| a.ip().to_string()),
+    }
+}
+
+/// A plausible email address: something@something.tld, no spaces, sane length.
+fn looks_like_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
+}
+
+#[get("/sign-in")]
+async fn sign_in_page(ctx: PageCtx) -> HttpResponse {
+    if ctx.viewer.is_some() {
+        return see_other("/");
+    }
+    ctx.render(StatusCode::OK, "sign_in", "sign-in-title", json!({ "email": "", "error": null }))
+}
+
+#[derive(Deserialize)]
+struct EmailForm {
+    email: String,
+}
+
+#[post("/sign-in")]
+async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>) -> HttpResponse {
+    let email = auth::normalize_email(&form.email);
+    if !looks_like_email(&email) {
+        return ctx.render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "sign_in",
+            "sign-in-title",
+            json!({ "email": form.email, "error": "error-email-invalid" }),
+        );
+    }
+    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let state = ctx.state.clone();
+    let tokens = state.tokens.clone();
+    let lookup_email = email.clone();
+    // Limits first (per address and per IP), then one sign-in per client account with that address.
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let by_ip = rate_limit::try_hit(conn, &rate_limit::bucket("sign-in-ip", &ip), rate_limit::SIGN_IN)?;
+            let by_email = by_ip
+                && rate_limit::try_hit(conn, &rate_limit::bucket("sign-in-email", &lookup_email), rate_limit::SIGN_IN)?;
+            if !(by_ip && by_email) {
+                return Err(shared::Error::RateLimited);
+            }
+            let clients: Vec<(User, String)> = users::table
+                .inner_join(firms::table)
+                .filter(users::email.eq(&lookup_email))
+                .filter(users::role.eq(Role::Client.as_str()))
+                .select((User::as_select(), firms::name))
+                .load(conn)?;
+            clients
+                .into_iter()
+                .map(|(user, firm)| Ok((auth::issue_sign_in(conn, &tokens, &user.id)?, user, firm)))
+                .collect::<shared::Result<Vec<_>>>()
+        })
+        .await;
+    let grants = match outcome {
+        Ok(grants) => grants,
+        Err(e) => return ctx.error(e),
+    };
+    for (grant, user, firm) in grants {
+        let lang = Language::parse(&user.language).unwrap_or(Language::En);
+        let link = format!("{}/sign-in/link?token={}", state.base_url(), grant.token);
+        let data =
+            json!({ "lang": lang.as_str(), "name": user.full_name, "firm": firm, "link": link, "code": grant.code });
+        let content = match state.renderer.email("sign_in", &data) {
+            Ok(content) => content,
+            Err(e) => return ctx.error(e),
+        };
+        let email = OutgoingEmail {
+            to_name: user.full_name.clone(),
+            to_address: user.email.clone(),
+            from: None,
+            content,
+            headers: Vec::new(),
+        };
+        if let Err(e) = state.mailer.send(&email).await {
+            return ctx.error(e.into());
+        }
+        tracing::info!(user = %user.id, "sign-in email sent");
+    }
+    ctx.render(StatusCode::OK, "check_email", "check-email-title", json!({ "email": email, "error": null }))
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: String,
+}
+
+#[get("/sign-in/link")]
+async fn link_page(ctx: PageCtx, query: web::Query<TokenQuery>) -> HttpResponse {
+    if ctx.state.tokens.verify(Purpose::SignIn, &query.token).is_err() {
+        return link_refused(&ctx);
+    }
+    ctx.render(StatusCode::OK, "link", "link-title", json!({ "token": query.token }))
+}
+
+fn link_refused(ctx: &PageCtx) -> HttpResponse {
+    ctx.message(
+        StatusCode::UNAUTHORIZED,
+        "error-link-used-title",
+        "error-link-used-body",
+        Some(("/sign-in", "back-to-sign-in")),
+    )
+}
+
+#[post("/sign-in/link")]
+async fn redeem_link(ctx: PageCtx, req: HttpRequest, form: web::Form<TokenQuery>) -> HttpResponse {
+    let tokens = ctx.state.tokens.clone();
+    let token = form.into_inner().token;
+    let device = device(&req);
+    match ctx.state.db.run(move |conn| auth::redeem_link(conn, &tokens, &token, &device)).await {
+        Ok(grant) => signed_in(&ctx, grant),
+        Err(shared::Error::Unauthenticated) => link_refused(&ctx),
+        Err(e) => ctx.error(e),
+    }
+}
+
+#[get("/sign-in/code")]
+async fn code_page(ctx: PageCtx) -> HttpResponse {
+    ctx.render(StatusCode::OK, "code", "code-title", json!({ "email": "", "error": null }))
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    email: String,
+    code: String,
+}
+
+#[post("/sign-in/code")]
+async fn redeem_code(ctx: PageCtx, req: HttpRequest, form: web::Form<CodeForm>) -> HttpResponse {
+    let CodeForm { email, code } = form.into_inner();
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let error = |ctx: &PageCtx, status, key: &str, email: &str| {
+        ctx.render(status, "code", "code-title", json!({ "email": email, "error": key }))
+    };
+    if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return error(&ctx, StatusCode::UNPROCESSABLE_ENTITY, "error-code-invalid", &email);
+    }
+    let tokens = ctx.state.tokens.clone();
+    let device = device(&req);
+    let lookup = email.clone();
+    match ctx.state.db.run(move |conn| auth::redeem_code(conn, &tokens, &lookup, &code, &device)).await {
+        Ok(grant) => signed_in(&ctx, grant),
+        Err(shared::Error::Unauthenticated) => error(&ctx, StatusCode::UNAUTHORIZED, "error-code-wrong-body", &email),
+        Err(e) => ctx.error(e),
+    }
+}
+
+fn signed_in(ctx: &PageCtx, grant: auth::SessionGrant) -> HttpResponse {
+    tracing::info!(user = %grant.user_id, "signed in");
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, "/"))
+        .cookie(session::session_cookie(&ctx.state, grant.token))
+        .finish()
+}
+
+#[post("/sign-out")]
+async fn sign_out(ctx: PageCtx) -> HttpResponse {
+    if let Some(viewer) = &ctx.viewer {
+        let id = viewer.session_id.clone();
+        if let Err(e) = ctx.state.db.run(move |conn| auth::revoke_session(conn, &id)).await {
+            return ctx.error(e);
+        }
+    }
+    signed_out(ctx, "signed-out-body")
+}
+
+#[post("/sign-out/everywhere")]
+async fn sign_out_everywhere(ctx: PageCtx) -> HttpResponse {
+    if let Some(viewer) = &ctx.viewer {
+        let user_id = viewer.user.id.clone();
+        if let Err(e) = ctx.state.db.run(move |conn| auth::revoke_all_sessions(conn, &user_id)).await {
+            return ctx.error(e);
+        }
+    }
+    signed_out(ctx, "signed-out-everywhere-body")
+}
+
+fn signed_out(mut ctx: PageCtx, body: &str) -> HttpResponse {
+    ctx.viewer = None;
+    let mut response = ctx.message(StatusCode::OK, "signed-out-title", body, Some(("/sign-in", "back-to-sign-in")));
+    let _ = response.add_cookie(&session::cleared_session_cookie(&ctx.state));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_email;
+
+    #[test]
+    fn email_shapes() {
+        for ok in ["a@b.co", "jordan@demo.matterline.test", "x.y+z@sub.example.org"] {
+            assert!(looks_like_email(ok), "{ok}");
+        }
+        for bad in ["", "a", "a@b", "@b.co", "a@.co", "a@b.", "a b@c.co", "a@b.co,c@d.co", "<a@b.co>"] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Who is asking: the session token from the `matterline_session` cookie or an
+//! `Authorization: Bearer` header, checked against the `sessions` table.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use diesel::prelude::*;
+use shared::db::models::User;
+use shared::db::schema::firms;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "matterline_session";
+/// Name of the language cookie (for visitors who are not signed in).
+pub const LANGUAGE_COOKIE: &str = "matterline_lang";
+
+/// A signed-in user and their session.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The user.
+    pub user: User,
+    /// The session row's id (for "sign out").
+    pub session_id: String,
+    /// The user's firm's name, for page headers.
+    pub firm_name: String,
+}
+
+/// The session token a request carries, if any: the bearer token wins over the cookie.
+pub fn token_of(req: &HttpRequest) -> Option<String> {
+    let bearer = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    bearer.or_else(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()))
+}
+
+/// Looks the token up. `Ok(None)` for a missing, forged, expired or revoked token.
+pub async fn resolve(state: &AppState, token: Option<String>) -> Result<Option<Authenticated>, shared::Error> {
+    let Some(token) = token else { return Ok(None) };
+    let tokens = state.tokens.clone();
+    state
+        .db
+        .run(move |conn| match shared::auth::authenticate(conn, &tokens, &token) {
+            Ok((session, user)) => {
+                let firm_name: String = firms::table.find(&user.firm_id).select(firms::name).first(conn)?;
+                Ok(Some(Authenticated { user, session_id: session.id, firm_name }))
+            }
+            Err(shared::Error::Unauthenticated) => Ok(None),
+            Err(e) => Err(e),
+        })
+        .await
+}
+
+/// The session cookie carrying `token`.
+pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.secure_cookies())
+        .max_age(CookieDuration::days(shared::auth::SESSION_TTL.num_days()))
+        .finish()
+}
+
+/// A cookie that removes the session cookie.
+pub fn cleared_session_cookie(state: &AppState) -> Cookie<'static> {
+    let mut cookie = session_cookie(state, String::new());
+    cookie.make_removal();
+    cookie
+}
+
+/// The signed-in user of an API request; 401 JSON otherwise.
+#[derive(Debug, Clone)]
+pub struct ApiUser(pub Authenticated);
+
+impl FromRequest for ApiUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError(shared::Error::Internal(anyhow::anyhow!("no app state"))))?;
+            match resolve(state, token_of(&req)).await? {
+                Some(user) => Ok(ApiUser(user)),
+                None => Err(AppError(shared::Error::Unauthenticated)),
+            }
+        })
+    }
+}

@@ -1,0 +1,147 @@
+//! Sending email: SMTP through lettre's pooled async transport when
+//! `MATTERLINE_SMTP_URL` is set, otherwise the dev outbox — one `.eml` file per
+//! message in `DATA_DIR/outbox`, listed by the portal at `/dev/mailbox`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::render::RenderedEmail;
+
+/// Why a message was not sent, as far as a retry policy cares.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Worth retrying later: connection refused or dropped, timeout, SMTP 4xx.
+    #[error("temporary mail failure: {0}")]
+    Transient(String),
+    /// Retrying will not help: SMTP 5xx, an invalid address.
+    #[error("permanent mail failure: {0}")]
+    Permanent(String),
+}
+
+impl From<SendError> for Error {
+    fn from(e: SendError) -> Self {
+        Error::Unavailable { service: "mail", cause: e.into() }
+    }
+}
+
+/// One message to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingEmail {
+    /// Recipient's display name.
+    pub to_name: String,
+    /// Recipient's address.
+    pub to_address: String,
+    /// Sender, overriding the configured one (a firm's own address).
+    pub from: Option<String>,
+    /// Subject and bodies.
+    pub content: RenderedEmail,
+    /// Extra headers, e.g. `List-Unsubscribe`.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+#[derive(Clone)]
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Outbox(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// Sends email through the configured transport. Cheap to clone (the SMTP pool is shared).
+#[derive(Clone)]
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+    outbox: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match &self.transport {
+            Transport::Smtp(_) => "smtp",
+            Transport::Outbox(_) => "outbox",
+        };
+        f.debug_struct("Mailer").field("transport", &kind).field("from", &self.from.to_string()).finish()
+    }
+}
+
+/// Installs ring as the process-wide rustls crypto provider. Both binaries call
+/// it at start-up: the dependency tree carries two providers, and rustls
+/// refuses to guess. Later calls are no-ops.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Mailer {
+    /// The mailer the configuration describes.
+    pub fn from_config(config: &Config) -> Result<Self> {
+        let from: Mailbox =
+            config.mail_from.parse().map_err(|e| Error::invalid("MATTERLINE_MAIL_FROM", format!("{e}")))?;
+        match &config.smtp_url {
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose().as_str())
+                    .map_err(|e| Error::invalid("MATTERLINE_SMTP_URL", e.to_string()))?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .pool_config(PoolConfig::new().max_size(8))
+                    .build();
+                Ok(Self { transport: Transport::Smtp(transport), from, outbox: None })
+            }
+            None => {
+                let dir = config.data_dir.join("outbox");
+                std::fs::create_dir_all(&dir).map_err(|e| Error::Unavailable {
+                    service: "mail",
+                    cause: anyhow::anyhow!("cannot create {}: {e}", dir.display()),
+                })?;
+                Ok(Self { transport: Transport::Outbox(AsyncFileTransport::new(&dir)), from, outbox: Some(dir) })
+            }
+        }
+    }
+
+    /// The dev outbox folder, when mail goes there instead of SMTP.
+    pub fn outbox_dir(&self) -> Option<&Path> {
+        self.outbox.as_deref()
+    }
+
+    /// Builds the multipart/alternative message for `email`.
+    pub fn build(&self, email: &OutgoingEmail) -> std::result::Result<Message, SendError> {
+        let from = match &email.from {
+            Some(f) => f.parse().map_err(|e| SendError::Permanent(format!("sender {f}: {e}")))?,
+            None => self.from.clone(),
+        };
+        let to_address =
+            email.to_address.parse().map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
+        let mut message = Message::builder()
+            .from(from)
+            .to(Mailbox::new(Some(email.to_name.clone()), to_address))
+            .subject(email.content.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(email.content.text.clone(), email.content.html.clone()))
+            .map_err(|e| SendError::Permanent(format!("building the message: {e}")))?;
+        for (name, value) in &email.headers {
+            message.headers_mut().insert_raw(HeaderValue::new(HeaderName::new_from_ascii_str(name), value.clone()));
+        }
+        Ok(message)
+    }
+
+    /// Sends one message.
+    pub async fn send(&self, email: &OutgoingEmail) -> std::result::Result<(), SendError> {
+        let message = self.build(email)?;
+        self.send_message(message).await
+    }
+
+    /// Sends an already built message.
+    pub async fn send_message(&self, message: Message) -> std::result::Result<(), SendError> {
+        match &self.transport {
+            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() { SendError::Permanent(e.to_string()) } else { SendError::Transient(e.to_string()) }
+            }),
+            Transport::Outbox(file) => {
+                file.send(message).await.map(|_| ()).map_err(|e| SendError::Transient(format!("dev outbox: {e}")))
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Rendering pages and emails with handlebars (strict mode) from the assets:
+//! `web/*.hbs` pages and `web/partials/*.hbs` partials, and per email
+//! `email/<name>/{subject,body.txt,body.html}.hbs`. The `t` helper looks a
+//! Fluent message up in the language named by the context's `lang`:
+//! `{{t "matter-next"}}`, `{{t "greeting" name=client.name}}`.
+
+use std::sync::Arc;
+
+use handlebars::{
+    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError, RenderErrorReason,
+};
+use serde::Serialize;
+
+use crate::assets::Assets;
+use crate::domain::Language;
+use crate::error::{Error, Result};
+use crate::i18n::{Locales, args_from_json};
+
+/// A rendered email: what the mailer sends as multipart/alternative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body.
+    pub html: String,
+}
+
+/// Page and email templates with the locales they speak.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    html: Arc<Handlebars<'static>>,
+    text: Arc<Handlebars<'static>>,
+    locales: Arc<Locales>,
+}
+
+struct Translate {
+    locales: Arc<Locales>,
+    escape: bool,
+}
+
+impl HelperDef for Translate {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let key =
+            h.param(0).and_then(|p| p.value().as_str()).ok_or(RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
+        let lang = ctx.data().get("lang").and_then(|v| v.as_str()).and_then(Language::parse).unwrap_or(Language::En);
+        let args = args_from_json(h.hash().iter().map(|(name, value)| (*name, value.value())));
+        let text = self
+            .locales
+            .get(lang, key, Some(&args))
+            .ok_or_else(|| RenderError::from(RenderErrorReason::Other(format!("no locale message \"{key}\""))))?;
+        out.write(&if self.escape { handlebars::html_escape(&text) } else { text })?;
+        Ok(())
+    }
+}
+
+impl Renderer {
+    /// Loads every template and the locales from `assets`; a template that does
+    /// not parse names its file.
+    pub fn load(assets: &Assets) -> Result<Self> {
+        let locales = Arc::new(Locales::load(assets)?);
+        let mut html = Handlebars::new();
+        html.set_strict_mode(true);
+        html.register_helper("t", Box::new(Translate { locales: locales.clone(), escape: true }));
+        let mut text = Handlebars::new();
+        text.set_strict_mode(true);
+        text.register_escape_fn(handlebars::no_escape);
+        text.register_helper("t", Box::new(Translate { locales: locales.clone(), escape: false }));
+
+        let source =
+            |path: &str| assets.text(path).ok_or_else(|| Error::Internal(anyhow::anyhow!("{path}: not UTF-8")));
+        let bad = |path: &str, e: handlebars::TemplateError| Error::Internal(anyhow::anyhow!("{path}: {e}"));
+        for path in assets.list("web/") {
+            let Some(stem) = path.strip_suffix(".hbs") else { continue };
+            if let Some(partial) = stem.strip_prefix("web/partials/") {
+                html.register_partial(partial, source(&path)?).map_err(|e| bad(&path, e))?;
+            } else if let Some(page) = stem.strip_prefix("web/") {
+                html.register_template_string(page, source(&path)?).map_err(|e| bad(&path, e))?;
+            }
+        }
+        for path in assets.list("email/") {
+            let Some(stem) = path.strip_suffix(".hbs") else { continue };
+            if stem.ends_with("/body.html") {
+                html.register_template_string(stem, source(&path)?).map_err(|e| bad(&path, e))?;
+            } else {
+                text.register_template_string(stem, source(&path)?).map_err(|e| bad(&path, e))?;
+            }
+        }
+        Ok(Self { html: Arc::new(html), text: Arc::new(text), locales })
+    }
+
+    /// The locales behind the `t` helper.
+    pub fn locales(&self) -> &Locales {
+        &self.locales
+    }
+
+    /// Whether a page template of that name exists.
+    pub fn has_page(&self, name: &str) -> bool {
+        self.html.has_template(name)
+    }
+
+    /// Renders the page `web/<name>.hbs`; `data` must carry `lang`.
+    pub fn page(&self, name: &str, data: &impl Serialize) -> Result<String> {
+        self.html.render(name, data).map_err(|e| Error::Internal(anyhow::anyhow!("rendering page {name}: {e}")))
+    }
+
+    /// Renders the email `email/<name>/`; `data` must carry `lang`.
+    pub fn email(&self, name: &str, data: &impl Serialize) -> Result<RenderedEmail> {
+        let fail = |part: &str, e: RenderError| Error::Internal(anyhow::anyhow!("rendering email {name}/{part}: {e}"));
+        let subject = self.text.render(&format!("email/{name}/subject"), data).map_err(|e| fail("subject", e))?;
+        Ok(RenderedEmail {
+            // A subject is one line, whatever the template's trailing newline.
+            subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+            text: self.text.render(&format!("email/{name}/body.txt"), data).map_err(|e| fail("body.txt", e))?,
+            html: self.html.render(&format!("email/{name}/body.html"), data).map_err(|e| fail("body.html", e))?,
+        })
+    }
+}

@@ -1,0 +1,119 @@
+## Every page
+app-name = Matterline
+skip-to-content = Skip to content
+nav-label = Main
+nav-my-cases = My cases
+nav-sign-out = Sign out
+nav-sign-out-everywhere = Sign out on all devices
+language-label = Language
+footer-help = Questions? Call your legal team — their number is on your case page.
+date-format = { $month } { $day }, { $year }
+month-1 = January
+month-2 = February
+month-3 = March
+month-4 = April
+month-5 = May
+month-6 = June
+month-7 = July
+month-8 = August
+month-9 = September
+month-10 = October
+month-11 = November
+month-12 = December
+
+## Sign-in
+sign-in-title = Sign in to see your case
+sign-in-intro = Enter the email address you gave your law firm. We will email you a sign-in link and a 6-digit code. You never need a password.
+sign-in-email-label = Email address
+sign-in-email-hint = For example: name@example.com
+sign-in-submit = Email me a sign-in link
+sign-in-have-code = Already have a code?
+check-email-title = Check your email
+check-email-body = If { $email } belongs to a client of the firm, we have just sent a sign-in link and a 6-digit code. Each works once, within 15 minutes.
+check-email-code-intro = Reading your email on another device? Type the code here instead.
+code-title = Sign in with a code
+code-email-label = Email address
+code-label = 6-digit code
+code-submit = Sign in
+check-email-retry = Nothing arrived? Check your spam folder, or ask for a new link.
+link-title = Continue signing in
+link-body = Press the button to sign in on this device.
+link-submit = Sign in
+signed-out-title = You are signed out
+signed-out-body = You have been signed out on this device.
+signed-out-everywhere-body = You have been signed out on all your devices.
+back-to-sign-in = Back to sign in
+back-to-my-cases = Back to my cases
+
+## Errors
+error-link-used-title = This sign-in link no longer works
+error-link-used-body = Sign-in links and codes work once, within 15 minutes. Ask for a new one and use the newest email.
+error-code-wrong-title = That code did not work
+error-code-wrong-body = Check the 6-digit code in your newest email and try again. Codes work once, within 15 minutes; after 5 wrong tries, ask for a new one.
+error-rate-limited-title = Please wait a few minutes
+error-rate-limited-body = We have sent several sign-in emails recently. To protect your account, please wait 15 minutes before asking again.
+error-mail-down-title = We could not send the email
+error-mail-down-body = Our email service is not answering right now. Nothing was lost; please try again in a few minutes.
+error-email-invalid = Enter an email address like name@example.com.
+error-code-invalid = Enter the 6 digits from your email.
+error-not-found-title = Page not found
+error-not-found-body = This page does not exist, or you do not have access to it.
+error-unauthenticated-title = Please sign in
+error-unauthenticated-body = Your session has ended. Sign in again to continue.
+error-invalid-title = Please check what you entered
+error-unavailable-title = The portal is temporarily unavailable
+error-unavailable-body = Part of our system is not answering. Nothing was lost; please try again in a few minutes.
+error-internal-title = Something went wrong
+error-internal-body = Please try again. If it keeps happening, call your legal team.
+error-reference = Reference: { $id }
+
+## Dashboard
+dashboard-title = My cases
+dashboard-greeting = Hello, { $name }
+dashboard-intro = Here is where each of your cases stands.
+dashboard-empty = You have no open cases with us.
+dashboard-phase = Current step: { $phase }
+dashboard-needs = { $count ->
+    [one] We need 1 document from you
+   *[other] We need { $count } documents from you
+}
+dashboard-needs-none = Nothing needed from you right now
+dashboard-open = View case: { $title }
+
+## Matter page
+matter-progress = Progress
+phase-step = Step { $position } of { $total }
+phase-done = Done
+phase-current = Current step
+phase-upcoming = Coming up
+matter-current-phase = Where your case is now
+matter-what-it-means = What this means
+matter-what-next = What happens next
+matter-needs-title = What we need from you
+matter-needs-none = Nothing right now. Thank you!
+matter-request-requested = Requested { $date }
+matter-upload = Upload
+matter-upload-for = Upload: { $title }
+matter-recent = Recent updates
+matter-no-updates = No updates yet.
+matter-contact = Your contact
+matter-contact-role = Case manager
+matter-contact-phone = Phone
+matter-contact-email = Email
+matter-updated = Last updated { $date }
+milestone-phase_change = Your case moved to a new step: { $phase }
+milestone-appointment = Appointment: { $body }
+milestone-appointment-on = on { $date }
+milestone-client_note = Message from your legal team
+milestone-document_received = We received a document: { $body }
+milestone-request_opened = We asked for a document: { $body }
+milestone-request_fulfilled = Document received: { $body }
+
+## Dev mailbox
+mailbox-title = Dev mailbox
+mailbox-intro = Emails the portal would have sent. This page exists only while no SMTP server is configured.
+mailbox-empty = No emails yet.
+mailbox-to = To
+mailbox-subject = Subject
+mailbox-date = Date
+mailbox-open = Open

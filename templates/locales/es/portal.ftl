@@ -1,0 +1,119 @@
+## Todas las páginas
+app-name = Matterline
+skip-to-content = Saltar al contenido
+nav-label = Principal
+nav-my-cases = Mis casos
+nav-sign-out = Cerrar sesión
+nav-sign-out-everywhere = Cerrar sesión en todos los dispositivos
+language-label = Idioma
+footer-help = ¿Preguntas? Llame a su equipo legal: su número está en la página de su caso.
+date-format = { $day } de { $month } de { $year }
+month-1 = enero
+month-2 = febrero
+month-3 = marzo
+month-4 = abril
+month-5 = mayo
+month-6 = junio
+month-7 = julio
+month-8 = agosto
+month-9 = septiembre
+month-10 = octubre
+month-11 = noviembre
+month-12 = diciembre
+
+## Inicio de sesión
+sign-in-title = Inicie sesión para ver su caso
+sign-in-intro = Escriba el correo electrónico que dio a su bufete. Le enviaremos un enlace de acceso y un código de 6 dígitos. Nunca necesita contraseña.
+sign-in-email-label = Correo electrónico
+sign-in-email-hint = Por ejemplo: nombre@ejemplo.com
+sign-in-submit = Enviarme un enlace de acceso
+sign-in-have-code = ¿Ya tiene un código?
+check-email-title = Revise su correo
+check-email-body = Si { $email } pertenece a un cliente del bufete, acabamos de enviarle un enlace de acceso y un código de 6 dígitos. Cada uno funciona una vez, durante 15 minutos.
+check-email-code-intro = ¿Lee su correo en otro dispositivo? Escriba aquí el código.
+code-title = Entrar con un código
+code-email-label = Correo electrónico
+code-label = Código de 6 dígitos
+code-submit = Entrar
+check-email-retry = ¿No llegó nada? Revise la carpeta de correo no deseado o pida un enlace nuevo.
+link-title = Continuar con el acceso
+link-body = Pulse el botón para entrar en este dispositivo.
+link-submit = Entrar
+signed-out-title = Ha cerrado sesión
+signed-out-body = Ha cerrado sesión en este dispositivo.
+signed-out-everywhere-body = Ha cerrado sesión en todos sus dispositivos.
+back-to-sign-in = Volver al inicio de sesión
+back-to-my-cases = Volver a mis casos
+
+## Errores
+error-link-used-title = Este enlace de acceso ya no funciona
+error-link-used-body = Los enlaces y códigos de acceso funcionan una vez, durante 15 minutos. Pida uno nuevo y use el correo más reciente.
+error-code-wrong-title = Ese código no funcionó
+error-code-wrong-body = Revise el código de 6 dígitos de su correo más reciente e inténtelo de nuevo. Los códigos funcionan una vez, durante 15 minutos; después de 5 intentos fallidos, pida uno nuevo.
+error-rate-limited-title = Espere unos minutos, por favor
+error-rate-limited-body = Hemos enviado varios correos de acceso hace poco. Para proteger su cuenta, espere 15 minutos antes de pedir otro.
+error-mail-down-title = No pudimos enviar el correo
+error-mail-down-body = Nuestro servicio de correo no responde en este momento. No se perdió nada; inténtelo de nuevo en unos minutos.
+error-email-invalid = Escriba un correo como nombre@ejemplo.com.
+error-code-invalid = Escriba los 6 dígitos de su correo.
+error-not-found-title = Página no encontrada
+error-not-found-body = Esta página no existe o usted no tiene acceso a ella.
+error-unauthenticated-title = Inicie sesión, por favor
+error-unauthenticated-body = Su sesión terminó. Inicie sesión de nuevo para continuar.
+error-invalid-title = Revise lo que escribió
+error-unavailable-title = El portal no está disponible por el momento
+error-unavailable-body = Una parte de nuestro sistema no responde. No se perdió nada; inténtelo de nuevo en unos minutos.
+error-internal-title = Algo salió mal
+error-internal-body = Inténtelo de nuevo. Si sigue pasando, llame a su equipo legal.
+error-reference = Referencia: { $id }
+
+## Mis casos
+dashboard-title = Mis casos
+dashboard-greeting = Hola, { $name }
+dashboard-intro = Así van cada uno de sus casos.
+dashboard-empty = No tiene casos abiertos con nosotros.
+dashboard-phase = Paso actual: { $phase }
+dashboard-needs = { $count ->
+    [one] Necesitamos 1 documento de usted
+   *[other] Necesitamos { $count } documentos de usted
+}
+dashboard-needs-none = No necesitamos nada de usted por ahora
+dashboard-open = Ver caso: { $title }
+
+## Página del caso
+matter-progress = Avance
+phase-step = Paso { $position } de { $total }
+phase-done = Hecho
+phase-current = Paso actual
+phase-upcoming = Próximamente
+matter-current-phase = Dónde está su caso ahora
+matter-what-it-means = Qué significa
+matter-what-next = Qué pasa después
+matter-needs-title = Lo que necesitamos de usted
+matter-needs-none = Nada por ahora. ¡Gracias!
+matter-request-requested = Pedido el { $date }
+matter-upload = Subir
+matter-upload-for = Subir: { $title }
+matter-recent = Novedades recientes
+matter-no-updates = Todavía no hay novedades.
+matter-contact = Su contacto
+matter-contact-role = Gestor del caso
+matter-contact-phone = Teléfono
+matter-contact-email = Correo
+matter-updated = Última actualización: { $date }
+milestone-phase_change = Su caso pasó a un nuevo paso: { $phase }
+milestone-appointment = Cita: { $body }
+milestone-appointment-on = el { $date }
+milestone-client_note = Mensaje de su equipo legal
+milestone-document_received = Recibimos un documento: { $body }
+milestone-request_opened = Le pedimos un documento: { $body }
+milestone-request_fulfilled = Documento recibido: { $body }
+
+## Buzón de desarrollo
+mailbox-title = Buzón de desarrollo
+mailbox-intro = Correos que el portal habría enviado. Esta página solo existe mientras no haya un servidor SMTP configurado.
+mailbox-empty = Todavía no hay correos.
+mailbox-to = Para
+mailbox-subject = Asunto
+mailbox-date = Fecha
+mailbox-open = Abrir
