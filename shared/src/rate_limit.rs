@@ -19,8 +19,10 @@ pub struct Limit {
     pub window: Duration,
 }
 
-/// Sign-in requests per email address and per IP address.
-pub const SIGN_IN: Limit = Limit { max: 5, window: Duration::minutes(15) };
+/// Sign-in requests per email address.
+pub const SIGN_IN_PER_ADDRESS: Limit = Limit { max: 5, window: Duration::minutes(15) };
+/// Sign-in requests per IP address: higher, since a household or an office shares one address.
+pub const SIGN_IN_PER_IP: Limit = Limit { max: 20, window: Duration::minutes(15) };
 
 /// A bucket name that does not store the identifying value itself (an email address).
 pub fn bucket(kind: &str, value: &str) -> String {

@@ -7,6 +7,8 @@
 //! A missing service fails the test with a message saying what to start; it is
 //! never skipped.
 
+pub mod fixtures;
+pub mod maildev;
 pub mod schema;
 pub mod services;
 
@@ -117,6 +119,17 @@ impl TestApp {
     pub async fn spawn_on(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Restarted> {
         let (address, client, state, demo_link, handle) = start(db, settings).await?;
         Ok(Restarted { address, client, state, demo_link, handle })
+    }
+
+    /// Starts the portal on `backend` sending mail to the real SMTP server (maildev).
+    pub async fn spawn_with_smtp(backend: Backend) -> anyhow::Result<Self> {
+        let smtp = services::smtp_url()?;
+        Self::spawn_with(backend, &[("MATTERLINE_SMTP_URL", &smtp)]).await
+    }
+
+    /// A new client without cookies (another device), not following redirects.
+    pub fn new_client(&self) -> anyhow::Result<reqwest::Client> {
+        Ok(reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?)
     }
 
     /// The backend under test.

@@ -82,9 +82,13 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
     let outcome = state
         .db
         .run(move |conn| {
-            let by_ip = rate_limit::try_hit(conn, &rate_limit::bucket("sign-in-ip", &ip), rate_limit::SIGN_IN)?;
+            let by_ip = rate_limit::try_hit(conn, &rate_limit::bucket("sign-in-ip", &ip), rate_limit::SIGN_IN_PER_IP)?;
             let by_email = by_ip
-                && rate_limit::try_hit(conn, &rate_limit::bucket("sign-in-email", &lookup_email), rate_limit::SIGN_IN)?;
+                && rate_limit::try_hit(
+                    conn,
+                    &rate_limit::bucket("sign-in-email", &lookup_email),
+                    rate_limit::SIGN_IN_PER_ADDRESS,
+                )?;
             if !(by_ip && by_email) {
                 return Err(shared::Error::RateLimited);
             }

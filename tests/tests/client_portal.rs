@@ -1,0 +1,367 @@
+//! A client signs in without a password and finds where their case stands —
+//! and nobody else can: forged tokens, other clients' ids and replayed links
+//! are all refused with a readable answer.
+
+use chrono::Duration;
+use harness::maildev::wait_for_emails;
+use harness::{Backend, TestApp, on_both_backends};
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_LANGUAGE, AUTHORIZATION, LOCATION, SET_COOKIE};
+use serde_json::Value;
+use shared::tokens::Purpose;
+
+/// The visible text of a page's <main>, tags stripped, whitespace collapsed.
+fn main_text(html: &str) -> String {
+    let main = html.split("<main").nth(1).and_then(|m| m.split("</main>").next()).unwrap_or(html);
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in main.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    [("&#x3D;", "="), ("&quot;", "\""), ("&#x27;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")]
+        .iter()
+        .fold(text, |t, (entity, c)| t.replace(entity, c))
+}
+
+async fn a_client_signs_in_with_the_emailed_link_and_sees_their_case(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn_with_smtp(backend).await?;
+    let demo = app.seed_demo().await?;
+    let email = demo.email("jordan");
+
+    let reply = app.client.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
+    assert_eq!(reply.status(), StatusCode::OK);
+    assert!(main_text(&reply.text().await?).contains("Check your email"));
+
+    let mail = wait_for_emails(&email, 1).await?.remove(0);
+    assert_eq!(mail.subject, "Your sign-in link for Demo Injury Law");
+    let link =
+        mail.link_containing("/sign-in/link?token=").ok_or_else(|| anyhow::anyhow!("no link in {}", mail.text))?;
+    assert!(link.starts_with(&app.address), "{link}");
+    assert!(mail.six_digit_code().is_some(), "no code in {}", mail.text);
+    assert!(mail.html.contains("href=\""), "the HTML part has the button link");
+
+    // Opening the link shows a confirmation; it does not sign in by itself (mail scanners prefetch links).
+    let confirm = app.client.get(&link).send().await?;
+    assert_eq!(confirm.status(), StatusCode::OK);
+    assert!(app.client.get(app.url("/")).send().await?.status().is_redirection(), "a GET of the link signed in");
+
+    let token = link.split("token=").nth(1).unwrap_or_default();
+    let signed_in = app.client.post(app.url("/sign-in/link")).form(&[("token", token)]).send().await?;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let cookie = signed_in.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(cookie.starts_with("matterline_session="), "{cookie}");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=2592000"] {
+        assert!(cookie.contains(flag), "cookie lacks {flag}: {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain-http public URL: no Secure flag");
+
+    let dashboard = main_text(&app.client.get(app.url("/")).send().await?.text().await?);
+    assert!(dashboard.contains("Current step: Records and bills"), "{dashboard}");
+    assert!(dashboard.contains("We need 1 document from you"), "{dashboard}");
+
+    let client = app.client(&email).await?;
+    let page =
+        main_text(&app.client.get(app.url(&format!("/matters/{}", client.matter_id))).send().await?.text().await?);
+    for expected in [
+        "Where your case is now",
+        "Records and bills",
+        "Step 4 of 10",
+        "We are collecting your medical records",
+        "What happens next",
+        "Bills from your physical therapist",
+        "Casey Manager",
+        "+1 555 0102",
+        "Thank you for sending your photos",
+    ] {
+        assert!(page.contains(expected), "matter page lacks {expected:?}: {page}");
+    }
+    assert!(!page.contains("Adjuster prefers email"), "an internal note reached the client");
+
+    // The same link a second time: a clear page, not an error dump.
+    let again = app.new_client()?.post(app.url("/sign-in/link")).form(&[("token", token)]).send().await?;
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    let text = main_text(&again.text().await?);
+    assert!(text.contains("This sign-in link no longer works") && text.contains("Ask for a new one"), "{text}");
+    Ok(())
+}
+
+async fn the_code_from_the_email_signs_in_once(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn_with_smtp(backend).await?;
+    let demo = app.seed_demo().await?;
+    let email = demo.email("sam");
+    app.client.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
+    let code = wait_for_emails(&email, 1).await?[0].six_digit_code().ok_or_else(|| anyhow::anyhow!("no code"))?;
+
+    let phone = app.new_client()?;
+    let ok =
+        phone.post(app.url("/sign-in/code")).form(&[("email", email.as_str()), ("code", code.as_str())]).send().await?;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert!(main_text(&phone.get(app.url("/")).send().await?.text().await?).contains("Current step: Getting started"));
+
+    let replay = app
+        .new_client()?
+        .post(app.url("/sign-in/code"))
+        .form(&[("email", email.as_str()), ("code", code.as_str())])
+        .send()
+        .await?;
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+    assert!(main_text(&replay.text().await?).contains("Codes work once"));
+
+    let malformed = app
+        .new_client()?
+        .post(app.url("/sign-in/code"))
+        .form(&[("email", email.as_str()), ("code", "12ab")])
+        .send()
+        .await?;
+    assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(main_text(&malformed.text().await?).contains("Enter the 6 digits"));
+    Ok(())
+}
+
+async fn the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn_with_smtp(backend).await?;
+    let demo = app.seed_demo().await?;
+    let known = demo.email("mateo");
+    let unknown = format!("nobody@{}", demo.domain);
+    let page_for = |email: String| {
+        let app = &app;
+        async move {
+            let response =
+                app.new_client()?.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
+            let status = response.status();
+            Ok::<_, anyhow::Error>((status, main_text(&response.text().await?).replace(&email, "EMAIL")))
+        }
+    };
+    assert_eq!(page_for(known.clone()).await?, page_for(unknown.clone()).await?);
+    assert!(harness::maildev::emails_to(&unknown).await?.is_empty(), "mail went to an unknown address");
+
+    // Staff addresses get no client sign-in link either.
+    page_for(demo.email("casey")).await?;
+    // Five requests per address per 15 minutes; the sixth gets a readable refusal and no email.
+    for _ in 0..3 {
+        assert_eq!(page_for(known.clone()).await?.0, StatusCode::OK);
+    }
+    let before = wait_for_emails(&known, 4).await?.len();
+    assert_eq!(page_for(known.clone()).await?.0, StatusCode::OK);
+    let (status, text) = page_for(known.clone()).await?;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(text.contains("Please wait a few minutes") && text.contains("15 minutes"), "{text}");
+    assert_eq!(harness::maildev::emails_to(&known).await?.len(), before + 1);
+    assert!(harness::maildev::emails_to(&demo.email("casey")).await?.is_empty(), "staff got a client sign-in link");
+
+    // Twenty requests per IP address per 15 minutes, whatever the addresses: 8 so far
+    // (the one refused for its address counts against the IP too).
+    for n in 0..12 {
+        assert_eq!(page_for(format!("visitor{n}@{}", demo.domain)).await?.0, StatusCode::OK, "request {n}");
+    }
+    let (status, text) = page_for(format!("one-more@{}", demo.domain)).await?;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(text.contains("Please wait a few minutes"), "{text}");
+
+    let invalid = app.client.post(app.url("/sign-in")).form(&[("email", "not-an-address")]).send().await?;
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = invalid.text().await?;
+    assert!(html.contains("aria-invalid=\"true\"") && main_text(&html).contains("Enter an email address like"));
+    Ok(())
+}
+
+async fn forged_expired_and_misused_tokens_are_refused(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let client = app.client(&demo.email("jordan")).await?;
+    let good = app.session_token(&client.id).await?;
+    let tokens = &app.state.tokens;
+
+    let [header, claims, signature] = {
+        let parts: Vec<&str> = good.split('.').collect();
+        [parts[0].to_owned(), parts[1].to_owned(), parts[2].to_owned()]
+    };
+    let mut tampered_signature = signature.clone();
+    tampered_signature.replace_range(0..2, if signature.starts_with("AA") { "BB" } else { "AA" });
+    let other_key =
+        shared::tokens::Tokens::new(&shared::config::Secret::new("some-other-secret-of-at-least-32-chars!".to_owned()));
+    let attacks = [
+        ("forged with another key", other_key.issue(Purpose::Session, &client.id, "x", Duration::days(1))?),
+        ("expired", tokens.issue(Purpose::Session, &client.id, "x", Duration::seconds(-120))?),
+        ("tampered signature", format!("{header}.{claims}.{tampered_signature}")),
+        ("alg none", format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{claims}.")),
+        ("sign-in purpose", tokens.issue(Purpose::SignIn, &client.id, "x", Duration::minutes(10))?),
+        ("unsubscribe purpose", tokens.issue(Purpose::Unsubscribe, &client.id, "x", Duration::days(1))?),
+        ("rating purpose", tokens.issue(Purpose::Rating, &client.id, "x", Duration::days(1))?),
+        ("garbage", "not.a.token".to_owned()),
+    ];
+    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    for (name, token) in attacks {
+        let api = raw.get(app.url("/api/v1/me")).header(AUTHORIZATION, format!("Bearer {token}")).send().await?;
+        assert_eq!(api.status(), StatusCode::UNAUTHORIZED, "API accepted a token: {name}");
+        let page = raw.get(app.url("/")).header("Cookie", format!("matterline_session={token}")).send().await?;
+        assert_eq!(page.status(), StatusCode::SEE_OTHER, "page accepted a token: {name}");
+        assert_eq!(page.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/sign-in"), "{name}");
+    }
+    let me = raw.get(app.url("/api/v1/me")).header(AUTHORIZATION, format!("Bearer {good}")).send().await?;
+    assert_eq!(me.status(), StatusCode::OK, "the genuine token must still work");
+    assert_eq!(me.json::<Value>().await?["email"], client.email);
+    Ok(())
+}
+
+async fn a_client_sees_only_their_own_matters(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let a = app.client(&demo.email("jordan")).await?;
+    let b = app.client(&demo.email("lucia")).await?;
+    let token = app.session_token(&a.id).await?;
+    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let bearer = format!("Bearer {token}");
+    let cookie = format!("matterline_session={token}");
+
+    let mine = raw.get(app.url("/api/v1/matters")).header(AUTHORIZATION, &bearer).send().await?.json::<Value>().await?;
+    let ids: Vec<&str> = mine.as_array().into_iter().flatten().filter_map(|m| m["id"].as_str()).collect();
+    assert_eq!(ids, [a.matter_id.as_str()]);
+
+    let missing = uuid::Uuid::new_v4().to_string();
+    for id in [&b.matter_id, &missing] {
+        let api = raw.get(app.url(&format!("/api/v1/matters/{id}"))).header(AUTHORIZATION, &bearer).send().await?;
+        assert_eq!(api.status(), StatusCode::NOT_FOUND);
+        assert_eq!(api.json::<Value>().await?, serde_json::json!({ "error": "not found", "status": 404 }));
+        let page = raw.get(app.url(&format!("/matters/{id}"))).header("Cookie", &cookie).send().await?;
+        assert_eq!(page.status(), StatusCode::NOT_FOUND);
+        assert!(main_text(&page.text().await?).contains("Page not found"));
+    }
+    let own =
+        raw.get(app.url(&format!("/api/v1/matters/{}", a.matter_id))).header(AUTHORIZATION, &bearer).send().await?;
+    assert_eq!(own.status(), StatusCode::OK);
+    let detail: Value = own.json().await?;
+    assert_eq!(detail["phase"]["key"], "records_and_bills");
+    assert_eq!(detail["open_requests"][0]["title"], "Bills from your physical therapist");
+    assert_eq!(detail["phases"].as_array().map(Vec::len), Some(10));
+    assert!(detail["milestones"].as_array().is_some_and(|m| m.iter().all(|m| m["kind"] != "internal_note")));
+    Ok(())
+}
+
+async fn signing_out_revokes_the_session_and_everywhere_revokes_all(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let client = app.client(&demo.email("riley")).await?;
+    let (laptop, phone) = (app.session_token(&client.id).await?, app.session_token(&client.id).await?);
+    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let me = |token: &str| raw.get(app.url("/api/v1/me")).header(AUTHORIZATION, format!("Bearer {token}")).send();
+
+    let out = raw.post(app.url("/sign-out")).header("Cookie", format!("matterline_session={laptop}")).send().await?;
+    assert_eq!(out.status(), StatusCode::OK);
+    let cleared = out.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(cleared.starts_with("matterline_session=;") && cleared.contains("Max-Age=0"), "{cleared}");
+    assert!(main_text(&out.text().await?).contains("You are signed out"));
+    assert_eq!(me(&laptop).await?.status(), StatusCode::UNAUTHORIZED, "a signed-out session still works");
+    assert_eq!(me(&phone).await?.status(), StatusCode::OK, "signing out one device signed out another");
+
+    let third = app.session_token(&client.id).await?;
+    raw.post(app.url("/sign-out/everywhere")).header("Cookie", format!("matterline_session={third}")).send().await?;
+    assert_eq!(me(&phone).await?.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(me(&third).await?.status(), StatusCode::UNAUTHORIZED);
+    Ok(())
+}
+
+async fn pages_speak_spanish_by_preference_header_and_switcher(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let visitor = app.new_client()?;
+
+    let english = visitor.get(app.url("/sign-in")).send().await?.text().await?;
+    assert!(english.contains("<html lang=\"en\">") && english.contains("Sign in to see your case"));
+    let by_header = visitor.get(app.url("/sign-in")).header(ACCEPT_LANGUAGE, "es-MX,es;q=0.9,en;q=0.5").send().await?;
+    assert_eq!(by_header.headers().get("content-language").and_then(|v| v.to_str().ok()), Some("es"));
+    assert!(by_header.text().await?.contains("Inicie sesión para ver su caso"));
+
+    let switched = visitor.post(app.url("/language")).form(&[("lang", "es"), ("next", "/sign-in")]).send().await?;
+    assert_eq!(switched.status(), StatusCode::SEE_OTHER);
+    assert_eq!(switched.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/sign-in"));
+    let page = visitor.get(app.url("/sign-in")).send().await?.text().await?;
+    assert!(page.contains("<html lang=\"es\">") && page.contains("Enviarme un enlace de acceso"), "{page}");
+
+    let evil = visitor.post(app.url("/language")).form(&[("lang", "en"), ("next", "//evil.example/")]).send().await?;
+    assert_eq!(evil.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/"), "open redirect");
+
+    // A signed-in client's saved preference wins over the browser's header, and the switcher saves it.
+    let lucia = app.client(&demo.email("lucia")).await?;
+    let cookie = format!("matterline_session={}", app.session_token(&lucia.id).await?);
+    let page = visitor
+        .get(app.url(&format!("/matters/{}", lucia.matter_id)))
+        .header("Cookie", &cookie)
+        .header(ACCEPT_LANGUAGE, "en")
+        .send()
+        .await?;
+    let text = main_text(&page.text().await?);
+    assert!(text.contains("Dónde está su caso ahora") && text.contains("Tratamiento médico"), "{text}");
+    assert!(text.contains("Está recibiendo la atención que necesita"), "{text}");
+
+    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    raw.post(app.url("/language")).header("Cookie", &cookie).form(&[("lang", "en"), ("next", "/")]).send().await?;
+    let me: Value = raw.get(app.url("/api/v1/me")).header("Cookie", &cookie).send().await?.json().await?;
+    assert_eq!(me["language"], "en");
+    Ok(())
+}
+
+async fn a_mail_server_that_is_down_gets_a_readable_page(backend: Backend) -> anyhow::Result<()> {
+    // Nothing listens on port 9 (discard) on this machine's loopback.
+    let app = TestApp::spawn_with(backend, &[("MATTERLINE_SMTP_URL", "smtp://127.0.0.1:9")]).await?;
+    let demo = app.seed_demo().await?;
+    let reply = app.client.post(app.url("/sign-in")).form(&[("email", demo.email("jordan").as_str())]).send().await?;
+    assert_eq!(reply.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let text = main_text(&reply.text().await?);
+    assert!(text.contains("We could not send the email") && text.contains("Nothing was lost"), "{text}");
+    // With SMTP configured there is no dev mailbox.
+    assert_eq!(app.get("/dev/mailbox").await?.status(), StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+async fn without_smtp_the_dev_mailbox_shows_the_sign_in_email(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let email = demo.email("jordan");
+    app.client.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
+    let mailbox = app.get("/dev/mailbox").await?;
+    assert_eq!(mailbox.status(), StatusCode::OK);
+    let text = main_text(&mailbox.text().await?);
+    assert!(text.contains(&email) && text.contains("Your sign-in link for Demo Injury Law"), "{text}");
+    assert!(text.contains("/sign-in/link?token="), "{text}");
+    Ok(())
+}
+
+on_both_backends!(
+    a_client_signs_in_with_the_emailed_link_and_sees_their_case,
+    the_code_from_the_email_signs_in_once,
+    the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable,
+    forged_expired_and_misused_tokens_are_refused,
+    a_client_sees_only_their_own_matters,
+    signing_out_revokes_the_session_and_everywhere_revokes_all,
+    pages_speak_spanish_by_preference_header_and_switcher,
+    a_mail_server_that_is_down_gets_a_readable_page,
+    without_smtp_the_dev_mailbox_shows_the_sign_in_email,
+);
+
+#[test]
+fn every_message_exists_in_english_and_spanish_and_every_template_key_exists() -> anyhow::Result<()> {
+    let assets = shared::assets::Assets::default();
+    let renderer = shared::render::Renderer::load(&assets)?;
+    assert_eq!(renderer.locales().missing_keys(), Vec::new(), "keys missing in a language");
+    // Every literal `t "key"` in a template names a message.
+    for path in assets.list("web/").into_iter().chain(assets.list("email/")) {
+        let text = assets.text(&path).unwrap_or_default();
+        for piece in text.split("t \"").skip(1) {
+            let key = piece.split('"').next().unwrap_or_default();
+            for lang in shared::domain::Language::ALL {
+                assert!(renderer.locales().get(*lang, key, None).is_some(), "{path}: no message {key:?} in {lang}");
+            }
+        }
+    }
+    Ok(())
+}
