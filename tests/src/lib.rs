@@ -7,6 +7,7 @@
 //! A missing service fails the test with a message saying what to start; it is
 //! never skipped.
 
+pub mod browser;
 pub mod fixtures;
 pub mod maildev;
 pub mod schema;

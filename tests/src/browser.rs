@@ -1,0 +1,87 @@
+//! Headless Chromium over WebDriver (chromedriver), for tests that look at pages
+//! the way a client does: on a phone-sized screen and on a desktop.
+
+use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+use crate::services;
+
+/// A screen to render pages at.
+#[derive(Debug, Clone, Copy)]
+pub struct Screen {
+    /// CSS pixels wide.
+    pub width: u32,
+    /// CSS pixels high.
+    pub height: u32,
+}
+
+/// A phone (390×844, the size of a common current phone).
+pub const PHONE: Screen = Screen { width: 390, height: 844 };
+/// A laptop (1280×800).
+pub const DESKTOP: Screen = Screen { width: 1280, height: 800 };
+
+/// Starts a headless Chromium session whose viewport is exactly `screen`.
+pub async fn open(screen: Screen) -> anyhow::Result<Client> {
+    let webdriver = services::webdriver()?;
+    let chromium = std::env::var("MATTERLINE_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                format!("--window-size={},{}", screen.width, screen.height),
+            ],
+            "mobileEmulation": { "deviceMetrics": { "width": screen.width, "height": screen.height, "pixelRatio": 1 } },
+        }
+    });
+    let capabilities = match capabilities {
+        serde_json::Value::Object(map) => map,
+        _ => anyhow::bail!("capabilities must be an object"),
+    };
+    Ok(ClientBuilder::new(HttpConnector::new()).capabilities(capabilities).connect(&webdriver).await?)
+}
+
+/// Where screenshots go: `target/screenshots/` of the workspace.
+pub fn screenshot_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots")
+}
+
+/// Saves a screenshot of the viewport as `target/screenshots/<name>.png`; returns its (width, height).
+pub async fn screenshot(browser: &Client, name: &str) -> anyhow::Result<(u32, u32)> {
+    let png = browser.screenshot().await?;
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(format!("{name}.png")), &png)?;
+    png_size(&png)
+}
+
+/// Width and height from a PNG's IHDR chunk.
+pub fn png_size(png: &[u8]) -> anyhow::Result<(u32, u32)> {
+    anyhow::ensure!(png.len() > 24 && png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    let height = u32::from_be_bytes([png[20], png[21], png[22], png[23]]);
+    Ok((width, height))
+}
+
+/// The visible text of the page's `<main>`.
+pub async fn main_text(browser: &Client) -> anyhow::Result<String> {
+    Ok(browser.find(fantoccini::Locator::Css("main")).await?.text().await?)
+}
+
+/// Waits (up to 10 s) until the page's `<main>` contains `text`, then returns all of it.
+/// Clicking a link or a form button navigates; this is how a test knows the new page is there.
+pub async fn wait_for_text(browser: &Client, text: &str) -> anyhow::Result<String> {
+    anyhow::ensure!(!text.contains('\''), "the text is put in an XPath string literal");
+    let xpath = format!("//main[contains(normalize-space(.), '{text}')]");
+    browser
+        .wait()
+        .at_most(std::time::Duration::from_secs(10))
+        .for_element(fantoccini::Locator::XPath(&xpath))
+        .await
+        .map_err(|e| anyhow::anyhow!("the page never showed {text:?}: {e}"))?;
+    main_text(browser).await
+}

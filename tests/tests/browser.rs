@@ -1,0 +1,85 @@
+//! The acceptance story in a real browser: a client asks for a link, opens it
+//! from the email, sees the current phase and what is needed, switches to
+//! Spanish, signs out and is refused afterwards. Screenshots at phone and
+//! desktop sizes land in target/screenshots/.
+
+use fantoccini::Locator;
+use harness::browser::{self, DESKTOP, PHONE, main_text, screenshot, wait_for_text};
+use harness::maildev::wait_for_emails;
+use harness::{Backend, TestApp, on_both_backends};
+
+async fn a_client_follows_the_emailed_link_in_chromium(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn_with_smtp(backend).await?;
+    let demo = app.seed_demo().await?;
+    let email = demo.email("jordan");
+    let tag = backend.name();
+
+    let desktop = browser::open(DESKTOP).await?;
+    let outcome = async {
+        desktop.goto(&app.url("/sign-in")).await?;
+        desktop.find(Locator::Css("#email")).await?.send_keys(&email).await?;
+        desktop.find(Locator::Css("form[action='/sign-in'] button[type=submit]")).await?.click().await?;
+        wait_for_text(&desktop, "Check your email").await?;
+
+        let mail = wait_for_emails(&email, 1).await?.remove(0);
+        let link = mail.link_containing("/sign-in/link?token=").ok_or_else(|| anyhow::anyhow!("no link"))?;
+        desktop.goto(&link).await?;
+        desktop.find(Locator::Css("form[action='/sign-in/link'] button")).await?.click().await?;
+
+        let dashboard = wait_for_text(&desktop, "Current step: Records and bills").await?;
+        assert!(dashboard.contains("We need 1 document from you"), "{dashboard}");
+        assert_eq!(screenshot(&desktop, &format!("dashboard-1280x800-{tag}")).await?.0, DESKTOP.width);
+
+        desktop.find(Locator::Css("a.button")).await?.click().await?;
+        let matter = wait_for_text(&desktop, "Where your case is now").await?;
+        assert!(matter.contains("Records and bills"), "{matter}");
+        assert!(matter.contains("Bills from your physical therapist"), "{matter}");
+        let matter_url = desktop.current_url().await?;
+        assert_eq!(screenshot(&desktop, &format!("matter-1280x800-{tag}")).await?.0, DESKTOP.width);
+
+        // The same pages on a phone, with the same session.
+        let cookie = desktop.get_named_cookie("matterline_session").await?;
+        let phone = browser::open(PHONE).await?;
+        let phone_outcome = async {
+            phone.goto(&app.url("/healthz")).await?;
+            phone.add_cookie(cookie.clone()).await?;
+            phone.goto(&app.url("/")).await?;
+            wait_for_text(&phone, "Current step: Records and bills").await?;
+            assert_eq!(screenshot(&phone, &format!("dashboard-390x844-{tag}")).await?, (PHONE.width, PHONE.height));
+            // Nothing wider than the screen: no sideways scrolling on a phone.
+            let overflow = phone.execute("return document.documentElement.scrollWidth", vec![]).await?;
+            assert_eq!(overflow.as_u64(), Some(u64::from(PHONE.width)), "the dashboard scrolls sideways");
+            phone.goto(matter_url.as_str()).await?;
+            wait_for_text(&phone, "Where your case is now").await?;
+            assert_eq!(screenshot(&phone, &format!("matter-390x844-{tag}")).await?, (PHONE.width, PHONE.height));
+            let overflow = phone.execute("return document.documentElement.scrollWidth", vec![]).await?;
+            assert_eq!(overflow.as_u64(), Some(u64::from(PHONE.width)), "the matter page scrolls sideways");
+            anyhow::Ok(())
+        }
+        .await;
+        phone.close().await?;
+        phone_outcome?;
+
+        // Switch to Spanish with the button on the page.
+        desktop.find(Locator::Css("button[name=lang][value=es]")).await?.click().await?;
+        let spanish = wait_for_text(&desktop, "Dónde está su caso ahora").await?;
+        assert!(spanish.contains("Expedientes y facturas"), "{spanish}");
+        assert!(spanish.contains("Lo que necesitamos de usted"), "{spanish}");
+        let lang = desktop.find(Locator::Css("html")).await?.attr("lang").await?;
+        assert_eq!(lang.as_deref(), Some("es"));
+
+        // Sign out, then the matter page is out of reach.
+        desktop.find(Locator::Css("form[action='/sign-out'] button")).await?.click().await?;
+        wait_for_text(&desktop, "Ha cerrado sesión").await?;
+        desktop.goto(matter_url.as_str()).await?;
+        wait_for_text(&desktop, "Inicie sesión para ver su caso").await?;
+        assert_eq!(desktop.current_url().await?.path(), "/sign-in");
+        assert!(!main_text(&desktop).await?.contains("Expedientes y facturas"));
+        anyhow::Ok(())
+    }
+    .await;
+    desktop.close().await?;
+    outcome
+}
+
+on_both_backends!(a_client_follows_the_emailed_link_in_chromium);
