@@ -336,7 +336,20 @@ async fn without_smtp_the_dev_mailbox_shows_the_sign_in_email(backend: Backend) 
     Ok(())
 }
 
+async fn an_https_portal_sets_secure_cookies(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(backend, &[("MATTERLINE_PUBLIC_URL", "https://portal.example-firm.test")]).await?;
+    let demo = app.seed_demo().await?;
+    let client = app.client(&demo.email("jordan")).await?;
+    let (tokens, id) = (app.state.tokens.clone(), client.id.clone());
+    let grant = app.state.db.run(move |c| shared::auth::issue_sign_in(c, &tokens, &id)).await?;
+    let response = app.client.post(app.url("/sign-in/link")).form(&[("token", grant.token.as_str())]).send().await?;
+    let cookie = response.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    Ok(())
+}
+
 on_both_backends!(
+    an_https_portal_sets_secure_cookies,
     a_client_signs_in_with_the_emailed_link_and_sees_their_case,
     the_code_from_the_email_signs_in_once,
     the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable,
@@ -363,5 +376,21 @@ fn every_message_exists_in_english_and_spanish_and_every_template_key_exists() -
             }
         }
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_openapi_description_lists_the_client_api() -> anyhow::Result<()> {
+    let app = TestApp::spawn(Backend::Sqlite).await?;
+    let spec: Value = app.get("/api/openapi.json").await?.json().await?;
+    assert!(spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", spec["openapi"]);
+    for path in ["/api/v1/me", "/api/v1/matters", "/api/v1/matters/{id}"] {
+        assert!(spec["paths"][path]["get"]["responses"]["200"].is_object(), "{path} missing from the description");
+        assert!(spec["paths"][path]["get"]["responses"]["401"].is_object(), "{path} does not document 401");
+    }
+    for schema in ["MatterDetail", "MatterSummary", "ErrorBody"] {
+        assert!(spec["components"]["schemas"][schema].is_object(), "schema {schema} missing");
+    }
+    assert_eq!(spec["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     Ok(())
 }
