@@ -1,10 +1,14 @@
 //! The `notifier` command line.
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
 
 /// Matterline notifier: weekly updates and the email outbox.
 ///
-/// Configuration comes from the same MATTERLINE_* environment variables as the portal.
+/// Configuration comes from the same MATTERLINE_* environment variables as the
+/// portal (see the README); MATTERLINE_WEEKLY_SCHEDULE is the cron schedule,
+/// evaluated in each firm's time zone.
 #[derive(Debug, Parser)]
 #[command(name = "notifier", version, about)]
 pub struct Cli {
@@ -13,9 +17,48 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// How a worker delivers.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerOptions {
+    /// Seconds a claim on outbox rows lasts; if this process dies, other notifiers take them over after it.
+    #[arg(long, default_value_t = 300)]
+    pub lease_seconds: i64,
+    /// Emails in flight at once over the pooled SMTP connections.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Outbox rows claimed per batch.
+    #[arg(long, default_value_t = 500)]
+    pub batch: i64,
+}
+
 /// Notifier commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run as a daemon: enqueue weekly updates when each firm's schedule fires, deliver the outbox.
+    Run {
+        /// Seconds between checks of the schedule and the outbox.
+        #[arg(long, default_value_t = 30)]
+        poll_seconds: u64,
+        #[command(flatten)]
+        worker: WorkerOptions,
+    },
+    /// One weekly pass now: enqueue this week's updates for every firm and deliver everything due.
+    Once {
+        #[command(flatten)]
+        worker: WorkerOptions,
+    },
+    /// Render a client's weekly update without sending it: text to stdout, HTML to a file.
+    Preview {
+        /// The client's user id.
+        #[arg(long)]
+        client: String,
+        /// Language to render in (`en`, `es`); the client's own when omitted.
+        #[arg(long)]
+        lang: Option<String>,
+        /// Where to write the HTML part.
+        #[arg(long, default_value = "weekly-update-preview.html")]
+        html: PathBuf,
+    },
     /// Check the configuration, connect to the database and apply pending migrations.
     Check,
 }

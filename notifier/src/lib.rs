@@ -1,7 +1,151 @@
 //! The Matterline notifier: the worker that turns the outbox into emails and,
-//! on the weekly schedule, enqueues each client's weekly update.
+//! on each firm's weekly schedule, enqueues every client's weekly update.
 //!
-//! This crate holds the worker's commands; everything it shares with the portal
-//! (configuration, database, mail rendering) lives in `shared`.
+//! [`Notifier`] holds what the commands share; [`worker::Worker`] delivers;
+//! [`pass`] decides when a firm's weekly pass is due. Everything the notifier
+//! shares with the portal (configuration, data, rendering, mail) is in `shared`.
 
 pub mod cli;
+pub mod email;
+pub mod pass;
+pub mod worker;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use shared::config::Config;
+use shared::db::Db;
+use shared::domain::{Language, NotificationStatus};
+use shared::mail::{Mailbox, Mailer};
+use shared::render::{RenderedEmail, Renderer};
+use shared::tokens::Tokens;
+
+use crate::cli::WorkerOptions;
+use crate::email::EmailContext;
+use crate::worker::{Summary, Worker};
+
+/// A configured notifier: database, mailer and a worker.
+#[derive(Debug, Clone)]
+pub struct Notifier {
+    /// The effective configuration.
+    pub config: Arc<Config>,
+    /// The database.
+    pub db: Db,
+    /// The delivering worker.
+    pub worker: Worker,
+}
+
+/// A unique claim name for this process: host, process id and a random suffix.
+fn worker_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "notifier".to_owned());
+    format!("{host}-{}-{}", std::process::id(), &shared::domain::new_id()[..8])
+}
+
+impl Notifier {
+    /// Connects (migrating the database) and prepares the worker.
+    pub fn build(config: Config, options: &WorkerOptions) -> anyhow::Result<Self> {
+        shared::mail::install_crypto_provider();
+        let db = Db::connect(&config.database_url, 4).with_context(|| config.database_url.describe())?;
+        db.migrate()?;
+        let renderer = Renderer::load(&shared::assets::Assets::new(config.assets_dir.clone()))?;
+        let mailer = Mailer::from_config(&config)?;
+        let tokens = Tokens::from_config(&config)?;
+        let default_from: Mailbox =
+            config.mail_from.parse().map_err(|e| anyhow::anyhow!("MATTERLINE_MAIL_FROM: {e}"))?;
+        let email = EmailContext {
+            renderer,
+            tokens,
+            base_url: config.public_url.as_str().trim_end_matches('/').to_owned(),
+            default_from,
+        };
+        let worker = Worker {
+            db: db.clone(),
+            mailer,
+            email,
+            id: worker_id(),
+            lease: chrono::Duration::seconds(options.lease_seconds.max(1)),
+            batch: options.batch.max(1),
+            concurrency: options.concurrency.max(1),
+        };
+        Ok(Self { config: Arc::new(config), db, worker })
+    }
+
+    /// One weekly pass now: enqueue this week's updates for every firm, then
+    /// deliver everything due, with a progress bar on a terminal.
+    pub async fn once(&self) -> anyhow::Result<(usize, Summary)> {
+        let now = shared::domain::now();
+        let firms = pass::all_firms(&self.db).await?;
+        let enqueued = pass::enqueue_for(&self.db, firms, now).await?;
+        let due = self.due_count(now).await?;
+        let bar = ProgressBar::new(due);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} emails · {per_sec} · eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let tick = || bar.inc(1);
+        let summary = self.worker.deliver_all(now, &tick).await;
+        bar.finish_and_clear();
+        Ok((enqueued, summary?))
+    }
+
+    async fn due_count(&self, now: chrono::NaiveDateTime) -> shared::Result<u64> {
+        use diesel::prelude::*;
+        use shared::db::schema::notifications::dsl as n;
+        self.db
+            .run(move |conn| {
+                let count: i64 = n::notifications
+                    .filter(n::status.eq(NotificationStatus::Pending.as_str()).and(n::next_attempt_at.le(now)))
+                    .count()
+                    .get_result(conn)?;
+                Ok(u64::try_from(count).unwrap_or(0))
+            })
+            .await
+    }
+
+    /// The daemon: every `poll`, enqueue for the firms whose schedule fired and
+    /// deliver what is due; stops when `shutdown` completes, giving back its claims.
+    pub async fn run(&self, poll: std::time::Duration, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        let default = self.config.weekly_schedule.clone();
+        let mut last_check = None;
+        tokio::pin!(shutdown);
+        loop {
+            let now = Utc::now();
+            let firms = pass::all_firms(&self.db).await?;
+            let due = pass::due_firms(&firms, default.as_deref(), last_check, now);
+            if !due.is_empty() {
+                pass::enqueue_for(&self.db, due, now.naive_utc()).await?;
+            }
+            last_check = Some(now);
+            let delivered = tokio::select! {
+                result = self.worker.deliver_all(now.naive_utc(), &|| {}) => Some(result),
+                () = &mut shutdown => None,
+            };
+            match delivered {
+                Some(Ok(summary)) if summary.total() > 0 => tracing::info!(?summary, "delivered"),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => tracing::error!(error = %e, "delivery failed; will retry"),
+                None => break,
+            }
+            tokio::select! {
+                () = tokio::time::sleep(poll) => {}
+                () = &mut shutdown => break,
+            }
+        }
+        let worker = self.worker.id.clone();
+        let released = self.db.run(move |conn| shared::outbox::release(conn, &worker)).await?;
+        tracing::info!(released, "notifier stopped");
+        Ok(())
+    }
+
+    /// Renders `client_id`'s weekly update as it would be sent now, without sending or recording anything.
+    pub async fn preview(&self, client_id: &str, lang: Option<Language>) -> anyhow::Result<RenderedEmail> {
+        let ids = vec![client_id.to_owned()];
+        let now = shared::domain::now();
+        let mut digests = self.db.run(move |conn| shared::weekly::derive(conn, &ids, now, lang)).await?;
+        let digest = digests.pop().ok_or_else(|| anyhow::anyhow!("no client with id {client_id}"))?;
+        let data = self.worker.email.weekly_data(&digest, "preview")?;
+        Ok(self.worker.email.renderer.email("weekly_update", &data)?)
+    }
+}

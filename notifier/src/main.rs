@@ -1,9 +1,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use notifier::cli::{Cli, Command};
+use notifier::Notifier;
+use notifier::cli::{Cli, Command, WorkerOptions};
 use shared::config::Config;
 use shared::db::Db;
+use shared::domain::Language;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -15,7 +17,14 @@ fn main() -> ExitCode {
         }
     };
     shared::telemetry::init(config.log_format);
-    match run(cli.command, &config) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -24,16 +33,61 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command, config: &Config) -> anyhow::Result<()> {
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
+        Command::Run { poll_seconds, worker } => {
+            if config.weekly_schedule.is_none() {
+                tracing::warn!("MATTERLINE_WEEKLY_SCHEDULE is blank: weekly updates are off (firms' own schedules still apply)");
+            }
+            let notifier = Notifier::build(config, &worker)?;
+            tracing::info!(worker = %notifier.worker.id, "notifier running");
+            notifier.run(std::time::Duration::from_secs(poll_seconds.max(1)), shutdown_signal()).await
+        }
+        Command::Once { worker } => {
+            let notifier = Notifier::build(config, &worker)?;
+            let (enqueued, summary) = notifier.once().await?;
+            println!(
+                "weekly pass: {enqueued} enqueued; sent {}, skipped {}, failed {}, retrying later {}",
+                summary.sent, summary.skipped, summary.failed, summary.retrying
+            );
+            Ok(())
+        }
+        Command::Preview { client, lang, html } => {
+            let lang = match lang.as_deref() {
+                Some(code) => Some(Language::parse(code).ok_or_else(|| anyhow::anyhow!("--lang: expected en or es, got {code}"))?),
+                None => None,
+            };
+            let notifier = Notifier::build(config, &WorkerOptions { lease_seconds: 1, concurrency: 1, batch: 1 })?;
+            let email = notifier.preview(&client, lang).await?;
+            std::fs::write(&html, &email.html).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", html.display()))?;
+            println!("Subject: {}\n\n{}", email.subject, email.text);
+            eprintln!("HTML written to {}", html.display());
+            Ok(())
+        }
         Command::Check => {
             let db = Db::connect(&config.database_url, 1)?;
             let applied = db.migrate()?;
-            println!(
-                "configuration ok; {} reachable; {} migration(s) applied",
-                config.database_url.describe(),
-                applied.len()
-            );
+            println!("configuration ok; {} reachable; {} migration(s) applied", config.database_url.describe(), applied.len());
             Ok(())
         }
     }

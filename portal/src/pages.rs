@@ -72,15 +72,10 @@ impl PageCtx {
         self.state.renderer.locales().text(self.lang, key)
     }
 
-    /// A date in the page's language, e.g. "November 28, 2026" or "28 de noviembre de 2026".
+    /// A date in the page's language and the firm's time zone, e.g. "November 28, 2026".
     pub fn date(&self, at: chrono::NaiveDateTime) -> String {
-        use chrono::Datelike;
-        let locales = self.state.renderer.locales();
-        let month = Value::String(locales.text(self.lang, &format!("month-{}", at.month())));
-        let day = Value::String(at.day().to_string());
-        let year = Value::String(at.year().to_string());
-        let args = i18n::args_from_json([("month", &month), ("day", &day), ("year", &year)]);
-        locales.get(self.lang, "date-format", Some(&args)).unwrap_or_else(|| at.date().to_string())
+        let zone = self.viewer.as_ref().map_or("UTC", |v| v.firm_time_zone.as_str());
+        self.state.renderer.locales().date(self.lang, shared::domain::local_date(zone, at))
     }
 
     /// Renders `template` with `data` (an object) plus what every page needs.

@@ -29,6 +29,8 @@ pub struct Authenticated {
     pub session_id: String,
     /// The user's firm's name, for page headers.
     pub firm_name: String,
+    /// The firm's time zone, for dates on pages.
+    pub firm_time_zone: String,
 }
 
 /// The session token a request carries, if any: the bearer token wins over the cookie.
@@ -50,8 +52,9 @@ pub async fn resolve(state: &AppState, token: Option<String>) -> Result<Option<A
         .db
         .run(move |conn| match shared::auth::authenticate(conn, &tokens, &token) {
             Ok((session, user)) => {
-                let firm_name: String = firms::table.find(&user.firm_id).select(firms::name).first(conn)?;
-                Ok(Some(Authenticated { user, session_id: session.id, firm_name }))
+                let (firm_name, firm_time_zone): (String, String) =
+                    firms::table.find(&user.firm_id).select((firms::name, firms::time_zone)).first(conn)?;
+                Ok(Some(Authenticated { user, session_id: session.id, firm_name, firm_time_zone }))
             }
             Err(shared::Error::Unauthenticated) => Ok(None),
             Err(e) => Err(e),

@@ -13,6 +13,14 @@ pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// The calendar date of a UTC time in the firm's time zone (UTC when the zone is unknown).
+pub fn local_date(time_zone: &str, at: NaiveDateTime) -> chrono::NaiveDate {
+    match time_zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => at.and_utc().with_timezone(&tz).date_naive(),
+        Err(_) => at.date(),
+    }
+}
+
 /// Generates `as_str`/`parse` for an enum stored as text.
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -122,6 +130,32 @@ text_enum!(
         WageProof => "wage_proof",
         /// Anything else.
         Other => "other",
+    }
+);
+
+text_enum!(
+    /// Where an outbox row stands.
+    NotificationStatus {
+        /// Waiting to be sent (first try or a retry).
+        Pending => "pending",
+        /// Claimed by a worker, whose lease ends at `claimed_until`.
+        Sending => "sending",
+        /// Accepted by the mail server.
+        Sent => "sent",
+        /// Given up: a permanent error, or too many temporary ones.
+        Failed => "failed",
+        /// Deliberately not sent (e.g. no activity and the firm turned such updates off).
+        Skipped => "skipped",
+    }
+);
+
+text_enum!(
+    /// What an outbox row is.
+    NotificationKind {
+        /// The weekly update, one per client and ISO week.
+        WeeklyUpdate => "weekly_update",
+        /// A sign-in link and code.
+        SignIn => "sign_in",
     }
 );
 

@@ -100,6 +100,16 @@ impl Locales {
         missing
     }
 
+    /// A date in `language`, e.g. "November 28, 2026" or "28 de noviembre de 2026".
+    pub fn date(&self, language: Language, date: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let month = serde_json::Value::String(self.text(language, &format!("month-{}", date.month())));
+        let day = serde_json::Value::String(date.day().to_string());
+        let year = serde_json::Value::String(date.year().to_string());
+        let args = args_from_json([("month", &month), ("day", &day), ("year", &year)]);
+        self.get(language, "date-format", Some(&args)).unwrap_or_else(|| date.to_string())
+    }
+
     /// Every key of `language`.
     pub fn keys(&self, language: Language) -> impl Iterator<Item = &str> {
         self.keys.get(&language).into_iter().flatten().map(String::as_str)

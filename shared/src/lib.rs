@@ -7,6 +7,7 @@
 //! - [`client_view`]: what a client sees of their matters (pages, API, weekly update).
 //! - [`tokens`], [`auth`]: signed tokens, sign-in links and device sessions.
 //! - [`i18n`], [`render`], [`mail`]: locales, page and email templates, sending mail.
+//! - [`outbox`], [`weekly`]: the email outbox and the weekly update's derivation.
 //! - [`rate_limit`]: attempt limits kept in the database, shared by every instance.
 //! - [`storage`], [`assets`], [`telemetry`]: documents, embedded templates, logging.
 
@@ -20,11 +21,13 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod mail;
+pub mod outbox;
 pub mod rate_limit;
 pub mod render;
 pub mod seed;
 pub mod storage;
 pub mod telemetry;
 pub mod tokens;
+pub mod weekly;
 
 pub use error::{Error, Result};

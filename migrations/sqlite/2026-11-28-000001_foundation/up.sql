@@ -122,7 +122,7 @@ CREATE TABLE notifications (
     recipient_id TEXT NOT NULL REFERENCES users(id),
     kind TEXT NOT NULL,
     period_key TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'skipped')),
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMP NOT NULL,
     claimed_until TIMESTAMP,

@@ -6,6 +6,7 @@ pub mod dev_mailbox;
 pub mod health;
 pub mod language;
 pub mod openapi;
+pub mod preferences;
 pub mod sign_in;
 pub mod static_files;
 
@@ -18,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
     sign_in::configure(cfg);
     language::configure(cfg);
     client::configure(cfg);
+    preferences::configure(cfg);
     api::configure(cfg);
     openapi::configure(cfg);
     if dev_mailbox {

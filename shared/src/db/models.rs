@@ -221,3 +221,16 @@ pub struct SignInToken {
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
 }
+
+/// A client's 1–5 answer to "how are we doing?".
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = ratings)]
+pub struct Rating {
+    pub id: String,
+    pub firm_id: String,
+    pub client_id: String,
+    /// The weekly update whose link was followed.
+    pub notification_id: Option<String>,
+    pub score: i32,
+    pub created_at: NaiveDateTime,
+}

@@ -184,7 +184,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ratings (id) {
+        id -> Text,
+        firm_id -> Text,
+        client_id -> Text,
+        notification_id -> Nullable<Text>,
+        score -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> firms (firm_id));
+diesel::joinable!(notifications -> users (recipient_id));
 diesel::joinable!(phases -> firms (firm_id));
 diesel::joinable!(phase_texts -> phases (phase_id));
 diesel::joinable!(matters -> phases (phase_id));
@@ -211,6 +223,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     sign_in_tokens,
     rate_limit_hits,
+    ratings,
 );
 
 diesel::table! {

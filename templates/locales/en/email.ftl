@@ -5,3 +5,38 @@ email-sign-in-button = Sign in
 email-sign-in-code = Or type this code on the sign-in page: { $code }
 email-sign-in-expiry = The link and the code work once, within 15 minutes.
 email-sign-in-ignore = If you did not ask to sign in, you can ignore this email; nobody can sign in without it.
+
+## Weekly update
+weekly-subject = { $firm }: your weekly case update
+weekly-preheader = Where your case stands this week.
+weekly-greeting = Hello { $name },
+weekly-intro = Here is what happened on your case this week.
+weekly-intro-quiet = No change this week. Here is where things stand.
+weekly-phase = Current step ({ $position } of { $total }): { $phase }
+weekly-changes = What changed
+weekly-no-changes = Nothing new since our last update. Cases often move quietly for a while; we are still working on yours.
+weekly-next = What happens next
+weekly-needs = { $count ->
+    [one] We still need 1 document from you:
+   *[other] We still need { $count } documents from you:
+}
+weekly-needs-none = We do not need anything from you right now.
+weekly-contact = Questions? Contact { $name }:
+weekly-portal = See the details and upload documents in your portal:
+weekly-portal-button = Open my case
+weekly-rate = How are we doing? Rate us from 1 (poor) to 5 (great):
+weekly-unsubscribe = Stop these weekly emails
+weekly-footer = You receive this update every week while your case is open.
+weekly-change-phase_change = Your case moved to a new step: { $phase }
+weekly-change-appointment = An appointment was scheduled for { $date }
+weekly-change-client_note = Your legal team left you a message in the portal
+weekly-change-document_received = We received a document
+weekly-change-request_opened = We asked you for a document
+weekly-change-request_fulfilled = A document we asked for arrived
+category-medical_bill = Medical bill
+category-medical_record = Medical record
+category-photo = Photo
+category-police_report = Police report
+category-insurance_letter = Insurance letter
+category-wage_proof = Proof of lost wages
+category-other = Other document

@@ -117,3 +117,23 @@ mailbox-to = To
 mailbox-subject = Subject
 mailbox-date = Date
 mailbox-open = Open
+
+## Email preferences, unsubscribe, rating
+nav-preferences = Email preferences
+preferences-title = Email preferences
+preferences-weekly-label = Send me a weekly update about my case by email
+preferences-weekly-hint = Once a week: where your case stands and what we still need. No medical details.
+preferences-save = Save
+preferences-saved = Your preferences are saved.
+unsubscribe-title = Stop weekly updates?
+unsubscribe-body = You will stop receiving the weekly email about your case. You can still sign in to see it at any time.
+unsubscribe-submit = Stop weekly updates
+unsubscribed-title = Weekly updates are off
+unsubscribed-body = You will no longer receive weekly updates by email. You can turn them back on in your email preferences.
+link-invalid-title = This link does not work
+link-invalid-body = It may be incomplete or too old. Sign in to change your preferences instead.
+rate-title = How are we doing?
+rate-body = Choose a number from 1 (poor) to 5 (great).
+rate-score = { $score } out of 5
+rated-title = Thank you
+rated-body = Your answer helps us take better care of you.

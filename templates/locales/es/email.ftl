@@ -5,3 +5,38 @@ email-sign-in-button = Entrar
 email-sign-in-code = O escriba este código en la página de acceso: { $code }
 email-sign-in-expiry = El enlace y el código funcionan una vez, durante 15 minutos.
 email-sign-in-ignore = Si usted no pidió entrar, puede ignorar este correo; nadie puede entrar sin él.
+
+## Novedades semanales
+weekly-subject = { $firm }: novedades semanales de su caso
+weekly-preheader = Cómo va su caso esta semana.
+weekly-greeting = Hola, { $name }:
+weekly-intro = Esto es lo que pasó en su caso esta semana.
+weekly-intro-quiet = Sin cambios esta semana. Así están las cosas.
+weekly-phase = Paso actual ({ $position } de { $total }): { $phase }
+weekly-changes = Qué cambió
+weekly-no-changes = Nada nuevo desde nuestra última actualización. Los casos a veces avanzan sin ruido durante un tiempo; seguimos trabajando en el suyo.
+weekly-next = Qué pasa después
+weekly-needs = { $count ->
+    [one] Todavía necesitamos 1 documento de usted:
+   *[other] Todavía necesitamos { $count } documentos de usted:
+}
+weekly-needs-none = No necesitamos nada de usted por ahora.
+weekly-contact = ¿Preguntas? Comuníquese con { $name }:
+weekly-portal = Vea los detalles y suba documentos en su portal:
+weekly-portal-button = Abrir mi caso
+weekly-rate = ¿Cómo lo estamos haciendo? Califíquenos del 1 (mal) al 5 (excelente):
+weekly-unsubscribe = Dejar de recibir estos correos semanales
+weekly-footer = Recibe esta actualización cada semana mientras su caso esté abierto.
+weekly-change-phase_change = Su caso pasó a un nuevo paso: { $phase }
+weekly-change-appointment = Se programó una cita para el { $date }
+weekly-change-client_note = Su equipo legal le dejó un mensaje en el portal
+weekly-change-document_received = Recibimos un documento
+weekly-change-request_opened = Le pedimos un documento
+weekly-change-request_fulfilled = Llegó un documento que le pedimos
+category-medical_bill = Factura médica
+category-medical_record = Expediente médico
+category-photo = Foto
+category-police_report = Informe policial
+category-insurance_letter = Carta del seguro
+category-wage_proof = Prueba de salarios perdidos
+category-other = Otro documento

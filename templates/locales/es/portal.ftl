@@ -117,3 +117,23 @@ mailbox-to = Para
 mailbox-subject = Asunto
 mailbox-date = Fecha
 mailbox-open = Abrir
+
+## Preferencias de correo, baja, calificación
+nav-preferences = Preferencias de correo
+preferences-title = Preferencias de correo
+preferences-weekly-label = Enviarme cada semana por correo una actualización de mi caso
+preferences-weekly-hint = Una vez por semana: cómo va su caso y qué necesitamos todavía. Sin detalles médicos.
+preferences-save = Guardar
+preferences-saved = Sus preferencias se guardaron.
+unsubscribe-title = ¿Dejar de recibir las novedades semanales?
+unsubscribe-body = Dejará de recibir el correo semanal sobre su caso. Puede entrar al portal para verlo cuando quiera.
+unsubscribe-submit = Dejar de recibirlas
+unsubscribed-title = Novedades semanales desactivadas
+unsubscribed-body = Ya no recibirá novedades semanales por correo. Puede volver a activarlas en sus preferencias de correo.
+link-invalid-title = Este enlace no funciona
+link-invalid-body = Puede estar incompleto o ser muy antiguo. Inicie sesión para cambiar sus preferencias.
+rate-title = ¿Cómo lo estamos haciendo?
+rate-body = Elija un número del 1 (mal) al 5 (excelente).
+rate-score = { $score } de 5
+rated-title = Gracias
+rated-body = Su respuesta nos ayuda a atenderle mejor.

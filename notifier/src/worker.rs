@@ -1,0 +1,184 @@
+//! Delivering the outbox: claim a batch of due rows, derive and render each
+//! client's update, send them concurrently over the pooled SMTP connection,
+//! and record each result as soon as it is known (so a crash can repeat at
+//! most the messages in flight).
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDateTime};
+use futures_util::StreamExt;
+use shared::db::Db;
+use shared::db::models::Notification;
+use shared::domain::NotificationKind;
+use shared::mail::{Mailer, OutgoingEmail, SendError};
+use shared::outbox::{self, AfterFailure};
+use shared::weekly::{self, WeeklyDigest};
+
+use crate::email::EmailContext;
+
+/// Tallies of a delivery run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Accepted by the mail server.
+    pub sent: usize,
+    /// Deliberately not sent (no open matter, no activity and the firm said so, not a client).
+    pub skipped: usize,
+    /// Given up (permanent error or out of attempts).
+    pub failed: usize,
+    /// Failed for now; will be retried later.
+    pub retrying: usize,
+}
+
+impl Summary {
+    fn add(&mut self, other: Summary) {
+        self.sent += other.sent;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+        self.retrying += other.retrying;
+    }
+
+    /// Rows handled.
+    pub fn total(&self) -> usize {
+        self.sent + self.skipped + self.failed + self.retrying
+    }
+}
+
+/// One delivering worker. Several may run at once, in one process or many.
+#[derive(Clone, Debug)]
+pub struct Worker {
+    /// The database.
+    pub db: Db,
+    /// The mail transport.
+    pub mailer: Mailer,
+    /// Composes the emails.
+    pub email: EmailContext,
+    /// This worker's claim name (unique per process).
+    pub id: String,
+    /// How long a claim lasts before another worker may take the rows over.
+    pub lease: Duration,
+    /// Rows claimed at a time.
+    pub batch: i64,
+    /// Messages in flight at once.
+    pub concurrency: usize,
+}
+
+/// What to do with one claimed row.
+enum Plan {
+    Send(Box<OutgoingEmail>),
+    Skip(&'static str),
+    Fail(String),
+}
+
+impl Worker {
+    /// Claims and delivers one batch as of `now`; `None` when nothing was due.
+    /// `on_row` is called once per handled row (for a progress bar).
+    pub async fn deliver_batch(&self, now: NaiveDateTime, on_row: &(dyn Fn() + Sync)) -> shared::Result<Option<Summary>> {
+        let (worker, lease, batch) = (self.id.clone(), self.lease, self.batch);
+        let rows = self.db.run(move |conn| outbox::claim_due(conn, &worker, lease, batch, now)).await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let recipients: Vec<String> = rows
+            .iter()
+            .filter(|r| r.kind == NotificationKind::WeeklyUpdate.as_str())
+            .map(|r| r.recipient_id.clone())
+            .collect();
+        let digests: HashMap<String, WeeklyDigest> = self
+            .db
+            .run(move |conn| weekly::derive(conn, &recipients, now, None))
+            .await?
+            .into_iter()
+            .map(|d| (d.client.id.clone(), d))
+            .collect();
+
+        let planned: Vec<(Notification, Plan)> = rows
+            .into_iter()
+            .map(|row| {
+                let plan = self.plan(&row, digests.get(&row.recipient_id));
+                (row, plan)
+            })
+            .collect();
+        let outcomes = futures_util::stream::iter(planned)
+            .map(|(row, plan)| async move {
+                let outcome = self.carry_out(&row, plan).await;
+                on_row();
+                outcome
+            })
+            .buffer_unordered(self.concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await;
+        let mut summary = Summary::default();
+        for outcome in outcomes {
+            summary.add(outcome?);
+        }
+        Ok(Some(summary))
+    }
+
+    fn plan(&self, row: &Notification, digest: Option<&WeeklyDigest>) -> Plan {
+        if row.kind != NotificationKind::WeeklyUpdate.as_str() {
+            return Plan::Fail(format!("the notifier does not send \"{}\" emails", row.kind));
+        }
+        let Some(digest) = digest else { return Plan::Skip("the recipient is no longer a client") };
+        if !digest.client.weekly_updates {
+            return Plan::Skip("the client turned weekly updates off");
+        }
+        if digest.matters.is_empty() {
+            return Plan::Skip("the client has no open matter");
+        }
+        if !digest.has_activity() && !digest.firm.no_activity_updates {
+            return Plan::Skip("no activity this week, and the firm sends no quiet-week updates");
+        }
+        match self.email.weekly_email(digest, &row.id) {
+            Ok(email) => Plan::Send(Box::new(email)),
+            Err(e) => Plan::Fail(format!("rendering failed: {e}")),
+        }
+    }
+
+    async fn carry_out(&self, row: &Notification, plan: Plan) -> shared::Result<Summary> {
+        let worker = self.id.clone();
+        let (id, row_copy) = (row.id.clone(), row.clone());
+        match plan {
+            Plan::Send(email) => {
+                let result = self.mailer.send(&email).await;
+                let now = shared::domain::now();
+                match result {
+                    Ok(()) => {
+                        let kept = self.db.run(move |conn| outbox::mark_sent(conn, &id, &worker, now)).await?;
+                        if !kept {
+                            tracing::warn!(notification = %row.id, "sent after the claim was lost (lease too short?)");
+                        }
+                        Ok(Summary { sent: 1, ..Summary::default() })
+                    }
+                    Err(error) => {
+                        tracing::warn!(notification = %row.id, recipient = %row.recipient_id, %error, "send failed");
+                        let after =
+                            self.db.run(move |conn| outbox::mark_failure(conn, &row_copy, &worker, &error, now)).await?;
+                        Ok(match after {
+                            AfterFailure::RetryAt(_) => Summary { retrying: 1, ..Summary::default() },
+                            AfterFailure::Failed => Summary { failed: 1, ..Summary::default() },
+                        })
+                    }
+                }
+            }
+            Plan::Skip(reason) => {
+                self.db.run(move |conn| outbox::mark_skipped(conn, &id, &worker, reason)).await?;
+                Ok(Summary { skipped: 1, ..Summary::default() })
+            }
+            Plan::Fail(reason) => {
+                let now = shared::domain::now();
+                let error = SendError::Permanent(reason);
+                self.db.run(move |conn| outbox::mark_failure(conn, &row_copy, &worker, &error, now)).await?;
+                Ok(Summary { failed: 1, ..Summary::default() })
+            }
+        }
+    }
+
+    /// Delivers batches until nothing is due as of `now`.
+    pub async fn deliver_all(&self, now: NaiveDateTime, on_row: &(dyn Fn() + Sync)) -> shared::Result<Summary> {
+        let mut total = Summary::default();
+        while let Some(batch) = self.deliver_batch(now, on_row).await? {
+            total.add(batch);
+        }
+        Ok(total)
+    }
+}

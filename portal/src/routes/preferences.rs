@@ -1,0 +1,171 @@
+//! Email preferences: the preferences page (signed in), the one-click
+//! unsubscribe endpoint of the weekly emails (RFC 8058: a POST to the
+//! `List-Unsubscribe` URL, no session needed), and the "how are we doing?" rating.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, post, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use shared::db::models::Rating;
+use shared::db::schema::{notifications, ratings, users};
+use shared::domain::{new_id, now};
+use shared::tokens::Purpose;
+
+use crate::pages::PageCtx;
+
+/// Registers the preference routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(preferences_page)
+        .service(save_preferences)
+        .service(unsubscribe_page)
+        .service(unsubscribe)
+        .service(rate_page)
+        .service(rate);
+}
+
+async fn set_weekly_updates(ctx: &PageCtx, user_id: String, on: bool) -> shared::Result<()> {
+    ctx.state
+        .db
+        .run(move |conn| {
+            diesel::update(users::table.find(&user_id))
+                .set((users::weekly_updates.eq(on), users::updated_at.eq(now())))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+}
+
+#[get("/preferences")]
+async fn preferences_page(ctx: PageCtx) -> HttpResponse {
+    match ctx.require_user() {
+        Ok(viewer) => {
+            let weekly = viewer.user.weekly_updates;
+            ctx.render(StatusCode::OK, "preferences", "preferences-title", json!({ "weekly": weekly, "saved": false }))
+        }
+        Err(e) => ctx.error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct PreferencesForm {
+    weekly: Option<String>,
+}
+
+#[post("/preferences")]
+async fn save_preferences(ctx: PageCtx, form: web::Form<PreferencesForm>) -> HttpResponse {
+    let user_id = match ctx.require_user() {
+        Ok(viewer) => viewer.user.id.clone(),
+        Err(e) => return ctx.error(e),
+    };
+    let on = form.weekly.as_deref() == Some("on");
+    if let Err(e) = set_weekly_updates(&ctx, user_id.clone(), on).await {
+        return ctx.error(e);
+    }
+    tracing::info!(user = %user_id, weekly_updates = on, "email preferences saved");
+    ctx.render(StatusCode::OK, "preferences", "preferences-title", json!({ "weekly": on, "saved": true }))
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    token: String,
+}
+
+fn invalid_link(ctx: &PageCtx) -> HttpResponse {
+    ctx.message(StatusCode::UNAUTHORIZED, "link-invalid-title", "link-invalid-body", Some(("/sign-in", "back-to-sign-in")))
+}
+
+#[get("/unsubscribe")]
+async fn unsubscribe_page(ctx: PageCtx, query: web::Query<TokenQuery>) -> HttpResponse {
+    if ctx.state.tokens.verify(Purpose::Unsubscribe, &query.token).is_err() {
+        return invalid_link(&ctx);
+    }
+    ctx.render(StatusCode::OK, "unsubscribe", "unsubscribe-title", json!({ "token": query.token }))
+}
+
+/// The one-click endpoint: mail clients POST `List-Unsubscribe=One-Click` here; the page's button posts too.
+#[post("/unsubscribe")]
+async fn unsubscribe(ctx: PageCtx, query: web::Query<TokenQuery>) -> HttpResponse {
+    let Ok(claims) = ctx.state.tokens.verify(Purpose::Unsubscribe, &query.token) else {
+        return invalid_link(&ctx);
+    };
+    if let Err(e) = set_weekly_updates(&ctx, claims.sub.clone(), false).await {
+        return ctx.error(e);
+    }
+    tracing::info!(user = %claims.sub, "unsubscribed from weekly updates");
+    ctx.message(StatusCode::OK, "unsubscribed-title", "unsubscribed-body", Some(("/preferences", "nav-preferences")))
+}
+
+#[derive(Deserialize)]
+struct RateQuery {
+    token: String,
+    score: Option<i32>,
+}
+
+#[get("/rate")]
+async fn rate_page(ctx: PageCtx, query: web::Query<RateQuery>) -> HttpResponse {
+    if ctx.state.tokens.verify(Purpose::Rating, &query.token).is_err() {
+        return invalid_link(&ctx);
+    }
+    let scores: Vec<_> = (1..=5).map(|s| json!({ "score": s, "chosen": query.score == Some(s) })).collect();
+    ctx.render(StatusCode::OK, "rate", "rate-title", json!({ "token": query.token, "scores": scores }))
+}
+
+#[derive(Deserialize)]
+struct RateForm {
+    token: String,
+    score: i32,
+}
+
+#[post("/rate")]
+async fn rate(ctx: PageCtx, form: web::Form<RateForm>) -> HttpResponse {
+    let Ok(claims) = ctx.state.tokens.verify(Purpose::Rating, &form.token) else {
+        return invalid_link(&ctx);
+    };
+    if !(1..=5).contains(&form.score) {
+        return ctx.error(shared::Error::invalid("score", "expected 1 to 5"));
+    }
+    let score = form.score;
+    let saved = ctx
+        .state
+        .db
+        .run(move |conn| {
+            let firm_id: String = users::table.find(&claims.sub).select(users::firm_id).first(conn)?;
+            // The token names the weekly update it came with; keep the link only when that row exists.
+            let notification: Option<String> =
+                notifications::table.find(&claims.jti).select(notifications::id).first(conn).optional()?;
+            conn.transaction(|conn| {
+                let existing = ratings::table
+                    .filter(ratings::client_id.eq(&claims.sub))
+                    .filter(ratings::notification_id.eq(&notification))
+                    .select(ratings::id)
+                    .first::<String>(conn)
+                    .optional()?;
+                match existing {
+                    // A second click on the same email changes the answer instead of adding one.
+                    Some(id) => {
+                        diesel::update(ratings::table.find(id))
+                            .set((ratings::score.eq(score), ratings::created_at.eq(now())))
+                            .execute(conn)?;
+                    }
+                    None => {
+                        let row = Rating {
+                            id: new_id(),
+                            firm_id,
+                            client_id: claims.sub.clone(),
+                            notification_id: notification.clone(),
+                            score,
+                            created_at: now(),
+                        };
+                        diesel::insert_into(ratings::table).values(&row).execute(conn)?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await;
+    match saved {
+        Ok(()) => ctx.message(StatusCode::OK, "rated-title", "rated-body", None),
+        Err(e) => ctx.error(e),
+    }
+}

@@ -1,0 +1,297 @@
+//! The email outbox (`notifications`): enqueueing, claiming with a lease,
+//! and recording what happened. Every email the firm sends is a row here, so
+//! staff can see what was sent to whom, and nothing lives only in memory.
+//!
+//! Workers claim due rows in batches — `FOR UPDATE SKIP LOCKED` on PostgreSQL,
+//! so several notifiers share the work; an immediate (write-locked)
+//! transaction on SQLite, so one claims at a time. A claim is a lease: if its
+//! worker dies, the rows become claimable again when `claimed_until` passes.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::models::Notification;
+use crate::db::schema::{matter_clients, matters, notifications, users};
+use crate::domain::{NotificationKind, NotificationStatus, Role, new_id};
+use crate::error::Result;
+use crate::mail::SendError;
+
+/// Attempts before a temporarily failing email is given up.
+pub const MAX_ATTEMPTS: i32 = 8;
+/// Clients enqueued per insert statement.
+pub const ENQUEUE_BATCH: i64 = 1000;
+
+/// The wait before retry number `attempts` (1 minute, doubling, at most 6 hours).
+pub fn backoff(attempts: i32) -> Duration {
+    let exponent = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(9);
+    Duration::minutes(1i64 << exponent).min(Duration::hours(6))
+}
+
+/// The ISO week of a (firm-local) date, e.g. `2026-W48`: the period of a weekly update.
+pub fn iso_week_key(date: chrono::NaiveDate) -> String {
+    date.format("%G-W%V").to_string()
+}
+
+/// Inserts `rows`, skipping any that already exist (same recipient, kind and period).
+fn insert_ignoring_duplicates(conn: &mut DbConnection, rows: &[Notification]) -> Result<usize> {
+    Ok(match conn {
+        DbConnection::Postgresql(c) => {
+            diesel::insert_into(notifications::table).values(rows).on_conflict_do_nothing().execute(c)?
+        }
+        DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(notifications::table).values(rows).execute(c)?,
+    })
+}
+
+/// Enqueues this period's weekly update for every active client of the firm:
+/// a client with weekly updates on and at least one open matter. Idempotent:
+/// a second call for the same period enqueues nothing. Returns how many rows it added.
+pub fn enqueue_weekly(conn: &mut DbConnection, firm_id: &str, period_key: &str, now: NaiveDateTime) -> Result<usize> {
+    let mut added = 0;
+    let mut after = String::new();
+    loop {
+        let clients: Vec<String> = users::table
+            .inner_join(matter_clients::table.inner_join(matters::table))
+            .filter(users::firm_id.eq(firm_id))
+            .filter(users::role.eq(Role::Client.as_str()))
+            .filter(users::weekly_updates.eq(true))
+            .filter(matters::closed_at.is_null())
+            .filter(users::id.gt(&after))
+            .select(users::id)
+            .distinct()
+            .order(users::id)
+            .limit(ENQUEUE_BATCH)
+            .load(conn)?;
+        let Some(last) = clients.last() else { break };
+        after = last.clone();
+        let rows: Vec<Notification> = clients
+            .into_iter()
+            .map(|recipient_id| Notification {
+                id: new_id(),
+                firm_id: firm_id.to_owned(),
+                recipient_id,
+                kind: NotificationKind::WeeklyUpdate.as_str().to_owned(),
+                period_key: period_key.to_owned(),
+                status: NotificationStatus::Pending.as_str().to_owned(),
+                attempts: 0,
+                next_attempt_at: now,
+                claimed_until: None,
+                claimed_by: None,
+                last_error: None,
+                payload: None,
+                sent_at: None,
+                created_at: now,
+            })
+            .collect();
+        added += insert_ignoring_duplicates(conn, &rows)?;
+    }
+    Ok(added)
+}
+
+/// Claims up to `batch` due rows for `worker` until `now + lease`. Due: pending
+/// with `next_attempt_at` reached, or sending with an expired lease (its worker died).
+///
+/// The claiming UPDATE re-checks "due" row by row, so two workers can never
+/// claim the same row; on PostgreSQL `SKIP LOCKED` also keeps them from waiting
+/// on each other's candidates.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    worker: &str,
+    lease: Duration,
+    batch: i64,
+    now: NaiveDateTime,
+) -> Result<Vec<Notification>> {
+    use crate::db::schema::notifications::dsl as n;
+    let lease_end = now + lease;
+    let claim = |conn: &mut DbConnection| -> Result<Vec<Notification>> {
+        let due = || {
+            n::status
+                .eq(NotificationStatus::Pending.as_str())
+                .and(n::next_attempt_at.le(now))
+                .or(n::status.eq(NotificationStatus::Sending.as_str()).and(n::claimed_until.lt(now)))
+        };
+        let candidates = n::notifications.filter(due()).order(n::next_attempt_at).limit(batch).select(n::id);
+        let ids: Vec<String> = match conn {
+            DbConnection::Postgresql(pg) => candidates.for_update().skip_locked().load(pg)?,
+            DbConnection::Sqlite(_) => candidates.load(conn)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(n::notifications.filter(n::id.eq_any(&ids)).filter(due()))
+            .set((
+                n::status.eq(NotificationStatus::Sending.as_str()),
+                n::claimed_by.eq(worker),
+                n::claimed_until.eq(lease_end),
+                n::attempts.eq(n::attempts + 1),
+            ))
+            .execute(conn)?;
+        Ok(n::notifications
+            .filter(n::id.eq_any(&ids))
+            .filter(n::claimed_by.eq(worker))
+            .filter(n::claimed_until.eq(lease_end))
+            .filter(n::status.eq(NotificationStatus::Sending.as_str()))
+            .order(n::next_attempt_at)
+            .select(Notification::as_select())
+            .load(conn)?)
+    };
+    match conn {
+        // The row locks of FOR UPDATE last until the transaction ends.
+        DbConnection::Postgresql(_) => conn.transaction(claim),
+        // No transaction: a read-then-write transaction in WAL mode fails when
+        // another writer commits in between; the guarded UPDATE is atomic alone.
+        DbConnection::Sqlite(_) => claim(conn),
+    }
+}
+
+/// The row still belongs to `worker`'s claim.
+fn claimed_by<'a>(
+    id: &'a str,
+    worker: &'a str,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<notifications::table, diesel::dsl::Eq<notifications::id, &'a str>>,
+        diesel::dsl::Eq<notifications::claimed_by, &'a str>,
+    >,
+    diesel::dsl::Eq<notifications::status, &'static str>,
+> {
+    notifications::table
+        .filter(notifications::id.eq(id))
+        .filter(notifications::claimed_by.eq(worker))
+        .filter(notifications::status.eq(NotificationStatus::Sending.as_str()))
+}
+
+/// Records that the mail server accepted the message. False when the claim was lost.
+pub fn mark_sent(conn: &mut DbConnection, id: &str, worker: &str, now: NaiveDateTime) -> Result<bool> {
+    let updated = diesel::update(claimed_by(id, worker))
+        .set((
+            notifications::status.eq(NotificationStatus::Sent.as_str()),
+            notifications::sent_at.eq(now),
+            notifications::claimed_until.eq(None::<NaiveDateTime>),
+            notifications::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Records that the row was deliberately not sent, and why.
+pub fn mark_skipped(conn: &mut DbConnection, id: &str, worker: &str, reason: &str) -> Result<bool> {
+    let updated = diesel::update(claimed_by(id, worker))
+        .set((
+            notifications::status.eq(NotificationStatus::Skipped.as_str()),
+            notifications::claimed_until.eq(None::<NaiveDateTime>),
+            notifications::last_error.eq(reason),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// What became of a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// It will be tried again at the given time.
+    RetryAt(NaiveDateTime),
+    /// Given up: permanent error or out of attempts.
+    Failed,
+}
+
+/// Records a failed attempt: temporary failures retry with exponential backoff
+/// until [`MAX_ATTEMPTS`]; permanent ones fail at once with the reason.
+pub fn mark_failure(
+    conn: &mut DbConnection,
+    row: &Notification,
+    worker: &str,
+    error: &SendError,
+    now: NaiveDateTime,
+) -> Result<AfterFailure> {
+    let reason: String = error.to_string().chars().take(500).collect();
+    let outcome = match error {
+        SendError::Transient(_) if row.attempts < MAX_ATTEMPTS => AfterFailure::RetryAt(now + backoff(row.attempts)),
+        _ => AfterFailure::Failed,
+    };
+    let (status, next) = match outcome {
+        AfterFailure::RetryAt(at) => (NotificationStatus::Pending, at),
+        AfterFailure::Failed => (NotificationStatus::Failed, row.next_attempt_at),
+    };
+    diesel::update(claimed_by(&row.id, worker))
+        .set((
+            notifications::status.eq(status.as_str()),
+            notifications::next_attempt_at.eq(next),
+            notifications::claimed_until.eq(None::<NaiveDateTime>),
+            notifications::last_error.eq(reason),
+        ))
+        .execute(conn)?;
+    Ok(outcome)
+}
+
+/// Gives `worker`'s claimed rows back (a clean shutdown), so another worker can take them now.
+pub fn release(conn: &mut DbConnection, worker: &str) -> Result<usize> {
+    Ok(diesel::update(
+        notifications::table
+            .filter(notifications::claimed_by.eq(worker))
+            .filter(notifications::status.eq(NotificationStatus::Sending.as_str())),
+    )
+    .set((
+        notifications::status.eq(NotificationStatus::Pending.as_str()),
+        notifications::claimed_until.eq(None::<NaiveDateTime>),
+        notifications::attempts.eq(notifications::attempts - 1),
+    ))
+    .execute(conn)?)
+}
+
+/// Records an email sent directly (not through a worker), e.g. a sign-in link,
+/// so the outbox shows every email. `result` is the send's outcome.
+pub fn record_direct(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    recipient_id: &str,
+    kind: NotificationKind,
+    now: NaiveDateTime,
+    result: &std::result::Result<(), SendError>,
+) -> Result<()> {
+    let id = new_id();
+    let row = Notification {
+        period_key: id.clone(),
+        id,
+        firm_id: firm_id.to_owned(),
+        recipient_id: recipient_id.to_owned(),
+        kind: kind.as_str().to_owned(),
+        status: match result {
+            Ok(()) => NotificationStatus::Sent,
+            Err(_) => NotificationStatus::Failed,
+        }
+        .as_str()
+        .to_owned(),
+        attempts: 1,
+        next_attempt_at: now,
+        claimed_until: None,
+        claimed_by: None,
+        last_error: result.as_ref().err().map(ToString::to_string),
+        payload: None,
+        sent_at: result.is_ok().then_some(now),
+        created_at: now,
+    };
+    diesel::insert_into(notifications::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_a_minute_up_to_six_hours() {
+        assert_eq!(backoff(1), Duration::minutes(1));
+        assert_eq!(backoff(2), Duration::minutes(2));
+        assert_eq!(backoff(4), Duration::minutes(8));
+        assert_eq!(backoff(30), Duration::hours(6));
+    }
+
+    #[test]
+    fn the_period_is_the_iso_week() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        assert_eq!(iso_week_key(d(2026, 11, 23)), "2026-W48");
+        assert_eq!(iso_week_key(d(2026, 11, 29)), "2026-W48");
+        assert_eq!(iso_week_key(d(2027, 1, 1)), "2026-W53");
+    }
+}
