@@ -2,9 +2,9 @@
 //! detail, with one-click unsubscribe headers (RFC 8058) and rating links.
 
 use chrono::Duration;
-use shared::mail::Mailbox;
 use serde_json::{Value, json};
 use shared::domain::local_date;
+use shared::mail::Mailbox;
 use shared::mail::OutgoingEmail;
 use shared::render::Renderer;
 use shared::tokens::{Purpose, Tokens};
@@ -31,7 +31,14 @@ pub struct EmailContext {
 impl EmailContext {
     /// The sender for a firm: its own address, else the configured address under the firm's name.
     pub fn sender(&self, firm_name: &str, firm_from: Option<&str>) -> String {
-        firm_from.map(str::to_owned).unwrap_or_else(|| Mailbox::new(Some(firm_name.to_owned()), self.default_from.email.clone()).to_string())
+        firm_from
+            .map(str::to_owned)
+            .unwrap_or_else(|| Mailbox::new(Some(firm_name.to_owned()), self.default_from.email.clone()).to_string())
+    }
+
+    /// The domain part of Message-IDs: the public URL's host.
+    fn message_id_domain(&self) -> String {
+        url_host(&self.base_url).unwrap_or_else(|| "matterline.invalid".to_owned())
     }
 
     /// The template data of a weekly update (also what `notifier preview` renders).
@@ -103,6 +110,13 @@ impl EmailContext {
                 ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned()),
                 ("X-Matterline-Notification", notification_id.to_owned()),
             ],
+            message_id: Some(format!("<{notification_id}@{}>", self.message_id_domain())),
         })
     }
+}
+
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let host = rest.split(['/', ':']).next()?;
+    (!host.is_empty()).then(|| host.to_owned())
 }

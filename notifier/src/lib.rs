@@ -106,7 +106,11 @@ impl Notifier {
 
     /// The daemon: every `poll`, enqueue for the firms whose schedule fired and
     /// deliver what is due; stops when `shutdown` completes, giving back its claims.
-    pub async fn run(&self, poll: std::time::Duration, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+    pub async fn run(
+        &self,
+        poll: std::time::Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
         let default = self.config.weekly_schedule.clone();
         let mut last_check = None;
         tokio::pin!(shutdown);

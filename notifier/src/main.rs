@@ -57,7 +57,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Run { poll_seconds, worker } => {
             if config.weekly_schedule.is_none() {
-                tracing::warn!("MATTERLINE_WEEKLY_SCHEDULE is blank: weekly updates are off (firms' own schedules still apply)");
+                tracing::warn!(
+                    "MATTERLINE_WEEKLY_SCHEDULE is blank: weekly updates are off (firms' own schedules still apply)"
+                );
             }
             let notifier = Notifier::build(config, &worker)?;
             tracing::info!(worker = %notifier.worker.id, "notifier running");
@@ -74,7 +76,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Preview { client, lang, html } => {
             let lang = match lang.as_deref() {
-                Some(code) => Some(Language::parse(code).ok_or_else(|| anyhow::anyhow!("--lang: expected en or es, got {code}"))?),
+                Some(code) => Some(
+                    Language::parse(code).ok_or_else(|| anyhow::anyhow!("--lang: expected en or es, got {code}"))?,
+                ),
                 None => None,
             };
             let notifier = Notifier::build(config, &WorkerOptions { lease_seconds: 1, concurrency: 1, batch: 1 })?;
@@ -87,7 +91,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Check => {
             let db = Db::connect(&config.database_url, 1)?;
             let applied = db.migrate()?;
-            println!("configuration ok; {} reachable; {} migration(s) applied", config.database_url.describe(), applied.len());
+            println!(
+                "configuration ok; {} reachable; {} migration(s) applied",
+                config.database_url.describe(),
+                applied.len()
+            );
             Ok(())
         }
     }

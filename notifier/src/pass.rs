@@ -5,9 +5,9 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use shared::db::Db;
 use shared::db::models::Firm;
 use shared::db::schema::firms;
-use shared::db::Db;
 use shared::domain::local_date;
 use shared::outbox;
 

@@ -72,7 +72,11 @@ enum Plan {
 impl Worker {
     /// Claims and delivers one batch as of `now`; `None` when nothing was due.
     /// `on_row` is called once per handled row (for a progress bar).
-    pub async fn deliver_batch(&self, now: NaiveDateTime, on_row: &(dyn Fn() + Sync)) -> shared::Result<Option<Summary>> {
+    pub async fn deliver_batch(
+        &self,
+        now: NaiveDateTime,
+        on_row: &(dyn Fn() + Sync),
+    ) -> shared::Result<Option<Summary>> {
         let (worker, lease, batch) = (self.id.clone(), self.lease, self.batch);
         let rows = self.db.run(move |conn| outbox::claim_due(conn, &worker, lease, batch, now)).await?;
         if rows.is_empty() {
@@ -151,8 +155,10 @@ impl Worker {
                     }
                     Err(error) => {
                         tracing::warn!(notification = %row.id, recipient = %row.recipient_id, %error, "send failed");
-                        let after =
-                            self.db.run(move |conn| outbox::mark_failure(conn, &row_copy, &worker, &error, now)).await?;
+                        let after = self
+                            .db
+                            .run(move |conn| outbox::mark_failure(conn, &row_copy, &worker, &error, now))
+                            .await?;
                         Ok(match after {
                             AfterFailure::RetryAt(_) => Summary { retrying: 1, ..Summary::default() },
                             AfterFailure::Failed => Summary { failed: 1, ..Summary::default() },

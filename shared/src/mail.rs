@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lettre::message::header::{HeaderName, HeaderValue};
 pub use lettre::message::Mailbox;
 use lettre::message::MultiPart;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -45,6 +45,9 @@ pub struct OutgoingEmail {
     pub content: RenderedEmail,
     /// Extra headers, e.g. `List-Unsubscribe`.
     pub headers: Vec<(&'static str, String)>,
+    /// A fixed Message-ID (`<id@host>`): a message re-sent after a crash keeps
+    /// its identity, so mail clients show it once. Generated when `None`.
+    pub message_id: Option<String>,
 }
 
 #[derive(Clone)]
@@ -117,6 +120,7 @@ impl Mailer {
         let to_address =
             email.to_address.parse().map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
         let mut message = Message::builder()
+            .message_id(email.message_id.clone())
             .from(from)
             .to(Mailbox::new(Some(email.to_name.clone()), to_address))
             .subject(email.content.subject.clone())

@@ -14,7 +14,9 @@ use serde::Serialize;
 use crate::client_view::{ContactView, PhaseView};
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Matter, Milestone, Phase, PhaseText, User};
-use crate::db::schema::{document_requests, firms, matter_clients, matters, milestones, notifications, phase_texts, phases, users};
+use crate::db::schema::{
+    document_requests, firms, matter_clients, matters, milestones, notifications, phase_texts, phases, users,
+};
 use crate::domain::{Language, MilestoneKind, NotificationKind, NotificationStatus, RequestStatus};
 use crate::error::Result;
 
@@ -188,7 +190,11 @@ pub fn derive(
                     .filter_map(|ms| {
                         Some(Change {
                             kind: MilestoneKind::parse(&ms.kind)?,
-                            phase_title: ms.phase_id.as_deref().and_then(|p| text(p, language)).map(|t| t.title.clone()),
+                            phase_title: ms
+                                .phase_id
+                                .as_deref()
+                                .and_then(|p| text(p, language))
+                                .map(|t| t.title.clone()),
                             occurs_at: ms.occurs_at,
                             at: ms.created_at,
                         })

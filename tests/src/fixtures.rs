@@ -1,9 +1,12 @@
 //! Test data: the demo firm, with its email addresses made unique per test so
 //! that tests sharing one SMTP server never read each other's mail.
 
+use chrono::Duration;
 use diesel::prelude::*;
 use shared::auth::{self, Device};
-use shared::db::schema::{matter_clients, matters, users};
+use shared::db::models::{Matter, MatterClient, Milestone, User};
+use shared::db::schema::{matter_clients, matters, milestones, phases, users};
+use shared::domain::{Language, MilestoneKind, Role, new_id, now};
 
 use crate::TestApp;
 
@@ -82,5 +85,89 @@ impl TestApp {
         let grant =
             self.state.db.run(move |conn| auth::create_session(conn, &tokens, &user_id, &Device::default())).await?;
         Ok(grant.token)
+    }
+}
+
+impl TestApp {
+    /// Adds `n` clients to the demo firm: `client{i}@{domain}`, Spanish for odd
+    /// `i`, each with one open matter in phase `i % 10` that moved there yesterday.
+    /// Returns their ids in order.
+    pub async fn add_clients(&self, demo: &Demo, n: usize) -> anyhow::Result<Vec<String>> {
+        let (firm_id, domain) = (demo.firm_id.clone(), demo.domain.clone());
+        Ok(self
+            .state
+            .db
+            .run(move |conn| {
+                let phase_ids: Vec<String> = phases::table
+                    .filter(phases::firm_id.eq(&firm_id))
+                    .order(phases::position)
+                    .select(phases::id)
+                    .load(conn)?;
+                let manager: Option<String> = users::table
+                    .filter(users::firm_id.eq(&firm_id))
+                    .filter(users::role.eq(Role::CaseManager.as_str()))
+                    .select(users::id)
+                    .first(conn)
+                    .optional()?;
+                let t = now();
+                let mut ids = Vec::with_capacity(n);
+                for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+                    let (mut people, mut cases, mut links, mut events) =
+                        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                    for &i in chunk {
+                        let language = if i % 2 == 1 { Language::Es } else { Language::En };
+                        let user = User {
+                            id: new_id(),
+                            firm_id: firm_id.clone(),
+                            role: Role::Client.as_str().into(),
+                            email: format!("client{i}@{domain}"),
+                            full_name: format!("Client {i}"),
+                            phone: None,
+                            language: language.as_str().into(),
+                            weekly_updates: true,
+                            password_hash: None,
+                            totp_secret: None,
+                            failed_sign_ins: 0,
+                            locked_until: None,
+                            created_at: t,
+                            updated_at: t,
+                        };
+                        let phase_id = phase_ids[i % phase_ids.len()].clone();
+                        let matter = Matter {
+                            id: new_id(),
+                            firm_id: firm_id.clone(),
+                            practice_area: shared::catalogue::PERSONAL_INJURY.into(),
+                            phase_id: phase_id.clone(),
+                            title: format!("Matter of client {i}"),
+                            case_manager_id: manager.clone(),
+                            external_id: Some(format!("T-{i}")),
+                            opened_at: t - Duration::days(60),
+                            closed_at: None,
+                            updated_at: t - Duration::days(1),
+                        };
+                        links.push(MatterClient { matter_id: matter.id.clone(), client_id: user.id.clone() });
+                        events.push(Milestone {
+                            id: new_id(),
+                            matter_id: matter.id.clone(),
+                            kind: MilestoneKind::PhaseChange.as_str().into(),
+                            client_visible: true,
+                            phase_id: Some(phase_id),
+                            body: None,
+                            occurs_at: None,
+                            created_by: manager.clone(),
+                            created_at: t - Duration::days(1),
+                        });
+                        ids.push(user.id.clone());
+                        people.push(user);
+                        cases.push(matter);
+                    }
+                    shared::insert_many!(conn, users::table, &people)?;
+                    shared::insert_many!(conn, matters::table, &cases)?;
+                    shared::insert_many!(conn, matter_clients::table, &links)?;
+                    shared::insert_many!(conn, milestones::table, &events)?;
+                }
+                Ok(ids)
+            })
+            .await?)
     }
 }

@@ -133,6 +133,14 @@ impl TestApp {
         Ok(reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?)
     }
 
+    /// The configuration of this test's portal with `settings` changed (for a
+    /// notifier on the same database, whose links must point at this portal).
+    pub fn config(&self, settings: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let mut all = vec![("MATTERLINE_PUBLIC_URL", self.address.as_str())];
+        all.extend_from_slice(settings);
+        test_config(&self.db, &all)
+    }
+
     /// The backend under test.
     pub fn backend(&self) -> Backend {
         self.db.backend
@@ -156,7 +164,14 @@ impl TestApp {
 
 type Started = (String, reqwest::Client, AppState, Option<String>, ServerHandle);
 
-async fn start(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Started> {
+/// The configuration a test portal (or notifier) gets for `db`, plus `settings`.
+pub fn test_config(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Config> {
+    Ok(Config::from_sources(test_env(db, settings), None)?)
+}
+
+/// The `MATTERLINE_*` environment of a test process on `db`, plus `settings`
+/// (for starting the real binaries).
+pub fn test_env(db: &TestDb, settings: &[(&str, &str)]) -> BTreeMap<String, String> {
     let dir = db.dir.path();
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     env.insert("MATTERLINE_DATA_DIR".into(), dir.join("data").display().to_string());
@@ -167,7 +182,12 @@ async fn start(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Started
     for (k, v) in settings {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
-    let config = Config::from_sources(env, None)?;
+    env
+}
+
+async fn start(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Started> {
+    shared::mail::install_crypto_provider();
+    let config = test_config(db, settings)?;
     let app = Application::build(config).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();

@@ -55,6 +55,13 @@ pub async fn emails_to(to: &str) -> anyhow::Result<Vec<Email>> {
     Ok(all.into_iter().filter(|e| e.to.iter().any(|a| a.address.eq_ignore_ascii_case(to))).collect())
 }
 
+/// Every email maildev holds for addresses `@domain`.
+pub async fn emails_to_domain(domain: &str) -> anyhow::Result<Vec<Email>> {
+    let all: Vec<Email> = reqwest::get(format!("{}/api/email", services::maildev_api()?)).await?.json().await?;
+    let suffix = format!("@{}", domain.to_lowercase());
+    Ok(all.into_iter().filter(|e| e.to.iter().any(|a| a.address.to_lowercase().ends_with(&suffix))).collect())
+}
+
 /// Waits (up to 10 s) until maildev holds at least `count` emails for `to`, and returns them.
 pub async fn wait_for_emails(to: &str, count: usize) -> anyhow::Result<Vec<Email>> {
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -32,3 +32,19 @@ pub fn maildev_api() -> anyhow::Result<String> {
 pub fn webdriver() -> anyhow::Result<String> {
     required("MATTERLINE_TEST_WEBDRIVER", "chromedriver")
 }
+
+/// The SMTP server that answers 550 to `reject…@` and 451 to `tempfail…@` (`MATTERLINE_TEST_FAULT_SMTP_URL`).
+pub fn fault_smtp_url() -> anyhow::Result<String> {
+    required("MATTERLINE_TEST_FAULT_SMTP_URL", "the fault-injecting SMTP server (aiosmtpd)")
+}
+
+/// Every (recipient, Message-ID) the fault SMTP server accepted so far (`MATTERLINE_TEST_FAULT_SMTP_LOG`).
+pub fn fault_smtp_accepted() -> anyhow::Result<Vec<(String, String)>> {
+    let path = required("MATTERLINE_TEST_FAULT_SMTP_LOG", "the fault-injecting SMTP server (aiosmtpd)")?;
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(text.lines().filter_map(|l| l.split_once('\t')).map(|(rcpt, id)| (rcpt.to_lowercase(), id.to_owned())).collect())
+}

@@ -72,7 +72,12 @@ struct TokenQuery {
 }
 
 fn invalid_link(ctx: &PageCtx) -> HttpResponse {
-    ctx.message(StatusCode::UNAUTHORIZED, "link-invalid-title", "link-invalid-body", Some(("/sign-in", "back-to-sign-in")))
+    ctx.message(
+        StatusCode::UNAUTHORIZED,
+        "link-invalid-title",
+        "link-invalid-body",
+        Some(("/sign-in", "back-to-sign-in")),
+    )
 }
 
 #[get("/unsubscribe")]

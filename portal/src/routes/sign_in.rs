@@ -12,10 +12,10 @@ use serde_json::json;
 use shared::auth::{self, Device};
 use shared::db::models::User;
 use shared::db::schema::{firms, users};
-use shared::domain::{Language, Role};
+use shared::domain::{Language, NotificationKind, Role};
 use shared::mail::OutgoingEmail;
-use shared::rate_limit;
 use shared::tokens::Purpose;
+use shared::{outbox, rate_limit};
 
 use crate::pages::{PageCtx, see_other};
 use crate::session;
@@ -123,9 +123,29 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
             from: None,
             content,
             headers: Vec::new(),
+            message_id: None,
         };
-        if let Err(e) = state.mailer.send(&email).await {
+        let result = state.mailer.send(&email).await;
+        // Sign-in mail is sent at once (a retry after 15 minutes is useless) and recorded in the outbox.
+        let (firm_id, user_id, recorded) = (user.firm_id.clone(), user.id.clone(), result.clone());
+        let record = state
+            .db
+            .run(move |conn| {
+                outbox::record_direct(
+                    conn,
+                    &firm_id,
+                    &user_id,
+                    NotificationKind::SignIn,
+                    shared::domain::now(),
+                    &recorded,
+                )
+            })
+            .await;
+        if let Err(e) = result {
             return ctx.error(e.into());
+        }
+        if let Err(e) = record {
+            return ctx.error(e);
         }
         tracing::info!(user = %user.id, "sign-in email sent");
     }

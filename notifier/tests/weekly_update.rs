@@ -1,0 +1,261 @@
+//! The weekly update, end to end against the real SMTP servers: one email per
+//! client and week, in the client's language, retried when the server is down,
+//! failed with a reason when it refuses, and never sent to who unsubscribed.
+
+use chrono::Duration;
+use diesel::prelude::*;
+use harness::maildev::{self, Email};
+use harness::{Backend, TestApp, on_both_backends, services};
+use notifier::Notifier;
+use notifier::cli::WorkerOptions;
+use reqwest::StatusCode;
+use shared::catalogue::{Catalogue, PERSONAL_INJURY};
+use shared::db::schema::{notifications, ratings, users};
+use shared::domain::now;
+
+fn options() -> WorkerOptions {
+    WorkerOptions { lease_seconds: 60, concurrency: 8, batch: 100 }
+}
+
+async fn notifier_with_smtp(app: &TestApp, smtp: &str) -> anyhow::Result<Notifier> {
+    Notifier::build(app.config(&[("MATTERLINE_SMTP_URL", smtp)])?, &options())
+}
+
+fn recipient(email: &Email) -> String {
+    email.to.first().map(|a| a.address.to_lowercase()).unwrap_or_default()
+}
+
+async fn fifty_clients_get_one_update_each_in_their_language(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    app.add_clients(&demo, 45).await?;
+    let notifier = notifier_with_smtp(&app, &services::smtp_url()?).await?;
+
+    let (enqueued, summary) = notifier.once().await?;
+    assert_eq!((enqueued, summary.sent, summary.failed, summary.retrying), (50, 50, 0, 0), "{summary:?}");
+    let emails = maildev::emails_to_domain(&demo.domain).await?;
+    assert_eq!(emails.len(), 50);
+    let mut recipients: Vec<String> = emails.iter().map(recipient).collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 50, "someone got two emails");
+
+    let catalogue = Catalogue::load(&shared::assets::Assets::default(), PERSONAL_INJURY)?;
+    for i in 0..45 {
+        let email = emails
+            .iter()
+            .find(|e| recipient(e) == format!("client{i}@{}", demo.domain))
+            .ok_or_else(|| anyhow::anyhow!("client{i} got nothing"))?;
+        let phase = &catalogue.phases[i % 10];
+        let (subject, wording, step) = if i % 2 == 1 {
+            (
+                "Demo Injury Law: novedades semanales de su caso",
+                &phase.es,
+                format!("Paso actual ({} de 10)", i % 10 + 1),
+            )
+        } else {
+            ("Demo Injury Law: your weekly case update", &phase.en, format!("Current step ({} of 10)", i % 10 + 1))
+        };
+        assert_eq!(email.subject, subject, "client{i}");
+        for expected in [&step, &wording.title, &wording.what_it_means, &wording.what_happens_next] {
+            assert!(email.text.contains(expected.as_str()), "client{i}'s update lacks {expected:?}:\n{}", email.text);
+            assert!(email.html.contains(&expected.replace('\'', "&#x27;")), "client{i}'s HTML lacks {expected:?}");
+        }
+        let moved = if i % 2 == 1 { "Su caso pasó a un nuevo paso" } else { "Your case moved to a new step" };
+        assert!(email.text.contains(moved), "client{i}: the phase change is missing:\n{}", email.text);
+    }
+
+    // Emails carry no medical detail: the demo's milestone texts stay in the portal.
+    let lucia =
+        emails.iter().find(|e| recipient(e) == demo.email("lucia")).ok_or_else(|| anyhow::anyhow!("no email"))?;
+    assert!(lucia.text.contains("Se programó una cita para el"), "{}", lucia.text);
+    for private in ["Orthopaedic", "Gracias por enviar sus fotos"] {
+        assert!(!lucia.text.contains(private) && !lucia.html.contains(private), "{private} leaked into an email");
+    }
+
+    let (enqueued, summary) = notifier.once().await?;
+    assert_eq!((enqueued, summary.total()), (0, 0), "a second pass in the same week did something");
+    assert_eq!(maildev::emails_to_domain(&demo.domain).await?.len(), 50);
+    Ok(())
+}
+
+async fn with_the_mail_server_down_updates_wait_and_arrive_once_it_is_back(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    // Nothing listens on port 9 of this machine's loopback.
+    let down = notifier_with_smtp(&app, "smtp://127.0.0.1:9").await?;
+    let (enqueued, summary) = down.once().await?;
+    assert_eq!((enqueued, summary.retrying, summary.sent), (5, 5, 0), "{summary:?}");
+
+    let rows: Vec<(String, i32, Option<String>)> = app
+        .state
+        .db
+        .run(|c| {
+            Ok(notifications::table
+                .select((notifications::status, notifications::attempts, notifications::last_error))
+                .load(c)?)
+        })
+        .await?;
+    assert_eq!(rows.len(), 5);
+    for (status, attempts, error) in &rows {
+        assert_eq!((status.as_str(), *attempts), ("pending", 1));
+        assert!(error.as_deref().is_some_and(|e| e.starts_with("temporary mail failure")), "{error:?}");
+    }
+
+    let up = notifier_with_smtp(&app, &services::smtp_url()?).await?;
+    let early = up.worker.deliver_all(now(), &|| {}).await?;
+    assert_eq!(early.total(), 0, "a retry ran before its backoff ended");
+    let later = up.worker.deliver_all(now() + Duration::minutes(2), &|| {}).await?;
+    assert_eq!(later.sent, 5, "{later:?}");
+    let again = up.worker.deliver_all(now() + Duration::hours(1), &|| {}).await?;
+    assert_eq!(again.total(), 0);
+
+    let emails = maildev::emails_to_domain(&demo.domain).await?;
+    let mut recipients: Vec<String> = emails.iter().map(recipient).collect();
+    recipients.sort();
+    let count = recipients.len();
+    recipients.dedup();
+    assert_eq!((count, recipients.len()), (5, 5), "each client exactly once");
+    Ok(())
+}
+
+async fn a_refusing_mail_server_fails_that_row_with_its_reason_and_sends_the_rest(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let (rejected, delayed) = (format!("reject-jordan@{}", demo.domain), format!("tempfail-sam@{}", demo.domain));
+    let (jordan, sam, r, d) = (demo.email("jordan"), demo.email("sam"), rejected.clone(), delayed.clone());
+    app.state
+        .db
+        .run(move |c| {
+            diesel::update(users::table.filter(users::email.eq(&jordan))).set(users::email.eq(&r)).execute(c)?;
+            diesel::update(users::table.filter(users::email.eq(&sam))).set(users::email.eq(&d)).execute(c)?;
+            Ok(())
+        })
+        .await?;
+    let notifier = notifier_with_smtp(&app, &services::fault_smtp_url()?).await?;
+    let (_, summary) = notifier.once().await?;
+    assert_eq!((summary.sent, summary.failed, summary.retrying), (3, 1, 1), "{summary:?}");
+
+    let status_of = |email: String| {
+        let db = app.state.db.clone();
+        async move {
+            db.run(move |c| {
+                Ok(notifications::table
+                    .inner_join(users::table)
+                    .filter(users::email.eq(&email))
+                    .select((notifications::status, notifications::last_error))
+                    .first::<(String, Option<String>)>(c)?)
+            })
+            .await
+        }
+    };
+    let (status, reason) = status_of(rejected).await?;
+    assert_eq!(status, "failed");
+    assert!(reason.as_deref().is_some_and(|r| r.contains("550") && r.contains("mailbox unavailable")), "{reason:?}");
+    let (status, reason) = status_of(delayed).await?;
+    assert_eq!(status, "pending");
+    assert!(reason.as_deref().is_some_and(|r| r.contains("451")), "{reason:?}");
+
+    let accepted: Vec<String> = services::fault_smtp_accepted()?
+        .into_iter()
+        .map(|(rcpt, _)| rcpt)
+        .filter(|rcpt| rcpt.ends_with(&format!("@{}", demo.domain)))
+        .collect();
+    assert_eq!(accepted.len(), 3, "{accepted:?}");
+    Ok(())
+}
+
+async fn one_click_unsubscribe_stops_next_weeks_update(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let notifier = notifier_with_smtp(&app, &services::smtp_url()?).await?;
+    notifier.once().await?;
+    let sam = maildev::wait_for_emails(&demo.email("sam"), 1).await?.remove(0);
+    let source = sam.source().await?;
+    let header = |name: &str| {
+        source.lines().find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::trim).map(str::to_owned))
+    };
+    assert_eq!(header("List-Unsubscribe-Post").as_deref(), Some("List-Unsubscribe=One-Click"));
+    let unsubscribe = header("List-Unsubscribe").ok_or_else(|| anyhow::anyhow!("no List-Unsubscribe in\n{source}"))?;
+    let url = unsubscribe.trim_start_matches('<').trim_end_matches('>').to_owned();
+    assert!(url.starts_with(&app.address), "{url}");
+    assert!(url.contains("/unsubscribe?token="), "{url}");
+
+    // What a mail client does for one-click unsubscribe (RFC 8058): a POST with this exact body, no cookie.
+    let response = reqwest::Client::new()
+        .post(&url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let sam_address = demo.email("sam");
+    let on: bool = app
+        .state
+        .db
+        .run(move |c| Ok(users::table.filter(users::email.eq(&sam_address)).select(users::weekly_updates).first(c)?))
+        .await?;
+    assert!(!on, "weekly updates still on after unsubscribing");
+
+    // Next week's pass skips Sam and sends the others.
+    let next_week = now() + Duration::days(7);
+    let firms = notifier::pass::all_firms(&notifier.db).await?;
+    assert_eq!(notifier::pass::enqueue_for(&notifier.db, firms, next_week).await?, 4);
+    let summary = notifier.worker.deliver_all(next_week, &|| {}).await?;
+    assert_eq!(summary.sent, 4, "{summary:?}");
+    assert_eq!(maildev::emails_to(&demo.email("sam")).await?.len(), 1, "an unsubscribed client got next week's update");
+    assert_eq!(maildev::wait_for_emails(&demo.email("jordan"), 2).await?.len(), 2);
+
+    // The rating link of an email records an answer, once per email.
+    let html = sam.html.replace("&#x3D;", "=").replace("&amp;", "&");
+    let rate = html
+        .split("href=\"")
+        .filter_map(|h| h.split('"').next())
+        .find(|h| h.contains("/rate?token=") && h.ends_with("score=4"))
+        .ok_or_else(|| anyhow::anyhow!("no rating link"))?
+        .to_owned();
+    assert!(rate.starts_with(&app.address), "{rate}");
+    assert_eq!(reqwest::get(&rate).await?.status(), StatusCode::OK);
+    let token = rate.split("token=").nth(1).and_then(|t| t.split('&').next()).unwrap_or_default().to_owned();
+    for score in ["2", "4"] {
+        let response = reqwest::Client::new()
+            .post(app.url("/rate"))
+            .form(&[("token", token.as_str()), ("score", score)])
+            .send()
+            .await?;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let scores: Vec<(i32, Option<String>)> =
+        app.state.db.run(|c| Ok(ratings::table.select((ratings::score, ratings::notification_id)).load(c)?)).await?;
+    assert_eq!(scores.len(), 1, "two clicks on one email made two ratings");
+    assert_eq!(scores[0].0, 4);
+    assert!(scores[0].1.is_some(), "the rating is not tied to its email");
+
+    // The preferences page turns weekly updates back on.
+    let client = app.client(&demo.email("sam")).await?;
+    let cookie = format!("matterline_session={}", app.session_token(&client.id).await?);
+    let saved = reqwest::Client::new()
+        .post(app.url("/preferences"))
+        .header("Cookie", &cookie)
+        .form(&[("weekly", "on")])
+        .send()
+        .await?;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let sam_address = demo.email("sam");
+    let on: bool = app
+        .state
+        .db
+        .run(move |c| Ok(users::table.filter(users::email.eq(&sam_address)).select(users::weekly_updates).first(c)?))
+        .await?;
+    assert!(on, "the preferences page did not turn weekly updates back on");
+    Ok(())
+}
+
+on_both_backends!(
+    fifty_clients_get_one_update_each_in_their_language,
+    with_the_mail_server_down_updates_wait_and_arrive_once_it_is_back,
+    a_refusing_mail_server_fails_that_row_with_its_reason_and_sends_the_rest,
+    one_click_unsubscribe_stops_next_weeks_update,
+);

@@ -1,0 +1,49 @@
+"""An SMTP server that fails on purpose, for the notifier's fault tests.
+
+Recipients whose local part starts with "reject" get 550 (permanent), with
+"tempfail" get 451 (temporary); everyone else is accepted, and one line
+"recipient<TAB>Message-ID" per accepted recipient is appended to LOG, so large
+tests can count deliveries without an HTTP API.
+Usage: smtp_fault_server.py PORT LOG
+"""
+import asyncio
+import sys
+
+from aiosmtpd.controller import Controller
+
+
+class FaultyHandler:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@", 1)[0].lower()
+        if local.startswith("reject"):
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
+        if local.startswith("tempfail"):
+            return "451 4.3.0 temporary failure, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    def __init__(self, log_path: str):
+        self.log_path = log_path
+
+    async def handle_DATA(self, server, session, envelope):
+        message_id = ""
+        for line in envelope.content.decode("utf-8", "replace").splitlines():
+            if line.lower().startswith("message-id:"):
+                message_id = line.split(":", 1)[1].strip()
+                break
+            if not line:
+                break
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write("".join(f"{rcpt}\t{message_id}\n" for rcpt in envelope.rcpt_tos))
+        return "250 2.0.0 accepted"
+
+
+async def main(port: int, log_path: str) -> None:
+    controller = Controller(FaultyHandler(log_path), hostname="127.0.0.1", port=port)
+    controller.start()
+    print(f"fault SMTP server on 127.0.0.1:{port}", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]), sys.argv[2]))
