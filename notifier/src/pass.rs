@@ -76,3 +76,77 @@ pub fn due_firms(firms: &[Firm], default: Option<&str>, from: Option<DateTime<Ut
         .cloned()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn firm(zone: &str, schedule: Option<&str>) -> Firm {
+        Firm {
+            id: "f".into(),
+            name: "Firm".into(),
+            time_zone: zone.into(),
+            mail_from: None,
+            phone: None,
+            weekly_schedule: schedule.map(Into::into),
+            no_activity_updates: true,
+            created_at: NaiveDateTime::default(),
+        }
+    }
+
+    fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, min, 0).single().unwrap_or_default()
+    }
+
+    const MONDAY_9AM: &str = "0 0 9 * * Mon";
+
+    #[test]
+    fn the_schedule_fires_at_9am_in_the_firms_own_time_zone() {
+        let chicago = [firm("America/Chicago", None)];
+        // Monday 30 Nov 2026, 9:00 in Chicago (CST, UTC-6) is 15:00 UTC.
+        assert!(
+            due_firms(&chicago, Some(MONDAY_9AM), Some(utc(2026, 11, 30, 14, 59)), utc(2026, 11, 30, 15, 0)).len() == 1
+        );
+        assert!(
+            due_firms(&chicago, Some(MONDAY_9AM), Some(utc(2026, 11, 30, 8, 59)), utc(2026, 11, 30, 9, 1)).is_empty()
+        );
+        let madrid = [firm("Europe/Madrid", None)];
+        // 9:00 in Madrid (CET, UTC+1) is 8:00 UTC.
+        assert!(
+            due_firms(&madrid, Some(MONDAY_9AM), Some(utc(2026, 11, 30, 7, 59)), utc(2026, 11, 30, 8, 0)).len() == 1
+        );
+    }
+
+    #[test]
+    fn a_firm_schedule_overrides_the_default_and_blank_means_off() {
+        let thursday = [firm("UTC", Some("0 30 7 * * Thu"))];
+        assert_eq!(
+            due_firms(&thursday, Some(MONDAY_9AM), Some(utc(2026, 12, 3, 7, 0)), utc(2026, 12, 3, 8, 0)).len(),
+            1
+        );
+        assert!(
+            due_firms(&thursday, Some(MONDAY_9AM), Some(utc(2026, 11, 30, 8, 0)), utc(2026, 11, 30, 10, 0)).is_empty()
+        );
+        let off = [firm("UTC", None)];
+        assert!(due_firms(&off, None, Some(utc(2026, 11, 30, 8, 0)), utc(2026, 11, 30, 10, 0)).is_empty());
+    }
+
+    #[test]
+    fn a_notifier_started_after_the_weekly_time_still_sends_this_weeks_updates() {
+        let chicago = [firm("America/Chicago", None)];
+        // Started on Wednesday: Monday's firing is in the current week.
+        assert_eq!(due_firms(&chicago, Some(MONDAY_9AM), None, utc(2026, 12, 2, 12, 0)).len(), 1);
+        // Started on Monday at 8:00 local: this week's firing has not happened yet.
+        assert!(due_firms(&chicago, Some(MONDAY_9AM), None, utc(2026, 11, 30, 14, 0)).is_empty());
+    }
+
+    #[test]
+    fn the_period_is_the_firms_local_iso_week() {
+        // Sunday 29 Nov 2026 23:30 in Los Angeles is already Monday (week 49) in UTC.
+        let la = firm("America/Los_Angeles", None);
+        assert_eq!(period_for(&la, utc(2026, 11, 30, 7, 30).naive_utc()), "2026-W48");
+        assert_eq!(period_for(&firm("UTC", None), utc(2026, 11, 30, 7, 30).naive_utc()), "2026-W49");
+    }
+}

@@ -253,7 +253,57 @@ async fn one_click_unsubscribe_stops_next_weeks_update(backend: Backend) -> anyh
     Ok(())
 }
 
+async fn a_quiet_week_still_gets_a_short_update_unless_the_firm_turns_that_off(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let sam = app.client(&demo.email("sam")).await?;
+    let matter = sam.matter_id.clone();
+    app.state
+        .db
+        .run(move |c| {
+            use shared::db::schema::milestones;
+            diesel::delete(milestones::table.filter(milestones::matter_id.eq(&matter))).execute(c)?;
+            Ok(())
+        })
+        .await?;
+    let notifier = notifier_with_smtp(&app, &services::smtp_url()?).await?;
+    let (_, summary) = notifier.once().await?;
+    assert_eq!(summary.sent, 5);
+    let quiet = maildev::wait_for_emails(&demo.email("sam"), 1).await?.remove(0);
+    assert!(quiet.text.contains("No change this week. Here is where things stand."), "{}", quiet.text);
+    assert!(quiet.text.contains("Current step (1 of 10): Getting started"), "{}", quiet.text);
+
+    // Next week nothing happens to anyone, and the firm turned quiet-week updates off.
+    let firm_id = demo.firm_id.clone();
+    app.state
+        .db
+        .run(move |c| {
+            use shared::db::schema::firms;
+            diesel::update(firms::table.find(&firm_id)).set(firms::no_activity_updates.eq(false)).execute(c)?;
+            Ok(())
+        })
+        .await?;
+    let next_week = now() + Duration::days(7);
+    let firms = notifier::pass::all_firms(&notifier.db).await?;
+    notifier::pass::enqueue_for(&notifier.db, firms, next_week).await?;
+    let summary = notifier.worker.deliver_all(next_week, &|| {}).await?;
+    assert_eq!((summary.sent, summary.skipped), (0, 5), "{summary:?}");
+    let reasons: Vec<Option<String>> = app
+        .state
+        .db
+        .run(|c| {
+            Ok(notifications::table
+                .filter(notifications::status.eq("skipped"))
+                .select(notifications::last_error)
+                .load(c)?)
+        })
+        .await?;
+    assert!(reasons.iter().all(|r| r.as_deref().is_some_and(|r| r.contains("no activity"))), "{reasons:?}");
+    Ok(())
+}
+
 on_both_backends!(
+    a_quiet_week_still_gets_a_short_update_unless_the_firm_turns_that_off,
     fifty_clients_get_one_update_each_in_their_language,
     with_the_mail_server_down_updates_wait_and_arrive_once_it_is_back,
     a_refusing_mail_server_fails_that_row_with_its_reason_and_sends_the_rest,

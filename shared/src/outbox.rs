@@ -144,17 +144,17 @@ pub fn claim_due(
     }
 }
 
-/// The row still belongs to `worker`'s claim.
-fn claimed_by<'a>(
-    id: &'a str,
-    worker: &'a str,
-) -> diesel::dsl::Filter<
+/// The query for one row of a worker's claim.
+type ClaimedRow<'a> = diesel::dsl::Filter<
     diesel::dsl::Filter<
         diesel::dsl::Filter<notifications::table, diesel::dsl::Eq<notifications::id, &'a str>>,
         diesel::dsl::Eq<notifications::claimed_by, &'a str>,
     >,
     diesel::dsl::Eq<notifications::status, &'static str>,
-> {
+>;
+
+/// The row still belongs to `worker`'s claim.
+fn claimed_by<'a>(id: &'a str, worker: &'a str) -> ClaimedRow<'a> {
     notifications::table
         .filter(notifications::id.eq(id))
         .filter(notifications::claimed_by.eq(worker))

@@ -1,0 +1,231 @@
+//! The `notifier` binary as it runs in production: two processes sharing the
+//! outbox, a process killed mid-pass and restarted, and `notifier preview`.
+//! Large runs go to the recording SMTP server (aiosmtpd), which logs one line
+//! per accepted recipient with the message's Message-ID.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use harness::{Backend, TestApp, on_both_backends, services, test_env};
+use shared::db::schema::notifications;
+
+const NOTIFIER: &str = env!("CARGO_BIN_EXE_notifier");
+const CLIENTS: usize = 2000;
+
+/// A `notifier` command with the test's environment (and nothing else of ours).
+fn notifier(app: &TestApp, args: &[&str], settings: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(NOTIFIER);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("MATTERLINE_") {
+            cmd.env_remove(key);
+        }
+    }
+    let mut all = vec![("MATTERLINE_PUBLIC_URL", app.address.as_str()), ("MATTERLINE_LOG_FORMAT", "json")];
+    all.extend_from_slice(settings);
+    cmd.envs(test_env(&app.db, &all)).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd
+}
+
+/// Accepted deliveries to `@domain`: recipient -> Message-IDs, in arrival order.
+fn accepted(domain: &str) -> anyhow::Result<HashMap<String, Vec<String>>> {
+    let suffix = format!("@{domain}");
+    let mut by_recipient: HashMap<String, Vec<String>> = HashMap::new();
+    for (rcpt, id) in services::fault_smtp_accepted()? {
+        if rcpt.ends_with(&suffix) {
+            by_recipient.entry(rcpt).or_default().push(id);
+        }
+    }
+    Ok(by_recipient)
+}
+
+fn wait_for_success(child: Child, what: &str) -> anyhow::Result<String> {
+    let output = child.wait_with_output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    anyhow::ensure!(output.status.success(), "{what} failed: {}\n{stderr}", output.status);
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+async fn sent_rows(app: &TestApp) -> anyhow::Result<Vec<Option<String>>> {
+    Ok(app
+        .state
+        .db
+        .run(|c| {
+            Ok(notifications::table
+                .filter(notifications::status.eq("sent"))
+                .select(notifications::claimed_by)
+                .load::<Option<String>>(c)?)
+        })
+        .await?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_notifiers_at_once_on_postgres_send_every_client_exactly_one_email() -> anyhow::Result<()> {
+    let app = TestApp::spawn(Backend::Postgres).await?;
+    let demo = app.seed_demo().await?;
+    app.add_clients(&demo, CLIENTS - 5).await?;
+    let smtp = services::fault_smtp_url()?;
+    let args = ["once", "--batch", "50", "--concurrency", "8"];
+    let first = notifier(&app, &args, &[("MATTERLINE_SMTP_URL", &smtp)]).spawn()?;
+    let second = notifier(&app, &args, &[("MATTERLINE_SMTP_URL", &smtp)]).spawn()?;
+    let (a, b) = (wait_for_success(first, "first notifier")?, wait_for_success(second, "second notifier")?);
+
+    let delivered = accepted(&demo.domain)?;
+    assert_eq!(delivered.len(), CLIENTS, "clients reached: {}\n{a}\n{b}", delivered.len());
+    let repeated: Vec<_> = delivered.iter().filter(|(_, ids)| ids.len() != 1).collect();
+    assert!(repeated.is_empty(), "clients with more than one email: {repeated:?}");
+
+    let sent = sent_rows(&app).await?;
+    assert_eq!(sent.len(), CLIENTS);
+    let mut workers: Vec<_> = sent.into_iter().flatten().collect();
+    workers.sort();
+    workers.dedup();
+    assert_eq!(workers.len(), 2, "both processes should have sent a share: {workers:?}");
+    Ok(())
+}
+
+/// `kill -9` halfway through, then a restart. Messages that were in flight at
+/// the kill may reach the server a second time, with the same Message-ID (mail
+/// clients show such a message once); every client gets exactly one message.
+async fn a_notifier_killed_mid_pass_resumes_without_losing_or_repeating_a_message(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    app.add_clients(&demo, CLIENTS - 5).await?;
+    let smtp = services::fault_smtp_url()?;
+    let concurrency = 8;
+    let args = ["once", "--lease-seconds", "2", "--batch", "50", "--concurrency", "8"];
+    let mut victim = notifier(&app, &args, &[("MATTERLINE_SMTP_URL", &smtp)]).spawn()?;
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while accepted(&demo.domain)?.len() < CLIENTS / 2 {
+        anyhow::ensure!(Instant::now() < deadline, "the notifier never got halfway");
+        anyhow::ensure!(victim.try_wait()?.is_none(), "the notifier finished before it could be killed");
+        // The only progress signal is the SMTP server's log; poll it.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    victim.kill()?; // SIGKILL: no clean-up, no released claims.
+    victim.wait()?;
+    let at_kill = accepted(&demo.domain)?.len();
+    assert!(at_kill < CLIENTS, "everything was sent before the kill");
+
+    // Its claims run out after the 2-second lease; then a new process takes over.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = shared::domain::now();
+        let leased: i64 = app
+            .state
+            .db
+            .run(move |c| {
+                Ok(notifications::table
+                    .filter(notifications::status.eq("sending"))
+                    .filter(notifications::claimed_until.ge(now))
+                    .count()
+                    .get_result(c)?)
+            })
+            .await?;
+        if leased == 0 {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "claims never expired");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let restarted = notifier(&app, &args, &[("MATTERLINE_SMTP_URL", &smtp)]).spawn()?;
+    let report = wait_for_success(restarted, "restarted notifier")?;
+    assert!(report.contains("weekly pass: 0 enqueued"), "the restart enqueued again: {report}");
+
+    let delivered = accepted(&demo.domain)?;
+    assert_eq!(delivered.len(), CLIENTS, "clients reached after the restart");
+    let mut resent = 0;
+    for (rcpt, ids) in &delivered {
+        let mut distinct = ids.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 1, "{rcpt} got {} different messages: {ids:?}", distinct.len());
+        assert!(!distinct[0].is_empty(), "{rcpt}'s message has no Message-ID");
+        resent += ids.len() - 1;
+    }
+    assert!(resent <= concurrency, "{resent} messages re-sent; at most the {concurrency} in flight may be");
+    assert_eq!(sent_rows(&app).await?.len(), CLIENTS);
+    Ok(())
+}
+
+/// `notifier preview` prints the weekly update (sending nothing); compared with a
+/// reviewed snapshot per language. Tokens and the per-test domain are masked.
+async fn the_preview_matches_its_snapshot_in_both_languages(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let jordan = app.client(&demo.email("jordan")).await?;
+    for lang in ["en", "es"] {
+        let html = app.db.dir.path().join(format!("preview-{lang}.html"));
+        let html_arg = html.display().to_string();
+        let args = ["preview", "--client", jordan.id.as_str(), "--lang", lang, "--html", html_arg.as_str()];
+        let child = notifier(&app, &args, &[("MATTERLINE_PUBLIC_URL", "https://portal.example-firm.test")]).spawn()?;
+        let text = wait_for_success(child, "notifier preview")?;
+        let masked = mask(&text, &demo.domain);
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/weekly_update.{lang}.txt"));
+        if std::env::var_os("MATTERLINE_UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, &masked)?;
+        }
+        let expected = std::fs::read_to_string(&path).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e} (run with MATTERLINE_UPDATE_SNAPSHOTS=1 to write it, then review it)",
+                path.display()
+            )
+        })?;
+        assert_eq!(masked, expected, "preview ({lang}) differs from {}", path.display());
+        let page = std::fs::read_to_string(&html)?;
+        assert!(page.contains(&format!("<html lang=\"{lang}\">")), "the HTML part was not written in {lang}");
+    }
+    let stored: i64 = app.state.db.run(|c| Ok(notifications::table.count().get_result(c)?)).await?;
+    assert_eq!(stored, 0, "preview must not enqueue or record anything");
+    Ok(())
+}
+
+/// `notifier run`: the cron schedule fires (here every second), the updates go
+/// out once, and SIGTERM stops the daemon cleanly (exit 0).
+async fn the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let smtp = services::fault_smtp_url()?;
+    let settings = [("MATTERLINE_SMTP_URL", smtp.as_str()), ("MATTERLINE_WEEKLY_SCHEDULE", "* * * * * *")];
+    let daemon = notifier(&app, &["run", "--poll-seconds", "1"], &settings).spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while accepted(&demo.domain)?.len() < 5 {
+        anyhow::ensure!(Instant::now() < deadline, "the daemon sent nothing");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status()?;
+    anyhow::ensure!(status.success(), "kill -TERM failed");
+    wait_for_success(daemon, "notifier run after SIGTERM")?;
+    let delivered = accepted(&demo.domain)?;
+    assert_eq!(delivered.len(), 5);
+    assert!(delivered.values().all(|ids| ids.len() == 1), "the schedule firing every second sent twice: {delivered:?}");
+    Ok(())
+}
+
+/// Replaces signed tokens with TOKEN and the test's unique domain with demo.test.
+fn mask(text: &str, domain: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text.replace(domain, "demo.test");
+    while let Some(at) = rest.find("token=") {
+        out.push_str(&rest[..at + "token=".len()]);
+        let after = &rest[at + "token=".len()..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-'))
+            .unwrap_or(after.len());
+        out.push_str("TOKEN");
+        rest = after[end..].to_owned();
+    }
+    out.push_str(&rest);
+    out
+}
+
+on_both_backends!(
+    a_notifier_killed_mid_pass_resumes_without_losing_or_repeating_a_message,
+    the_preview_matches_its_snapshot_in_both_languages,
+    the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm,
+);
