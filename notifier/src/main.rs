@@ -9,48 +9,11 @@ use shared::domain::Language;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::load() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+    let (config, runtime) = match shared::startup::boot() {
+        Ok(booted) => booted,
+        Err(code) => return code,
     };
-    shared::telemetry::init(config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(cli.command, config)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    shared::startup::exit_code(runtime.block_on(run(cli.command, config)))
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
@@ -63,7 +26,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             let notifier = Notifier::build(config, &worker)?;
             tracing::info!(worker = %notifier.worker.id, "notifier running");
-            notifier.run(std::time::Duration::from_secs(poll_seconds.max(1)), shutdown_signal()).await
+            notifier.run(std::time::Duration::from_secs(poll_seconds.max(1)), shared::startup::shutdown_signal()).await
         }
         Command::Once { worker } => {
             let notifier = Notifier::build(config, &worker)?;

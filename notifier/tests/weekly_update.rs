@@ -21,6 +21,15 @@ async fn notifier_with_smtp(app: &TestApp, smtp: &str) -> anyhow::Result<Notifie
     Notifier::build(app.config(&[("MATTERLINE_SMTP_URL", smtp)])?, &options())
 }
 
+async fn weekly_updates_on(app: &TestApp, email: &str) -> anyhow::Result<bool> {
+    let email = email.to_owned();
+    Ok(app
+        .state
+        .db
+        .run(move |c| Ok(users::table.filter(users::email.eq(&email)).select(users::weekly_updates).first(c)?))
+        .await?)
+}
+
 fn recipient(email: &Email) -> String {
     email.to.first().map(|a| a.address.to_lowercase()).unwrap_or_default()
 }
@@ -191,12 +200,7 @@ async fn one_click_unsubscribe_stops_next_weeks_update(backend: Backend) -> anyh
         .send()
         .await?;
     assert_eq!(response.status(), StatusCode::OK);
-    let sam_address = demo.email("sam");
-    let on: bool = app
-        .state
-        .db
-        .run(move |c| Ok(users::table.filter(users::email.eq(&sam_address)).select(users::weekly_updates).first(c)?))
-        .await?;
+    let on = weekly_updates_on(&app, &demo.email("sam")).await?;
     assert!(!on, "weekly updates still on after unsubscribing");
 
     // Next week's pass skips Sam and sends the others.
@@ -243,12 +247,7 @@ async fn one_click_unsubscribe_stops_next_weeks_update(backend: Backend) -> anyh
         .send()
         .await?;
     assert_eq!(saved.status(), StatusCode::OK);
-    let sam_address = demo.email("sam");
-    let on: bool = app
-        .state
-        .db
-        .run(move |c| Ok(users::table.filter(users::email.eq(&sam_address)).select(users::weekly_updates).first(c)?))
-        .await?;
+    let on = weekly_updates_on(&app, &demo.email("sam")).await?;
     assert!(on, "the preferences page did not turn weekly updates back on");
     Ok(())
 }

@@ -7,28 +7,11 @@ use shared::config::Config;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::load() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+    let (config, runtime) = match shared::startup::boot() {
+        Ok(booted) => booted,
+        Err(code) => return code,
     };
-    shared::telemetry::init(config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    shared::startup::exit_code(runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)))
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {

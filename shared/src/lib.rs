@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod rate_limit;
 pub mod render;
 pub mod seed;
+pub mod startup;
 pub mod storage;
 pub mod telemetry;
 pub mod tokens;

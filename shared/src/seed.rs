@@ -95,20 +95,8 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
         let phases = catalogue.install(conn, &firm.id)?;
 
         let person = |role: Role, name: &str, email: &str, phone: Option<&str>, language: Language| User {
-            id: new_id(),
-            firm_id: firm.id.clone(),
-            role: role.as_str().into(),
-            email: email.into(),
-            full_name: name.into(),
             phone: phone.map(Into::into),
-            language: language.as_str().into(),
-            weekly_updates: true,
-            password_hash: None,
-            totp_secret: None,
-            failed_sign_ins: 0,
-            locked_until: None,
-            created_at: t0,
-            updated_at: t0,
+            ..User::new(&firm.id, role, email, name, language, t0)
         };
         let admin = person(Role::Admin, "Avery Admin", "admin@demo.matterline.test", Some("+1 555 0101"), Language::En);
         let manager =

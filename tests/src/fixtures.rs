@@ -116,22 +116,14 @@ impl TestApp {
                         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
                     for &i in chunk {
                         let language = if i % 2 == 1 { Language::Es } else { Language::En };
-                        let user = User {
-                            id: new_id(),
-                            firm_id: firm_id.clone(),
-                            role: Role::Client.as_str().into(),
-                            email: format!("client{i}@{domain}"),
-                            full_name: format!("Client {i}"),
-                            phone: None,
-                            language: language.as_str().into(),
-                            weekly_updates: true,
-                            password_hash: None,
-                            totp_secret: None,
-                            failed_sign_ins: 0,
-                            locked_until: None,
-                            created_at: t,
-                            updated_at: t,
-                        };
+                        let user = User::new(
+                            &firm_id,
+                            Role::Client,
+                            &format!("client{i}@{domain}"),
+                            &format!("Client {i}"),
+                            language,
+                            t,
+                        );
                         let phase_id = phase_ids[i % phase_ids.len()].clone();
                         let matter = Matter {
                             id: new_id(),

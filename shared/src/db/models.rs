@@ -47,6 +47,35 @@ pub struct User {
     pub updated_at: NaiveDateTime,
 }
 
+impl User {
+    /// A new user of `firm_id` with no password, weekly updates on, created at `now`.
+    pub fn new(
+        firm_id: &str,
+        role: crate::domain::Role,
+        email: &str,
+        full_name: &str,
+        language: crate::domain::Language,
+        now: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id: crate::domain::new_id(),
+            firm_id: firm_id.to_owned(),
+            role: role.as_str().to_owned(),
+            email: email.trim().to_lowercase(),
+            full_name: full_name.to_owned(),
+            phone: None,
+            language: language.as_str().to_owned(),
+            weekly_updates: true,
+            password_hash: None,
+            totp_secret: None,
+            failed_sign_ins: 0,
+            locked_until: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// A phase of a practice area's catalogue, per firm.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
 #[diesel(table_name = phases)]
