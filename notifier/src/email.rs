@@ -29,13 +29,6 @@ pub struct EmailContext {
 }
 
 impl EmailContext {
-    /// The sender for a firm: its own address, else the configured address under the firm's name.
-    pub fn sender(&self, firm_name: &str, firm_from: Option<&str>) -> String {
-        firm_from
-            .map(str::to_owned)
-            .unwrap_or_else(|| Mailbox::new(Some(firm_name.to_owned()), self.default_from.email.clone()).to_string())
-    }
-
     /// The domain part of Message-IDs: the public URL's host.
     fn message_id_domain(&self) -> String {
         url_host(&self.base_url).unwrap_or_else(|| "matterline.invalid".to_owned())
@@ -103,7 +96,7 @@ impl EmailContext {
         Ok(OutgoingEmail {
             to_name: digest.client.full_name.clone(),
             to_address: digest.client.email.clone(),
-            from: Some(self.sender(&digest.firm.name, digest.firm.mail_from.as_deref())),
+            from: Some(shared::mail::sender_for(&self.default_from, &digest.firm.name, digest.firm.mail_from.as_deref())),
             content,
             headers: vec![
                 ("List-Unsubscribe", format!("<{unsubscribe}>")),

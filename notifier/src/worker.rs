@@ -12,6 +12,7 @@ use shared::db::models::Notification;
 use shared::domain::NotificationKind;
 use shared::mail::{Mailer, OutgoingEmail, SendError};
 use shared::outbox::{self, AfterFailure};
+use shared::receipts;
 use shared::weekly::{self, WeeklyDigest};
 
 use crate::email::EmailContext;
@@ -65,6 +66,8 @@ pub struct Worker {
 /// What to do with one claimed row.
 enum Plan {
     Send(Box<OutgoingEmail>),
+    /// An upload receipt, composed from its payload when it is sent.
+    Receipt,
     Skip(&'static str),
     Fail(String),
 }
@@ -119,6 +122,9 @@ impl Worker {
     }
 
     fn plan(&self, row: &Notification, digest: Option<&WeeklyDigest>) -> Plan {
+        if row.kind == NotificationKind::UploadReceipt.as_str() {
+            return Plan::Receipt;
+        }
         if row.kind != NotificationKind::WeeklyUpdate.as_str() {
             return Plan::Fail(format!("the notifier does not send \"{}\" emails", row.kind));
         }
@@ -141,6 +147,18 @@ impl Worker {
     async fn carry_out(&self, row: &Notification, plan: Plan) -> shared::Result<Summary> {
         let worker = self.id.clone();
         let (id, row_copy) = (row.id.clone(), row.clone());
+        let plan = match plan {
+            Plan::Receipt => {
+                let (renderer, mailer, base) =
+                    (self.email.renderer.clone(), self.mailer.clone(), self.email.base_url.clone());
+                let receipt_row = row.clone();
+                match self.db.run(move |conn| receipts::compose(conn, &renderer, &mailer, &base, &receipt_row)).await {
+                    Ok(email) => Plan::Send(Box::new(email)),
+                    Err(e) => Plan::Fail(format!("composing the receipt failed: {e}")),
+                }
+            }
+            other => other,
+        };
         match plan {
             Plan::Send(email) => {
                 let result = self.mailer.send(&email).await;
@@ -170,6 +188,7 @@ impl Worker {
                 self.db.run(move |conn| outbox::mark_skipped(conn, &id, &worker, reason)).await?;
                 Ok(Summary { skipped: 1, ..Summary::default() })
             }
+            Plan::Receipt => Err(shared::Error::Internal(anyhow::anyhow!("receipt plan left unresolved"))),
             Plan::Fail(reason) => {
                 let now = shared::domain::now();
                 let error = SendError::Permanent(reason);

@@ -51,7 +51,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         })
         .await??
     };
-    let storage = Storage::open(&config.storage)?;
+    let storage = Storage::open(&config).await?;
     let tokens = Tokens::from_config(&config)?;
     let assets = Assets::new(config.assets_dir.clone());
     let renderer = Renderer::load(&assets)?;
@@ -99,6 +99,7 @@ impl Application {
         let base_url = state.config.public_url.as_str().trim_end_matches('/').to_owned();
         let demo = seed_demo_if_empty(&state, &base_url).await?;
         let server = serve(listener, state.clone())?;
+        spawn_storage_sweeper(state.clone());
         Ok(Self { port, server, state, demo })
     }
 
@@ -126,6 +127,22 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// How often leftovers of failed uploads are retried.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes leftovers of uploads that failed while storage was unreachable, once it is back.
+fn spawn_storage_sweeper(state: AppState) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            if let Err(e) = shared::storage_cleanup::sweep(&state.db, &state.storage).await {
+                tracing::warn!(error = %e, "storage cleanup sweep failed; will retry");
+            }
+        }
+    });
 }
 
 fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {

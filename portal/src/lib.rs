@@ -9,3 +9,4 @@ pub mod pages;
 pub mod routes;
 pub mod session;
 pub mod state;
+pub mod upload;

@@ -26,6 +26,7 @@ pub const KEYS: &[&str] = &[
     "s3_endpoint",
     "s3_region",
     "s3_force_path_style",
+    "s3_sse",
     "smtp_url",
     "mail_from",
     "jwt_secret",
@@ -198,6 +199,8 @@ pub struct Config {
     pub s3_region: Option<String>,
     /// Path-style bucket addressing (needed by most self-hosted S3 servers).
     pub s3_force_path_style: bool,
+    /// Server-side encryption asked of S3 for every object (`AES256`, `aws:kms`); none when unset.
+    pub s3_sse: Option<String>,
     /// SMTP server URL; unset means the dev outbox in `data_dir/outbox`.
     pub smtp_url: Option<Secret<Url>>,
     /// Sender of every email, `Name <address>`.
@@ -242,7 +245,8 @@ impl Config {
         }
         for (name, value) in env {
             let Some(suffix) = name.strip_prefix(ENV_PREFIX) else { continue };
-            if name == CONFIG_FILE_VAR || suffix == "LOG" {
+            // MATTERLINE_LOG is the log filter; MATTERLINE_TEST_* belong to the test suite.
+            if name == CONFIG_FILE_VAR || suffix == "LOG" || suffix.starts_with("TEST_") {
                 continue;
             }
             let lower = suffix.to_ascii_lowercase();
@@ -279,6 +283,7 @@ impl Config {
         let s3_region = take("s3_region").map(|r| r.value).filter(|v| !v.trim().is_empty());
         let s3_force_path_style =
             take("s3_force_path_style").map(|r| parse_with(&r, parse_bool)).transpose()?.unwrap_or(false);
+        let s3_sse = take("s3_sse").map(|r| r.value.trim().to_owned()).filter(|v| !v.is_empty());
         let smtp_url = take("smtp_url")
             .filter(|r| !r.value.trim().is_empty())
             .map(|r| parse_with(&r, parse_smtp_url))
@@ -335,6 +340,7 @@ impl Config {
             s3_endpoint,
             s3_region,
             s3_force_path_style,
+            s3_sse,
             smtp_url,
             mail_from,
             jwt_secret,

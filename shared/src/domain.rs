@@ -156,6 +156,8 @@ text_enum!(
         WeeklyUpdate => "weekly_update",
         /// A sign-in link and code.
         SignIn => "sign_in",
+        /// "We received your documents".
+        UploadReceipt => "upload_receipt",
     }
 );
 

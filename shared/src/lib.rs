@@ -12,21 +12,25 @@
 //! - [`storage`], [`assets`], [`telemetry`]: documents, embedded templates, logging.
 
 pub mod assets;
+pub mod audit;
 pub mod auth;
 pub mod catalogue;
 pub mod client_view;
 pub mod config;
 pub mod db;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod mail;
 pub mod outbox;
 pub mod rate_limit;
+pub mod receipts;
 pub mod render;
 pub mod seed;
 pub mod startup;
 pub mod storage;
+pub mod storage_cleanup;
 pub mod telemetry;
 pub mod tokens;
 pub mod weekly;

@@ -74,6 +74,13 @@ impl std::fmt::Debug for Mailer {
     }
 }
 
+/// The sender for a firm: its own address, else the configured address under the firm's name.
+pub fn sender_for(configured: &Mailbox, firm_name: &str, firm_from: Option<&str>) -> String {
+    firm_from
+        .map(str::to_owned)
+        .unwrap_or_else(|| Mailbox::new(Some(firm_name.to_owned()), configured.email.clone()).to_string())
+}
+
 /// Installs ring as the process-wide rustls crypto provider. Both binaries call
 /// it at start-up: the dependency tree carries two providers, and rustls
 /// refuses to guess. Later calls are no-ops.
@@ -104,6 +111,11 @@ impl Mailer {
                 Ok(Self { transport: Transport::Outbox(AsyncFileTransport::new(&dir)), from, outbox: Some(dir) })
             }
         }
+    }
+
+    /// The sender for a firm (see [`sender_for`]).
+    pub fn sender_for(&self, firm_name: &str, firm_from: Option<&str>) -> String {
+        sender_for(&self.from, firm_name, firm_from)
     }
 
     /// The dev outbox folder, when mail goes there instead of SMTP.

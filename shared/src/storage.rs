@@ -1,10 +1,41 @@
-//! Where document bytes live. The embedded default is a local folder; the
-//! S3-compatible backend is configured with `MATTERLINE_STORAGE=s3://BUCKET`.
+//! Where document bytes live: a local folder (the embedded default) or an
+//! S3-compatible bucket (`MATTERLINE_STORAGE=s3://BUCKET`).
+//!
+//! Uploads stream: [`Storage::begin`] opens an [`Upload`], chunks are written
+//! as they arrive, and [`Upload::finish`] makes the object exist — or
+//! [`Upload::abort`] leaves nothing behind. On S3 a body of up to one part
+//! (8 MiB) is a single PutObject; a larger one is a multipart upload whose
+//! parts go out as they fill, so at most one part is held in memory.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
 
-use crate::config::StorageUrl;
+use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+use bytes::{Bytes, BytesMut};
+use tokio::io::AsyncWriteExt;
+
+use crate::config::{Config, StorageUrl};
 use crate::error::{Error, Result};
+
+/// Size of each multipart part (S3 needs at least 5 MiB for all but the last).
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+/// How long a presigned download link works.
+pub const DOWNLOAD_LINK_TTL: Duration = Duration::from_secs(300);
+
+fn unavailable(cause: impl std::fmt::Display) -> Error {
+    Error::Unavailable { service: "storage", cause: anyhow::anyhow!("{cause}") }
+}
+
+/// An S3-compatible bucket.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    sse: Option<ServerSideEncryption>,
+}
 
 /// A document store.
 #[derive(Debug, Clone)]
@@ -14,23 +45,63 @@ pub enum Storage {
         /// The folder; object keys become relative paths under it.
         root: PathBuf,
     },
+    /// An S3-compatible bucket.
+    S3(S3Store),
+}
+
+/// How a client gets a document's bytes.
+#[derive(Debug)]
+pub enum Download {
+    /// A short-lived presigned URL to redirect to (S3).
+    Redirect(String),
+    /// A file to stream (local folder).
+    File(PathBuf),
 }
 
 impl Storage {
-    /// Opens the configured store, creating the local folder when missing.
-    pub fn open(url: &StorageUrl) -> Result<Self> {
-        match url {
+    /// Opens the configured store: creates the local folder, or builds the S3
+    /// client (endpoint, region, path style and the standard AWS credential chain).
+    pub async fn open(config: &Config) -> Result<Self> {
+        match &config.storage {
             StorageUrl::Local(root) => {
-                std::fs::create_dir_all(root).map_err(|e| Error::Unavailable {
-                    service: "storage",
-                    cause: anyhow::anyhow!("cannot create {}: {e}", root.display()),
-                })?;
+                std::fs::create_dir_all(root).map_err(|e| unavailable(format!("cannot create {}: {e}", root.display())))?;
                 Ok(Self::Local { root: root.clone() })
             }
-            StorageUrl::S3 { bucket } => Err(Error::Invalid {
-                field: "MATTERLINE_STORAGE",
-                reason: format!("s3://{bucket}: this build stores documents in a local folder only (use local:PATH)"),
-            }),
+            StorageUrl::S3 { bucket } => {
+                let http = aws_smithy_http_client::Builder::new()
+                    .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                        aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                    ))
+                    .build_https();
+                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
+                if let Some(region) = &config.s3_region {
+                    loader = loader.region(Region::new(region.clone()));
+                }
+                let shared = loader.load().await;
+                let mut s3 = aws_sdk_s3::config::Builder::from(&shared).force_path_style(config.s3_force_path_style);
+                if shared.region().is_none() {
+                    // S3-compatible servers rarely care; AWS needs one, and this is its default.
+                    s3 = s3.region(Region::new("us-east-1"));
+                }
+                if let Some(endpoint) = &config.s3_endpoint {
+                    // Checksums only when an operation requires them: most S3-compatible
+                    // servers reject or mis-store the SDK's default CRC32 trailers.
+                    s3 = s3
+                        .endpoint_url(endpoint.as_str().trim_end_matches('/'))
+                        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+                        .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+                }
+                let sse = config.s3_sse.as_deref().map(ServerSideEncryption::from);
+                Ok(Self::S3(S3Store { client: aws_sdk_s3::Client::from_conf(s3.build()), bucket: bucket.clone(), sse }))
+            }
+        }
+    }
+
+    /// The S3 client, for operators' tools and tests (`None` for a local folder).
+    pub fn s3_client(&self) -> Option<(&aws_sdk_s3::Client, &str)> {
+        match self {
+            Self::S3(s) => Some((&s.client, &s.bucket)),
+            Self::Local { .. } => None,
         }
     }
 
@@ -39,10 +110,19 @@ impl Storage {
         match self {
             Self::Local { root } => {
                 let probe = root.join(".readyz");
-                tokio::fs::write(&probe, b"ok").await.and(tokio::fs::remove_file(&probe).await).map_err(|e| {
-                    Error::Unavailable { service: "storage", cause: anyhow::anyhow!("{}: {e}", root.display()) }
-                })
+                tokio::fs::write(&probe, b"ok")
+                    .await
+                    .and(tokio::fs::remove_file(&probe).await)
+                    .map_err(|e| unavailable(format!("{}: {e}", root.display())))
             }
+            Self::S3(s) => s
+                .client
+                .head_bucket()
+                .bucket(&s.bucket)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| unavailable(format!("bucket {}: {}", s.bucket, aws_sdk_s3::error::DisplayErrorContext(&e)))),
         }
     }
 
@@ -50,6 +130,362 @@ impl Storage {
     pub fn describe(&self) -> String {
         match self {
             Self::Local { root } => format!("local folder {}", root.display()),
+            Self::S3(s) => format!("S3 bucket {}", s.bucket),
         }
+    }
+
+    /// Starts writing the object `key`.
+    pub async fn begin(&self, key: &str, content_type: &str) -> Result<Upload> {
+        match self {
+            Self::Local { root } => {
+                let path = local_path(root, key)?;
+                if let Some(parent) = path.parent() {
+                    tokio::fs::create_dir_all(parent).await.map_err(unavailable)?;
+                }
+                let partial = path.with_extension("partial");
+                let file = tokio::fs::File::create(&partial).await.map_err(unavailable)?;
+                Ok(Upload::Local { file, partial, path })
+            }
+            Self::S3(s) => Ok(Upload::S3(S3Upload {
+                store: s.clone(),
+                key: key.to_owned(),
+                content_type: content_type.to_owned(),
+                buffer: BytesMut::with_capacity(PART_SIZE),
+                upload_id: None,
+                parts: Vec::new(),
+            })),
+        }
+    }
+
+    /// Deletes the object `key` (no error if it is already gone).
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        match self {
+            Self::Local { root } => match tokio::fs::remove_file(local_path(root, key)?).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(unavailable(e)),
+            },
+            Self::S3(s) => s.client.delete_object().bucket(&s.bucket).key(key).send().await.map(|_| ()).map_err(|e| {
+                unavailable(format!("deleting {key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))
+            }),
+        }
+    }
+
+    /// How to hand the object to a client: a presigned URL that makes the
+    /// browser save it as `file_name`, or the local file to stream.
+    pub async fn download(&self, key: &str, file_name: &str) -> Result<Download> {
+        match self {
+            Self::Local { root } => Ok(Download::File(local_path(root, key)?)),
+            Self::S3(s) => {
+                let presigning = PresigningConfig::expires_in(DOWNLOAD_LINK_TTL).map_err(|e| Error::Internal(e.into()))?;
+                let request = s
+                    .client
+                    .get_object()
+                    .bucket(&s.bucket)
+                    .key(key)
+                    .response_content_disposition(attachment(file_name))
+                    .presigned(presigning)
+                    .await
+                    .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+                Ok(Download::Redirect(request.uri().to_owned()))
+            }
+        }
+    }
+
+    /// The whole object in memory: for small objects, operators' checks and tests.
+    pub async fn fetch(&self, key: &str) -> Result<Vec<u8>> {
+        match self {
+            Self::Local { root } => tokio::fs::read(local_path(root, key)?).await.map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Error::NotFound,
+                _ => unavailable(e),
+            }),
+            Self::S3(s) => {
+                let object = s.client.get_object().bucket(&s.bucket).key(key).send().await.map_err(|e| {
+                    if e.as_service_error().is_some_and(|e| e.is_no_such_key()) {
+                        Error::NotFound
+                    } else {
+                        unavailable(aws_sdk_s3::error::DisplayErrorContext(&e))
+                    }
+                })?;
+                let body = object.body.collect().await.map_err(unavailable)?;
+                Ok(body.into_bytes().to_vec())
+            }
+        }
+    }
+}
+
+/// A `Content-Disposition: attachment` value naming the file in UTF-8 (RFC 6266).
+pub fn attachment(file_name: &str) -> String {
+    let ascii: String =
+        file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// The local path of `key`, refusing anything that could leave the root.
+fn local_path(root: &Path, key: &str) -> Result<PathBuf> {
+    let relative = Path::new(key);
+    if key.is_empty() || !relative.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(Error::invalid("key", "not a plain relative object key"));
+    }
+    Ok(root.join(relative))
+}
+
+/// A failed [`Upload::finish`].
+#[derive(Debug)]
+pub struct Unfinished {
+    /// What went wrong.
+    pub error: Error,
+    /// What could not be removed from storage, if anything.
+    pub leftover: Option<Leftover>,
+}
+
+/// Something an aborted upload left in storage because storage was unreachable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    /// The object key (for a local folder: the partial file's path).
+    pub key: String,
+    /// The multipart upload to abort, on S3.
+    pub upload_id: Option<String>,
+}
+
+impl Storage {
+    /// Removes a leftover: aborts its multipart upload, or deletes the object or partial file.
+    pub async fn remove_leftover(&self, leftover: &Leftover) -> Result<()> {
+        match (self, &leftover.upload_id) {
+            (Self::S3(s), Some(upload_id)) => match s
+                .client
+                .abort_multipart_upload()
+                .bucket(&s.bucket)
+                .key(&leftover.key)
+                .upload_id(upload_id)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                // Already gone (completed or aborted elsewhere): nothing left to remove.
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_upload()) => Ok(()),
+                Err(e) => Err(unavailable(aws_sdk_s3::error::DisplayErrorContext(&e))),
+            },
+            (Self::Local { .. }, _) => match tokio::fs::remove_file(&leftover.key).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(unavailable(e)),
+            },
+            (Self::S3(_), None) => self.delete(&leftover.key).await,
+        }
+    }
+}
+
+/// An S3 upload in progress: the current part's buffer, and the multipart
+/// upload once the body outgrew one part.
+#[derive(Debug)]
+pub struct S3Upload {
+    store: S3Store,
+    key: String,
+    content_type: String,
+    buffer: BytesMut,
+    upload_id: Option<String>,
+    parts: Vec<CompletedPart>,
+}
+
+/// An object being written.
+#[derive(Debug)]
+pub enum Upload {
+    /// A local file, written under a `.partial` name and renamed when finished.
+    Local {
+        /// The open partial file.
+        file: tokio::fs::File,
+        /// The partial file's path.
+        partial: PathBuf,
+        /// The final path.
+        path: PathBuf,
+    },
+    /// An S3 object.
+    S3(S3Upload),
+}
+
+impl S3Upload {
+    async fn send_part(&mut self) -> Result<()> {
+        let s = &self.store;
+        let upload_id = match &self.upload_id {
+            Some(id) => id.clone(),
+            None => {
+                let created = s
+                    .client
+                    .create_multipart_upload()
+                    .bucket(&s.bucket)
+                    .key(&self.key)
+                    .content_type(&self.content_type)
+                    .set_server_side_encryption(s.sse.clone())
+                    .send()
+                    .await
+                    .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+                let id = created.upload_id().ok_or_else(|| unavailable("no upload id in CreateMultipartUpload"))?.to_owned();
+                self.upload_id = Some(id.clone());
+                id
+            }
+        };
+        let number = i32::try_from(self.parts.len() + 1).map_err(|_| Error::invalid("file", "too many parts"))?;
+        let body: Bytes = self.buffer.split().freeze();
+        let part = s
+            .client
+            .upload_part()
+            .bucket(&s.bucket)
+            .key(&self.key)
+            .upload_id(&upload_id)
+            .part_number(number)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+        self.parts.push(CompletedPart::builder().part_number(number).set_e_tag(part.e_tag().map(str::to_owned)).build());
+        Ok(())
+    }
+}
+
+impl Upload {
+    /// Appends a chunk of the body.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        match self {
+            Self::Local { file, .. } => file.write_all(chunk).await.map_err(unavailable),
+            Self::S3(upload) => {
+                let mut rest = chunk;
+                while !rest.is_empty() {
+                    let room = PART_SIZE - upload.buffer.len();
+                    let (now, later) = rest.split_at(room.min(rest.len()));
+                    upload.buffer.extend_from_slice(now);
+                    rest = later;
+                    if upload.buffer.len() == PART_SIZE {
+                        upload.send_part().await?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Makes the object exist with everything written so far. On failure nothing
+    /// is kept, except what storage could not be reached to remove ([`Unfinished::leftover`]).
+    pub async fn finish(self) -> std::result::Result<(), Unfinished> {
+        match self {
+            Self::Local { mut file, partial, path } => {
+                let done = async {
+                    file.flush().await?;
+                    file.sync_all().await?;
+                    drop(file);
+                    tokio::fs::rename(&partial, &path).await
+                }
+                .await;
+                if let Err(e) = done {
+                    let leftover = match tokio::fs::remove_file(&partial).await {
+                        Ok(()) => None,
+                        Err(_) => Some(Leftover { key: partial.display().to_string(), upload_id: None }),
+                    };
+                    return Err(Unfinished { error: unavailable(e), leftover });
+                }
+                Ok(())
+            }
+            Self::S3(mut upload) => {
+                if upload.upload_id.is_none() {
+                    // The whole body fit in one part: a single PutObject.
+                    let s = &upload.store;
+                    let body = upload.buffer.split().freeze();
+                    return s
+                        .client
+                        .put_object()
+                        .bucket(&s.bucket)
+                        .key(&upload.key)
+                        .content_type(&upload.content_type)
+                        .set_server_side_encryption(s.sse.clone())
+                        .body(ByteStream::from(body))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| Unfinished {
+                            error: unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)),
+                            leftover: None,
+                        });
+                }
+                let completed = async {
+                    if !upload.buffer.is_empty() {
+                        upload.send_part().await?;
+                    }
+                    let s = &upload.store;
+                    s.client
+                        .complete_multipart_upload()
+                        .bucket(&s.bucket)
+                        .key(&upload.key)
+                        .upload_id(upload.upload_id.as_deref().unwrap_or_default())
+                        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(upload.parts.clone())).build())
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)))
+                }
+                .await;
+                match completed {
+                    Ok(()) => Ok(()),
+                    Err(error) => Err(Unfinished { error, leftover: Self::S3(upload).abort().await }),
+                }
+            }
+        }
+    }
+
+    /// Gives up: removes the partial file, or aborts the multipart upload so no
+    /// parts stay behind. When storage cannot be reached for that, returns what
+    /// is left over, for [`crate::storage_cleanup`] to remove later.
+    pub async fn abort(self) -> Option<Leftover> {
+        match self {
+            Self::Local { file, partial, path } => {
+                drop(file);
+                match tokio::fs::remove_file(&partial).await {
+                    Ok(()) => None,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => {
+                        tracing::warn!(path = %partial.display(), error = %e, "could not remove a partial upload");
+                        Some(Leftover { key: path.with_extension("partial").display().to_string(), upload_id: None })
+                    }
+                }
+            }
+            Self::S3(upload) => {
+                let upload_id = upload.upload_id.clone()?;
+                let s = &upload.store;
+                let aborted =
+                    s.client.abort_multipart_upload().bucket(&s.bucket).key(&upload.key).upload_id(&upload_id).send().await;
+                match aborted {
+                    Ok(_) => None,
+                    Err(e) => {
+                        tracing::warn!(key = %upload.key, error = %aws_sdk_s3::error::DisplayErrorContext(&e), "could not abort a multipart upload");
+                        Some(Leftover { key: upload.key.clone(), upload_id: Some(upload_id) })
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_cannot_leave_the_local_root() {
+        let root = Path::new("/data/documents");
+        assert!(local_path(root, "firms/a/matters/b/documents/c").is_ok());
+        for bad in ["", "../etc/passwd", "/etc/passwd", "firms/../../x", "./x"] {
+            assert!(local_path(root, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn attachment_names_survive_unicode_and_quotes() {
+        assert_eq!(
+            attachment("factura médica \"1\".pdf"),
+            "attachment; filename=\"factura m_dica _1_.pdf\"; filename*=UTF-8''factura%20m%C3%A9dica%20%221%22.pdf"
+        );
     }
 }

@@ -8,6 +8,7 @@
 //! never skipped.
 
 pub mod browser;
+pub mod files;
 pub mod fixtures;
 pub mod maildev;
 pub mod schema;
@@ -128,6 +129,31 @@ impl TestApp {
         Self::spawn_with(backend, &[("MATTERLINE_SMTP_URL", &smtp)]).await
     }
 
+    /// Starts the portal on `backend` storing documents in a new bucket of the
+    /// real S3-compatible server (s3s-fs); `settings` are extra variables.
+    pub async fn spawn_with_s3(backend: Backend, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
+        Self::spawn_with_s3_at(backend, &services::s3_endpoint()?, settings).await
+    }
+
+    /// Like [`TestApp::spawn_with_s3`], against the S3 server at `endpoint`.
+    pub async fn spawn_with_s3_at(backend: Backend, endpoint: &str, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
+        // Short: s3s-fs puts base64(bucket), base64(key) and the upload id into one
+        // file name, which the file system limits to 255 bytes.
+        let bucket = format!("ml{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+        let storage = format!("s3://{bucket}");
+        let mut all = vec![
+            ("MATTERLINE_STORAGE", storage.as_str()),
+            ("MATTERLINE_S3_ENDPOINT", endpoint),
+            ("MATTERLINE_S3_REGION", "us-east-1"),
+            ("MATTERLINE_S3_FORCE_PATH_STYLE", "true"),
+        ];
+        all.extend_from_slice(settings);
+        let app = Self::spawn_with(backend, &all).await?;
+        let (client, bucket) = app.state.storage.s3_client().ok_or_else(|| anyhow::anyhow!("not on S3"))?;
+        client.create_bucket().bucket(bucket).send().await.map_err(|e| anyhow::anyhow!("creating bucket {bucket}: {e:?}"))?;
+        Ok(app)
+    }
+
     /// A new client without cookies (another device), not following redirects.
     pub fn new_client(&self) -> anyhow::Result<reqwest::Client> {
         Ok(reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?)
@@ -187,6 +213,10 @@ pub fn test_env(db: &TestDb, settings: &[(&str, &str)]) -> BTreeMap<String, Stri
 
 async fn start(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Started> {
     shared::mail::install_crypto_provider();
+    // Logs of the portals under test, when asked for (MATTERLINE_LOG=debug cargo test …).
+    if std::env::var_os("MATTERLINE_LOG").is_some() {
+        shared::telemetry::init(shared::config::LogFormat::Pretty);
+    }
     let config = test_config(db, settings)?;
     let app = Application::build(config).await?;
     let address = format!("http://127.0.0.1:{}", app.port());

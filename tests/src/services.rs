@@ -48,3 +48,13 @@ pub fn fault_smtp_accepted() -> anyhow::Result<Vec<(String, String)>> {
     };
     Ok(text.lines().filter_map(|l| l.split_once('\t')).map(|(rcpt, id)| (rcpt.to_lowercase(), id.to_owned())).collect())
 }
+
+/// The s3s-fs executable, for tests that run a private S3 server they can stop (`MATTERLINE_TEST_S3S_BIN`).
+pub fn s3s_binary() -> anyhow::Result<String> {
+    required("MATTERLINE_TEST_S3S_BIN", "the s3s-fs executable")
+}
+
+/// The data folder of the shared S3 server, to look for leftovers (`MATTERLINE_TEST_S3_ROOT`).
+pub fn s3_root() -> anyhow::Result<String> {
+    required("MATTERLINE_TEST_S3_ROOT", "the S3-compatible server (s3s-fs)")
+}

@@ -49,10 +49,32 @@ async fn matter_page(ctx: PageCtx, path: web::Path<String>) -> HttpResponse {
         Err(e) => return ctx.error(e),
     };
     let (lang, user, id) = (ctx.lang, viewer.user.clone(), path.into_inner());
-    let detail = match ctx.state.db.run(move |conn| client_view::matter_detail(conn, &user, &id, lang)).await {
-        Ok(d) => d,
+    let loaded = ctx
+        .state
+        .db
+        .run(move |conn| {
+            let detail = client_view::matter_detail(conn, &user, &id, lang)?;
+            let documents = shared::documents::list(conn, &user, &id)?;
+            Ok((detail, documents))
+        })
+        .await;
+    let (detail, documents) = match loaded {
+        Ok(found) => found,
         Err(e) => return ctx.error(e),
     };
+    let documents: Vec<_> = documents
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id,
+                "name": d.name,
+                "size": shared::documents::human_size(d.size_bytes),
+                "category_key": format!("doc-category-{}", d.category),
+                "source": d.source,
+                "at": ctx.date(d.created_at),
+            })
+        })
+        .collect();
     let phases: Vec<_> = detail
         .phases
         .iter()
@@ -97,6 +119,7 @@ async fn matter_page(ctx: PageCtx, path: web::Path<String>) -> HttpResponse {
         "open_requests": requests,
         "milestones": milestones,
         "contact": detail.contact,
+        "documents": documents,
     });
     // The matter's own title names the page (it replaces the default title).
     ctx.render(StatusCode::OK, "matter", "dashboard-title", json!({ "title": detail.title, "matter": matter }))

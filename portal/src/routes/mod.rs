@@ -3,6 +3,7 @@
 pub mod api;
 pub mod client;
 pub mod dev_mailbox;
+pub mod documents;
 pub mod health;
 pub mod language;
 pub mod openapi;
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
     sign_in::configure(cfg);
     language::configure(cfg);
     client::configure(cfg);
+    documents::configure(cfg);
     preferences::configure(cfg);
     api::configure(cfg);
     openapi::configure(cfg);

@@ -4,13 +4,13 @@ use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::api;
+use crate::routes::{api, documents};
 
 /// The generated API description.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Matterline API", description = "Client portal data for Matterline's web and mobile clients."),
-    paths(api::me, api::my_matters, api::matter),
+    paths(api::me, api::my_matters, api::matter, documents::api_list, documents::api_upload, documents::api_download),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&Security),
     tags((name = "client", description = "What a signed-in client sees"))

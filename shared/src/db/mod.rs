@@ -185,6 +185,28 @@ impl Db {
     }
 }
 
+/// Runs `work` in a transaction that holds the write lock from its start: a
+/// plain transaction on PostgreSQL, `BEGIN IMMEDIATE` on SQLite (where a
+/// deferred read-then-write transaction fails if another writer commits in
+/// between). Nested `transaction` calls inside become savepoints.
+pub fn write_transaction<T>(conn: &mut DbConnection, work: impl FnOnce(&mut DbConnection) -> Result<T>) -> Result<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if let DbConnection::Postgresql(_) = conn {
+        return conn.transaction(work);
+    }
+    if let DbConnection::Sqlite(inner) = conn {
+        AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    }
+    let result = work(conn);
+    if let DbConnection::Sqlite(inner) = conn {
+        match &result {
+            Ok(_) => AnsiTransactionManager::commit_transaction(inner)?,
+            Err(_) => AnsiTransactionManager::rollback_transaction(inner)?,
+        }
+    }
+    result
+}
+
 /// Applies pending migrations on one connection; returns the versions applied.
 pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>> {
     let applied = match conn {

@@ -195,6 +195,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    storage_cleanup (id) {
+        id -> Text,
+        object_key -> Text,
+        upload_id -> Nullable<Text>,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> firms (firm_id));
 diesel::joinable!(notifications -> users (recipient_id));
 diesel::joinable!(phases -> firms (firm_id));
@@ -224,6 +235,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_tokens,
     rate_limit_hits,
     ratings,
+    storage_cleanup,
 );
 
 diesel::table! {

@@ -40,3 +40,9 @@ category-police_report = Police report
 category-insurance_letter = Insurance letter
 category-wage_proof = Proof of lost wages
 category-other = Other document
+
+## Upload receipt
+receipt-subject = { $firm }: we received your documents
+receipt-greeting = Hello { $name },
+receipt-body = We received these documents for your case "{ $matter }":
+receipt-portal = You can see them in your portal:

@@ -40,3 +40,9 @@ category-police_report = Informe policial
 category-insurance_letter = Carta del seguro
 category-wage_proof = Prueba de salarios perdidos
 category-other = Otro documento
+
+## Recibo de documentos
+receipt-subject = { $firm }: recibimos sus documentos
+receipt-greeting = Hola, { $name }:
+receipt-body = Recibimos estos documentos para su caso «{ $matter }»:
+receipt-portal = Puede verlos en su portal:

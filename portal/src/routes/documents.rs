@@ -1,0 +1,305 @@
+//! Documents on a matter: the upload page and its receipt, downloads, and the
+//! same as JSON under `/api/v1`. Every route checks that the matter is the
+//! signed-in client's; anything else is 404.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::json;
+use shared::audit::{self, Actor};
+use shared::db::models::{Document, Matter, User};
+use shared::documents::{self, DocumentView, human_size};
+use shared::domain::{DocumentCategory, now};
+use shared::receipts::{self, Receipt};
+use shared::storage::Download;
+
+use crate::error::{AppError, AppResult};
+use crate::pages::PageCtx;
+use crate::session::ApiUser;
+use crate::state::AppState;
+use crate::upload::{self, Stop, Target, UploadReport};
+
+/// Registers the document routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(upload_page)
+        .service(upload_form)
+        .service(download_page)
+        .service(api_list)
+        .service(api_upload)
+        .service(api_download);
+}
+
+fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+async fn own_matter(state: &AppState, client: &User, matter_id: String) -> shared::Result<Matter> {
+    let client = client.clone();
+    state.db.run(move |conn| documents::client_matter(conn, &client, &matter_id)).await
+}
+
+/// The HTTP status that sums up an upload.
+fn status_of(report: &UploadReport) -> StatusCode {
+    match &report.stopped {
+        Some((Stop::TooLarge, _)) => StatusCode::PAYLOAD_TOO_LARGE,
+        Some((Stop::StorageFailed, _)) => StatusCode::SERVICE_UNAVAILABLE,
+        Some((Stop::Incomplete, _)) => StatusCode::BAD_REQUEST,
+        None if !report.refused.is_empty() => StatusCode::UNPROCESSABLE_ENTITY,
+        None if report.stored.is_empty() => StatusCode::UNPROCESSABLE_ENTITY,
+        None => StatusCode::CREATED,
+    }
+}
+
+/// Queues the receipt email and tries to send it at once; the notifier retries if this fails.
+async fn send_receipt(state: &AppState, client: &User, matter: &Matter, report: &UploadReport) {
+    if report.stored.is_empty() {
+        return;
+    }
+    let receipt = Receipt {
+        matter_id: matter.id.clone(),
+        files: report.stored.iter().map(|f| (f.name.clone(), human_size(f.size_bytes))).collect(),
+    };
+    let (firm, client_id) = (matter.firm_id.clone(), client.id.clone());
+    let worker = format!("portal-{}", std::process::id());
+    let claimer = worker.clone();
+    let claimed = state
+        .db
+        .run(move |conn| {
+            let id = receipts::enqueue(conn, &firm, &client_id, &receipt, now())?;
+            receipts::claim(conn, &id, &claimer, now())
+        })
+        .await;
+    let row = match claimed {
+        Ok(Some(row)) => row,
+        Ok(None) => return,
+        Err(e) => return tracing::warn!(error = %e, "could not queue an upload receipt"),
+    };
+    let (renderer, mailer, base, composing) =
+        (state.renderer.clone(), state.mailer.clone(), state.base_url(), row.clone());
+    let result = match state.db.run(move |conn| receipts::compose(conn, &renderer, &mailer, &base, &composing)).await {
+        Ok(email) => state.mailer.send(&email).await,
+        Err(e) => Err(shared::mail::SendError::Transient(e.to_string())),
+    };
+    if let Err(e) = &result {
+        tracing::warn!(error = %e, "upload receipt not sent yet; the notifier will retry");
+    }
+    if let Err(e) = state.db.run(move |conn| receipts::settle(conn, &row, &worker, &result, now())).await {
+        tracing::warn!(error = %e, "could not record the upload receipt's result");
+    }
+}
+
+#[derive(Deserialize)]
+struct UploadQuery {
+    request: Option<String>,
+}
+
+#[get("/matters/{id}/upload")]
+async fn upload_page(ctx: PageCtx, path: web::Path<String>, query: web::Query<UploadQuery>) -> HttpResponse {
+    let viewer = match ctx.require_user() {
+        Ok(v) => v.clone(),
+        Err(e) => return ctx.error(e),
+    };
+    let (id, request) = (path.into_inner(), query.into_inner().request);
+    let lang = ctx.lang;
+    let client = viewer.user.clone();
+    let loaded = ctx
+        .state
+        .db
+        .run(move |conn| {
+            let detail = shared::client_view::matter_detail(conn, &client, &id, lang)?;
+            let request = request.and_then(|r| detail.open_requests.iter().find(|o| o.id == r).cloned());
+            Ok((detail, request))
+        })
+        .await;
+    let (detail, request) = match loaded {
+        Ok(found) => found,
+        Err(e) => return ctx.error(e),
+    };
+    let selected = request.as_ref().and_then(|r| DocumentCategory::parse(&r.category)).unwrap_or(DocumentCategory::MedicalBill);
+    let categories: Vec<_> = DocumentCategory::ALL
+        .iter()
+        .map(|c| json!({ "key": c.as_str(), "label": format!("doc-category-{}", c.as_str()), "selected": *c == selected }))
+        .collect();
+    ctx.render(
+        StatusCode::OK,
+        "upload",
+        "upload-title",
+        json!({
+            "matter": { "id": detail.id, "title": detail.title },
+            "request": request.map(|r| json!({ "id": r.id, "title": r.title })),
+            "categories": categories,
+            "max": human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
+        }),
+    )
+}
+
+#[post("/matters/{id}/upload")]
+async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, body: Multipart) -> HttpResponse {
+    let viewer = match ctx.require_user() {
+        Ok(v) => v.clone(),
+        Err(e) => return ctx.error(e),
+    };
+    let matter = match own_matter(&ctx.state, &viewer.user, path.into_inner()).await {
+        Ok(m) => m,
+        Err(e) => return ctx.error(e),
+    };
+    let target = Target { client: &viewer.user, matter: &matter, ip: client_ip(&req) };
+    let report = upload::receive(&ctx.state, target, body).await;
+    send_receipt(&ctx.state, &viewer.user, &matter, &report).await;
+    let status = match status_of(&report) {
+        StatusCode::CREATED => StatusCode::OK,
+        other => other,
+    };
+    let stored: Vec<_> = report
+        .stored
+        .iter()
+        .map(|f| json!({ "name": f.name, "size": human_size(f.size_bytes), "category_key": format!("doc-category-{}", f.category) }))
+        .collect();
+    let refused: Vec<_> = report
+        .refused
+        .iter()
+        .filter(|r| !matches!(&report.stopped, Some((Stop::TooLarge, name)) if *name == r.name))
+        .map(|r| json!({ "name": r.name, "key": r.reason.message_key() }))
+        .collect();
+    let failure = report.stopped.as_ref().map(|(stop, name)| match stop {
+        Stop::TooLarge => json!({ "key": "upload-refused-size", "name": name, "stopped": true }),
+        Stop::StorageFailed => json!({ "key": "receipt-failed", "name": name, "stopped": false }),
+        Stop::Incomplete => json!({ "key": "receipt-incomplete", "name": name, "stopped": false }),
+    });
+    let none_chosen = report.stored.is_empty() && report.refused.is_empty() && report.stopped.is_none();
+    let failure = if none_chosen { Some(json!({ "key": "upload-none-chosen", "name": "", "stopped": false })) } else { failure };
+    ctx.render(
+        status,
+        "receipt",
+        "receipt-title",
+        json!({
+            "matter_id": matter.id,
+            "stored": stored,
+            "refused": refused,
+            "failure": failure,
+            "max": human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
+        }),
+    )
+}
+
+/// Streams or redirects to the document, after the access check; audited.
+async fn serve_download(
+    state: &AppState,
+    req: &HttpRequest,
+    client: &User,
+    matter_id: String,
+    document_id: String,
+) -> shared::Result<HttpResponse> {
+    let ip = client_ip(req);
+    let lookup = client.clone();
+    let document: Document =
+        state.db.run(move |conn| documents::for_download(conn, &lookup, &matter_id, &document_id)).await?;
+    let how = state.storage.download(&document.object_key, &document.original_name).await?;
+    let (actor, target, matter) = (client.id.clone(), document.id.clone(), document.matter_id.clone());
+    state
+        .db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            let firm_id: String =
+                shared::db::schema::matters::table.find(&matter).select(shared::db::schema::matters::firm_id).first(conn)?;
+            audit::record(
+                conn,
+                &audit::Event {
+                    firm_id: Some(&firm_id),
+                    actor: Actor::Client(&actor),
+                    action: "document.download",
+                    target_type: "document",
+                    target_id: Some(&target),
+                    ip: ip.as_deref(),
+                    detail: None,
+                },
+                now(),
+            )
+        })
+        .await?;
+    Ok(match how {
+        Download::Redirect(url) => HttpResponse::SeeOther().insert_header((header::LOCATION, url)).finish(),
+        Download::File(path) => {
+            let file = actix_files::NamedFile::open_async(&path)
+                .await
+                .map_err(|e| shared::Error::Unavailable { service: "storage", cause: e.into() })?;
+            // NamedFile streams the file (with ranges); the headers are ours: the type sniffed at
+            // upload, the client's file name, and no sniffing or caching by the browser.
+            let mut response = file.into_response(req);
+            let headers = response.headers_mut();
+            let value = |v: String| HeaderValue::from_str(&v).map_err(|e| shared::Error::Internal(e.into()));
+            headers.insert(header::CONTENT_TYPE, value(document.content_type.clone())?);
+            headers.insert(header::CONTENT_DISPOSITION, value(shared::storage::attachment(&document.original_name))?);
+            headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+            response
+        }
+    })
+}
+
+#[get("/matters/{id}/documents/{document}")]
+async fn download_page(ctx: PageCtx, req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
+    let viewer = match ctx.require_user() {
+        Ok(v) => v.clone(),
+        Err(e) => return ctx.error(e),
+    };
+    let (matter, document) = path.into_inner();
+    match serve_download(&ctx.state, &req, &viewer.user, matter, document).await {
+        Ok(response) => response,
+        Err(e) => ctx.error(e),
+    }
+}
+
+/// The documents of one of my matters, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/matters/{id}/documents", tag = "client",
+    params(("id" = String, Path, description = "Matter id")),
+    responses((status = 200, body = Vec<DocumentView>), (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/matters/{id}/documents")]
+async fn api_list(state: web::Data<AppState>, user: ApiUser, id: web::Path<String>) -> AppResult<web::Json<Vec<DocumentView>>> {
+    let (client, id) = (user.0.user, id.into_inner());
+    Ok(web::Json(state.db.run(move |conn| documents::list(conn, &client, &id)).await?))
+}
+
+/// Upload documents to one of my matters: `multipart/form-data` with optional
+/// `request` and `category` fields and any number of `file` fields. Files
+/// stream to storage; their type is decided from their bytes.
+#[utoipa::path(
+    post, path = "/api/v1/matters/{id}/documents", tag = "client",
+    params(("id" = String, Path, description = "Matter id")),
+    request_body(content_type = "multipart/form-data", description = "Fields `request`, `category`, then `file` (repeatable)"),
+    responses(
+        (status = 201, description = "Every file stored", body = UploadReport),
+        (status = 413, description = "A file exceeded the size limit; it was not stored", body = UploadReport),
+        (status = 422, description = "Some files were refused (type, empty) or none sent", body = UploadReport),
+        (status = 503, description = "Storage failed; nothing of that file was kept", body = UploadReport),
+        (status = 401, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)
+    ),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[post("/api/v1/matters/{id}/documents")]
+async fn api_upload(state: web::Data<AppState>, req: HttpRequest, user: ApiUser, id: web::Path<String>, body: Multipart) -> AppResult<HttpResponse> {
+    let client = user.0.user;
+    let matter = own_matter(&state, &client, id.into_inner()).await?;
+    let report = upload::receive(&state, Target { client: &client, matter: &matter, ip: client_ip(&req) }, body).await;
+    send_receipt(&state, &client, &matter, &report).await;
+    Ok(HttpResponse::build(status_of(&report)).json(report))
+}
+
+/// Download one of my documents: a redirect to a short-lived link (S3) or the file itself.
+#[utoipa::path(
+    get, path = "/api/v1/matters/{id}/documents/{document}/download", tag = "client",
+    params(("id" = String, Path, description = "Matter id"), ("document" = String, Path, description = "Document id")),
+    responses((status = 200, description = "The file"), (status = 303, description = "Redirect to a presigned URL"), (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/matters/{id}/documents/{document}/download")]
+async fn api_download(state: web::Data<AppState>, req: HttpRequest, user: ApiUser, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+    let (matter, document) = path.into_inner();
+    serve_download(&state, &req, &user.0.user, matter, document).await.map_err(AppError)
+}

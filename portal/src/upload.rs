@@ -1,0 +1,359 @@
+//! Receiving uploads: each file of a multipart body streams to storage as it
+//! arrives while its SHA-256 and size are computed; its type is decided from
+//! its first bytes; the database row is written only after the object is
+//! stored, and the object is deleted if the row cannot be written. Nothing of
+//! a file that failed is left behind. Pages and the API share this.
+
+use actix_multipart::{Field, Multipart};
+use bytes::BytesMut;
+use futures_util::TryStreamExt;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use shared::audit::{self, Actor};
+use shared::db::models::{Document, Matter, User};
+use shared::documents::{self, Refusal, SNIFF_BYTES};
+use shared::domain::{DocumentCategory, new_id, now};
+use shared::storage::Leftover;
+use shared::storage_cleanup;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+/// A file that was stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StoredFile {
+    /// The new document's id.
+    pub id: String,
+    /// The file name (sanitised).
+    pub name: String,
+    /// Bytes stored.
+    pub size_bytes: i64,
+    /// Type decided from the bytes.
+    pub content_type: String,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    /// Category key.
+    pub category: String,
+}
+
+/// A file that was refused, and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RefusedFile {
+    /// The file name (sanitised).
+    pub name: String,
+    /// Why.
+    pub reason: Refusal,
+}
+
+/// Why the upload stopped before the end of the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// A file went over the size limit; the rest of the body was not read.
+    TooLarge,
+    /// Storage or the database failed; nothing of that file was kept.
+    StorageFailed,
+    /// The body ended early or was malformed; nothing of that file was kept.
+    Incomplete,
+}
+
+/// What an upload request achieved.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct UploadReport {
+    /// Files stored, in order.
+    pub stored: Vec<StoredFile>,
+    /// Files refused (type, empty), in order.
+    pub refused: Vec<RefusedFile>,
+    /// Set when the upload stopped early, with the file it stopped at.
+    pub stopped: Option<(Stop, String)>,
+}
+
+/// Who uploads to which matter, from where.
+pub struct Target<'a> {
+    /// The signed-in client.
+    pub client: &'a User,
+    /// Their matter.
+    pub matter: &'a Matter,
+    /// The client's IP address.
+    pub ip: Option<String>,
+}
+
+/// A field that remembers it ended: actix-multipart panics if a finished field is polled again.
+struct Tracked<'a> {
+    field: &'a mut Field,
+    done: bool,
+}
+
+impl<'a> Tracked<'a> {
+    fn new(field: &'a mut Field) -> Self {
+        Self { field, done: false }
+    }
+
+    /// The next chunk; `Ok(None)` at the end (and ever after).
+    async fn next(&mut self) -> Result<Option<bytes::Bytes>, actix_multipart::MultipartError> {
+        if self.done {
+            return Ok(None);
+        }
+        let chunk = self.field.try_next().await;
+        if matches!(chunk, Ok(None) | Err(_)) {
+            self.done = true;
+        }
+        chunk
+    }
+
+    /// Reads and discards up to `limit` bytes; true if the field ended within it.
+    async fn skip(&mut self, limit: &mut u64) -> bool {
+        loop {
+            match self.next().await {
+                Ok(Some(chunk)) => match limit.checked_sub(chunk.len() as u64) {
+                    Some(rest) => *limit = rest,
+                    None => return false,
+                },
+                Ok(None) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+/// After an upload stopped early, reads (and discards) the fields left in the
+/// body, up to `limit` bytes in all, so the client gets to read the answer
+/// instead of a reset connection. Past the limit the connection is closed.
+/// (The current field must be finished and dropped first: the body yields no
+/// next field while one is alive.)
+async fn drain_rest(body: &mut Multipart, mut limit: u64) {
+    while let Ok(Some(mut field)) = body.try_next().await {
+        if !Tracked::new(&mut field).skip(&mut limit).await {
+            return;
+        }
+    }
+}
+
+/// How much of a refused body is read to deliver the answer.
+pub const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
+async fn read_text(field: &mut Field) -> Result<String, actix_multipart::MultipartError> {
+    let mut text = Vec::new();
+    while let Some(chunk) = field.try_next().await? {
+        // Form fields other than files are short; ignore anything past 256 bytes.
+        let room = 256usize.saturating_sub(text.len());
+        text.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(String::from_utf8_lossy(&text).trim().to_owned())
+}
+
+async fn drain(field: &mut Field) -> Result<(), actix_multipart::MultipartError> {
+    while field.try_next().await?.is_some() {}
+    Ok(())
+}
+
+/// Reads the whole multipart body. Fields: `request` (an open request id; its
+/// category becomes the default), `category` (applies to the files after it),
+/// and `file` (any number).
+pub async fn receive(state: &AppState, target: Target<'_>, mut body: Multipart) -> UploadReport {
+    let mut report = UploadReport::default();
+    let mut category = DocumentCategory::Other;
+    let mut request_id: Option<String> = None;
+    loop {
+        let mut field = match body.try_next().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::info!(error = %e, "malformed or truncated multipart body");
+                report.stopped = Some((Stop::Incomplete, String::new()));
+                break;
+            }
+        };
+        let outcome = match field.name().unwrap_or_default() {
+            "category" => read_text(&mut field).await.map(|text| {
+                if let Some(c) = DocumentCategory::parse(&text) {
+                    category = c;
+                }
+            }),
+            "request" => match read_text(&mut field).await {
+                Ok(id) if !id.is_empty() => {
+                    let (db, matter_id, lookup) = (state.db.clone(), target.matter.id.clone(), id.clone());
+                    if let Ok(c) = db.run(move |conn| documents::open_request(conn, &matter_id, &lookup)).await {
+                        category = c;
+                        request_id = Some(id);
+                    }
+                    Ok(())
+                }
+                other => other.map(|_| ()),
+            },
+            "file" | "files" => {
+                let mut tracked = Tracked::new(&mut field);
+                let stop = receive_file(state, &target, &mut tracked, category, request_id.clone(), &mut report).await;
+                if let Some(stop) = stop {
+                    let mut limit = DRAIN_LIMIT;
+                    let finished = stop.0 != Stop::Incomplete && tracked.skip(&mut limit).await;
+                    drop(field);
+                    if finished {
+                        drain_rest(&mut body, limit).await;
+                    }
+                    report.stopped = Some(stop);
+                    break;
+                }
+                Ok(())
+            }
+            _ => drain(&mut field).await,
+        };
+        if let Err(e) = outcome {
+            tracing::info!(error = %e, "multipart field failed");
+            report.stopped = Some((Stop::Incomplete, String::new()));
+            break;
+        }
+    }
+    report
+}
+
+/// Records what an abort could not remove, for the cleanup sweep.
+async fn forget(state: &AppState, leftover: Option<Leftover>) {
+    let Some(leftover) = leftover else { return };
+    if let Err(e) = storage_cleanup::remember(&state.db, leftover.clone()).await {
+        tracing::error!(error = %e, ?leftover, "could not record a storage leftover");
+    }
+}
+
+fn refuse(state: &AppState, target: &Target<'_>, name: &str, reason: Refusal) {
+    let (db, firm, client, ip) =
+        (state.db.clone(), target.matter.firm_id.clone(), target.client.id.clone(), target.ip.clone());
+    let (matter, detail) = (target.matter.id.clone(), format!("{reason:?}: {name}"));
+    // The audit trail of a refusal is worth a moment but not a failed request.
+    tokio::spawn(async move {
+        let recorded = db
+            .run(move |conn| {
+                audit::record(
+                    conn,
+                    &audit::Event {
+                        firm_id: Some(&firm),
+                        actor: Actor::Client(&client),
+                        action: "document.refused",
+                        target_type: "matter",
+                        target_id: Some(&matter),
+                        ip: ip.as_deref(),
+                        detail: Some(detail),
+                    },
+                    now(),
+                )
+            })
+            .await;
+        if let Err(e) = recorded {
+            tracing::warn!(error = %e, "could not record a refused upload in the audit log");
+        }
+    });
+}
+
+/// Streams one file to storage. Returns why the whole upload must stop, if it must.
+async fn receive_file(
+    state: &AppState,
+    target: &Target<'_>,
+    field: &mut Tracked<'_>,
+    category: DocumentCategory,
+    request_id: Option<String>,
+    report: &mut UploadReport,
+) -> Option<(Stop, String)> {
+    let raw_name = field.field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or_default().to_owned();
+    let name = documents::sanitize_file_name(&raw_name);
+    let max = state.config.max_upload_bytes;
+
+    // The first bytes decide the type before anything is stored.
+    let mut head = BytesMut::new();
+    while head.len() < SNIFF_BYTES {
+        match field.next().await {
+            Ok(Some(chunk)) => head.extend_from_slice(&chunk),
+            Ok(None) => break,
+            Err(_) => return Some((Stop::Incomplete, name)),
+        }
+    }
+    if head.is_empty() && raw_name.is_empty() {
+        // An empty file input: the browser sends a part with no name and no bytes.
+        return None;
+    }
+    let content_type = match documents::sniff(&head) {
+        Ok(t) => t,
+        Err(reason) => {
+            refuse(state, target, &name, reason);
+            report.refused.push(RefusedFile { name, reason });
+            // Read past the refused file (it is not stored), but not beyond the size limit.
+            let mut limit = max;
+            return if field.skip(&mut limit).await { None } else { Some((Stop::Incomplete, String::new())) };
+        }
+    };
+    let id = new_id();
+    let key = documents::object_key(&target.matter.firm_id, &target.matter.id, &id);
+    let mut upload = match state.storage.begin(&key, content_type).await {
+        Ok(upload) => upload,
+        Err(e) => {
+            tracing::warn!(error = %e, "storage refused a new upload");
+            return Some((Stop::StorageFailed, name));
+        }
+    };
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut chunk = head.freeze();
+    loop {
+        size += chunk.len() as u64;
+        if size > max {
+            forget(state, upload.abort().await).await;
+            refuse(state, target, &name, Refusal::TooLarge);
+            report.refused.push(RefusedFile { name: name.clone(), reason: Refusal::TooLarge });
+            return Some((Stop::TooLarge, name));
+        }
+        hasher.update(&chunk);
+        if let Err(e) = upload.write(&chunk).await {
+            tracing::warn!(error = %e, file = %name, "storage failed during an upload");
+            forget(state, upload.abort().await).await;
+            return Some((Stop::StorageFailed, name));
+        }
+        chunk = match field.next().await {
+            Ok(Some(next)) => next,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::info!(error = %e, file = %name, "upload body ended early");
+                forget(state, upload.abort().await).await;
+                return Some((Stop::Incomplete, name));
+            }
+        };
+    }
+    if let Err(unfinished) = upload.finish().await {
+        tracing::warn!(error = %unfinished.error, file = %name, "storage could not complete an upload");
+        forget(state, unfinished.leftover).await;
+        return Some((Stop::StorageFailed, name));
+    }
+    let document = Document {
+        id: id.clone(),
+        matter_id: target.matter.id.clone(),
+        request_id,
+        object_key: key.clone(),
+        original_name: name.clone(),
+        content_type: content_type.to_owned(),
+        size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+        sha256: hex::encode(hasher.finalize()),
+        category: category.as_str().to_owned(),
+        source: "client".to_owned(),
+        uploaded_by: Some(target.client.id.clone()),
+        reviewed_at: None,
+        reviewed_by: None,
+        created_at: now(),
+    };
+    let (row, ip) = (document.clone(), target.ip.clone());
+    if let Err(e) = state.db.run(move |conn| documents::record_upload(conn, &row, ip.as_deref(), row.created_at)).await {
+        tracing::error!(error = %e, file = %name, "stored an object but could not record it; deleting the object");
+        if let Err(e) = state.storage.delete(&key).await {
+            tracing::error!(error = %e, key, "could not delete an unrecorded object; will retry");
+            forget(state, Some(Leftover { key: key.clone(), upload_id: None })).await;
+        }
+        return Some((Stop::StorageFailed, name));
+    }
+    tracing::info!(document = %id, bytes = size, content_type, "document stored");
+    report.stored.push(StoredFile {
+        id,
+        name,
+        size_bytes: document.size_bytes,
+        content_type: document.content_type,
+        sha256: document.sha256,
+        category: document.category,
+    });
+    None
+}

@@ -1,0 +1,268 @@
+//! Documents on a matter: which files are accepted (decided from their bytes),
+//! how a client's file name is kept (sanitised, for display only), and the
+//! bookkeeping once an object is stored — the row, the "document received"
+//! milestone, the fulfilled request and the audit event, in one transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::audit::{self, Actor};
+use crate::db::models::{Document, Matter, Milestone, User};
+use crate::db::schema::{document_requests, documents, matter_clients, matters, milestones};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::{DocumentCategory, MilestoneKind, RequestStatus, new_id};
+use crate::error::{Error, Result};
+
+/// Bytes of a file's start that the type check looks at.
+pub const SNIFF_BYTES: usize = 8192;
+
+/// The file types a client may upload, by what their bytes say.
+pub const ACCEPTED_TYPES: &[&str] =
+    &["application/pdf", "image/jpeg", "image/png", "image/heic", "image/heif", "image/tiff", "image/webp"];
+
+/// Why a file was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// The bytes are not a PDF or a photo.
+    UnsupportedType,
+    /// The file has no bytes.
+    Empty,
+    /// The file is larger than the limit.
+    TooLarge,
+}
+
+impl Refusal {
+    /// The locale key of the explanation shown to the client.
+    pub fn message_key(self) -> &'static str {
+        match self {
+            Self::UnsupportedType => "upload-refused-type",
+            Self::Empty => "upload-refused-empty",
+            Self::TooLarge => "upload-refused-size",
+        }
+    }
+}
+
+/// The accepted type of a file whose first bytes are `head`, or why it is refused.
+pub fn sniff(head: &[u8]) -> std::result::Result<&'static str, Refusal> {
+    if head.is_empty() {
+        return Err(Refusal::Empty);
+    }
+    let detected = infer::get(head).map(|t| t.mime_type()).ok_or(Refusal::UnsupportedType)?;
+    ACCEPTED_TYPES.iter().copied().find(|t| *t == detected).ok_or(Refusal::UnsupportedType)
+}
+
+/// A client's file name made safe to show: the last path segment only, no
+/// control or bidirectional-override characters, at most 120 characters.
+pub fn sanitize_file_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control())
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'))
+        .collect();
+    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    let short: String = trimmed.chars().take(120).collect();
+    if short.is_empty() { "document".to_owned() } else { short }
+}
+
+/// Where the object of a new document goes: `firms/{firm}/matters/{matter}/documents/{document}`,
+/// each id in its 32-hex-digit form (no dashes), which keeps keys short enough
+/// for S3-compatible servers that build file names from them.
+pub fn object_key(firm_id: &str, matter_id: &str, document_id: &str) -> String {
+    let compact = |id: &str| id.replace('-', "");
+    format!("firms/{}/matters/{}/documents/{}", compact(firm_id), compact(matter_id), compact(document_id))
+}
+
+/// The matter `matter_id` if `client` is one of its clients; [`Error::NotFound`] otherwise.
+pub fn client_matter(conn: &mut DbConnection, client: &User, matter_id: &str) -> Result<Matter> {
+    matters::table
+        .inner_join(matter_clients::table)
+        .filter(matters::id.eq(matter_id))
+        .filter(matter_clients::client_id.eq(&client.id))
+        .select(Matter::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// The open request `request_id` of `matter_id`, with its category.
+pub fn open_request(conn: &mut DbConnection, matter_id: &str, request_id: &str) -> Result<DocumentCategory> {
+    let category: Option<String> = document_requests::table
+        .filter(document_requests::id.eq(request_id))
+        .filter(document_requests::matter_id.eq(matter_id))
+        .filter(document_requests::status.eq(RequestStatus::Open.as_str()))
+        .select(document_requests::category)
+        .first(conn)
+        .optional()?;
+    category
+        .and_then(|c| DocumentCategory::parse(&c))
+        .ok_or_else(|| Error::invalid("request", "no such open request on this matter"))
+}
+
+/// Records a stored object: the document row, a "document received"
+/// milestone, the request it fulfils (closed, with its own milestone) and the
+/// audit event — all or nothing.
+pub fn record_upload(conn: &mut DbConnection, document: &Document, ip: Option<&str>, now: NaiveDateTime) -> Result<()> {
+    write_transaction(conn, |conn| {
+        diesel::insert_into(documents::table).values(document).execute(conn)?;
+        let milestone = |kind: MilestoneKind, body: Option<String>| Milestone {
+            id: new_id(),
+            matter_id: document.matter_id.clone(),
+            kind: kind.as_str().to_owned(),
+            client_visible: true,
+            phase_id: None,
+            body,
+            occurs_at: None,
+            created_by: document.uploaded_by.clone(),
+            created_at: now,
+        };
+        diesel::insert_into(milestones::table)
+            .values(milestone(MilestoneKind::DocumentReceived, Some(document.original_name.clone())))
+            .execute(conn)?;
+        if let Some(request_id) = &document.request_id {
+            let closed = diesel::update(
+                document_requests::table
+                    .filter(document_requests::id.eq(request_id))
+                    .filter(document_requests::matter_id.eq(&document.matter_id))
+                    .filter(document_requests::status.eq(RequestStatus::Open.as_str())),
+            )
+            .set((document_requests::status.eq(RequestStatus::Fulfilled.as_str()), document_requests::closed_at.eq(now)))
+            .execute(conn)?;
+            if closed == 1 {
+                let title: String =
+                    document_requests::table.find(request_id).select(document_requests::title).first(conn)?;
+                diesel::insert_into(milestones::table)
+                    .values(milestone(MilestoneKind::RequestFulfilled, Some(title)))
+                    .execute(conn)?;
+            }
+        }
+        diesel::update(matters::table.find(&document.matter_id)).set(matters::updated_at.eq(now)).execute(conn)?;
+        let firm_id: String = matters::table.find(&document.matter_id).select(matters::firm_id).first(conn)?;
+        let uploader = document.uploaded_by.as_deref().unwrap_or_default();
+        audit::append(
+            conn,
+            &audit::Event {
+                firm_id: Some(&firm_id),
+                actor: Actor::Client(uploader),
+                action: "document.upload",
+                target_type: "document",
+                target_id: Some(&document.id),
+                ip,
+                detail: Some(format!("{} bytes, {}", document.size_bytes, document.content_type)),
+            },
+            now,
+        )
+    })
+}
+
+/// A document as a client sees it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DocumentView {
+    /// Document id.
+    pub id: String,
+    /// The file name as uploaded (sanitised).
+    pub name: String,
+    /// Type decided from the bytes.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    /// Category key.
+    pub category: String,
+    /// `client` (you uploaded it) or `firm` (the firm shared it).
+    pub source: String,
+    /// When it arrived (UTC).
+    pub created_at: NaiveDateTime,
+}
+
+impl From<Document> for DocumentView {
+    fn from(d: Document) -> Self {
+        Self {
+            id: d.id,
+            name: d.original_name,
+            content_type: d.content_type,
+            size_bytes: d.size_bytes,
+            sha256: d.sha256,
+            category: d.category,
+            source: d.source,
+            created_at: d.created_at,
+        }
+    }
+}
+
+/// The documents of a matter the client may see (theirs and the firm's), newest first.
+pub fn list(conn: &mut DbConnection, client: &User, matter_id: &str) -> Result<Vec<DocumentView>> {
+    client_matter(conn, client, matter_id)?;
+    Ok(documents::table
+        .filter(documents::matter_id.eq(matter_id))
+        .order(documents::created_at.desc())
+        .select(Document::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(DocumentView::from)
+        .collect())
+}
+
+/// The document `document_id` of `matter_id`, if the client may see it; [`Error::NotFound`] otherwise.
+pub fn for_download(conn: &mut DbConnection, client: &User, matter_id: &str, document_id: &str) -> Result<Document> {
+    client_matter(conn, client, matter_id)?;
+    documents::table
+        .filter(documents::id.eq(document_id))
+        .filter(documents::matter_id.eq(matter_id))
+        .select(Document::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// A size for people: "1.4 MB", "820 KB", "12 bytes".
+pub fn human_size(bytes: i64) -> String {
+    const KB: f64 = 1000.0;
+    let b = bytes as f64;
+    if b >= KB * KB {
+        format!("{:.1} MB", b / (KB * KB))
+    } else if b >= KB {
+        format!("{:.0} KB", b / KB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_types_come_from_the_bytes() {
+        assert_eq!(sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), Ok("application/pdf"));
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0]), Ok("image/jpeg"));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Ok("image/png"));
+        assert_eq!(sniff(b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff"), Err(Refusal::UnsupportedType), "a Windows executable");
+        assert_eq!(sniff(b"<!DOCTYPE html><html><script>alert(1)</script>"), Err(Refusal::UnsupportedType));
+        assert_eq!(sniff(b"PK\x03\x04\x14\0\0\0\x08\0"), Err(Refusal::UnsupportedType), "a zip");
+        assert_eq!(sniff(b""), Err(Refusal::Empty));
+    }
+
+    #[test]
+    fn file_names_are_made_safe_to_show() {
+        assert_eq!(sanitize_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize_file_name("C:\\Users\\me\\bill.pdf"), "bill.pdf");
+        assert_eq!(sanitize_file_name("factura médica 医療.pdf"), "factura médica 医療.pdf");
+        assert_eq!(sanitize_file_name("invoice\u{202E}fdp.exe"), "invoicefdp.exe");
+        assert_eq!(sanitize_file_name("a\r\nb\0.jpg"), "ab.jpg");
+        assert_eq!(sanitize_file_name(".hidden"), "hidden");
+        assert_eq!(sanitize_file_name("   "), "document");
+        assert_eq!(sanitize_file_name(&"x".repeat(500)).chars().count(), 120);
+    }
+
+    #[test]
+    fn sizes_read_like_people_say_them() {
+        assert_eq!(human_size(12), "12 bytes");
+        assert_eq!(human_size(820_400), "820 KB");
+        assert_eq!(human_size(1_400_000), "1.4 MB");
+    }
+}
