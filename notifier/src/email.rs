@@ -96,7 +96,11 @@ impl EmailContext {
         Ok(OutgoingEmail {
             to_name: digest.client.full_name.clone(),
             to_address: digest.client.email.clone(),
-            from: Some(shared::mail::sender_for(&self.default_from, &digest.firm.name, digest.firm.mail_from.as_deref())),
+            from: Some(shared::mail::sender_for(
+                &self.default_from,
+                &digest.firm.name,
+                digest.firm.mail_from.as_deref(),
+            )),
             content,
             headers: vec![
                 ("List-Unsubscribe", format!("<{unsubscribe}>")),

@@ -338,7 +338,8 @@ async fn receive_file(
         created_at: now(),
     };
     let (row, ip) = (document.clone(), target.ip.clone());
-    if let Err(e) = state.db.run(move |conn| documents::record_upload(conn, &row, ip.as_deref(), row.created_at)).await {
+    if let Err(e) = state.db.run(move |conn| documents::record_upload(conn, &row, ip.as_deref(), row.created_at)).await
+    {
         tracing::error!(error = %e, file = %name, "stored an object but could not record it; deleting the object");
         if let Err(e) = state.storage.delete(&key).await {
             tracing::error!(error = %e, key, "could not delete an unrecorded object; will retry");

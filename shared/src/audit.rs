@@ -92,7 +92,9 @@ fn row_hash(
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());
     let at = created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
-    for field in [firm_id, Some(actor_kind), actor_id, Some(action), Some(target_type), target_id, ip, detail, Some(&at)] {
+    for field in
+        [firm_id, Some(actor_kind), actor_id, Some(action), Some(target_type), target_id, ip, detail, Some(&at)]
+    {
         match field {
             Some(text) => {
                 hasher.update((text.len() as u64).to_be_bytes());

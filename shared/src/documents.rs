@@ -61,7 +61,9 @@ pub fn sanitize_file_name(raw: &str) -> String {
     let cleaned: String = last
         .chars()
         .filter(|c| !c.is_control())
-        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'))
+        .filter(
+            |c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'),
+        )
         .collect();
     let trimmed = cleaned.trim().trim_start_matches('.').trim();
     let short: String = trimmed.chars().take(120).collect();
@@ -129,7 +131,10 @@ pub fn record_upload(conn: &mut DbConnection, document: &Document, ip: Option<&s
                     .filter(document_requests::matter_id.eq(&document.matter_id))
                     .filter(document_requests::status.eq(RequestStatus::Open.as_str())),
             )
-            .set((document_requests::status.eq(RequestStatus::Fulfilled.as_str()), document_requests::closed_at.eq(now)))
+            .set((
+                document_requests::status.eq(RequestStatus::Fulfilled.as_str()),
+                document_requests::closed_at.eq(now),
+            ))
             .execute(conn)?;
             if closed == 1 {
                 let title: String =
@@ -241,7 +246,11 @@ mod tests {
         assert_eq!(sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), Ok("application/pdf"));
         assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0]), Ok("image/jpeg"));
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Ok("image/png"));
-        assert_eq!(sniff(b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff"), Err(Refusal::UnsupportedType), "a Windows executable");
+        assert_eq!(
+            sniff(b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff"),
+            Err(Refusal::UnsupportedType),
+            "a Windows executable"
+        );
         assert_eq!(sniff(b"<!DOCTYPE html><html><script>alert(1)</script>"), Err(Refusal::UnsupportedType));
         assert_eq!(sniff(b"PK\x03\x04\x14\0\0\0\x08\0"), Err(Refusal::UnsupportedType), "a zip");
         assert_eq!(sniff(b""), Err(Refusal::Empty));

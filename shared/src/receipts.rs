@@ -26,7 +26,13 @@ pub struct Receipt {
 }
 
 /// Queues a receipt for `client_id`; returns the outbox row's id.
-pub fn enqueue(conn: &mut DbConnection, firm_id: &str, client_id: &str, receipt: &Receipt, now: NaiveDateTime) -> Result<String> {
+pub fn enqueue(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    client_id: &str,
+    receipt: &Receipt,
+    now: NaiveDateTime,
+) -> Result<String> {
     let id = new_id();
     let row = Notification {
         id: id.clone(),

@@ -64,7 +64,8 @@ impl Storage {
     pub async fn open(config: &Config) -> Result<Self> {
         match &config.storage {
             StorageUrl::Local(root) => {
-                std::fs::create_dir_all(root).map_err(|e| unavailable(format!("cannot create {}: {e}", root.display())))?;
+                std::fs::create_dir_all(root)
+                    .map_err(|e| unavailable(format!("cannot create {}: {e}", root.display())))?;
                 Ok(Self::Local { root: root.clone() })
             }
             StorageUrl::S3 { bucket } => {
@@ -115,14 +116,9 @@ impl Storage {
                     .and(tokio::fs::remove_file(&probe).await)
                     .map_err(|e| unavailable(format!("{}: {e}", root.display())))
             }
-            Self::S3(s) => s
-                .client
-                .head_bucket()
-                .bucket(&s.bucket)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| unavailable(format!("bucket {}: {}", s.bucket, aws_sdk_s3::error::DisplayErrorContext(&e)))),
+            Self::S3(s) => s.client.head_bucket().bucket(&s.bucket).send().await.map(|_| ()).map_err(|e| {
+                unavailable(format!("bucket {}: {}", s.bucket, aws_sdk_s3::error::DisplayErrorContext(&e)))
+            }),
         }
     }
 
@@ -165,9 +161,15 @@ impl Storage {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(unavailable(e)),
             },
-            Self::S3(s) => s.client.delete_object().bucket(&s.bucket).key(key).send().await.map(|_| ()).map_err(|e| {
-                unavailable(format!("deleting {key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))
-            }),
+            Self::S3(s) => s
+                .client
+                .delete_object()
+                .bucket(&s.bucket)
+                .key(key)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| unavailable(format!("deleting {key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))),
         }
     }
 
@@ -177,7 +179,8 @@ impl Storage {
         match self {
             Self::Local { root } => Ok(Download::File(local_path(root, key)?)),
             Self::S3(s) => {
-                let presigning = PresigningConfig::expires_in(DOWNLOAD_LINK_TTL).map_err(|e| Error::Internal(e.into()))?;
+                let presigning =
+                    PresigningConfig::expires_in(DOWNLOAD_LINK_TTL).map_err(|e| Error::Internal(e.into()))?;
                 let request = s
                     .client
                     .get_object()
@@ -220,7 +223,13 @@ pub fn attachment(file_name: &str) -> String {
         file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
     let encoded: String = file_name
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
@@ -324,7 +333,8 @@ impl S3Upload {
                     .send()
                     .await
                     .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-                let id = created.upload_id().ok_or_else(|| unavailable("no upload id in CreateMultipartUpload"))?.to_owned();
+                let id =
+                    created.upload_id().ok_or_else(|| unavailable("no upload id in CreateMultipartUpload"))?.to_owned();
                 self.upload_id = Some(id.clone());
                 id
             }
@@ -342,7 +352,8 @@ impl S3Upload {
             .send()
             .await
             .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-        self.parts.push(CompletedPart::builder().part_number(number).set_e_tag(part.e_tag().map(str::to_owned)).build());
+        self.parts
+            .push(CompletedPart::builder().part_number(number).set_e_tag(part.e_tag().map(str::to_owned)).build());
         Ok(())
     }
 }
@@ -420,7 +431,9 @@ impl Upload {
                         .bucket(&s.bucket)
                         .key(&upload.key)
                         .upload_id(upload.upload_id.as_deref().unwrap_or_default())
-                        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(upload.parts.clone())).build())
+                        .multipart_upload(
+                            CompletedMultipartUpload::builder().set_parts(Some(upload.parts.clone())).build(),
+                        )
                         .send()
                         .await
                         .map(|_| ())
@@ -454,8 +467,14 @@ impl Upload {
             Self::S3(upload) => {
                 let upload_id = upload.upload_id.clone()?;
                 let s = &upload.store;
-                let aborted =
-                    s.client.abort_multipart_upload().bucket(&s.bucket).key(&upload.key).upload_id(&upload_id).send().await;
+                let aborted = s
+                    .client
+                    .abort_multipart_upload()
+                    .bucket(&s.bucket)
+                    .key(&upload.key)
+                    .upload_id(&upload_id)
+                    .send()
+                    .await;
                 match aborted {
                     Ok(_) => None,
                     Err(e) => {

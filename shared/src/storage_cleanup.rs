@@ -47,7 +47,10 @@ pub async fn sweep(db: &Db, storage: &Storage) -> Result<(usize, usize)> {
             match &recorded {
                 Ok(()) => diesel::delete(storage_cleanup::table.find(&id)).execute(conn)?,
                 Err(e) => diesel::update(storage_cleanup::table.find(&id))
-                    .set((storage_cleanup::attempts.eq(storage_cleanup::attempts + 1), storage_cleanup::last_error.eq(e)))
+                    .set((
+                        storage_cleanup::attempts.eq(storage_cleanup::attempts + 1),
+                        storage_cleanup::last_error.eq(e),
+                    ))
                     .execute(conn)?,
             };
             Ok(())

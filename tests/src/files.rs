@@ -69,3 +69,39 @@ pub fn streamed_pdf(size: u64) -> (impl Stream<Item = Result<Bytes, std::io::Err
     });
     (stream, digest)
 }
+
+/// Like [`streamed_pdf`], but the stream stops after `pause_after` bytes until `resume` fires.
+pub fn paused_pdf(
+    size: u64,
+    pause_after: u64,
+    resume: tokio::sync::oneshot::Receiver<()>,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    const CHUNK: u64 = 1024 * 1024;
+    let block = Bytes::from(pdf(CHUNK as usize));
+    futures_util::stream::unfold((0u64, Some(resume)), move |(sent, mut resume)| {
+        let block = block.clone();
+        async move {
+            if sent >= size {
+                return None;
+            }
+            if sent >= pause_after {
+                if let Some(signal) = resume.take() {
+                    let _ = signal.await;
+                }
+            }
+            let n = (size - sent).min(CHUNK);
+            Some((Ok(block.slice(..n as usize)), (sent + n, resume)))
+        }
+    })
+}
+
+/// The resident memory of this process, in bytes (from /proc/self/status).
+pub fn resident_bytes() -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .ok_or_else(|| anyhow::anyhow!("no VmRSS in /proc/self/status"))?;
+    Ok(kb * 1024)
+}

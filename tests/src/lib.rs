@@ -150,7 +150,12 @@ impl TestApp {
         all.extend_from_slice(settings);
         let app = Self::spawn_with(backend, &all).await?;
         let (client, bucket) = app.state.storage.s3_client().ok_or_else(|| anyhow::anyhow!("not on S3"))?;
-        client.create_bucket().bucket(bucket).send().await.map_err(|e| anyhow::anyhow!("creating bucket {bucket}: {e:?}"))?;
+        client
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("creating bucket {bucket}: {e:?}"))?;
         Ok(app)
     }
 

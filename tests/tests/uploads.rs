@@ -59,7 +59,11 @@ async fn client_of(app: &TestApp, who: &str) -> anyhow::Result<(String, String, 
 }
 
 async fn rows(app: &TestApp) -> anyhow::Result<Vec<Document>> {
-    Ok(app.state.db.run(|c| Ok(documents::table.order(documents::created_at).select(Document::as_select()).load(c)?)).await?)
+    Ok(app
+        .state
+        .db
+        .run(|c| Ok(documents::table.order(documents::created_at).select(Document::as_select()).load(c)?))
+        .await?)
 }
 
 /// Objects in the test's bucket (none on a local folder).
@@ -97,7 +101,8 @@ async fn three_files_arrive_whole(backend: Backend, store: Store) -> anyhow::Res
     let (bearer, matter, request) = client_of(&app, "jordan").await?;
     let request = request.ok_or_else(|| anyhow::anyhow!("jordan has an open request"))?;
     // One file larger than a part, so the multipart path runs too.
-    let originals = [(pdf(300_000), "bill.pdf"), (jpeg(9 * 1024 * 1024 + 17), "knee photo.jpg"), (png(20_000), "scan.png")];
+    let originals =
+        [(pdf(300_000), "bill.pdf"), (jpeg(9 * 1024 * 1024 + 17), "knee photo.jpg"), (png(20_000), "scan.png")];
     let mut form = Form::new().text("request", request.clone());
     for (bytes, name) in &originals {
         form = form.part("file", file(bytes.clone(), name)?);
@@ -125,18 +130,30 @@ async fn three_files_arrive_whole(backend: Backend, store: Store) -> anyhow::Res
         let object = app.state.storage.fetch(&row.object_key).await?;
         assert_eq!(sha256(&object), sha256(bytes), "{name}: the stored bytes");
     }
-    assert_eq!(stored.iter().map(|r| r.content_type.as_str()).collect::<Vec<_>>(), ["application/pdf", "image/jpeg", "image/png"]);
+    assert_eq!(
+        stored.iter().map(|r| r.content_type.as_str()).collect::<Vec<_>>(),
+        ["application/pdf", "image/jpeg", "image/png"]
+    );
     if let Store::S3 = store {
         assert_eq!(bucket_objects(&app).await?.len(), 3);
         assert!(s3_staging_files(&app)?.is_empty(), "multipart staging left behind");
     }
 
-    let status: String = app.state.db.run(move |c| Ok(document_requests::table.find(&request).select(document_requests::status).first(c)?)).await?;
+    let status: String = app
+        .state
+        .db
+        .run(move |c| Ok(document_requests::table.find(&request).select(document_requests::status).first(c)?))
+        .await?;
     assert_eq!(status, "fulfilled", "the request should close");
     let receipt: Vec<(String, String)> = app
         .state
         .db
-        .run(|c| Ok(notifications::table.filter(notifications::kind.eq("upload_receipt")).select((notifications::status, notifications::payload.assume_not_null())).load(c)?))
+        .run(|c| {
+            Ok(notifications::table
+                .filter(notifications::kind.eq("upload_receipt"))
+                .select((notifications::status, notifications::payload.assume_not_null()))
+                .load(c)?)
+        })
         .await?;
     assert_eq!(receipt.len(), 1, "one receipt email per upload");
     assert_eq!(receipt[0].0, "sent");
@@ -178,7 +195,9 @@ async fn a_file_over_the_limit_gets_413_and_leaves_nothing(backend: Backend) -> 
     let (bearer, matter, _) = client_of(&app, "jordan").await?;
     let size: u64 = 300 * 1024 * 1024;
     let (stream, _) = files::streamed_pdf(size);
-    let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), size).file_name("huge.pdf").mime_str("application/pdf")?;
+    let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), size)
+        .file_name("huge.pdf")
+        .mime_str("application/pdf")?;
     let response = reqwest::Client::new()
         .post(app.url(&format!("/api/v1/matters/{matter}/documents")))
         .header("Authorization", &bearer)
@@ -202,7 +221,10 @@ async fn disguised_empty_and_oddly_named_files(backend: Backend) -> anyhow::Resu
     let form = Form::new()
         .text("category", "police_report")
         .part("file", file(exe(), "report.pdf")?)
-        .part("file", file(b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>".to_vec(), "statement.pdf")?)
+        .part(
+            "file",
+            file(b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>".to_vec(), "statement.pdf")?,
+        )
         .part("file", file(Vec::new(), "empty.jpg")?)
         .part("file", file(pdf(2048), "../../etc/\u{202E}fdp.exe 医療 factura.pdf")?);
     let response = reqwest::Client::new()
@@ -217,7 +239,9 @@ async fn disguised_empty_and_oddly_named_files(backend: Backend) -> anyhow::Resu
         .as_array()
         .into_iter()
         .flatten()
-        .map(|r| (r["name"].as_str().unwrap_or_default().to_owned(), r["reason"].as_str().unwrap_or_default().to_owned()))
+        .map(|r| {
+            (r["name"].as_str().unwrap_or_default().to_owned(), r["reason"].as_str().unwrap_or_default().to_owned())
+        })
         .collect();
     assert_eq!(
         refused,
@@ -270,10 +294,15 @@ async fn another_clients_documents_are_not_found(backend: Backend) -> anyhow::Re
         format!("/api/v1/matters/{a_matter}/documents"),
         format!("/api/v1/matters/{a_matter}/documents/{doc}/download"),
     ] {
-        assert_eq!(http.get(app.url(&path)).header("Authorization", &b).send().await?.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            http.get(app.url(&path)).header("Authorization", &b).send().await?.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     let b_cookie = format!("matterline_session={}", b.trim_start_matches("Bearer "));
-    let page = http.get(app.url(&format!("/matters/{a_matter}/documents/{doc}"))).header("Cookie", &b_cookie).send().await?;
+    let page =
+        http.get(app.url(&format!("/matters/{a_matter}/documents/{doc}"))).header("Cookie", &b_cookie).send().await?;
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
     let upload = http
         .post(app.url(&format!("/api/v1/matters/{a_matter}/documents")))
@@ -284,7 +313,11 @@ async fn another_clients_documents_are_not_found(backend: Backend) -> anyhow::Re
     assert_eq!(upload.status(), StatusCode::NOT_FOUND, "B uploaded into A's matter");
 
     // A's own download: a short-lived presigned link to the same bytes.
-    let own = http.get(app.url(&format!("/api/v1/matters/{a_matter}/documents/{doc}/download"))).header("Authorization", &a).send().await?;
+    let own = http
+        .get(app.url(&format!("/api/v1/matters/{a_matter}/documents/{doc}/download")))
+        .header("Authorization", &a)
+        .send()
+        .await?;
     assert_eq!(own.status(), StatusCode::SEE_OTHER);
     let link = own.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert!(link.contains("X-Amz-Signature="), "{link}");
@@ -302,7 +335,10 @@ async fn another_clients_documents_are_not_found(backend: Backend) -> anyhow::Re
         .db
         .run(|c| {
             use shared::db::schema::audit_events;
-            Ok(audit_events::table.filter(audit_events::action.eq_any(["document.upload", "document.download"])).count().get_result(c)?)
+            Ok(audit_events::table
+                .filter(audit_events::action.eq_any(["document.upload", "document.download"]))
+                .count()
+                .get_result(c)?)
         })
         .await?;
     assert_eq!(audited, 2, "one upload and one download are audited");
@@ -333,7 +369,10 @@ async fn a_local_download_streams_the_file_with_safe_headers(backend: Backend) -
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert_eq!(header("content-type"), "image/jpeg");
     assert_eq!(header("x-content-type-options"), "nosniff");
-    assert_eq!(header("content-disposition"), "attachment; filename=\"foto rodilla.jpg\"; filename*=UTF-8''foto%20rodilla.jpg");
+    assert_eq!(
+        header("content-disposition"),
+        "attachment; filename=\"foto rodilla.jpg\"; filename*=UTF-8''foto%20rodilla.jpg"
+    );
     assert_eq!(sha256(&response.bytes().await?), sha256(&body));
     Ok(())
 }

@@ -117,7 +117,8 @@ async fn upload_page(ctx: PageCtx, path: web::Path<String>, query: web::Query<Up
         Ok(found) => found,
         Err(e) => return ctx.error(e),
     };
-    let selected = request.as_ref().and_then(|r| DocumentCategory::parse(&r.category)).unwrap_or(DocumentCategory::MedicalBill);
+    let selected =
+        request.as_ref().and_then(|r| DocumentCategory::parse(&r.category)).unwrap_or(DocumentCategory::MedicalBill);
     let categories: Vec<_> = DocumentCategory::ALL
         .iter()
         .map(|c| json!({ "key": c.as_str(), "label": format!("doc-category-{}", c.as_str()), "selected": *c == selected }))
@@ -169,7 +170,8 @@ async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, bo
         Stop::Incomplete => json!({ "key": "receipt-incomplete", "name": name, "stopped": false }),
     });
     let none_chosen = report.stored.is_empty() && report.refused.is_empty() && report.stopped.is_none();
-    let failure = if none_chosen { Some(json!({ "key": "upload-none-chosen", "name": "", "stopped": false })) } else { failure };
+    let failure =
+        if none_chosen { Some(json!({ "key": "upload-none-chosen", "name": "", "stopped": false })) } else { failure };
     ctx.render(
         status,
         "receipt",
@@ -202,8 +204,10 @@ async fn serve_download(
         .db
         .run(move |conn| {
             use diesel::prelude::*;
-            let firm_id: String =
-                shared::db::schema::matters::table.find(&matter).select(shared::db::schema::matters::firm_id).first(conn)?;
+            let firm_id: String = shared::db::schema::matters::table
+                .find(&matter)
+                .select(shared::db::schema::matters::firm_id)
+                .first(conn)?;
             audit::record(
                 conn,
                 &audit::Event {
@@ -260,7 +264,11 @@ async fn download_page(ctx: PageCtx, req: HttpRequest, path: web::Path<(String, 
     security(("session_cookie" = []), ("bearer" = []))
 )]
 #[get("/api/v1/matters/{id}/documents")]
-async fn api_list(state: web::Data<AppState>, user: ApiUser, id: web::Path<String>) -> AppResult<web::Json<Vec<DocumentView>>> {
+async fn api_list(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<String>,
+) -> AppResult<web::Json<Vec<DocumentView>>> {
     let (client, id) = (user.0.user, id.into_inner());
     Ok(web::Json(state.db.run(move |conn| documents::list(conn, &client, &id)).await?))
 }
@@ -283,7 +291,13 @@ async fn api_list(state: web::Data<AppState>, user: ApiUser, id: web::Path<Strin
     security(("session_cookie" = []), ("bearer" = []))
 )]
 #[post("/api/v1/matters/{id}/documents")]
-async fn api_upload(state: web::Data<AppState>, req: HttpRequest, user: ApiUser, id: web::Path<String>, body: Multipart) -> AppResult<HttpResponse> {
+async fn api_upload(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: ApiUser,
+    id: web::Path<String>,
+    body: Multipart,
+) -> AppResult<HttpResponse> {
     let client = user.0.user;
     let matter = own_matter(&state, &client, id.into_inner()).await?;
     let report = upload::receive(&state, Target { client: &client, matter: &matter, ip: client_ip(&req) }, body).await;
@@ -299,7 +313,12 @@ async fn api_upload(state: web::Data<AppState>, req: HttpRequest, user: ApiUser,
     security(("session_cookie" = []), ("bearer" = []))
 )]
 #[get("/api/v1/matters/{id}/documents/{document}/download")]
-async fn api_download(state: web::Data<AppState>, req: HttpRequest, user: ApiUser, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+async fn api_download(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: ApiUser,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
     let (matter, document) = path.into_inner();
     serve_download(&state, &req, &user.0.user, matter, document).await.map_err(AppError)
 }
