@@ -84,10 +84,10 @@ pub fn paused_pdf(
             if sent >= size {
                 return None;
             }
-            if sent >= pause_after {
-                if let Some(signal) = resume.take() {
-                    let _ = signal.await;
-                }
+            if sent >= pause_after
+                && let Some(signal) = resume.take()
+            {
+                let _ = signal.await;
             }
             let n = (size - sent).min(CHUNK);
             Some((Ok(block.slice(..n as usize)), (sent + n, resume)))

@@ -82,4 +82,48 @@ async fn a_client_follows_the_emailed_link_in_chromium(backend: Backend) -> anyh
     outcome
 }
 
-on_both_backends!(a_client_follows_the_emailed_link_in_chromium);
+/// A client sends a PDF and a photo through the upload page (with the page's
+/// own script, so the progress bar path runs) and reads the receipt.
+async fn a_client_uploads_a_pdf_and_a_photo_in_chromium(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn_with_s3(backend, &[]).await?;
+    let demo = app.seed_demo().await?;
+    let client = app.client(&demo.email("jordan")).await?;
+    let (tokens, id) = (app.state.tokens.clone(), client.id.clone());
+    let grant = app.state.db.run(move |c| shared::auth::issue_sign_in(c, &tokens, &id)).await?;
+    let dir = app.db.dir.path();
+    let (pdf, jpeg) = (dir.join("physio bill.pdf"), dir.join("knee.jpg"));
+    std::fs::write(&pdf, harness::files::pdf(120_000))?;
+    std::fs::write(&jpeg, harness::files::jpeg(900_000))?;
+
+    let browser = browser::open(PHONE).await?;
+    let outcome = async {
+        browser.goto(&app.url(&format!("/sign-in/link?token={}", grant.token))).await?;
+        browser.find(Locator::Css("form[action='/sign-in/link'] button")).await?.click().await?;
+        wait_for_text(&browser, "Current step: Records and bills").await?;
+        browser.goto(&app.url(&format!("/matters/{}", client.matter_id))).await?;
+        wait_for_text(&browser, "Bills from your physical therapist").await?;
+        // The request's own upload button, as a client would press it.
+        browser.find(Locator::Css(".requests a.button")).await?.click().await?;
+        wait_for_text(&browser, "For: Bills from your physical therapist").await?;
+        let camera = browser.find(Locator::Css("#camera")).await?;
+        assert_eq!(camera.attr("capture").await?.as_deref(), Some("environment"));
+        let paths = format!("{}\n{}", pdf.display(), jpeg.display());
+        browser.find(Locator::Css("#files")).await?.send_keys(&paths).await?;
+        browser.find(Locator::Css("#upload-form button[type=submit]")).await?.click().await?;
+        let receipt = wait_for_text(&browser, "These documents arrived safely").await?;
+        assert!(receipt.contains("physio bill.pdf") && receipt.contains("knee.jpg"), "{receipt}");
+        assert!(receipt.contains("Medical bill"), "{receipt}");
+        screenshot(&browser, &format!("receipt-390x844-{}", backend.name())).await?;
+
+        browser.find(Locator::Css("a.button")).await?.click().await?;
+        let matter = wait_for_text(&browser, "Documents").await?;
+        assert!(matter.contains("Nothing right now. Thank you!"), "the fulfilled request is still open: {matter}");
+        assert!(matter.contains("physio bill.pdf"), "{matter}");
+        anyhow::Ok(())
+    }
+    .await;
+    browser.close().await?;
+    outcome
+}
+
+on_both_backends!(a_client_follows_the_emailed_link_in_chromium, a_client_uploads_a_pdf_and_a_photo_in_chromium);

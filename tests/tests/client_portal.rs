@@ -384,11 +384,13 @@ async fn the_openapi_description_lists_the_client_api() -> anyhow::Result<()> {
     let app = TestApp::spawn(Backend::Sqlite).await?;
     let spec: Value = app.get("/api/openapi.json").await?.json().await?;
     assert!(spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", spec["openapi"]);
-    for path in ["/api/v1/me", "/api/v1/matters", "/api/v1/matters/{id}"] {
+    for path in ["/api/v1/me", "/api/v1/matters", "/api/v1/matters/{id}", "/api/v1/matters/{id}/documents"] {
         assert!(spec["paths"][path]["get"]["responses"]["200"].is_object(), "{path} missing from the description");
         assert!(spec["paths"][path]["get"]["responses"]["401"].is_object(), "{path} does not document 401");
     }
-    for schema in ["MatterDetail", "MatterSummary", "ErrorBody"] {
+    assert!(spec["paths"]["/api/v1/matters/{id}/documents"]["post"]["responses"]["413"].is_object());
+    assert!(spec["paths"]["/api/v1/matters/{id}/documents/{document}/download"]["get"].is_object());
+    for schema in ["MatterDetail", "MatterSummary", "ErrorBody", "UploadReport", "DocumentView"] {
         assert!(spec["components"]["schemas"][schema].is_object(), "schema {schema} missing");
     }
     assert_eq!(spec["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
