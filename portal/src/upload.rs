@@ -215,33 +215,32 @@ async fn forget(state: &AppState, leftover: Option<Leftover>) {
     }
 }
 
-fn refuse(state: &AppState, target: &Target<'_>, name: &str, reason: Refusal) {
-    let (db, firm, client, ip) =
-        (state.db.clone(), target.matter.firm_id.clone(), target.client.id.clone(), target.ip.clone());
+/// Records a refused file in the audit log. A failure to record is logged, not
+/// shown: the client's answer does not depend on it.
+async fn refuse(state: &AppState, target: &Target<'_>, name: &str, reason: Refusal) {
+    let (firm, client, ip) = (target.matter.firm_id.clone(), target.client.id.clone(), target.ip.clone());
     let (matter, detail) = (target.matter.id.clone(), format!("{reason:?}: {name}"));
-    // The audit trail of a refusal is worth a moment but not a failed request.
-    tokio::spawn(async move {
-        let recorded = db
-            .run(move |conn| {
-                audit::record(
-                    conn,
-                    &audit::Event {
-                        firm_id: Some(&firm),
-                        actor: Actor::Client(&client),
-                        action: "document.refused",
-                        target_type: "matter",
-                        target_id: Some(&matter),
-                        ip: ip.as_deref(),
-                        detail: Some(detail),
-                    },
-                    now(),
-                )
-            })
-            .await;
-        if let Err(e) = recorded {
-            tracing::warn!(error = %e, "could not record a refused upload in the audit log");
-        }
-    });
+    let recorded = state
+        .db
+        .run(move |conn| {
+            audit::record(
+                conn,
+                &audit::Event {
+                    firm_id: Some(&firm),
+                    actor: Actor::Client(&client),
+                    action: "document.refused",
+                    target_type: "matter",
+                    target_id: Some(&matter),
+                    ip: ip.as_deref(),
+                    detail: Some(detail),
+                },
+                now(),
+            )
+        })
+        .await;
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "could not record a refused upload in the audit log");
+    }
 }
 
 /// Streams one file to storage. Returns why the whole upload must stop, if it must.
@@ -273,7 +272,7 @@ async fn receive_file(
     let content_type = match documents::sniff(&head) {
         Ok(t) => t,
         Err(reason) => {
-            refuse(state, target, &name, reason);
+            refuse(state, target, &name, reason).await;
             report.refused.push(RefusedFile { name, reason });
             // Read past the refused file (it is not stored), but not beyond the size limit.
             let mut limit = max;
@@ -296,7 +295,7 @@ async fn receive_file(
         size += chunk.len() as u64;
         if size > max {
             forget(state, upload.abort().await).await;
-            refuse(state, target, &name, Refusal::TooLarge);
+            refuse(state, target, &name, Refusal::TooLarge).await;
             report.refused.push(RefusedFile { name: name.clone(), reason: Refusal::TooLarge });
             return Some((Stop::TooLarge, name));
         }

@@ -257,6 +257,15 @@ async fn disguised_empty_and_oddly_named_files(backend: Backend) -> anyhow::Resu
     assert_eq!(stored[0].category, "police_report");
     assert!(!stored[0].object_key.contains(".."), "{}", stored[0].object_key);
     assert_eq!(bucket_objects(&app).await?, [stored[0].object_key.clone()]);
+    let refusals: i64 = app
+        .state
+        .db
+        .run(|c| {
+            use shared::db::schema::audit_events;
+            Ok(audit_events::table.filter(audit_events::action.eq("document.refused")).count().get_result(c)?)
+        })
+        .await?;
+    assert_eq!(refusals, 3, "every refused file is in the audit log");
 
     // The page version names each file and the reason, in the client's words.
     let cookie = format!("matterline_session={}", bearer.trim_start_matches("Bearer "));
