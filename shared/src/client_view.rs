@@ -222,6 +222,19 @@ pub fn my_matters(conn: &mut DbConnection, client: &User, language: Language) ->
     Ok(summaries)
 }
 
+/// The matter `matter_id` if `client` is one of its clients; [`Error::NotFound`]
+/// otherwise. Every client-facing read or write of a matter goes through here.
+pub fn own_matter(conn: &mut DbConnection, client: &User, matter_id: &str) -> Result<Matter> {
+    matters::table
+        .inner_join(matter_clients::table)
+        .filter(matters::id.eq(matter_id))
+        .filter(matter_clients::client_id.eq(&client.id))
+        .select(Matter::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
 /// The matter `matter_id` if `client` is one of its clients; [`Error::NotFound`] otherwise.
 pub fn matter_detail(
     conn: &mut DbConnection,
@@ -229,14 +242,7 @@ pub fn matter_detail(
     matter_id: &str,
     language: Language,
 ) -> Result<MatterDetail> {
-    let matter: Matter = matters::table
-        .inner_join(matter_clients::table)
-        .filter(matters::id.eq(matter_id))
-        .filter(matter_clients::client_id.eq(&client.id))
-        .select(Matter::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(Error::NotFound)?;
+    let matter = own_matter(conn, client, matter_id)?;
     let catalogue = phase_catalogue(conn, &matter.firm_id, &[matter.practice_area.as_str()], language)?;
     let (current_phase, current_text) = catalogue.iter().find(|(p, _)| p.id == matter.phase_id).ok_or_else(|| {
         Error::Internal(anyhow::anyhow!("matter {} points at a phase outside its catalogue", matter.id))

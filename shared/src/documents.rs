@@ -9,8 +9,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::audit::{self, Actor};
-use crate::db::models::{Document, Matter, Milestone, User};
-use crate::db::schema::{document_requests, documents, matter_clients, matters, milestones};
+use crate::client_view::own_matter;
+use crate::db::models::{Document, Milestone, User};
+use crate::db::schema::{document_requests, documents, matters, milestones};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::{DocumentCategory, MilestoneKind, RequestStatus, new_id};
 use crate::error::{Error, Result};
@@ -76,18 +77,6 @@ pub fn sanitize_file_name(raw: &str) -> String {
 pub fn object_key(firm_id: &str, matter_id: &str, document_id: &str) -> String {
     let compact = |id: &str| id.replace('-', "");
     format!("firms/{}/matters/{}/documents/{}", compact(firm_id), compact(matter_id), compact(document_id))
-}
-
-/// The matter `matter_id` if `client` is one of its clients; [`Error::NotFound`] otherwise.
-pub fn client_matter(conn: &mut DbConnection, client: &User, matter_id: &str) -> Result<Matter> {
-    matters::table
-        .inner_join(matter_clients::table)
-        .filter(matters::id.eq(matter_id))
-        .filter(matter_clients::client_id.eq(&client.id))
-        .select(Matter::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(Error::NotFound)
 }
 
 /// The open request `request_id` of `matter_id`, with its category.
@@ -201,7 +190,7 @@ impl From<Document> for DocumentView {
 
 /// The documents of a matter the client may see (theirs and the firm's), newest first.
 pub fn list(conn: &mut DbConnection, client: &User, matter_id: &str) -> Result<Vec<DocumentView>> {
-    client_matter(conn, client, matter_id)?;
+    own_matter(conn, client, matter_id)?;
     Ok(documents::table
         .filter(documents::matter_id.eq(matter_id))
         .order(documents::created_at.desc())
@@ -214,7 +203,7 @@ pub fn list(conn: &mut DbConnection, client: &User, matter_id: &str) -> Result<V
 
 /// The document `document_id` of `matter_id`, if the client may see it; [`Error::NotFound`] otherwise.
 pub fn for_download(conn: &mut DbConnection, client: &User, matter_id: &str, document_id: &str) -> Result<Document> {
-    client_matter(conn, client, matter_id)?;
+    own_matter(conn, client, matter_id)?;
     documents::table
         .filter(documents::id.eq(document_id))
         .filter(documents::matter_id.eq(matter_id))

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::db::models::Notification;
 use crate::db::schema::{matter_clients, matters, notifications, users};
-use crate::domain::{NotificationKind, NotificationStatus, Role, new_id};
+use crate::domain::{NotificationKind, NotificationStatus, Role};
 use crate::error::Result;
 use crate::mail::SendError;
 
@@ -66,21 +66,8 @@ pub fn enqueue_weekly(conn: &mut DbConnection, firm_id: &str, period_key: &str, 
         after = last.clone();
         let rows: Vec<Notification> = clients
             .into_iter()
-            .map(|recipient_id| Notification {
-                id: new_id(),
-                firm_id: firm_id.to_owned(),
-                recipient_id,
-                kind: NotificationKind::WeeklyUpdate.as_str().to_owned(),
-                period_key: period_key.to_owned(),
-                status: NotificationStatus::Pending.as_str().to_owned(),
-                attempts: 0,
-                next_attempt_at: now,
-                claimed_until: None,
-                claimed_by: None,
-                last_error: None,
-                payload: None,
-                sent_at: None,
-                created_at: now,
+            .map(|recipient| {
+                Notification::pending(firm_id, &recipient, NotificationKind::WeeklyUpdate, period_key, now)
             })
             .collect();
         added += insert_ignoring_duplicates(conn, &rows)?;
@@ -249,28 +236,18 @@ pub fn record_direct(
     now: NaiveDateTime,
     result: &std::result::Result<(), SendError>,
 ) -> Result<()> {
-    let id = new_id();
-    let row = Notification {
-        period_key: id.clone(),
-        id,
-        firm_id: firm_id.to_owned(),
-        recipient_id: recipient_id.to_owned(),
-        kind: kind.as_str().to_owned(),
-        status: match result {
-            Ok(()) => NotificationStatus::Sent,
-            Err(_) => NotificationStatus::Failed,
-        }
-        .as_str()
-        .to_owned(),
-        attempts: 1,
-        next_attempt_at: now,
-        claimed_until: None,
-        claimed_by: None,
-        last_error: result.as_ref().err().map(ToString::to_string),
-        payload: None,
-        sent_at: result.is_ok().then_some(now),
-        created_at: now,
-    };
+    // A direct email has no period: its own id keeps the unique key unique.
+    let mut row = Notification::pending(firm_id, recipient_id, kind, "", now);
+    row.period_key = row.id.clone();
+    row.attempts = 1;
+    row.status = match result {
+        Ok(()) => NotificationStatus::Sent,
+        Err(_) => NotificationStatus::Failed,
+    }
+    .as_str()
+    .to_owned();
+    row.last_error = result.as_ref().err().map(ToString::to_string);
+    row.sent_at = result.is_ok().then_some(now);
     diesel::insert_into(notifications::table).values(&row).execute(conn)?;
     Ok(())
 }

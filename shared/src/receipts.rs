@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Notification, User};
 use crate::db::schema::{firms, matters, notifications, users};
-use crate::domain::{Language, NotificationKind, NotificationStatus, new_id};
+use crate::domain::{Language, NotificationKind, NotificationStatus};
 use crate::error::{Error, Result};
 use crate::mail::{Mailer, OutgoingEmail, SendError};
 use crate::outbox;
@@ -33,23 +33,10 @@ pub fn enqueue(
     receipt: &Receipt,
     now: NaiveDateTime,
 ) -> Result<String> {
-    let id = new_id();
-    let row = Notification {
-        id: id.clone(),
-        firm_id: firm_id.to_owned(),
-        recipient_id: client_id.to_owned(),
-        kind: NotificationKind::UploadReceipt.as_str().to_owned(),
-        period_key: id.clone(),
-        status: NotificationStatus::Pending.as_str().to_owned(),
-        attempts: 0,
-        next_attempt_at: now,
-        claimed_until: None,
-        claimed_by: None,
-        last_error: None,
-        payload: Some(serde_json::to_string(receipt).map_err(|e| Error::Internal(e.into()))?),
-        sent_at: None,
-        created_at: now,
-    };
+    let mut row = Notification::pending(firm_id, client_id, NotificationKind::UploadReceipt, "", now);
+    row.period_key = row.id.clone();
+    row.payload = Some(serde_json::to_string(receipt).map_err(|e| Error::Internal(e.into()))?);
+    let id = row.id.clone();
     diesel::insert_into(notifications::table).values(&row).execute(conn)?;
     Ok(id)
 }

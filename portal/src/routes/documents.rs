@@ -37,7 +37,7 @@ fn client_ip(req: &HttpRequest) -> Option<String> {
 
 async fn own_matter(state: &AppState, client: &User, matter_id: String) -> shared::Result<Matter> {
     let client = client.clone();
-    state.db.run(move |conn| documents::client_matter(conn, &client, &matter_id)).await
+    state.db.run(move |conn| shared::client_view::own_matter(conn, &client, &matter_id)).await
 }
 
 /// The HTTP status that sums up an upload.

@@ -205,6 +205,34 @@ pub struct Notification {
     pub created_at: NaiveDateTime,
 }
 
+impl Notification {
+    /// A new pending row, due at `now`.
+    pub fn pending(
+        firm_id: &str,
+        recipient_id: &str,
+        kind: crate::domain::NotificationKind,
+        period_key: &str,
+        now: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id: crate::domain::new_id(),
+            firm_id: firm_id.to_owned(),
+            recipient_id: recipient_id.to_owned(),
+            kind: kind.as_str().to_owned(),
+            period_key: period_key.to_owned(),
+            status: crate::domain::NotificationStatus::Pending.as_str().to_owned(),
+            attempts: 0,
+            next_attempt_at: now,
+            claimed_until: None,
+            claimed_by: None,
+            last_error: None,
+            payload: None,
+            sent_at: None,
+            created_at: now,
+        }
+    }
+}
+
 /// An audit record as stored (append-only, hash-chained).
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = audit_events)]
