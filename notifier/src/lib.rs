@@ -43,10 +43,40 @@ fn worker_id() -> String {
     format!("{host}-{}-{}", std::process::id(), &shared::domain::new_id()[..8])
 }
 
+/// Serves `/metrics` (and `/healthz`) of this process on `bind`.
+fn serve_metrics(bind: std::net::SocketAddr) -> anyhow::Result<actix_web::dev::ServerHandle> {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let server = HttpServer::new(|| {
+        App::new()
+            .route(
+                "/metrics",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type("text/plain; version=0.0.4; charset=utf-8")
+                        .body(shared::metrics::render())
+                }),
+            )
+            .route(
+                "/healthz",
+                web::get().to(|| async { HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })) }),
+            )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(bind)
+    .with_context(|| format!("MATTERLINE_NOTIFIER_BIND: cannot listen on {bind}"))?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    tracing::info!(%bind, "notifier metrics at /metrics");
+    Ok(handle)
+}
+
 impl Notifier {
     /// Connects (migrating the database) and prepares the worker.
     pub fn build(config: Config, options: &WorkerOptions) -> anyhow::Result<Self> {
         shared::mail::install_crypto_provider();
+        let _ = shared::metrics::handle();
         let db = Db::connect(&config.database_url, 4).with_context(|| config.database_url.describe())?;
         db.migrate()?;
         let renderer = Renderer::load(&shared::assets::Assets::new(config.assets_dir.clone()))?;
@@ -75,6 +105,7 @@ impl Notifier {
     /// One weekly pass now: enqueue this week's updates for every firm, then
     /// deliver everything due, with a progress bar on a terminal.
     pub async fn once(&self) -> anyhow::Result<(usize, Summary)> {
+        let started = std::time::Instant::now();
         let now = shared::domain::now();
         let firms = pass::all_firms(&self.db).await?;
         let enqueued = pass::enqueue_for(&self.db, firms, now).await?;
@@ -87,6 +118,7 @@ impl Notifier {
         let tick = || bar.inc(1);
         let summary = self.worker.deliver_all(now, &tick).await;
         bar.finish_and_clear();
+        metrics::histogram!(shared::metrics::WEEKLY_PASS).record(started.elapsed().as_secs_f64());
         Ok((enqueued, summary?))
     }
 
@@ -111,6 +143,11 @@ impl Notifier {
         poll: std::time::Duration,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<()> {
+        // Serves /metrics and /healthz on MATTERLINE_NOTIFIER_BIND meanwhile.
+        let metrics_server = match self.config.notifier_bind {
+            Some(bind) => Some(serve_metrics(bind)?),
+            None => None,
+        };
         let default = self.config.weekly_schedule.clone();
         let mut last_check = None;
         tokio::pin!(shutdown);
@@ -118,6 +155,7 @@ impl Notifier {
             let now = Utc::now();
             let firms = pass::all_firms(&self.db).await?;
             let due = pass::due_firms(&firms, default.as_deref(), last_check, now);
+            let pass_started = (!due.is_empty()).then(std::time::Instant::now);
             if !due.is_empty() {
                 pass::enqueue_for(&self.db, due, now.naive_utc()).await?;
             }
@@ -126,6 +164,9 @@ impl Notifier {
                 result = self.worker.deliver_all(now.naive_utc(), &|| {}) => Some(result),
                 () = &mut shutdown => None,
             };
+            if let (Some(started), Some(Ok(_))) = (pass_started, &delivered) {
+                metrics::histogram!(shared::metrics::WEEKLY_PASS).record(started.elapsed().as_secs_f64());
+            }
             match delivered {
                 Some(Ok(summary)) if summary.total() > 0 => tracing::info!(?summary, "delivered"),
                 Some(Ok(_)) => {}
@@ -139,6 +180,9 @@ impl Notifier {
         }
         let worker = self.worker.id.clone();
         let released = self.db.run(move |conn| shared::outbox::release(conn, &worker)).await?;
+        if let Some(server) = metrics_server {
+            server.stop(true).await;
+        }
         tracing::info!(released, "notifier stopped");
         Ok(())
     }

@@ -145,6 +145,21 @@ impl Worker {
     }
 
     async fn carry_out(&self, row: &Notification, plan: Plan) -> shared::Result<Summary> {
+        let summary = self.carry_out_plan(row, plan).await?;
+        let outcome = if summary.sent > 0 {
+            "sent"
+        } else if summary.failed > 0 {
+            "failed"
+        } else if summary.retrying > 0 {
+            "retrying"
+        } else {
+            "skipped"
+        };
+        metrics::counter!(shared::metrics::EMAILS, "kind" => row.kind.clone(), "outcome" => outcome).increment(1);
+        Ok(summary)
+    }
+
+    async fn carry_out_plan(&self, row: &Notification, plan: Plan) -> shared::Result<Summary> {
         let worker = self.id.clone();
         let (id, row_copy) = (row.id.clone(), row.clone());
         let plan = match plan {

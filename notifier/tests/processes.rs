@@ -191,13 +191,25 @@ async fn the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm(backend: 
     let app = TestApp::spawn(backend).await?;
     let demo = app.seed_demo().await?;
     let smtp = services::fault_smtp_url()?;
-    let settings = [("MATTERLINE_SMTP_URL", smtp.as_str()), ("MATTERLINE_WEEKLY_SCHEDULE", "* * * * * *")];
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let bind = format!("127.0.0.1:{port}");
+    let settings = [
+        ("MATTERLINE_SMTP_URL", smtp.as_str()),
+        ("MATTERLINE_WEEKLY_SCHEDULE", "* * * * * *"),
+        ("MATTERLINE_NOTIFIER_BIND", bind.as_str()),
+    ];
     let daemon = notifier(&app, &["run", "--poll-seconds", "1"], &settings).spawn()?;
     let deadline = Instant::now() + Duration::from_secs(30);
     while accepted(&demo.domain)?.len() < 5 {
         anyhow::ensure!(Instant::now() < deadline, "the daemon sent nothing");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The daemon's own /metrics counts what it sent.
+    let text = reqwest::get(format!("http://{bind}/metrics")).await?.text().await?;
+    let scrape = harness::metrics::parse(&text)?;
+    let sent =
+        harness::metrics::total(&scrape, "matterline_emails_total", &[("kind", "weekly_update"), ("outcome", "sent")]);
+    assert!(sent >= 5.0, "weekly updates sent according to /metrics: {sent}\n{text}");
     let status = Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status()?;
     anyhow::ensure!(status.success(), "kill -TERM failed");
     wait_for_success(daemon, "notifier run after SIGTERM")?;

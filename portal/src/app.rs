@@ -38,6 +38,7 @@ pub struct Application {
 /// Connects to the database (migrating it), opens storage and loads the token keys.
 pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     shared::mail::install_crypto_provider();
+    let _ = shared::metrics::handle();
     let config = Arc::new(config);
     let db = {
         let config = config.clone();
@@ -151,7 +152,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .wrap(middleware::Logger::new("%r %s %Dms").log_target("matterline::http"))
+            .wrap(middleware::from_fn(crate::observe::request_context))
             .configure(|cfg| routes::configure(cfg, dev_mailbox))
     })
     .listen(listener)?

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod cli;
 pub mod error;
+pub mod observe;
 pub mod pages;
 pub mod routes;
 pub mod session;

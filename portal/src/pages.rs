@@ -7,7 +7,7 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 use shared::domain::Language;
 use shared::i18n;
@@ -27,6 +27,8 @@ pub struct PageCtx {
     pub viewer: Option<Authenticated>,
     /// Set when the session could not be checked (database down).
     viewer_error: Option<String>,
+    /// The request id, shown on error pages so a client can quote it.
+    pub request_id: String,
 }
 
 impl FromRequest for PageCtx {
@@ -44,6 +46,11 @@ impl FromRequest for PageCtx {
                 Ok(viewer) => (viewer, None),
                 Err(e) => (None, Some(e.to_string())),
             };
+            if let Some(v) = &viewer {
+                req.extensions_mut().insert(crate::observe::UserId(v.user.id.clone()));
+            }
+            let request_id =
+                req.extensions().get::<crate::observe::RequestId>().map(|r| r.0.clone()).unwrap_or_default();
             let saved = viewer.as_ref().map(|v| v.user.language.clone());
             let cookie = req.cookie(LANGUAGE_COOKIE).map(|c| c.value().to_owned());
             let accept = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
@@ -52,7 +59,7 @@ impl FromRequest for PageCtx {
                 "" => req.path().to_owned(),
                 q => format!("{}?{q}", req.path()),
             };
-            Ok(PageCtx { state, lang, path, viewer, viewer_error })
+            Ok(PageCtx { state, lang, path, viewer, viewer_error, request_id })
         })
     }
 }
@@ -116,7 +123,7 @@ impl PageCtx {
             json!({
                 "heading": heading,
                 "body": body,
-                "request_id": null,
+                "request_id": (status.is_client_error() || status.is_server_error()).then(|| self.request_id.clone()),
                 "action_href": action.map(|a| a.0),
                 "action_label": action.map(|a| a.1),
             }),

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use diesel::prelude::*;
 use shared::db::models::User;
 use shared::db::schema::firms;
@@ -95,7 +95,10 @@ impl FromRequest for ApiUser {
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| AppError(shared::Error::Internal(anyhow::anyhow!("no app state"))))?;
             match resolve(state, token_of(&req)).await? {
-                Some(user) => Ok(ApiUser(user)),
+                Some(user) => {
+                    req.extensions_mut().insert(crate::observe::UserId(user.user.id.clone()));
+                    Ok(ApiUser(user))
+                }
                 None => Err(AppError(shared::Error::Unauthenticated)),
             }
         })

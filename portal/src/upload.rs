@@ -151,6 +151,21 @@ async fn drain(field: &mut Field) -> Result<(), actix_multipart::MultipartError>
 /// category becomes the default), `category` (applies to the files after it),
 /// and `file` (any number).
 pub async fn receive(state: &AppState, target: Target<'_>, mut body: Multipart) -> UploadReport {
+    let report = receive_fields(state, target, &mut body).await;
+    if let Some((stop, _)) = &report.stopped {
+        let outcome = match stop {
+            Stop::TooLarge => None, // counted with the refusal
+            Stop::StorageFailed => Some("storage_failed"),
+            Stop::Incomplete => Some("incomplete"),
+        };
+        if let Some(outcome) = outcome {
+            metrics::counter!(shared::metrics::UPLOADS, "outcome" => outcome).increment(1);
+        }
+    }
+    report
+}
+
+async fn receive_fields(state: &AppState, target: Target<'_>, body: &mut Multipart) -> UploadReport {
     let mut report = UploadReport::default();
     let mut category = DocumentCategory::Other;
     let mut request_id: Option<String> = None;
@@ -189,7 +204,7 @@ pub async fn receive(state: &AppState, target: Target<'_>, mut body: Multipart) 
                     let finished = stop.0 != Stop::Incomplete && tracked.skip(&mut limit).await;
                     drop(field);
                     if finished {
-                        drain_rest(&mut body, limit).await;
+                        drain_rest(body, limit).await;
                     }
                     report.stopped = Some(stop);
                     break;
@@ -218,6 +233,12 @@ async fn forget(state: &AppState, leftover: Option<Leftover>) {
 /// Records a refused file in the audit log. A failure to record is logged, not
 /// shown: the client's answer does not depend on it.
 async fn refuse(state: &AppState, target: &Target<'_>, name: &str, reason: Refusal) {
+    let outcome = match reason {
+        Refusal::UnsupportedType => "refused_type",
+        Refusal::Empty => "refused_empty",
+        Refusal::TooLarge => "too_large",
+    };
+    metrics::counter!(shared::metrics::UPLOADS, "outcome" => outcome).increment(1);
     let (firm, client, ip) = (target.matter.firm_id.clone(), target.client.id.clone(), target.ip.clone());
     let (matter, detail) = (target.matter.id.clone(), format!("{reason:?}: {name}"));
     let recorded = state
@@ -347,6 +368,8 @@ async fn receive_file(
         return Some((Stop::StorageFailed, name));
     }
     tracing::info!(document = %id, bytes = size, content_type, "document stored");
+    metrics::counter!(shared::metrics::UPLOADS, "outcome" => "stored").increment(1);
+    metrics::counter!(shared::metrics::UPLOAD_BYTES).increment(size);
     report.stored.push(StoredFile {
         id,
         name,

@@ -35,6 +35,7 @@ pub const KEYS: &[&str] = &[
     "log_format",
     "seed_demo",
     "assets_dir",
+    "notifier_bind",
 ];
 
 /// A configuration problem, displayed as one line that names the key.
@@ -217,6 +218,8 @@ pub struct Config {
     pub seed_demo: SeedDemo,
     /// Folder whose `web/`, `email/`, `locales/` and `catalogue/` files override the embedded ones.
     pub assets_dir: Option<PathBuf>,
+    /// Where `notifier run` serves `/metrics` and `/healthz`; `None` when blank.
+    pub notifier_bind: Option<SocketAddr>,
 }
 
 /// One raw value and the name to blame when it is malformed.
@@ -329,6 +332,13 @@ impl Config {
             })?,
             None => SeedDemo::Auto,
         };
+        let notifier_bind = match take("notifier_bind") {
+            Some(r) if r.value.trim().is_empty() => None,
+            Some(r) => Some(parse_with(&r, |v| {
+                v.trim().parse::<SocketAddr>().map_err(|_| "expected HOST:PORT, e.g. 127.0.0.1:9464".to_owned())
+            })?),
+            None => Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+        };
         let assets_dir = take("assets_dir").map(|r| PathBuf::from(r.value)).filter(|p| !p.as_os_str().is_empty());
 
         Ok(Self {
@@ -349,6 +359,7 @@ impl Config {
             log_format,
             seed_demo,
             assets_dir,
+            notifier_bind,
         })
     }
 

@@ -23,6 +23,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod mail;
+pub mod metrics;
 pub mod outbox;
 pub mod rate_limit;
 pub mod receipts;

@@ -11,6 +11,7 @@ pub mod browser;
 pub mod files;
 pub mod fixtures;
 pub mod maildev;
+pub mod metrics;
 pub mod schema;
 pub mod services;
 
@@ -209,6 +210,7 @@ pub fn test_env(db: &TestDb, settings: &[(&str, &str)]) -> BTreeMap<String, Stri
     env.insert("MATTERLINE_DATABASE_URL".into(), db.url_string());
     env.insert("MATTERLINE_BIND".into(), "127.0.0.1:0".into());
     env.insert("MATTERLINE_SEED_DEMO".into(), "false".into());
+    env.insert("MATTERLINE_NOTIFIER_BIND".into(), String::new());
     env.insert("MATTERLINE_JWT_SECRET".into(), "test-secret-that-is-long-enough-for-hs256-0123".into());
     for (k, v) in settings {
         env.insert((*k).to_owned(), (*v).to_owned());

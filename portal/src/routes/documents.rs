@@ -82,6 +82,7 @@ async fn send_receipt(state: &AppState, client: &User, matter: &Matter, report: 
         Ok(email) => state.mailer.send(&email).await,
         Err(e) => Err(shared::mail::SendError::Transient(e.to_string())),
     };
+    crate::routes::sign_in::email_metric("upload_receipt", result.is_ok());
     if let Err(e) = &result {
         tracing::warn!(error = %e, "upload receipt not sent yet; the notifier will retry");
     }

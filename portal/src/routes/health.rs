@@ -8,7 +8,7 @@ use crate::state::AppState;
 
 /// Registers the health routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz).service(readyz);
+    cfg.service(healthz).service(readyz).service(metrics_text);
 }
 
 #[get("/healthz")]
@@ -35,4 +35,13 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
     let body = json!({ "status": if ready { "ok" } else { "unavailable" }, "database": status(&database), "storage": status(&storage) });
     if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
+
+/// Prometheus metrics of this process, with the outbox's depth measured now.
+#[get("/metrics")]
+async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
+    if let Err(e) = state.db.run(shared::metrics::record_outbox).await {
+        tracing::warn!(error = %e, "could not measure the outbox for /metrics");
+    }
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(shared::metrics::render())
 }

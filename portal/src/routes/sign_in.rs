@@ -67,6 +67,7 @@ struct EmailForm {
 async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>) -> HttpResponse {
     let email = auth::normalize_email(&form.email);
     if !looks_like_email(&email) {
+        sign_in_metric("invalid_email");
         return ctx.render(
             StatusCode::UNPROCESSABLE_ENTITY,
             "sign_in",
@@ -106,7 +107,12 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
         .await;
     let grants = match outcome {
         Ok(grants) => grants,
-        Err(e) => return ctx.error(e),
+        Err(e) => {
+            if matches!(e, shared::Error::RateLimited) {
+                sign_in_metric("rate_limited");
+            }
+            return ctx.error(e);
+        }
     };
     for (grant, user, firm) in grants {
         let lang = Language::parse(&user.language).unwrap_or(Language::En);
@@ -126,6 +132,7 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
             message_id: None,
         };
         let result = state.mailer.send(&email).await;
+        email_metric("sign_in", result.is_ok());
         // Sign-in mail is sent at once (a retry after 15 minutes is useless) and recorded in the outbox.
         let (firm_id, user_id, recorded) = (user.firm_id.clone(), user.id.clone(), result.clone());
         let record = state
@@ -148,6 +155,7 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
             return ctx.error(e);
         }
         tracing::info!(user = %user.id, "sign-in email sent");
+        sign_in_metric("link_sent");
     }
     ctx.render(StatusCode::OK, "check_email", "check-email-title", json!({ "email": email, "error": null }))
 }
@@ -165,7 +173,18 @@ async fn link_page(ctx: PageCtx, query: web::Query<TokenQuery>) -> HttpResponse 
     ctx.render(StatusCode::OK, "link", "link-title", json!({ "token": query.token }))
 }
 
+fn sign_in_metric(outcome: &'static str) {
+    metrics::counter!(shared::metrics::SIGN_INS, "outcome" => outcome).increment(1);
+}
+
+/// Counts an email sent (or not) by the portal itself.
+pub fn email_metric(kind: &'static str, sent: bool) {
+    let outcome = if sent { "sent" } else { "failed" };
+    metrics::counter!(shared::metrics::EMAILS, "kind" => kind, "outcome" => outcome).increment(1);
+}
+
 fn link_refused(ctx: &PageCtx) -> HttpResponse {
+    sign_in_metric("refused");
     ctx.message(
         StatusCode::UNAUTHORIZED,
         "error-link-used-title",
@@ -212,13 +231,17 @@ async fn redeem_code(ctx: PageCtx, req: HttpRequest, form: web::Form<CodeForm>) 
     let lookup = email.clone();
     match ctx.state.db.run(move |conn| auth::redeem_code(conn, &tokens, &lookup, &code, &device)).await {
         Ok(grant) => signed_in(&ctx, grant),
-        Err(shared::Error::Unauthenticated) => error(&ctx, StatusCode::UNAUTHORIZED, "error-code-wrong-body", &email),
+        Err(shared::Error::Unauthenticated) => {
+            sign_in_metric("refused");
+            error(&ctx, StatusCode::UNAUTHORIZED, "error-code-wrong-body", &email)
+        }
         Err(e) => ctx.error(e),
     }
 }
 
 fn signed_in(ctx: &PageCtx, grant: auth::SessionGrant) -> HttpResponse {
     tracing::info!(user = %grant.user_id, "signed in");
+    sign_in_metric("redeemed");
     HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, "/"))
         .cookie(session::session_cookie(&ctx.state, grant.token))

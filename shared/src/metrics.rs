@@ -1,0 +1,71 @@
+//! Prometheus metrics: one recorder per process (installed on first use), the
+//! names every part uses, and the text both binaries serve at `/metrics`.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// HTTP requests, by `method`, `route` (the route template) and `status`.
+pub const HTTP_REQUESTS: &str = "matterline_http_requests_total";
+/// HTTP request latency in seconds, by `route`.
+pub const HTTP_DURATION: &str = "matterline_http_request_duration_seconds";
+/// Bytes of uploaded documents stored.
+pub const UPLOAD_BYTES: &str = "matterline_upload_bytes_total";
+/// Uploaded files, by `outcome` (stored, refused_type, refused_empty, too_large, storage_failed, incomplete).
+pub const UPLOADS: &str = "matterline_uploads_total";
+/// Sign-in attempts, by `outcome` (link_sent, rate_limited, invalid_email, redeemed, refused).
+pub const SIGN_INS: &str = "matterline_sign_in_attempts_total";
+/// Emails, by `kind` and `outcome` (sent, failed, retrying, skipped).
+pub const EMAILS: &str = "matterline_emails_total";
+/// Outbox rows, by `status` (measured when scraped).
+pub const OUTBOX: &str = "matterline_outbox_rows";
+/// Duration of a weekly pass (enqueue and delivery), in seconds.
+pub const WEEKLY_PASS: &str = "matterline_weekly_pass_seconds";
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// The process's recorder, installed on first call. `None` only if another
+/// recorder was installed first (then Matterline's metrics are not exported).
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0];
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.to_owned()), &buckets)
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(WEEKLY_PASS.to_owned()), &buckets));
+            match builder.map(|b| b.install_recorder()) {
+                Ok(Ok(handle)) => Some(handle),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "metrics recorder not installed");
+                    None
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics buckets rejected");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// The current metrics in the Prometheus text format.
+pub fn render() -> String {
+    handle().map(PrometheusHandle::render).unwrap_or_default()
+}
+
+/// Records the outbox's rows per status (called when `/metrics` is scraped).
+pub fn record_outbox(conn: &mut crate::db::DbConnection) -> crate::Result<()> {
+    use diesel::prelude::*;
+
+    use crate::db::schema::notifications;
+    use crate::domain::NotificationStatus;
+    let counts: Vec<(String, i64)> = notifications::table
+        .group_by(notifications::status)
+        .select((notifications::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    for status in NotificationStatus::ALL {
+        let n = counts.iter().find(|(s, _)| s == status.as_str()).map_or(0, |(_, n)| *n);
+        metrics::gauge!(OUTBOX, "status" => status.as_str()).set(n as f64);
+    }
+    Ok(())
+}
