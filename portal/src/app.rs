@@ -154,6 +154,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(data.clone())
             .wrap(middleware::from_fn(crate::observe::request_context))
             .configure(|cfg| routes::configure(cfg, dev_mailbox))
+            .default_service(web::to(routes::not_found))
     })
     .listen(listener)?
     .run();

@@ -23,4 +23,6 @@ pub enum Command {
     Migrate,
     /// Seed the demo firm into an empty database and print a demo sign-in link.
     SeedDemo,
+    /// Print the effective configuration (secrets redacted) and exit.
+    Config,
 }

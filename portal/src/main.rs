@@ -37,6 +37,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("database is up to date ({})", state.config.database_url.describe());
             Ok(())
         }
+        Command::Config => {
+            for (key, value) in config.redacted() {
+                println!("{key}={value}");
+            }
+            Ok(())
+        }
         Command::SeedDemo => {
             let mut config = config;
             config.seed_demo = shared::config::SeedDemo::Always;

@@ -157,3 +157,35 @@ fn an_unknown_setting_stops_start_up_with_one_line_naming_it() -> anyhow::Result
     assert_eq!(stderr.trim_end(), "configuration error: MATTERLINE_STORAGE_URL: unknown setting");
     Ok(())
 }
+
+#[test]
+fn portal_config_prints_every_setting_with_secrets_redacted() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let output = portal(dir.path())
+        .arg("config")
+        .env("MATTERLINE_SMTP_URL", "smtp://mailer:smtp-password@mail.example:587")
+        .env("MATTERLINE_JWT_SECRET", "jwt-secret-value-that-is-long-enough-0123456789")
+        .output()?;
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout)?;
+    for key in [
+        "MATTERLINE_DATABASE_URL=sqlite://./data/matterline.db",
+        "MATTERLINE_JWT_SECRET=[redacted]",
+        "MATTERLINE_BIND=127.0.0.1:0",
+    ] {
+        assert!(text.lines().any(|l| l == key), "missing {key} in\n{text}");
+    }
+    assert!(!text.contains("smtp-password") && !text.contains("jwt-secret-value"), "a secret leaked:\n{text}");
+    assert!(!dir.path().join("data").exists(), "printing the configuration must not create anything");
+    Ok(())
+}
+
+#[test]
+fn help_lists_every_command_and_its_options() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let help = String::from_utf8(portal(dir.path()).arg("--help").output()?.stdout)?;
+    for command in ["serve", "migrate", "seed-demo", "config"] {
+        assert!(help.contains(command), "{command} missing from --help:\n{help}");
+    }
+    Ok(())
+}

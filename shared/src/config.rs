@@ -363,6 +363,60 @@ impl Config {
         })
     }
 
+    /// The effective settings as `(MATTERLINE_KEY, value)` lines for an operator,
+    /// with passwords and secrets replaced by `[redacted]`.
+    pub fn redacted(&self) -> Vec<(String, String)> {
+        let hide_password = |url: &Url| {
+            let mut shown = url.clone();
+            if shown.password().is_some() {
+                let _ = shown.set_password(Some("[redacted]"));
+            }
+            shown.to_string()
+        };
+        let database = match &self.database_url {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => {
+                Url::parse(url.expose()).map_or_else(|_| "[redacted]".to_owned(), |u| hide_password(&u))
+            }
+        };
+        let storage = match &self.storage {
+            StorageUrl::Local(path) => format!("local:{}", path.display()),
+            StorageUrl::S3 { bucket } => format!("s3://{bucket}"),
+        };
+        let or_unset = |v: Option<String>| v.unwrap_or_else(|| "(unset)".to_owned());
+        let lines = [
+            ("data_dir", self.data_dir.display().to_string()),
+            ("database_url", database),
+            ("bind", self.bind.to_string()),
+            ("public_url", self.public_url.to_string()),
+            ("storage", storage),
+            ("s3_endpoint", or_unset(self.s3_endpoint.as_ref().map(Url::to_string))),
+            ("s3_region", or_unset(self.s3_region.clone())),
+            ("s3_force_path_style", self.s3_force_path_style.to_string()),
+            ("s3_sse", or_unset(self.s3_sse.clone())),
+            (
+                "smtp_url",
+                self.smtp_url.as_ref().map_or_else(|| "(unset: dev outbox)".to_owned(), |u| hide_password(u.expose())),
+            ),
+            ("mail_from", self.mail_from.clone()),
+            (
+                "jwt_secret",
+                if self.jwt_secret.is_some() {
+                    "[redacted]".to_owned()
+                } else {
+                    format!("(generated in {})", self.data_dir.join("jwt-secret").display())
+                },
+            ),
+            ("weekly_schedule", self.weekly_schedule.clone().unwrap_or_else(|| "(blank: off)".to_owned())),
+            ("max_upload_bytes", self.max_upload_bytes.to_string()),
+            ("log_format", format!("{:?}", self.log_format).to_lowercase()),
+            ("seed_demo", format!("{:?}", self.seed_demo).to_lowercase()),
+            ("assets_dir", or_unset(self.assets_dir.as_ref().map(|p| p.display().to_string()))),
+            ("notifier_bind", self.notifier_bind.map_or_else(|| "(blank: off)".to_owned(), |b| b.to_string())),
+        ];
+        lines.into_iter().map(|(k, v)| (format!("{ENV_PREFIX}{}", k.to_uppercase()), v)).collect()
+    }
+
     /// Whether the demo firm should be seeded into an empty database.
     pub fn wants_demo_seed(&self) -> bool {
         match self.seed_demo {
@@ -544,9 +598,17 @@ mod tests {
             None,
         )?;
         let printed = format!("{c:?}");
+        let listed = format!("{:?}", c.redacted());
         for secret in ["very-secret", "hunter2", "pg-password"] {
             assert!(!printed.contains(secret), "{secret} leaked: {printed}");
+            assert!(!listed.contains(secret), "{secret} leaked: {listed}");
         }
+        assert_eq!(c.redacted().len(), KEYS.len(), "every key is listed");
+        assert!(
+            listed.contains("postgres://app:%5Bredacted%5D@db.example/matterline")
+                || listed.contains("postgres://app:[redacted]@db.example/matterline"),
+            "{listed}"
+        );
         assert_eq!(c.database_url.describe(), "PostgreSQL db.example:5432/matterline");
         assert!(!c.wants_demo_seed(), "an SMTP server means production: no demo seed");
         Ok(())

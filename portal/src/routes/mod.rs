@@ -28,3 +28,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
         self::dev_mailbox::configure(cfg);
     }
 }
+
+/// Any path no route matches: JSON under `/api/`, the readable page elsewhere.
+pub async fn not_found(ctx: crate::pages::PageCtx, req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    if req.path().starts_with("/api/") {
+        return actix_web::HttpResponse::NotFound()
+            .json(crate::error::ErrorBody { error: "not found".to_owned(), status: 404 });
+    }
+    ctx.error(shared::Error::NotFound)
+}
