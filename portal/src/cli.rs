@@ -25,4 +25,14 @@ pub enum Command {
     SeedDemo,
     /// Print the effective configuration (secrets redacted) and exit.
     Config,
+    /// Embedded mode: copy the SQLite database (safe while serving) and the document folder into DIR.
+    Backup {
+        /// An empty or new folder for the backup.
+        dir: std::path::PathBuf,
+    },
+    /// Embedded mode: put a backup made by `portal backup` back (stop the portal first).
+    Restore {
+        /// The backup folder.
+        dir: std::path::PathBuf,
+    },
 }

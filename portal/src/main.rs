@@ -37,6 +37,24 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("database is up to date ({})", state.config.database_url.describe());
             Ok(())
         }
+        Command::Backup { dir } => {
+            let db = shared::db::Db::connect(&config.database_url, 1)?;
+            let copied =
+                tokio::task::spawn_blocking(move || portal::backup::backup(&config, &db, &dir).map(|c| (c, dir)))
+                    .await??;
+            println!(
+                "backup written to {}: database and {} documents ({} bytes)",
+                copied.1.display(),
+                copied.0.files,
+                copied.0.bytes
+            );
+            Ok(())
+        }
+        Command::Restore { dir } => {
+            let copied = tokio::task::spawn_blocking(move || portal::backup::restore(&config, &dir)).await??;
+            println!("restored the database and {} documents ({} bytes)", copied.files, copied.bytes);
+            Ok(())
+        }
         Command::Config => {
             for (key, value) in config.redacted() {
                 println!("{key}={value}");
