@@ -124,9 +124,18 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the server is stopped (SIGINT/SIGTERM or the handle).
+    /// Serves until the server is stopped (SIGINT/SIGTERM or the handle). Requests in
+    /// flight get `MATTERLINE_SHUTDOWN_GRACE_SECONDS` to finish; uploads still open after
+    /// that are aborted, and what storage refused to remove is left for the cleanup sweep.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        for leftover in shared::storage::abort_open_uploads().await {
+            if let Err(e) = shared::storage_cleanup::remember(&self.state.db, leftover).await {
+                tracing::error!(error = %e, "could not record an upload left open at shutdown");
+            }
+        }
+        tracing::info!("portal stopped");
+        served
     }
 }
 
@@ -148,6 +157,7 @@ fn spawn_storage_sweeper(state: AppState) {
 
 fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let dev_mailbox = state.mailer.outbox_dir().is_some();
+    let grace = state.config.shutdown_grace_seconds;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -156,6 +166,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(|cfg| routes::configure(cfg, dev_mailbox))
             .default_service(web::to(routes::not_found))
     })
+    .shutdown_timeout(grace)
     .listen(listener)?
     .run();
     Ok(server)

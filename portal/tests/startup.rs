@@ -189,3 +189,17 @@ fn help_lists_every_command_and_its_options() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn sigterm_stops_the_portal_cleanly_with_exit_code_0() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut cmd = portal(dir.path());
+    cmd.env("MATTERLINE_SHUTDOWN_GRACE_SECONDS", "2");
+    let mut running = start(cmd)?;
+    assert_eq!(get(&format!("{}/healthz", running.url))?.0, 200);
+    let pid = running.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status()?.success());
+    let status = running.child.wait()?;
+    assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
+    Ok(())
+}

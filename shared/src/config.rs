@@ -36,6 +36,7 @@ pub const KEYS: &[&str] = &[
     "seed_demo",
     "assets_dir",
     "notifier_bind",
+    "shutdown_grace_seconds",
 ];
 
 /// A configuration problem, displayed as one line that names the key.
@@ -220,6 +221,8 @@ pub struct Config {
     pub assets_dir: Option<PathBuf>,
     /// Where `notifier run` serves `/metrics` and `/healthz`; `None` when blank.
     pub notifier_bind: Option<SocketAddr>,
+    /// How long the portal lets requests in flight (uploads included) finish after SIGTERM.
+    pub shutdown_grace_seconds: u64,
 }
 
 /// One raw value and the name to blame when it is malformed.
@@ -339,6 +342,12 @@ impl Config {
             })?),
             None => Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
         };
+        let shutdown_grace_seconds = match take("shutdown_grace_seconds") {
+            Some(r) => {
+                parse_with(&r, |v| v.trim().parse::<u64>().map_err(|_| "expected a number of seconds".to_owned()))?
+            }
+            None => 30,
+        };
         let assets_dir = take("assets_dir").map(|r| PathBuf::from(r.value)).filter(|p| !p.as_os_str().is_empty());
 
         Ok(Self {
@@ -360,6 +369,7 @@ impl Config {
             seed_demo,
             assets_dir,
             notifier_bind,
+            shutdown_grace_seconds,
         })
     }
 
@@ -413,6 +423,7 @@ impl Config {
             ("seed_demo", format!("{:?}", self.seed_demo).to_lowercase()),
             ("assets_dir", or_unset(self.assets_dir.as_ref().map(|p| p.display().to_string()))),
             ("notifier_bind", self.notifier_bind.map_or_else(|| "(blank: off)".to_owned(), |b| b.to_string())),
+            ("shutdown_grace_seconds", self.shutdown_grace_seconds.to_string()),
         ];
         lines.into_iter().map(|(k, v)| (format!("{ENV_PREFIX}{}", k.to_uppercase()), v)).collect()
     }

@@ -7,7 +7,10 @@
 //! (8 MiB) is a single PutObject; a larger one is a multipart upload whose
 //! parts go out as they fill, so at most one part is held in memory.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
@@ -24,6 +27,49 @@ use crate::error::{Error, Result};
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
 /// How long a presigned download link works.
 pub const DOWNLOAD_LINK_TTL: Duration = Duration::from_secs(300);
+
+/// Uploads of this process that are started and not yet finished or aborted,
+/// so a shutdown can abort what the grace period cut off.
+static OPEN_UPLOADS: LazyLock<Mutex<HashMap<u64, (Storage, Leftover)>>> = LazyLock::new(Default::default);
+static NEXT_TICKET: AtomicU64 = AtomicU64::new(1);
+
+fn register(storage: Storage, leftover: Leftover) -> u64 {
+    let ticket = NEXT_TICKET.fetch_add(1, Ordering::Relaxed);
+    tracing::debug!(ticket, key = %leftover.key, "upload opened");
+    if let Ok(mut open) = OPEN_UPLOADS.lock() {
+        open.insert(ticket, (storage, leftover));
+    }
+    ticket
+}
+
+fn unregister(ticket: Option<u64>) {
+    tracing::debug!(?ticket, "upload closed");
+    if let (Some(ticket), Ok(mut open)) = (ticket, OPEN_UPLOADS.lock()) {
+        open.remove(&ticket);
+    }
+}
+
+/// Aborts every upload of this process still open — called at shutdown, after
+/// the grace period, when the requests that owned them are gone. Returns what
+/// could not be removed (to record for the cleanup sweep).
+pub async fn abort_open_uploads() -> Vec<Leftover> {
+    let open: Vec<(Storage, Leftover)> = match OPEN_UPLOADS.lock() {
+        Ok(mut open) => open.drain().map(|(_, v)| v).collect(),
+        Err(_) => Vec::new(),
+    };
+    tracing::info!(open = open.len(), "aborting uploads left open");
+    let mut failed = Vec::new();
+    for (storage, leftover) in open {
+        match storage.remove_leftover(&leftover).await {
+            Ok(()) => tracing::info!(key = %leftover.key, "aborted an upload cut off by shutdown"),
+            Err(e) => {
+                tracing::warn!(key = %leftover.key, error = %e, "could not abort an upload at shutdown");
+                failed.push(leftover);
+            }
+        }
+    }
+    failed
+}
 
 fn unavailable(cause: impl std::fmt::Display) -> Error {
     Error::Unavailable { service: "storage", cause: anyhow::anyhow!("{cause}") }
@@ -140,7 +186,8 @@ impl Storage {
                 }
                 let partial = path.with_extension("partial");
                 let file = tokio::fs::File::create(&partial).await.map_err(unavailable)?;
-                Ok(Upload::Local { file, partial, path })
+                let ticket = register(self.clone(), Leftover { key: partial.display().to_string(), upload_id: None });
+                Ok(Upload::Local { file, partial, path, ticket })
             }
             Self::S3(s) => Ok(Upload::S3(S3Upload {
                 store: s.clone(),
@@ -149,6 +196,7 @@ impl Storage {
                 buffer: BytesMut::with_capacity(PART_SIZE),
                 upload_id: None,
                 parts: Vec::new(),
+                ticket: None,
             })),
         }
     }
@@ -299,6 +347,7 @@ pub struct S3Upload {
     buffer: BytesMut,
     upload_id: Option<String>,
     parts: Vec<CompletedPart>,
+    ticket: Option<u64>,
 }
 
 /// An object being written.
@@ -312,6 +361,8 @@ pub enum Upload {
         partial: PathBuf,
         /// The final path.
         path: PathBuf,
+        /// Its entry among the process's open uploads.
+        ticket: u64,
     },
     /// An S3 object.
     S3(S3Upload),
@@ -336,6 +387,8 @@ impl S3Upload {
                 let id =
                     created.upload_id().ok_or_else(|| unavailable("no upload id in CreateMultipartUpload"))?.to_owned();
                 self.upload_id = Some(id.clone());
+                let leftover = Leftover { key: self.key.clone(), upload_id: Some(id.clone()) };
+                self.ticket = Some(register(Storage::S3(self.store.clone()), leftover));
                 id
             }
         };
@@ -383,7 +436,7 @@ impl Upload {
     /// is kept, except what storage could not be reached to remove ([`Unfinished::leftover`]).
     pub async fn finish(self) -> std::result::Result<(), Unfinished> {
         match self {
-            Self::Local { mut file, partial, path } => {
+            Self::Local { mut file, partial, path, ticket } => {
                 let done = async {
                     file.flush().await?;
                     file.sync_all().await?;
@@ -391,6 +444,7 @@ impl Upload {
                     tokio::fs::rename(&partial, &path).await
                 }
                 .await;
+                unregister(Some(ticket));
                 if let Err(e) = done {
                     let leftover = match tokio::fs::remove_file(&partial).await {
                         Ok(()) => None,
@@ -402,6 +456,7 @@ impl Upload {
             }
             Self::S3(mut upload) => {
                 if upload.upload_id.is_none() {
+                    unregister(upload.ticket);
                     // The whole body fit in one part: a single PutObject.
                     let s = &upload.store;
                     let body = upload.buffer.split().freeze();
@@ -441,7 +496,10 @@ impl Upload {
                 }
                 .await;
                 match completed {
-                    Ok(()) => Ok(()),
+                    Ok(()) => {
+                        unregister(upload.ticket);
+                        Ok(())
+                    }
                     Err(error) => Err(Unfinished { error, leftover: Self::S3(upload).abort().await }),
                 }
             }
@@ -453,9 +511,13 @@ impl Upload {
     /// is left over, for [`crate::storage_cleanup`] to remove later.
     pub async fn abort(self) -> Option<Leftover> {
         match self {
-            Self::Local { file, partial, path } => {
+            Self::Local { file, partial, path, ticket } => {
+                // Unregistered only once done: if this future is dropped half-way
+                // (a shutdown), the entry stays for `abort_open_uploads`.
                 drop(file);
-                match tokio::fs::remove_file(&partial).await {
+                let removed = tokio::fs::remove_file(&partial).await;
+                unregister(Some(ticket));
+                match removed {
                     Ok(()) => None,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                     Err(e) => {
@@ -465,6 +527,7 @@ impl Upload {
                 }
             }
             Self::S3(upload) => {
+                unregister(upload.ticket);
                 let upload_id = upload.upload_id.clone()?;
                 let s = &upload.store;
                 let aborted = s

@@ -12,6 +12,7 @@ pub mod files;
 pub mod fixtures;
 pub mod maildev;
 pub mod metrics;
+pub mod s3;
 pub mod schema;
 pub mod services;
 
@@ -102,6 +103,7 @@ pub struct TestApp {
     /// The demo sign-in printed at start-up, when the demo was seeded.
     pub demo_link: Option<String>,
     handle: ServerHandle,
+    served: Served,
 }
 
 impl TestApp {
@@ -113,14 +115,14 @@ impl TestApp {
     /// Starts the portal on `backend`; `settings` are extra `MATTERLINE_*` variables.
     pub async fn spawn_with(backend: Backend, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
         let db = TestDb::create(backend)?;
-        let (address, client, state, demo_link, handle) = start(&db, settings).await?;
-        Ok(Self { address, client, state, db, demo_link, handle })
+        let (address, client, state, demo_link, handle, served) = start(&db, settings).await?;
+        Ok(Self { address, client, state, db, demo_link, handle, served })
     }
 
     /// Starts another portal on an existing test database (e.g. to restart after a stop).
     /// The returned app borrows nothing: `db` must outlive it.
     pub async fn spawn_on(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Restarted> {
-        let (address, client, state, demo_link, handle) = start(db, settings).await?;
+        let (address, client, state, demo_link, handle, _served) = start(db, settings).await?;
         Ok(Restarted { address, client, state, demo_link, handle })
     }
 
@@ -192,9 +194,23 @@ impl TestApp {
     pub async fn stop(&self) {
         self.handle.stop(true).await;
     }
+
+    /// What SIGTERM does: a graceful stop (requests in flight get the grace
+    /// period), then the portal's own clean-up; returns how the server ended.
+    pub async fn shut_down(&self) -> anyhow::Result<()> {
+        self.handle.stop(true).await;
+        let served = self.served.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.take();
+        match served {
+            Some(task) => Ok(task.await??),
+            None => anyhow::bail!("already shut down"),
+        }
+    }
 }
 
-type Started = (String, reqwest::Client, AppState, Option<String>, ServerHandle);
+type Started = (String, reqwest::Client, AppState, Option<String>, ServerHandle, Served);
+
+/// The running server task: resolves when the portal has stopped and cleaned up.
+type Served = std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>;
 
 /// The configuration a test portal (or notifier) gets for `db`, plus `settings`.
 pub fn test_config(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Config> {
@@ -230,9 +246,9 @@ async fn start(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Started
     let state = app.state().clone();
     let demo_link = app.demo_sign_in().map(|d| d.link.clone());
     let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
+    let served = std::sync::Mutex::new(Some(tokio::spawn(app.run_until_stopped())));
     let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
-    Ok((address, client, state, demo_link, handle))
+    Ok((address, client, state, demo_link, handle, served))
 }
 
 /// A portal restarted on an existing [`TestDb`].

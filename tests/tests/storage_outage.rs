@@ -2,87 +2,16 @@
 //! clear error, no row and no object exist, the unfinished multipart upload is
 //! cleaned away once the server is back, and the same upload then succeeds.
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use harness::files::{self, sha256};
-use harness::{Backend, TestApp, on_both_backends, services};
+use harness::s3::PrivateS3;
+use harness::{Backend, TestApp, on_both_backends};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use shared::db::schema::{documents, storage_cleanup, users};
-
-/// A private s3s-fs the test may stop and start again on the same port and folder.
-struct PrivateS3 {
-    port: u16,
-    root: tempfile::TempDir,
-    child: Option<Child>,
-}
-
-impl PrivateS3 {
-    fn start() -> anyhow::Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let mut s3 = Self { port, root: tempfile::tempdir()?, child: None };
-        s3.restart()?;
-        Ok(s3)
-    }
-
-    fn restart(&mut self) -> anyhow::Result<()> {
-        let key = std::env::var("AWS_ACCESS_KEY_ID")?;
-        let secret = std::env::var("AWS_SECRET_ACCESS_KEY")?;
-        let child = Command::new(services::s3s_binary()?)
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &self.port.to_string(),
-                "--access-key",
-                &key,
-                "--secret-key",
-                &secret,
-            ])
-            .arg(self.root.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?;
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            anyhow::ensure!(Instant::now() < deadline, "s3s-fs did not start on port {}", self.port);
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(())
-    }
-
-    fn stop(&mut self) -> anyhow::Result<()> {
-        if let Some(mut child) = self.child.take() {
-            child.kill()?;
-            child.wait()?;
-        }
-        Ok(())
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// s3s-fs's files for unfinished multipart uploads (parts, upload records, their metadata).
-    fn staging_files(&self) -> anyhow::Result<Vec<String>> {
-        Ok(std::fs::read_dir(self.root.path())?
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|name| name.contains(".upload"))
-            .collect())
-    }
-}
-
-impl Drop for PrivateS3 {
-    fn drop(&mut self) {
-        let _ = self.stop();
-    }
-}
 
 async fn the_storage_server_stops_mid_upload(backend: Backend) -> anyhow::Result<()> {
     let mut s3 = PrivateS3::start()?;

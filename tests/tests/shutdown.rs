@@ -1,0 +1,59 @@
+//! Shutting down during an upload: requests in flight get the grace period;
+//! an upload still open after it is aborted — no object, no row, no unfinished
+//! multipart upload — and the server ends cleanly. (The binary's SIGTERM
+//! handling is actix's, which runs this same graceful stop; the exit code is
+//! checked in `portal/tests/startup.rs`.)
+
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use harness::files;
+use harness::s3::PrivateS3;
+use harness::{Backend, TestApp, on_both_backends};
+use reqwest::multipart::{Form, Part};
+use shared::db::schema::{documents, storage_cleanup};
+
+async fn an_upload_cut_off_by_shutdown_leaves_nothing_behind(backend: Backend) -> anyhow::Result<()> {
+    let s3 = PrivateS3::start()?;
+    let app = TestApp::spawn_with_s3_at(backend, &s3.endpoint(), &[("MATTERLINE_SHUTDOWN_GRACE_SECONDS", "1")]).await?;
+    let demo = app.seed_demo().await?;
+    let client = app.client(&demo.email("jordan")).await?;
+    let bearer = format!("Bearer {}", app.session_token(&client.id).await?);
+
+    // 100 MB announced; 20 MiB sent, then the client goes quiet and never finishes.
+    const SIZE: u64 = 100 * 1024 * 1024;
+    let (_never, paused) = tokio::sync::oneshot::channel::<()>();
+    let body = reqwest::Body::wrap_stream(files::paused_pdf(SIZE, 20 * 1024 * 1024, paused));
+    let part = Part::stream_with_length(body, SIZE).file_name("long.pdf").mime_str("application/pdf")?;
+    let upload = tokio::spawn(
+        reqwest::Client::new()
+            .post(app.url(&format!("/api/v1/matters/{}/documents", client.matter_id)))
+            .header("Authorization", bearer)
+            .multipart(Form::new().part("file", part))
+            .send(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !s3.staging_files()?.iter().any(|f| f.contains(".part-2")) {
+        anyhow::ensure!(Instant::now() < deadline, "the upload never reached storage");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let started = Instant::now();
+    app.shut_down().await?;
+    assert!(started.elapsed() < Duration::from_secs(15), "the grace period was not applied");
+    upload.abort();
+
+    assert_eq!(s3.staging_files()?, Vec::<String>::new(), "the multipart upload was left open");
+    let (rows, leftovers): (i64, i64) = app
+        .state
+        .db
+        .run(|c| Ok((documents::table.count().get_result(c)?, storage_cleanup::table.count().get_result(c)?)))
+        .await?;
+    assert_eq!((rows, leftovers), (0, 0), "(document rows, leftovers waiting for a sweep)");
+    let (client, bucket) = app.state.storage.s3_client().ok_or_else(|| anyhow::anyhow!("not on S3"))?;
+    let objects = client.list_objects_v2().bucket(bucket).send().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    assert!(objects.contents().is_empty(), "an object was stored");
+    Ok(())
+}
+
+on_both_backends!(an_upload_cut_off_by_shutdown_leaves_nothing_behind);
