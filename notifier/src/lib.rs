@@ -98,6 +98,7 @@ impl Notifier {
             lease: chrono::Duration::seconds(options.lease_seconds.max(1)),
             batch: options.batch.max(1),
             concurrency: options.concurrency.max(1),
+            stopping: Default::default(),
         };
         Ok(Self { config: Arc::new(config), db, worker })
     }
@@ -141,7 +142,7 @@ impl Notifier {
     pub async fn run(
         &self,
         poll: std::time::Duration,
-        shutdown: impl std::future::Future<Output = ()>,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         // Serves /metrics and /healthz on MATTERLINE_NOTIFIER_BIND meanwhile.
         let metrics_server = match self.config.notifier_bind {
@@ -150,8 +151,18 @@ impl Notifier {
         };
         let default = self.config.weekly_schedule.clone();
         let mut last_check = None;
-        tokio::pin!(shutdown);
+        // On SIGTERM: let messages in flight finish, start no new ones.
+        let (stopped_tx, mut stopped) = tokio::sync::watch::channel(false);
+        let stopping = self.worker.stopping.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = stopped_tx.send(true);
+        });
         loop {
+            if *stopped.borrow() {
+                break;
+            }
             let now = Utc::now();
             let firms = pass::all_firms(&self.db).await?;
             let due = pass::due_firms(&firms, default.as_deref(), last_check, now);
@@ -160,22 +171,18 @@ impl Notifier {
                 pass::enqueue_for(&self.db, due, now.naive_utc()).await?;
             }
             last_check = Some(now);
-            let delivered = tokio::select! {
-                result = self.worker.deliver_all(now.naive_utc(), &|| {}) => Some(result),
-                () = &mut shutdown => None,
-            };
-            if let (Some(started), Some(Ok(_))) = (pass_started, &delivered) {
+            let delivered = self.worker.deliver_all(now.naive_utc(), &|| {}).await;
+            if let (Some(started), Ok(_)) = (pass_started, &delivered) {
                 metrics::histogram!(shared::metrics::WEEKLY_PASS).record(started.elapsed().as_secs_f64());
             }
             match delivered {
-                Some(Ok(summary)) if summary.total() > 0 => tracing::info!(?summary, "delivered"),
-                Some(Ok(_)) => {}
-                Some(Err(e)) => tracing::error!(error = %e, "delivery failed; will retry"),
-                None => break,
+                Ok(summary) if summary.total() > 0 => tracing::info!(?summary, "delivered"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "delivery failed; will retry"),
             }
             tokio::select! {
                 () = tokio::time::sleep(poll) => {}
-                () = &mut shutdown => break,
+                _ = stopped.changed() => break,
             }
         }
         let worker = self.worker.id.clone();

@@ -4,6 +4,8 @@
 //! most the messages in flight).
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{Duration, NaiveDateTime};
 use futures_util::StreamExt;
@@ -61,6 +63,9 @@ pub struct Worker {
     pub batch: i64,
     /// Messages in flight at once.
     pub concurrency: usize,
+    /// Set on shutdown: messages already sending finish, nothing new starts,
+    /// and the claimed rest is given back (see [`shared::outbox::release`]).
+    pub stopping: Arc<AtomicBool>,
 }
 
 /// What to do with one claimed row.
@@ -145,6 +150,10 @@ impl Worker {
     }
 
     async fn carry_out(&self, row: &Notification, plan: Plan) -> shared::Result<Summary> {
+        if self.stopping.load(Ordering::Relaxed) {
+            // Left claimed; released when the worker stops.
+            return Ok(Summary::default());
+        }
         let summary = self.carry_out_plan(row, plan).await?;
         let outcome = if summary.sent > 0 {
             "sent"
@@ -216,7 +225,8 @@ impl Worker {
     /// Delivers batches until nothing is due as of `now`.
     pub async fn deliver_all(&self, now: NaiveDateTime, on_row: &(dyn Fn() + Sync)) -> shared::Result<Summary> {
         let mut total = Summary::default();
-        while let Some(batch) = self.deliver_batch(now, on_row).await? {
+        while !self.stopping.load(Ordering::Relaxed) {
+            let Some(batch) = self.deliver_batch(now, on_row).await? else { break };
             total.add(batch);
         }
         Ok(total)

@@ -219,6 +219,42 @@ async fn the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm(backend: 
     Ok(())
 }
 
+/// SIGTERM in the middle of 2,000 updates: the messages in flight finish, no new
+/// ones start, the claims are given back and the process exits 0; a later pass
+/// sends the rest — every client exactly once, nothing sent twice.
+async fn sigterm_mid_pass_finishes_what_is_in_flight_and_loses_nothing(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    app.add_clients(&demo, CLIENTS - 5).await?;
+    let smtp = services::fault_smtp_url()?;
+    let settings = [("MATTERLINE_SMTP_URL", smtp.as_str()), ("MATTERLINE_WEEKLY_SCHEDULE", "* * * * * *")];
+    let daemon = notifier(&app, &["run", "--poll-seconds", "1", "--batch", "50"], &settings).spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while accepted(&demo.domain)?.len() < CLIENTS / 4 {
+        anyhow::ensure!(Instant::now() < deadline, "the daemon never got going");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status()?;
+    anyhow::ensure!(status.success(), "kill -TERM failed");
+    wait_for_success(daemon, "notifier run after SIGTERM")?;
+    let at_stop = accepted(&demo.domain)?.len();
+    assert!(at_stop < CLIENTS, "everything was sent before the stop");
+    let claimed: i64 = app
+        .state
+        .db
+        .run(|c| Ok(notifications::table.filter(notifications::status.eq("sending")).count().get_result(c)?))
+        .await?;
+    assert_eq!(claimed, 0, "claims were not given back");
+
+    let rest = notifier(&app, &["once"], &[("MATTERLINE_SMTP_URL", &smtp)]).spawn()?;
+    wait_for_success(rest, "notifier once")?;
+    let delivered = accepted(&demo.domain)?;
+    assert_eq!(delivered.len(), CLIENTS);
+    let repeated: Vec<_> = delivered.iter().filter(|(_, ids)| ids.len() != 1).collect();
+    assert!(repeated.is_empty(), "sent twice after a clean stop: {repeated:?}");
+    Ok(())
+}
+
 /// Replaces signed tokens with TOKEN and the test's unique domain with demo.test.
 fn mask(text: &str, domain: &str) -> String {
     let mut out = String::new();
@@ -240,4 +276,5 @@ on_both_backends!(
     a_notifier_killed_mid_pass_resumes_without_losing_or_repeating_a_message,
     the_preview_matches_its_snapshot_in_both_languages,
     the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm,
+    sigterm_mid_pass_finishes_what_is_in_flight_and_loses_nothing,
 );
