@@ -85,3 +85,21 @@ pub async fn wait_for_text(browser: &Client, text: &str) -> anyhow::Result<Strin
         .map_err(|e| anyhow::anyhow!("the page never showed {text:?}: {e}"))?;
     main_text(browser).await
 }
+
+/// The serious and critical accessibility violations axe-core finds on the
+/// current page, as "rule: help (n nodes)" lines.
+pub async fn axe_violations(browser: &Client) -> anyhow::Result<Vec<String>> {
+    let script = services::axe_script()?;
+    browser.execute(&format!("{script}\nreturn true;"), vec![]).await?;
+    let result = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\n\
+             axe.run(document, { resultTypes: ['violations'] })\n\
+               .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\n\
+                 .map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ' nodes: ' + v.nodes.map(n => n.target.join(' ')).join(', ') + ')')))\n\
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await?;
+    Ok(result.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+}

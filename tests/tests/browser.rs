@@ -126,4 +126,79 @@ async fn a_client_uploads_a_pdf_and_a_photo_in_chromium(backend: Backend) -> any
     outcome
 }
 
-on_both_backends!(a_client_follows_the_emailed_link_in_chromium, a_client_uploads_a_pdf_and_a_photo_in_chromium);
+/// axe-core on every client page, in English and in Spanish: no serious or
+/// critical violation.
+async fn every_client_page_passes_axe_in_both_languages(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let client = app.client(&demo.email("jordan")).await?;
+    let (tokens, id) = (app.state.tokens.clone(), client.id.clone());
+    let grant = app.state.db.run(move |c| shared::auth::issue_sign_in(c, &tokens, &id)).await?;
+    let dir = app.db.dir.path();
+    let pdf = dir.join("bill.pdf");
+    std::fs::write(&pdf, harness::files::pdf(20_000))?;
+
+    let browser = browser::open(PHONE).await?;
+    let outcome = async {
+        let mut findings = Vec::new();
+        let mut check =
+            |page: &str, found: Vec<String>| findings.extend(found.into_iter().map(|f| format!("{page}: {f}")));
+        for lang in ["en", "es"] {
+            // Signed out: the sign-in pages, in the language chosen with the switcher.
+            browser.goto(&app.url("/sign-in")).await?;
+            browser.find(Locator::Css(&format!("button[name=lang][value={lang}]"))).await?.click().await?;
+            browser.wait().for_element(Locator::Css(&format!("html[lang={lang}]"))).await?;
+            check(&format!("{lang} sign-in"), browser::axe_violations(&browser).await?);
+            browser.goto(&app.url("/sign-in/code")).await?;
+            check(&format!("{lang} code"), browser::axe_violations(&browser).await?);
+        }
+        browser.goto(&app.url(&format!("/sign-in/link?token={}", grant.token))).await?;
+        check("link", browser::axe_violations(&browser).await?);
+        browser.find(Locator::Css("form[action='/sign-in/link'] button")).await?.click().await?;
+        browser.wait().for_element(Locator::Css("ul.cards")).await?;
+        for lang in ["en", "es"] {
+            browser.find(Locator::Css(&format!("button[name=lang][value={lang}]"))).await?.click().await?;
+            browser.wait().for_element(Locator::Css(&format!("html[lang={lang}]"))).await?;
+            check(&format!("{lang} dashboard"), browser::axe_violations(&browser).await?);
+            browser.goto(&app.url(&format!("/matters/{}", client.matter_id))).await?;
+            check(&format!("{lang} matter"), browser::axe_violations(&browser).await?);
+            browser.goto(&app.url(&format!("/matters/{}/upload", client.matter_id))).await?;
+            check(&format!("{lang} upload"), browser::axe_violations(&browser).await?);
+            browser.find(Locator::Css("#files")).await?.send_keys(&pdf.display().to_string()).await?;
+            browser.find(Locator::Css("#upload-form button[type=submit]")).await?.click().await?;
+            browser.wait().for_element(Locator::Css("ul.receipt")).await?;
+            check(&format!("{lang} receipt"), browser::axe_violations(&browser).await?);
+            browser.goto(&app.url("/preferences")).await?;
+            check(&format!("{lang} preferences"), browser::axe_violations(&browser).await?);
+            browser.goto(&app.url("/")).await?;
+        }
+        assert!(findings.is_empty(), "axe-core found serious or critical violations:\n{}", findings.join("\n"));
+        anyhow::Ok(())
+    }
+    .await;
+    browser.close().await?;
+    outcome
+}
+
+on_both_backends!(
+    a_client_follows_the_emailed_link_in_chromium,
+    a_client_uploads_a_pdf_and_a_photo_in_chromium,
+    every_client_page_passes_axe_in_both_languages,
+);
+
+/// The accessibility check can fail: on a page with an unlabelled image and
+/// input, axe-core reports them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_axe_check_reports_a_known_violation() -> anyhow::Result<()> {
+    let browser = browser::open(DESKTOP).await?;
+    let outcome = async {
+        browser.goto("data:text/html,<html><body><img src='x.png'><input type='text'></body></html>").await?;
+        let found = browser::axe_violations(&browser).await?;
+        assert!(found.iter().any(|f| f.starts_with("image-alt")), "{found:?}");
+        assert!(found.iter().any(|f| f.starts_with("label")), "{found:?}");
+        anyhow::Ok(())
+    }
+    .await;
+    browser.close().await?;
+    outcome
+}
