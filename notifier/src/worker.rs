@@ -196,7 +196,12 @@ impl Worker {
                         Ok(Summary { sent: 1, ..Summary::default() })
                     }
                     Err(error) => {
-                        tracing::warn!(notification = %row.id, recipient = %row.recipient_id, %error, "send failed");
+                        tracing::warn!(
+                            notification = %row.id,
+                            recipient = %row.recipient_id,
+                            error = %shared::telemetry::redact_emails(&error.to_string()),
+                            "send failed"
+                        );
                         let after = self
                             .db
                             .run(move |conn| outbox::mark_failure(conn, &row_copy, &worker, &error, now))

@@ -278,3 +278,18 @@ on_both_backends!(
     the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm,
     sigterm_mid_pass_finishes_what_is_in_flight_and_loses_nothing,
 );
+
+#[test]
+fn help_lists_every_notifier_command_and_the_worker_defaults() -> anyhow::Result<()> {
+    let help = String::from_utf8(Command::new(NOTIFIER).arg("--help").output()?.stdout)?;
+    for command in ["run", "once", "preview", "check"] {
+        assert!(help.contains(command), "{command} missing from --help:\n{help}");
+    }
+    let run = String::from_utf8(Command::new(NOTIFIER).args(["run", "--help"]).output()?.stdout)?;
+    for option in
+        ["--poll-seconds", "[default: 30]", "--lease-seconds", "[default: 300]", "--concurrency", "[default: 8]"]
+    {
+        assert!(run.contains(option), "{option} missing from run --help:\n{run}");
+    }
+    Ok(())
+}

@@ -42,6 +42,7 @@ impl ResponseError for AppError {
                 "internal error".to_owned()
             }
             shared::Error::Unavailable { service, cause } => {
+                let cause = shared::telemetry::redact_emails(&format!("{cause:#}"));
                 tracing::warn!(service, error = %cause, "backing service unavailable");
                 self.0.to_string()
             }

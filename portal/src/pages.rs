@@ -141,6 +141,7 @@ impl PageCtx {
                 self.message(StatusCode::TOO_MANY_REQUESTS, "error-rate-limited-title", "error-rate-limited-body", None)
             }
             E::Unavailable { service, cause } => {
+                let cause = shared::telemetry::redact_emails(&format!("{cause:#}"));
                 tracing::warn!(service, error = %cause, path = %self.path, "backing service unavailable");
                 let (title, body) = if service == "mail" {
                     ("error-mail-down-title", "error-mail-down-body")

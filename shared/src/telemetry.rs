@@ -19,3 +19,36 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
     };
 }
+
+/// `text` with every email address replaced by `[address]`: mail servers quote
+/// the recipient in their errors, and logs must not carry addresses.
+pub fn redact_emails(text: &str) -> String {
+    text.split_inclusive(|c: char| c.is_whitespace())
+        .map(|word| {
+            let trimmed = word.trim_end();
+            let core =
+                trimmed.trim_matches(|c: char| matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | ':' | '"' | '\''));
+            match core.split_once('@') {
+                Some((local, domain)) if !local.is_empty() && domain.contains('.') => {
+                    word.replacen(core, "[address]", 1)
+                }
+                _ => word.to_owned(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_emails;
+
+    #[test]
+    fn addresses_are_removed_from_log_text() {
+        assert_eq!(
+            redact_emails("permanent mail failure: 550 5.1.1 <jordan@firm.example>: mailbox unavailable"),
+            "permanent mail failure: 550 5.1.1 <[address]>: mailbox unavailable"
+        );
+        assert_eq!(redact_emails("Connection error: refused"), "Connection error: refused");
+        assert_eq!(redact_emails("to a@b.co, c@d.org"), "to [address], [address]");
+    }
+}

@@ -84,7 +84,7 @@ async fn send_receipt(state: &AppState, client: &User, matter: &Matter, report: 
     };
     crate::routes::sign_in::email_metric("upload_receipt", result.is_ok());
     if let Err(e) = &result {
-        tracing::warn!(error = %e, "upload receipt not sent yet; the notifier will retry");
+        tracing::warn!(error = %shared::telemetry::redact_emails(&e.to_string()), "upload receipt not sent yet; the notifier will retry");
     }
     if let Err(e) = state.db.run(move |conn| receipts::settle(conn, &row, &worker, &result, now())).await {
         tracing::warn!(error = %e, "could not record the upload receipt's result");
