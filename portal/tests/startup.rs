@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl};
 
 const PORTAL: &str = env!("CARGO_BIN_EXE_portal");
 
@@ -201,5 +201,92 @@ fn sigterm_stops_the_portal_cleanly_with_exit_code_0() -> anyhow::Result<()> {
     assert!(Command::new("kill").args(["-TERM", &pid]).status()?.success());
     let status = running.child.wait()?;
     assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
+    Ok(())
+}
+
+/// SIGTERM to the real binary while a 100 MB upload is half-way: after the
+/// grace period the upload is aborted (no object, no row, no open multipart
+/// upload on the S3 server) and the process exits 0.
+#[test]
+fn sigterm_during_an_upload_aborts_it_and_exits_0() -> anyhow::Result<()> {
+    use harness::s3::PrivateS3;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let s3 = PrivateS3::start()?;
+    let dir = tempfile::tempdir()?;
+    let bucket = "mlshut";
+    let settings = [
+        ("MATTERLINE_STORAGE", format!("s3://{bucket}")),
+        ("MATTERLINE_S3_ENDPOINT", s3.endpoint()),
+        ("MATTERLINE_S3_REGION", "us-east-1".to_owned()),
+        ("MATTERLINE_S3_FORCE_PATH_STYLE", "true".to_owned()),
+        ("MATTERLINE_SHUTDOWN_GRACE_SECONDS", "1".to_owned()),
+    ];
+    // The bucket, made with the portal's own storage client.
+    let config = shared::config::Config::from_sources(
+        settings
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .chain([("MATTERLINE_DATA_DIR".to_owned(), dir.path().join("data").display().to_string())]),
+        None,
+    )?;
+    runtime.block_on(async {
+        let storage = shared::storage::Storage::open(&config).await?;
+        let (client, bucket) = storage.s3_client().ok_or_else(|| anyhow::anyhow!("not S3"))?;
+        client.create_bucket().bucket(bucket).send().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        anyhow::Ok(())
+    })?;
+
+    let mut cmd = portal(dir.path());
+    cmd.envs(settings.iter().map(|(k, v)| (*k, v.as_str())));
+    let mut running = start(cmd)?;
+    let link = running
+        .stdout
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(&format!("{}/sign-in/link?token=", running.url)).map(str::to_owned))
+        .ok_or_else(|| anyhow::anyhow!("no demo link: {:?}", running.stdout))?;
+    let url = running.url.clone();
+    runtime.block_on(async {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+        let signed_in = http.post(format!("{url}/sign-in/link")).form(&[("token", link.as_str())]).send().await?;
+        let cookie = signed_in
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .unwrap_or_default()
+            .to_owned();
+        let matters: serde_json::Value =
+            http.get(format!("{url}/api/v1/matters")).header("Cookie", &cookie).send().await?.json().await?;
+        let matter = matters[0]["id"].as_str().unwrap_or_default().to_owned();
+
+        const SIZE: u64 = 100 * 1024 * 1024;
+        let (_never, paused) = tokio::sync::oneshot::channel::<()>();
+        let body = reqwest::Body::wrap_stream(harness::files::paused_pdf(SIZE, 20 * 1024 * 1024, paused));
+        let part = reqwest::multipart::Part::stream_with_length(body, SIZE)
+            .file_name("long.pdf")
+            .mime_str("application/pdf")?;
+        let upload = tokio::spawn(
+            http.post(format!("{url}/api/v1/matters/{matter}/documents"))
+                .header("Cookie", &cookie)
+                .multipart(reqwest::multipart::Form::new().part("file", part))
+                .send(),
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !s3.staging_files()?.iter().any(|f| f.contains(".part-2")) {
+            anyhow::ensure!(std::time::Instant::now() < deadline, "the upload never reached storage");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(Command::new("kill").args(["-TERM", &running.child.id().to_string()]).status()?.success());
+        let status = tokio::task::spawn_blocking(move || running.child.wait()).await??;
+        assert_eq!(status.code(), Some(0), "exit status after SIGTERM during an upload");
+        upload.abort();
+        anyhow::Ok(())
+    })?;
+
+    assert_eq!(s3.staging_files()?, Vec::<String>::new(), "the multipart upload was left open");
+    let db = shared::db::Db::connect(&config.database_url, 1)?;
+    let mut conn = db.get()?;
+    let rows: i64 = shared::db::schema::documents::table.count().get_result(&mut *conn)?;
+    assert_eq!(rows, 0, "a row was written");
     Ok(())
 }
