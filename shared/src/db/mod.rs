@@ -163,7 +163,10 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        // Log lines of the blocking work keep the caller's span (its request id).
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
             let mut conn = pool.get()?;
             work(&mut conn)
         })
