@@ -301,7 +301,31 @@ async fn a_quiet_week_still_gets_a_short_update_unless_the_firm_turns_that_off(b
     Ok(())
 }
 
+/// Mail goes over STARTTLS to a server with a private certificate: refused
+/// until that certificate is trusted (MATTERLINE_SMTP_CA_FILE), then sent.
+async fn updates_go_out_over_starttls_to_a_trusted_server(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let (url, ca) = services::tls_smtp()?;
+
+    let untrusted = Notifier::build(app.config(&[("MATTERLINE_SMTP_URL", &url)])?, &options())?;
+    let (_, summary) = untrusted.once().await?;
+    assert_eq!((summary.sent, summary.retrying), (0, 5), "an untrusted certificate must not be accepted: {summary:?}");
+
+    let trusted =
+        Notifier::build(app.config(&[("MATTERLINE_SMTP_URL", &url), ("MATTERLINE_SMTP_CA_FILE", &ca)])?, &options())?;
+    let summary = trusted.worker.deliver_all(now() + Duration::minutes(2), &|| {}).await?;
+    assert_eq!(summary.sent, 5, "{summary:?}");
+    let accepted = services::fault_smtp_accepted()?
+        .into_iter()
+        .filter(|(rcpt, _)| rcpt.ends_with(&format!("@{}", demo.domain)))
+        .count();
+    assert_eq!(accepted, 5);
+    Ok(())
+}
+
 on_both_backends!(
+    updates_go_out_over_starttls_to_a_trusted_server,
     a_quiet_week_still_gets_a_short_update_unless_the_firm_turns_that_off,
     fifty_clients_get_one_update_each_in_their_language,
     with_the_mail_server_down_updates_wait_and_arrive_once_it_is_back,

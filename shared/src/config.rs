@@ -28,6 +28,7 @@ pub const KEYS: &[&str] = &[
     "s3_force_path_style",
     "s3_sse",
     "smtp_url",
+    "smtp_ca_file",
     "mail_from",
     "jwt_secret",
     "weekly_schedule",
@@ -205,6 +206,9 @@ pub struct Config {
     pub s3_sse: Option<String>,
     /// SMTP server URL; unset means the dev outbox in `data_dir/outbox`.
     pub smtp_url: Option<Secret<Url>>,
+    /// A PEM certificate to trust for the SMTP server's TLS (a private CA or a
+    /// self-signed relay), besides the public roots.
+    pub smtp_ca_file: Option<PathBuf>,
     /// Sender of every email, `Name <address>`.
     pub mail_from: String,
     /// Secret signing every token; generated once into `data_dir` when unset.
@@ -295,6 +299,14 @@ impl Config {
             .map(|r| parse_with(&r, parse_smtp_url))
             .transpose()?
             .map(Secret::new);
+        let smtp_ca_file = match take("smtp_ca_file") {
+            Some(r) if r.value.trim().is_empty() => None,
+            Some(r) => Some(parse_with(&r, |v| {
+                let path = PathBuf::from(v.trim());
+                if path.is_file() { Ok(path) } else { Err(format!("{} is not a readable file", path.display())) }
+            })?),
+            None => None,
+        };
         let mail_from = match take("mail_from") {
             Some(r) => parse_with(&r, parse_mailbox)?,
             None => "Matterline <no-reply@localhost>".to_owned(),
@@ -361,6 +373,7 @@ impl Config {
             s3_force_path_style,
             s3_sse,
             smtp_url,
+            smtp_ca_file,
             mail_from,
             jwt_secret,
             weekly_schedule,
@@ -408,6 +421,7 @@ impl Config {
                 "smtp_url",
                 self.smtp_url.as_ref().map_or_else(|| "(unset: dev outbox)".to_owned(), |u| hide_password(u.expose())),
             ),
+            ("smtp_ca_file", or_unset(self.smtp_ca_file.as_ref().map(|p| p.display().to_string()))),
             ("mail_from", self.mail_from.clone()),
             (
                 "jwt_secret",

@@ -9,6 +9,7 @@ pub use lettre::message::Mailbox;
 use lettre::message::MultiPart;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Config;
@@ -74,6 +75,22 @@ impl std::fmt::Debug for Mailer {
     }
 }
 
+/// The TLS mode the SMTP URL asks for, trusting `ca_file` as well as the public roots.
+fn tls_trusting(url: &url::Url, ca_file: &Path) -> Result<Tls> {
+    let invalid = |reason: String| Error::invalid("MATTERLINE_SMTP_CA_FILE", reason);
+    let pem = std::fs::read(ca_file).map_err(|e| invalid(format!("{}: {e}", ca_file.display())))?;
+    let certificate = Certificate::from_pem(&pem).map_err(|e| invalid(format!("{}: {e}", ca_file.display())))?;
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let parameters =
+        TlsParameters::builder(host).add_root_certificate(certificate).build().map_err(|e| invalid(e.to_string()))?;
+    let mode = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
+    Ok(match (url.scheme(), mode.as_deref()) {
+        ("smtps", _) => Tls::Wrapper(parameters),
+        (_, Some("opportunistic")) => Tls::Opportunistic(parameters),
+        _ => Tls::Required(parameters),
+    })
+}
+
 /// The sender for a firm: its own address, else the configured address under the firm's name.
 pub fn sender_for(configured: &Mailbox, firm_name: &str, firm_from: Option<&str>) -> String {
     firm_from
@@ -95,11 +112,13 @@ impl Mailer {
             config.mail_from.parse().map_err(|e| Error::invalid("MATTERLINE_MAIL_FROM", format!("{e}")))?;
         match &config.smtp_url {
             Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose().as_str())
-                    .map_err(|e| Error::invalid("MATTERLINE_SMTP_URL", e.to_string()))?
-                    .timeout(Some(Duration::from_secs(20)))
-                    .pool_config(PoolConfig::new().max_size(8))
-                    .build();
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose().as_str())
+                    .map_err(|e| Error::invalid("MATTERLINE_SMTP_URL", e.to_string()))?;
+                if let Some(ca_file) = &config.smtp_ca_file {
+                    builder = builder.tls(tls_trusting(url.expose(), ca_file)?);
+                }
+                let transport =
+                    builder.timeout(Some(Duration::from_secs(20))).pool_config(PoolConfig::new().max_size(8)).build();
                 Ok(Self { transport: Transport::Smtp(transport), from, outbox: None })
             }
             None => {

@@ -64,3 +64,12 @@ pub fn axe_script() -> anyhow::Result<String> {
     let path = required("MATTERLINE_TEST_AXE", "axe-core (npm)")?;
     std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{path}: {e}"))
 }
+
+/// The SMTP server that requires STARTTLS (`MATTERLINE_TEST_TLS_SMTP_URL`) and
+/// the certificate to trust for it (`MATTERLINE_TEST_TLS_SMTP_CA`).
+pub fn tls_smtp() -> anyhow::Result<(String, String)> {
+    Ok((
+        required("MATTERLINE_TEST_TLS_SMTP_URL", "the STARTTLS SMTP server (aiosmtpd)")?,
+        required("MATTERLINE_TEST_TLS_SMTP_CA", "the STARTTLS SMTP server's certificate")?,
+    ))
+}

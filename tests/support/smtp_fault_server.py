@@ -3,10 +3,12 @@
 Recipients whose local part starts with "reject" get 550 (permanent), with
 "tempfail" get 451 (temporary); everyone else is accepted, and one line
 "recipient<TAB>Message-ID" per accepted recipient is appended to LOG, so large
-tests can count deliveries without an HTTP API.
-Usage: smtp_fault_server.py PORT LOG
+tests can count deliveries without an HTTP API. With CERT and KEY it requires
+STARTTLS before MAIL FROM (for testing the client's TLS path).
+Usage: smtp_fault_server.py PORT LOG [CERT KEY]
 """
 import asyncio
+import ssl
 import sys
 
 from aiosmtpd.controller import Controller
@@ -38,12 +40,17 @@ class FaultyHandler:
         return "250 2.0.0 accepted"
 
 
-async def main(port: int, log_path: str) -> None:
-    controller = Controller(FaultyHandler(log_path), hostname="127.0.0.1", port=port)
+async def main(port: int, log_path: str, cert: str = "", key: str = "") -> None:
+    options = {}
+    if cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        options = {"tls_context": context, "require_starttls": True}
+    controller = Controller(FaultyHandler(log_path), hostname="127.0.0.1", port=port, **options)
     controller.start()
     print(f"fault SMTP server on 127.0.0.1:{port}", flush=True)
     await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), sys.argv[2]))
+    asyncio.run(main(int(sys.argv[1]), *sys.argv[2:]))
