@@ -129,7 +129,7 @@ impl Application {
     /// that are aborted, and what storage refused to remove is left for the cleanup sweep.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        for leftover in shared::storage::abort_open_uploads().await {
+        for leftover in shared::storage::abort_open_uploads(&self.state.storage).await {
             if let Err(e) = shared::storage_cleanup::remember(&self.state.db, leftover).await {
                 tracing::error!(error = %e, "could not record an upload left open at shutdown");
             }

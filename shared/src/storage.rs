@@ -49,12 +49,16 @@ fn unregister(ticket: Option<u64>) {
     }
 }
 
-/// Aborts every upload of this process still open — called at shutdown, after
-/// the grace period, when the requests that owned them are gone. Returns what
-/// could not be removed (to record for the cleanup sweep).
-pub async fn abort_open_uploads() -> Vec<Leftover> {
+/// Aborts every upload still open in `storage` (this process's) — called at
+/// shutdown, after the grace period, when the requests that owned them are
+/// gone. Returns what could not be removed (to record for the cleanup sweep).
+pub async fn abort_open_uploads(storage: &Storage) -> Vec<Leftover> {
+    let place = storage.describe();
     let open: Vec<(Storage, Leftover)> = match OPEN_UPLOADS.lock() {
-        Ok(mut open) => open.drain().map(|(_, v)| v).collect(),
+        Ok(mut open) => {
+            let tickets: Vec<u64> = open.iter().filter(|(_, (s, _))| s.describe() == place).map(|(t, _)| *t).collect();
+            tickets.into_iter().filter_map(|t| open.remove(&t)).collect()
+        }
         Err(_) => Vec::new(),
     };
     tracing::info!(open = open.len(), "aborting uploads left open");
