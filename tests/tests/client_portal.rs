@@ -396,3 +396,25 @@ async fn the_openapi_description_lists_the_client_api() -> anyhow::Result<()> {
     assert_eq!(spec["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     Ok(())
 }
+
+#[tokio::test]
+async fn pages_carry_security_headers() -> anyhow::Result<()> {
+    let app = TestApp::spawn(Backend::Sqlite).await?;
+    let page = app.get("/sign-in").await?;
+    let header = |name: &str| page.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let csp = header("content-security-policy");
+    for directive in
+        ["default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "form-action 'self'"]
+    {
+        assert!(csp.contains(directive), "CSP lacks {directive}: {csp}");
+    }
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("x-frame-options"), "DENY");
+    assert_eq!(header("referrer-policy"), "same-origin");
+    // The pages need nothing the policy forbids: no inline styles or scripts.
+    for path in ["/sign-in", "/sign-in/code"] {
+        let html = app.get(path).await?.text().await?;
+        assert!(!html.contains("style=\"") && !html.contains("<script>"), "{path} has inline style or script");
+    }
+    Ok(())
+}

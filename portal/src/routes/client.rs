@@ -33,7 +33,6 @@ async fn dashboard(ctx: PageCtx) -> HttpResponse {
                 "phase_title": m.phase_title,
                 "phase_position": m.phase_position,
                 "phase_total": m.phase_total,
-                "progress_percent": if m.phase_total > 0 { m.phase_position * 100 / m.phase_total } else { 0 },
                 "open_requests": m.open_requests,
                 "updated": ctx.date(m.updated_at),
             })
