@@ -158,7 +158,8 @@ fn security_headers() -> middleware::DefaultHeaders {
 /// How often leftovers of failed uploads are retried.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Removes leftovers of uploads that failed while storage was unreachable, once it is back.
+/// Every minute: removes leftovers of uploads that failed while storage was
+/// unreachable (once it is back), and expired sign-ins, sessions and rate-limit hits.
 fn spawn_storage_sweeper(state: AppState) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(SWEEP_EVERY);
@@ -166,6 +167,11 @@ fn spawn_storage_sweeper(state: AppState) {
             every.tick().await;
             if let Err(e) = shared::storage_cleanup::sweep(&state.db, &state.storage).await {
                 tracing::warn!(error = %e, "storage cleanup sweep failed; will retry");
+            }
+            match state.db.run(|conn| shared::auth::purge_expired(conn, shared::domain::now())).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "expired sign-ins, sessions and rate-limit hits removed"),
+                Err(e) => tracing::warn!(error = %e, "purging expired sign-ins failed; will retry"),
             }
         }
     });

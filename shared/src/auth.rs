@@ -203,3 +203,19 @@ pub fn revoke_all_sessions(conn: &mut DbConnection, user_id: &str) -> Result<usi
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
+
+/// Deletes what no longer serves a purpose: sign-in links and codes a day past
+/// their expiry, sessions a week past theirs (revoked or expired), and
+/// rate-limit hits older than a day. Returns the rows deleted.
+pub fn purge_expired(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Result<usize> {
+    use crate::db::schema::rate_limit_hits;
+    let tokens = diesel::delete(sign_in_tokens::table.filter(sign_in_tokens::expires_at.lt(now - Duration::days(1))))
+        .execute(conn)?;
+    let sessions =
+        diesel::delete(sessions::table.filter(sessions::expires_at.lt(now - Duration::days(7)))).execute(conn)?;
+    let revoked =
+        diesel::delete(sessions::table.filter(sessions::revoked_at.lt(now - Duration::days(7)))).execute(conn)?;
+    let hits = diesel::delete(rate_limit_hits::table.filter(rate_limit_hits::created_at.lt(now - Duration::days(1))))
+        .execute(conn)?;
+    Ok(tokens + sessions + revoked + hits)
+}

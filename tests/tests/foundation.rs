@@ -133,7 +133,41 @@ async fn a_sign_in_code_works_once_and_wrong_codes_run_out(backend: Backend) -> 
     Ok(())
 }
 
+async fn expired_sign_ins_and_sessions_are_purged_and_live_ones_kept(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let client = app.client(&demo.email("sam")).await?;
+    let live = app.session_token(&client.id).await?;
+    let tokens = app.state.tokens.clone();
+    let id = client.id.clone();
+    let (purged, kept) = app
+        .state
+        .db
+        .run(move |c| {
+            use shared::db::schema::{sessions, sign_in_tokens};
+            auth::issue_sign_in(c, &tokens, &id)?;
+            // A month from now the sign-in is long expired; the 30-day session is still live a week before.
+            let month_later = shared::domain::now() + chrono::Duration::days(32);
+            let purged_early = auth::purge_expired(c, shared::domain::now())?;
+            assert_eq!(purged_early, 0, "nothing is expired yet");
+            let purged = auth::purge_expired(c, month_later)?;
+            let kept: i64 = sessions::table.count().get_result(c)?;
+            let tokens_left: i64 = sign_in_tokens::table.count().get_result(c)?;
+            assert_eq!(tokens_left, 0);
+            Ok((purged, kept))
+        })
+        .await?;
+    assert_eq!(purged, 1, "the expired sign-in");
+    assert_eq!(kept, 1, "a session within its 30 days plus a week stays");
+    assert_eq!(
+        app.client.get(app.url("/api/v1/me")).header("Authorization", format!("Bearer {live}")).send().await?.status(),
+        StatusCode::OK
+    );
+    Ok(())
+}
+
 on_both_backends!(
+    expired_sign_ins_and_sessions_are_purged_and_live_ones_kept,
     health_and_readiness_answer,
     readiness_fails_and_names_storage_when_the_document_folder_is_gone,
     the_demo_is_seeded_once_and_its_sign_in_link_works_once,
