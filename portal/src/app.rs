@@ -99,6 +99,13 @@ impl Application {
         let state = prepare(config).await?;
         let base_url = state.config.public_url.as_str().trim_end_matches('/').to_owned();
         let demo = seed_demo_if_empty(&state, &base_url).await?;
+        if state.mailer.outbox_dir().is_some() && !state.config.bind.ip().is_loopback() {
+            tracing::warn!(
+                bind = %state.config.bind,
+                "no SMTP server is configured: emails (sign-in links too) go to the dev outbox; \
+                 /dev/mailbox answers only on this machine"
+            );
+        }
         let server = serve(listener, state.clone())?;
         spawn_storage_sweeper(state.clone());
         Ok(Self { port, server, state, demo })

@@ -1,5 +1,6 @@
 //! `/dev/mailbox`: the emails written to the dev outbox, newest first. Only
-//! registered when no SMTP server is configured (embedded mode).
+//! registered when no SMTP server is configured (embedded mode), and only
+//! answered to visitors on this machine: the page shows every sign-in link.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
@@ -16,8 +17,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// How many messages the page lists.
 const SHOWN: usize = 50;
 
+/// Only visitors on this machine (loopback) may read the dev mailbox.
+fn allowed(peer: Option<std::net::IpAddr>) -> bool {
+    peer.is_some_and(|ip| ip.is_loopback())
+}
+
 #[get("/dev/mailbox")]
-async fn mailbox(ctx: PageCtx) -> HttpResponse {
+async fn mailbox(ctx: PageCtx, req: actix_web::HttpRequest) -> HttpResponse {
+    if !allowed(req.peer_addr().map(|a| a.ip())) {
+        return ctx.error(shared::Error::NotFound);
+    }
     let Some(dir) = ctx.state.mailer.outbox_dir().map(ToOwned::to_owned) else {
         return ctx.error(shared::Error::NotFound);
     };
@@ -51,5 +60,20 @@ async fn mailbox(ctx: PageCtx) -> HttpResponse {
         Ok(Ok(messages)) => ctx.render(StatusCode::OK, "mailbox", "mailbox-title", json!({ "messages": messages })),
         Ok(Err(e)) => ctx.error(shared::Error::Unavailable { service: "mail", cause: e.into() }),
         Err(e) => ctx.error(shared::Error::Internal(anyhow::anyhow!("{e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed;
+
+    #[test]
+    fn only_this_machine_reads_the_dev_mailbox() {
+        assert!(allowed("127.0.0.1".parse().ok()));
+        assert!(allowed("::1".parse().ok()));
+        for other in ["192.168.1.20", "10.0.0.5", "203.0.113.9", "fe80::1"] {
+            assert!(!allowed(other.parse().ok()), "{other}");
+        }
+        assert!(!allowed(None));
     }
 }
