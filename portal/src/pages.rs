@@ -38,17 +38,11 @@ impl FromRequest for PageCtx {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| actix_web::error::ErrorInternalServerError("no app state"))?;
-            let (viewer, viewer_error) = match session::resolve(&state, session::token_of(&req)).await {
+            let (state, viewer) = session::viewer_of(&req).await?;
+            let (viewer, viewer_error) = match viewer {
                 Ok(viewer) => (viewer, None),
                 Err(e) => (None, Some(e.to_string())),
             };
-            if let Some(v) = &viewer {
-                req.extensions_mut().insert(crate::observe::UserId(v.user.id.clone()));
-            }
             let request_id =
                 req.extensions().get::<crate::observe::RequestId>().map(|r| r.0.clone()).unwrap_or_default();
             let saved = viewer.as_ref().map(|v| v.user.language.clone());

@@ -62,6 +62,23 @@ pub async fn resolve(state: &AppState, token: Option<String>) -> Result<Option<A
         .await
 }
 
+/// The application state and the signed-in user of a request (`Ok(None)` when
+/// nobody is; `Err` when the session could not be checked). Marks the request
+/// with the user id for its log line.
+pub async fn viewer_of(
+    req: &HttpRequest,
+) -> Result<(web::Data<AppState>, shared::Result<Option<Authenticated>>), AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError(shared::Error::Internal(anyhow::anyhow!("no app state"))))?;
+    let viewer = resolve(&state, token_of(req)).await;
+    if let Ok(Some(v)) = &viewer {
+        req.extensions_mut().insert(crate::observe::UserId(v.user.id.clone()));
+    }
+    Ok((state, viewer))
+}
+
 /// The session cookie carrying `token`.
 pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, token)
@@ -91,14 +108,8 @@ impl FromRequest for ApiUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| AppError(shared::Error::Internal(anyhow::anyhow!("no app state"))))?;
-            match resolve(state, token_of(&req)).await? {
-                Some(user) => {
-                    req.extensions_mut().insert(crate::observe::UserId(user.user.id.clone()));
-                    Ok(ApiUser(user))
-                }
+            match viewer_of(&req).await?.1? {
+                Some(user) => Ok(ApiUser(user)),
                 None => Err(AppError(shared::Error::Unauthenticated)),
             }
         })
