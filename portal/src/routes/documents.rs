@@ -200,15 +200,11 @@ async fn serve_download(
     let document: Document =
         state.db.run(move |conn| documents::for_download(conn, &lookup, &matter_id, &document_id)).await?;
     let how = state.storage.download(&document.object_key, &document.original_name).await?;
-    let (actor, target, matter) = (client.id.clone(), document.id.clone(), document.matter_id.clone());
+    // The matter is the client's (checked above), so it belongs to the client's firm.
+    let (actor, target, firm_id) = (client.id.clone(), document.id.clone(), client.firm_id.clone());
     state
         .db
         .run(move |conn| {
-            use diesel::prelude::*;
-            let firm_id: String = shared::db::schema::matters::table
-                .find(&matter)
-                .select(shared::db::schema::matters::firm_id)
-                .first(conn)?;
             audit::record(
                 conn,
                 &audit::Event {
