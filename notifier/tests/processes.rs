@@ -60,6 +60,31 @@ async fn sent_rows(app: &TestApp) -> anyhow::Result<Vec<Option<String>>> {
         .await?)
 }
 
+/// Sends `signal` (e.g. "STOP", "CONT") to a child process.
+fn signal(child: &Child, signal: &str) -> anyhow::Result<()> {
+    let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status()?;
+    anyhow::ensure!(status.success(), "kill -{signal} failed");
+    Ok(())
+}
+
+/// Waits until at least `n` recipients at `domain` have mail, failing if
+/// `running` ends first or two minutes pass.
+async fn wait_for_deliveries(domain: &str, n: usize, running: &mut Child, what: &str) -> anyhow::Result<usize> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let reached = accepted(domain)?.len();
+        if reached >= n {
+            return Ok(reached);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{what}: only {reached} of {n} clients reached");
+        anyhow::ensure!(running.try_wait()?.is_none(), "{what}: the process ended after {reached} clients");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Two processes share one outbox. The overlap is made certain rather than
+/// left to timing: the first is paused (SIGSTOP) while it holds claims, the
+/// second starts and delivers, then the first resumes and both run together.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_notifiers_at_once_on_postgres_send_every_client_exactly_one_email() -> anyhow::Result<()> {
     let app = TestApp::spawn(Backend::Postgres).await?;
@@ -67,8 +92,14 @@ async fn two_notifiers_at_once_on_postgres_send_every_client_exactly_one_email()
     app.add_clients(&demo, CLIENTS - 5).await?;
     let smtp = services::fault_smtp_url()?;
     let args = ["once", "--batch", "50", "--concurrency", "8"];
-    let first = notifier(&app, &args, &[("MATTERLINE_SMTP_URL", &smtp)]).spawn()?;
-    let second = notifier(&app, &args, &[("MATTERLINE_SMTP_URL", &smtp)]).spawn()?;
+    let mut first = notifier(&app, &args, &[("MATTERLINE_SMTP_URL", &smtp)]).spawn()?;
+    wait_for_deliveries(&demo.domain, 100, &mut first, "first notifier").await?;
+    signal(&first, "STOP")?;
+    let at_pause = accepted(&demo.domain)?.len();
+    let mut second = notifier(&app, &args, &[("MATTERLINE_SMTP_URL", &smtp)]).spawn()?;
+    let outcome = wait_for_deliveries(&demo.domain, at_pause + 100, &mut second, "second notifier").await;
+    signal(&first, "CONT")?;
+    outcome?;
     let (a, b) = (wait_for_success(first, "first notifier")?, wait_for_success(second, "second notifier")?);
 
     let delivered = accepted(&demo.domain)?;
@@ -99,13 +130,8 @@ async fn a_notifier_killed_mid_pass_resumes_without_losing_or_repeating_a_messag
     let args = ["once", "--lease-seconds", "2", "--batch", "50", "--concurrency", "8"];
     let mut victim = notifier(&app, &args, &[("MATTERLINE_SMTP_URL", &smtp)]).spawn()?;
 
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while accepted(&demo.domain)?.len() < CLIENTS / 2 {
-        anyhow::ensure!(Instant::now() < deadline, "the notifier never got halfway");
-        anyhow::ensure!(victim.try_wait()?.is_none(), "the notifier finished before it could be killed");
-        // The only progress signal is the SMTP server's log; poll it.
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // The only progress signal is the SMTP server's log; poll it.
+    wait_for_deliveries(&demo.domain, CLIENTS / 2, &mut victim, "the notifier before the kill").await?;
     victim.kill()?; // SIGKILL: no clean-up, no released claims.
     victim.wait()?;
     let at_kill = accepted(&demo.domain)?.len();
@@ -198,20 +224,15 @@ async fn the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm(backend: 
         ("MATTERLINE_WEEKLY_SCHEDULE", "* * * * * *"),
         ("MATTERLINE_NOTIFIER_BIND", bind.as_str()),
     ];
-    let daemon = notifier(&app, &["run", "--poll-seconds", "1"], &settings).spawn()?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while accepted(&demo.domain)?.len() < 5 {
-        anyhow::ensure!(Instant::now() < deadline, "the daemon sent nothing");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let mut daemon = notifier(&app, &["run", "--poll-seconds", "1"], &settings).spawn()?;
+    wait_for_deliveries(&demo.domain, 5, &mut daemon, "the daemon").await?;
     // The daemon's own /metrics counts what it sent.
     let text = reqwest::get(format!("http://{bind}/metrics")).await?.text().await?;
     let scrape = harness::metrics::parse(&text)?;
     let sent =
         harness::metrics::total(&scrape, "matterline_emails_total", &[("kind", "weekly_update"), ("outcome", "sent")]);
     assert!(sent >= 5.0, "weekly updates sent according to /metrics: {sent}\n{text}");
-    let status = Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status()?;
-    anyhow::ensure!(status.success(), "kill -TERM failed");
+    signal(&daemon, "TERM")?;
     wait_for_success(daemon, "notifier run after SIGTERM")?;
     let delivered = accepted(&demo.domain)?;
     assert_eq!(delivered.len(), 5);
@@ -228,14 +249,9 @@ async fn sigterm_mid_pass_finishes_what_is_in_flight_and_loses_nothing(backend: 
     app.add_clients(&demo, CLIENTS - 5).await?;
     let smtp = services::fault_smtp_url()?;
     let settings = [("MATTERLINE_SMTP_URL", smtp.as_str()), ("MATTERLINE_WEEKLY_SCHEDULE", "* * * * * *")];
-    let daemon = notifier(&app, &["run", "--poll-seconds", "1", "--batch", "50"], &settings).spawn()?;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while accepted(&demo.domain)?.len() < CLIENTS / 4 {
-        anyhow::ensure!(Instant::now() < deadline, "the daemon never got going");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let status = Command::new("kill").args(["-TERM", &daemon.id().to_string()]).status()?;
-    anyhow::ensure!(status.success(), "kill -TERM failed");
+    let mut daemon = notifier(&app, &["run", "--poll-seconds", "1", "--batch", "50"], &settings).spawn()?;
+    wait_for_deliveries(&demo.domain, CLIENTS / 4, &mut daemon, "the daemon").await?;
+    signal(&daemon, "TERM")?;
     wait_for_success(daemon, "notifier run after SIGTERM")?;
     let at_stop = accepted(&demo.domain)?.len();
     assert!(at_stop < CLIENTS, "everything was sent before the stop");
