@@ -25,6 +25,22 @@ pub struct DemoSignIn {
     pub email: String,
     /// The sign-in link (valid 15 minutes, single use).
     pub link: String,
+    /// The demo staff accounts (password + authenticator secret).
+    pub staff: Vec<seed::DemoStaff>,
+}
+
+impl DemoSignIn {
+    /// What to print for the operator trying the demo.
+    pub fn instructions(&self) -> String {
+        let mut text = format!("Demo client {} — one-time sign-in link (15 minutes):\n  {}", self.email, self.link);
+        for s in &self.staff {
+            text.push_str(&format!(
+                "\nDemo staff {} ({}) at /staff/sign-in — password {}, authenticator secret {}",
+                s.email, s.role, s.password, s.totp_secret
+            ));
+        }
+        text
+    }
 }
 
 /// A bound, not yet running portal.
@@ -81,7 +97,11 @@ pub async fn seed_demo_if_empty(state: &AppState, base_url: &str) -> anyhow::Res
         .await?;
     Ok(seeded.map(|(demo, grant)| {
         tracing::info!(firm = %demo.firm_id, "seeded the demo firm");
-        DemoSignIn { email: demo.client_email, link: format!("{base_url}/sign-in/link?token={}", grant.token) }
+        DemoSignIn {
+            email: demo.client_email,
+            link: format!("{base_url}/sign-in/link?token={}", grant.token),
+            staff: demo.staff,
+        }
     }))
 }
 
@@ -191,6 +211,8 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(web::JsonConfig::default().error_handler(|e, _| crate::error::bad_input("body", &e)))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| crate::error::bad_input("query", &e)))
             .wrap(security_headers())
             .wrap(middleware::from_fn(crate::observe::request_context))
             .configure(|cfg| routes::configure(cfg, dev_mailbox))

@@ -26,6 +26,7 @@ impl ResponseError for AppError {
             E::NotFound => StatusCode::NOT_FOUND,
             E::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             E::Unauthenticated => StatusCode::UNAUTHORIZED,
+            E::Forbidden => StatusCode::FORBIDDEN,
             E::Conflict(_) => StatusCode::CONFLICT,
             E::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             E::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -63,3 +64,9 @@ pub struct ErrorBody {
 
 /// Result of a request handler.
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A request body or query that does not parse: 422 with the parser's message,
+/// which names the field ("missing field `title`", "unknown variant ...").
+pub fn bad_input(part: &'static str, error: &dyn std::fmt::Display) -> actix_web::Error {
+    AppError(shared::Error::invalid(part, error.to_string())).into()
+}

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use portal::app::{self, Application};
-use portal::cli::{Cli, Command};
+use portal::cli::{Cli, Command, StaffCommand};
 use shared::config::Config;
 
 fn main() -> ExitCode {
@@ -27,7 +27,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             );
             println!("Matterline portal: {url}");
             if let Some(demo) = app.demo_sign_in() {
-                println!("Demo client {} — one-time sign-in link (15 minutes):\n  {}", demo.email, demo.link);
+                println!("{}", demo.instructions());
             }
             app.run_until_stopped().await?;
             Ok(())
@@ -55,6 +55,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("restored the database and {} documents ({} bytes)", copied.files, copied.bytes);
             Ok(())
         }
+        Command::Staff(StaffCommand::Add { email, name, role, firm }) => {
+            let role = shared::domain::Role::parse(&role)
+                .filter(|r| r.is_staff())
+                .ok_or_else(|| anyhow::anyhow!("--role must be admin or case_manager"))?;
+            let state = app::prepare(config).await?;
+            let created = state
+                .db
+                .run(move |conn| {
+                    let firm_id = portal::cli::the_firm(conn, firm)?;
+                    let made =
+                        shared::staff::auth::create_staff(conn, &firm_id, role, &email, &name, shared::domain::now())?;
+                    let uri = shared::staff::auth::totp_uri(&made.totp_secret, &made.user.email, "Matterline")?;
+                    Ok((made, uri))
+                })
+                .await?;
+            let (made, uri) = created;
+            println!(
+                "created {} ({}) — give these to them once, over a safe channel:",
+                made.user.email, made.user.role
+            );
+            println!("  password:             {}", made.password);
+            println!("  authenticator secret: {}", made.totp_secret);
+            println!("  authenticator URI:    {uri}");
+            Ok(())
+        }
         Command::Config => {
             for (key, value) in config.redacted() {
                 println!("{key}={value}");
@@ -67,7 +92,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let state = app::prepare(config).await?;
             let base = state.config.public_url.as_str().trim_end_matches('/').to_owned();
             match app::seed_demo_if_empty(&state, &base).await? {
-                Some(demo) => println!("seeded the demo firm\nDemo client {}: {}", demo.email, demo.link),
+                Some(demo) => println!("seeded the demo firm\n{}", demo.instructions()),
                 None => println!("the database already holds data; nothing seeded"),
             }
             Ok(())

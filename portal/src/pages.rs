@@ -131,6 +131,7 @@ impl PageCtx {
         match error {
             E::NotFound => self.message(StatusCode::NOT_FOUND, "error-not-found-title", "error-not-found-body", home),
             E::Unauthenticated => HttpResponse::SeeOther().insert_header((header::LOCATION, "/sign-in")).finish(),
+            E::Forbidden => self.message(StatusCode::FORBIDDEN, "error-forbidden-title", "error-forbidden-body", home),
             E::RateLimited => {
                 self.message(StatusCode::TOO_MANY_REQUESTS, "error-rate-limited-title", "error-rate-limited-body", None)
             }

@@ -115,3 +115,32 @@ impl FromRequest for ApiUser {
         })
     }
 }
+
+/// The IP address a request came from, for sessions and the audit log.
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+/// A signed-in staff member on an API request: 401 JSON when nobody is signed
+/// in, 403 for a client.
+#[derive(Debug, Clone)]
+pub struct StaffApi {
+    /// The signed-in user.
+    pub viewer: Authenticated,
+    /// The same person as the acting staff member.
+    pub staff: shared::staff::Staff,
+}
+
+impl FromRequest for StaffApi {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let viewer = viewer_of(&req).await?.1?.ok_or(AppError(shared::Error::Unauthenticated))?;
+            let staff = shared::staff::Staff::from_user(&viewer.user, client_ip(&req))?;
+            Ok(StaffApi { viewer, staff })
+        })
+    }
+}

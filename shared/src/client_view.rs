@@ -149,7 +149,7 @@ pub struct MatterDetail {
 }
 
 /// Phases of `firm_id`'s practice areas with texts in `language` (English where a text is missing).
-fn phase_catalogue(
+pub fn phase_catalogue(
     conn: &mut DbConnection,
     firm_id: &str,
     practice_areas: &[&str],

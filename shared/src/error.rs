@@ -28,6 +28,9 @@ pub enum Error {
     /// No valid session or token.
     #[error("not signed in")]
     Unauthenticated,
+    /// Signed in, but the role may not do this (a case manager on an admin-only action).
+    #[error("not allowed for your role")]
+    Forbidden,
     /// The request conflicts with the current state (e.g. a token already used).
     #[error("{0}")]
     Conflict(String),

@@ -8,6 +8,7 @@
 //! - [`tokens`], [`auth`]: signed tokens, sign-in links and device sessions.
 //! - [`i18n`], [`render`], [`mail`]: locales, page and email templates, sending mail.
 //! - [`outbox`], [`weekly`]: the email outbox and the weekly update's derivation.
+//! - [`staff`]: the firm's side: staff sign-in, clients, matters, milestones, requests, logs.
 //! - [`rate_limit`]: attempt limits kept in the database, shared by every instance.
 //! - [`storage`], [`assets`], [`telemetry`]: documents, embedded templates, logging.
 
@@ -29,6 +30,7 @@ pub mod rate_limit;
 pub mod receipts;
 pub mod render;
 pub mod seed;
+pub mod staff;
 pub mod startup;
 pub mod storage;
 pub mod storage_cleanup;

@@ -22,6 +22,21 @@ pub struct DemoSeed {
     pub client_id: String,
     /// That client's email address.
     pub client_email: String,
+    /// The demo staff accounts' sign-in details (admin first).
+    pub staff: Vec<DemoStaff>,
+}
+
+/// A demo staff account's sign-in details, printed once at start-up.
+#[derive(Debug, Clone)]
+pub struct DemoStaff {
+    /// Email address.
+    pub email: String,
+    /// `admin` or `case_manager`.
+    pub role: String,
+    /// Password.
+    pub password: String,
+    /// TOTP secret (base32) for an authenticator app.
+    pub totp_secret: String,
 }
 
 /// True when no firm exists yet.
@@ -101,7 +116,16 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
         let admin = person(Role::Admin, "Avery Admin", "admin@demo.matterline.test", Some("+1 555 0101"), Language::En);
         let manager =
             person(Role::CaseManager, "Casey Manager", "casey@demo.matterline.test", Some("+1 555 0102"), Language::En);
-        let staff = vec![admin, manager];
+        let mut staff = vec![admin, manager];
+        let mut logins = Vec::new();
+        for member in &mut staff {
+            let password = crate::staff::auth::generate_password();
+            let totp_secret = crate::staff::auth::new_totp_secret();
+            member.password_hash = Some(crate::staff::auth::hash_password(&password)?);
+            member.totp_secret = Some(totp_secret.clone());
+            member.weekly_updates = false;
+            logins.push(DemoStaff { email: member.email.clone(), role: member.role.clone(), password, totp_secret });
+        }
         crate::insert_many!(conn, users::table, &staff)?;
         let manager = &staff[1];
 
@@ -186,6 +210,7 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
                     firm_id: firm.id.clone(),
                     client_id: client.id.clone(),
                     client_email: client.email.clone(),
+                    staff: logins.clone(),
                 });
             }
         }

@@ -17,6 +17,8 @@ pub struct Demo {
     pub firm_id: String,
     /// The domain every demo address uses in this test, e.g. `t3f2….test`.
     pub domain: String,
+    /// The demo staff accounts' passwords and TOTP secrets (emails in `domain`).
+    pub staff: Vec<shared::seed::DemoStaff>,
 }
 
 /// A client of the demo firm with their first matter.
@@ -31,6 +33,12 @@ pub struct Client {
 }
 
 impl Demo {
+    /// The demo staff member `local` (`admin` or `casey`): email, password, TOTP secret.
+    pub fn staff_login(&self, local: &str) -> anyhow::Result<&shared::seed::DemoStaff> {
+        let email = self.email(local);
+        self.staff.iter().find(|s| s.email == email).ok_or_else(|| anyhow::anyhow!("no demo staff {email}"))
+    }
+
     /// The address of demo user `local` (`jordan`, `lucia`, `sam`, `mateo`, `riley`, `casey`, `admin`).
     pub fn email(&self, local: &str) -> String {
         format!("{local}@{}", self.domain)
@@ -39,26 +47,39 @@ impl Demo {
 
 impl TestApp {
     /// Seeds the demo firm and gives its addresses a domain unique to this test.
+    /// Called twice, it makes a second firm with its own domain (for isolation tests).
     pub async fn seed_demo(&self) -> anyhow::Result<Demo> {
         let assets = self.state.assets.clone();
         let domain = format!("t{}.test", uuid::Uuid::new_v4().simple());
         let suffix = format!("@{domain}");
-        let firm_id = self
+        let demo = self
             .state
             .db
             .run(move |conn| {
                 let demo = shared::seed::seed_demo(conn, &assets)?;
-                let people: Vec<(String, String)> = users::table.select((users::id, users::email)).load(conn)?;
+                let people: Vec<(String, String)> = users::table
+                    .filter(users::firm_id.eq(&demo.firm_id))
+                    .select((users::id, users::email))
+                    .load(conn)?;
                 for (id, email) in people {
                     let local = email.split('@').next().unwrap_or_default();
                     diesel::update(users::table.find(&id))
                         .set(users::email.eq(format!("{local}{suffix}")))
                         .execute(conn)?;
                 }
-                Ok(demo.firm_id)
+                Ok(demo)
             })
             .await?;
-        Ok(Demo { firm_id, domain })
+        let staff = demo
+            .staff
+            .into_iter()
+            .map(|mut s| {
+                let local = s.email.split('@').next().unwrap_or_default().to_owned();
+                s.email = format!("{local}@{domain}");
+                s
+            })
+            .collect();
+        Ok(Demo { firm_id: demo.firm_id, domain, staff })
     }
 
     /// The client with `email` and their first matter.
@@ -76,6 +97,16 @@ impl TestApp {
                     .first(conn)?;
                 Ok(Client { id, email, matter_id })
             })
+            .await?)
+    }
+
+    /// The id of the user with `email`.
+    pub async fn user_id(&self, email: &str) -> anyhow::Result<String> {
+        let email = email.to_owned();
+        Ok(self
+            .state
+            .db
+            .run(move |conn| Ok(users::table.filter(users::email.eq(&email)).select(users::id).first(conn)?))
             .await?)
     }
 

@@ -12,6 +12,7 @@ pub mod files;
 pub mod fixtures;
 pub mod maildev;
 pub mod metrics;
+pub mod pages;
 pub mod s3;
 pub mod schema;
 pub mod services;

@@ -73,3 +73,8 @@ pub fn tls_smtp() -> anyhow::Result<(String, String)> {
         required("MATTERLINE_TEST_TLS_SMTP_CA", "the STARTTLS SMTP server's certificate")?,
     ))
 }
+
+/// The OpenAPI validator command (`openapi-spec-validator`, `MATTERLINE_TEST_OPENAPI_VALIDATOR`).
+pub fn openapi_validator() -> anyhow::Result<String> {
+    required("MATTERLINE_TEST_OPENAPI_VALIDATOR", "the OpenAPI validator (openapi-spec-validator)")
+}

@@ -4,33 +4,12 @@
 
 use chrono::Duration;
 use harness::maildev::wait_for_emails;
+use harness::pages::main_text;
 use harness::{Backend, TestApp, on_both_backends};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_LANGUAGE, AUTHORIZATION, LOCATION, SET_COOKIE};
 use serde_json::Value;
 use shared::tokens::Purpose;
-
-/// The visible text of a page's <main>, tags stripped, whitespace collapsed.
-fn main_text(html: &str) -> String {
-    let main = html.split("<main").nth(1).and_then(|m| m.split("</main>").next()).unwrap_or(html);
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in main.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    [("&#x3D;", "="), ("&quot;", "\""), ("&#x27;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")]
-        .iter()
-        .fold(text, |t, (entity, c)| t.replace(entity, c))
-}
 
 async fn a_client_signs_in_with_the_emailed_link_and_sees_their_case(backend: Backend) -> anyhow::Result<()> {
     let app = TestApp::spawn_with_smtp(backend).await?;

@@ -18,6 +18,9 @@ async fn dashboard(ctx: PageCtx) -> HttpResponse {
         Ok(v) => v.clone(),
         Err(e) => return ctx.error(e),
     };
+    if crate::routes::staff::is_staff(&viewer.user) {
+        return crate::pages::see_other("/staff");
+    }
     let lang = ctx.lang;
     let user = viewer.user.clone();
     let matters = match ctx.state.db.run(move |conn| client_view::my_matters(conn, &user, lang)).await {

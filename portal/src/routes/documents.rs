@@ -11,13 +11,13 @@ use serde_json::json;
 use shared::audit::{self, Actor};
 use shared::db::models::{Document, Matter, User};
 use shared::documents::{self, DocumentView, human_size};
-use shared::domain::{DocumentCategory, now};
+use shared::domain::{DocumentCategory, Role, now};
 use shared::receipts::{self, Receipt};
 use shared::storage::Download;
 
 use crate::error::{AppError, AppResult};
 use crate::pages::PageCtx;
-use crate::session::ApiUser;
+use crate::session::{ApiUser, client_ip};
 use crate::state::AppState;
 use crate::upload::{self, Stop, Target, UploadReport};
 
@@ -29,10 +29,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(api_list)
         .service(api_upload)
         .service(api_download);
-}
-
-fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
 }
 
 async fn own_matter(state: &AppState, client: &User, matter_id: String) -> shared::Result<Matter> {
@@ -188,20 +184,31 @@ async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, bo
 }
 
 /// Streams or redirects to the document, after the access check; audited.
-async fn serve_download(
+/// A client may fetch documents of their own matters, staff those of their firm.
+pub(crate) async fn serve_download(
     state: &AppState,
     req: &HttpRequest,
-    client: &User,
+    viewer: &User,
     matter_id: String,
     document_id: String,
 ) -> shared::Result<HttpResponse> {
     let ip = client_ip(req);
-    let lookup = client.clone();
-    let document: Document =
-        state.db.run(move |conn| documents::for_download(conn, &lookup, &matter_id, &document_id)).await?;
+    let lookup = viewer.clone();
+    let is_staff = Role::parse(&viewer.role).is_some_and(Role::is_staff);
+    let document: Document = state
+        .db
+        .run(move |conn| {
+            if is_staff {
+                let staff = shared::staff::Staff::from_user(&lookup, None)?;
+                shared::staff::records::document(conn, &staff, &matter_id, &document_id)
+            } else {
+                documents::for_download(conn, &lookup, &matter_id, &document_id)
+            }
+        })
+        .await?;
     let how = state.storage.download(&document.object_key, &document.original_name).await?;
-    // The matter is the client's (checked above), so it belongs to the client's firm.
-    let (actor, target, firm_id) = (client.id.clone(), document.id.clone(), client.firm_id.clone());
+    // The matter is the viewer's own or of their firm (checked above), so it is of the viewer's firm.
+    let (actor, target, firm_id) = (viewer.id.clone(), document.id.clone(), viewer.firm_id.clone());
     state
         .db
         .run(move |conn| {
@@ -209,7 +216,7 @@ async fn serve_download(
                 conn,
                 &audit::Event {
                     firm_id: Some(&firm_id),
-                    actor: Actor::Client(&actor),
+                    actor: if is_staff { Actor::Staff(&actor) } else { Actor::Client(&actor) },
                     action: "document.download",
                     target_type: "document",
                     target_id: Some(&target),

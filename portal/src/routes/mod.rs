@@ -9,6 +9,7 @@ pub mod language;
 pub mod openapi;
 pub mod preferences;
 pub mod sign_in;
+pub mod staff;
 pub mod static_files;
 
 use actix_web::web;
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, dev_mailbox: bool) {
     documents::configure(cfg);
     preferences::configure(cfg);
     api::configure(cfg);
+    staff::configure(cfg);
     openapi::configure(cfg);
     if dev_mailbox {
         self::dev_mailbox::configure(cfg);

@@ -41,6 +41,8 @@ pub struct User {
     pub weekly_updates: bool,
     pub password_hash: Option<String>,
     pub totp_secret: Option<String>,
+    /// The last TOTP step accepted: a code is good once.
+    pub totp_last_step: Option<i64>,
     pub failed_sign_ins: i32,
     pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
@@ -68,6 +70,7 @@ impl User {
             weekly_updates: true,
             password_hash: None,
             totp_secret: None,
+            totp_last_step: None,
             failed_sign_ins: 0,
             locked_until: None,
             created_at: now,

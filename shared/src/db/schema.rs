@@ -27,6 +27,7 @@ diesel::table! {
         weekly_updates -> Bool,
         password_hash -> Nullable<Text>,
         totp_secret -> Nullable<Text>,
+        totp_last_step -> Nullable<BigInt>,
         failed_sign_ins -> Integer,
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,

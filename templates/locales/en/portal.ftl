@@ -177,3 +177,103 @@ doc-category-other = Other
 upload-camera-label = Take a photo
 upload-choose-label = Choose files
 upload-none-chosen = Choose at least one file to send.
+
+## Staff side
+milestone-internal_note = Internal note
+error-forbidden-title = Not available for your account
+error-forbidden-body = This page is for someone with a different role. If you think you should see it, ask your firm's administrator.
+staff-sign-in-title = Staff sign-in
+staff-sign-in-intro = Sign in with your password and the 6-digit code from your authenticator app.
+staff-password-label = Password
+staff-code-label = Code from your authenticator app
+staff-code-hint = 6 digits; a new code appears every 30 seconds.
+staff-sign-in-submit = Sign in
+staff-sign-in-client-link = Are you a client? Sign in here.
+staff-sign-in-wrong = The email, password or code is not right. Please try again.
+staff-sign-in-locked = Too many failed attempts. This account is locked until { $until }.
+staff-nav-matters = Matters
+staff-nav-new = New matter
+staff-nav-settings = Firm settings
+staff-invalid-field = Please check “{ $field }”:
+staff-go-back = Go back
+staff-matters-title = Matters
+staff-filter-title = Filter
+staff-filter-search = Title or external id
+staff-filter-phase = Phase
+staff-filter-manager = Case manager
+staff-filter-any = Any
+staff-filter-unassigned = No case manager
+staff-filter-stale = No client update in 14 days
+staff-filter-unreviewed = Uploads to review
+staff-filter-closed = Include closed matters
+staff-filter-apply = Show matters
+staff-matters-count = { $count ->
+    [one] 1 matter
+   *[other] { $count } matters
+}
+staff-matters-none = No matter matches these filters.
+staff-matter-phase = Phase: { $phase }
+staff-matter-manager = Case manager: { $name }
+staff-last-update = Last client update { $date }
+staff-no-update-yet = No weekly update sent yet
+staff-unreviewed-count = { $count ->
+    [one] 1 upload to review
+   *[other] { $count } uploads to review
+}
+staff-open-requests = { $count ->
+    [one] 1 open document request
+   *[other] { $count } open document requests
+}
+staff-matter-closed = Closed
+staff-back-to-matters = Back to matters
+staff-new-matter-title = New client and matter
+staff-client-legend = Client
+staff-client-name = Full name
+staff-client-phone = Phone
+staff-client-language = Language for emails and pages
+staff-matter-legend = Matter
+staff-matter-title-label = Short description (the client sees it)
+staff-external-id = Id in your case-management system
+staff-create-matter = Create the matter
+staff-opened = Opened { $date }
+staff-phase-change = Move to another phase
+staff-new-phase = New phase
+staff-phase-note = Note to the client (optional)
+staff-phase-submit = Change the phase
+staff-post-update = Post an update
+staff-update-kind = Kind
+staff-kind-client_note = Note to the client
+staff-kind-internal_note = Internal note (the client does not see it)
+staff-kind-appointment = Appointment
+staff-update-body = Text
+staff-update-body-hint = The client reads notes and appointments. No medical details: emails are not a safe place for them.
+staff-update-when = Date and time (appointments)
+staff-update-submit = Post
+staff-request-title = Ask for a document
+staff-request-what = What do you need?
+staff-request-details = Details for the client
+staff-request-submit = Send the request
+staff-request-cancel = Cancel request
+staff-request-cancel-named = Cancel the request “{ $title }”
+staff-request-open = Open
+staff-request-fulfilled = Received
+staff-request-cancelled = Cancelled
+staff-documents-title = Documents
+staff-documents-none = No documents yet.
+staff-reviewed-by = Reviewed by { $name } on { $date }
+staff-mark-reviewed = Mark reviewed
+staff-mark-reviewed-named = Mark “{ $name }” reviewed
+staff-timeline = Timeline
+staff-internal = Internal
+staff-settings-title = Firm settings
+staff-settings-admin-only = Only an administrator can change these settings.
+staff-settings-name = Firm name (clients see it)
+staff-settings-sender = Sender of emails
+staff-settings-sender-hint = For example: Smith Injury Law <updates@smithlaw.example>. Leave blank for the server's default.
+staff-settings-time-zone = Time zone
+staff-settings-time-zone-hint = For example: America/Chicago. The weekly update runs in this time zone.
+staff-settings-schedule = Weekly update schedule
+staff-settings-schedule-hint = A cron expression with seconds, for example 0 0 9 * * Mon. Leave blank for the server's default: { $default }
+staff-settings-no-activity = Send a short update in weeks with no activity
+staff-settings-save = Save settings
+staff-settings-schedule-off = off

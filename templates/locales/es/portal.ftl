@@ -177,3 +177,103 @@ doc-category-other = Otro
 upload-camera-label = Tomar una foto
 upload-choose-label = Elegir archivos
 upload-none-chosen = Elija al menos un archivo para enviar.
+
+## Personal del despacho
+milestone-internal_note = Nota interna
+error-forbidden-title = No disponible para su cuenta
+error-forbidden-body = Esta página es para otra función. Si cree que debería verla, pregunte al administrador de su despacho.
+staff-sign-in-title = Acceso del personal
+staff-sign-in-intro = Entre con su contraseña y el código de 6 dígitos de su aplicación de autenticación.
+staff-password-label = Contraseña
+staff-code-label = Código de su aplicación de autenticación
+staff-code-hint = 6 dígitos; aparece un código nuevo cada 30 segundos.
+staff-sign-in-submit = Entrar
+staff-sign-in-client-link = ¿Es usted cliente? Entre aquí.
+staff-sign-in-wrong = El correo, la contraseña o el código no son correctos. Inténtelo de nuevo.
+staff-sign-in-locked = Demasiados intentos fallidos. Esta cuenta está bloqueada hasta las { $until }.
+staff-nav-matters = Casos
+staff-nav-new = Caso nuevo
+staff-nav-settings = Ajustes del despacho
+staff-invalid-field = Revise «{ $field }»:
+staff-go-back = Volver
+staff-matters-title = Casos
+staff-filter-title = Filtrar
+staff-filter-search = Título o identificador externo
+staff-filter-phase = Fase
+staff-filter-manager = Gestor del caso
+staff-filter-any = Cualquiera
+staff-filter-unassigned = Sin gestor
+staff-filter-stale = Sin novedades al cliente en 14 días
+staff-filter-unreviewed = Archivos por revisar
+staff-filter-closed = Incluir casos cerrados
+staff-filter-apply = Mostrar casos
+staff-matters-count = { $count ->
+    [one] 1 caso
+   *[other] { $count } casos
+}
+staff-matters-none = Ningún caso coincide con estos filtros.
+staff-matter-phase = Fase: { $phase }
+staff-matter-manager = Gestor: { $name }
+staff-last-update = Última novedad al cliente: { $date }
+staff-no-update-yet = Aún no se ha enviado ninguna novedad semanal
+staff-unreviewed-count = { $count ->
+    [one] 1 archivo por revisar
+   *[other] { $count } archivos por revisar
+}
+staff-open-requests = { $count ->
+    [one] 1 solicitud de documento abierta
+   *[other] { $count } solicitudes de documentos abiertas
+}
+staff-matter-closed = Cerrado
+staff-back-to-matters = Volver a los casos
+staff-new-matter-title = Cliente y caso nuevos
+staff-client-legend = Cliente
+staff-client-name = Nombre completo
+staff-client-phone = Teléfono
+staff-client-language = Idioma de los correos y las páginas
+staff-matter-legend = Caso
+staff-matter-title-label = Descripción breve (la ve el cliente)
+staff-external-id = Identificador en su sistema de gestión de casos
+staff-create-matter = Crear el caso
+staff-opened = Abierto el { $date }
+staff-phase-change = Pasar a otra fase
+staff-new-phase = Fase nueva
+staff-phase-note = Nota para el cliente (opcional)
+staff-phase-submit = Cambiar la fase
+staff-post-update = Publicar una novedad
+staff-update-kind = Tipo
+staff-kind-client_note = Nota para el cliente
+staff-kind-internal_note = Nota interna (el cliente no la ve)
+staff-kind-appointment = Cita
+staff-update-body = Texto
+staff-update-body-hint = El cliente lee las notas y las citas. Sin detalles médicos: el correo no es un lugar seguro para ellos.
+staff-update-when = Fecha y hora (citas)
+staff-update-submit = Publicar
+staff-request-title = Pedir un documento
+staff-request-what = ¿Qué necesita?
+staff-request-details = Detalles para el cliente
+staff-request-submit = Enviar la solicitud
+staff-request-cancel = Cancelar la solicitud
+staff-request-cancel-named = Cancelar la solicitud «{ $title }»
+staff-request-open = Abierta
+staff-request-fulfilled = Recibido
+staff-request-cancelled = Cancelada
+staff-documents-title = Documentos
+staff-documents-none = Aún no hay documentos.
+staff-reviewed-by = Revisado por { $name } el { $date }
+staff-mark-reviewed = Marcar como revisado
+staff-mark-reviewed-named = Marcar «{ $name }» como revisado
+staff-timeline = Historial
+staff-internal = Interna
+staff-settings-title = Ajustes del despacho
+staff-settings-admin-only = Solo un administrador puede cambiar estos ajustes.
+staff-settings-name = Nombre del despacho (lo ven los clientes)
+staff-settings-sender = Remitente de los correos
+staff-settings-sender-hint = Por ejemplo: Smith Injury Law <updates@smithlaw.example>. Déjelo en blanco para usar el del servidor.
+staff-settings-time-zone = Zona horaria
+staff-settings-time-zone-hint = Por ejemplo: America/Chicago. La novedad semanal se envía en esta zona horaria.
+staff-settings-schedule = Horario de la novedad semanal
+staff-settings-schedule-hint = Una expresión cron con segundos, por ejemplo 0 0 9 * * Mon. Déjelo en blanco para usar el del servidor: { $default }
+staff-settings-no-activity = Enviar una novedad breve en las semanas sin actividad
+staff-settings-save = Guardar los ajustes
+staff-settings-schedule-off = desactivado

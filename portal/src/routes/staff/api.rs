@@ -1,0 +1,478 @@
+//! `/api/v1/staff`: the firm's side as JSON. A staff session (cookie or
+//! `Authorization: Bearer`), from `POST /api/v1/staff/sign-in` or the staff
+//! sign-in page. Records of another firm answer 404; admin-only actions 403.
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
+use serde::{Deserialize, Serialize};
+use shared::domain::{Language, now};
+use shared::staff::clients::{self, ClientPatch, ClientView, NewClient, StaffMember};
+use shared::staff::matters::{
+    self, MatterFilter, MatterPatch, MatterRow, NewMatter, StaffDocument, StaffMatter, StaffMilestone, StaffRequest,
+};
+use shared::staff::records::{self, AuditEntry, AuditQuery, LogEntry, Ratings};
+use shared::staff::settings::{self, CatalogueEntry, FirmSettings, PhaseWordingView, SettingsPatch};
+use shared::staff::updates::{self, NewMilestone, NewRequest};
+use utoipa::{IntoParams, ToSchema};
+
+use super::sign_in::{Attempt, attempt_sign_in};
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::session::StaffApi;
+use crate::state::AppState;
+
+/// Registers the staff API.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(sign_in)
+        .service(list_clients)
+        .service(create_client)
+        .service(get_client)
+        .service(update_client)
+        .service(client_notifications)
+        .service(list_matters)
+        .service(create_matter)
+        .service(get_matter)
+        .service(update_matter)
+        .service(post_milestone)
+        .service(open_request)
+        .service(cancel_request)
+        .service(list_documents)
+        .service(download_document)
+        .service(review_document)
+        .service(list_staff)
+        .service(get_catalogue)
+        .service(set_phase_text)
+        .service(get_settings)
+        .service(update_settings)
+        .service(get_ratings)
+        .service(audit_log);
+}
+
+fn language(user: &StaffApi) -> Language {
+    Language::parse(&user.viewer.user.language).unwrap_or(Language::En)
+}
+
+/// Staff credentials: password and the current code of the authenticator app.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StaffCredentials {
+    /// Email address.
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// 6-digit TOTP code.
+    pub code: String,
+}
+
+/// A new staff session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffToken {
+    /// Session token for `Authorization: Bearer`.
+    pub token: String,
+    /// The staff member's user id.
+    pub user_id: String,
+}
+
+/// Signs a staff member in with password and TOTP code; 401 when any part is wrong, 429 when locked.
+#[utoipa::path(
+    post, path = "/api/v1/staff/sign-in", tag = "staff", request_body = StaffCredentials,
+    responses(
+        (status = 200, body = StaffToken),
+        (status = 401, description = "Email, password or code is wrong", body = ErrorBody),
+        (status = 429, description = "Locked after repeated failures, or too many attempts from this address", body = ErrorBody)
+    )
+)]
+#[post("/api/v1/staff/sign-in")]
+async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<StaffCredentials>,
+) -> AppResult<web::Json<StaffToken>> {
+    match attempt_sign_in(&state, &req, &body.email, &body.password, &body.code).await? {
+        Attempt::Granted(grant) => Ok(web::Json(StaffToken { token: grant.token, user_id: grant.user_id })),
+        Attempt::Wrong => Err(AppError(shared::Error::Unauthenticated)),
+        Attempt::Locked(_) => Err(AppError(shared::Error::RateLimited)),
+    }
+}
+
+/// Paging and search of the clients list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClientQuery {
+    /// Name or email contains this text.
+    q: Option<String>,
+    /// Page size (default 100, at most 500).
+    limit: Option<i64>,
+    /// Rows to skip.
+    offset: Option<i64>,
+}
+
+/// The firm's clients, by name.
+#[utoipa::path(
+    get, path = "/api/v1/staff/clients", tag = "staff", params(ClientQuery),
+    responses((status = 200, body = Vec<ClientView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/clients")]
+async fn list_clients(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    query: web::Query<ClientQuery>,
+) -> AppResult<web::Json<Vec<ClientView>>> {
+    let query = query.into_inner();
+    let staff = user.staff;
+    Ok(web::Json(
+        state
+            .db
+            .run(move |c| {
+                clients::list(c, &staff, query.q.as_deref(), query.limit.unwrap_or(100), query.offset.unwrap_or(0))
+            })
+            .await?,
+    ))
+}
+
+/// Adds a client. 409 when the email already belongs to someone at the firm.
+#[utoipa::path(
+    post, path = "/api/v1/staff/clients", tag = "staff", request_body = NewClient,
+    responses((status = 201, body = ClientView), (status = 409, body = ErrorBody), (status = 422, description = "A field is invalid; the message names it", body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[post("/api/v1/staff/clients")]
+async fn create_client(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    body: web::Json<NewClient>,
+) -> AppResult<HttpResponse> {
+    let staff = user.staff;
+    let created = state.db.run(move |c| clients::create(c, &staff, &body, now())).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// One client of the firm.
+#[utoipa::path(
+    get, path = "/api/v1/staff/clients/{id}", tag = "staff", params(("id" = String, Path, description = "Client id")),
+    responses((status = 200, body = ClientView), (status = 404, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/clients/{id}")]
+async fn get_client(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    id: web::Path<String>,
+) -> AppResult<web::Json<ClientView>> {
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| clients::get(c, &staff, &id)).await?))
+}
+
+/// Changes a client's name, email, phone, language or weekly-update choice.
+#[utoipa::path(
+    patch, path = "/api/v1/staff/clients/{id}", tag = "staff", request_body = ClientPatch,
+    params(("id" = String, Path, description = "Client id")),
+    responses((status = 200, body = ClientView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[patch("/api/v1/staff/clients/{id}")]
+async fn update_client(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    id: web::Path<String>,
+    body: web::Json<ClientPatch>,
+) -> AppResult<web::Json<ClientView>> {
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| clients::update(c, &staff, &id, &body, now())).await?))
+}
+
+/// What was sent to a client: every email, its status and error, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/staff/clients/{id}/notifications", tag = "staff",
+    params(("id" = String, Path, description = "Client id")),
+    responses((status = 200, body = Vec<LogEntry>), (status = 404, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/clients/{id}/notifications")]
+async fn client_notifications(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    id: web::Path<String>,
+) -> AppResult<web::Json<Vec<LogEntry>>> {
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| records::notification_log(c, &staff, &id)).await?))
+}
+
+/// The firm's matters, filtered: phase, case manager, no client update in 14 days, unreviewed uploads.
+#[utoipa::path(
+    get, path = "/api/v1/staff/matters", tag = "staff", params(MatterFilter),
+    responses((status = 200, body = Vec<MatterRow>), (status = 422, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/matters")]
+async fn list_matters(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    filter: web::Query<MatterFilter>,
+) -> AppResult<web::Json<Vec<MatterRow>>> {
+    let lang = language(&user);
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| matters::list(c, &staff, &filter, lang, now())).await?))
+}
+
+/// Opens a matter for one or more clients.
+#[utoipa::path(
+    post, path = "/api/v1/staff/matters", tag = "staff", request_body = NewMatter,
+    responses((status = 201, body = MatterRow), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[post("/api/v1/staff/matters")]
+async fn create_matter(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    body: web::Json<NewMatter>,
+) -> AppResult<HttpResponse> {
+    let staff = user.staff;
+    let created = state.db.run(move |c| matters::create(c, &staff, &body, now())).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// A matter with its whole timeline (internal notes included), requests and documents.
+#[utoipa::path(
+    get, path = "/api/v1/staff/matters/{id}", tag = "staff", params(("id" = String, Path, description = "Matter id")),
+    responses((status = 200, body = StaffMatter), (status = 404, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/matters/{id}")]
+async fn get_matter(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    id: web::Path<String>,
+) -> AppResult<web::Json<StaffMatter>> {
+    let lang = language(&user);
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| matters::get(c, &staff, &id, lang)).await?))
+}
+
+/// Updates a matter: title, case manager (assign or `""` to unassign), external id, close or reopen.
+#[utoipa::path(
+    patch, path = "/api/v1/staff/matters/{id}", tag = "staff", request_body = MatterPatch,
+    params(("id" = String, Path, description = "Matter id")),
+    responses((status = 200, body = MatterRow), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[patch("/api/v1/staff/matters/{id}")]
+async fn update_matter(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    id: web::Path<String>,
+    body: web::Json<MatterPatch>,
+) -> AppResult<web::Json<MatterRow>> {
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| matters::update(c, &staff, &id, &body, now())).await?))
+}
+
+/// Posts a milestone: phase change, appointment, note to the client or internal note.
+#[utoipa::path(
+    post, path = "/api/v1/staff/matters/{id}/milestones", tag = "staff", request_body = NewMilestone,
+    params(("id" = String, Path, description = "Matter id")),
+    responses((status = 201, body = StaffMilestone), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[post("/api/v1/staff/matters/{id}/milestones")]
+async fn post_milestone(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    id: web::Path<String>,
+    body: web::Json<NewMilestone>,
+) -> AppResult<HttpResponse> {
+    let staff = user.staff;
+    let posted = state.db.run(move |c| updates::post_milestone(c, &staff, &id, &body, now())).await?;
+    Ok(HttpResponse::Created().json(posted))
+}
+
+/// Asks the client for a document.
+#[utoipa::path(
+    post, path = "/api/v1/staff/matters/{id}/requests", tag = "staff", request_body = NewRequest,
+    params(("id" = String, Path, description = "Matter id")),
+    responses((status = 201, body = StaffRequest), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[post("/api/v1/staff/matters/{id}/requests")]
+async fn open_request(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    id: web::Path<String>,
+    body: web::Json<NewRequest>,
+) -> AppResult<HttpResponse> {
+    let staff = user.staff;
+    let opened = state.db.run(move |c| updates::open_request(c, &staff, &id, &body, now())).await?;
+    Ok(HttpResponse::Created().json(opened))
+}
+
+/// Cancels an open document request. 409 when it is no longer open.
+#[utoipa::path(
+    post, path = "/api/v1/staff/matters/{id}/requests/{request}/cancel", tag = "staff",
+    params(("id" = String, Path, description = "Matter id"), ("request" = String, Path, description = "Request id")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[post("/api/v1/staff/matters/{id}/requests/{request}/cancel")]
+async fn cancel_request(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (matter, request) = path.into_inner();
+    let staff = user.staff;
+    state.db.run(move |c| updates::cancel_request(c, &staff, &matter, &request, now())).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A matter's documents, newest first, with who reviewed them.
+#[utoipa::path(
+    get, path = "/api/v1/staff/matters/{id}/documents", tag = "staff",
+    params(("id" = String, Path, description = "Matter id")),
+    responses((status = 200, body = Vec<StaffDocument>), (status = 404, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/matters/{id}/documents")]
+async fn list_documents(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    id: web::Path<String>,
+) -> AppResult<web::Json<Vec<StaffDocument>>> {
+    let lang = language(&user);
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| Ok(matters::get(c, &staff, &id, lang)?.documents)).await?))
+}
+
+/// Downloads a document (a redirect to a short-lived storage URL, or the bytes); audited.
+#[utoipa::path(
+    get, path = "/api/v1/staff/matters/{id}/documents/{document}/download", tag = "staff",
+    params(("id" = String, Path, description = "Matter id"), ("document" = String, Path, description = "Document id")),
+    responses((status = 200, description = "The file"), (status = 303, description = "Redirect to the stored object"), (status = 404, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/matters/{id}/documents/{document}/download")]
+async fn download_document(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: StaffApi,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (matter, document) = path.into_inner();
+    crate::routes::documents::serve_download(&state, &req, &user.viewer.user, matter, document).await.map_err(AppError)
+}
+
+/// Marks a document reviewed.
+#[utoipa::path(
+    post, path = "/api/v1/staff/matters/{id}/documents/{document}/review", tag = "staff",
+    params(("id" = String, Path, description = "Matter id"), ("document" = String, Path, description = "Document id")),
+    responses((status = 204), (status = 404, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[post("/api/v1/staff/matters/{id}/documents/{document}/review")]
+async fn review_document(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (matter, document) = path.into_inner();
+    let staff = user.staff;
+    state.db.run(move |c| records::mark_reviewed(c, &staff, &matter, &document, now())).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The firm's staff members (for assigning case managers).
+#[utoipa::path(
+    get, path = "/api/v1/staff/staff", tag = "staff",
+    responses((status = 200, body = Vec<StaffMember>)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/staff")]
+async fn list_staff(state: web::Data<AppState>, user: StaffApi) -> AppResult<web::Json<Vec<StaffMember>>> {
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| clients::staff_members(c, &staff)).await?))
+}
+
+/// The firm's phase catalogue with its texts in every language.
+#[utoipa::path(
+    get, path = "/api/v1/staff/catalogue", tag = "staff",
+    responses((status = 200, body = Vec<CatalogueEntry>)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/catalogue")]
+async fn get_catalogue(state: web::Data<AppState>, user: StaffApi) -> AppResult<web::Json<Vec<CatalogueEntry>>> {
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| settings::catalogue(c, &staff)).await?))
+}
+
+/// Replaces one phase's texts in one language (admins).
+#[utoipa::path(
+    put, path = "/api/v1/staff/catalogue/{area}/{key}", tag = "staff", request_body = PhaseWordingView,
+    params(("area" = String, Path, description = "Practice area, e.g. personal_injury"), ("key" = String, Path, description = "Phase key")),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[put("/api/v1/staff/catalogue/{area}/{key}")]
+async fn set_phase_text(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    path: web::Path<(String, String)>,
+    body: web::Json<PhaseWordingView>,
+) -> AppResult<HttpResponse> {
+    let (area, key) = path.into_inner();
+    let staff = user.staff;
+    state.db.run(move |c| settings::set_phase_text(c, &staff, &area, &key, &body, now())).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The firm's settings.
+#[utoipa::path(
+    get, path = "/api/v1/staff/settings", tag = "staff",
+    responses((status = 200, body = FirmSettings)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/settings")]
+async fn get_settings(state: web::Data<AppState>, user: StaffApi) -> AppResult<web::Json<FirmSettings>> {
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| settings::get(c, &staff)).await?))
+}
+
+/// Changes the firm's settings (admins): name, sender, phone, time zone, weekly schedule, no-activity updates.
+#[utoipa::path(
+    patch, path = "/api/v1/staff/settings", tag = "staff", request_body = SettingsPatch,
+    responses((status = 200, body = FirmSettings), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[patch("/api/v1/staff/settings")]
+async fn update_settings(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    body: web::Json<SettingsPatch>,
+) -> AppResult<web::Json<FirmSettings>> {
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| settings::update(c, &staff, &body, now())).await?))
+}
+
+/// Clients' ratings of their updates, with the average.
+#[utoipa::path(
+    get, path = "/api/v1/staff/ratings", tag = "staff",
+    responses((status = 200, body = Ratings)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/ratings")]
+async fn get_ratings(state: web::Data<AppState>, user: StaffApi) -> AppResult<web::Json<Ratings>> {
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| records::ratings(c, &staff)).await?))
+}
+
+/// The firm's audit log, newest first (admins).
+#[utoipa::path(
+    get, path = "/api/v1/staff/audit", tag = "staff", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/audit")]
+async fn audit_log(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    query: web::Query<AuditQuery>,
+) -> AppResult<web::Json<Vec<AuditEntry>>> {
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| records::audit_log(c, &staff, &query)).await?))
+}

@@ -1,0 +1,181 @@
+//! The firm's side: what staff read and change, always inside their own firm.
+//!
+//! Every function takes the acting [`Staff`] member. A record of another firm
+//! is [`Error::NotFound`], exactly like one that does not exist; an admin-only
+//! action by a case manager is [`Error::Forbidden`]. Every change appends an
+//! audit event in the same write transaction as the change itself.
+//!
+//! - [`auth`]: password + TOTP sign-in, lockout, new staff accounts.
+//! - [`clients`], [`matters`], [`updates`]: people, matters, milestones and document requests.
+//! - [`records`]: documents to review, the notification log, ratings and the audit log.
+//! - [`settings`]: firm settings and the phase catalogue's texts.
+
+pub mod auth;
+pub mod clients;
+pub mod matters;
+pub mod records;
+pub mod settings;
+pub mod updates;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::audit::{self, Actor};
+use crate::db::DbConnection;
+use crate::db::models::{Matter, User};
+use crate::db::schema::{self, users};
+use crate::domain::Role;
+use crate::error::{Error, Result};
+
+/// The staff member acting, and where the request came from.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    /// User id.
+    pub id: String,
+    /// Their firm: the only one they can see.
+    pub firm_id: String,
+    /// `admin` or `case_manager`.
+    pub role: Role,
+    /// The request's IP address, for the audit log.
+    pub ip: Option<String>,
+}
+
+impl Staff {
+    /// The staff member behind a signed-in user; [`Error::Forbidden`] for a client.
+    pub fn from_user(user: &User, ip: Option<String>) -> Result<Self> {
+        match Role::parse(&user.role) {
+            Some(role) if role.is_staff() => Ok(Self { id: user.id.clone(), firm_id: user.firm_id.clone(), role, ip }),
+            _ => Err(Error::Forbidden),
+        }
+    }
+
+    /// [`Error::Forbidden`] unless an admin.
+    pub fn require_admin(&self) -> Result<()> {
+        if self.role == Role::Admin { Ok(()) } else { Err(Error::Forbidden) }
+    }
+
+    /// Appends an audit event for this staff member's action on a record of their firm.
+    pub fn audit(
+        &self,
+        conn: &mut DbConnection,
+        action: &str,
+        target_type: &str,
+        target_id: &str,
+        detail: Option<String>,
+        now: NaiveDateTime,
+    ) -> Result<()> {
+        audit::append(
+            conn,
+            &audit::Event {
+                firm_id: Some(&self.firm_id),
+                actor: Actor::Staff(&self.id),
+                action,
+                target_type,
+                target_id: Some(target_id),
+                ip: self.ip.as_deref(),
+                detail,
+            },
+            now,
+        )
+    }
+}
+
+/// The matter `matter_id` of the staff member's firm, or [`Error::NotFound`].
+pub fn firm_matter(conn: &mut DbConnection, staff: &Staff, matter_id: &str) -> Result<Matter> {
+    schema::matters::table
+        .filter(schema::matters::id.eq(matter_id))
+        .filter(schema::matters::firm_id.eq(&staff.firm_id))
+        .select(Matter::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// The user `user_id` of the staff member's firm with one of `roles`, or [`Error::NotFound`].
+pub fn firm_user(conn: &mut DbConnection, staff: &Staff, user_id: &str, roles: &[Role]) -> Result<User> {
+    let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    users::table
+        .filter(users::id.eq(user_id))
+        .filter(users::firm_id.eq(&staff.firm_id))
+        .filter(users::role.eq_any(roles))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// The longest free text accepted (notes, request details).
+pub const MAX_TEXT_CHARS: usize = 4000;
+/// The longest title or name accepted.
+pub const MAX_LINE_CHARS: usize = 200;
+
+/// `value` trimmed, or a validation error naming `field` when it is empty or too long.
+pub fn required(field: &'static str, value: &str) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Error::invalid(field, "is required"));
+    }
+    if value.chars().count() > MAX_LINE_CHARS {
+        return Err(Error::invalid(field, format!("must be at most {MAX_LINE_CHARS} characters")));
+    }
+    Ok(value.to_owned())
+}
+
+/// Optional free text: trimmed, `None` when blank, an error naming `field` when too long.
+pub fn optional_text(field: &'static str, value: Option<&str>) -> Result<Option<String>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > MAX_TEXT_CHARS => {
+            Err(Error::invalid(field, format!("must be at most {MAX_TEXT_CHARS} characters")))
+        }
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
+/// A plausible email address (one `@`, a dot in the domain, no spaces), else an error naming `email`.
+pub fn validate_email(email: &str) -> Result<String> {
+    let email = crate::auth::normalize_email(email);
+    let valid = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !email.chars().any(char::is_whitespace)
+                && email.len() <= 254
+        }
+        None => false,
+    };
+    if valid { Ok(email) } else { Err(Error::invalid("email", "is not an email address")) }
+}
+
+/// Maps a unique-constraint violation to a conflict with `message`.
+pub fn unique_or(e: diesel::result::Error, message: impl Into<String>) -> Error {
+    match e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+            Error::Conflict(message.into())
+        }
+        other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_checked_and_normalised() {
+        assert_eq!(validate_email(" Ana@Example.COM ").unwrap(), "ana@example.com");
+        for bad in ["", "ana", "ana@", "@example.com", "ana@example", "an a@example.com", "a@b@c.com", "a@.com"] {
+            assert!(validate_email(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn required_text_names_its_field() {
+        let err = required("title", "   ").unwrap_err();
+        assert_eq!(err.to_string(), "title: is required");
+        assert!(required("title", &"x".repeat(MAX_LINE_CHARS + 1)).is_err());
+        assert_eq!(optional_text("details", Some("  ")).unwrap(), None);
+    }
+}

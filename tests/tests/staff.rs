@@ -1,0 +1,578 @@
+//! The firm's side: staff sign in with password and TOTP, create clients and
+//! matters, post milestones and document requests that the client then sees —
+//! and staff of one firm can neither read nor change anything of another.
+
+use diesel::prelude::*;
+use harness::pages::main_text;
+use harness::{Backend, TestApp, on_both_backends};
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+use shared::db::schema::{audit_events, matters, users};
+use shared::staff::auth::current_code;
+
+/// A bearer header for `token`.
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// A session token for the demo staff member `local` (`admin` or `casey`), made directly.
+async fn staff_token(app: &TestApp, demo: &harness::fixtures::Demo, local: &str) -> anyhow::Result<String> {
+    let id = app.user_id(&demo.email(local)).await?;
+    app.session_token(&id).await
+}
+
+async fn a_staff_member_signs_in_and_what_they_post_reaches_the_client(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let admin = demo.staff_login("admin")?.clone();
+
+    // Not signed in: the staff pages send you to the staff sign-in.
+    let start = app.get("/staff").await?;
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    assert_eq!(start.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/staff/sign-in"));
+
+    // A wrong code is refused like a wrong password, and does not sign in.
+    let wrong = app
+        .client
+        .post(app.url("/staff/sign-in"))
+        .form(&[("email", admin.email.as_str()), ("password", admin.password.as_str()), ("code", "000000")])
+        .send()
+        .await?;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(main_text(&wrong.text().await?).contains("The email, password or code is not right"));
+    let wrong_password = app
+        .client
+        .post(app.url("/staff/sign-in"))
+        .form(&[
+            ("email", admin.email.as_str()),
+            ("password", "not-the-password"),
+            ("code", &current_code(&admin.totp_secret)?),
+        ])
+        .send()
+        .await?;
+    assert_eq!(wrong_password.status(), StatusCode::UNAUTHORIZED);
+
+    let code = current_code(&admin.totp_secret)?;
+    let signed_in = app
+        .client
+        .post(app.url("/staff/sign-in"))
+        .form(&[("email", admin.email.as_str()), ("password", admin.password.as_str()), ("code", code.as_str())])
+        .send()
+        .await?;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.headers().get(LOCATION).and_then(|v| v.to_str().ok()), Some("/staff"));
+    let cookie = signed_in.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(cookie.starts_with("matterline_session=") && cookie.contains("HttpOnly"), "{cookie}");
+
+    let list = main_text(&app.get("/staff").await?.text().await?);
+    assert!(list.contains("5 matters"), "{list}");
+    assert!(list.contains("Rear-end collision on Route 9"), "{list}");
+
+    // A new client and matter, from the page's form.
+    let client_email = format!("new.client@{}", demo.domain);
+    let created = app
+        .client
+        .post(app.url("/staff/matters"))
+        .form(&[
+            ("client_name", "Nora Nueva"),
+            ("client_email", client_email.as_str()),
+            ("client_phone", "+1 555 0199"),
+            ("language", "es"),
+            ("title", "Choque en un estacionamiento"),
+            ("phase", "intake"),
+            ("case_manager_id", ""),
+            ("external_id", "CMS-7781"),
+        ])
+        .send()
+        .await?;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let location = created.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let matter_id = location.strip_prefix("/staff/matters/").unwrap_or_default().to_owned();
+    assert!(!matter_id.is_empty(), "{location}");
+
+    // A phase change and a document request, from the matter page's forms.
+    let moved = app
+        .client
+        .post(app.url(&format!("/staff/matters/{matter_id}/milestones")))
+        .form(&[("kind", "phase_change"), ("phase", "investigation"), ("body", "")])
+        .send()
+        .await?;
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    let asked = app
+        .client
+        .post(app.url(&format!("/staff/matters/{matter_id}/requests")))
+        .form(&[
+            ("title", "Informe policial del choque"),
+            ("details", "Una copia basta."),
+            ("category", "police_report"),
+        ])
+        .send()
+        .await?;
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER);
+    let staff_page = main_text(&app.get(&format!("/staff/matters/{matter_id}")).await?.text().await?);
+    assert!(staff_page.contains("Phase: Investigation"), "{staff_page}");
+    assert!(staff_page.contains("Informe policial del choque"), "{staff_page}");
+
+    // The client (Spanish) sees the new phase and the request on their page.
+    let client_id = app.user_id(&client_email).await?;
+    let token = app.session_token(&client_id).await?;
+    let client = app.new_client()?;
+    let page =
+        client.get(app.url(&format!("/matters/{matter_id}"))).header(AUTHORIZATION, bearer(&token)).send().await?;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = main_text(&page.text().await?);
+    assert!(page.contains("Choque en un estacionamiento"), "{page}");
+    assert!(page.contains("Investigación"), "the new phase in Spanish: {page}");
+    assert!(page.contains("Informe policial del choque"), "the request: {page}");
+    assert!(page.contains("Una copia basta."), "{page}");
+
+    // Every change is in the audit log, with the staff member and their address.
+    let admin_id = app.user_id(&admin.email).await?;
+    let actions: Vec<(String, Option<String>, Option<String>)> = app
+        .state
+        .db
+        .run(|c| {
+            Ok(audit_events::table
+                .filter(audit_events::actor_kind.eq("staff"))
+                .order(audit_events::id)
+                .select((audit_events::action, audit_events::actor_id, audit_events::ip))
+                .load(c)?)
+        })
+        .await?;
+    let names: Vec<&str> = actions.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert_eq!(names, ["client.create", "matter.create", "milestone.phase_change", "request.open"]);
+    assert!(
+        actions
+            .iter()
+            .all(|(_, actor, ip)| actor.as_deref() == Some(admin_id.as_str()) && ip.as_deref() == Some("127.0.0.1"))
+    );
+    Ok(())
+}
+
+async fn the_staff_api_covers_the_same_flow_and_names_invalid_fields(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let casey = demo.staff_login("casey")?.clone();
+    let http = app.new_client()?;
+
+    // Sign-in through the API, with the TOTP code; the same code does not work twice.
+    let code = current_code(&casey.totp_secret)?;
+    let credentials = json!({ "email": casey.email, "password": casey.password, "code": code });
+    let reply = http.post(app.url("/api/v1/staff/sign-in")).json(&credentials).send().await?;
+    assert_eq!(reply.status(), StatusCode::OK);
+    let token = reply.json::<Value>().await?["token"].as_str().unwrap_or_default().to_owned();
+    let replay = http.post(app.url("/api/v1/staff/sign-in")).json(&credentials).send().await?;
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "a TOTP code was accepted twice");
+    let auth = bearer(&token);
+
+    let bad = http
+        .post(app.url("/api/v1/staff/clients"))
+        .header(AUTHORIZATION, &auth)
+        .json(&json!({ "full_name": "Ana", "email": "not-an-email" }))
+        .send()
+        .await?;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json::<Value>().await?["error"], "email: is not an email address");
+    let missing = http
+        .post(app.url("/api/v1/staff/clients"))
+        .header(AUTHORIZATION, &auth)
+        .json(&json!({ "email": "ana@example.com" }))
+        .send()
+        .await?;
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let message = missing.json::<Value>().await?["error"].as_str().unwrap_or_default().to_owned();
+    assert!(message.contains("full_name"), "{message}");
+
+    let client = http
+        .post(app.url("/api/v1/staff/clients"))
+        .header(AUTHORIZATION, &auth)
+        .json(&json!({ "full_name": "Ana Apple", "email": format!("ana@{}", demo.domain), "language": "en" }))
+        .send()
+        .await?;
+    assert_eq!(client.status(), StatusCode::CREATED);
+    let client: Value = client.json().await?;
+    let duplicate = http
+        .post(app.url("/api/v1/staff/clients"))
+        .header(AUTHORIZATION, &auth)
+        .json(&json!({ "full_name": "Ana Again", "email": format!("ANA@{}", demo.domain) }))
+        .send()
+        .await?;
+    assert_eq!(duplicate.status(), StatusCode::CONFLICT);
+
+    let casey_id = app.user_id(&casey.email).await?;
+    let matter = http
+        .post(app.url("/api/v1/staff/matters"))
+        .header(AUTHORIZATION, &auth)
+        .json(
+            &json!({ "title": "Bicycle hit by a car door", "client_ids": [client["id"]], "case_manager_id": casey_id }),
+        )
+        .send()
+        .await?;
+    assert_eq!(matter.status(), StatusCode::CREATED);
+    let matter: Value = matter.json().await?;
+    assert_eq!(matter["phase_key"], "intake");
+    assert_eq!(matter["case_manager"]["name"], "Casey Manager");
+    let id = matter["id"].as_str().unwrap_or_default().to_owned();
+
+    let base = app.address.clone();
+    let post = |body: Value, path: String| {
+        let (http, auth, url) = (http.clone(), auth.clone(), format!("{base}{path}"));
+        async move { http.post(url).header(AUTHORIZATION, auth).json(&body).send().await }
+    };
+    let unknown =
+        post(json!({ "kind": "gossip", "body": "x" }), format!("/api/v1/staff/matters/{id}/milestones")).await?;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.json::<Value>().await?["error"].as_str().unwrap_or_default().starts_with("kind:"));
+    let no_body = post(json!({ "kind": "client_note" }), format!("/api/v1/staff/matters/{id}/milestones")).await?;
+    assert_eq!(no_body.json::<Value>().await?["error"], "body: is required for a note");
+    let bad_phase =
+        post(json!({ "kind": "phase_change", "phase": "moon" }), format!("/api/v1/staff/matters/{id}/milestones"))
+            .await?;
+    assert!(bad_phase.json::<Value>().await?["error"].as_str().unwrap_or_default().starts_with("phase:"));
+
+    for body in [
+        json!({ "kind": "phase_change", "phase": "medical_treatment" }),
+        json!({ "kind": "appointment", "body": "Orthopaedic visit", "occurs_at": "2026-12-03T15:30:00" }),
+        json!({ "kind": "client_note", "body": "We received the police report." }),
+        json!({ "kind": "internal_note", "body": "Adjuster slow to answer." }),
+    ] {
+        let reply = post(body.clone(), format!("/api/v1/staff/matters/{id}/milestones")).await?;
+        assert_eq!(reply.status(), StatusCode::CREATED, "{body}");
+    }
+    let request = post(
+        json!({ "title": "Wage statements", "category": "wage_proof" }),
+        format!("/api/v1/staff/matters/{id}/requests"),
+    )
+    .await?;
+    assert_eq!(request.status(), StatusCode::CREATED);
+    let request_id = request.json::<Value>().await?["id"].as_str().unwrap_or_default().to_owned();
+
+    let detail: Value = http
+        .get(app.url(&format!("/api/v1/staff/matters/{id}")))
+        .header(AUTHORIZATION, &auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(detail["phase_key"], "medical_treatment");
+    let kinds: Vec<&str> =
+        detail["timeline"].as_array().into_iter().flatten().filter_map(|m| m["kind"].as_str()).collect();
+    for kind in ["phase_change", "appointment", "client_note", "internal_note", "request_opened"] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    assert_eq!(detail["open_requests"], 1);
+
+    // The client sees the note and the appointment, never the internal note.
+    let client_token = app.session_token(client["id"].as_str().unwrap_or_default()).await?;
+    let seen: Value = http
+        .get(app.url(&format!("/api/v1/matters/{id}")))
+        .header(AUTHORIZATION, bearer(&client_token))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let text = seen.to_string();
+    assert!(text.contains("We received the police report.") && text.contains("Orthopaedic visit"), "{text}");
+    assert!(!text.contains("Adjuster slow"), "an internal note reached the client: {text}");
+    assert_eq!(seen["phase"]["key"], "medical_treatment");
+
+    let cancelled = post(json!({}), format!("/api/v1/staff/matters/{id}/requests/{request_id}/cancel")).await?;
+    assert_eq!(cancelled.status(), StatusCode::NO_CONTENT);
+    let again = post(json!({}), format!("/api/v1/staff/matters/{id}/requests/{request_id}/cancel")).await?;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    let closed = http
+        .patch(app.url(&format!("/api/v1/staff/matters/{id}")))
+        .header(AUTHORIZATION, &auth)
+        .json(&json!({ "closed": true, "case_manager_id": "" }))
+        .send()
+        .await?;
+    assert_eq!(closed.status(), StatusCode::OK);
+    let closed: Value = closed.json().await?;
+    assert!(closed["closed_at"].is_string() && closed["case_manager"].is_null(), "{closed}");
+
+    // Filters: the stale list has every open demo matter (nobody was sent an update), the closed one is gone.
+    let stale: Value = http
+        .get(app.url("/api/v1/staff/matters?stale=true&phase=records_and_bills"))
+        .header(AUTHORIZATION, &auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let titles: Vec<&str> = stale.as_array().into_iter().flatten().filter_map(|m| m["title"].as_str()).collect();
+    assert_eq!(titles, ["Rear-end collision on Route 9"]);
+    let bad_filter = http.get(app.url("/api/v1/staff/matters?phase=moon")).header(AUTHORIZATION, &auth).send().await?;
+    assert_eq!(bad_filter.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A case manager may not change firm settings or read the audit log; a client may not use the staff API.
+    let settings = http
+        .patch(app.url("/api/v1/staff/settings"))
+        .header(AUTHORIZATION, &auth)
+        .json(&json!({ "name": "Taken Over" }))
+        .send()
+        .await?;
+    assert_eq!(settings.status(), StatusCode::FORBIDDEN);
+    let audit = http.get(app.url("/api/v1/staff/audit")).header(AUTHORIZATION, &auth).send().await?;
+    assert_eq!(audit.status(), StatusCode::FORBIDDEN);
+    let as_client =
+        http.get(app.url("/api/v1/staff/matters")).header(AUTHORIZATION, bearer(&client_token)).send().await?;
+    assert_eq!(as_client.status(), StatusCode::FORBIDDEN);
+    let anonymous = app.new_client()?.get(app.url("/api/v1/staff/matters")).send().await?;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    Ok(())
+}
+
+async fn an_admin_changes_settings_and_reads_the_audit_log(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let auth = bearer(&staff_token(&app, &demo, "admin").await?);
+    let http = app.new_client()?;
+    let url = app.url("/api/v1/staff/settings");
+    let patch = |body: Value| {
+        let (http, auth, url) = (http.clone(), auth.clone(), url.clone());
+        async move { http.patch(url).header(AUTHORIZATION, auth).json(&body).send().await }
+    };
+    let bad_zone = patch(json!({ "time_zone": "Mars/Olympus" })).await?;
+    assert_eq!(bad_zone.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_zone.json::<Value>().await?["error"].as_str().unwrap_or_default().starts_with("time_zone:"));
+    let bad_cron = patch(json!({ "weekly_schedule": "every monday" })).await?;
+    assert!(bad_cron.json::<Value>().await?["error"].as_str().unwrap_or_default().starts_with("weekly_schedule:"));
+    let saved = patch(json!({
+        "name": "Demo Injury Law LLP", "time_zone": "America/New_York",
+        "weekly_schedule": "0 0 9 * * Mon", "no_activity_updates": false, "mail_from": "Updates <updates@demo.test>"
+    }))
+    .await?;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let saved: Value = saved.json().await?;
+    assert_eq!(saved["name"], "Demo Injury Law LLP");
+    assert_eq!(saved["weekly_schedule"], "0 0 9 * * Mon");
+    assert_eq!(saved["no_activity_updates"], false);
+
+    let text = json!({ "language": "es", "title": "Ingreso", "what_it_means": "Empezamos.", "what_happens_next": "Le llamamos." });
+    let put = http
+        .put(app.url("/api/v1/staff/catalogue/personal_injury/intake"))
+        .header(AUTHORIZATION, &auth)
+        .json(&text)
+        .send()
+        .await?;
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    let catalogue: Value =
+        http.get(app.url("/api/v1/staff/catalogue")).header(AUTHORIZATION, &auth).send().await?.json().await?;
+    let intake = catalogue.as_array().into_iter().flatten().find(|p| p["key"] == "intake").cloned().unwrap_or_default();
+    assert!(
+        intake["texts"].as_array().into_iter().flatten().any(|t| t["language"] == "es" && t["title"] == "Ingreso"),
+        "{intake}"
+    );
+
+    let log: Value =
+        http.get(app.url("/api/v1/staff/audit?action=firm.")).header(AUTHORIZATION, &auth).send().await?.json().await?;
+    let entries = log.as_array().cloned().unwrap_or_default();
+    assert_eq!(entries.len(), 1, "{log}");
+    assert_eq!(entries[0]["detail"], "name,mail_from,time_zone,weekly_schedule,no_activity_updates");
+
+    let ratings: Value =
+        http.get(app.url("/api/v1/staff/ratings")).header(AUTHORIZATION, &auth).send().await?.json().await?;
+    assert_eq!(ratings["count"], 0);
+    let jordan = app.user_id(&demo.email("jordan")).await?;
+    let log = http
+        .get(app.url(&format!("/api/v1/staff/clients/{jordan}/notifications")))
+        .header(AUTHORIZATION, &auth)
+        .send()
+        .await?;
+    assert_eq!(log.status(), StatusCode::OK);
+    assert_eq!(log.json::<Value>().await?, json!([]));
+    Ok(())
+}
+
+async fn five_wrong_attempts_lock_a_staff_account(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let admin = demo.staff_login("admin")?.clone();
+    let http = app.new_client()?;
+    let url = app.url("/api/v1/staff/sign-in");
+    let attempt = |password: String| {
+        let (http, url) = (http.clone(), url.clone());
+        let (email, secret) = (admin.email.clone(), admin.totp_secret.clone());
+        async move {
+            let code = current_code(&secret)?;
+            let body = json!({ "email": email, "password": password, "code": code });
+            anyhow::Ok(http.post(url).json(&body).send().await?.status())
+        }
+    };
+    for n in 1..=4 {
+        assert_eq!(attempt(format!("wrong {n}")).await?, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(attempt("wrong 5".to_owned()).await?, StatusCode::TOO_MANY_REQUESTS, "the fifth failure locks");
+    assert_eq!(
+        attempt(admin.password.clone()).await?,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked even with the right password"
+    );
+    let email = admin.email.clone();
+    let locked_until: Option<chrono::NaiveDateTime> = app
+        .state
+        .db
+        .run(move |c| Ok(users::table.filter(users::email.eq(&email)).select(users::locked_until).first(c)?))
+        .await?;
+    let minutes = (locked_until.unwrap_or_default() - shared::domain::now()).num_minutes();
+    assert!((14..=15).contains(&minutes), "locked for {minutes} minutes");
+    // An unknown address answers exactly like a wrong password.
+    let unknown = json!({ "email": format!("nobody@{}", demo.domain), "password": "x", "code": "123456" });
+    assert_eq!(
+        http.post(app.url("/api/v1/staff/sign-in")).json(&unknown).send().await?.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    Ok(())
+}
+
+/// Every staff endpoint with firm B's ids, called by firm A's admin: 404, and nothing of B changes.
+async fn staff_of_one_firm_cannot_read_or_change_another_firm(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let firm_a = app.seed_demo().await?;
+    let firm_b = app.seed_demo().await?;
+    let auth = bearer(&staff_token(&app, &firm_a, "admin").await?);
+    let http = app.new_client()?;
+    let b_client = app.client(&firm_b.email("jordan")).await?;
+    let (client, matter) = (b_client.id.clone(), b_client.matter_id.clone());
+    let b_state = |app: &TestApp| {
+        let matter = matter.clone();
+        let db = app.state.db.clone();
+        async move {
+            db.run(move |c| {
+                Ok(matters::table
+                    .find(&matter)
+                    .select((matters::phase_id, matters::title, matters::closed_at, matters::updated_at))
+                    .first::<(String, String, Option<chrono::NaiveDateTime>, chrono::NaiveDateTime)>(c)?)
+            })
+            .await
+        }
+    };
+    let before = b_state(&app).await?;
+    let request_id: String = {
+        let matter = matter.clone();
+        app.state
+            .db
+            .run(move |c| {
+                use shared::db::schema::document_requests;
+                Ok(document_requests::table
+                    .filter(document_requests::matter_id.eq(&matter))
+                    .select(document_requests::id)
+                    .first(c)?)
+            })
+            .await?
+    };
+    let calls: Vec<(&str, String, Value)> = vec![
+        ("GET", format!("/api/v1/staff/clients/{client}"), Value::Null),
+        ("PATCH", format!("/api/v1/staff/clients/{client}"), json!({ "full_name": "Taken" })),
+        ("GET", format!("/api/v1/staff/clients/{client}/notifications"), Value::Null),
+        ("GET", format!("/api/v1/staff/matters/{matter}"), Value::Null),
+        ("PATCH", format!("/api/v1/staff/matters/{matter}"), json!({ "title": "Taken", "closed": true })),
+        (
+            "POST",
+            format!("/api/v1/staff/matters/{matter}/milestones"),
+            json!({ "kind": "phase_change", "phase": "closed" }),
+        ),
+        ("POST", format!("/api/v1/staff/matters/{matter}/requests"), json!({ "title": "Everything" })),
+        ("POST", format!("/api/v1/staff/matters/{matter}/requests/{request_id}/cancel"), json!({})),
+        ("GET", format!("/api/v1/staff/matters/{matter}/documents"), Value::Null),
+        ("GET", format!("/api/v1/staff/matters/{matter}/documents/x/download"), Value::Null),
+        ("POST", format!("/api/v1/staff/matters/{matter}/documents/x/review"), json!({})),
+    ];
+    for (method, path, body) in &calls {
+        let mut request = http.request(method.parse()?, app.url(path)).header(AUTHORIZATION, &auth);
+        if !body.is_null() {
+            request = request.json(body);
+        }
+        let reply = request.send().await?;
+        assert_eq!(reply.status(), StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    // A's matter with B's client is refused too, naming the field.
+    let mixed = http
+        .post(app.url("/api/v1/staff/matters"))
+        .header(AUTHORIZATION, &auth)
+        .json(&json!({ "title": "Mixed", "client_ids": [client] }))
+        .send()
+        .await?;
+    assert_eq!(mixed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Pages: B's matter is "not found"; lists show only A's records.
+    let page = http.get(app.url(&format!("/staff/matters/{matter}"))).header(AUTHORIZATION, &auth).send().await?;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let listed: Value =
+        http.get(app.url("/api/v1/staff/clients?limit=500")).header(AUTHORIZATION, &auth).send().await?.json().await?;
+    let emails: Vec<&str> = listed.as_array().into_iter().flatten().filter_map(|c| c["email"].as_str()).collect();
+    assert_eq!(emails.len(), 5);
+    assert!(emails.iter().all(|e| e.ends_with(&firm_a.domain)), "{emails:?}");
+    let matters_seen: Value = http
+        .get(app.url("/api/v1/staff/matters?include_closed=true"))
+        .header(AUTHORIZATION, &auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(!matters_seen.to_string().contains(&matter), "firm B's matter is listed to firm A");
+    // The client download route, by staff of A, for B's document id path: 404 as well.
+    let download =
+        http.get(app.url(&format!("/matters/{matter}/documents/x"))).header(AUTHORIZATION, &auth).send().await?;
+    assert_eq!(download.status(), StatusCode::NOT_FOUND);
+    assert_eq!(b_state(&app).await?, before, "firm B's matter changed");
+    Ok(())
+}
+
+on_both_backends!(
+    a_staff_member_signs_in_and_what_they_post_reaches_the_client,
+    the_staff_api_covers_the_same_flow_and_names_invalid_fields,
+    an_admin_changes_settings_and_reads_the_audit_log,
+    five_wrong_attempts_lock_a_staff_account,
+    staff_of_one_firm_cannot_read_or_change_another_firm,
+);
+
+/// Every `#[get("/api/v1/...")]`-style route attribute in the route sources: (method, path).
+fn api_routes_in_source() -> Vec<(String, String)> {
+    let sources = [
+        include_str!("../../portal/src/routes/api.rs"),
+        include_str!("../../portal/src/routes/documents.rs"),
+        include_str!("../../portal/src/routes/staff/api.rs"),
+    ];
+    let mut routes = Vec::new();
+    for line in sources.iter().flat_map(|s| s.lines()) {
+        let line = line.trim();
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let prefix = format!("#[{method}(\"/api/v1");
+            if line.starts_with(&prefix) {
+                let path = line.trim_start_matches(&format!("#[{method}(\"")).split('"').next().unwrap_or_default();
+                routes.push((method.to_owned(), path.to_owned()));
+            }
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn the_openapi_description_is_valid_openapi_3_and_lists_every_api_route() -> anyhow::Result<()> {
+    let app = TestApp::spawn(Backend::Sqlite).await?;
+    let text = app.get("/api/openapi.json").await?.text().await?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, &text)?;
+    let validator = harness::services::openapi_validator()?;
+    let checked = std::process::Command::new(&validator).arg(&file).output()?;
+    assert!(
+        checked.status.success(),
+        "{validator} rejected the description:\n{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
+    let spec: Value = serde_json::from_str(&text)?;
+    let routes = api_routes_in_source();
+    assert!(routes.len() >= 25, "found only {} API routes in the sources", routes.len());
+    assert!(routes.iter().filter(|(_, p)| p.starts_with("/api/v1/staff")).count() >= 22);
+    for (method, path) in &routes {
+        assert!(spec["paths"][path][method].is_object(), "{method} {path} is not in /api/openapi.json");
+    }
+    for schema in ["StaffMatter", "MatterRow", "ClientView", "NewMilestone", "AuditEntry", "FirmSettings", "LogEntry"] {
+        assert!(spec["components"]["schemas"][schema].is_object(), "schema {schema} missing");
+    }
+    Ok(())
+}
