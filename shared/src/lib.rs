@@ -9,6 +9,7 @@
 //! - [`i18n`], [`render`], [`mail`]: locales, page and email templates, sending mail.
 //! - [`outbox`], [`weekly`]: the email outbox and the weekly update's derivation.
 //! - [`rate_limit`]: attempt limits kept in the database, shared by every instance.
+//! - [`audit`], [`import`]: the hash-chained audit log; clients and matters from a case-management export.
 //! - [`storage`], [`assets`], [`telemetry`]: documents, embedded templates, logging.
 
 pub mod assets;
@@ -22,6 +23,7 @@ pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod import;
 pub mod mail;
 pub mod metrics;
 pub mod outbox;
