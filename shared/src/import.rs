@@ -209,7 +209,10 @@ fn parse_csv(bytes: &[u8]) -> Result<(Vec<Record>, Vec<RowError>)> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
     let header = reader.headers().map_err(|e| Error::invalid("file", format!("unreadable header row: {e}")))?.clone();
     let mut positions = Vec::with_capacity(header.len());
-    for name in header.iter() {
+    for (n, name) in header.iter().enumerate() {
+        if name.trim().is_empty() {
+            return Err(Error::invalid("file", format!("column {} of the header row has no name", n + 1)));
+        }
         let index = column_index(name).ok_or_else(|| unknown_column("column", name.trim()))?;
         if positions.contains(&index) {
             return Err(Error::invalid("file", format!("the column \"{}\" appears twice", COLUMNS[index])));
