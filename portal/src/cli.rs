@@ -35,4 +35,28 @@ pub enum Command {
         /// The backup folder.
         dir: std::path::PathBuf,
     },
+    /// Import clients and matters from a case-management export (.csv or .json).
+    ///
+    /// Matters are matched on external_id and clients on client_email, so a
+    /// second run of the same file changes nothing. Exits 1 when some rows failed.
+    Import {
+        /// The export: a CSV file with a header row, or a JSON array of objects.
+        file: std::path::PathBuf,
+        /// The firm to import into; needed only when the database holds several.
+        #[arg(long, value_name = "ID")]
+        firm: Option<String>,
+    },
+    /// Audit log commands.
+    Audit {
+        /// What to do with the audit log.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// `portal audit` commands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain; exits 1 at the first changed or missing event.
+    Verify,
 }
