@@ -70,8 +70,8 @@ fn arg(path: &Path) -> &str {
 
 /// A CSV row of a generated matter `i`; every field is filled.
 fn generated_row(i: usize, domain: &str) -> String {
-    let language = if i % 3 == 0 { "es" } else { "en" };
-    let manager = if i % 2 == 0 { format!("casey@{domain}") } else { String::new() };
+    let language = if i.is_multiple_of(3) { "es" } else { "en" };
+    let manager = if i.is_multiple_of(2) { format!("casey@{domain}") } else { String::new() };
     format!(
         "CM-{i:05},\"Matter {i}, slip and fall\",Client {i},Client{i}@Import.test,+1 555 {i:04},{language},{},{manager},2025-{:02}-{:02}",
         PHASES[i % PHASES.len()],
