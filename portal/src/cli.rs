@@ -38,6 +38,30 @@ pub enum Command {
         /// The backup folder.
         dir: std::path::PathBuf,
     },
+    /// Import clients and matters from a case-management export (.csv or .json).
+    ///
+    /// Matters are matched on external_id and clients on client_email, so a
+    /// second run of the same file changes nothing. Exits 1 when some rows failed.
+    Import {
+        /// The export: a CSV file with a header row, or a JSON array of objects.
+        file: std::path::PathBuf,
+        /// The firm to import into; needed only when the database holds several.
+        #[arg(long, value_name = "ID")]
+        firm: Option<String>,
+    },
+    /// Audit log commands.
+    Audit {
+        /// What to do with the audit log.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// `portal audit` commands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain; exits 1 at the first changed or missing event.
+    Verify,
 }
 
 /// `portal staff ...`
@@ -58,21 +82,4 @@ pub enum StaffCommand {
         #[arg(long)]
         firm: Option<String>,
     },
-}
-
-/// The firm a command acts on: `--firm`, or the only one in the database.
-pub fn the_firm(conn: &mut shared::db::DbConnection, firm: Option<String>) -> shared::Result<String> {
-    use diesel::prelude::*;
-    use shared::db::schema::firms;
-    match firm {
-        Some(id) => firms::table.find(&id).select(firms::id).first(conn).optional()?.ok_or(shared::Error::NotFound),
-        None => {
-            let ids: Vec<String> = firms::table.select(firms::id).limit(2).load(conn)?;
-            match ids.as_slice() {
-                [only] => Ok(only.clone()),
-                [] => Err(shared::Error::invalid("firm", "the database holds no firm yet")),
-                _ => Err(shared::Error::invalid("firm", "the database holds several firms; name one with --firm")),
-            }
-        }
-    }
 }

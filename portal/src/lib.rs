@@ -6,6 +6,7 @@ pub mod app;
 pub mod backup;
 pub mod cli;
 pub mod error;
+pub mod import;
 pub mod observe;
 pub mod pages;
 pub mod routes;

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use portal::app::{self, Application};
-use portal::cli::{Cli, Command, StaffCommand};
+use portal::cli::{AuditCommand, Cli, Command, StaffCommand};
 use shared::config::Config;
 
 fn main() -> ExitCode {
@@ -11,10 +11,15 @@ fn main() -> ExitCode {
         Ok(booted) => booted,
         Err(code) => return code,
     };
-    shared::startup::exit_code(runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)))
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(code) => code,
+        Err(e) => shared::startup::exit_code(Err(e)),
+    }
 }
 
-async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+/// Runs `command`; a failure that is not an error (rows not imported, a broken
+/// audit chain) is reported on stdout and answered with exit code 1.
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve => {
             let app = Application::build(config).await?;
@@ -30,12 +35,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 println!("{}", demo.instructions());
             }
             app.run_until_stopped().await?;
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
             let state = app::prepare(config).await?;
             println!("database is up to date ({})", state.config.database_url.describe());
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Backup { dir } => {
             let db = shared::db::Db::connect(&config.database_url, 1)?;
@@ -48,12 +53,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 copied.0.files,
                 copied.0.bytes
             );
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Restore { dir } => {
             let copied = tokio::task::spawn_blocking(move || portal::backup::restore(&config, &dir)).await??;
             println!("restored the database and {} documents ({} bytes)", copied.files, copied.bytes);
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Staff(StaffCommand::Add { email, name, role, firm }) => {
             let role = shared::domain::Role::parse(&role)
@@ -63,7 +68,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let created = state
                 .db
                 .run(move |conn| {
-                    let firm_id = portal::cli::the_firm(conn, firm)?;
+                    let firm_id = portal::import::choose_firm(conn, firm.as_deref())
+                        .map_err(|e| shared::Error::invalid("firm", e.to_string()))?;
                     let made =
                         shared::staff::auth::create_staff(conn, &firm_id, role, &email, &name, shared::domain::now())?;
                     let uri = shared::staff::auth::totp_uri(&made.totp_secret, &made.user.email, "Matterline")?;
@@ -78,13 +84,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("  password:             {}", made.password);
             println!("  authenticator secret: {}", made.totp_secret);
             println!("  authenticator URI:    {uri}");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Config => {
             for (key, value) in config.redacted() {
                 println!("{key}={value}");
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::SeedDemo => {
             let mut config = config;
@@ -95,7 +101,59 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 Some(demo) => println!("seeded the demo firm\n{}", demo.instructions()),
                 None => println!("the database already holds data; nothing seeded"),
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file, firm } => {
+            let db = migrated(&config).await?;
+            let (summary, file) = tokio::task::spawn_blocking(move || {
+                portal::import::import_file(&db, &file, firm.as_deref()).map(|summary| (summary, file))
+            })
+            .await??;
+            println!(
+                "imported {}: {} created, {} updated, {} unchanged, {} failed",
+                file.display(),
+                summary.created,
+                summary.updated,
+                summary.unchanged,
+                summary.failed.len()
+            );
+            for failure in &summary.failed {
+                println!("{}", summary.describe(failure));
+            }
+            Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let db = shared::db::Db::connect(&config.database_url, 1)?;
+            let (events, broken) = tokio::task::spawn_blocking(move || -> shared::Result<(i64, Option<i64>)> {
+                use diesel::{QueryDsl, RunQueryDsl};
+                let mut conn = db.get()?;
+                let events = shared::db::schema::audit_events::table.count().get_result(&mut conn)?;
+                Ok((events, shared::audit::verify(&mut conn)?))
+            })
+            .await??;
+            match broken {
+                None => {
+                    println!("audit log intact: {events} events");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(id) => {
+                    println!(
+                        "audit log broken at event {id}: this event was changed, or the one before it was removed"
+                    );
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
     }
+}
+
+/// A database handle with pending migrations applied.
+async fn migrated(config: &Config) -> anyhow::Result<shared::db::Db> {
+    let url = config.database_url.clone();
+    Ok(tokio::task::spawn_blocking(move || -> shared::Result<shared::db::Db> {
+        let db = shared::db::Db::connect(&url, 1)?;
+        db.migrate()?;
+        Ok(db)
+    })
+    .await??)
 }

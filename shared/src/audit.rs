@@ -110,43 +110,57 @@ fn row_hash(
 /// append is part of the change it records and appends never interleave; on
 /// PostgreSQL it also takes a transaction-scoped advisory lock for that.
 pub fn append(conn: &mut DbConnection, event: &Event<'_>, now: NaiveDateTime) -> Result<()> {
+    append_all(conn, std::slice::from_ref(event), now)
+}
+
+/// Appends `events` in order, chained as if appended one by one, with one
+/// read of the last hash and one insert (for bulk changes such as an import).
+/// Same rules as [`append`]: inside the write transaction of the change.
+pub fn append_all(conn: &mut DbConnection, events: &[Event<'_>], now: NaiveDateTime) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
     if let DbConnection::Postgresql(pg) = conn {
         // Any constant works; this one spells "AUDITLOG".
         diesel::sql_query("SELECT pg_advisory_xact_lock(4707362209002245959)").execute(pg)?;
     }
-    let prev_hash: String = audit_events::table
+    let mut prev_hash: String = audit_events::table
         .order(audit_events::id.desc())
         .select(audit_events::hash)
         .first(conn)
         .optional()?
         .unwrap_or_else(|| GENESIS.to_owned());
-    let (actor_kind, actor_id) = event.actor.parts();
-    let hash = row_hash(
-        &prev_hash,
-        event.firm_id,
-        actor_kind,
-        actor_id.as_deref(),
-        event.action,
-        event.target_type,
-        event.target_id,
-        event.ip,
-        event.detail.as_deref(),
-        now,
-    );
-    let row = NewRow {
-        firm_id: event.firm_id.map(str::to_owned),
-        actor_id,
-        actor_kind: actor_kind.to_owned(),
-        action: event.action.to_owned(),
-        target_type: event.target_type.to_owned(),
-        target_id: event.target_id.map(str::to_owned),
-        ip: event.ip.map(str::to_owned),
-        detail: event.detail.clone(),
-        created_at: now,
-        prev_hash,
-        hash,
-    };
-    diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
+    let mut rows = Vec::with_capacity(events.len());
+    for event in events {
+        let (actor_kind, actor_id) = event.actor.parts();
+        let hash = row_hash(
+            &prev_hash,
+            event.firm_id,
+            actor_kind,
+            actor_id.as_deref(),
+            event.action,
+            event.target_type,
+            event.target_id,
+            event.ip,
+            event.detail.as_deref(),
+            now,
+        );
+        rows.push(NewRow {
+            firm_id: event.firm_id.map(str::to_owned),
+            actor_id,
+            actor_kind: actor_kind.to_owned(),
+            action: event.action.to_owned(),
+            target_type: event.target_type.to_owned(),
+            target_id: event.target_id.map(str::to_owned),
+            ip: event.ip.map(str::to_owned),
+            detail: event.detail.clone(),
+            created_at: now,
+            prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+            hash,
+        });
+    }
+    // Ids follow the order of the rows in one multi-row insert on both backends.
+    crate::insert_many!(conn, audit_events::table, &rows)?;
     Ok(())
 }
 

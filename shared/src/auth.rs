@@ -204,6 +204,18 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// A plausible email address: something@something.tld, no spaces, sane length.
+pub fn looks_like_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.contains('@')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
+}
+
 /// Deletes what no longer serves a purpose: sign-in links and codes a day past
 /// their expiry, sessions a week past theirs (revoked or expired), and
 /// rate-limit hits older than a day. Returns the rows deleted.
@@ -218,4 +230,19 @@ pub fn purge_expired(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Res
     let hits = diesel::delete(rate_limit_hits::table.filter(rate_limit_hits::created_at.lt(now - Duration::days(1))))
         .execute(conn)?;
     Ok(tokens + sessions + revoked + hits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_email;
+
+    #[test]
+    fn email_shapes() {
+        for ok in ["a@b.co", "jordan@demo.matterline.test", "x.y+z@sub.example.org"] {
+            assert!(looks_like_email(ok), "{ok}");
+        }
+        for bad in ["", "a", "a@b", "@b.co", "a@.co", "a@b.", "a b@c.co", "a@b.co,c@d.co", "<a@b.co>", "a@b@c.co"] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+    }
 }

@@ -10,6 +10,7 @@
 //! - [`outbox`], [`weekly`]: the email outbox and the weekly update's derivation.
 //! - [`staff`]: the firm's side: staff sign-in, clients, matters, milestones, requests, logs.
 //! - [`rate_limit`]: attempt limits kept in the database, shared by every instance.
+//! - [`audit`], [`import`]: the hash-chained audit log; clients and matters from a case-management export.
 //! - [`storage`], [`assets`], [`telemetry`]: documents, embedded templates, logging.
 
 pub mod assets;
@@ -23,6 +24,7 @@ pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod import;
 pub mod mail;
 pub mod metrics;
 pub mod outbox;

@@ -519,7 +519,66 @@ async fn staff_of_one_firm_cannot_read_or_change_another_firm(backend: Backend) 
     Ok(())
 }
 
+/// The import through the API: admins only, bad rows named by line, a second run changes nothing.
+async fn an_admin_imports_a_case_management_export_through_the_api(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let http = app.new_client()?;
+    let d = &demo.domain;
+    let csv = format!(
+        "external_id,matter_title,client_name,client_email,phase\n\
+         CMS-1,Slip at a pharmacy,Pat One,pat@{d},intake\n\
+         CMS-2,Hit by a delivery van,Kim Two,kim@{d},demand\n\
+         CMS-3,Broken stair,Lee Three,not-an-email,intake\n"
+    );
+    let send = |token: String| {
+        let (http, url, csv) = (http.clone(), app.url("/api/v1/staff/import"), csv.clone());
+        async move {
+            http.post(url)
+                .header(AUTHORIZATION, bearer(&token))
+                .header("content-type", "text/csv")
+                .body(csv)
+                .send()
+                .await
+        }
+    };
+    let casey = staff_token(&app, &demo, "casey").await?;
+    assert_eq!(send(casey).await?.status(), StatusCode::FORBIDDEN);
+    let admin = staff_token(&app, &demo, "admin").await?;
+    let first = send(admin.clone()).await?;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await?;
+    assert_eq!((first["created"].as_u64(), first["updated"].as_u64()), (Some(2), Some(0)), "{first}");
+    let failed = first["failed"].as_array().cloned().unwrap_or_default();
+    assert_eq!(failed.len(), 1, "{first}");
+    assert_eq!((failed[0]["line"].as_u64(), failed[0]["field"].as_str()), (Some(4), Some("client_email")), "{first}");
+    let again: Value = send(admin.clone()).await?.json().await?;
+    assert_eq!(
+        (again["created"].as_u64(), again["updated"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(2))
+    );
+    let found: Value = http
+        .get(app.url("/api/v1/staff/matters?q=CMS-2"))
+        .header(AUTHORIZATION, bearer(&admin))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(found[0]["title"], "Hit by a delivery van");
+    assert_eq!(found[0]["phase_key"], "demand");
+    let bad_type = http
+        .post(app.url("/api/v1/staff/import"))
+        .header(AUTHORIZATION, bearer(&admin))
+        .header("content-type", "application/zip")
+        .body("PK")
+        .send()
+        .await?;
+    assert_eq!(bad_type.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    Ok(())
+}
+
 on_both_backends!(
+    an_admin_imports_a_case_management_export_through_the_api,
     a_staff_member_signs_in_and_what_they_post_reaches_the_client,
     the_staff_api_covers_the_same_flow_and_names_invalid_fields,
     an_admin_changes_settings_and_reads_the_audit_log,

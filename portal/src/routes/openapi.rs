@@ -17,7 +17,7 @@ use crate::routes::{api, documents};
         staff::client_notifications, staff::list_matters, staff::create_matter, staff::get_matter, staff::update_matter,
         staff::post_milestone, staff::open_request, staff::cancel_request, staff::list_documents,
         staff::download_document, staff::review_document, staff::list_staff, staff::get_catalogue,
-        staff::set_phase_text, staff::get_settings, staff::update_settings, staff::get_ratings, staff::audit_log,
+        staff::set_phase_text, staff::get_settings, staff::update_settings, staff::get_ratings, staff::audit_log, staff::import,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&Security),

@@ -131,22 +131,14 @@ pub fn optional_text(field: &'static str, value: Option<&str>) -> Result<Option<
     }
 }
 
-/// A plausible email address (one `@`, a dot in the domain, no spaces), else an error naming `email`.
+/// The address normalised, or an error naming `email` when it does not look like one.
 pub fn validate_email(email: &str) -> Result<String> {
     let email = crate::auth::normalize_email(email);
-    let valid = match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-                && !email.chars().any(char::is_whitespace)
-                && email.len() <= 254
-        }
-        None => false,
-    };
-    if valid { Ok(email) } else { Err(Error::invalid("email", "is not an email address")) }
+    if crate::auth::looks_like_email(&email) {
+        Ok(email)
+    } else {
+        Err(Error::invalid("email", "is not an email address"))
+    }
 }
 
 /// Maps a unique-constraint violation to a conflict with `message`.

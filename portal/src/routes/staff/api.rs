@@ -43,8 +43,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_settings)
         .service(update_settings)
         .service(get_ratings)
-        .service(audit_log);
+        .service(audit_log)
+        .service(import);
 }
+
+/// The largest import body accepted (a 10,000-row export is about 2 MB).
+const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
 fn language(user: &StaffApi) -> Language {
     Language::parse(&user.viewer.user.language).unwrap_or(Language::En)
@@ -475,4 +479,52 @@ async fn audit_log(
 ) -> AppResult<web::Json<Vec<AuditEntry>>> {
     let staff = user.staff;
     Ok(web::Json(state.db.run(move |c| records::audit_log(c, &staff, &query)).await?))
+}
+
+/// Imports clients and matters from a case-management export (admins): the
+/// body is the CSV (`text/csv`) or JSON (`application/json`) file. Idempotent on
+/// `external_id`; bad rows are listed by line and the rest import.
+#[utoipa::path(
+    post, path = "/api/v1/staff/import", tag = "staff",
+    request_body(content = String, description = "The export file", content_type = "text/csv"),
+    responses(
+        (status = 200, description = "What was imported; `failed` names each bad row", body = shared::import::Summary),
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "The file as a whole is unusable (larger than 32 MB, unknown column, not CSV or JSON)", body = ErrorBody)
+    ),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[post("/api/v1/staff/import")]
+async fn import(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: StaffApi,
+    body: web::Payload,
+) -> AppResult<web::Json<shared::import::Summary>> {
+    user.staff.require_admin()?;
+    let content_type = req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let format = shared::import::Format::from_content_type(content_type.unwrap_or_default())?;
+    let bytes = body
+        .to_bytes_limited(MAX_IMPORT_BYTES)
+        .await
+        .map_err(|_| {
+            AppError(shared::Error::invalid("body", format!("is larger than {} MB", MAX_IMPORT_BYTES / 1024 / 1024)))
+        })?
+        .map_err(|e| AppError(shared::Error::invalid("body", format!("could not be read: {e}"))))?;
+    let staff = user.staff;
+    let summary = state
+        .db
+        .run(move |c| {
+            shared::import::import(
+                c,
+                &staff.firm_id,
+                format,
+                bytes.as_ref(),
+                shared::audit::Actor::Staff(&staff.id),
+                staff.ip.as_deref(),
+                &mut |_, _| {},
+            )
+        })
+        .await?;
+    Ok(web::Json(summary))
 }
