@@ -13,6 +13,7 @@ pub mod fixtures;
 pub mod maildev;
 pub mod metrics;
 pub mod pages;
+pub mod reliability;
 pub mod s3;
 pub mod schema;
 pub mod services;
