@@ -180,7 +180,60 @@ async fn every_client_page_passes_axe_in_both_languages(backend: Backend) -> any
     outcome
 }
 
+/// A staff member signs in with password and authenticator code in Chromium,
+/// moves a matter to another phase with the page's form, and every staff page
+/// passes axe-core in English and Spanish.
+async fn staff_pages_work_in_chromium_and_pass_axe(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let admin = demo.staff_login("admin")?.clone();
+    let client = app.client(&demo.email("jordan")).await?;
+    let browser = browser::open(PHONE).await?;
+    let outcome = async {
+        let mut findings = Vec::new();
+        let mut check =
+            |page: &str, found: Vec<String>| findings.extend(found.into_iter().map(|f| format!("{page}: {f}")));
+        browser.goto(&app.url("/staff/sign-in")).await?;
+        check("en staff sign-in", browser::axe_violations(&browser).await?);
+        browser.find(Locator::Css("#email")).await?.send_keys(&admin.email).await?;
+        browser.find(Locator::Css("#password")).await?.send_keys(&admin.password).await?;
+        let code = shared::staff::auth::current_code(&admin.totp_secret)?;
+        browser.find(Locator::Css("#code")).await?.send_keys(&code).await?;
+        browser.find(Locator::Css("form[action='/staff/sign-in'] button")).await?.click().await?;
+        browser.wait().for_element(Locator::Css("ul.staff-list")).await?;
+
+        let matter = format!("/staff/matters/{}", client.matter_id);
+        browser.goto(&app.url(&matter)).await?;
+        let select = browser.find(Locator::Css("#new-phase")).await?;
+        select.select_by_value("demand").await?;
+        browser.find(Locator::Css("form[action$='/milestones'] button.primary")).await?.click().await?;
+        let page = browser::wait_for_text(&browser, "Phase: Demand").await?;
+        assert!(page.contains("Your case moved to a new step: Demand"), "{page}");
+
+        for lang in ["en", "es"] {
+            browser.goto(&app.url("/staff")).await?;
+            browser.find(Locator::Css(&format!("button[name=lang][value={lang}]"))).await?.click().await?;
+            browser.wait().for_element(Locator::Css(&format!("html[lang={lang}]"))).await?;
+            check(&format!("{lang} matters"), browser::axe_violations(&browser).await?);
+            browser.goto(&app.url("/staff?stale=1&unreviewed=1")).await?;
+            check(&format!("{lang} matters filtered"), browser::axe_violations(&browser).await?);
+            browser.goto(&app.url(&matter)).await?;
+            check(&format!("{lang} matter"), browser::axe_violations(&browser).await?);
+            browser.goto(&app.url("/staff/matters/new")).await?;
+            check(&format!("{lang} new matter"), browser::axe_violations(&browser).await?);
+            browser.goto(&app.url("/staff/settings")).await?;
+            check(&format!("{lang} settings"), browser::axe_violations(&browser).await?);
+        }
+        assert!(findings.is_empty(), "axe-core found serious or critical violations:\n{}", findings.join("\n"));
+        anyhow::Ok(())
+    }
+    .await;
+    browser.close().await?;
+    outcome
+}
+
 on_both_backends!(
+    staff_pages_work_in_chromium_and_pass_axe,
     a_client_follows_the_emailed_link_in_chromium,
     a_client_uploads_a_pdf_and_a_photo_in_chromium,
     every_client_page_passes_axe_in_both_languages,
