@@ -127,6 +127,13 @@ async fn a_staff_member_signs_in_and_what_they_post_reaches_the_client(backend: 
     assert!(page.contains("Informe policial del choque"), "the request: {page}");
     assert!(page.contains("Una copia basta."), "{page}");
 
+    // The client asks for a sign-in link; the staff matter page shows what was sent to whom.
+    let asked_link =
+        app.new_client()?.post(app.url("/sign-in")).form(&[("email", client_email.as_str())]).send().await?;
+    assert_eq!(asked_link.status(), StatusCode::OK);
+    let staff_page = main_text(&app.get(&format!("/staff/matters/{matter_id}")).await?.text().await?);
+    assert!(staff_page.contains("Nora Nueva Sign-in link · sent"), "{staff_page}");
+
     // Every change is in the audit log, with the staff member and their address.
     let admin_id = app.user_id(&admin.email).await?;
     let actions: Vec<(String, Option<String>, Option<String>)> = app

@@ -262,10 +262,33 @@ async fn create_matter(ctx: PageCtx, req: HttpRequest, form: web::Form<NewMatter
 async fn matter_page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     let staff = staff_or_answer!(ctx, req);
     let (lang, id) = (ctx.lang, path.into_inner());
-    let (matter, team) = try_page!(
+    let (matter, team, sent) = try_page!(
         ctx,
-        ctx.state.db.run(move |c| Ok((matters::get(c, &staff, &id, lang)?, clients::staff_members(c, &staff)?))).await
+        ctx.state
+            .db
+            .run(move |c| {
+                let matter = matters::get(c, &staff, &id, lang)?;
+                let mut sent = Vec::new();
+                for client in &matter.summary.clients {
+                    let log = records::notification_log(c, &staff, &client.id)?;
+                    sent.extend(log.into_iter().take(10).map(|entry| (client.name.clone(), entry)));
+                }
+                Ok((matter, clients::staff_members(c, &staff)?, sent))
+            })
+            .await
     );
+    let sent: Vec<Value> = sent
+        .iter()
+        .map(|(name, e)| {
+            json!({
+                "to": name,
+                "kind_key": format!("staff-mail-{}", e.kind),
+                "status_key": format!("staff-mail-status-{}", e.status),
+                "at": when(&ctx, e.sent_at.unwrap_or(e.created_at)),
+                "error": e.error,
+            })
+        })
+        .collect();
     let timeline: Vec<Value> = matter
         .timeline
         .iter()
@@ -345,6 +368,7 @@ async fn matter_page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) ->
             "timeline": timeline,
             "requests": requests,
             "documents": documents,
+            "sent": sent,
             "categories": categories,
             "team": team,
         }),
