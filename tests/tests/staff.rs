@@ -584,7 +584,102 @@ async fn an_admin_imports_a_case_management_export_through_the_api(backend: Back
     Ok(())
 }
 
+/// A client's upload shows up for review; staff download it (audited, same
+/// bytes) and mark it reviewed, which takes the matter off the "to review" list.
+async fn staff_review_and_download_a_client_upload(backend: Backend) -> anyhow::Result<()> {
+    use sha2::{Digest, Sha256};
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let jordan = app.client(&demo.email("jordan")).await?;
+    let client_auth = bearer(&app.session_token(&jordan.id).await?);
+    let bytes = harness::files::pdf(50_000);
+    let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name("er bill.pdf").mime_str("application/pdf")?;
+    let form = reqwest::multipart::Form::new().text("category", "medical_bill").part("file", part);
+    let matter = jordan.matter_id.clone();
+    let uploaded = app
+        .new_client()?
+        .post(app.url(&format!("/api/v1/matters/{matter}/documents")))
+        .header(AUTHORIZATION, &client_auth)
+        .multipart(form)
+        .send()
+        .await?;
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+
+    let auth = bearer(&staff_token(&app, &demo, "casey").await?);
+    let http = app.new_client()?;
+    let to_review: Value = http
+        .get(app.url("/api/v1/staff/matters?unreviewed=true"))
+        .header(AUTHORIZATION, &auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let ids: Vec<&str> = to_review.as_array().into_iter().flatten().filter_map(|m| m["id"].as_str()).collect();
+    assert_eq!(ids, [matter.as_str()]);
+    assert_eq!(to_review[0]["unreviewed_documents"], 1);
+
+    let docs: Value = http
+        .get(app.url(&format!("/api/v1/staff/matters/{matter}/documents")))
+        .header(AUTHORIZATION, &auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let doc = docs[0]["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(docs[0]["name"], "er bill.pdf");
+    assert_eq!(docs[0]["uploaded_by"]["name"], "Jordan Example");
+    assert!(docs[0]["reviewed_at"].is_null());
+
+    let download = http
+        .get(app.url(&format!("/api/v1/staff/matters/{matter}/documents/{doc}/download")))
+        .header(AUTHORIZATION, &auth)
+        .send()
+        .await?;
+    assert_eq!(download.status(), StatusCode::OK);
+    let got = download.bytes().await?;
+    assert_eq!(hex::encode(Sha256::digest(&got)), hex::encode(Sha256::digest(&bytes)));
+    let casey_id = app.user_id(&demo.email("casey")).await?;
+    let target = doc.clone();
+    let downloads: Vec<(String, Option<String>)> = app
+        .state
+        .db
+        .run(move |c| {
+            Ok(audit_events::table
+                .filter(audit_events::action.eq("document.download"))
+                .filter(audit_events::target_id.eq(&target))
+                .select((audit_events::actor_kind, audit_events::actor_id))
+                .load(c)?)
+        })
+        .await?;
+    assert_eq!(downloads, [("staff".to_owned(), Some(casey_id.clone()))]);
+
+    let reviewed = http
+        .post(app.url(&format!("/api/v1/staff/matters/{matter}/documents/{doc}/review")))
+        .header(AUTHORIZATION, &auth)
+        .send()
+        .await?;
+    assert_eq!(reviewed.status(), StatusCode::NO_CONTENT);
+    let to_review: Value = http
+        .get(app.url("/api/v1/staff/matters?unreviewed=true"))
+        .header(AUTHORIZATION, &auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(to_review, json!([]));
+    let docs: Value = http
+        .get(app.url(&format!("/api/v1/staff/matters/{matter}/documents")))
+        .header(AUTHORIZATION, &auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(docs[0]["reviewed_by"]["id"], json!(casey_id));
+    Ok(())
+}
+
 on_both_backends!(
+    staff_review_and_download_a_client_upload,
     an_admin_imports_a_case_management_export_through_the_api,
     a_staff_member_signs_in_and_what_they_post_reaches_the_client,
     the_staff_api_covers_the_same_flow_and_names_invalid_fields,
