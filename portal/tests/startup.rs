@@ -184,7 +184,7 @@ fn portal_config_prints_every_setting_with_secrets_redacted() -> anyhow::Result<
 fn help_lists_every_command_and_its_options() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let help = String::from_utf8(portal(dir.path()).arg("--help").output()?.stdout)?;
-    for command in ["serve", "migrate", "seed-demo", "config", "import", "audit"] {
+    for command in ["serve", "migrate", "seed-demo", "config", "import", "audit", "staff"] {
         assert!(help.contains(command), "{command} missing from --help:\n{help}");
     }
     Ok(())
