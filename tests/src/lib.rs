@@ -59,7 +59,9 @@ impl TestDb {
                 dir,
             }),
             Backend::Postgres => {
-                let name = format!("matterline_test_{}", uuid::Uuid::new_v4().simple());
+                // The test process's id is in the name, so a later run's clean-up
+                // (scripts/test) drops only databases whose process is gone.
+                let name = format!("matterline_test_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
                 let admin = postgres_admin_url();
                 let mut conn = PgConnection::establish(&admin).with_context(|| {
                     format!("PostgreSQL is not reachable at {admin}: start it (scripts/test does) or set MATTERLINE_TEST_POSTGRES_URL")
