@@ -6,6 +6,8 @@
 
 use actix_multipart::{Field, Multipart};
 use bytes::BytesMut;
+use std::time::Duration;
+
 use futures_util::TryStreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -78,23 +80,53 @@ pub struct Target<'a> {
     pub ip: Option<String>,
 }
 
+/// Why reading the body failed: malformed or cut short, or nothing arrived for
+/// `MATTERLINE_UPLOAD_IDLE_SECONDS`.
+#[derive(Debug)]
+enum ReadError {
+    Malformed(actix_multipart::MultipartError),
+    Stalled,
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Malformed(e) => e.fmt(f),
+            Self::Stalled => f.write_str("the client sent nothing for too long"),
+        }
+    }
+}
+
+/// One read of the body, given up after `idle` without a byte: a slow or
+/// stalled sender must not hold a connection (and an open storage upload) forever.
+async fn within<T>(
+    idle: Duration,
+    read: impl std::future::Future<Output = Result<Option<T>, actix_multipart::MultipartError>>,
+) -> Result<Option<T>, ReadError> {
+    match tokio::time::timeout(idle, read).await {
+        Ok(read) => read.map_err(ReadError::Malformed),
+        Err(_) => Err(ReadError::Stalled),
+    }
+}
+
 /// A field that remembers it ended: actix-multipart panics if a finished field is polled again.
 struct Tracked<'a> {
     field: &'a mut Field,
     done: bool,
+    idle: Duration,
 }
 
 impl<'a> Tracked<'a> {
-    fn new(field: &'a mut Field) -> Self {
-        Self { field, done: false }
+    fn new(field: &'a mut Field, idle: Duration) -> Self {
+        Self { field, done: false, idle }
     }
 
     /// The next chunk; `Ok(None)` at the end (and ever after).
-    async fn next(&mut self) -> Result<Option<bytes::Bytes>, actix_multipart::MultipartError> {
+    async fn next(&mut self) -> Result<Option<bytes::Bytes>, ReadError> {
         if self.done {
             return Ok(None);
         }
-        let chunk = self.field.try_next().await;
+        let chunk = within(self.idle, self.field.try_next()).await;
         if matches!(chunk, Ok(None) | Err(_)) {
             self.done = true;
         }
@@ -121,9 +153,9 @@ impl<'a> Tracked<'a> {
 /// instead of a reset connection. Past the limit the connection is closed.
 /// (The current field must be finished and dropped first: the body yields no
 /// next field while one is alive.)
-async fn drain_rest(body: &mut Multipart, mut limit: u64) {
-    while let Ok(Some(mut field)) = body.try_next().await {
-        if !Tracked::new(&mut field).skip(&mut limit).await {
+async fn drain_rest(body: &mut Multipart, mut limit: u64, idle: Duration) {
+    while let Ok(Some(mut field)) = within(idle, body.try_next()).await {
+        if !Tracked::new(&mut field, idle).skip(&mut limit).await {
             return;
         }
     }
@@ -132,9 +164,9 @@ async fn drain_rest(body: &mut Multipart, mut limit: u64) {
 /// How much of a refused body is read to deliver the answer.
 pub const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
 
-async fn read_text(field: &mut Field) -> Result<String, actix_multipart::MultipartError> {
+async fn read_text(field: &mut Field, idle: Duration) -> Result<String, ReadError> {
     let mut text = Vec::new();
-    while let Some(chunk) = field.try_next().await? {
+    while let Some(chunk) = within(idle, field.try_next()).await? {
         // Form fields other than files are short; ignore anything past 256 bytes.
         let room = 256usize.saturating_sub(text.len());
         text.extend_from_slice(&chunk[..chunk.len().min(room)]);
@@ -142,8 +174,8 @@ async fn read_text(field: &mut Field) -> Result<String, actix_multipart::Multipa
     Ok(String::from_utf8_lossy(&text).trim().to_owned())
 }
 
-async fn drain(field: &mut Field) -> Result<(), actix_multipart::MultipartError> {
-    while field.try_next().await?.is_some() {}
+async fn drain(field: &mut Field, idle: Duration) -> Result<(), ReadError> {
+    while within(idle, field.try_next()).await?.is_some() {}
     Ok(())
 }
 
@@ -169,8 +201,9 @@ async fn receive_fields(state: &AppState, target: Target<'_>, body: &mut Multipa
     let mut report = UploadReport::default();
     let mut category = DocumentCategory::Other;
     let mut request_id: Option<String> = None;
+    let idle = Duration::from_secs(state.config.upload_idle_seconds);
     loop {
-        let mut field = match body.try_next().await {
+        let mut field = match within(idle, body.try_next()).await {
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(e) => {
@@ -180,12 +213,12 @@ async fn receive_fields(state: &AppState, target: Target<'_>, body: &mut Multipa
             }
         };
         let outcome = match field.name().unwrap_or_default() {
-            "category" => read_text(&mut field).await.map(|text| {
+            "category" => read_text(&mut field, idle).await.map(|text| {
                 if let Some(c) = DocumentCategory::parse(&text) {
                     category = c;
                 }
             }),
-            "request" => match read_text(&mut field).await {
+            "request" => match read_text(&mut field, idle).await {
                 Ok(id) if !id.is_empty() => {
                     let (db, matter_id, lookup) = (state.db.clone(), target.matter.id.clone(), id.clone());
                     if let Ok(c) = db.run(move |conn| documents::open_request(conn, &matter_id, &lookup)).await {
@@ -197,21 +230,21 @@ async fn receive_fields(state: &AppState, target: Target<'_>, body: &mut Multipa
                 other => other.map(|_| ()),
             },
             "file" | "files" => {
-                let mut tracked = Tracked::new(&mut field);
+                let mut tracked = Tracked::new(&mut field, idle);
                 let stop = receive_file(state, &target, &mut tracked, category, request_id.clone(), &mut report).await;
                 if let Some(stop) = stop {
                     let mut limit = DRAIN_LIMIT;
                     let finished = stop.0 != Stop::Incomplete && tracked.skip(&mut limit).await;
                     drop(field);
                     if finished {
-                        drain_rest(body, limit).await;
+                        drain_rest(body, limit, idle).await;
                     }
                     report.stopped = Some(stop);
                     break;
                 }
                 Ok(())
             }
-            _ => drain(&mut field).await,
+            _ => drain(&mut field, idle).await,
         };
         if let Err(e) = outcome {
             tracing::info!(error = %e, "multipart field failed");

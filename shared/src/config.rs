@@ -38,6 +38,7 @@ pub const KEYS: &[&str] = &[
     "assets_dir",
     "notifier_bind",
     "shutdown_grace_seconds",
+    "upload_idle_seconds",
 ];
 
 /// A configuration problem, displayed as one line that names the key.
@@ -227,6 +228,9 @@ pub struct Config {
     pub notifier_bind: Option<SocketAddr>,
     /// How long the portal lets requests in flight (uploads included) finish after SIGTERM.
     pub shutdown_grace_seconds: u64,
+    /// How long an upload may send nothing before the portal gives up on it
+    /// (a stalled or deliberately slow body must not hold a connection forever).
+    pub upload_idle_seconds: u64,
 }
 
 /// One raw value and the name to blame when it is malformed.
@@ -360,6 +364,13 @@ impl Config {
             }
             None => 30,
         };
+        let upload_idle_seconds = match take("upload_idle_seconds") {
+            Some(r) => parse_with(&r, |v| match v.trim().parse::<u64>() {
+                Ok(0) | Err(_) => Err("expected a positive number of seconds".to_owned()),
+                Ok(n) => Ok(n),
+            })?,
+            None => 30,
+        };
         let assets_dir = take("assets_dir").map(|r| PathBuf::from(r.value)).filter(|p| !p.as_os_str().is_empty());
 
         Ok(Self {
@@ -383,6 +394,7 @@ impl Config {
             assets_dir,
             notifier_bind,
             shutdown_grace_seconds,
+            upload_idle_seconds,
         })
     }
 
@@ -438,6 +450,7 @@ impl Config {
             ("assets_dir", or_unset(self.assets_dir.as_ref().map(|p| p.display().to_string()))),
             ("notifier_bind", self.notifier_bind.map_or_else(|| "(blank: off)".to_owned(), |b| b.to_string())),
             ("shutdown_grace_seconds", self.shutdown_grace_seconds.to_string()),
+            ("upload_idle_seconds", self.upload_idle_seconds.to_string()),
         ];
         lines.into_iter().map(|(k, v)| (format!("{ENV_PREFIX}{}", k.to_uppercase()), v)).collect()
     }
