@@ -57,6 +57,8 @@ pub enum Stop {
     StorageFailed,
     /// The body ended early or was malformed; nothing of that file was kept.
     Incomplete,
+    /// The body had more than [`MAX_PARTS`] parts; the files before were kept, the rest not read.
+    TooManyParts,
 }
 
 /// What an upload request achieved.
@@ -164,6 +166,11 @@ async fn drain_rest(body: &mut Multipart, mut limit: u64, idle: Duration) {
 /// How much of a refused body is read to deliver the answer.
 pub const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// Parts (files and fields) read from one upload. Every refused file costs an
+/// audit row and every `request` field a query, so a body of a million tiny
+/// parts must not get to cost a million writes; a phone sends a handful.
+pub const MAX_PARTS: usize = 100;
+
 async fn read_text(field: &mut Field, idle: Duration) -> Result<String, ReadError> {
     let mut text = Vec::new();
     while let Some(chunk) = within(idle, field.try_next()).await? {
@@ -189,6 +196,7 @@ pub async fn receive(state: &AppState, target: Target<'_>, mut body: Multipart) 
             Stop::TooLarge => None, // counted with the refusal
             Stop::StorageFailed => Some("storage_failed"),
             Stop::Incomplete => Some("incomplete"),
+            Stop::TooManyParts => Some("too_many_parts"),
         };
         if let Some(outcome) = outcome {
             metrics::counter!(shared::metrics::UPLOADS, "outcome" => outcome).increment(1);
@@ -202,6 +210,7 @@ async fn receive_fields(state: &AppState, target: Target<'_>, body: &mut Multipa
     let mut category = DocumentCategory::Other;
     let mut request_id: Option<String> = None;
     let idle = Duration::from_secs(state.config.upload_idle_seconds);
+    let mut parts = 0;
     loop {
         let mut field = match within(idle, body.try_next()).await {
             Ok(Some(field)) => field,
@@ -212,6 +221,14 @@ async fn receive_fields(state: &AppState, target: Target<'_>, body: &mut Multipa
                 break;
             }
         };
+        parts += 1;
+        if parts > MAX_PARTS {
+            tracing::info!(max = MAX_PARTS, "upload has too many parts; the rest is not read");
+            drop(field);
+            drain_rest(body, DRAIN_LIMIT, idle).await;
+            report.stopped = Some((Stop::TooManyParts, String::new()));
+            break;
+        }
         let outcome = match field.name().unwrap_or_default() {
             "category" => read_text(&mut field, idle).await.map(|text| {
                 if let Some(c) = DocumentCategory::parse(&text) {

@@ -162,6 +162,7 @@ receipt-none = No document was saved.
 receipt-refused = These files were not accepted:
 receipt-failed = Upload failed for { $name }: nothing of it was saved. Please try again.
 receipt-incomplete = The upload of { $name } was interrupted: nothing of it was saved. Please try again.
+receipt-too-many-parts = One upload can hold at most 100 files; the files after that were not read. Please send them in another upload.
 receipt-too-large-stop = Files after it in the same upload were not read; please send them again.
 receipt-back = Back to my case
 receipt-more = Send more documents

@@ -162,6 +162,7 @@ receipt-none = No se guardó ningún documento.
 receipt-refused = Estos archivos no se aceptaron:
 receipt-failed = Falló el envío de { $name }: no se guardó nada de ese archivo. Inténtelo de nuevo.
 receipt-incomplete = El envío de { $name } se interrumpió: no se guardó nada de ese archivo. Inténtelo de nuevo.
+receipt-too-many-parts = Un envío puede tener como máximo 100 archivos; los siguientes no se leyeron. Envíelos en otro envío.
 receipt-too-large-stop = Los archivos que venían después en el mismo envío no se leyeron; envíelos de nuevo.
 receipt-back = Volver a mi caso
 receipt-more = Enviar más documentos
