@@ -1142,6 +1142,9 @@ async fn every_kind_of_answer_carries_the_security_headers(backend: Backend) -> 
         https.raw_client()?.post(https.url("/language")).form(&[("lang", "es"), ("next", "/")]).send().await?;
     let lang_cookie = language.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert!(lang_cookie.contains("Secure") && lang_cookie.contains("SameSite=Lax"), "{lang_cookie}");
+    let hsts = |r: &reqwest::Response| r.headers().get("strict-transport-security").is_some();
+    assert!(hsts(&language), "an https portal sends Strict-Transport-Security");
+    assert!(!hsts(&answers[0].1), "a plain-http portal does not");
 
     // Open redirects: the language switcher's `next` only follows paths of this site.
     let mut redirects = 0;
