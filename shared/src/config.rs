@@ -563,6 +563,7 @@ mod tests {
         assert_eq!(c.public_url.as_str(), "http://127.0.0.1:8080/");
         assert_eq!(c.weekly_schedule.as_deref(), Some("0 0 9 * * Mon"));
         assert_eq!(c.max_upload_bytes, 262_144_000);
+        assert_eq!(c.upload_idle_seconds, 30);
         assert!(c.smtp_url.is_none());
         assert!(c.wants_demo_seed());
         Ok(())
@@ -595,6 +596,8 @@ mod tests {
             ("MATTERLINE_PUBLIC_URL", "ftp://x"),
             ("MATTERLINE_STORAGE", "gcs://bucket"),
             ("MATTERLINE_MAX_UPLOAD_BYTES", "-5"),
+            ("MATTERLINE_UPLOAD_IDLE_SECONDS", "0"),
+            ("MATTERLINE_UPLOAD_IDLE_SECONDS", "soon"),
             ("MATTERLINE_SMTP_URL", "http://mail"),
             ("MATTERLINE_JWT_SECRET", "short"),
             ("MATTERLINE_WEEKLY_SCHEDULE", "every monday"),
