@@ -240,7 +240,8 @@ async fn one_click_unsubscribe_stops_next_weeks_update(backend: Backend) -> anyh
     // The preferences page turns weekly updates back on.
     let client = app.client(&demo.email("sam")).await?;
     let cookie = format!("matterline_session={}", app.session_token(&client.id).await?);
-    let saved = reqwest::Client::new()
+    let saved = app
+        .raw_client()?
         .post(app.url("/preferences"))
         .header("Cookie", &cookie)
         .form(&[("weekly", "on")])

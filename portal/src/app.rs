@@ -168,9 +168,12 @@ impl Application {
 
 /// Headers on every answer: a strict Content-Security-Policy (the pages use
 /// only their own stylesheet and script), no framing, no type sniffing, no
-/// referrer leaving the site.
-fn security_headers() -> middleware::DefaultHeaders {
-    middleware::DefaultHeaders::new()
+/// referrer leaving the site; on an https portal, browsers are told to keep to https.
+fn security_headers(https: bool) -> middleware::DefaultHeaders {
+    let headers = middleware::DefaultHeaders::new();
+    let headers =
+        if https { headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains")) } else { headers };
+    headers
         .add((
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; \
@@ -207,13 +210,15 @@ fn spawn_storage_sweeper(state: AppState) {
 fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let dev_mailbox = state.mailer.outbox_dir().is_some();
     let grace = state.config.shutdown_grace_seconds;
+    let https = state.secure_cookies();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .app_data(web::JsonConfig::default().error_handler(|e, _| crate::error::bad_input("body", &e)))
             .app_data(web::QueryConfig::default().error_handler(|e, _| crate::error::bad_input("query", &e)))
-            .wrap(security_headers())
+            .wrap(middleware::from_fn(crate::csrf::check))
+            .wrap(security_headers(https))
             .wrap(middleware::from_fn(crate::observe::request_context))
             .configure(|cfg| routes::configure(cfg, dev_mailbox))
             .default_service(web::to(routes::not_found))

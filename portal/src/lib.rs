@@ -5,6 +5,7 @@
 pub mod app;
 pub mod backup;
 pub mod cli;
+pub mod csrf;
 pub mod error;
 pub mod import;
 pub mod observe;

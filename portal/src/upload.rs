@@ -6,6 +6,8 @@
 
 use actix_multipart::{Field, Multipart};
 use bytes::BytesMut;
+use std::time::Duration;
+
 use futures_util::TryStreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -55,6 +57,8 @@ pub enum Stop {
     StorageFailed,
     /// The body ended early or was malformed; nothing of that file was kept.
     Incomplete,
+    /// The body had more than [`MAX_PARTS`] parts; the files before were kept, the rest not read.
+    TooManyParts,
 }
 
 /// What an upload request achieved.
@@ -78,23 +82,53 @@ pub struct Target<'a> {
     pub ip: Option<String>,
 }
 
+/// Why reading the body failed: malformed or cut short, or nothing arrived for
+/// `MATTERLINE_UPLOAD_IDLE_SECONDS`.
+#[derive(Debug)]
+enum ReadError {
+    Malformed(actix_multipart::MultipartError),
+    Stalled,
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Malformed(e) => e.fmt(f),
+            Self::Stalled => f.write_str("the client sent nothing for too long"),
+        }
+    }
+}
+
+/// One read of the body, given up after `idle` without a byte: a slow or
+/// stalled sender must not hold a connection (and an open storage upload) forever.
+async fn within<T>(
+    idle: Duration,
+    read: impl std::future::Future<Output = Result<Option<T>, actix_multipart::MultipartError>>,
+) -> Result<Option<T>, ReadError> {
+    match tokio::time::timeout(idle, read).await {
+        Ok(read) => read.map_err(ReadError::Malformed),
+        Err(_) => Err(ReadError::Stalled),
+    }
+}
+
 /// A field that remembers it ended: actix-multipart panics if a finished field is polled again.
 struct Tracked<'a> {
     field: &'a mut Field,
     done: bool,
+    idle: Duration,
 }
 
 impl<'a> Tracked<'a> {
-    fn new(field: &'a mut Field) -> Self {
-        Self { field, done: false }
+    fn new(field: &'a mut Field, idle: Duration) -> Self {
+        Self { field, done: false, idle }
     }
 
     /// The next chunk; `Ok(None)` at the end (and ever after).
-    async fn next(&mut self) -> Result<Option<bytes::Bytes>, actix_multipart::MultipartError> {
+    async fn next(&mut self) -> Result<Option<bytes::Bytes>, ReadError> {
         if self.done {
             return Ok(None);
         }
-        let chunk = self.field.try_next().await;
+        let chunk = within(self.idle, self.field.try_next()).await;
         if matches!(chunk, Ok(None) | Err(_)) {
             self.done = true;
         }
@@ -121,9 +155,9 @@ impl<'a> Tracked<'a> {
 /// instead of a reset connection. Past the limit the connection is closed.
 /// (The current field must be finished and dropped first: the body yields no
 /// next field while one is alive.)
-async fn drain_rest(body: &mut Multipart, mut limit: u64) {
-    while let Ok(Some(mut field)) = body.try_next().await {
-        if !Tracked::new(&mut field).skip(&mut limit).await {
+async fn drain_rest(body: &mut Multipart, mut limit: u64, idle: Duration) {
+    while let Ok(Some(mut field)) = within(idle, body.try_next()).await {
+        if !Tracked::new(&mut field, idle).skip(&mut limit).await {
             return;
         }
     }
@@ -132,9 +166,14 @@ async fn drain_rest(body: &mut Multipart, mut limit: u64) {
 /// How much of a refused body is read to deliver the answer.
 pub const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
 
-async fn read_text(field: &mut Field) -> Result<String, actix_multipart::MultipartError> {
+/// Parts (files and fields) read from one upload. Every refused file costs an
+/// audit row and every `request` field a query, so a body of a million tiny
+/// parts must not get to cost a million writes; a phone sends a handful.
+pub const MAX_PARTS: usize = 100;
+
+async fn read_text(field: &mut Field, idle: Duration) -> Result<String, ReadError> {
     let mut text = Vec::new();
-    while let Some(chunk) = field.try_next().await? {
+    while let Some(chunk) = within(idle, field.try_next()).await? {
         // Form fields other than files are short; ignore anything past 256 bytes.
         let room = 256usize.saturating_sub(text.len());
         text.extend_from_slice(&chunk[..chunk.len().min(room)]);
@@ -142,8 +181,8 @@ async fn read_text(field: &mut Field) -> Result<String, actix_multipart::Multipa
     Ok(String::from_utf8_lossy(&text).trim().to_owned())
 }
 
-async fn drain(field: &mut Field) -> Result<(), actix_multipart::MultipartError> {
-    while field.try_next().await?.is_some() {}
+async fn drain(field: &mut Field, idle: Duration) -> Result<(), ReadError> {
+    while within(idle, field.try_next()).await?.is_some() {}
     Ok(())
 }
 
@@ -157,6 +196,7 @@ pub async fn receive(state: &AppState, target: Target<'_>, mut body: Multipart) 
             Stop::TooLarge => None, // counted with the refusal
             Stop::StorageFailed => Some("storage_failed"),
             Stop::Incomplete => Some("incomplete"),
+            Stop::TooManyParts => Some("too_many_parts"),
         };
         if let Some(outcome) = outcome {
             metrics::counter!(shared::metrics::UPLOADS, "outcome" => outcome).increment(1);
@@ -169,8 +209,10 @@ async fn receive_fields(state: &AppState, target: Target<'_>, body: &mut Multipa
     let mut report = UploadReport::default();
     let mut category = DocumentCategory::Other;
     let mut request_id: Option<String> = None;
+    let idle = Duration::from_secs(state.config.upload_idle_seconds);
+    let mut parts = 0;
     loop {
-        let mut field = match body.try_next().await {
+        let mut field = match within(idle, body.try_next()).await {
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(e) => {
@@ -179,13 +221,21 @@ async fn receive_fields(state: &AppState, target: Target<'_>, body: &mut Multipa
                 break;
             }
         };
+        parts += 1;
+        if parts > MAX_PARTS {
+            tracing::info!(max = MAX_PARTS, "upload has too many parts; the rest is not read");
+            drop(field);
+            drain_rest(body, DRAIN_LIMIT, idle).await;
+            report.stopped = Some((Stop::TooManyParts, String::new()));
+            break;
+        }
         let outcome = match field.name().unwrap_or_default() {
-            "category" => read_text(&mut field).await.map(|text| {
+            "category" => read_text(&mut field, idle).await.map(|text| {
                 if let Some(c) = DocumentCategory::parse(&text) {
                     category = c;
                 }
             }),
-            "request" => match read_text(&mut field).await {
+            "request" => match read_text(&mut field, idle).await {
                 Ok(id) if !id.is_empty() => {
                     let (db, matter_id, lookup) = (state.db.clone(), target.matter.id.clone(), id.clone());
                     if let Ok(c) = db.run(move |conn| documents::open_request(conn, &matter_id, &lookup)).await {
@@ -197,21 +247,21 @@ async fn receive_fields(state: &AppState, target: Target<'_>, body: &mut Multipa
                 other => other.map(|_| ()),
             },
             "file" | "files" => {
-                let mut tracked = Tracked::new(&mut field);
+                let mut tracked = Tracked::new(&mut field, idle);
                 let stop = receive_file(state, &target, &mut tracked, category, request_id.clone(), &mut report).await;
                 if let Some(stop) = stop {
                     let mut limit = DRAIN_LIMIT;
                     let finished = stop.0 != Stop::Incomplete && tracked.skip(&mut limit).await;
                     drop(field);
                     if finished {
-                        drain_rest(body, limit).await;
+                        drain_rest(body, limit, idle).await;
                     }
                     report.stopped = Some(stop);
                     break;
                 }
                 Ok(())
             }
-            _ => drain(&mut field).await,
+            _ => drain(&mut field, idle).await,
         };
         if let Err(e) = outcome {
             tracing::info!(error = %e, "multipart field failed");

@@ -268,6 +268,7 @@ fn sigterm_during_an_upload_aborts_it_and_exits_0() -> anyhow::Result<()> {
         let upload = tokio::spawn(
             http.post(format!("{url}/api/v1/matters/{matter}/documents"))
                 .header("Cookie", &cookie)
+                .header("Origin", &url)
                 .multipart(reqwest::multipart::Form::new().part("file", part))
                 .send(),
         );

@@ -38,6 +38,7 @@ pub const KEYS: &[&str] = &[
     "assets_dir",
     "notifier_bind",
     "shutdown_grace_seconds",
+    "upload_idle_seconds",
 ];
 
 /// A configuration problem, displayed as one line that names the key.
@@ -227,6 +228,9 @@ pub struct Config {
     pub notifier_bind: Option<SocketAddr>,
     /// How long the portal lets requests in flight (uploads included) finish after SIGTERM.
     pub shutdown_grace_seconds: u64,
+    /// How long an upload may send nothing before the portal gives up on it
+    /// (a stalled or deliberately slow body must not hold a connection forever).
+    pub upload_idle_seconds: u64,
 }
 
 /// One raw value and the name to blame when it is malformed.
@@ -360,6 +364,13 @@ impl Config {
             }
             None => 30,
         };
+        let upload_idle_seconds = match take("upload_idle_seconds") {
+            Some(r) => parse_with(&r, |v| match v.trim().parse::<u64>() {
+                Ok(0) | Err(_) => Err("expected a positive number of seconds".to_owned()),
+                Ok(n) => Ok(n),
+            })?,
+            None => 30,
+        };
         let assets_dir = take("assets_dir").map(|r| PathBuf::from(r.value)).filter(|p| !p.as_os_str().is_empty());
 
         Ok(Self {
@@ -383,6 +394,7 @@ impl Config {
             assets_dir,
             notifier_bind,
             shutdown_grace_seconds,
+            upload_idle_seconds,
         })
     }
 
@@ -438,6 +450,7 @@ impl Config {
             ("assets_dir", or_unset(self.assets_dir.as_ref().map(|p| p.display().to_string()))),
             ("notifier_bind", self.notifier_bind.map_or_else(|| "(blank: off)".to_owned(), |b| b.to_string())),
             ("shutdown_grace_seconds", self.shutdown_grace_seconds.to_string()),
+            ("upload_idle_seconds", self.upload_idle_seconds.to_string()),
         ];
         lines.into_iter().map(|(k, v)| (format!("{ENV_PREFIX}{}", k.to_uppercase()), v)).collect()
     }
@@ -550,6 +563,7 @@ mod tests {
         assert_eq!(c.public_url.as_str(), "http://127.0.0.1:8080/");
         assert_eq!(c.weekly_schedule.as_deref(), Some("0 0 9 * * Mon"));
         assert_eq!(c.max_upload_bytes, 262_144_000);
+        assert_eq!(c.upload_idle_seconds, 30);
         assert!(c.smtp_url.is_none());
         assert!(c.wants_demo_seed());
         Ok(())
@@ -582,6 +596,8 @@ mod tests {
             ("MATTERLINE_PUBLIC_URL", "ftp://x"),
             ("MATTERLINE_STORAGE", "gcs://bucket"),
             ("MATTERLINE_MAX_UPLOAD_BYTES", "-5"),
+            ("MATTERLINE_UPLOAD_IDLE_SECONDS", "0"),
+            ("MATTERLINE_UPLOAD_IDLE_SECONDS", "soon"),
             ("MATTERLINE_SMTP_URL", "http://mail"),
             ("MATTERLINE_JWT_SECRET", "short"),
             ("MATTERLINE_WEEKLY_SCHEDULE", "every monday"),

@@ -166,9 +166,21 @@ impl TestApp {
         Ok(app)
     }
 
-    /// A new client without cookies (another device), not following redirects.
+    /// A new client without cookies (another device), not following redirects,
+    /// sending the portal's `Origin` like a browser on its pages.
     pub fn new_client(&self) -> anyhow::Result<reqwest::Client> {
-        Ok(reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?)
+        http_client(&self.origin(), true)
+    }
+
+    /// A client without a cookie store (cookies go in by hand), not following
+    /// redirects, sending the portal's `Origin`.
+    pub fn raw_client(&self) -> anyhow::Result<reqwest::Client> {
+        http_client(&self.origin(), false)
+    }
+
+    /// The origin of the portal's public URL (`http://127.0.0.1:PORT` in tests).
+    pub fn origin(&self) -> String {
+        self.state.config.public_url.origin().ascii_serialization()
     }
 
     /// The configuration of this test's portal with `settings` changed (for a
@@ -251,8 +263,22 @@ async fn start(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Started
     let demo_link = app.demo_sign_in().map(|d| d.link.clone());
     let handle = app.handle();
     let served = std::sync::Mutex::new(Some(tokio::spawn(app.run_until_stopped())));
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
+    let client = http_client(&state.config.public_url.origin().ascii_serialization(), true)?;
     Ok((address, client, state, demo_link, handle, served))
+}
+
+/// An HTTP client that never follows redirects and names `origin` in an
+/// `Origin` header on every request, as a browser does for forms posted from
+/// the portal's own pages (the portal refuses state-changing requests from
+/// other origins); `cookies` keeps a cookie store.
+pub fn http_client(origin: &str, cookies: bool) -> anyhow::Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ORIGIN, reqwest::header::HeaderValue::from_str(origin)?);
+    Ok(reqwest::Client::builder()
+        .cookie_store(cookies)
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
 }
 
 /// A portal restarted on an existing [`TestDb`].

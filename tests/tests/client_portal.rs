@@ -178,7 +178,7 @@ async fn forged_expired_and_misused_tokens_are_refused(backend: Backend) -> anyh
         ("rating purpose", tokens.issue(Purpose::Rating, &client.id, "x", Duration::days(1))?),
         ("garbage", "not.a.token".to_owned()),
     ];
-    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let raw = app.raw_client()?;
     for (name, token) in attacks {
         let api = raw.get(app.url("/api/v1/me")).header(AUTHORIZATION, format!("Bearer {token}")).send().await?;
         assert_eq!(api.status(), StatusCode::UNAUTHORIZED, "API accepted a token: {name}");
@@ -198,7 +198,7 @@ async fn a_client_sees_only_their_own_matters(backend: Backend) -> anyhow::Resul
     let a = app.client(&demo.email("jordan")).await?;
     let b = app.client(&demo.email("lucia")).await?;
     let token = app.session_token(&a.id).await?;
-    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let raw = app.raw_client()?;
     let bearer = format!("Bearer {token}");
     let cookie = format!("matterline_session={token}");
 
@@ -231,7 +231,7 @@ async fn signing_out_revokes_the_session_and_everywhere_revokes_all(backend: Bac
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("riley")).await?;
     let (laptop, phone) = (app.session_token(&client.id).await?, app.session_token(&client.id).await?);
-    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let raw = app.raw_client()?;
     let me = |token: &str| raw.get(app.url("/api/v1/me")).header(AUTHORIZATION, format!("Bearer {token}")).send();
 
     let out = raw.post(app.url("/sign-out")).header("Cookie", format!("matterline_session={laptop}")).send().await?;
@@ -282,7 +282,7 @@ async fn pages_speak_spanish_by_preference_header_and_switcher(backend: Backend)
     assert!(text.contains("Dónde está su caso ahora") && text.contains("Tratamiento médico"), "{text}");
     assert!(text.contains("Está recibiendo la atención que necesita"), "{text}");
 
-    let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let raw = app.raw_client()?;
     raw.post(app.url("/language")).header("Cookie", &cookie).form(&[("lang", "en"), ("next", "/")]).send().await?;
     let me: Value = raw.get(app.url("/api/v1/me")).header("Cookie", &cookie).send().await?.json().await?;
     assert_eq!(me["language"], "en");

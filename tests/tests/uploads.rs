@@ -269,7 +269,8 @@ async fn disguised_empty_and_oddly_named_files(backend: Backend) -> anyhow::Resu
 
     // The page version names each file and the reason, in the client's words.
     let cookie = format!("matterline_session={}", bearer.trim_start_matches("Bearer "));
-    let page = reqwest::Client::new()
+    let page = app
+        .raw_client()?
         .post(app.url(&format!("/matters/{matter}/upload")))
         .header("Cookie", cookie)
         .multipart(Form::new().part("file", file(exe(), "invoice.pdf")?))

@@ -42,6 +42,7 @@ fn status_of(report: &UploadReport) -> StatusCode {
         Some((Stop::TooLarge, _)) => StatusCode::PAYLOAD_TOO_LARGE,
         Some((Stop::StorageFailed, _)) => StatusCode::SERVICE_UNAVAILABLE,
         Some((Stop::Incomplete, _)) => StatusCode::BAD_REQUEST,
+        Some((Stop::TooManyParts, _)) => StatusCode::PAYLOAD_TOO_LARGE,
         None if !report.refused.is_empty() => StatusCode::UNPROCESSABLE_ENTITY,
         None if report.stored.is_empty() => StatusCode::UNPROCESSABLE_ENTITY,
         None => StatusCode::CREATED,
@@ -165,6 +166,7 @@ async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, bo
         Stop::TooLarge => json!({ "key": "upload-refused-size", "name": name, "stopped": true }),
         Stop::StorageFailed => json!({ "key": "receipt-failed", "name": name, "stopped": false }),
         Stop::Incomplete => json!({ "key": "receipt-incomplete", "name": name, "stopped": false }),
+        Stop::TooManyParts => json!({ "key": "receipt-too-many-parts", "name": name, "stopped": false }),
     });
     let none_chosen = report.stored.is_empty() && report.refused.is_empty() && report.stopped.is_none();
     let failure =
@@ -286,7 +288,7 @@ async fn api_list(
     request_body(content_type = "multipart/form-data", description = "Fields `request`, `category`, then `file` (repeatable)"),
     responses(
         (status = 201, description = "Every file stored", body = UploadReport),
-        (status = 413, description = "A file exceeded the size limit; it was not stored", body = UploadReport),
+        (status = 413, description = "A file exceeded the size limit (it was not stored), or the body had more than 100 parts (the rest was not read)", body = UploadReport),
         (status = 422, description = "Some files were refused (type, empty) or none sent", body = UploadReport),
         (status = 503, description = "Storage failed; nothing of that file was kept", body = UploadReport),
         (status = 401, body = crate::error::ErrorBody),

@@ -25,9 +25,12 @@ struct LanguageForm {
 }
 
 /// Only paths on this site: `/x` but not `//host` or `/\host`, so the switcher is no open redirect.
+/// Control characters are refused outright: browsers drop tabs and line breaks
+/// from a `Location`, so `/<TAB>/host` would become `//host`.
 fn local_path(next: &str) -> &str {
+    let mut chars = next.chars();
     let safe =
-        next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+        chars.next() == Some('/') && !matches!(chars.next(), Some('/' | '\\')) && !next.chars().any(char::is_control);
     if safe { next } else { "/" }
 }
 
@@ -70,8 +73,18 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed() {
         assert_eq!(local_path("/matters/1?x=2"), "/matters/1?x=2");
-        for bad in ["https://evil.example/", "//evil.example", "/\\evil.example", "", "matters", "/a\r\nSet-Cookie: x"]
-        {
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "",
+            "matters",
+            "/a\r\nSet-Cookie: x",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "\\/evil.example",
+            "/\u{0}/evil.example",
+        ] {
             assert_eq!(local_path(bad), "/", "{bad:?}");
         }
     }

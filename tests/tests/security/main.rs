@@ -1,0 +1,17 @@
+//! Hardening: who may call what (a matrix over every route, read from the
+//! route files themselves), forged and replayed tokens, cross-site forms,
+//! markup typed into every field, security headers and cookies, open
+//! redirects, and uploads built to break the parser. Each test writes what it
+//! tried to `docs/reliability.md`. The threat model is `docs/security.md`.
+
+mod cross_site;
+mod headers;
+mod markup;
+mod matrix;
+mod tokens;
+mod uploads;
+
+/// The signing secret the harness gives every test portal.
+const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-0123";
+/// A site that is not the portal.
+const EVIL: &str = "https://evil.test";

@@ -1,0 +1,451 @@
+//! The authorization matrix: every route, read from the route files, × every kind of caller.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use harness::files::pdf;
+use harness::{Backend, TestApp, on_both_backends, reliability};
+use reqwest::header::{AUTHORIZATION, LOCATION};
+use serde_json::Value;
+use shared::domain::{Role, now};
+use shared::staff::Staff;
+use shared::tokens::Purpose;
+
+/// Every file under `portal/src/routes/`, compiled in: a route added anywhere
+/// there is seen by the matrix (and a new file must be listed, see below).
+const ROUTE_FILES: &[(&str, &str)] = &[
+    ("api.rs", include_str!("../../../portal/src/routes/api.rs")),
+    ("client.rs", include_str!("../../../portal/src/routes/client.rs")),
+    ("dev_mailbox.rs", include_str!("../../../portal/src/routes/dev_mailbox.rs")),
+    ("documents.rs", include_str!("../../../portal/src/routes/documents.rs")),
+    ("health.rs", include_str!("../../../portal/src/routes/health.rs")),
+    ("language.rs", include_str!("../../../portal/src/routes/language.rs")),
+    ("mod.rs", include_str!("../../../portal/src/routes/mod.rs")),
+    ("openapi.rs", include_str!("../../../portal/src/routes/openapi.rs")),
+    ("preferences.rs", include_str!("../../../portal/src/routes/preferences.rs")),
+    ("sign_in.rs", include_str!("../../../portal/src/routes/sign_in.rs")),
+    ("static_files.rs", include_str!("../../../portal/src/routes/static_files.rs")),
+    ("staff/api.rs", include_str!("../../../portal/src/routes/staff/api.rs")),
+    ("staff/mod.rs", include_str!("../../../portal/src/routes/staff/mod.rs")),
+    ("staff/pages.rs", include_str!("../../../portal/src/routes/staff/pages.rs")),
+    ("staff/sign_in.rs", include_str!("../../../portal/src/routes/staff/sign_in.rs")),
+];
+
+/// (METHOD, path template) of every `#[get("…")]`-style route attribute.
+pub(crate) fn declared_routes() -> BTreeSet<(String, String)> {
+    let mut found = BTreeSet::new();
+    for (file, text) in ROUTE_FILES {
+        for needle in ["web::resource(", ".route(", "web::scope(", "#[route("] {
+            assert!(!text.contains(needle), "{file} registers a route with {needle}; the matrix reads only attributes");
+        }
+        for line in text.lines().map(str::trim) {
+            for method in ["get", "post", "put", "patch", "delete", "head"] {
+                if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {
+                    let path = rest.split('"').next().unwrap_or_default();
+                    found.insert((method.to_uppercase(), path.to_owned()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_route_file_is_read_by_the_matrix() -> anyhow::Result<()> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../portal/src/routes");
+    let mut on_disk = BTreeSet::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                on_disk.insert(path.strip_prefix(&root)?.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let listed: BTreeSet<String> = ROUTE_FILES.iter().map(|(f, _)| (*f).to_owned()).collect();
+    assert_eq!(on_disk, listed, "list every route file in ROUTE_FILES (tests/tests/security/matrix.rs)");
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The authorization matrix
+// ---------------------------------------------------------------------------
+
+/// Who asks, in the order of every row's expected statuses.
+const ACTORS: [&str; 6] =
+    ["anonymous", "client A", "client B", "staff of firm A", "admin of firm B", "admin of firm A"];
+
+/// A request body; `{n}`, `{signin}`, `{rating}`, `{client}`, `{domain}` are filled in per request.
+#[derive(Clone, Copy)]
+enum Body {
+    Empty,
+    Form(&'static [(&'static str, &'static str)]),
+    Json(&'static str),
+    Pdf,
+    Csv(&'static str),
+}
+
+/// (method, route template, query, body, expected status per actor).
+type Row = (&'static str, &'static str, &'static str, Body, [u16; 6]);
+
+const EVERYONE_200: [u16; 6] = [200; 6];
+/// A client page: sign-in for nobody, the page for its client, 404 for anyone else.
+const OWN_CLIENT_PAGE: [u16; 6] = [303, 200, 404, 404, 404, 404];
+const SIGNED_IN_PAGE: [u16; 6] = [303, 200, 200, 200, 200, 200];
+const SIGNED_IN_API: [u16; 6] = [401, 200, 200, 200, 200, 200];
+const STAFF_LIST_API: [u16; 6] = [401, 403, 403, 200, 200, 200];
+const STAFF_RECORD_API: [u16; 6] = [401, 403, 403, 200, 404, 200];
+const STAFF_ADMIN_API: [u16; 6] = [401, 403, 403, 403, 200, 200];
+const STAFF_PAGE: [u16; 6] = [303, 403, 403, 200, 200, 200];
+const STAFF_RECORD_PAGE: [u16; 6] = [303, 403, 403, 200, 404, 200];
+const STAFF_RECORD_FORM: [u16; 6] = [303, 403, 403, 303, 404, 303];
+
+const ROWS: &[Row] = &[
+    ("GET", "/healthz", "", Body::Empty, EVERYONE_200),
+    ("GET", "/readyz", "", Body::Empty, EVERYONE_200),
+    ("GET", "/metrics", "", Body::Empty, EVERYONE_200),
+    ("GET", "/static/{file}", "", Body::Empty, EVERYONE_200),
+    ("GET", "/api/openapi.json", "", Body::Empty, EVERYONE_200),
+    ("GET", "/dev/mailbox", "", Body::Empty, EVERYONE_200),
+    ("GET", "/sign-in", "", Body::Empty, [200, 303, 303, 303, 303, 303]),
+    ("POST", "/sign-in", "", Body::Form(&[("email", "nobody-{n}@{domain}")]), EVERYONE_200),
+    ("GET", "/sign-in/link", "token={signin}", Body::Empty, EVERYONE_200),
+    ("POST", "/sign-in/link", "", Body::Form(&[("token", "{signin}")]), [303; 6]),
+    ("GET", "/sign-in/code", "", Body::Empty, EVERYONE_200),
+    ("POST", "/sign-in/code", "", Body::Form(&[("email", "nobody@{domain}"), ("code", "000000")]), [401; 6]),
+    ("POST", "/sign-out", "", Body::Empty, EVERYONE_200),
+    ("POST", "/sign-out/everywhere", "", Body::Empty, EVERYONE_200),
+    ("POST", "/language", "", Body::Form(&[("lang", "en"), ("next", "/")]), [303; 6]),
+    ("GET", "/", "", Body::Empty, [303, 200, 200, 303, 303, 303]),
+    ("GET", "/matters/{id}", "", Body::Empty, OWN_CLIENT_PAGE),
+    ("GET", "/matters/{id}/upload", "", Body::Empty, OWN_CLIENT_PAGE),
+    ("POST", "/matters/{id}/upload", "", Body::Pdf, OWN_CLIENT_PAGE),
+    ("GET", "/matters/{id}/documents/{document}", "", Body::Empty, [303, 200, 404, 200, 404, 200]),
+    ("GET", "/preferences", "", Body::Empty, SIGNED_IN_PAGE),
+    ("POST", "/preferences", "", Body::Form(&[("weekly", "on")]), SIGNED_IN_PAGE),
+    ("GET", "/unsubscribe", "token={unsubscribe}", Body::Empty, EVERYONE_200),
+    ("POST", "/unsubscribe", "token={unsubscribe}", Body::Empty, EVERYONE_200),
+    ("GET", "/rate", "token={rating}&score=4", Body::Empty, EVERYONE_200),
+    ("POST", "/rate", "", Body::Form(&[("token", "{rating}"), ("score", "4")]), EVERYONE_200),
+    ("GET", "/api/v1/me", "", Body::Empty, SIGNED_IN_API),
+    ("GET", "/api/v1/matters", "", Body::Empty, SIGNED_IN_API),
+    ("GET", "/api/v1/matters/{id}", "", Body::Empty, [401, 200, 404, 404, 404, 404]),
+    ("GET", "/api/v1/matters/{id}/documents", "", Body::Empty, [401, 200, 404, 404, 404, 404]),
+    ("POST", "/api/v1/matters/{id}/documents", "", Body::Pdf, [401, 201, 404, 404, 404, 404]),
+    ("GET", "/api/v1/matters/{id}/documents/{document}/download", "", Body::Empty, [401, 200, 404, 200, 404, 200]),
+    (
+        "POST",
+        "/api/v1/staff/sign-in",
+        "",
+        Body::Json(r#"{"email":"nobody@{domain}","password":"not-a-password","code":"000000"}"#),
+        [401; 6],
+    ),
+    ("GET", "/api/v1/staff/clients", "", Body::Empty, STAFF_LIST_API),
+    (
+        "POST",
+        "/api/v1/staff/clients",
+        "",
+        Body::Json(r#"{"full_name":"New Client {n}","email":"new-{n}@{domain}"}"#),
+        [401, 403, 403, 201, 201, 201],
+    ),
+    ("GET", "/api/v1/staff/clients/{id}", "", Body::Empty, STAFF_RECORD_API),
+    ("PATCH", "/api/v1/staff/clients/{id}", "", Body::Json(r#"{"phone":"+1 555 0100"}"#), STAFF_RECORD_API),
+    ("GET", "/api/v1/staff/clients/{id}/notifications", "", Body::Empty, STAFF_RECORD_API),
+    ("GET", "/api/v1/staff/matters", "", Body::Empty, STAFF_LIST_API),
+    (
+        "POST",
+        "/api/v1/staff/matters",
+        "",
+        Body::Json(r#"{"title":"Matter {n}","client_ids":["{client}"]}"#),
+        // Another firm's client id is refused like an unknown one: "not a client of this firm".
+        [401, 403, 403, 201, 422, 201],
+    ),
+    ("GET", "/api/v1/staff/matters/{id}", "", Body::Empty, STAFF_RECORD_API),
+    ("PATCH", "/api/v1/staff/matters/{id}", "", Body::Json(r#"{"external_id":"EXT-{n}"}"#), STAFF_RECORD_API),
+    (
+        "POST",
+        "/api/v1/staff/matters/{id}/milestones",
+        "",
+        Body::Json(r#"{"kind":"internal_note","body":"note {n}"}"#),
+        [401, 403, 403, 201, 404, 201],
+    ),
+    (
+        "POST",
+        "/api/v1/staff/matters/{id}/requests",
+        "",
+        Body::Json(r#"{"title":"Request {n}"}"#),
+        [401, 403, 403, 201, 404, 201],
+    ),
+    ("POST", "/api/v1/staff/matters/{id}/requests/{request}/cancel", "", Body::Empty, [401, 403, 403, 204, 404, 204]),
+    ("GET", "/api/v1/staff/matters/{id}/documents", "", Body::Empty, STAFF_RECORD_API),
+    ("GET", "/api/v1/staff/matters/{id}/documents/{document}/download", "", Body::Empty, STAFF_RECORD_API),
+    ("POST", "/api/v1/staff/matters/{id}/documents/{document}/review", "", Body::Empty, [401, 403, 403, 204, 404, 204]),
+    ("GET", "/api/v1/staff/staff", "", Body::Empty, STAFF_LIST_API),
+    ("GET", "/api/v1/staff/catalogue", "", Body::Empty, STAFF_LIST_API),
+    (
+        "PUT",
+        "/api/v1/staff/catalogue/{area}/{key}",
+        "",
+        Body::Json(
+            r#"{"language":"en","title":"Getting started","what_it_means":"We are starting.","what_happens_next":"We call you."}"#,
+        ),
+        [401, 403, 403, 403, 204, 204],
+    ),
+    ("GET", "/api/v1/staff/settings", "", Body::Empty, STAFF_LIST_API),
+    ("PATCH", "/api/v1/staff/settings", "", Body::Json(r#"{"phone":"+1 555 0100"}"#), STAFF_ADMIN_API),
+    ("GET", "/api/v1/staff/ratings", "", Body::Empty, STAFF_LIST_API),
+    ("GET", "/api/v1/staff/audit", "", Body::Empty, STAFF_ADMIN_API),
+    (
+        "POST",
+        "/api/v1/staff/import",
+        "",
+        Body::Csv(
+            "external_id,matter_title,client_name,client_email\nIMP-{n},Imported {n},Imported Client,imp-{n}@{domain}\n",
+        ),
+        STAFF_ADMIN_API,
+    ),
+    ("GET", "/staff", "", Body::Empty, STAFF_PAGE),
+    ("GET", "/staff/sign-in", "", Body::Empty, [200, 200, 200, 303, 303, 303]),
+    (
+        "POST",
+        "/staff/sign-in",
+        "",
+        Body::Form(&[("email", "nobody@{domain}"), ("password", "not-a-password"), ("code", "000000")]),
+        [401; 6],
+    ),
+    ("GET", "/staff/matters/new", "", Body::Empty, STAFF_PAGE),
+    (
+        "POST",
+        "/staff/matters",
+        "",
+        Body::Form(&[
+            ("client_name", "Page Client {n}"),
+            ("client_email", "page-{n}@{domain}"),
+            ("title", "Page matter {n}"),
+        ]),
+        [303, 403, 403, 303, 303, 303],
+    ),
+    ("GET", "/staff/matters/{id}", "", Body::Empty, STAFF_RECORD_PAGE),
+    (
+        "POST",
+        "/staff/matters/{id}/milestones",
+        "",
+        Body::Form(&[("kind", "internal_note"), ("body", "page note {n}")]),
+        STAFF_RECORD_FORM,
+    ),
+    ("POST", "/staff/matters/{id}/requests", "", Body::Form(&[("title", "Page request {n}")]), STAFF_RECORD_FORM),
+    ("POST", "/staff/matters/{id}/requests/{request}/cancel", "", Body::Empty, STAFF_RECORD_FORM),
+    ("POST", "/staff/matters/{id}/documents/{document}/review", "", Body::Empty, STAFF_RECORD_FORM),
+    ("GET", "/staff/settings", "", Body::Empty, STAFF_PAGE),
+    (
+        "POST",
+        "/staff/settings",
+        "",
+        Body::Form(&[("name", "Demo Injury Law"), ("time_zone", "America/Chicago")]),
+        [303, 403, 403, 403, 303, 303],
+    ),
+];
+
+/// The two firms, their people, and a document on client A's matter.
+struct World {
+    app: TestApp,
+    domain: String,
+    /// User ids in the order of [`ACTORS`] (`None`: anonymous).
+    actors: [Option<String>; 6],
+    client_a: harness::fixtures::Client,
+    document: String,
+    admin_a: Staff,
+}
+
+async fn world(backend: Backend) -> anyhow::Result<World> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let other = app.seed_demo().await?;
+    let client_a = app.client(&demo.email("jordan")).await?;
+    let client_b = app.client(&demo.email("lucia")).await?;
+    let casey = app.user_id(&demo.email("casey")).await?;
+    let admin_b = app.user_id(&other.email("admin")).await?;
+    let admin_a = app.user_id(&demo.email("admin")).await?;
+    let bearer = format!("Bearer {}", app.session_token(&client_a.id).await?);
+    let uploaded: Value = app
+        .raw_client()?
+        .post(app.url(&format!("/api/v1/matters/{}/documents", client_a.matter_id)))
+        .header(AUTHORIZATION, bearer)
+        .multipart(reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(pdf(3000)).file_name("bill.pdf").mime_str("application/pdf")?,
+        ))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let document = uploaded["stored"][0]["id"].as_str().unwrap_or_default().to_owned();
+    anyhow::ensure!(!document.is_empty(), "setup upload failed: {uploaded}");
+    let admin_staff = Staff { id: admin_a.clone(), firm_id: demo.firm_id.clone(), role: Role::Admin, ip: None };
+    Ok(World {
+        domain: demo.domain.clone(),
+        actors: [None, Some(client_a.id.clone()), Some(client_b.id), Some(casey), Some(admin_b), Some(admin_a)],
+        client_a,
+        document,
+        admin_a: admin_staff,
+        app,
+    })
+}
+
+impl World {
+    /// A new open document request on client A's matter.
+    async fn fresh_request(&self) -> anyhow::Result<String> {
+        let (staff, matter) = (self.admin_a.clone(), self.client_a.matter_id.clone());
+        let input =
+            shared::staff::updates::NewRequest { title: "Another bill".to_owned(), details: None, category: None };
+        Ok(self
+            .app
+            .state
+            .db
+            .run(move |c| shared::staff::updates::open_request(c, &staff, &matter, &input, now()))
+            .await?
+            .id)
+    }
+
+    /// A new sign-in link token for client A.
+    async fn fresh_sign_in(&self) -> anyhow::Result<String> {
+        let (tokens, id) = (self.app.state.tokens.clone(), self.client_a.id.clone());
+        Ok(self.app.state.db.run(move |c| shared::auth::issue_sign_in(c, &tokens, &id)).await?.token)
+    }
+
+    /// `text` with the placeholders of a row filled in for one request.
+    async fn fill(&self, text: &str, n: usize) -> anyhow::Result<String> {
+        let mut text = text
+            .replace("{n}", &n.to_string())
+            .replace("{domain}", &self.domain)
+            .replace("{client}", &self.client_a.id)
+            .replace("{document}", &self.document)
+            .replace("{area}", shared::catalogue::PERSONAL_INJURY)
+            .replace("{key}", "intake")
+            .replace("{file}", "app.css");
+        text = if text.contains("/clients/{id}") {
+            text.replace("{id}", &self.client_a.id)
+        } else {
+            text.replace("{id}", &self.client_a.matter_id)
+        };
+        if text.contains("{request}") {
+            text = text.replace("{request}", &self.fresh_request().await?);
+        }
+        if text.contains("{signin}") {
+            text = text.replace("{signin}", &self.fresh_sign_in().await?);
+        }
+        let tokens = &self.app.state.tokens;
+        let id = shared::domain::new_id();
+        if text.contains("{unsubscribe}") {
+            text = text.replace(
+                "{unsubscribe}",
+                &tokens.issue(Purpose::Unsubscribe, &self.client_a.id, &id, chrono::Duration::days(1))?,
+            );
+        }
+        if text.contains("{rating}") {
+            text = text.replace(
+                "{rating}",
+                &tokens.issue(Purpose::Rating, &self.client_a.id, &id, chrono::Duration::days(1))?,
+            );
+        }
+        Ok(text)
+    }
+
+    /// Sends one row's request as `actor` (a fresh session each time, as a cookie).
+    async fn send(
+        &self,
+        http: &reqwest::Client,
+        row: &Row,
+        actor: usize,
+        n: usize,
+    ) -> anyhow::Result<reqwest::Response> {
+        let (method, template, query, body, _) = *row;
+        let mut url = self.app.url(&self.fill(template, n).await?);
+        if !query.is_empty() {
+            url = format!("{url}?{}", self.fill(query, n).await?);
+        }
+        let mut request = http.request(method.parse()?, url);
+        if let Some(user) = &self.actors[actor] {
+            request = request.header("Cookie", format!("matterline_session={}", self.app.session_token(user).await?));
+        }
+        request = match body {
+            Body::Empty => request,
+            Body::Form(pairs) => {
+                let mut filled = Vec::new();
+                for (k, v) in pairs {
+                    filled.push(((*k).to_owned(), self.fill(v, n).await?));
+                }
+                request.form(&filled)
+            }
+            Body::Json(text) => request.header("Content-Type", "application/json").body(self.fill(text, n).await?),
+            Body::Csv(text) => request.header("Content-Type", "text/csv").body(self.fill(text, n).await?),
+            Body::Pdf => request.multipart(
+                reqwest::multipart::Form::new().part(
+                    "file",
+                    reqwest::multipart::Part::bytes(pdf(2000))
+                        .file_name(format!("matrix-{n}.pdf"))
+                        .mime_str("application/pdf")?,
+                ),
+            ),
+        };
+        Ok(request.send().await?)
+    }
+}
+
+async fn every_route_answers_every_actor_as_expected(backend: Backend) -> anyhow::Result<()> {
+    let declared = declared_routes();
+    let in_matrix: BTreeSet<(String, String)> = ROWS.iter().map(|r| (r.0.to_owned(), r.1.to_owned())).collect();
+    let missing: Vec<_> = declared.difference(&in_matrix).collect();
+    let stale: Vec<_> = in_matrix.difference(&declared).collect();
+    assert!(missing.is_empty(), "routes without a row in the authorization matrix: {missing:?}");
+    assert!(stale.is_empty(), "matrix rows for routes that no longer exist: {stale:?}");
+    assert_eq!(ROWS.len(), declared.len(), "one row per route");
+
+    let world = world(backend).await?;
+    let http = world.app.raw_client()?;
+    let mut wrong = Vec::new();
+    let mut tally: BTreeMap<u16, usize> = BTreeMap::new();
+    let mut n = 0;
+    for row in ROWS {
+        for (actor, expected) in row.4.iter().enumerate() {
+            n += 1;
+            let response = world.send(&http, row, actor, n).await?;
+            let status = response.status().as_u16();
+            *tally.entry(status).or_default() += 1;
+            if status != *expected {
+                let body: String = response.text().await.unwrap_or_default().chars().take(160).collect();
+                wrong.push(format!(
+                    "{} {} as {}: expected {expected}, got {status}: {body}",
+                    row.0, row.1, ACTORS[actor]
+                ));
+                continue;
+            }
+            // Nobody signed in is sent to the right sign-in page, never elsewhere.
+            if actor == 0 && status == 303 && !["/language", "/sign-in/link"].contains(&row.1) {
+                let to = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+                let fine = if row.1.starts_with("/staff") { "/staff/sign-in" } else { "/sign-in" };
+                if to != fine {
+                    wrong.push(format!("{} {} as anonymous: redirected to {to:?}, expected {fine}", row.0, row.1));
+                }
+            }
+        }
+    }
+    let statuses: Vec<String> = tally.iter().map(|(s, c)| format!("{s}: {c}")).collect();
+    reliability::record(
+        &format!("security_matrix_{backend:?}").to_lowercase(),
+        &format!("Authorization matrix ({backend:?})"),
+        &format!(
+            "Every route read from `portal/src/routes/**` × {{{}}}.\n\n| figure | value |\n|---|---|\n| routes | {} |\n| requests sent | {n} |\n| statuses seen | {} |\n| unexpected statuses | {} |\n",
+            ACTORS.join(", "),
+            ROWS.len(),
+            statuses.join(", "),
+            wrong.len()
+        ),
+    )?;
+    assert!(wrong.is_empty(), "{} cells of the matrix are wrong:\n{}", wrong.len(), wrong.join("\n"));
+    Ok(())
+}
+
+on_both_backends!(every_route_answers_every_actor_as_expected,);
