@@ -159,7 +159,7 @@ impl Report {
         let _ = writeln!(out, "## Commands\n\n```sh\n{}\n```\n", self.command);
         let _ = writeln!(
             out,
-            "`scripts/bench` starts PostgreSQL if it is down, builds oha 1.14.0 and s3s-fs 0.14.1 once into \
+            "`scripts/bench` starts PostgreSQL if it is down, builds oha 1.16.0 and s3s-fs 0.14.1 once into \
              `~/.cache/matterline`, starts s3s-fs and the aiosmtpd sink on free loopback ports, builds \
              `portal`, `notifier` and `matterline-bench` with `cargo build --release` into \
              `~/.cache/matterline/target-release`, and runs `matterline-bench` with their addresses. \
