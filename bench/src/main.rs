@@ -21,7 +21,7 @@ use crate::report::{HttpSet, Report};
 
 /// Benchmarks of the portal and the notifier (see BENCHMARKS.md).
 #[derive(Debug, Parser)]
-#[command(name = "matterline-bench")]
+#[command(name = "matterline-bench", args_override_self = true)]
 pub struct Args {
     /// Small scales and short runs, for development.
     #[arg(long)]

@@ -13,6 +13,8 @@ pub struct Service {
     pub child: Child,
     /// Its name for messages.
     pub name: &'static str,
+    /// Where its output goes.
+    pub log: std::path::PathBuf,
 }
 
 impl Service {
@@ -26,7 +28,7 @@ impl Service {
     ) -> anyhow::Result<Self> {
         let out = std::fs::File::create(log)?;
         let err = out.try_clone()?;
-        let child = Command::new(program)
+        let child = scrubbed(program)
             .args(args)
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
@@ -34,7 +36,7 @@ impl Service {
             .stderr(err)
             .spawn()
             .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", program.display()))?;
-        Ok(Self { child, name })
+        Ok(Self { child, name, log: log.to_owned() })
     }
 
     /// The process id.
@@ -46,7 +48,10 @@ impl Service {
     pub fn wait_ready(&mut self, addr: &str, path: &str, since: Instant, limit: Duration) -> anyhow::Result<Duration> {
         loop {
             if let Some(status) = self.child.try_wait()? {
-                anyhow::bail!("{} exited during start-up ({status})", self.name);
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(20).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                anyhow::bail!("{} exited during start-up ({status}):\n{}", self.name, tail.join("\n"));
             }
             if http_status(addr, path).is_ok_and(|s| s == 200) {
                 return Ok(since.elapsed());
@@ -70,6 +75,19 @@ impl Drop for Service {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A command for `program` without the MATTERLINE_* variables of this
+/// environment (the bench's own settings are unknown keys to the portal);
+/// callers add the ones they mean.
+pub fn scrubbed(program: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("MATTERLINE_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
 }
 
 /// The status code of a plain `GET` (HTTP/1.0, no keep-alive).

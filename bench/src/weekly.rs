@@ -93,7 +93,7 @@ pub struct Timed {
 pub fn run_timed(program: &Path, args: &[&str], env: &[(String, String)]) -> anyhow::Result<Timed> {
     let report = tempfile_path("time");
     let started = Instant::now();
-    let out = std::process::Command::new("/usr/bin/time")
+    let out = crate::procs::scrubbed(Path::new("/usr/bin/time"))
         .args(["-f", "%U %S %M", "-o"])
         .arg(&report)
         .arg(program)
