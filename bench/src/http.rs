@@ -18,6 +18,10 @@ pub struct Load {
     pub non_200: u64,
     /// Requests answered.
     pub total: u64,
+    /// CPU time the portal spent per request, microseconds (user + system, /proc/PID/stat).
+    pub portal_cpu_us: f64,
+    /// CPU seconds by command on the whole machine during the run (busiest first).
+    pub cpu_split: Vec<(String, f64)>,
 }
 
 /// Runs `oha` against `url` for `seconds` with `connections` connections and `headers`.
@@ -44,5 +48,7 @@ pub fn oha(oha: &Path, url: &str, headers: &[String], connections: u32, seconds:
         // Requests cut off at the end of the duration are not answers.
         non_200: (total - ok).max(0.0) as u64,
         total: total as u64,
+        portal_cpu_us: 0.0,
+        cpu_split: Vec::new(),
     })
 }

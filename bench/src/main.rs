@@ -83,6 +83,9 @@ pub struct Args {
     /// Seed the large PostgreSQL database again even when it already holds this seed.
     #[arg(long)]
     pub reseed: bool,
+    /// Record the portal with `perf record -g` during each HTTP run and the upload, and print the busiest functions.
+    #[arg(long)]
+    pub perf: bool,
     /// Run only these parts (comma-separated: http, upload, weekly, derive, idle, sqlite).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
@@ -254,7 +257,7 @@ fn start_portal(
 }
 
 /// The three URLs against each other: `/healthz`, the matter page, the API's matter detail.
-fn http_set(args: &Args, addr: &str, token: &str, matter_id: &str) -> anyhow::Result<HttpSet> {
+fn http_set(args: &Args, portal: &Service, addr: &str, token: &str, matter_id: &str) -> anyhow::Result<HttpSet> {
     let seconds = args.pick(args.seconds, 10, 3);
     let base = format!("http://{addr}");
     let cookie = format!("Cookie: matterline_session={token}");
@@ -263,10 +266,20 @@ fn http_set(args: &Args, addr: &str, token: &str, matter_id: &str) -> anyhow::Re
         let headers: Vec<String> = header.into_iter().cloned().collect();
         // A short warm-up: connection pool filled, caches warm.
         http::oha(&args.oha, &format!("{base}{path}"), &headers, args.connections, 1)?;
-        let load = http::oha(&args.oha, &format!("{base}{path}"), &headers, args.connections, seconds)?;
+        let pid = portal.pid().to_string();
+        let cpu_before = procs::cpu_seconds(&pid)?;
+        let machine_before = procs::cpu_by_command();
+        let perf = args.perf.then(|| perf_record(&pid, &args.work_dir.join(format!("perf-{}.data", perf_name(path)))));
+        let mut load = http::oha(&args.oha, &format!("{base}{path}"), &headers, args.connections, seconds)?;
+        if let Some(Some(perf)) = perf {
+            perf_report(perf, path);
+        }
+        load.portal_cpu_us = (procs::cpu_seconds(&pid)? - cpu_before) * 1e6 / load.total.max(1) as f64;
+        load.cpu_split = procs::cpu_split(&machine_before, &procs::cpu_by_command());
+        eprintln!("  CPU seconds by process: {:?}", load.cpu_split);
         eprintln!(
-            "  {path}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} not 200 of {})",
-            load.rps, load.p50_ms, load.p99_ms, load.non_200, load.total
+            "  {path}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} not 200 of {}), portal CPU {:.0} µs/request",
+            load.rps, load.p50_ms, load.p99_ms, load.non_200, load.total, load.portal_cpu_us
         );
         Ok(load)
     };
@@ -276,6 +289,48 @@ fn http_set(args: &Args, addr: &str, token: &str, matter_id: &str) -> anyhow::Re
         api: run(&format!("/api/v1/matters/{matter_id}"), Some(&bearer))?,
         seconds,
     })
+}
+
+fn perf_name(path: &str) -> String {
+    path.trim_matches('/').split('/').take(2).collect::<Vec<_>>().join("-")
+}
+
+/// Starts `perf record -g` on `pid` into `file` (stopped by [`perf_report`]).
+fn perf_record(pid: &str, file: &Path) -> Option<(std::process::Child, PathBuf)> {
+    std::process::Command::new("perf")
+        .args(["record", "-F", "499", "-g", "-q", "-p", pid, "-o"])
+        .arg(file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()
+        .map(|child| (child, file.to_owned()))
+}
+
+/// Stops the recording and prints its busiest functions (self time).
+fn perf_report((child, file): (std::process::Child, PathBuf), what: &str) {
+    let _ = procs::run("kill", &["-INT", &child.id().to_string()]);
+    let mut child = child;
+    let _ = child.wait();
+    let report = procs::run(
+        "perf",
+        &[
+            "report",
+            "--stdio",
+            "--no-children",
+            "--percent-limit",
+            "1.5",
+            "-g",
+            "none",
+            "-i",
+            &file.display().to_string(),
+        ],
+    )
+    .unwrap_or_default();
+    let text: Vec<&str> = report.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).take(25).collect();
+    let summary = file.with_extension("txt");
+    let _ = std::fs::write(&summary, &report);
+    eprintln!("  perf, {what} (self time):\n{}", text.join("\n"));
 }
 
 /// Writes `mib` MiB: a PDF header, then bytes that do not compress.
@@ -348,7 +403,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         let matter = seed::matter_of(&mut *big.get()?, client)?;
         let token = session_for(&big, client)?;
         if args.wants("http") {
-            report.http_pg = Some(http_set(args, &addr, &token, &matter)?);
+            report.http_pg = Some(http_set(args, &portal, &addr, &token, &matter)?);
         }
         if args.wants("upload") {
             report.upload = Some(upload(args, &portal, &addr, &token, &matter)?);
@@ -412,7 +467,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         let client = &ids[ids.len() / 2];
         let matter = seed::matter_of(&mut *db.get()?, client)?;
         let token = session_for(&db, client)?;
-        report.http_sqlite = Some(http_set(args, &addr, &token, &matter)?);
+        report.http_sqlite = Some(http_set(args, &portal, &addr, &token, &matter)?);
         drop(portal);
     }
 
@@ -462,7 +517,18 @@ fn upload(args: &Args, portal: &Service, addr: &str, token: &str, matter: &str) 
         let before = procs::status_kb(pid, "VmRSS")?;
         let reset = procs::reset_peak(pid).is_ok();
         let sampler = procs::RssSampler::start(pid);
+        let perf = (args.perf && round == 1)
+            .then(|| perf_record(&pid.to_string(), &args.work_dir.join("perf-upload.data")))
+            .flatten();
         let (status, seconds) = curl(&["-H", &bearer, "-F", &file_arg, &url])?;
+        if let Some(perf) = perf {
+            perf_report(perf, "upload");
+        }
+        if status != 201 && status != 200 {
+            let log = std::fs::read_to_string(&portal.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(10).collect();
+            anyhow::bail!("portal upload answered {status}; portal log:\n{}", tail.join("\n"));
+        }
         let sampled = sampler.finish();
         let hwm = if reset { procs::status_kb(pid, "VmHWM")? } else { 0 };
         anyhow::ensure!(status == 201 || status == 200, "portal upload answered {status}");

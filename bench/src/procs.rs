@@ -183,3 +183,39 @@ pub fn run(program: &str, args: &[&str]) -> anyhow::Result<String> {
     );
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// CPU seconds so far of every process, summed by command name (`postgres`, `portal`, `oha`, …).
+pub fn cpu_by_command() -> std::collections::HashMap<String, f64> {
+    let mut by = std::collections::HashMap::new();
+    let ticks = clock_ticks();
+    let Ok(dir) = std::fs::read_dir("/proc") else { return by };
+    for entry in dir.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{name}/stat")) else { continue };
+        let (Some(open), Some(close)) = (text.find('('), text.rfind(')')) else { continue };
+        let command = text[open + 1..close].to_owned();
+        let fields: Vec<&str> = text[close + 1..].split_whitespace().collect();
+        let cpu = fields.get(11).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0)
+            + fields.get(12).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+        *by.entry(command).or_insert(0.0) += cpu / ticks;
+    }
+    by
+}
+
+/// Where the CPU went between two [`cpu_by_command`] readings: the busiest commands, seconds each.
+pub fn cpu_split(
+    before: &std::collections::HashMap<String, f64>,
+    after: &std::collections::HashMap<String, f64>,
+) -> Vec<(String, f64)> {
+    let mut split: Vec<(String, f64)> = after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0.0)))
+        .filter(|(_, v)| *v > 0.05)
+        .collect();
+    split.sort_by(|a, b| b.1.total_cmp(&a.1));
+    split.truncate(5);
+    split
+}

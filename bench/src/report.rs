@@ -124,8 +124,9 @@ impl Report {
     }
 
     fn http_table(&self, out: &mut String, set: &HttpSet) {
-        let _ = writeln!(out, "| URL | requests/s | p50 ms | p99 ms | not 200 | × `/healthz` |");
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+        let _ =
+            writeln!(out, "| URL | requests/s | p50 ms | p99 ms | not 200 | × `/healthz` | portal CPU µs/request |");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
         for (name, load) in [
             ("`/healthz`", &set.healthz),
             ("matter page `/matters/{id}` (signed in)", &set.page),
@@ -133,12 +134,13 @@ impl Report {
         ] {
             let _ = writeln!(
                 out,
-                "| {name} | {:.0} | {:.2} | {:.2} | {} | {:.2} |",
+                "| {name} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.0} |",
                 load.rps,
                 load.p50_ms,
                 load.p99_ms,
                 load.non_200,
-                ratio(load.rps, set.healthz.rps)
+                ratio(load.rps, set.healthz.rps),
+                load.portal_cpu_us
             );
         }
         let _ = writeln!(out, "\n{} connections, {} s per URL after a 1 s warm-up.", self.connections, set.seconds);
