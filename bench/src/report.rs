@@ -144,6 +144,10 @@ impl Report {
             );
         }
         let _ = writeln!(out, "\n{} connections, {} s per URL after a 1 s warm-up.", self.connections, set.seconds);
+        for (name, load) in [("`/healthz`", &set.healthz), ("the matter page", &set.page), ("the API", &set.api)] {
+            let split: Vec<String> = load.cpu_split.iter().map(|(c, s)| format!("{c} {s:.1}")).collect();
+            let _ = writeln!(out, "CPU seconds by process during {name}: {}.", split.join(", "));
+        }
     }
 
     /// The report; `previous` is the file it replaces, whose hand-written notes are kept.
