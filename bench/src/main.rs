@@ -327,7 +327,14 @@ fn perf_report((child, file): (std::process::Child, PathBuf), what: &str) {
         ],
     )
     .unwrap_or_default();
-    let text: Vec<&str> = report.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).take(25).collect();
+    let mut text: Vec<&str> = report.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).take(25).collect();
+    let by_dso = procs::run(
+        "perf",
+        &["report", "--stdio", "--no-children", "--sort", "dso", "-g", "none", "-i", &file.display().to_string()],
+    )
+    .unwrap_or_default();
+    text.push("  by binary:");
+    text.extend(by_dso.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).take(6));
     let summary = file.with_extension("txt");
     let _ = std::fs::write(&summary, &report);
     eprintln!("  perf, {what} (self time):\n{}", text.join("\n"));
