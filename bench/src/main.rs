@@ -174,8 +174,8 @@ fn seeded(
         let mut conn = db.get()?;
         let ids = seed::bench_clients(&mut conn)?;
         let (_, _, events) = seed::counts(&mut conn)?;
-        let expected = clients * args.milestones_per_matter + shared_demo_milestones(&mut conn)?;
-        if ids.len() == clients && usize::try_from(events)? == expected {
+        // Earlier runs' uploads add a milestone each; the seed itself is intact.
+        if ids.len() == clients && usize::try_from(events)? >= clients * args.milestones_per_matter {
             eprintln!("  reusing {url} ({clients} clients, {events} milestones)");
             drop(conn);
             return Ok((db, ids, None));
@@ -189,18 +189,6 @@ fn seeded(
     let ids = seed::bench_clients(&mut conn)?;
     drop(conn);
     Ok((db, ids, Some(made.seconds)))
-}
-
-/// Milestones of the demo firm's own matters (not bench clients').
-fn shared_demo_milestones(conn: &mut shared::db::DbConnection) -> anyhow::Result<usize> {
-    use shared::db::schema::{matter_clients, milestones, users};
-    let n: i64 = milestones::table
-        .inner_join(matter_clients::table.on(matter_clients::matter_id.eq(milestones::matter_id)))
-        .inner_join(users::table.on(users::id.eq(matter_clients::client_id)))
-        .filter(users::email.not_like("bench%@clients.bench.test"))
-        .count()
-        .get_result(conn)?;
-    Ok(usize::try_from(n)?)
 }
 
 /// Environment for a portal or notifier process.
