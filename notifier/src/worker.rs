@@ -1,7 +1,8 @@
 //! Delivering the outbox: claim a batch of due rows, derive and render each
 //! client's update, send them concurrently over the pooled SMTP connection,
 //! and record each result as soon as it is known (so a crash can repeat at
-//! most the messages in flight).
+//! most the messages in flight). Results that arrive together are recorded
+//! together, in one statement (see [`Recorder`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -110,15 +111,20 @@ impl Worker {
                 (row, plan)
             })
             .collect();
+        let recorder = Recorder::start(self.db.clone(), self.id.clone());
         let outcomes = futures_util::stream::iter(planned)
-            .map(|(row, plan)| async move {
-                let outcome = self.carry_out(&row, plan).await;
-                on_row();
-                outcome
+            .map(|(row, plan)| {
+                let recorder = &recorder;
+                async move {
+                    let outcome = self.carry_out(recorder, &row, plan).await;
+                    on_row();
+                    outcome
+                }
             })
             .buffer_unordered(self.concurrency.max(1))
             .collect::<Vec<_>>()
             .await;
+        recorder.finish().await;
         let mut summary = Summary::default();
         for outcome in outcomes {
             summary.add(outcome?);
@@ -149,12 +155,12 @@ impl Worker {
         }
     }
 
-    async fn carry_out(&self, row: &Notification, plan: Plan) -> shared::Result<Summary> {
+    async fn carry_out(&self, recorder: &Recorder, row: &Notification, plan: Plan) -> shared::Result<Summary> {
         if self.stopping.load(Ordering::Relaxed) {
             // Left claimed; released when the worker stops.
             return Ok(Summary::default());
         }
-        let summary = self.carry_out_plan(row, plan).await?;
+        let summary = self.carry_out_plan(recorder, row, plan).await?;
         let outcome = if summary.sent > 0 {
             "sent"
         } else if summary.failed > 0 {
@@ -168,7 +174,7 @@ impl Worker {
         Ok(summary)
     }
 
-    async fn carry_out_plan(&self, row: &Notification, plan: Plan) -> shared::Result<Summary> {
+    async fn carry_out_plan(&self, recorder: &Recorder, row: &Notification, plan: Plan) -> shared::Result<Summary> {
         let worker = self.id.clone();
         let (id, row_copy) = (row.id.clone(), row.clone());
         let plan = match plan {
@@ -189,7 +195,7 @@ impl Worker {
                 let now = shared::domain::now();
                 match result {
                     Ok(()) => {
-                        let kept = self.db.run(move |conn| outbox::mark_sent(conn, &id, &worker, now)).await?;
+                        let kept = recorder.record(id, Outcome::Sent).await?;
                         if !kept {
                             tracing::warn!(notification = %row.id, "sent after the claim was lost (lease too short?)");
                         }
@@ -214,7 +220,7 @@ impl Worker {
                 }
             }
             Plan::Skip(reason) => {
-                self.db.run(move |conn| outbox::mark_skipped(conn, &id, &worker, reason)).await?;
+                recorder.record(id, Outcome::Skipped(reason)).await?;
                 Ok(Summary { skipped: 1, ..Summary::default() })
             }
             Plan::Receipt => Err(shared::Error::Internal(anyhow::anyhow!("receipt plan left unresolved"))),
@@ -236,4 +242,98 @@ impl Worker {
         }
         Ok(total)
     }
+}
+
+/// An outcome the [`Recorder`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Outcome {
+    Sent,
+    Skipped(&'static str),
+}
+
+/// The answer to one recorded row: whether it was still this worker's claim.
+type Ack = tokio::sync::oneshot::Sender<Result<bool, String>>;
+
+/// Records the outcomes of one batch on one database connection. Whatever
+/// arrived while the previous statement ran is written by the next one (group
+/// commit), so a busy pass writes many rows per statement with no added wait.
+/// A row's send counts as in flight until its outcome is written, so a crash
+/// still repeats at most the messages in flight.
+struct Recorder {
+    queue: tokio::sync::mpsc::UnboundedSender<(String, Outcome, Ack)>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Rows written per statement at most.
+const RECORD_GROUP: usize = 1000;
+
+impl Recorder {
+    fn start(db: Db, worker: String) -> Self {
+        let (queue, mut incoming) = tokio::sync::mpsc::unbounded_channel::<(String, Outcome, Ack)>();
+        let task = tokio::task::spawn_blocking(move || {
+            let mut conn = None;
+            while let Some(first) = incoming.blocking_recv() {
+                let mut group = vec![first];
+                while group.len() < RECORD_GROUP {
+                    match incoming.try_recv() {
+                        Ok(next) => group.push(next),
+                        Err(_) => break,
+                    }
+                }
+                if conn.is_none() {
+                    conn = db
+                        .get()
+                        .map_err(|e| tracing::error!(error = %e, "no database connection to record results"))
+                        .ok();
+                }
+                let written = match conn.as_mut() {
+                    Some(conn) => write_outcomes(conn, &worker, &group).map_err(|e| e.to_string()),
+                    None => Err("no database connection to record results".to_owned()),
+                };
+                for (_, outcome, ack) in group {
+                    let _ = ack.send(written.as_ref().map(|lost| !lost.contains(&outcome)).map_err(Clone::clone));
+                }
+            }
+        });
+        Self { queue, task }
+    }
+
+    /// Writes `outcome` for the row `id` (with whatever else is waiting); false when the claim was lost.
+    async fn record(&self, id: String, outcome: Outcome) -> shared::Result<bool> {
+        let stopped = || shared::Error::Internal(anyhow::anyhow!("the result recorder stopped"));
+        let (ack, answer) = tokio::sync::oneshot::channel();
+        self.queue.send((id, outcome, ack)).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?.map_err(|e| shared::Error::Internal(anyhow::anyhow!(e)))
+    }
+
+    /// Waits until everything queued is written.
+    async fn finish(self) {
+        drop(self.queue);
+        let _ = self.task.await;
+    }
+}
+
+/// Writes a group of outcomes: one statement per kind of outcome. Returns the
+/// outcomes some of whose rows were no longer this worker's claim.
+fn write_outcomes(
+    conn: &mut shared::db::DbConnection,
+    worker: &str,
+    group: &[(String, Outcome, Ack)],
+) -> shared::Result<Vec<Outcome>> {
+    let mut by_outcome: HashMap<Outcome, Vec<String>> = HashMap::new();
+    for (id, outcome, _) in group {
+        by_outcome.entry(*outcome).or_default().push(id.clone());
+    }
+    let now = shared::domain::now();
+    let mut lost = Vec::new();
+    for (outcome, ids) in by_outcome {
+        let kept = match outcome {
+            Outcome::Sent => outbox::mark_sent_many(conn, &ids, worker, now)?,
+            Outcome::Skipped(reason) => outbox::mark_skipped_many(conn, &ids, worker, reason)?,
+        };
+        if kept < ids.len() {
+            lost.push(outcome);
+        }
+    }
+    Ok(lost)
 }

@@ -148,29 +148,56 @@ fn claimed_by<'a>(id: &'a str, worker: &'a str) -> ClaimedRow<'a> {
         .filter(notifications::status.eq(NotificationStatus::Sending.as_str()))
 }
 
+/// The query for several rows of a worker's claim.
+type ClaimedRows<'a> = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<notifications::table, diesel::dsl::EqAny<notifications::id, &'a [String]>>,
+        diesel::dsl::Eq<notifications::claimed_by, &'a str>,
+    >,
+    diesel::dsl::Eq<notifications::status, &'static str>,
+>;
+
+/// Those of `ids` that still belong to `worker`'s claim.
+fn all_claimed_by<'a>(ids: &'a [String], worker: &'a str) -> ClaimedRows<'a> {
+    notifications::table
+        .filter(notifications::id.eq_any(ids))
+        .filter(notifications::claimed_by.eq(worker))
+        .filter(notifications::status.eq(NotificationStatus::Sending.as_str()))
+}
+
 /// Records that the mail server accepted the message. False when the claim was lost.
 pub fn mark_sent(conn: &mut DbConnection, id: &str, worker: &str, now: NaiveDateTime) -> Result<bool> {
-    let updated = diesel::update(claimed_by(id, worker))
+    Ok(mark_sent_many(conn, &[id.to_owned()], worker, now)? == 1)
+}
+
+/// Records in one statement that the mail server accepted each of `ids`.
+/// Returns how many were still `worker`'s claim (fewer than `ids.len()` when claims were lost).
+pub fn mark_sent_many(conn: &mut DbConnection, ids: &[String], worker: &str, now: NaiveDateTime) -> Result<usize> {
+    Ok(diesel::update(all_claimed_by(ids, worker))
         .set((
             notifications::status.eq(NotificationStatus::Sent.as_str()),
             notifications::sent_at.eq(now),
             notifications::claimed_until.eq(None::<NaiveDateTime>),
             notifications::last_error.eq(None::<String>),
         ))
-        .execute(conn)?;
-    Ok(updated == 1)
+        .execute(conn)?)
 }
 
 /// Records that the row was deliberately not sent, and why.
 pub fn mark_skipped(conn: &mut DbConnection, id: &str, worker: &str, reason: &str) -> Result<bool> {
-    let updated = diesel::update(claimed_by(id, worker))
+    Ok(mark_skipped_many(conn, &[id.to_owned()], worker, reason)? == 1)
+}
+
+/// Records in one statement that `ids` were deliberately not sent, for the same reason.
+/// Returns how many were still `worker`'s claim.
+pub fn mark_skipped_many(conn: &mut DbConnection, ids: &[String], worker: &str, reason: &str) -> Result<usize> {
+    Ok(diesel::update(all_claimed_by(ids, worker))
         .set((
             notifications::status.eq(NotificationStatus::Skipped.as_str()),
             notifications::claimed_until.eq(None::<NaiveDateTime>),
             notifications::last_error.eq(reason),
         ))
-        .execute(conn)?;
-    Ok(updated == 1)
+        .execute(conn)?)
 }
 
 /// What became of a failed attempt.

@@ -5,7 +5,8 @@
 //! as they arrive, and [`Upload::finish`] makes the object exist — or
 //! [`Upload::abort`] leaves nothing behind. On S3 a body of up to one part
 //! (8 MiB) is a single PutObject; a larger one is a multipart upload whose
-//! parts go out as they fill, so at most one part is held in memory.
+//! parts go out as they fill, each sent while the next one fills, so at most
+//! two parts are held in memory.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -16,7 +17,7 @@ use std::time::Duration;
 use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 
@@ -200,6 +201,7 @@ impl Storage {
                 buffer: BytesMut::with_capacity(PART_SIZE),
                 upload_id: None,
                 parts: Vec::new(),
+                sending: None,
                 ticket: None,
             })),
         }
@@ -342,7 +344,8 @@ impl Storage {
 }
 
 /// An S3 upload in progress: the current part's buffer, and the multipart
-/// upload once the body outgrew one part.
+/// upload once the body outgrew one part. A full part is sent while the next
+/// one fills (at most one part sending and one filling: two parts in memory).
 #[derive(Debug)]
 pub struct S3Upload {
     store: S3Store,
@@ -351,6 +354,7 @@ pub struct S3Upload {
     buffer: BytesMut,
     upload_id: Option<String>,
     parts: Vec<CompletedPart>,
+    sending: Option<tokio::task::JoinHandle<Result<CompletedPart>>>,
     ticket: Option<u64>,
 }
 
@@ -373,7 +377,9 @@ pub enum Upload {
 }
 
 impl S3Upload {
+    /// Starts sending the buffer as the next part, once the part before it is through.
     async fn send_part(&mut self) -> Result<()> {
+        self.settle().await?;
         let s = &self.store;
         let upload_id = match &self.upload_id {
             Some(id) => id.clone(),
@@ -385,6 +391,7 @@ impl S3Upload {
                     .key(&self.key)
                     .content_type(&self.content_type)
                     .set_server_side_encryption(s.sse.clone())
+                    .checksum_algorithm(ChecksumAlgorithm::Crc32)
                     .send()
                     .await
                     .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
@@ -398,7 +405,9 @@ impl S3Upload {
         };
         let number = i32::try_from(self.parts.len() + 1).map_err(|_| Error::invalid("file", "too many parts"))?;
         let body: Bytes = self.buffer.split().freeze();
-        let part = s
+        // The sent part keeps its allocation; the next part gets a whole one at once.
+        self.buffer.reserve(PART_SIZE);
+        let request = s
             .client
             .upload_part()
             .bucket(&s.bucket)
@@ -406,11 +415,26 @@ impl S3Upload {
             .upload_id(&upload_id)
             .part_number(number)
             .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-        self.parts
-            .push(CompletedPart::builder().part_number(number).set_e_tag(part.e_tag().map(str::to_owned)).build());
+            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .customize()
+            .disable_payload_signing();
+        self.sending = Some(tokio::spawn(async move {
+            let part = request.send().await.map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+            Ok(CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(part.e_tag().map(str::to_owned))
+                .set_checksum_crc32(part.checksum_crc32().map(str::to_owned))
+                .build())
+        }));
+        Ok(())
+    }
+
+    /// Waits for the part being sent, if any.
+    async fn settle(&mut self) -> Result<()> {
+        if let Some(sending) = self.sending.take() {
+            let part = sending.await.map_err(|e| unavailable(format!("sending a part failed: {e}")))??;
+            self.parts.push(part);
+        }
         Ok(())
     }
 }
@@ -472,6 +496,9 @@ impl Upload {
                         .content_type(&upload.content_type)
                         .set_server_side_encryption(s.sse.clone())
                         .body(ByteStream::from(body))
+                        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+                        .customize()
+                        .disable_payload_signing()
                         .send()
                         .await
                         .map(|_| ())
@@ -484,6 +511,7 @@ impl Upload {
                     if !upload.buffer.is_empty() {
                         upload.send_part().await?;
                     }
+                    upload.settle().await?;
                     let s = &upload.store;
                     s.client
                         .complete_multipart_upload()
@@ -530,7 +558,11 @@ impl Upload {
                     }
                 }
             }
-            Self::S3(upload) => {
+            Self::S3(mut upload) => {
+                // A part still being sent would land after the abort and stay behind.
+                if let Some(sending) = upload.sending.take() {
+                    let _ = sending.await;
+                }
                 unregister(upload.ticket);
                 let upload_id = upload.upload_id.clone()?;
                 let s = &upload.store;
