@@ -157,3 +157,35 @@ async fn the_portal_rides_out_a_postgresql_restart() -> anyhow::Result<()> {
     assert!(api_down.1.contains("database is unavailable"), "{}", api_down.1);
     Ok(())
 }
+
+/// The database connection dies inside a transaction (its backend is
+/// terminated, as a restart or a failover does): the caller gets "database
+/// unavailable" (503), not an internal error, and the next request on the
+/// same pool gets a new connection. PostgreSQL only: SQLite has no connection to lose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_killed_mid_transaction_is_unavailable_not_internal() -> anyhow::Result<()> {
+    let db = TestDb::create(harness::Backend::Postgres)?;
+    let pool = shared::db::Db::connect(&db.url, 2)?;
+    let outcome = pool
+        .run(|conn| {
+            shared::db::write_transaction(conn, |conn| {
+                use diesel::RunQueryDsl;
+                diesel::sql_query("SELECT pg_terminate_backend(pg_backend_pid())").execute(conn)?;
+                Ok(())
+            })
+        })
+        .await;
+    match outcome {
+        Err(shared::Error::Unavailable { service: "database", .. }) => {}
+        other => anyhow::bail!("expected database unavailable, got {other:?}"),
+    }
+    for _ in 0..3 {
+        pool.run(|conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(())
+}
