@@ -9,8 +9,8 @@
 
 pub mod browser;
 pub mod files;
-pub mod load;
 pub mod fixtures;
+pub mod load;
 pub mod maildev;
 pub mod metrics;
 pub mod pages;

@@ -287,7 +287,10 @@ pub async fn lost_uploads(app: &TestApp, acknowledged: &[Acknowledged]) -> anyho
             continue;
         };
         if *digest != a.sha256 || *size != a.size as i64 {
-            lost.push(format!("{}: the row says {digest} ({size} bytes), {} ({} bytes) was sent", a.id, a.sha256, a.size));
+            lost.push(format!(
+                "{}: the row says {digest} ({size} bytes), {} ({} bytes) was sent",
+                a.id, a.sha256, a.size
+            ));
             continue;
         }
         match app.state.storage.fetch(key).await {

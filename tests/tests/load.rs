@@ -31,12 +31,19 @@ async fn two_hundred_clients_browse_while_twenty_upload_for_a_minute() -> anyhow
     let demo = app.seed_demo().await?;
     let visitors = app.visitors(&demo, BROWSERS + UPLOADERS).await?;
     let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).pool_max_idle_per_host(256).build()?;
-    let (tally, stop, seq) = (Arc::new(Tally::default()), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let (tally, stop, seq) =
+        (Arc::new(Tally::default()), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
 
     let started = Instant::now();
     let mut tasks = Vec::new();
     for v in &visitors[..BROWSERS] {
-        tasks.push(tokio::spawn(load::browse(client.clone(), app.address.clone(), v.clone(), tally.clone(), stop.clone())));
+        tasks.push(tokio::spawn(load::browse(
+            client.clone(),
+            app.address.clone(),
+            v.clone(),
+            tally.clone(),
+            stop.clone(),
+        )));
     }
     for (i, v) in visitors[BROWSERS..].iter().enumerate() {
         // Each uploader starts at a different size, so all sizes are in flight at once.

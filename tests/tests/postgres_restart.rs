@@ -30,11 +30,18 @@ async fn the_portal_rides_out_a_postgresql_restart() -> anyhow::Result<()> {
     let demo = app.seed_demo().await?;
     let visitors = app.visitors(&demo, BROWSERS + UPLOADERS).await?;
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
-    let (tally, stop, seq) = (Arc::new(Tally::default()), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let (tally, stop, seq) =
+        (Arc::new(Tally::default()), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
 
     let mut tasks = Vec::new();
     for v in &visitors[..BROWSERS] {
-        tasks.push(tokio::spawn(load::browse(client.clone(), app.address.clone(), v.clone(), tally.clone(), stop.clone())));
+        tasks.push(tokio::spawn(load::browse(
+            client.clone(),
+            app.address.clone(),
+            v.clone(),
+            tally.clone(),
+            stop.clone(),
+        )));
     }
     for v in &visitors[BROWSERS..] {
         let sizes = vec![256 * 1024, 1024 * 1024];
@@ -62,8 +69,10 @@ async fn the_portal_rides_out_a_postgresql_restart() -> anyhow::Result<()> {
             .get(app.url(&format!("/matters/{}", v.matter_id)))
             .header("Cookie", format!("{}={}", portal::session::SESSION_COOKIE, v.token))
             .send();
-        let api =
-            c.get(app.url(&format!("/api/v1/matters/{}", v.matter_id))).header("Authorization", format!("Bearer {}", v.token)).send();
+        let api = c
+            .get(app.url(&format!("/api/v1/matters/{}", v.matter_id)))
+            .header("Authorization", format!("Bearer {}", v.token))
+            .send();
         let waited = tokio::time::sleep(DOWN_FOR);
         let (page, api, ()) = tokio::join!(page, api, waited);
         let (page, api) = (page?, api?);
@@ -85,7 +94,11 @@ async fn the_portal_rides_out_a_postgresql_restart() -> anyhow::Result<()> {
         if answer.status() == 200 {
             break restarted_at.elapsed();
         }
-        anyhow::ensure!(restarted_at.elapsed() < Duration::from_secs(30), "the portal did not recover: {}", answer.status());
+        anyhow::ensure!(
+            restarted_at.elapsed() < Duration::from_secs(30),
+            "the portal did not recover: {}",
+            answer.status()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     tokio::time::sleep(Duration::from_secs(5)).await;
