@@ -81,9 +81,9 @@ async fn two_hundred_clients_browse_while_twenty_upload_for_a_minute() -> anyhow
              | requests sent | {requests} ({rate:.0}/s) |\n\
              | 5xx answers | {server_errors} |\n\
              | requests without an answer | {transport} |\n\
-             | page latency p50 / p99 | {page50:.0} ms / {page99:.0} ms |\n\
-             | API latency p50 / p99 | {api50:.0} ms / {api99:.0} ms |\n\
-             | upload latency p50 / p99 | {up50:.0} ms / {up99:.0} ms |\n\
+             | page latency p50 / p99 / max | {page50:.0} / {page99:.0} / {pagemax:.0} ms |\n\
+             | API latency p50 / p99 / max | {api50:.0} / {api99:.0} / {apimax:.0} ms |\n\
+             | upload latency p50 / p99 / max | {up50:.0} / {up99:.0} / {upmax:.0} ms |\n\
              | uploads acknowledged | {acked} ({mib:.0} MiB) |\n\
              | acknowledged uploads checked (row + object SHA-256) | {acked} in {check:.1} s |\n\
              | acknowledged uploads lost or altered | {lost} |\n\n{table}",
@@ -96,6 +96,9 @@ async fn two_hundred_clients_browse_while_twenty_upload_for_a_minute() -> anyhow
             api99 = tally.percentile_ms(Kind::Api, 99.0),
             up50 = tally.percentile_ms(Kind::Upload, 50.0),
             up99 = tally.percentile_ms(Kind::Upload, 99.0),
+            pagemax = tally.percentile_ms(Kind::Page, 100.0),
+            apimax = tally.percentile_ms(Kind::Api, 100.0),
+            upmax = tally.percentile_ms(Kind::Upload, 100.0),
             acked = acknowledged.len(),
             mib = tally.upload_bytes() as f64 / (1024.0 * 1024.0),
             check = checked.elapsed().as_secs_f64(),
