@@ -161,6 +161,31 @@ impl Tally {
     }
 }
 
+/// An error with its causes, for the failure message ("error sending request" alone says nothing).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// A client for the load: one connection pool shared by every simulated
+/// client, like a crowd behind one proxy. Idle connections are dropped after
+/// 2 s, before the portal's 5 s keep-alive closes them: a request sent on a
+/// connection the server is closing at that instant gets no answer, and that
+/// race is the client's to avoid (browsers retry such a GET; this test does not).
+pub fn client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .pool_max_idle_per_host(256)
+        .build()?)
+}
+
 /// Browses as `visitor` until `stop`: the matter page, the matter in the API, the list of matters.
 pub async fn browse(client: reqwest::Client, base: String, visitor: Visitor, tally: Arc<Tally>, stop: Arc<AtomicBool>) {
     let page = format!("{base}/matters/{}", visitor.matter_id);
@@ -188,7 +213,7 @@ pub async fn browse(client: reqwest::Client, base: String, visitor: Visitor, tal
             }
             Err(e) => {
                 tally.transport_errors.fetch_add(1, Ordering::Relaxed);
-                tally.note(format!("{kind:?}: no answer: {e}"));
+                tally.note(format!("{kind:?}: no answer: {}", causes(&e)));
             }
         }
     }
@@ -253,7 +278,7 @@ pub async fn upload(
             }
             Err(e) => {
                 tally.transport_errors.fetch_add(1, Ordering::Relaxed);
-                tally.note(format!("Upload: no answer: {e}"));
+                tally.note(format!("Upload: no answer: {}", causes(&e)));
             }
         }
     }

@@ -30,7 +30,7 @@ async fn two_hundred_clients_browse_while_twenty_upload_for_a_minute() -> anyhow
     let app = TestApp::spawn_with_s3_at(Backend::Postgres, &s3.endpoint(), &[]).await?;
     let demo = app.seed_demo().await?;
     let visitors = app.visitors(&demo, BROWSERS + UPLOADERS).await?;
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).pool_max_idle_per_host(256).build()?;
+    let client = load::client()?;
     let (tally, stop, seq) =
         (Arc::new(Tally::default()), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
 

@@ -29,7 +29,7 @@ async fn the_portal_rides_out_a_postgresql_restart() -> anyhow::Result<()> {
     let app = TestApp::spawn_on_db(TestDb::create_on_postgres(&pg.admin_url())?, &[]).await?;
     let demo = app.seed_demo().await?;
     let visitors = app.visitors(&demo, BROWSERS + UPLOADERS).await?;
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+    let client = load::client()?;
     let (tally, stop, seq) =
         (Arc::new(Tally::default()), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
 
