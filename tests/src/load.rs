@@ -79,7 +79,7 @@ pub struct Tally {
     latencies: std::sync::Mutex<BTreeMap<Kind, Vec<Duration>>>,
     acknowledged: std::sync::Mutex<Vec<Acknowledged>>,
     transport_errors: AtomicU64,
-    notes: std::sync::Mutex<Vec<String>>,
+    notes: std::sync::Mutex<Vec<(Option<u16>, String)>>,
     upload_bytes: AtomicU64,
 }
 
@@ -93,11 +93,11 @@ impl Tally {
         }
     }
 
-    fn note(&self, text: String) {
+    fn note(&self, status: Option<u16>, text: String) {
         if let Ok(mut n) = self.notes.lock()
             && n.len() < 20
         {
-            n.push(text);
+            n.push((status, text));
         }
     }
 
@@ -131,9 +131,9 @@ impl Tally {
         self.upload_bytes.load(Ordering::Relaxed)
     }
 
-    /// The first unexpected answers, in full.
+    /// The first answers other than 200/201, in full (status `None`: no answer).
     pub fn notes(&self) -> Vec<String> {
-        self.notes.lock().map(|n| n.clone()).unwrap_or_default()
+        self.notes.lock().map(|n| n.iter().map(|(_, text)| text.clone()).collect()).unwrap_or_default()
     }
 
     /// The `p`th percentile (0–100) of the latencies of `kind`, in milliseconds.
@@ -148,14 +148,32 @@ impl Tally {
         list[rank.min(list.len() - 1)].as_secs_f64() * 1000.0
     }
 
-    /// A markdown table of answers by kind and status.
-    pub fn status_table(&self) -> String {
+    /// A markdown table of answers by kind and status, then the first answers
+    /// other than 200/201 and `expected` in full (with the error's causes when
+    /// there was no answer).
+    pub fn status_table(&self, expected: &[u16]) -> String {
         let mut out = String::from("| request | status | answers |\n|---|---|---|\n");
         for ((kind, status), n) in self.statuses() {
             out.push_str(&format!("| {kind:?} | {status} | {n} |\n"));
         }
         if self.transport_errors() > 0 {
             out.push_str(&format!("| any | no answer | {} |\n", self.transport_errors()));
+        }
+        let notes: Vec<String> = self
+            .notes
+            .lock()
+            .map(|n| {
+                n.iter()
+                    .filter(|(status, _)| !status.is_some_and(|s| expected.contains(&s)))
+                    .map(|(_, t)| t.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !notes.is_empty() {
+            out.push_str("\nFirst unexpected answers:\n\n");
+            for note in notes {
+                out.push_str(&format!("- `{}`\n", note.replace('`', "'").replace('\n', " ")));
+            }
         }
         out
     }
@@ -208,12 +226,15 @@ pub async fn browse(client: reqwest::Client, base: String, visitor: Visitor, tal
                 let body = response.text().await.unwrap_or_default();
                 tally.count(kind, status, started.elapsed());
                 if status != 200 {
-                    tally.note(format!("{kind:?} {status}: {}", body.chars().take(300).collect::<String>()));
+                    tally.note(
+                        Some(status),
+                        format!("{kind:?} {status}: {}", body.chars().take(300).collect::<String>()),
+                    );
                 }
             }
             Err(e) => {
                 tally.transport_errors.fetch_add(1, Ordering::Relaxed);
-                tally.note(format!("{kind:?}: no answer: {}", causes(&e)));
+                tally.note(None, format!("{kind:?}: no answer: {}", causes(&e)));
             }
         }
     }
@@ -270,15 +291,16 @@ pub async fn upload(
                             }
                             tally.upload_bytes.fetch_add(len as u64, Ordering::Relaxed);
                         }
-                        _ => tally.note(format!("Upload 201 with an unexpected report: {body}")),
+                        _ => tally.note(Some(status), format!("Upload 201 with an unexpected report: {body}")),
                     }
                 } else {
-                    tally.note(format!("Upload {status}: {}", body.chars().take(300).collect::<String>()));
+                    tally
+                        .note(Some(status), format!("Upload {status}: {}", body.chars().take(300).collect::<String>()));
                 }
             }
             Err(e) => {
                 tally.transport_errors.fetch_add(1, Ordering::Relaxed);
-                tally.note(format!("Upload: no answer: {}", causes(&e)));
+                tally.note(None, format!("Upload: no answer: {}", causes(&e)));
             }
         }
     }

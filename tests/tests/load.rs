@@ -103,7 +103,7 @@ async fn two_hundred_clients_browse_while_twenty_upload_for_a_minute() -> anyhow
             mib = tally.upload_bytes() as f64 / (1024.0 * 1024.0),
             check = checked.elapsed().as_secs_f64(),
             lost = lost.len(),
-            table = tally.status_table(),
+            table = tally.status_table(&[]),
         ),
     )?;
 
