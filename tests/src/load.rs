@@ -81,6 +81,7 @@ pub struct Tally {
     transport_errors: AtomicU64,
     notes: std::sync::Mutex<Vec<(Option<u16>, String)>>,
     upload_bytes: AtomicU64,
+    keep_alive_retries: AtomicU64,
 }
 
 impl Tally {
@@ -124,6 +125,11 @@ impl Tally {
     /// The uploads the portal acknowledged.
     pub fn acknowledged(&self) -> Vec<Acknowledged> {
         self.acknowledged.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    /// GETs sent again because the server closed their kept-alive connection as they were sent.
+    pub fn keep_alive_retries(&self) -> u64 {
+        self.keep_alive_retries.load(Ordering::Relaxed)
     }
 
     /// Bytes of the acknowledged uploads.
@@ -220,7 +226,17 @@ pub async fn browse(client: reqwest::Client, base: String, visitor: Visitor, tal
         };
         turn += 1;
         let started = Instant::now();
-        match request.send().await {
+        let retry = request.try_clone();
+        let mut sent = request.send().await;
+        // A GET sent on a kept-alive connection the server closed at that instant
+        // is sent again once, as browsers do (RFC 9112 §9.3.1); counted as a figure.
+        if let (Err(e), Some(again)) = (&sent, retry)
+            && causes(e).contains("connection closed before message completed")
+        {
+            tally.keep_alive_retries.fetch_add(1, Ordering::Relaxed);
+            sent = again.send().await;
+        }
+        match sent {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let body = response.text().await.unwrap_or_default();

@@ -81,6 +81,7 @@ async fn two_hundred_clients_browse_while_twenty_upload_for_a_minute() -> anyhow
              | requests sent | {requests} ({rate:.0}/s) |\n\
              | 5xx answers | {server_errors} |\n\
              | requests without an answer | {transport} |\n\
+             | GETs sent again after the server closed a kept-alive connection | {retries} |\n\
              | page latency p50 / p99 / max | {page50:.0} / {page99:.0} / {pagemax:.0} ms |\n\
              | API latency p50 / p99 / max | {api50:.0} / {api99:.0} / {apimax:.0} ms |\n\
              | upload latency p50 / p99 / max | {up50:.0} / {up99:.0} / {upmax:.0} ms |\n\
@@ -90,6 +91,7 @@ async fn two_hundred_clients_browse_while_twenty_upload_for_a_minute() -> anyhow
             secs = elapsed.as_secs(),
             rate = requests as f64 / elapsed.as_secs_f64(),
             transport = tally.transport_errors(),
+            retries = tally.keep_alive_retries(),
             page50 = tally.percentile_ms(Kind::Page, 50.0),
             page99 = tally.percentile_ms(Kind::Page, 99.0),
             api50 = tally.percentile_ms(Kind::Api, 50.0),
