@@ -243,12 +243,23 @@ async fn the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm(backend: 
     ];
     let mut daemon = notifier(&app, &["run", "--poll-seconds", "1"], &settings).spawn()?;
     wait_for_deliveries(&demo.domain, 5, &mut daemon, "the daemon").await?;
-    // The daemon's own /metrics counts what it sent.
-    let text = reqwest::get(format!("http://{bind}/metrics")).await?.text().await?;
-    let scrape = harness::metrics::parse(&text)?;
-    let sent =
-        harness::metrics::total(&scrape, "matterline_emails_total", &[("kind", "weekly_update"), ("outcome", "sent")]);
-    assert!(sent >= 5.0, "weekly updates sent according to /metrics: {sent}\n{text}");
+    // The daemon's own /metrics counts what it sent. The server logs a message
+    // as it accepts it, a moment before the daemon hears back and counts it: poll.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = reqwest::get(format!("http://{bind}/metrics")).await?.text().await?;
+        let scrape = harness::metrics::parse(&text)?;
+        let sent = harness::metrics::total(
+            &scrape,
+            "matterline_emails_total",
+            &[("kind", "weekly_update"), ("outcome", "sent")],
+        );
+        if sent >= 5.0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "weekly updates sent according to /metrics: {sent}\n{text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     signal(&daemon, "TERM")?;
     wait_for_success(daemon, "notifier run after SIGTERM")?;
     let delivered = accepted(&demo.domain)?;
