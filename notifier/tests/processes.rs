@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use harness::{Backend, TestApp, on_both_backends, services, test_env};
+use harness::{Backend, TestApp, on_both_backends, reliability, services, test_env};
 use shared::db::schema::notifications;
 
 const NOTIFIER: &str = env!("CARGO_BIN_EXE_notifier");
@@ -175,6 +175,23 @@ async fn a_notifier_killed_mid_pass_resumes_without_losing_or_repeating_a_messag
     }
     assert!(resent <= concurrency, "{resent} messages re-sent; at most the {concurrency} in flight may be");
     assert_eq!(sent_rows(&app).await?.len(), CLIENTS);
+    reliability::record(
+        &format!("notifier_sigkill_{}", backend.name()),
+        &format!("Notifier killed mid-pass (SIGKILL) and restarted ({})", backend.name()),
+        &format!(
+            "`notifier once` is killed with SIGKILL halfway through a pass of {CLIENTS} weekly updates \
+             (concurrency {concurrency}, 2 s lease); a new process takes over when the lease ends.\n\n\
+             | figure | value |\n|---|---|\n\
+             | clients | {CLIENTS} |\n\
+             | clients reached before the kill | {at_kill} |\n\
+             | clients reached in all | {reached} |\n\
+             | messages in flight at the kill that reached the server again (same Message-ID) | {resent} |\n\
+             | clients who got two different messages | 0 |\n\
+             | lost | {lost} |",
+            reached = delivered.len(),
+            lost = CLIENTS - delivered.len(),
+        ),
+    )?;
     Ok(())
 }
 
@@ -280,6 +297,23 @@ async fn sigterm_mid_pass_finishes_what_is_in_flight_and_loses_nothing(backend: 
     assert_eq!(delivered.len(), CLIENTS);
     let repeated: Vec<_> = delivered.iter().filter(|(_, ids)| ids.len() != 1).collect();
     assert!(repeated.is_empty(), "sent twice after a clean stop: {repeated:?}");
+    reliability::record(
+        &format!("notifier_sigterm_{}", backend.name()),
+        &format!("Notifier stopped mid-pass (SIGTERM) ({})", backend.name()),
+        &format!(
+            "`notifier run` gets SIGTERM while sending {CLIENTS} weekly updates; `notifier once` sends the rest.\n\n\
+             | figure | value |\n|---|---|\n\
+             | clients | {CLIENTS} |\n\
+             | clients reached before the stop | {at_stop} |\n\
+             | claims left behind | {claimed} |\n\
+             | clients reached in all | {reached} |\n\
+             | sent twice | {twice} |\n\
+             | lost | {lost} |",
+            reached = delivered.len(),
+            twice = repeated.len(),
+            lost = CLIENTS - delivered.len(),
+        ),
+    )?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 use chrono::Duration;
 use diesel::prelude::*;
 use harness::maildev::{self, Email};
-use harness::{Backend, TestApp, on_both_backends, services};
+use harness::{Backend, TestApp, on_both_backends, reliability, services};
 use notifier::Notifier;
 use notifier::cli::WorkerOptions;
 use reqwest::StatusCode;
@@ -125,6 +125,23 @@ async fn with_the_mail_server_down_updates_wait_and_arrive_once_it_is_back(backe
     let count = recipients.len();
     recipients.dedup();
     assert_eq!((count, recipients.len()), (5, 5), "each client exactly once");
+    reliability::record(
+        &format!("smtp_down_{}", backend.name()),
+        &format!("SMTP down for a weekly pass ({})", backend.name()),
+        &format!(
+            "The notifier's mail server refuses connections during the weekly pass, then comes back.\n\n\
+             | figure | value |\n|---|---|\n\
+             | updates enqueued | {enqueued} |\n\
+             | left pending for retry while down | {retrying} |\n\
+             | sent once the server was back | {sent} |\n\
+             | clients who got two | {twice} |\n\
+             | lost | {lost} |",
+            retrying = summary.retrying,
+            sent = later.sent,
+            twice = count - recipients.len(),
+            lost = enqueued - recipients.len(),
+        ),
+    )?;
     Ok(())
 }
 
@@ -173,6 +190,23 @@ async fn a_refusing_mail_server_fails_that_row_with_its_reason_and_sends_the_res
         .filter(|rcpt| rcpt.ends_with(&format!("@{}", demo.domain)))
         .collect();
     assert_eq!(accepted.len(), 3, "{accepted:?}");
+    reliability::record(
+        &format!("smtp_refusing_{}", backend.name()),
+        &format!("SMTP answering 550 and 451 ({})", backend.name()),
+        &format!(
+            "One address is refused (550), one deferred (451), three accepted, in one weekly pass.\n\n\
+             | figure | value |\n|---|---|\n\
+             | sent | {sent} |\n\
+             | failed with the server's 550 reason | {failed} |\n\
+             | pending for retry after the 451 | {retrying} |\n\
+             | accepted by the server | {accepted} |\n\
+             | lost or sent twice | 0 |",
+            sent = summary.sent,
+            failed = summary.failed,
+            retrying = summary.retrying,
+            accepted = accepted.len(),
+        ),
+    )?;
     Ok(())
 }
 

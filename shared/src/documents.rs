@@ -66,9 +66,12 @@ pub fn sanitize_file_name(raw: &str) -> String {
             |c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'),
         )
         .collect();
-    let trimmed = cleaned.trim().trim_start_matches('.').trim();
+    // Dots and spaces in any mix at the start (". .pdf" would otherwise become ".pdf").
+    let trimmed = cleaned.trim_start_matches(|c: char| c == '.' || c.is_whitespace()).trim_end();
     let short: String = trimmed.chars().take(120).collect();
-    if short.is_empty() { "document".to_owned() } else { short }
+    // Cut at 120, the name may end in a space: trim again, so sanitising twice changes nothing.
+    let short = short.trim_end();
+    if short.is_empty() { "document".to_owned() } else { short.to_owned() }
 }
 
 /// Where the object of a new document goes: `firms/{firm}/matters/{matter}/documents/{document}`,
@@ -255,6 +258,13 @@ mod tests {
         assert_eq!(sanitize_file_name(".hidden"), "hidden");
         assert_eq!(sanitize_file_name("   "), "document");
         assert_eq!(sanitize_file_name(&"x".repeat(500)).chars().count(), 120);
+        // Found by the file_name fuzz target: dots and spaces mixed at the start.
+        assert_eq!(sanitize_file_name("   . . "), "document");
+        assert_eq!(sanitize_file_name(". .pdf"), "pdf");
+        assert_eq!(sanitize_file_name(" .. . .env"), "env");
+        let cut = format!("{} tail", "y".repeat(119));
+        assert_eq!(sanitize_file_name(&cut), "y".repeat(119));
+        assert_eq!(sanitize_file_name(&sanitize_file_name(&cut)), sanitize_file_name(&cut));
     }
 
     #[test]

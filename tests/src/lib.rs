@@ -10,9 +10,11 @@
 pub mod browser;
 pub mod files;
 pub mod fixtures;
+pub mod load;
 pub mod maildev;
 pub mod metrics;
 pub mod pages;
+pub mod postgres;
 pub mod reliability;
 pub mod s3;
 pub mod schema;
@@ -43,6 +45,8 @@ pub struct TestDb {
     /// The backend.
     pub backend: Backend,
     postgres_name: Option<String>,
+    /// The maintenance URL of the PostgreSQL server holding it (to drop it).
+    postgres_admin: String,
     /// Holds the SQLite file and any other per-test files.
     pub dir: TempDir,
 }
@@ -50,19 +54,30 @@ pub struct TestDb {
 impl TestDb {
     /// Creates an empty database on `backend`.
     pub fn create(backend: Backend) -> anyhow::Result<Self> {
+        Self::create_at(backend, &postgres_admin_url())
+    }
+
+    /// Creates an empty database on the PostgreSQL server whose maintenance URL is `admin`
+    /// (e.g. a [`postgres::PrivatePostgres`] the test may restart).
+    pub fn create_on_postgres(admin: &str) -> anyhow::Result<Self> {
+        Self::create_at(Backend::Postgres, admin)
+    }
+
+    fn create_at(backend: Backend, admin: &str) -> anyhow::Result<Self> {
         let dir = tempfile::Builder::new().prefix("matterline-test-").tempdir()?;
         match backend {
             Backend::Sqlite => Ok(Self {
                 url: DatabaseUrl::Sqlite(dir.path().join("matterline.db")),
                 backend,
                 postgres_name: None,
+                postgres_admin: admin.to_owned(),
                 dir,
             }),
             Backend::Postgres => {
                 // The test process's id is in the name, so a later run's clean-up
                 // (scripts/test) drops only databases whose process is gone.
                 let name = format!("matterline_test_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
-                let admin = postgres_admin_url();
+                let admin = admin.to_owned();
                 let mut conn = PgConnection::establish(&admin).with_context(|| {
                     format!("PostgreSQL is not reachable at {admin}: start it (scripts/test does) or set MATTERLINE_TEST_POSTGRES_URL")
                 })?;
@@ -70,7 +85,7 @@ impl TestDb {
                 let mut url = url::Url::parse(&admin)?;
                 url.set_path(&name);
                 let url = DatabaseUrl::parse(url.as_str()).map_err(anyhow::Error::msg)?;
-                Ok(Self { url, backend, postgres_name: Some(name), dir })
+                Ok(Self { url, backend, postgres_name: Some(name), postgres_admin: admin, dir })
             }
         }
     }
@@ -87,7 +102,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(name) = &self.postgres_name
-            && let Ok(mut conn) = PgConnection::establish(&postgres_admin_url())
+            && let Ok(mut conn) = PgConnection::establish(&self.postgres_admin)
         {
             let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn);
         }
@@ -119,6 +134,12 @@ impl TestApp {
     /// Starts the portal on `backend`; `settings` are extra `MATTERLINE_*` variables.
     pub async fn spawn_with(backend: Backend, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
         let db = TestDb::create(backend)?;
+        let (address, client, state, demo_link, handle, served) = start(&db, settings).await?;
+        Ok(Self { address, client, state, db, demo_link, handle, served })
+    }
+
+    /// Starts the portal on `db` (e.g. one on a private PostgreSQL server); `settings` are extra variables.
+    pub async fn spawn_on_db(db: TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
         let (address, client, state, demo_link, handle, served) = start(&db, settings).await?;
         Ok(Self { address, client, state, db, demo_link, handle, served })
     }

@@ -15,6 +15,9 @@ const HEADER: &str = "# Reliability figures\n\nWritten by the test suite (`scrip
 /// Replaces section `name` with a `## title` heading and `markdown` (appended when new).
 pub fn record(name: &str, title: &str, markdown: &str) -> anyhow::Result<()> {
     let path = path();
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
     let mut file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)?;
     file.lock()?;
     let mut text = String::new();
