@@ -364,3 +364,52 @@ pub async fn lost_uploads(app: &TestApp, acknowledged: &[Acknowledged]) -> anyho
     }
     Ok(lost)
 }
+
+/// Browsers and uploaders running until [`Running::finish`]: the shared start
+/// and stop of the load and restart suites.
+pub struct Running {
+    /// What was answered so far.
+    pub tally: Arc<Tally>,
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Starts `visitors[..browsers]` browsing and the rest uploading; uploader
+    /// `i` sends files of `sizes(i)` bytes in turn.
+    pub fn start(
+        client: &reqwest::Client,
+        base: &str,
+        visitors: &[Visitor],
+        browsers: usize,
+        sizes: impl Fn(usize) -> Vec<usize>,
+    ) -> Self {
+        let (tally, stop, seq) =
+            (Arc::new(Tally::default()), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+        let mut tasks = Vec::new();
+        for v in &visitors[..browsers] {
+            tasks.push(tokio::spawn(browse(client.clone(), base.to_owned(), v.clone(), tally.clone(), stop.clone())));
+        }
+        for (i, v) in visitors[browsers..].iter().enumerate() {
+            tasks.push(tokio::spawn(upload(
+                client.clone(),
+                base.to_owned(),
+                v.clone(),
+                sizes(i),
+                seq.clone(),
+                tally.clone(),
+                stop.clone(),
+            )));
+        }
+        Self { tally, stop, tasks }
+    }
+
+    /// Stops every task after its request in flight and waits for them.
+    pub async fn finish(self) -> anyhow::Result<Arc<Tally>> {
+        self.stop.store(true, Ordering::Relaxed);
+        for task in self.tasks {
+            task.await?;
+        }
+        Ok(self.tally)
+    }
+}

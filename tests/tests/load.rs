@@ -9,11 +9,9 @@
 //! instances, one database server); the embedded SQLite mode serves one firm's
 //! handful of users and is not what this load is about.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use harness::load::{self, Kind, Tally};
+use harness::load::{self, Kind};
 use harness::s3::PrivateS3;
 use harness::{Backend, TestApp, reliability};
 
@@ -31,38 +29,14 @@ async fn two_hundred_clients_browse_while_twenty_upload_for_a_minute() -> anyhow
     let demo = app.seed_demo().await?;
     let visitors = app.visitors(&demo, BROWSERS + UPLOADERS).await?;
     let client = load::client()?;
-    let (tally, stop, seq) =
-        (Arc::new(Tally::default()), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for v in &visitors[..BROWSERS] {
-        tasks.push(tokio::spawn(load::browse(
-            client.clone(),
-            app.address.clone(),
-            v.clone(),
-            tally.clone(),
-            stop.clone(),
-        )));
-    }
-    for (i, v) in visitors[BROWSERS..].iter().enumerate() {
-        // Each uploader starts at a different size, so all sizes are in flight at once.
-        let sizes: Vec<usize> = (0..SIZES.len()).map(|k| SIZES[(i + k) % SIZES.len()]).collect();
-        tasks.push(tokio::spawn(load::upload(
-            client.clone(),
-            app.address.clone(),
-            v.clone(),
-            sizes,
-            seq.clone(),
-            tally.clone(),
-            stop.clone(),
-        )));
-    }
+    // Each uploader starts at a different size, so all sizes are in flight at once.
+    let running = load::Running::start(&client, &app.address, &visitors, BROWSERS, |i| {
+        (0..SIZES.len()).map(|k| SIZES[(i + k) % SIZES.len()]).collect()
+    });
+    // The load runs for a fixed minute: that duration is the test, not a wait for a condition.
     tokio::time::sleep(RUN_FOR).await;
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await?;
-    }
+    let tally = running.finish().await?;
     let elapsed = started.elapsed();
 
     let acknowledged = tally.acknowledged();

@@ -10,10 +10,9 @@
 //! left alone.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use harness::load::{self, Kind, Tally};
+use harness::load::{self, Kind};
 use harness::postgres::PrivatePostgres;
 use harness::{TestApp, TestDb, reliability};
 
@@ -30,31 +29,8 @@ async fn the_portal_rides_out_a_postgresql_restart() -> anyhow::Result<()> {
     let demo = app.seed_demo().await?;
     let visitors = app.visitors(&demo, BROWSERS + UPLOADERS).await?;
     let client = load::client()?;
-    let (tally, stop, seq) =
-        (Arc::new(Tally::default()), Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
-
-    let mut tasks = Vec::new();
-    for v in &visitors[..BROWSERS] {
-        tasks.push(tokio::spawn(load::browse(
-            client.clone(),
-            app.address.clone(),
-            v.clone(),
-            tally.clone(),
-            stop.clone(),
-        )));
-    }
-    for v in &visitors[BROWSERS..] {
-        let sizes = vec![256 * 1024, 1024 * 1024];
-        tasks.push(tokio::spawn(load::upload(
-            client.clone(),
-            app.address.clone(),
-            v.clone(),
-            sizes,
-            seq.clone(),
-            tally.clone(),
-            stop.clone(),
-        )));
-    }
+    let running = load::Running::start(&client, &app.address, &visitors, BROWSERS, |_| vec![256 * 1024, 1024 * 1024]);
+    let tally = running.tally.clone();
 
     // Load first, then the restart, then load again until the portal has recovered.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -101,11 +77,9 @@ async fn the_portal_rides_out_a_postgresql_restart() -> anyhow::Result<()> {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    // Five more seconds of load after recovery: a duration of load, not a wait for a condition.
     tokio::time::sleep(Duration::from_secs(5)).await;
-    stop.store(true, Ordering::Relaxed);
-    for t in tasks {
-        t.await?;
-    }
+    running.finish().await?;
 
     // After the restart every client reads their matter again.
     let mut answered_after = 0;
