@@ -29,11 +29,6 @@ pub struct EmailContext {
 }
 
 impl EmailContext {
-    /// The domain part of Message-IDs: the public URL's host.
-    fn message_id_domain(&self) -> String {
-        url_host(&self.base_url).unwrap_or_else(|| "matterline.invalid".to_owned())
-    }
-
     /// The template data of a weekly update (also what `notifier preview` renders).
     pub fn weekly_data(&self, digest: &WeeklyDigest, notification_id: &str) -> shared::Result<Value> {
         let lang = digest.language;
@@ -107,13 +102,7 @@ impl EmailContext {
                 ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned()),
                 ("X-Matterline-Notification", notification_id.to_owned()),
             ],
-            message_id: Some(format!("<{notification_id}@{}>", self.message_id_domain())),
+            message_id: Some(shared::mail::message_id(&self.base_url, notification_id)),
         })
     }
-}
-
-fn url_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let host = rest.split(['/', ':']).next()?;
-    (!host.is_empty()).then(|| host.to_owned())
 }

@@ -31,10 +31,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Once { worker } => {
             let notifier = Notifier::build(config, &worker)?;
             let (enqueued, summary) = notifier.once().await?;
-            println!(
+            let mut report = format!(
                 "weekly pass: {enqueued} enqueued; sent {}, skipped {}, failed {}, retrying later {}",
                 summary.sent, summary.skipped, summary.failed, summary.retrying
             );
+            if summary.deferred > 0 {
+                report.push_str(&format!(
+                    " ({} handed back when their claim ran short, then taken again)",
+                    summary.deferred
+                ));
+            }
+            println!("{report}");
             Ok(())
         }
         Command::Preview { client, lang, html } => {

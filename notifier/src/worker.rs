@@ -14,8 +14,8 @@ use shared::db::Db;
 use shared::db::models::Notification;
 use shared::domain::NotificationKind;
 use shared::mail::{Mailer, OutgoingEmail, SendError};
+use shared::notices::{self, Composed, Composer};
 use shared::outbox::{self, AfterFailure};
-use shared::receipts;
 use shared::weekly::{self, WeeklyDigest};
 
 use crate::email::EmailContext;
@@ -31,6 +31,8 @@ pub struct Summary {
     pub failed: usize,
     /// Failed for now; will be retried later.
     pub retrying: usize,
+    /// Not started because the claim was about to run out; handed back.
+    pub deferred: usize,
 }
 
 impl Summary {
@@ -39,11 +41,12 @@ impl Summary {
         self.skipped += other.skipped;
         self.failed += other.failed;
         self.retrying += other.retrying;
+        self.deferred += other.deferred;
     }
 
     /// Rows handled.
     pub fn total(&self) -> usize {
-        self.sent + self.skipped + self.failed + self.retrying
+        self.sent + self.skipped + self.failed + self.retrying + self.deferred
     }
 }
 
@@ -72,8 +75,8 @@ pub struct Worker {
 /// What to do with one claimed row.
 enum Plan {
     Send(Box<OutgoingEmail>),
-    /// An upload receipt, composed from its payload when it is sent.
-    Receipt,
+    /// A one-off notice (sign-in, upload receipt, phase change), composed when it is sent.
+    Notice,
     Skip(&'static str),
     Fail(String),
 }
@@ -86,11 +89,24 @@ impl Worker {
         now: NaiveDateTime,
         on_row: &(dyn Fn() + Sync),
     ) -> shared::Result<Option<Summary>> {
-        let (worker, lease, batch) = (self.id.clone(), self.lease, self.batch);
-        let rows = self.db.run(move |conn| outbox::claim_due(conn, &worker, lease, batch, now)).await?;
+        // Due as of `now` (tests pass a later time), but a claim lasts `lease` from the real clock:
+        // a long pass started earlier must not claim rows that are already free for the taking.
+        let lease_end = now.max(shared::domain::now()) + self.lease;
+        let (worker, batch) = (self.id.clone(), self.batch);
+        let rows = self.db.run(move |conn| outbox::claim_due(conn, &worker, lease_end, batch, now)).await?;
         if rows.is_empty() {
             return Ok(None);
         }
+        self.deliver_rows(rows, now, on_row).await.map(Some)
+    }
+
+    /// Delivers rows this worker has claimed, deriving weekly updates as of `now`.
+    pub async fn deliver_rows(
+        &self,
+        rows: Vec<Notification>,
+        now: NaiveDateTime,
+        on_row: &(dyn Fn() + Sync),
+    ) -> shared::Result<Summary> {
         let recipients: Vec<String> = rows
             .iter()
             .filter(|r| r.kind == NotificationKind::WeeklyUpdate.as_str())
@@ -116,7 +132,7 @@ impl Worker {
             .map(|(row, plan)| {
                 let recorder = &recorder;
                 async move {
-                    let outcome = self.carry_out(recorder, &row, plan).await;
+                    let outcome = self.carry_out(recorder, &row, plan, now).await;
                     on_row();
                     outcome
                 }
@@ -129,12 +145,17 @@ impl Worker {
         for outcome in outcomes {
             summary.add(outcome?);
         }
-        Ok(Some(summary))
+        if summary.deferred > 0 && !self.stopping.load(Ordering::Relaxed) {
+            let worker = self.id.clone();
+            let released = self.db.run(move |conn| outbox::release(conn, &worker)).await?;
+            tracing::warn!(released, "claims ran short before every message was sent; handed back (lease too short?)");
+        }
+        Ok(summary)
     }
 
     fn plan(&self, row: &Notification, digest: Option<&WeeklyDigest>) -> Plan {
-        if row.kind == NotificationKind::UploadReceipt.as_str() {
-            return Plan::Receipt;
+        if notices::is_notice(&row.kind) {
+            return Plan::Notice;
         }
         if row.kind != NotificationKind::WeeklyUpdate.as_str() {
             return Plan::Fail(format!("the notifier does not send \"{}\" emails", row.kind));
@@ -155,12 +176,22 @@ impl Worker {
         }
     }
 
-    async fn carry_out(&self, recorder: &Recorder, row: &Notification, plan: Plan) -> shared::Result<Summary> {
+    async fn carry_out(
+        &self,
+        recorder: &Recorder,
+        row: &Notification,
+        plan: Plan,
+        as_of: NaiveDateTime,
+    ) -> shared::Result<Summary> {
         if self.stopping.load(Ordering::Relaxed) {
             // Left claimed; released when the worker stops.
             return Ok(Summary::default());
         }
-        let summary = self.carry_out_plan(recorder, row, plan).await?;
+        if !self.time_to_send(row) {
+            // Another worker may take the row over once the lease ends: don't race it.
+            return Ok(Summary { deferred: 1, ..Summary::default() });
+        }
+        let summary = self.carry_out_plan(recorder, row, plan, as_of).await?;
         let outcome = if summary.sent > 0 {
             "sent"
         } else if summary.failed > 0 {
@@ -174,17 +205,30 @@ impl Worker {
         Ok(summary)
     }
 
-    async fn carry_out_plan(&self, recorder: &Recorder, row: &Notification, plan: Plan) -> shared::Result<Summary> {
+    /// Sends (or skips) one row; one-off notices are composed as of `as_of`.
+    async fn carry_out_plan(
+        &self,
+        recorder: &Recorder,
+        row: &Notification,
+        plan: Plan,
+        as_of: NaiveDateTime,
+    ) -> shared::Result<Summary> {
         let worker = self.id.clone();
         let (id, row_copy) = (row.id.clone(), row.clone());
         let plan = match plan {
-            Plan::Receipt => {
-                let (renderer, mailer, base) =
-                    (self.email.renderer.clone(), self.mailer.clone(), self.email.base_url.clone());
-                let receipt_row = row.clone();
-                match self.db.run(move |conn| receipts::compose(conn, &renderer, &mailer, &base, &receipt_row)).await {
-                    Ok(email) => Plan::Send(Box::new(email)),
-                    Err(e) => Plan::Fail(format!("composing the receipt failed: {e}")),
+            Plan::Notice => {
+                let composer = Composer {
+                    renderer: self.email.renderer.clone(),
+                    mailer: self.mailer.clone(),
+                    tokens: self.email.tokens.clone(),
+                    base_url: self.email.base_url.clone(),
+                };
+                let notice_row = row.clone();
+                let now = as_of;
+                match self.db.run(move |conn| notices::compose(conn, &composer, &notice_row, now)).await {
+                    Ok(Composed::Send(email)) => Plan::Send(email),
+                    Ok(Composed::Skip(reason)) => Plan::Skip(reason),
+                    Err(e) => Plan::Fail(format!("composing the {} email failed: {e}", row.kind)),
                 }
             }
             other => other,
@@ -223,7 +267,7 @@ impl Worker {
                 recorder.record(id, Outcome::Skipped(reason)).await?;
                 Ok(Summary { skipped: 1, ..Summary::default() })
             }
-            Plan::Receipt => Err(shared::Error::Internal(anyhow::anyhow!("receipt plan left unresolved"))),
+            Plan::Notice => Err(shared::Error::Internal(anyhow::anyhow!("notice plan left unresolved"))),
             Plan::Fail(reason) => {
                 let now = shared::domain::now();
                 let error = SendError::Permanent(reason);
@@ -231,6 +275,14 @@ impl Worker {
                 Ok(Summary { failed: 1, ..Summary::default() })
             }
         }
+    }
+
+    /// Whether the claim on `row` leaves time for a send (an SMTP exchange that
+    /// times out takes [`SEND_MARGIN`]); past that, another worker may already
+    /// have taken the row over.
+    fn time_to_send(&self, row: &Notification) -> bool {
+        let margin = SEND_MARGIN.min(self.lease / 2);
+        row.claimed_until.is_none_or(|until| shared::domain::now() + margin < until)
     }
 
     /// Delivers batches until nothing is due as of `now`.
@@ -243,6 +295,10 @@ impl Worker {
         Ok(total)
     }
 }
+
+/// How long before its claim runs out a message is no longer started: about
+/// one SMTP exchange that times out (the transport's timeout is 20 s).
+const SEND_MARGIN: Duration = Duration::seconds(30);
 
 /// An outcome the [`Recorder`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

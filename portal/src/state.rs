@@ -35,6 +35,16 @@ impl AppState {
         self.config.public_url.as_str().trim_end_matches('/').to_owned()
     }
 
+    /// What composing a queued email needs.
+    pub fn composer(&self) -> shared::notices::Composer {
+        shared::notices::Composer {
+            renderer: self.renderer.clone(),
+            mailer: self.mailer.clone(),
+            tokens: self.tokens.clone(),
+            base_url: self.base_url(),
+        }
+    }
+
     /// Whether cookies must be `Secure` (the portal is served over https).
     pub fn secure_cookies(&self) -> bool {
         self.config.public_url.scheme() == "https"

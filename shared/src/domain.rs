@@ -158,6 +158,8 @@ text_enum!(
         SignIn => "sign_in",
         /// "We received your documents".
         UploadReceipt => "upload_receipt",
+        /// "Your case moved to a new step", one per client of the matter.
+        PhaseChange => "phase_change",
     }
 );
 

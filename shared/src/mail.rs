@@ -98,6 +98,17 @@ pub fn sender_for(configured: &Mailbox, firm_name: &str, firm_from: Option<&str>
         .unwrap_or_else(|| Mailbox::new(Some(firm_name.to_owned()), configured.email.clone()).to_string())
 }
 
+/// The Message-ID of the email for outbox row `row_id`: the same on every
+/// attempt, so a message that reaches the server twice shows once.
+pub fn message_id(base_url: &str, row_id: &str) -> String {
+    let host = base_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split(['/', ':']).next())
+        .filter(|h| !h.is_empty())
+        .unwrap_or("matterline.invalid");
+    format!("<{row_id}@{host}>")
+}
+
 /// Installs ring as the process-wide rustls crypto provider. Both binaries call
 /// it at start-up: the dependency tree carries two providers, and rustls
 /// refuses to guess. Later calls are no-ops.

@@ -75,7 +75,7 @@ pub fn enqueue_weekly(conn: &mut DbConnection, firm_id: &str, period_key: &str, 
     Ok(added)
 }
 
-/// Claims up to `batch` due rows for `worker` until `now + lease`. Due: pending
+/// Claims up to `batch` due rows for `worker` until `lease_end`. Due: pending
 /// with `next_attempt_at` reached, or sending with an expired lease (its worker died).
 ///
 /// The claiming UPDATE re-checks "due" row by row, so two workers can never
@@ -84,12 +84,11 @@ pub fn enqueue_weekly(conn: &mut DbConnection, firm_id: &str, period_key: &str, 
 pub fn claim_due(
     conn: &mut DbConnection,
     worker: &str,
-    lease: Duration,
+    lease_end: NaiveDateTime,
     batch: i64,
     now: NaiveDateTime,
 ) -> Result<Vec<Notification>> {
     use crate::db::schema::notifications::dsl as n;
-    let lease_end = now + lease;
     let claim = |conn: &mut DbConnection| -> Result<Vec<Notification>> {
         let due = || {
             n::status
@@ -251,32 +250,6 @@ pub fn release(conn: &mut DbConnection, worker: &str) -> Result<usize> {
         notifications::attempts.eq(notifications::attempts - 1),
     ))
     .execute(conn)?)
-}
-
-/// Records an email sent directly (not through a worker), e.g. a sign-in link,
-/// so the outbox shows every email. `result` is the send's outcome.
-pub fn record_direct(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    recipient_id: &str,
-    kind: NotificationKind,
-    now: NaiveDateTime,
-    result: &std::result::Result<(), SendError>,
-) -> Result<()> {
-    // A direct email has no period: its own id keeps the unique key unique.
-    let mut row = Notification::pending(firm_id, recipient_id, kind, "", now);
-    row.period_key = row.id.clone();
-    row.attempts = 1;
-    row.status = match result {
-        Ok(()) => NotificationStatus::Sent,
-        Err(_) => NotificationStatus::Failed,
-    }
-    .as_str()
-    .to_owned();
-    row.last_error = result.as_ref().err().map(ToString::to_string);
-    row.sent_at = result.is_ok().then_some(now);
-    diesel::insert_into(notifications::table).values(&row).execute(conn)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -289,17 +289,70 @@ async fn pages_speak_spanish_by_preference_header_and_switcher(backend: Backend)
     Ok(())
 }
 
-async fn a_mail_server_that_is_down_gets_a_readable_page(backend: Backend) -> anyhow::Result<()> {
+/// The mail server is down when a client asks for a link: the reply is the
+/// same page as for any address (it must not reveal which are clients), the
+/// email waits in the outbox, and the notifier delivers a working code once
+/// the server is back. A request older than the link's lifetime is dropped.
+async fn with_the_mail_server_down_the_sign_in_email_waits_and_arrives_later(backend: Backend) -> anyhow::Result<()> {
     // Nothing listens on port 9 (discard) on this machine's loopback.
     let app = TestApp::spawn_with(backend, &[("MATTERLINE_SMTP_URL", "smtp://127.0.0.1:9")]).await?;
     let demo = app.seed_demo().await?;
-    let reply = app.client.post(app.url("/sign-in")).form(&[("email", demo.email("jordan").as_str())]).send().await?;
-    assert_eq!(reply.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let text = main_text(&reply.text().await?);
-    assert!(text.contains("We could not send the email") && text.contains("Nothing was lost"), "{text}");
+    let email = demo.email("jordan");
+    let known = app.client.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
+    assert_eq!(known.status(), StatusCode::OK);
+    let known = main_text(&known.text().await?).replace(&email, "ADDRESS");
+    let stranger = format!("nobody@{}", demo.domain);
+    let unknown = app.new_client()?.post(app.url("/sign-in")).form(&[("email", stranger.as_str())]).send().await?;
+    assert_eq!(unknown.status(), StatusCode::OK);
+    assert_eq!(known, main_text(&unknown.text().await?).replace(&stranger, "ADDRESS"), "the reply reveals a client");
+    assert!(known.contains("Check your email"), "{known}");
     // With SMTP configured there is no dev mailbox.
     assert_eq!(app.get("/dev/mailbox").await?.status(), StatusCode::NOT_FOUND);
+
+    let rows = sign_in_rows(&app).await?;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let (status, attempts, error) = &rows[0];
+    assert_eq!((status.as_str(), *attempts), ("pending", 1));
+    assert!(error.as_deref().is_some_and(|e| e.starts_with("temporary mail failure")), "{error:?}");
+
+    // The server is back: the notifier sends it after the retry delay, with a fresh code that works.
+    let up = notifier::Notifier::build(
+        app.config(&[("MATTERLINE_SMTP_URL", &harness::services::smtp_url()?)])?,
+        &notifier::cli::WorkerOptions { lease_seconds: 60, concurrency: 2, batch: 10 },
+    )?;
+    let summary = up.worker.deliver_all(shared::domain::now() + Duration::minutes(2), &|| {}).await?;
+    assert_eq!(summary.sent, 1, "{summary:?}");
+    let code = wait_for_emails(&email, 1).await?[0].six_digit_code().ok_or_else(|| anyhow::anyhow!("no code"))?;
+    let phone = app.new_client()?;
+    let ok =
+        phone.post(app.url("/sign-in/code")).form(&[("email", email.as_str()), ("code", code.as_str())]).send().await?;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+
+    // Asked for while the server was down, retried after the link's lifetime: dropped, not sent.
+    app.new_client()?.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
+    let late = up.worker.deliver_all(shared::domain::now() + Duration::minutes(16), &|| {}).await?;
+    assert_eq!((late.sent, late.skipped), (0, 1), "{late:?}");
+    assert_eq!(harness::maildev::emails_to(&email).await?.len(), 1);
+    let statuses: Vec<String> = sign_in_rows(&app).await?.into_iter().map(|r| r.0).collect();
+    assert_eq!(statuses, ["sent", "skipped"]);
     Ok(())
+}
+
+/// (status, attempts, last error) of every sign-in email in the outbox, oldest first.
+async fn sign_in_rows(app: &TestApp) -> anyhow::Result<Vec<(String, i32, Option<String>)>> {
+    use diesel::prelude::*;
+    use shared::db::schema::notifications as n;
+    Ok(app
+        .state
+        .db
+        .run(|c| {
+            Ok(n::table
+                .filter(n::kind.eq("sign_in"))
+                .order(n::created_at)
+                .select((n::status, n::attempts, n::last_error))
+                .load(c)?)
+        })
+        .await?)
 }
 
 async fn without_smtp_the_dev_mailbox_shows_the_sign_in_email(backend: Backend) -> anyhow::Result<()> {
@@ -336,7 +389,7 @@ on_both_backends!(
     a_client_sees_only_their_own_matters,
     signing_out_revokes_the_session_and_everywhere_revokes_all,
     pages_speak_spanish_by_preference_header_and_switcher,
-    a_mail_server_that_is_down_gets_a_readable_page,
+    with_the_mail_server_down_the_sign_in_email_waits_and_arrives_later,
     without_smtp_the_dev_mailbox_shows_the_sign_in_email,
 );
 

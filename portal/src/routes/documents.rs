@@ -12,7 +12,7 @@ use shared::audit::{self, Actor};
 use shared::db::models::{Document, Matter, User};
 use shared::documents::{self, DocumentView, human_size};
 use shared::domain::{DocumentCategory, Role, now};
-use shared::receipts::{self, Receipt};
+use shared::notices::receipt::{self, Receipt};
 use shared::storage::Download;
 
 use crate::error::{AppError, AppResult};
@@ -59,32 +59,9 @@ async fn send_receipt(state: &AppState, client: &User, matter: &Matter, report: 
         files: report.stored.iter().map(|f| (f.name.clone(), human_size(f.size_bytes))).collect(),
     };
     let (firm, client_id) = (matter.firm_id.clone(), client.id.clone());
-    let worker = format!("portal-{}", std::process::id());
-    let claimer = worker.clone();
-    let claimed = state
-        .db
-        .run(move |conn| {
-            let id = receipts::enqueue(conn, &firm, &client_id, &receipt, now())?;
-            receipts::claim(conn, &id, &claimer, now())
-        })
-        .await;
-    let row = match claimed {
-        Ok(Some(row)) => row,
-        Ok(None) => return,
-        Err(e) => return tracing::warn!(error = %e, "could not queue an upload receipt"),
-    };
-    let (renderer, mailer, base, composing) =
-        (state.renderer.clone(), state.mailer.clone(), state.base_url(), row.clone());
-    let result = match state.db.run(move |conn| receipts::compose(conn, &renderer, &mailer, &base, &composing)).await {
-        Ok(email) => state.mailer.send(&email).await,
-        Err(e) => Err(shared::mail::SendError::Transient(e.to_string())),
-    };
-    crate::routes::sign_in::email_metric("upload_receipt", result.is_ok());
-    if let Err(e) = &result {
-        tracing::warn!(error = %shared::telemetry::redact_emails(&e.to_string()), "upload receipt not sent yet; the notifier will retry");
-    }
-    if let Err(e) = state.db.run(move |conn| receipts::settle(conn, &row, &worker, &result, now())).await {
-        tracing::warn!(error = %e, "could not record the upload receipt's result");
+    match state.db.run(move |conn| receipt::enqueue(conn, &firm, &client_id, &receipt, now())).await {
+        Ok(id) => crate::notices::deliver_now(state, vec![id]).await,
+        Err(e) => tracing::warn!(error = %e, "could not queue an upload receipt"),
     }
 }
 

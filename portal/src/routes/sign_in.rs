@@ -11,11 +11,10 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::auth::{self, Device};
 use shared::db::models::User;
-use shared::db::schema::{firms, users};
-use shared::domain::{Language, NotificationKind, Role};
-use shared::mail::OutgoingEmail;
+use shared::db::schema::users;
+use shared::domain::Role;
 use shared::tokens::Purpose;
-use shared::{outbox, rate_limit};
+use shared::{notices, rate_limit};
 
 use crate::pages::{PageCtx, see_other};
 use crate::session;
@@ -66,7 +65,6 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
     }
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let state = ctx.state.clone();
-    let tokens = state.tokens.clone();
     let lookup_email = email.clone();
     // Limits first (per address and per IP), then one sign-in per client account with that address.
     let outcome = state
@@ -82,20 +80,18 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
             if !(by_ip && by_email) {
                 return Err(shared::Error::RateLimited);
             }
-            let clients: Vec<(User, String)> = users::table
-                .inner_join(firms::table)
+            let clients: Vec<User> = users::table
                 .filter(users::email.eq(&lookup_email))
                 .filter(users::role.eq(Role::Client.as_str()))
-                .select((User::as_select(), firms::name))
+                .select(User::as_select())
                 .load(conn)?;
-            clients
-                .into_iter()
-                .map(|(user, firm)| Ok((auth::issue_sign_in(conn, &tokens, &user.id)?, user, firm)))
-                .collect::<shared::Result<Vec<_>>>()
+            // Queued, then sent at once below; if the mail server is down the
+            // notifier retries, and the reply is the same either way.
+            clients.iter().map(|user| notices::sign_in::enqueue(conn, user, shared::domain::now())).collect()
         })
         .await;
-    let grants = match outcome {
-        Ok(grants) => grants,
+    let queued: Vec<String> = match outcome {
+        Ok(queued) => queued,
         Err(e) => {
             if matches!(e, shared::Error::RateLimited) {
                 sign_in_metric("rate_limited");
@@ -103,49 +99,10 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
             return ctx.error(e);
         }
     };
-    for (grant, user, firm) in grants {
-        let lang = Language::parse(&user.language).unwrap_or(Language::En);
-        let link = format!("{}/sign-in/link?token={}", state.base_url(), grant.token);
-        let data =
-            json!({ "lang": lang.as_str(), "name": user.full_name, "firm": firm, "link": link, "code": grant.code });
-        let content = match state.renderer.email("sign_in", &data) {
-            Ok(content) => content,
-            Err(e) => return ctx.error(e),
-        };
-        let email = OutgoingEmail {
-            to_name: user.full_name.clone(),
-            to_address: user.email.clone(),
-            from: None,
-            content,
-            headers: Vec::new(),
-            message_id: None,
-        };
-        let result = state.mailer.send(&email).await;
-        email_metric("sign_in", result.is_ok());
-        // Sign-in mail is sent at once (a retry after 15 minutes is useless) and recorded in the outbox.
-        let (firm_id, user_id, recorded) = (user.firm_id.clone(), user.id.clone(), result.clone());
-        let record = state
-            .db
-            .run(move |conn| {
-                outbox::record_direct(
-                    conn,
-                    &firm_id,
-                    &user_id,
-                    NotificationKind::SignIn,
-                    shared::domain::now(),
-                    &recorded,
-                )
-            })
-            .await;
-        if let Err(e) = result {
-            return ctx.error(e.into());
-        }
-        if let Err(e) = record {
-            return ctx.error(e);
-        }
-        tracing::info!(user = %user.id, "sign-in email sent");
+    if !queued.is_empty() {
         sign_in_metric("link_sent");
     }
+    crate::notices::deliver_now(&state, queued).await;
     ctx.render(StatusCode::OK, "check_email", "check-email-title", json!({ "email": email, "error": null }))
 }
 
@@ -164,12 +121,6 @@ async fn link_page(ctx: PageCtx, query: web::Query<TokenQuery>) -> HttpResponse 
 
 fn sign_in_metric(outcome: &'static str) {
     metrics::counter!(shared::metrics::SIGN_INS, "outcome" => outcome).increment(1);
-}
-
-/// Counts an email sent (or not) by the portal itself.
-pub fn email_metric(kind: &'static str, sent: bool) {
-    let outcome = if sent { "sent" } else { "failed" };
-    metrics::counter!(shared::metrics::EMAILS, "kind" => kind, "outcome" => outcome).increment(1);
 }
 
 fn link_refused(ctx: &PageCtx) -> HttpResponse {

@@ -14,6 +14,7 @@ use crate::db::schema::{document_requests, matters, milestones};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::{DocumentCategory, MilestoneKind, RequestStatus, new_id};
 use crate::error::{Error, Result};
+use crate::notices::phase_change::{self, PhaseChange};
 
 /// A milestone to post.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -65,6 +66,9 @@ pub fn post_milestone(
                     return Err(Error::invalid("phase", "the matter is already in this phase"));
                 }
                 diesel::update(matters::table.find(&matter.id)).set(matters::phase_id.eq(&phase.id)).execute(conn)?;
+                // Every client of the matter hears of it; queued with the change, sent by the notifier.
+                let change = PhaseChange { matter_id: matter.id.clone(), phase_key: phase.key.clone() };
+                phase_change::enqueue_for_matter(conn, &matter.firm_id, &change, now)?;
                 Some(phase)
             }
             _ => None,

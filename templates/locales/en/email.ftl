@@ -46,3 +46,8 @@ receipt-subject = { $firm }: we received your documents
 receipt-greeting = Hello { $name },
 receipt-body = We received these documents for your case "{ $matter }":
 receipt-portal = You can see them in your portal:
+
+## Phase change
+phase-email-subject = { $firm }: your case moved to a new step ({ $phase })
+phase-email-greeting = Hello { $name },
+phase-email-intro = Your case "{ $matter }" has moved to a new step.

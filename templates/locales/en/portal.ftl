@@ -285,6 +285,7 @@ staff-sent-none = No email sent to this matter's clients yet.
 staff-mail-weekly_update = Weekly update
 staff-mail-sign_in = Sign-in link
 staff-mail-upload_receipt = Upload receipt
+staff-mail-phase_change = Phase change
 staff-mail-status-pending = waiting to be sent
 staff-mail-status-sending = being sent
 staff-mail-status-sent = sent

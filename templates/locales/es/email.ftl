@@ -46,3 +46,8 @@ receipt-subject = { $firm }: recibimos sus documentos
 receipt-greeting = Hola, { $name }:
 receipt-body = Recibimos estos documentos para su caso «{ $matter }»:
 receipt-portal = Puede verlos en su portal:
+
+## Cambio de paso
+phase-email-subject = { $firm }: su caso pasó a un nuevo paso ({ $phase })
+phase-email-greeting = Hola, { $name }:
+phase-email-intro = Su caso «{ $matter }» pasó a un nuevo paso.

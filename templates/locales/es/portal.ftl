@@ -285,6 +285,7 @@ staff-sent-none = Aún no se ha enviado ningún correo a los clientes de este ca
 staff-mail-weekly_update = Novedad semanal
 staff-mail-sign_in = Enlace de acceso
 staff-mail-upload_receipt = Acuse de recibo de archivos
+staff-mail-phase_change = Cambio de paso
 staff-mail-status-pending = pendiente de envío
 staff-mail-status-sending = enviándose
 staff-mail-status-sent = enviado

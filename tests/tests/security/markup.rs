@@ -161,8 +161,10 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
                 .first(c)?)
         })
         .await?;
-    let (renderer, mailer, base) = (app.state.renderer.clone(), app.state.mailer.clone(), app.state.base_url());
-    let receipt = app.state.db.run(move |c| shared::receipts::compose(c, &renderer, &mailer, &base, &row)).await?;
+    let composer = app.state.composer();
+    let composed =
+        app.state.db.run(move |c| shared::notices::compose(c, &composer, &row, shared::domain::now())).await?;
+    let shared::notices::Composed::Send(receipt) = composed else { anyhow::bail!("the receipt was not composed") };
     assert_eq!(live_markup(&receipt.content.html), Vec::<&str>::new(), "receipt email:\n{}", receipt.content.html);
     assert!(receipt.content.html.contains("&lt;img src&#x3D;x"), "the file name is in the receipt, escaped");
     let notifier = notifier::Notifier::build(

@@ -1,0 +1,97 @@
+//! "Your case moved to a new step": queued for every client of a matter in the
+//! transaction that moves it, sent with what the new step means and what
+//! happens next. Like the weekly update it names no medical detail: document
+//! requests appear by category only.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{Composed, Composer, one_off};
+use crate::client_view;
+use crate::db::DbConnection;
+use crate::db::models::{Firm, Notification, User};
+use crate::db::schema::{firms, matter_clients, notifications, users};
+use crate::domain::{Language, NotificationKind, Role};
+use crate::error::{Error, Result};
+use crate::mail::OutgoingEmail;
+
+/// What the email is about, stored as the outbox row's payload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseChange {
+    /// The matter that moved.
+    pub matter_id: String,
+    /// The key of the phase it moved to.
+    pub phase_key: String,
+}
+
+/// Queues the email for every client of the matter; returns the rows' ids.
+pub fn enqueue_for_matter(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    change: &PhaseChange,
+    now: NaiveDateTime,
+) -> Result<Vec<String>> {
+    let payload = serde_json::to_string(change).map_err(|e| Error::Internal(e.into()))?;
+    let clients: Vec<String> = matter_clients::table
+        .filter(matter_clients::matter_id.eq(&change.matter_id))
+        .select(matter_clients::client_id)
+        .load(conn)?;
+    let rows: Vec<Notification> = clients
+        .iter()
+        .map(|client| one_off(firm_id, client, NotificationKind::PhaseChange, Some(payload.clone()), now))
+        .collect();
+    for row in &rows {
+        // A matter has a handful of clients; one INSERT each.
+        diesel::insert_into(notifications::table).values(row).execute(conn)?;
+    }
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The email for a queued phase-change row.
+pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification) -> Result<Composed> {
+    let change: PhaseChange = serde_json::from_str(row.payload.as_deref().unwrap_or_default())
+        .map_err(|e| Error::Internal(anyhow::anyhow!("phase change payload: {e}")))?;
+    let Some(client) = users::table.find(&row.recipient_id).select(User::as_select()).first(conn).optional()? else {
+        return Ok(Composed::Skip("the recipient no longer exists"));
+    };
+    if Role::parse(&client.role) != Some(Role::Client) {
+        return Ok(Composed::Skip("the recipient is no longer a client"));
+    }
+    let lang = Language::parse(&client.language).unwrap_or(Language::En);
+    let detail = match client_view::matter_detail(conn, &client, &change.matter_id, lang) {
+        Ok(detail) => detail,
+        Err(Error::NotFound) => return Ok(Composed::Skip("the recipient is no longer a client of the matter")),
+        Err(e) => return Err(e),
+    };
+    if detail.phase.key != change.phase_key {
+        return Ok(Composed::Skip("the matter moved on again before this email was sent"));
+    }
+    let firm: Firm = firms::table.find(&client.firm_id).select(Firm::as_select()).first(conn)?;
+    let needs: Vec<_> =
+        detail.open_requests.iter().map(|r| json!({ "key": format!("category-{}", r.category) })).collect();
+    let data = json!({
+        "lang": lang.as_str(),
+        "firm": firm.name,
+        "name": client.full_name,
+        "matter": detail.title,
+        "phase_title": detail.phase.title,
+        "position": detail.phase.position,
+        "total": detail.phases.len(),
+        "what_it_means": detail.phase.what_it_means,
+        "what_happens_next": detail.phase.what_happens_next,
+        "needs_count": needs.len(),
+        "needs": needs,
+        "contact": detail.contact,
+        "portal_url": format!("{}/matters/{}", composer.base_url, detail.id),
+    });
+    Ok(Composed::Send(Box::new(OutgoingEmail {
+        to_name: client.full_name.clone(),
+        to_address: client.email.clone(),
+        from: Some(composer.mailer.sender_for(&firm.name, firm.mail_from.as_deref())),
+        content: composer.renderer.email("phase_change", &data)?,
+        headers: Vec::new(),
+        message_id: Some(crate::mail::message_id(&composer.base_url, &row.id)),
+    })))
+}

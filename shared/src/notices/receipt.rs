@@ -1,0 +1,67 @@
+//! The upload receipt: "we received your documents", queued when a client's
+//! documents are stored.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{Composed, Composer, one_off};
+use crate::db::DbConnection;
+use crate::db::models::{Firm, Notification, User};
+use crate::db::schema::{firms, matters, notifications, users};
+use crate::domain::{Language, NotificationKind};
+use crate::error::{Error, Result};
+use crate::mail::OutgoingEmail;
+
+/// What the receipt lists, stored as the outbox row's payload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The matter the documents belong to.
+    pub matter_id: String,
+    /// (file name, human-readable size) of each stored document.
+    pub files: Vec<(String, String)>,
+}
+
+/// Queues a receipt for `client_id`; returns the outbox row's id.
+pub fn enqueue(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    client_id: &str,
+    receipt: &Receipt,
+    now: NaiveDateTime,
+) -> Result<String> {
+    let payload = serde_json::to_string(receipt).map_err(|e| Error::Internal(e.into()))?;
+    let row = one_off(firm_id, client_id, NotificationKind::UploadReceipt, Some(payload), now);
+    diesel::insert_into(notifications::table).values(&row).execute(conn)?;
+    Ok(row.id)
+}
+
+/// The email for a queued receipt row.
+pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification) -> Result<Composed> {
+    let receipt: Receipt = serde_json::from_str(row.payload.as_deref().unwrap_or_default())
+        .map_err(|e| Error::Internal(anyhow::anyhow!("receipt payload: {e}")))?;
+    let Some(client) = users::table.find(&row.recipient_id).select(User::as_select()).first(conn).optional()? else {
+        return Ok(Composed::Skip("the recipient no longer exists"));
+    };
+    let firm: Firm = firms::table.find(&client.firm_id).select(Firm::as_select()).first(conn)?;
+    let matter_title: String = matters::table.find(&receipt.matter_id).select(matters::title).first(conn)?;
+    let lang = Language::parse(&client.language).unwrap_or(Language::En);
+    let files: Vec<_> = receipt.files.iter().map(|(name, size)| json!({ "name": name, "size": size })).collect();
+    let data = json!({
+        "lang": lang.as_str(),
+        "firm": firm.name,
+        "name": client.full_name,
+        "matter": matter_title,
+        "files": files,
+        "portal_url": format!("{}/matters/{}", composer.base_url, receipt.matter_id),
+    });
+    Ok(Composed::Send(Box::new(OutgoingEmail {
+        to_name: client.full_name.clone(),
+        to_address: client.email.clone(),
+        from: Some(composer.mailer.sender_for(&firm.name, firm.mail_from.as_deref())),
+        content: composer.renderer.email("upload_receipt", &data)?,
+        headers: Vec::new(),
+        message_id: Some(crate::mail::message_id(&composer.base_url, &row.id)),
+    })))
+}

@@ -1,0 +1,60 @@
+//! The sign-in email: a single-use link and a 6-digit code. The row carries no
+//! secret: the link and code are issued when the email is composed, so a retry
+//! mails a fresh pair, and a row older than the sign-in lifetime is skipped (a
+//! link the client asked for that long ago is no longer wanted).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::{Composed, Composer, one_off};
+use crate::auth::{self, SIGN_IN_TTL};
+use crate::db::DbConnection;
+use crate::db::models::{Firm, Notification, User};
+use crate::db::schema::{firms, notifications, users};
+use crate::domain::{Language, NotificationKind, Role};
+use crate::error::Result;
+use crate::mail::OutgoingEmail;
+
+/// Queues a sign-in email for `user`; returns the outbox row's id.
+pub fn enqueue(conn: &mut DbConnection, user: &User, now: NaiveDateTime) -> Result<String> {
+    let row = one_off(&user.firm_id, &user.id, NotificationKind::SignIn, None, now);
+    diesel::insert_into(notifications::table).values(&row).execute(conn)?;
+    Ok(row.id)
+}
+
+/// The email for a queued sign-in row, with a newly issued link and code.
+pub fn compose(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    row: &Notification,
+    now: NaiveDateTime,
+) -> Result<Composed> {
+    if now > row.created_at + SIGN_IN_TTL {
+        return Ok(Composed::Skip("the sign-in was asked for more than 15 minutes ago"));
+    }
+    let Some(user) = users::table.find(&row.recipient_id).select(User::as_select()).first(conn).optional()? else {
+        return Ok(Composed::Skip("the recipient no longer exists"));
+    };
+    if Role::parse(&user.role) != Some(Role::Client) {
+        return Ok(Composed::Skip("the recipient is no longer a client"));
+    }
+    let firm: Firm = firms::table.find(&user.firm_id).select(Firm::as_select()).first(conn)?;
+    let grant = auth::issue_sign_in(conn, &composer.tokens, &user.id)?;
+    let lang = Language::parse(&user.language).unwrap_or(Language::En);
+    let data = json!({
+        "lang": lang.as_str(),
+        "name": user.full_name,
+        "firm": firm.name,
+        "link": format!("{}/sign-in/link?token={}", composer.base_url, grant.token),
+        "code": grant.code,
+    });
+    Ok(Composed::Send(Box::new(OutgoingEmail {
+        to_name: user.full_name.clone(),
+        to_address: user.email.clone(),
+        from: Some(composer.mailer.sender_for(&firm.name, firm.mail_from.as_deref())),
+        content: composer.renderer.email("sign_in", &data)?,
+        headers: Vec::new(),
+        message_id: Some(crate::mail::message_id(&composer.base_url, &row.id)),
+    })))
+}
