@@ -151,12 +151,21 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the server is stopped (SIGINT/SIGTERM or the handle). Requests in
-    /// flight get `MATTERLINE_SHUTDOWN_GRACE_SECONDS` to finish; uploads still open after
+    /// Serves until the server is stopped (SIGTERM, SIGINT or the handle), each a graceful
+    /// stop: no new connections, and requests in flight get `MATTERLINE_SHUTDOWN_GRACE_SECONDS` to finish; uploads still open after
     /// that are aborted, and what storage refused to remove is left for the cleanup sweep.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        for leftover in shared::storage::abort_open_uploads(&self.state.storage).await {
+        // The workers' runtimes are gone, and with them the storage connections
+        // their requests pooled: the aborts go through a newly opened client.
+        let storage = match Storage::open(&self.state.config).await {
+            Ok(storage) => storage,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not reopen storage at shutdown; using the server's client");
+                self.state.storage.clone()
+            }
+        };
+        for leftover in shared::storage::abort_open_uploads(&storage).await {
             if let Err(e) = shared::storage_cleanup::remember(&self.state.db, leftover).await {
                 tracing::error!(error = %e, "could not record an upload left open at shutdown");
             }
@@ -224,7 +233,15 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .default_service(web::to(routes::not_found))
     })
     .shutdown_timeout(grace)
+    // actix maps SIGINT to a forced stop; both signals are graceful here instead.
+    .disable_signals()
     .listen(listener)?
     .run();
+    let handle = server.handle();
+    tokio::spawn(async move {
+        shared::startup::shutdown_signal().await;
+        tracing::info!(grace_seconds = grace, "shutdown signal received; finishing requests in flight");
+        handle.stop(true).await;
+    });
     Ok(server)
 }

@@ -226,7 +226,7 @@ pub struct Config {
     pub assets_dir: Option<PathBuf>,
     /// Where `notifier run` serves `/metrics` and `/healthz`; `None` when blank.
     pub notifier_bind: Option<SocketAddr>,
-    /// How long the portal lets requests in flight (uploads included) finish after SIGTERM.
+    /// How long the portal lets requests in flight (uploads included) finish after SIGTERM or SIGINT.
     pub shutdown_grace_seconds: u64,
     /// How long an upload may send nothing before the portal gives up on it
     /// (a stalled or deliberately slow body must not hold a connection forever).

@@ -52,23 +52,26 @@ fn unregister(ticket: Option<u64>) {
 
 /// Aborts every upload still open in `storage` (this process's) — called at
 /// shutdown, after the grace period, when the requests that owned them are
-/// gone. Returns what could not be removed (to record for the cleanup sweep).
+/// gone — through `storage` itself: pass a client opened after the server
+/// stopped, since connections pooled by the server's worker runtimes die with
+/// them. Returns what could not be removed (to record for the cleanup sweep).
 pub async fn abort_open_uploads(storage: &Storage) -> Vec<Leftover> {
     let place = storage.describe();
-    let open: Vec<(Storage, Leftover)> = match OPEN_UPLOADS.lock() {
+    let open: Vec<Leftover> = match OPEN_UPLOADS.lock() {
         Ok(mut open) => {
             let tickets: Vec<u64> = open.iter().filter(|(_, (s, _))| s.describe() == place).map(|(t, _)| *t).collect();
-            tickets.into_iter().filter_map(|t| open.remove(&t)).collect()
+            tickets.into_iter().filter_map(|t| open.remove(&t)).map(|(_, leftover)| leftover).collect()
         }
         Err(_) => Vec::new(),
     };
     tracing::info!(open = open.len(), "aborting uploads left open");
     let mut failed = Vec::new();
-    for (storage, leftover) in open {
+    for leftover in open {
         match storage.remove_leftover(&leftover).await {
             Ok(()) => tracing::info!(key = %leftover.key, "aborted an upload cut off by shutdown"),
             Err(e) => {
-                tracing::warn!(key = %leftover.key, error = %e, "could not abort an upload at shutdown");
+                let cause = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+                tracing::warn!(key = %leftover.key, error = %e, cause, "could not abort an upload at shutdown");
                 failed.push(leftover);
             }
         }

@@ -14,12 +14,14 @@ pub struct Screen {
     pub width: u32,
     /// CSS pixels high.
     pub height: u32,
+    /// A touch screen with a mobile browser's behaviour (meta viewport honoured).
+    pub mobile: bool,
 }
 
 /// A phone (390×844, the size of a common current phone).
-pub const PHONE: Screen = Screen { width: 390, height: 844 };
+pub const PHONE: Screen = Screen { width: 390, height: 844, mobile: true };
 /// A laptop (1280×800).
-pub const DESKTOP: Screen = Screen { width: 1280, height: 800 };
+pub const DESKTOP: Screen = Screen { width: 1280, height: 800, mobile: false };
 
 /// Starts a headless Chromium session whose viewport is exactly `screen`.
 pub async fn open(screen: Screen) -> anyhow::Result<Client> {
@@ -35,7 +37,12 @@ pub async fn open(screen: Screen) -> anyhow::Result<Client> {
                 "--disable-component-update", "--disable-sync", "--hide-scrollbars",
                 format!("--window-size={},{}", screen.width, screen.height),
             ],
-            "mobileEmulation": { "deviceMetrics": { "width": screen.width, "height": screen.height, "pixelRatio": 1 } },
+            // The viewport (and so every screenshot) is exactly the screen's size; the window
+            // size alone leaves the browser's own frame out of the viewport's height.
+            "mobileEmulation": { "deviceMetrics": {
+                "width": screen.width, "height": screen.height, "pixelRatio": 1,
+                "mobile": screen.mobile, "touch": screen.mobile,
+            } },
         }
     });
     let capabilities = match capabilities {

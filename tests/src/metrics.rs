@@ -21,3 +21,9 @@ pub fn total(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
         })
         .sum()
 }
+
+/// How many observations a histogram holds (its `NAME_count` samples), over
+/// the samples whose labels include `labels`.
+pub fn histogram_count(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+    total(scrape, &format!("{name}_count"), labels)
+}

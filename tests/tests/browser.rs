@@ -28,14 +28,14 @@ async fn a_client_follows_the_emailed_link_in_chromium(backend: Backend) -> anyh
 
         let dashboard = wait_for_text(&desktop, "Current step: Records and bills").await?;
         assert!(dashboard.contains("We need 1 document from you"), "{dashboard}");
-        assert_eq!(screenshot(&desktop, &format!("dashboard-1280x800-{tag}")).await?.0, DESKTOP.width);
+        assert_eq!(screenshot(&desktop, &format!("dashboard-1280x800-{tag}")).await?, (DESKTOP.width, DESKTOP.height));
 
         desktop.find(Locator::Css("a.button")).await?.click().await?;
         let matter = wait_for_text(&desktop, "Where your case is now").await?;
         assert!(matter.contains("Records and bills"), "{matter}");
         assert!(matter.contains("Bills from your physical therapist"), "{matter}");
         let matter_url = desktop.current_url().await?;
-        assert_eq!(screenshot(&desktop, &format!("matter-1280x800-{tag}")).await?.0, DESKTOP.width);
+        assert_eq!(screenshot(&desktop, &format!("matter-1280x800-{tag}")).await?, (DESKTOP.width, DESKTOP.height));
 
         // The same pages on a phone, with the same session.
         let cookie = desktop.get_named_cookie("matterline_session").await?;

@@ -3,12 +3,14 @@
 //! are all refused with a readable answer.
 
 use chrono::Duration;
+use diesel::prelude::*;
 use harness::maildev::wait_for_emails;
 use harness::pages::main_text;
 use harness::{Backend, TestApp, on_both_backends};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_LANGUAGE, AUTHORIZATION, LOCATION, SET_COOKIE};
 use serde_json::Value;
+use shared::db::schema::{sessions, sign_in_tokens};
 use shared::tokens::Purpose;
 
 async fn a_client_signs_in_with_the_emailed_link_and_sees_their_case(backend: Backend) -> anyhow::Result<()> {
@@ -103,6 +105,65 @@ async fn the_code_from_the_email_signs_in_once(backend: Backend) -> anyhow::Resu
         .await?;
     assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(main_text(&malformed.text().await?).contains("Enter the 6 digits"));
+    Ok(())
+}
+
+/// A sign-in whose 15 minutes have run out (its row back-dated; the link's own
+/// signature is still valid): the link and the code each get a clear page
+/// saying so, not an error dump, and no session is made. Once the row is live
+/// again the same code signs in, so the refusals were for the expiry alone.
+async fn an_expired_sign_in_link_and_code_show_a_clear_page(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let email = demo.email("riley");
+    let client = app.client(&email).await?;
+    let (tokens, id) = (app.state.tokens.clone(), client.id.clone());
+    let grant = app.state.db.run(move |c| shared::auth::issue_sign_in(c, &tokens, &id)).await?;
+    let set_expiry = |at: chrono::NaiveDateTime| {
+        let (db, id) = (app.state.db.clone(), client.id.clone());
+        async move {
+            db.run(move |c| {
+                Ok(diesel::update(sign_in_tokens::table.filter(sign_in_tokens::user_id.eq(&id)))
+                    .set(sign_in_tokens::expires_at.eq(at))
+                    .execute(c)?)
+            })
+            .await
+        }
+    };
+    assert_eq!(set_expiry(shared::domain::now() - Duration::minutes(1)).await?, 1);
+
+    let link = app.new_client()?.post(app.url("/sign-in/link")).form(&[("token", grant.token.as_str())]).send().await?;
+    assert_eq!(link.status(), StatusCode::UNAUTHORIZED);
+    assert!(link.headers().get(SET_COOKIE).is_none(), "an expired link set a session cookie");
+    let page = link.text().await?;
+    let text = main_text(&page);
+    assert!(text.contains("This sign-in link no longer works") && text.contains("within 15 minutes"), "{text}");
+    assert!(page.contains("href=\"/sign-in\""), "no way back to the sign-in form: {text}");
+
+    let code = app
+        .new_client()?
+        .post(app.url("/sign-in/code"))
+        .form(&[("email", email.as_str()), ("code", grant.code.as_str())])
+        .send()
+        .await?;
+    assert_eq!(code.status(), StatusCode::UNAUTHORIZED);
+    assert!(code.headers().get(SET_COOKIE).is_none(), "an expired code set a session cookie");
+    let page = code.text().await?;
+    let text = main_text(&page);
+    assert!(page.contains("id=\"code-error\""), "no error message on the code form: {text}");
+    assert!(text.contains("Codes work once, within 15 minutes") && text.contains("ask for a new one"), "{text}");
+
+    let sessions: i64 = app.state.db.run(|c| Ok(sessions::table.count().get_result(c)?)).await?;
+    assert_eq!(sessions, 0, "an expired sign-in made a session");
+
+    assert_eq!(set_expiry(shared::domain::now() + Duration::minutes(5)).await?, 1);
+    let live = app
+        .new_client()?
+        .post(app.url("/sign-in/code"))
+        .form(&[("email", email.as_str()), ("code", grant.code.as_str())])
+        .send()
+        .await?;
+    assert_eq!(live.status(), StatusCode::SEE_OTHER, "the same code, no longer expired");
     Ok(())
 }
 
@@ -384,6 +445,7 @@ on_both_backends!(
     an_https_portal_sets_secure_cookies,
     a_client_signs_in_with_the_emailed_link_and_sees_their_case,
     the_code_from_the_email_signs_in_once,
+    an_expired_sign_in_link_and_code_show_a_clear_page,
     the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable,
     forged_expired_and_misused_tokens_are_refused,
     a_client_sees_only_their_own_matters,
