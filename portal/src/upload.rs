@@ -85,7 +85,6 @@ pub struct Target<'a> {
     pub ip: Option<String>,
 }
 
-
 /// Why reading the body failed: malformed or cut short, or nothing arrived for
 /// `MATTERLINE_UPLOAD_IDLE_SECONDS`.
 #[derive(Debug)]

@@ -320,7 +320,8 @@ impl Config {
         let s3_force_path_style =
             take("s3_force_path_style").map(|r| parse_with(&r, parse_bool)).transpose()?.unwrap_or(false);
         let s3_sse = take("s3_sse").map(|r| r.value.trim().to_owned()).filter(|v| !v.is_empty());
-        let s3_checksum = take("s3_checksum").map(|r| parse_with(&r, S3Checksum::parse)).transpose()?.unwrap_or(S3Checksum::None);
+        let s3_checksum =
+            take("s3_checksum").map(|r| parse_with(&r, S3Checksum::parse)).transpose()?.unwrap_or(S3Checksum::None);
         let smtp_url = take("smtp_url")
             .filter(|r| !r.value.trim().is_empty())
             .map(|r| parse_with(&r, parse_smtp_url))
@@ -639,9 +640,12 @@ mod tests {
 
     #[test]
     fn the_s3_checksum_is_crc32_or_none() -> Result<(), ConfigError> {
-        for (value, expected) in
-            [("crc32", S3Checksum::Crc32), ("CRC32", S3Checksum::Crc32), ("none", S3Checksum::None), ("", S3Checksum::None)]
-        {
+        for (value, expected) in [
+            ("crc32", S3Checksum::Crc32),
+            ("CRC32", S3Checksum::Crc32),
+            ("none", S3Checksum::None),
+            ("", S3Checksum::None),
+        ] {
             let c = Config::from_sources(env(&[("MATTERLINE_S3_CHECKSUM", value)]), None)?;
             assert_eq!(c.s3_checksum, expected, "{value:?}");
         }

@@ -195,7 +195,8 @@ fn record_receipt_milestones(conn: &mut DbConnection, document: &Document, now: 
         .set((document_requests::status.eq(RequestStatus::Fulfilled.as_str()), document_requests::closed_at.eq(now)))
         .execute(conn)?;
         if closed == 1 {
-            let title: String = document_requests::table.find(request_id).select(document_requests::title).first(conn)?;
+            let title: String =
+                document_requests::table.find(request_id).select(document_requests::title).first(conn)?;
             diesel::insert_into(milestones::table)
                 .values(milestone(MilestoneKind::RequestFulfilled, Some(title)))
                 .execute(conn)?;

@@ -151,7 +151,9 @@ mod tests {
     #[test]
     fn names_are_encoded_as_s3s_fs_encodes_them() -> anyhow::Result<()> {
         // Values from RFC 4648's test vectors, in the URL-safe alphabet without padding.
-        for (plain, encoded) in [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE")] {
+        for (plain, encoded) in
+            [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE")]
+        {
             assert_eq!(base64_url(plain.as_bytes()), encoded);
             assert_eq!(base64_url_decode(encoded)?, plain.as_bytes());
         }

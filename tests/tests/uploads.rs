@@ -577,7 +577,9 @@ async fn staff_share_a_document_with_the_client(backend: Backend) -> anyhow::Res
     let stranger = format!("Bearer {}", app.session_token(&stranger).await?);
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let share = |bearer: &str, form: Form| {
-        http.post(app.url(&format!("/api/v1/staff/matters/{matter}/documents"))).header("Authorization", bearer).multipart(form)
+        http.post(app.url(&format!("/api/v1/staff/matters/{matter}/documents")))
+            .header("Authorization", bearer)
+            .multipart(form)
     };
 
     let letter = pdf(150_000);
@@ -661,14 +663,21 @@ async fn staff_share_a_document_with_the_client(backend: Backend) -> anyhow::Res
         .send()
         .await?;
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
-    let staff_page =
-        app.raw_client()?.get(app.url(&format!("/staff/matters/{matter}"))).header("Cookie", &casey_cookie).send().await?;
+    let staff_page = app
+        .raw_client()?
+        .get(app.url(&format!("/staff/matters/{matter}")))
+        .header("Cookie", &casey_cookie)
+        .send()
+        .await?;
     let text = harness::pages::main_text(&staff_page.text().await?);
     assert!(text.contains("diagram.png") && text.contains("Shared with the client"), "{text}");
 
     let stored = rows(&app).await?;
     assert_eq!(
-        stored.iter().map(|r| (r.original_name.as_str(), r.source.as_str(), r.request_id.is_none())).collect::<Vec<_>>(),
+        stored
+            .iter()
+            .map(|r| (r.original_name.as_str(), r.source.as_str(), r.request_id.is_none()))
+            .collect::<Vec<_>>(),
         [("settlement offer.pdf", "firm", true), ("diagram.png", "firm", true)]
     );
     assert_eq!(bucket_objects(&app).await?.len(), 2);
@@ -740,7 +749,10 @@ async fn the_unfinished_upload_check_finds_an_open_multipart_upload() -> anyhow:
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let found = harness::s3::unfinished_uploads(&root, &bucket)?;
-    assert_eq!(found, [("firms/a/matters/b/documents/crashed".to_owned(), created.upload_id().unwrap_or_default().to_owned())]);
+    assert_eq!(
+        found,
+        [("firms/a/matters/b/documents/crashed".to_owned(), created.upload_id().unwrap_or_default().to_owned())]
+    );
     assert_eq!(harness::s3::unfinished_uploads(&root, "another-bucket")?, [], "other buckets' uploads are not counted");
     Ok(())
 }

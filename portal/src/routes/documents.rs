@@ -144,7 +144,8 @@ async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, bo
         Ok(m) => m,
         Err(e) => return ctx.error(e),
     };
-    let target = Target { uploader: &viewer.user, source: DocumentSource::Client, matter: &matter, ip: client_ip(&req) };
+    let target =
+        Target { uploader: &viewer.user, source: DocumentSource::Client, matter: &matter, ip: client_ip(&req) };
     let report = upload::receive(&ctx.state, target, body).await;
     send_receipt(&ctx.state, &viewer.user, &matter, &report).await;
     let status = match status_of(&report) {
