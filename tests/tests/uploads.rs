@@ -754,6 +754,13 @@ async fn the_unfinished_upload_check_finds_an_open_multipart_upload() -> anyhow:
         [("firms/a/matters/b/documents/crashed".to_owned(), created.upload_id().unwrap_or_default().to_owned())]
     );
     assert_eq!(harness::s3::unfinished_uploads(&root, "another-bucket")?, [], "other buckets' uploads are not counted");
+    storage
+        .remove_leftover(&shared::storage::Leftover {
+            key: "firms/a/matters/b/documents/crashed".to_owned(),
+            upload_id: created.upload_id().map(str::to_owned),
+        })
+        .await?;
+    assert_eq!(harness::s3::unfinished_uploads(&root, &bucket)?, [], "the sweep's removal leaves none");
     Ok(())
 }
 
