@@ -2,7 +2,8 @@
 //! arrives while its SHA-256 and size are computed; its type is decided from
 //! its first bytes; the database row is written only after the object is
 //! stored, and the object is deleted if the row cannot be written. Nothing of
-//! a file that failed is left behind. Pages and the API share this.
+//! a file that failed is left behind. Pages and the API share this, for
+//! clients sending documents and for staff sharing documents with a client.
 
 use actix_multipart::{Field, Multipart};
 use bytes::BytesMut;
@@ -11,9 +12,9 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use shared::audit::{self, Actor};
+use shared::audit;
 use shared::db::models::{Document, Matter, User};
-use shared::documents::{self, Refusal, SNIFF_BYTES};
+use shared::documents::{self, DocumentSource, Refusal, SNIFF_BYTES};
 use shared::domain::{DocumentCategory, new_id, now};
 use shared::storage::Leftover;
 use shared::storage_cleanup;
@@ -74,11 +75,13 @@ pub struct UploadReport {
 
 /// Who uploads to which matter, from where.
 pub struct Target<'a> {
-    /// The signed-in client.
-    pub client: &'a User,
-    /// Their matter.
+    /// The signed-in client, or the staff member sharing a document with the client.
+    pub uploader: &'a User,
+    /// `Client` for the client's own upload, `Firm` for a document the firm shares.
+    pub source: DocumentSource,
+    /// The matter (the client's own, or of the staff member's firm: checked by the caller).
     pub matter: &'a Matter,
-    /// The client's IP address.
+    /// The uploader's IP address.
     pub ip: Option<String>,
 }
 
@@ -190,22 +193,24 @@ async fn drain(field: &mut Field, idle: Duration) -> Result<(), ReadError> {
 /// category becomes the default), `category` (applies to the files after it),
 /// and `file` (any number).
 pub async fn receive(state: &AppState, target: Target<'_>, mut body: Multipart) -> UploadReport {
-    let report = receive_fields(state, target, &mut body).await;
-    if let Some((stop, _)) = &report.stopped {
+    let report = receive_fields(state, &target, &mut body).await;
+    if let Some((stop, name)) = &report.stopped {
         let outcome = match stop {
-            Stop::TooLarge => None, // counted with the refusal
+            Stop::TooLarge => None, // counted and audited with the refusal
             Stop::StorageFailed => Some("storage_failed"),
             Stop::Incomplete => Some("incomplete"),
             Stop::TooManyParts => Some("too_many_parts"),
         };
         if let Some(outcome) = outcome {
             metrics::counter!(shared::metrics::UPLOADS, "outcome" => outcome).increment(1);
+            let detail = if name.is_empty() { outcome.to_owned() } else { format!("{outcome}: {name}") };
+            audit_attempt(state, &target, "document.upload_failed", detail).await;
         }
     }
     report
 }
 
-async fn receive_fields(state: &AppState, target: Target<'_>, body: &mut Multipart) -> UploadReport {
+async fn receive_fields(state: &AppState, target: &Target<'_>, body: &mut Multipart) -> UploadReport {
     let mut report = UploadReport::default();
     let mut category = DocumentCategory::Other;
     let mut request_id: Option<String> = None;
@@ -235,6 +240,8 @@ async fn receive_fields(state: &AppState, target: Target<'_>, body: &mut Multipa
                     category = c;
                 }
             }),
+            // Only a client's upload fulfils a request: the firm does not answer its own.
+            "request" if target.source == DocumentSource::Firm => drain(&mut field, idle).await,
             "request" => match read_text(&mut field, idle).await {
                 Ok(id) if !id.is_empty() => {
                     let (db, matter_id, lookup) = (state.db.clone(), target.matter.id.clone(), id.clone());
@@ -248,7 +255,7 @@ async fn receive_fields(state: &AppState, target: Target<'_>, body: &mut Multipa
             },
             "file" | "files" => {
                 let mut tracked = Tracked::new(&mut field, idle);
-                let stop = receive_file(state, &target, &mut tracked, category, request_id.clone(), &mut report).await;
+                let stop = receive_file(state, target, &mut tracked, category, request_id.clone(), &mut report).await;
                 if let Some(stop) = stop {
                     let mut limit = DRAIN_LIMIT;
                     let finished = stop.0 != Stop::Incomplete && tracked.skip(&mut limit).await;
@@ -280,8 +287,7 @@ async fn forget(state: &AppState, leftover: Option<Leftover>) {
     }
 }
 
-/// Records a refused file in the audit log. A failure to record is logged, not
-/// shown: the client's answer does not depend on it.
+/// Records a refused file in the audit log.
 async fn refuse(state: &AppState, target: &Target<'_>, name: &str, reason: Refusal) {
     let outcome = match reason {
         Refusal::UnsupportedType => "refused_type",
@@ -289,8 +295,16 @@ async fn refuse(state: &AppState, target: &Target<'_>, name: &str, reason: Refus
         Refusal::TooLarge => "too_large",
     };
     metrics::counter!(shared::metrics::UPLOADS, "outcome" => outcome).increment(1);
-    let (firm, client, ip) = (target.matter.firm_id.clone(), target.client.id.clone(), target.ip.clone());
-    let (matter, detail) = (target.matter.id.clone(), format!("{reason:?}: {name}"));
+    audit_attempt(state, target, "document.refused", format!("{reason:?}: {name}")).await;
+}
+
+/// Records an attempt that stored nothing (a refused file, or an upload that
+/// stopped) in the audit log, against the matter. A failure to record is
+/// logged, not shown: the answer does not depend on it.
+async fn audit_attempt(state: &AppState, target: &Target<'_>, action: &'static str, detail: String) {
+    let (firm, uploader, ip, source) =
+        (target.matter.firm_id.clone(), target.uploader.id.clone(), target.ip.clone(), target.source);
+    let matter = target.matter.id.clone();
     let recorded = state
         .db
         .run(move |conn| {
@@ -298,8 +312,8 @@ async fn refuse(state: &AppState, target: &Target<'_>, name: &str, reason: Refus
                 conn,
                 &audit::Event {
                     firm_id: Some(&firm),
-                    actor: Actor::Client(&client),
-                    action: "document.refused",
+                    actor: source.actor(&uploader),
+                    action,
                     target_type: "matter",
                     target_id: Some(&matter),
                     ip: ip.as_deref(),
@@ -310,7 +324,7 @@ async fn refuse(state: &AppState, target: &Target<'_>, name: &str, reason: Refus
         })
         .await;
     if let Err(e) = recorded {
-        tracing::warn!(error = %e, "could not record a refused upload in the audit log");
+        tracing::warn!(error = %e, action, "could not record an upload attempt in the audit log");
     }
 }
 
@@ -401,8 +415,8 @@ async fn receive_file(
         size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
         sha256: hex::encode(hasher.finalize()),
         category: category.as_str().to_owned(),
-        source: "client".to_owned(),
-        uploaded_by: Some(target.client.id.clone()),
+        source: target.source.as_str().to_owned(),
+        uploaded_by: Some(target.uploader.id.clone()),
         reviewed_at: None,
         reviewed_by: None,
         created_at: now(),

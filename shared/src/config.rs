@@ -27,6 +27,7 @@ pub const KEYS: &[&str] = &[
     "s3_region",
     "s3_force_path_style",
     "s3_sse",
+    "s3_checksum",
     "smtp_url",
     "smtp_ca_file",
     "mail_from",
@@ -172,6 +173,25 @@ pub enum LogFormat {
     Json,
 }
 
+/// Which checksum the portal adds to the objects and parts it sends to S3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum S3Checksum {
+    /// None beyond what an operation requires: every S3-compatible server accepts the requests.
+    None,
+    /// A CRC32 of every object and part, checked by the server as it stores them.
+    Crc32,
+}
+
+impl S3Checksum {
+    fn parse(v: &str) -> Result<Self, String> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "" | "none" => Ok(Self::None),
+            "crc32" => Ok(Self::Crc32),
+            _ => Err("expected crc32 or none".into()),
+        }
+    }
+}
+
 /// Whether the portal seeds the demo firm into an empty database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeedDemo {
@@ -205,6 +225,8 @@ pub struct Config {
     pub s3_force_path_style: bool,
     /// Server-side encryption asked of S3 for every object (`AES256`, `aws:kms`); none when unset.
     pub s3_sse: Option<String>,
+    /// The request checksum sent with every object and part (`MATTERLINE_S3_CHECKSUM`).
+    pub s3_checksum: S3Checksum,
     /// SMTP server URL; unset means the dev outbox in `data_dir/outbox`.
     pub smtp_url: Option<Secret<Url>>,
     /// A PEM certificate to trust for the SMTP server's TLS (a private CA or a
@@ -298,6 +320,8 @@ impl Config {
         let s3_force_path_style =
             take("s3_force_path_style").map(|r| parse_with(&r, parse_bool)).transpose()?.unwrap_or(false);
         let s3_sse = take("s3_sse").map(|r| r.value.trim().to_owned()).filter(|v| !v.is_empty());
+        let s3_checksum =
+            take("s3_checksum").map(|r| parse_with(&r, S3Checksum::parse)).transpose()?.unwrap_or(S3Checksum::None);
         let smtp_url = take("smtp_url")
             .filter(|r| !r.value.trim().is_empty())
             .map(|r| parse_with(&r, parse_smtp_url))
@@ -383,6 +407,7 @@ impl Config {
             s3_region,
             s3_force_path_style,
             s3_sse,
+            s3_checksum,
             smtp_url,
             smtp_ca_file,
             mail_from,
@@ -429,6 +454,7 @@ impl Config {
             ("s3_region", or_unset(self.s3_region.clone())),
             ("s3_force_path_style", self.s3_force_path_style.to_string()),
             ("s3_sse", or_unset(self.s3_sse.clone())),
+            ("s3_checksum", format!("{:?}", self.s3_checksum).to_lowercase()),
             (
                 "smtp_url",
                 self.smtp_url.as_ref().map_or_else(|| "(unset: dev outbox)".to_owned(), |u| hide_password(u.expose())),
@@ -564,6 +590,7 @@ mod tests {
         assert_eq!(c.weekly_schedule.as_deref(), Some("0 0 9 * * Mon"));
         assert_eq!(c.max_upload_bytes, 262_144_000);
         assert_eq!(c.upload_idle_seconds, 30);
+        assert_eq!(c.s3_checksum, S3Checksum::None, "only what the server requires");
         assert!(c.smtp_url.is_none());
         assert!(c.wants_demo_seed());
         Ok(())
@@ -604,10 +631,27 @@ mod tests {
             ("MATTERLINE_LOG_FORMAT", "xml"),
             ("MATTERLINE_MAIL_FROM", "Firm <nobody>"),
             ("MATTERLINE_DATABASE_URL", "postgres:///nohost"),
+            ("MATTERLINE_S3_CHECKSUM", "sha1024"),
         ] {
             let err = Config::from_sources(env(&[(key, value)]), None).err();
             assert_eq!(err.as_ref().map(|e| e.key.as_str()), Some(key), "{key}={value} gave {err:?}");
         }
+    }
+
+    #[test]
+    fn the_s3_checksum_is_crc32_or_none() -> Result<(), ConfigError> {
+        for (value, expected) in [
+            ("crc32", S3Checksum::Crc32),
+            ("CRC32", S3Checksum::Crc32),
+            ("none", S3Checksum::None),
+            ("", S3Checksum::None),
+        ] {
+            let c = Config::from_sources(env(&[("MATTERLINE_S3_CHECKSUM", value)]), None)?;
+            assert_eq!(c.s3_checksum, expected, "{value:?}");
+        }
+        let err = Config::from_sources(env(&[("MATTERLINE_S3_CHECKSUM", "md5")]), None).err().map(|e| e.to_string());
+        assert_eq!(err.as_deref(), Some("configuration error: MATTERLINE_S3_CHECKSUM: expected crc32 or none"));
+        Ok(())
     }
 
     #[test]

@@ -19,9 +19,47 @@ use crate::error::{Error, Result};
 /// Bytes of a file's start that the type check looks at.
 pub const SNIFF_BYTES: usize = 8192;
 
-/// The file types a client may upload, by what their bytes say.
+/// The file types a client may upload, by what their bytes say, as `infer`
+/// names them: a phone's HEIC photo (`ftypheic`, or `mif1` listing `heic`) is
+/// `image/heif`, so HEIC and HEIF are stored, served and counted as that one type.
 pub const ACCEPTED_TYPES: &[&str] =
-    &["application/pdf", "image/jpeg", "image/png", "image/heic", "image/heif", "image/tiff", "image/webp"];
+    &["application/pdf", "image/jpeg", "image/png", "image/heif", "image/tiff", "image/webp"];
+
+/// Who put a document on a matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentSource {
+    /// The client uploaded it.
+    Client,
+    /// The firm shared it with the client.
+    Firm,
+}
+
+impl DocumentSource {
+    /// The value stored in `documents.source`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Firm => "firm",
+        }
+    }
+
+    /// The source stored as `value`; `None` for anything else.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "client" => Some(Self::Client),
+            "firm" => Some(Self::Firm),
+            _ => None,
+        }
+    }
+
+    /// The uploader `user_id` as the audit log names them: a client, or staff for the firm.
+    pub fn actor(self, user_id: &str) -> Actor<'_> {
+        match self {
+            Self::Client => Actor::Client(user_id),
+            Self::Firm => Actor::Staff(user_id),
+        }
+    }
+}
 
 /// Why a file was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -97,44 +135,16 @@ pub fn open_request(conn: &mut DbConnection, matter_id: &str, request_id: &str) 
 }
 
 /// Records a stored object: the document row, a "document received"
-/// milestone, the request it fulfils (closed, with its own milestone) and the
-/// audit event — all or nothing.
+/// milestone and the request it fulfils (closed, with its own milestone) for
+/// a client's upload, and the audit event — all or nothing. A document the
+/// firm shares gets no milestone (the client's timeline is for what they
+/// sent and what happened on their case) and fulfils no request.
 pub fn record_upload(conn: &mut DbConnection, document: &Document, ip: Option<&str>, now: NaiveDateTime) -> Result<()> {
+    let source = DocumentSource::parse(&document.source).unwrap_or(DocumentSource::Client);
     write_transaction(conn, |conn| {
         diesel::insert_into(documents::table).values(document).execute(conn)?;
-        let milestone = |kind: MilestoneKind, body: Option<String>| Milestone {
-            id: new_id(),
-            matter_id: document.matter_id.clone(),
-            kind: kind.as_str().to_owned(),
-            client_visible: true,
-            phase_id: None,
-            body,
-            occurs_at: None,
-            created_by: document.uploaded_by.clone(),
-            created_at: now,
-        };
-        diesel::insert_into(milestones::table)
-            .values(milestone(MilestoneKind::DocumentReceived, Some(document.original_name.clone())))
-            .execute(conn)?;
-        if let Some(request_id) = &document.request_id {
-            let closed = diesel::update(
-                document_requests::table
-                    .filter(document_requests::id.eq(request_id))
-                    .filter(document_requests::matter_id.eq(&document.matter_id))
-                    .filter(document_requests::status.eq(RequestStatus::Open.as_str())),
-            )
-            .set((
-                document_requests::status.eq(RequestStatus::Fulfilled.as_str()),
-                document_requests::closed_at.eq(now),
-            ))
-            .execute(conn)?;
-            if closed == 1 {
-                let title: String =
-                    document_requests::table.find(request_id).select(document_requests::title).first(conn)?;
-                diesel::insert_into(milestones::table)
-                    .values(milestone(MilestoneKind::RequestFulfilled, Some(title)))
-                    .execute(conn)?;
-            }
+        if source == DocumentSource::Client {
+            record_receipt_milestones(conn, document, now)?;
         }
         diesel::update(matters::table.find(&document.matter_id)).set(matters::updated_at.eq(now)).execute(conn)?;
         let firm_id: String = matters::table.find(&document.matter_id).select(matters::firm_id).first(conn)?;
@@ -143,8 +153,11 @@ pub fn record_upload(conn: &mut DbConnection, document: &Document, ip: Option<&s
             conn,
             &audit::Event {
                 firm_id: Some(&firm_id),
-                actor: Actor::Client(uploader),
-                action: "document.upload",
+                actor: source.actor(uploader),
+                action: match source {
+                    DocumentSource::Client => "document.upload",
+                    DocumentSource::Firm => "document.share",
+                },
                 target_type: "document",
                 target_id: Some(&document.id),
                 ip,
@@ -153,6 +166,43 @@ pub fn record_upload(conn: &mut DbConnection, document: &Document, ip: Option<&s
             now,
         )
     })
+}
+
+/// A client's document arrived: the "document received" milestone, and the
+/// request it fulfils closed with its own milestone.
+fn record_receipt_milestones(conn: &mut DbConnection, document: &Document, now: NaiveDateTime) -> Result<()> {
+    let milestone = |kind: MilestoneKind, body: Option<String>| Milestone {
+        id: new_id(),
+        matter_id: document.matter_id.clone(),
+        kind: kind.as_str().to_owned(),
+        client_visible: true,
+        phase_id: None,
+        body,
+        occurs_at: None,
+        created_by: document.uploaded_by.clone(),
+        created_at: now,
+    };
+    diesel::insert_into(milestones::table)
+        .values(milestone(MilestoneKind::DocumentReceived, Some(document.original_name.clone())))
+        .execute(conn)?;
+    if let Some(request_id) = &document.request_id {
+        let closed = diesel::update(
+            document_requests::table
+                .filter(document_requests::id.eq(request_id))
+                .filter(document_requests::matter_id.eq(&document.matter_id))
+                .filter(document_requests::status.eq(RequestStatus::Open.as_str())),
+        )
+        .set((document_requests::status.eq(RequestStatus::Fulfilled.as_str()), document_requests::closed_at.eq(now)))
+        .execute(conn)?;
+        if closed == 1 {
+            let title: String =
+                document_requests::table.find(request_id).select(document_requests::title).first(conn)?;
+            diesel::insert_into(milestones::table)
+                .values(milestone(MilestoneKind::RequestFulfilled, Some(title)))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 /// A document as a client sees it.
@@ -246,6 +296,51 @@ mod tests {
         assert_eq!(sniff(b"<!DOCTYPE html><html><script>alert(1)</script>"), Err(Refusal::UnsupportedType));
         assert_eq!(sniff(b"PK\x03\x04\x14\0\0\0\x08\0"), Err(Refusal::UnsupportedType), "a zip");
         assert_eq!(sniff(b""), Err(Refusal::Empty));
+    }
+
+    /// An ISO-BMFF `ftyp` box: major brand, minor version 0, compatible brands.
+    fn ftyp(major: &[u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
+        let length = u32::try_from(16 + 4 * compatible.len()).unwrap_or_default();
+        let mut head = length.to_be_bytes().to_vec();
+        head.extend_from_slice(b"ftyp");
+        head.extend_from_slice(major);
+        head.extend_from_slice(&[0; 4]);
+        for brand in compatible {
+            head.extend_from_slice(*brand);
+        }
+        // The next box (`meta`), as a real file continues.
+        head.extend_from_slice(b"\0\0\0\x21meta\0\0\0\0");
+        head
+    }
+
+    #[test]
+    fn phone_photos_of_every_accepted_kind_are_recognised() {
+        // HEIC, as an iPhone writes it, and the generic HEIF brand that lists HEIC.
+        assert_eq!(sniff(&ftyp(b"heic", &[b"mif1", b"heic"])), Ok("image/heif"));
+        assert_eq!(sniff(&ftyp(b"mif1", &[b"mif1", b"heic"])), Ok("image/heif"));
+        assert_eq!(sniff(&ftyp(b"heix", &[b"mif1", b"heix"])), Ok("image/heif"));
+        // TIFF in both byte orders: "II*\0" (little-endian) and "MM\0*" (big-endian).
+        assert_eq!(sniff(b"II*\0\x08\0\0\0\x0e\0\xfe\0\x04\0"), Ok("image/tiff"));
+        assert_eq!(sniff(b"MM\0*\0\0\0\x08\0\x0e\0\xfe\0\x04"), Ok("image/tiff"));
+        assert_eq!(sniff(b"RIFF\x24\x10\0\0WEBPVP8 \x18\x10\0\0"), Ok("image/webp"));
+        // Neighbours that are not accepted: an AVIF photo, a RIFF that is audio, an MP4 video.
+        assert_eq!(sniff(&ftyp(b"avif", &[b"mif1", b"avif"])), Err(Refusal::UnsupportedType));
+        assert_eq!(sniff(b"RIFF\x24\x10\0\0WAVEfmt \x10\0\0\0"), Err(Refusal::UnsupportedType));
+        assert_eq!(sniff(&ftyp(b"isom", &[b"isom", b"mp41"])), Err(Refusal::UnsupportedType));
+    }
+
+    #[test]
+    fn every_accepted_type_can_come_out_of_sniffing() {
+        let samples: Vec<Vec<u8>> = vec![
+            b"%PDF-1.7\n".to_vec(),
+            vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0],
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+            ftyp(b"heic", &[b"mif1", b"heic"]),
+            b"II*\0\x08\0\0\0\x0e\0\xfe\0".to_vec(),
+            b"RIFF\x24\x10\0\0WEBPVP8 ".to_vec(),
+        ];
+        let found: Vec<&str> = samples.iter().filter_map(|s| sniff(s).ok()).collect();
+        assert_eq!(found, ACCEPTED_TYPES, "an accepted type no file can have is dead");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPa
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 
-use crate::config::{Config, StorageUrl};
+use crate::config::{Config, S3Checksum, StorageUrl};
 use crate::error::{Error, Result};
 
 /// Size of each multipart part (S3 needs at least 5 MiB for all but the last).
@@ -89,6 +89,8 @@ pub struct S3Store {
     client: aws_sdk_s3::Client,
     bucket: String,
     sse: Option<ServerSideEncryption>,
+    /// The checksum sent with every object and part, when the operator asked for one.
+    checksum: Option<ChecksumAlgorithm>,
 }
 
 /// A document store.
@@ -138,16 +140,28 @@ impl Storage {
                     // S3-compatible servers rarely care; AWS needs one, and this is its default.
                     s3 = s3.region(Region::new("us-east-1"));
                 }
+                // By default request checksums go only with operations that require one (none
+                // of ours does): some S3-compatible servers reject or mis-store the SDK's
+                // default CRC32. MATTERLINE_S3_CHECKSUM=crc32 sends one with every object and
+                // part; the SDK computes it only under `WhenSupported` (under `WhenRequired`
+                // an explicit algorithm is announced in a header but no checksum is sent).
+                let (calculation, checksum) = match config.s3_checksum {
+                    S3Checksum::None => (RequestChecksumCalculation::WhenRequired, None),
+                    S3Checksum::Crc32 => (RequestChecksumCalculation::WhenSupported, Some(ChecksumAlgorithm::Crc32)),
+                };
+                s3 = s3.request_checksum_calculation(calculation);
                 if let Some(endpoint) = &config.s3_endpoint {
-                    // Checksums only when an operation requires them: most S3-compatible
-                    // servers reject or mis-store the SDK's default CRC32 trailers.
                     s3 = s3
                         .endpoint_url(endpoint.as_str().trim_end_matches('/'))
-                        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
                         .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
                 }
                 let sse = config.s3_sse.as_deref().map(ServerSideEncryption::from);
-                Ok(Self::S3(S3Store { client: aws_sdk_s3::Client::from_conf(s3.build()), bucket: bucket.clone(), sse }))
+                Ok(Self::S3(S3Store {
+                    client: aws_sdk_s3::Client::from_conf(s3.build()),
+                    bucket: bucket.clone(),
+                    sse,
+                    checksum,
+                }))
             }
         }
     }
@@ -394,7 +408,7 @@ impl S3Upload {
                     .key(&self.key)
                     .content_type(&self.content_type)
                     .set_server_side_encryption(s.sse.clone())
-                    .checksum_algorithm(ChecksumAlgorithm::Crc32)
+                    .set_checksum_algorithm(s.checksum.clone())
                     .send()
                     .await
                     .map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
@@ -418,7 +432,9 @@ impl S3Upload {
             .upload_id(&upload_id)
             .part_number(number)
             .body(ByteStream::from(body))
-            .checksum_algorithm(ChecksumAlgorithm::Crc32)
+            .set_checksum_algorithm(s.checksum.clone())
+            // UNSIGNED-PAYLOAD: no second SHA-256 pass over every part (the portal already
+            // hashes the stream); the body is in memory, so any checksum goes in a header.
             .customize()
             .disable_payload_signing();
         self.sending = Some(tokio::spawn(async move {
@@ -499,7 +515,7 @@ impl Upload {
                         .content_type(&upload.content_type)
                         .set_server_side_encryption(s.sse.clone())
                         .body(ByteStream::from(body))
-                        .checksum_algorithm(ChecksumAlgorithm::Crc32)
+                        .set_checksum_algorithm(s.checksum.clone())
                         .customize()
                         .disable_payload_signing()
                         .send()

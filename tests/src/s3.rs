@@ -80,3 +80,84 @@ impl Drop for PrivateS3 {
         let _ = self.stop();
     }
 }
+
+/// The unfinished multipart uploads s3s-fs (0.14) holds for `bucket` under its
+/// folder `root`, as (object key, upload id). s3s-fs does not implement
+/// ListMultipartUploads; it keeps each open upload as files at its root:
+/// `.bucket-{b64(bucket)}.object-{b64(key)}.upload-{id}.metadata.json` (from
+/// CreateMultipartUpload until Complete or Abort), `.upload-{id}.json` and
+/// `.upload_id-{id}.part-{n}` (b64: URL-safe base64 without padding). The
+/// first names the bucket, so tests sharing one server see only their own.
+pub fn unfinished_uploads(root: &std::path::Path, bucket: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let prefix = format!(".bucket-{}.object-", base64_url(bucket.as_bytes()));
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".metadata.json")) else { continue };
+        let Some((key, upload_id)) = rest.split_once(".upload-") else { continue };
+        found.push((String::from_utf8_lossy(&base64_url_decode(key)?).into_owned(), upload_id.to_owned()));
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Files at the root of s3s-fs that belong to multipart upload `upload_id` (its record and parts).
+pub fn upload_files(root: &std::path::Path, upload_id: &str) -> anyhow::Result<Vec<String>> {
+    let (record, parts) = (format!(".upload-{upload_id}.json"), format!(".upload_id-{upload_id}.part-"));
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name == record || name.starts_with(&parts) {
+            found.push(name);
+        }
+    }
+    Ok(found)
+}
+
+const BASE64_URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// URL-safe base64 without padding, as s3s-fs names its files.
+fn base64_url(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(BASE64_URL[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+fn base64_url_decode(text: &str) -> anyhow::Result<Vec<u8>> {
+    let mut bits: u32 = 0;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text.bytes() {
+        let value = BASE64_URL.iter().position(|b| *b == c).ok_or_else(|| anyhow::anyhow!("not base64url: {text}"))?;
+        bits = (bits << 6) | value as u32;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push(((bits >> count) & 0xFF) as u8);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_encoded_as_s3s_fs_encodes_them() -> anyhow::Result<()> {
+        // Values from RFC 4648's test vectors, in the URL-safe alphabet without padding.
+        for (plain, encoded) in
+            [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE")]
+        {
+            assert_eq!(base64_url(plain.as_bytes()), encoded);
+            assert_eq!(base64_url_decode(encoded)?, plain.as_bytes());
+        }
+        assert_eq!(base64_url(&[0xfb, 0xff]), "-_8", "the URL-safe letters");
+        Ok(())
+    }
+}

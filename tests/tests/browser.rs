@@ -109,10 +109,39 @@ async fn a_client_uploads_a_pdf_and_a_photo_in_chromium(backend: Backend) -> any
         assert_eq!(camera.attr("capture").await?.as_deref(), Some("environment"));
         let paths = format!("{}\n{}", pdf.display(), jpeg.display());
         browser.find(Locator::Css("#files")).await?.send_keys(&paths).await?;
+        // Every change the page's script makes to the progress bar is recorded in
+        // sessionStorage, which outlives the document the receipt replaces.
+        let hidden_before = browser
+            .execute(
+                "var bar = document.getElementById('upload-progress');\n\
+                 sessionStorage.removeItem('progress-max');\n\
+                 new MutationObserver(function () {\n\
+                   if (bar.hidden) return;\n\
+                   var max = Number(sessionStorage.getItem('progress-max') || '0');\n\
+                   sessionStorage.setItem('progress-max', String(Math.max(max, bar.value)));\n\
+                 }).observe(bar, { attributes: true });\n\
+                 return bar.hidden;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(hidden_before, serde_json::json!(true), "the progress bar was visible before anything was sent");
         browser.find(Locator::Css("#upload-form button[type=submit]")).await?.click().await?;
         let receipt = wait_for_text(&browser, "These documents arrived safely").await?;
         assert!(receipt.contains("physio bill.pdf") && receipt.contains("knee.jpg"), "{receipt}");
         assert!(receipt.contains("Medical bill"), "{receipt}");
+        // The receipt lists each file with its size.
+        assert!(receipt.contains("physio bill.pdf — 120 KB") && receipt.contains("knee.jpg — 900 KB"), "{receipt}");
+        // The bar was shown with a value while the files went up (the receipt came after).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let shown = loop {
+            let max = browser.execute("return sessionStorage.getItem('progress-max');", vec![]).await?;
+            let value = max.as_str().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            if value > 0.0 || std::time::Instant::now() > deadline {
+                break value;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert!(shown > 0.0, "the progress bar was never shown with a value");
         screenshot(&browser, &format!("receipt-390x844-{}", backend.name())).await?;
 
         browser.find(Locator::Css("a.button")).await?.click().await?;

@@ -40,7 +40,12 @@ async fn client_of(app: &TestApp, who: &str) -> anyhow::Result<(String, String, 
         .await?
     };
     let domain = demo_domain.split('@').nth(1).unwrap_or_default().to_owned();
-    let client = app.client(&format!("{who}@{domain}")).await?;
+    client_at(app, &format!("{who}@{domain}")).await
+}
+
+/// Like [`client_of`], for the client with this email address (when several demo firms exist).
+async fn client_at(app: &TestApp, email: &str) -> anyhow::Result<(String, String, Option<String>)> {
+    let client = app.client(email).await?;
     let token = app.session_token(&client.id).await?;
     let matter = client.matter_id.clone();
     let request = app
@@ -73,30 +78,52 @@ async fn bucket_objects(app: &TestApp) -> anyhow::Result<Vec<String>> {
     Ok(listed.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect())
 }
 
-/// Files the shared s3s-fs keeps for the test's bucket that are not finished objects
-/// (its multipart staging files); s3s-fs does not implement ListMultipartUploads.
-fn s3_staging_files(app: &TestApp) -> anyhow::Result<Vec<String>> {
+/// The test bucket's unfinished multipart uploads (object key, upload id).
+/// s3s-fs does not implement ListMultipartUploads, so they are read from its
+/// folder (see [`harness::s3::unfinished_uploads`]; tested below).
+fn unfinished_uploads(app: &TestApp) -> anyhow::Result<Vec<(String, String)>> {
     let Some((_, bucket)) = app.state.storage.s3_client() else { return Ok(Vec::new()) };
-    let root = std::path::PathBuf::from(services::s3_root()?);
+    harness::s3::unfinished_uploads(std::path::Path::new(&services::s3_root()?), bucket)
+}
+
+/// Every file under the local document folder (none on S3).
+fn local_files(app: &TestApp) -> Vec<std::path::PathBuf> {
+    let shared::config::StorageUrl::Local(root) = &app.state.config.storage else { return Vec::new() };
     let mut found = Vec::new();
-    let mut stack = vec![root.join(bucket), root.clone()];
+    let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let path = entry.path();
-            if path.is_dir() && dir != root {
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
                 stack.push(path);
-            } else if name.starts_with(".upload") && path.to_string_lossy().contains(bucket) {
-                found.push(path.display().to_string());
+            } else {
+                found.push(path);
             }
         }
     }
-    Ok(found)
+    found
 }
 
-async fn three_files_arrive_whole(backend: Backend, store: Store) -> anyhow::Result<()> {
-    let app = spawn(backend, store, &[]).await?;
+/// Audit events with `action`, as (actor kind, target id, detail), oldest first.
+async fn audited(app: &TestApp, action: &'static str) -> anyhow::Result<Vec<(String, Option<String>, Option<String>)>> {
+    Ok(app
+        .state
+        .db
+        .run(move |c| {
+            use shared::db::schema::audit_events;
+            Ok(audit_events::table
+                .filter(audit_events::action.eq(action))
+                .order(audit_events::id)
+                .select((audit_events::actor_kind, audit_events::target_id, audit_events::detail))
+                .load(c)?)
+        })
+        .await?)
+}
+
+/// `checksum`: `MATTERLINE_S3_CHECKSUM`, or `None` for the default.
+async fn three_files_arrive_whole(backend: Backend, store: Store, checksum: Option<&str>) -> anyhow::Result<()> {
+    let settings: Vec<(&str, &str)> = checksum.map(|c| ("MATTERLINE_S3_CHECKSUM", c)).into_iter().collect();
+    let app = spawn(backend, store, &settings).await?;
     app.seed_demo().await?;
     let (bearer, matter, request) = client_of(&app, "jordan").await?;
     let request = request.ok_or_else(|| anyhow::anyhow!("jordan has an open request"))?;
@@ -134,10 +161,27 @@ async fn three_files_arrive_whole(backend: Backend, store: Store) -> anyhow::Res
         stored.iter().map(|r| r.content_type.as_str()).collect::<Vec<_>>(),
         ["application/pdf", "image/jpeg", "image/png"]
     );
-    if let Store::S3 = store {
+    if let Some((client, bucket)) = app.state.storage.s3_client() {
         assert_eq!(bucket_objects(&app).await?.len(), 3);
-        assert!(s3_staging_files(&app)?.is_empty(), "multipart staging left behind");
+        assert_eq!(unfinished_uploads(&app)?, [], "multipart uploads left unfinished");
+        // s3s-fs keeps the CRC32 a PutObject carried: present exactly when it was asked for.
+        for row in stored.iter().filter(|r| r.size_bytes <= shared::storage::PART_SIZE as i64) {
+            let head = client
+                .head_object()
+                .bucket(bucket)
+                .key(&row.object_key)
+                .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            assert_eq!(head.checksum_crc32().is_some(), checksum == Some("crc32"), "{}: {head:?}", row.original_name);
+        }
     }
+    // One upload event per file, naming its document.
+    let uploads = audited(&app, "document.upload").await?;
+    let ids: Vec<Option<String>> = stored.iter().map(|r| Some(r.id.clone())).collect();
+    assert_eq!(uploads.iter().map(|e| e.1.clone()).collect::<Vec<_>>(), ids, "{uploads:?}");
+    assert!(uploads.iter().all(|e| e.0 == "client"), "{uploads:?}");
 
     let status: String = app
         .state
@@ -182,11 +226,15 @@ async fn firm_of(app: &TestApp) -> anyhow::Result<String> {
 }
 
 async fn three_files_on_s3(backend: Backend) -> anyhow::Result<()> {
-    three_files_arrive_whole(backend, Store::S3).await
+    three_files_arrive_whole(backend, Store::S3, None).await
+}
+
+async fn three_files_on_s3_with_crc32_checksums(backend: Backend) -> anyhow::Result<()> {
+    three_files_arrive_whole(backend, Store::S3, Some("crc32")).await
 }
 
 async fn three_files_on_a_local_folder(backend: Backend) -> anyhow::Result<()> {
-    three_files_arrive_whole(backend, Store::Local).await
+    three_files_arrive_whole(backend, Store::Local, None).await
 }
 
 async fn a_file_over_the_limit_gets_413_and_leaves_nothing(backend: Backend) -> anyhow::Result<()> {
@@ -210,7 +258,10 @@ async fn a_file_over_the_limit_gets_413_and_leaves_nothing(backend: Backend) -> 
     assert_eq!(report["stopped"][1], "huge.pdf");
     assert!(rows(&app).await?.is_empty(), "a row was written");
     assert!(bucket_objects(&app).await?.is_empty(), "an object was stored");
-    assert!(s3_staging_files(&app)?.is_empty(), "the multipart upload was left open: {:?}", s3_staging_files(&app)?);
+    assert_eq!(unfinished_uploads(&app)?, [], "the multipart upload was left open");
+    let refused = audited(&app, "document.refused").await?;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].2.as_deref(), Some("TooLarge: huge.pdf"));
     Ok(())
 }
 
@@ -340,18 +391,9 @@ async fn another_clients_documents_are_not_found(backend: Backend) -> anyhow::Re
     let tampered = format!("{}{flipped}{}", &link[..at], &link[at + 1..]);
     assert_eq!(reqwest::get(&tampered).await?.status(), StatusCode::FORBIDDEN);
 
-    let audited: i64 = app
-        .state
-        .db
-        .run(|c| {
-            use shared::db::schema::audit_events;
-            Ok(audit_events::table
-                .filter(audit_events::action.eq_any(["document.upload", "document.download"]))
-                .count()
-                .get_result(c)?)
-        })
-        .await?;
-    assert_eq!(audited, 2, "one upload and one download are audited");
+    let (uploads, downloads) = (audited(&app, "document.upload").await?, audited(&app, "document.download").await?);
+    assert_eq!(uploads, [("client".to_owned(), Some(doc.clone()), Some("5000 bytes, application/pdf".to_owned()))]);
+    assert_eq!(downloads, [("client".to_owned(), Some(doc.clone()), None)], "A's download only: B got 404s");
     assert_eq!(app.state.db.run(shared::audit::verify).await?, None, "the audit chain is intact");
     Ok(())
 }
@@ -387,11 +429,350 @@ async fn a_local_download_streams_the_file_with_safe_headers(backend: Backend) -
     Ok(())
 }
 
+/// Makes every insert into `documents` fail in this test's own database, as a
+/// full disk or a lost connection would at the worst moment.
+async fn refuse_document_rows(app: &TestApp) -> anyhow::Result<()> {
+    use diesel::connection::SimpleConnection;
+    let sql = match app.backend() {
+        Backend::Sqlite => {
+            "CREATE TRIGGER refuse_documents BEFORE INSERT ON documents BEGIN SELECT RAISE(ABORT, 'test: no document rows'); END;"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION refuse_documents() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'test: no document rows'; END $$;
+             CREATE TRIGGER refuse_documents BEFORE INSERT ON documents FOR EACH ROW EXECUTE FUNCTION refuse_documents();"
+        }
+    };
+    app.state.db.run(move |c| Ok(c.batch_execute(sql)?)).await?;
+    Ok(())
+}
+
+/// The object is stored, then its row cannot be written: the object is deleted
+/// at once (nothing is left for the sweep), and the client reads that nothing
+/// was saved — on S3 (one PutObject, and a multipart upload) and a local folder.
+async fn a_row_that_cannot_be_written_leaves_no_object(backend: Backend) -> anyhow::Result<()> {
+    for store in [Store::S3, Store::Local] {
+        let app = spawn(backend, store, &[]).await?;
+        app.seed_demo().await?;
+        let (bearer, matter, _) = client_of(&app, "jordan").await?;
+        refuse_document_rows(&app).await?;
+
+        // The API, with a file of two parts.
+        let response = reqwest::Client::new()
+            .post(app.url(&format!("/api/v1/matters/{matter}/documents")))
+            .header("Authorization", &bearer)
+            .multipart(Form::new().part("file", file(jpeg(9 * 1024 * 1024), "knee photo.jpg")?))
+            .send()
+            .await?;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{store:?}");
+        let report: Value = response.json().await?;
+        assert_eq!(report["stopped"], serde_json::json!(["storage_failed", "knee photo.jpg"]), "{store:?}: {report}");
+        assert_eq!(report["stored"].as_array().map(Vec::len), Some(0), "{report}");
+
+        // The page, with a small file (a single PutObject on S3).
+        let cookie = format!("matterline_session={}", bearer.trim_start_matches("Bearer "));
+        let page = app
+            .raw_client()?
+            .post(app.url(&format!("/matters/{matter}/upload")))
+            .header("Cookie", cookie)
+            .multipart(Form::new().part("file", file(pdf(40_000), "bill.pdf")?))
+            .send()
+            .await?;
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE, "{store:?}");
+        let text = harness::pages::main_text(&page.text().await?);
+        assert!(text.contains("Upload failed for bill.pdf: nothing of it was saved. Please try again."), "{text}");
+        assert!(text.contains("No document was saved."), "{text}");
+
+        assert!(rows(&app).await?.is_empty(), "{store:?}: a row was written");
+        assert_eq!(bucket_objects(&app).await?, Vec::<String>::new(), "{store:?}: an object was kept");
+        assert_eq!(unfinished_uploads(&app)?, [], "{store:?}: a multipart upload was left open");
+        assert_eq!(local_files(&app), Vec::<std::path::PathBuf>::new(), "{store:?}: a file was kept");
+        let deferred: i64 = app
+            .state
+            .db
+            .run(|c| {
+                use shared::db::schema::storage_cleanup;
+                Ok(storage_cleanup::table.count().get_result(c)?)
+            })
+            .await?;
+        assert_eq!(deferred, 0, "{store:?}: the objects were deleted at once, not left for the sweep");
+        let failed: Vec<Option<String>> =
+            audited(&app, "document.upload_failed").await?.into_iter().map(|e| e.2).collect();
+        assert_eq!(
+            failed,
+            [Some("storage_failed: knee photo.jpg".to_owned()), Some("storage_failed: bill.pdf".to_owned())],
+            "{store:?}: every failed upload is audited"
+        );
+    }
+    Ok(())
+}
+
+/// Over the limit on the local folder: 413, the page names the file and the
+/// limit in the client's language, and no `.partial` file or row remains.
+async fn a_file_over_the_limit_on_a_local_folder_leaves_nothing(backend: Backend) -> anyhow::Result<()> {
+    let app = spawn(backend, Store::Local, &[("MATTERLINE_MAX_UPLOAD_BYTES", "1000000")]).await?;
+    app.seed_demo().await?;
+    for (who, expected) in [
+        (
+            "jordan",
+            "huge.pdf: the file is larger than 1.0 MB. Please send a smaller file or split it. Files after it in the same upload were not read; please send them again.",
+        ),
+        (
+            "lucia",
+            "huge.pdf: el archivo es mayor de 1.0 MB. Envíe un archivo más pequeño o divídalo. Los archivos que venían después en el mismo envío no se leyeron; envíelos de nuevo.",
+        ),
+    ] {
+        let (bearer, matter, _) = client_of(&app, who).await?;
+        let cookie = format!("matterline_session={}", bearer.trim_start_matches("Bearer "));
+        let page = app
+            .raw_client()?
+            .post(app.url(&format!("/matters/{matter}/upload")))
+            .header("Cookie", cookie)
+            .multipart(
+                Form::new()
+                    .part("file", file(pdf(3_000_000), "huge.pdf")?)
+                    .part("file", file(pdf(5_000), "after.pdf")?),
+            )
+            .send()
+            .await?;
+        assert_eq!(page.status(), StatusCode::PAYLOAD_TOO_LARGE, "{who}");
+        let text = harness::pages::main_text(&page.text().await?);
+        assert!(text.contains(expected), "{who}: {text}");
+    }
+    let (bearer, matter, _) = client_of(&app, "sam").await?;
+    let response = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/matters/{matter}/documents")))
+        .header("Authorization", &bearer)
+        .multipart(Form::new().part("file", file(pdf(1_000_001), "one byte over.pdf")?))
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let report: Value = response.json().await?;
+    assert_eq!(report["stopped"], serde_json::json!(["too_large", "one byte over.pdf"]), "{report}");
+
+    assert!(rows(&app).await?.is_empty(), "a row was written");
+    assert_eq!(local_files(&app), Vec::<std::path::PathBuf>::new(), "a partial or stored file was left");
+    let refused: Vec<Option<String>> = audited(&app, "document.refused").await?.into_iter().map(|e| e.2).collect();
+    assert_eq!(
+        refused,
+        [
+            Some("TooLarge: huge.pdf".to_owned()),
+            Some("TooLarge: huge.pdf".to_owned()),
+            Some("TooLarge: one byte over.pdf".to_owned())
+        ]
+    );
+    Ok(())
+}
+
+/// Staff share a document with the client through the same pipeline: the
+/// client lists it as shared by the firm and downloads the same bytes; staff
+/// of another firm get 404; a refused type is refused; no request is fulfilled.
+async fn staff_share_a_document_with_the_client(backend: Backend) -> anyhow::Result<()> {
+    let app = spawn(backend, Store::S3, &[]).await?;
+    let demo = app.seed_demo().await?;
+    let other = app.seed_demo().await?;
+    let (client_bearer, matter, request) = client_at(&app, &demo.email("jordan")).await?;
+    let request = request.ok_or_else(|| anyhow::anyhow!("jordan has an open request"))?;
+    let casey = format!("Bearer {}", app.session_token(&app.user_id(&demo.email("casey")).await?).await?);
+    let stranger = app.user_id(&other.email("admin")).await?;
+    let stranger = format!("Bearer {}", app.session_token(&stranger).await?);
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let share = |bearer: &str, form: Form| {
+        http.post(app.url(&format!("/api/v1/staff/matters/{matter}/documents")))
+            .header("Authorization", bearer)
+            .multipart(form)
+    };
+
+    let letter = pdf(150_000);
+    let response = share(
+        &casey,
+        Form::new()
+            .text("request", request.clone())
+            .text("category", "insurance_letter")
+            .part("file", file(letter.clone(), "settlement offer.pdf")?),
+    )
+    .send()
+    .await?;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let report: Value = response.json().await?;
+    let doc = report["stored"][0]["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(report["stored"][0]["sha256"], sha256(&letter), "{report}");
+
+    // The client's list and download.
+    let listed: Value = http
+        .get(app.url(&format!("/api/v1/matters/{matter}/documents")))
+        .header("Authorization", &client_bearer)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let entry = listed.as_array().into_iter().flatten().find(|d| d["id"] == doc.as_str()).cloned();
+    let entry = entry.ok_or_else(|| anyhow::anyhow!("the client does not see the shared document: {listed}"))?;
+    assert_eq!(entry["source"], "firm");
+    assert_eq!(entry["name"], "settlement offer.pdf");
+    assert_eq!(entry["category"], "insurance_letter");
+    let download = http
+        .get(app.url(&format!("/api/v1/matters/{matter}/documents/{doc}/download")))
+        .header("Authorization", &client_bearer)
+        .send()
+        .await?;
+    assert_eq!(download.status(), StatusCode::SEE_OTHER);
+    let link = download.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert_eq!(sha256(&reqwest::get(&link).await?.bytes().await?), sha256(&letter));
+    let cookie = format!("matterline_session={}", client_bearer.trim_start_matches("Bearer "));
+    let page = http.get(app.url(&format!("/matters/{matter}"))).header("Cookie", &cookie).send().await?.text().await?;
+    let text = harness::pages::main_text(&page);
+    assert!(text.contains("settlement offer.pdf"), "{text}");
+    assert!(text.contains("From your legal team"), "the matter page does not say who shared it: {text}");
+
+    // Staff of another firm: 404, through the API and the page; nothing stored.
+    let refused = share(&stranger, Form::new().part("file", file(pdf(1000), "x.pdf")?)).send().await?;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let stranger_cookie = format!("matterline_session={}", stranger.trim_start_matches("Bearer "));
+    let page = app
+        .raw_client()?
+        .post(app.url(&format!("/staff/matters/{matter}/documents")))
+        .header("Cookie", &stranger_cookie)
+        .multipart(Form::new().part("file", file(pdf(1000), "x.pdf")?))
+        .send()
+        .await?;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+
+    // A refused type, through the API and the staff page.
+    let response = share(&casey, Form::new().part("file", file(exe(), "letter.pdf")?)).send().await?;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let report: Value = response.json().await?;
+    assert_eq!(report["refused"][0]["reason"], "unsupported_type", "{report}");
+    let casey_cookie = format!("matterline_session={}", casey.trim_start_matches("Bearer "));
+    let page = app
+        .raw_client()?
+        .post(app.url(&format!("/staff/matters/{matter}/documents")))
+        .header("Cookie", &casey_cookie)
+        .multipart(Form::new().part("file", file(exe(), "invoice.pdf")?))
+        .send()
+        .await?;
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = harness::pages::main_text(&page.text().await?);
+    assert!(text.contains("invoice.pdf: this is not a PDF or a photo"), "{text}");
+
+    // The staff page's form: back to the matter, where the document shows as shared.
+    let page = app
+        .raw_client()?
+        .post(app.url(&format!("/staff/matters/{matter}/documents")))
+        .header("Cookie", &casey_cookie)
+        .multipart(Form::new().text("category", "other").part("file", file(png(30_000), "diagram.png")?))
+        .send()
+        .await?;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    let staff_page = app
+        .raw_client()?
+        .get(app.url(&format!("/staff/matters/{matter}")))
+        .header("Cookie", &casey_cookie)
+        .send()
+        .await?;
+    let text = harness::pages::main_text(&staff_page.text().await?);
+    assert!(text.contains("diagram.png") && text.contains("Shared with the client"), "{text}");
+
+    let stored = rows(&app).await?;
+    assert_eq!(
+        stored
+            .iter()
+            .map(|r| (r.original_name.as_str(), r.source.as_str(), r.request_id.is_none()))
+            .collect::<Vec<_>>(),
+        [("settlement offer.pdf", "firm", true), ("diagram.png", "firm", true)]
+    );
+    assert_eq!(bucket_objects(&app).await?.len(), 2);
+    let status: String = app
+        .state
+        .db
+        .run(move |c| Ok(document_requests::table.find(&request).select(document_requests::status).first(c)?))
+        .await?;
+    assert_eq!(status, "open", "the firm's own document does not answer the client's request");
+    let shares = audited(&app, "document.share").await?;
+    assert_eq!(shares.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), ["staff", "staff"], "{shares:?}");
+    assert!(audited(&app, "document.upload").await?.is_empty(), "a share is not the client's upload");
+    let refusals = audited(&app, "document.refused").await?;
+    assert_eq!(refusals.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), ["staff", "staff"], "{refusals:?}");
+    Ok(())
+}
+
+/// The unfinished-upload check itself: a multipart upload left open is found
+/// (by key), an aborted one and a completed object are not, and s3s-fs still
+/// lacks ListMultipartUploads (if it learns it, this says so).
+#[tokio::test]
+async fn the_unfinished_upload_check_finds_an_open_multipart_upload() -> anyhow::Result<()> {
+    let bucket = format!("mlchk{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+    let config = shared::config::Config::from_sources(
+        [
+            ("MATTERLINE_STORAGE", format!("s3://{bucket}")),
+            ("MATTERLINE_S3_ENDPOINT", services::s3_endpoint()?),
+            ("MATTERLINE_S3_REGION", "us-east-1".to_owned()),
+            ("MATTERLINE_S3_FORCE_PATH_STYLE", "true".to_owned()),
+        ]
+        .map(|(k, v)| (k.to_owned(), v)),
+        None,
+    )?;
+    let storage = shared::storage::Storage::open(&config).await?;
+    let (client, _) = storage.s3_client().ok_or_else(|| anyhow::anyhow!("not on S3"))?;
+    client.create_bucket().bucket(&bucket).send().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let root = std::path::PathBuf::from(services::s3_root()?);
+
+    // Left open on purpose, through the portal's own upload (a full part sent).
+    let mut open = storage.begin("firms/a/matters/b/documents/open", "application/pdf").await?;
+    open.write(&pdf(shared::storage::PART_SIZE + 10)).await?;
+    let found = harness::s3::unfinished_uploads(&root, &bucket)?;
+    assert_eq!(found.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["firms/a/matters/b/documents/open"]);
+    let upload_id = found[0].1.clone();
+    assert!(!harness::s3::upload_files(&root, &upload_id)?.is_empty(), "its record and parts are at the root");
+    match client.list_multipart_uploads().bucket(&bucket).send().await {
+        Ok(listed) => assert_eq!(listed.uploads().len(), 1, "s3s-fs now lists uploads: {listed:?}"),
+        Err(e) => {
+            let text = format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e));
+            assert!(text.contains("NotImplemented"), "{text}");
+        }
+    }
+
+    // Aborted: gone, record and parts too. Completed (a second, small object): not an upload.
+    assert_eq!(open.abort().await, None);
+    assert_eq!(harness::s3::unfinished_uploads(&root, &bucket)?, []);
+    assert_eq!(harness::s3::upload_files(&root, &upload_id)?, Vec::<String>::new());
+    let mut done = storage.begin("firms/a/matters/b/documents/done", "application/pdf").await?;
+    done.write(&pdf(shared::storage::PART_SIZE * 2)).await?;
+    done.finish().await.map_err(|e| anyhow::anyhow!("{:?}", e.error))?;
+    assert_eq!(harness::s3::unfinished_uploads(&root, &bucket)?, []);
+
+    // One started by hand and never finished, as a crashed process leaves it.
+    let created = client
+        .create_multipart_upload()
+        .bucket(&bucket)
+        .key("firms/a/matters/b/documents/crashed")
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let found = harness::s3::unfinished_uploads(&root, &bucket)?;
+    assert_eq!(
+        found,
+        [("firms/a/matters/b/documents/crashed".to_owned(), created.upload_id().unwrap_or_default().to_owned())]
+    );
+    assert_eq!(harness::s3::unfinished_uploads(&root, "another-bucket")?, [], "other buckets' uploads are not counted");
+    storage
+        .remove_leftover(&shared::storage::Leftover {
+            key: "firms/a/matters/b/documents/crashed".to_owned(),
+            upload_id: created.upload_id().map(str::to_owned),
+        })
+        .await?;
+    assert_eq!(harness::s3::unfinished_uploads(&root, &bucket)?, [], "the sweep's removal leaves none");
+    Ok(())
+}
+
 on_both_backends!(
     three_files_on_s3,
+    three_files_on_s3_with_crc32_checksums,
     three_files_on_a_local_folder,
     a_file_over_the_limit_gets_413_and_leaves_nothing,
     disguised_empty_and_oddly_named_files,
     another_clients_documents_are_not_found,
     a_local_download_streams_the_file_with_safe_headers,
+    a_row_that_cannot_be_written_leaves_no_object,
+    a_file_over_the_limit_on_a_local_folder_leaves_nothing,
+    staff_share_a_document_with_the_client,
 );

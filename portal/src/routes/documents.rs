@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::audit::{self, Actor};
 use shared::db::models::{Document, Matter, User};
-use shared::documents::{self, DocumentView, human_size};
+use shared::documents::{self, DocumentSource, DocumentView, human_size};
 use shared::domain::{DocumentCategory, Role, now};
 use shared::notices::receipt::{self, Receipt};
 use shared::storage::Download;
@@ -37,7 +37,7 @@ async fn own_matter(state: &AppState, client: &User, matter_id: String) -> share
 }
 
 /// The HTTP status that sums up an upload.
-fn status_of(report: &UploadReport) -> StatusCode {
+pub(crate) fn status_of(report: &UploadReport) -> StatusCode {
     match &report.stopped {
         Some((Stop::TooLarge, _)) => StatusCode::PAYLOAD_TOO_LARGE,
         Some((Stop::StorageFailed, _)) => StatusCode::SERVICE_UNAVAILABLE,
@@ -121,13 +121,23 @@ async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, bo
         Ok(m) => m,
         Err(e) => return ctx.error(e),
     };
-    let target = Target { client: &viewer.user, matter: &matter, ip: client_ip(&req) };
+    let target =
+        Target { uploader: &viewer.user, source: DocumentSource::Client, matter: &matter, ip: client_ip(&req) };
     let report = upload::receive(&ctx.state, target, body).await;
     send_receipt(&ctx.state, &viewer.user, &matter, &report).await;
     let status = match status_of(&report) {
         StatusCode::CREATED => StatusCode::OK,
         other => other,
     };
+    let mut view = report_view(&report, ctx.state.config.max_upload_bytes);
+    view["matter_id"] = json!(matter.id);
+    ctx.render(status, "receipt", "receipt-title", view)
+}
+
+/// What a page shows of an upload: `stored` (name, size, category), `refused`
+/// (name and the locale key of the reason), `failure` (why it stopped, or that
+/// no file was chosen) and `max` (the size limit, for the messages).
+pub(crate) fn report_view(report: &UploadReport, max_upload_bytes: u64) -> serde_json::Value {
     let stored: Vec<_> = report
         .stored
         .iter()
@@ -148,18 +158,12 @@ async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, bo
     let none_chosen = report.stored.is_empty() && report.refused.is_empty() && report.stopped.is_none();
     let failure =
         if none_chosen { Some(json!({ "key": "upload-none-chosen", "name": "", "stopped": false })) } else { failure };
-    ctx.render(
-        status,
-        "receipt",
-        "receipt-title",
-        json!({
-            "matter_id": matter.id,
-            "stored": stored,
-            "refused": refused,
-            "failure": failure,
-            "max": human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
-        }),
-    )
+    json!({
+        "stored": stored,
+        "refused": refused,
+        "failure": failure,
+        "max": human_size(i64::try_from(max_upload_bytes).unwrap_or(i64::MAX)),
+    })
 }
 
 /// Streams or redirects to the document, after the access check; audited.
@@ -283,7 +287,8 @@ async fn api_upload(
 ) -> AppResult<HttpResponse> {
     let client = user.0.user;
     let matter = own_matter(&state, &client, id.into_inner()).await?;
-    let report = upload::receive(&state, Target { client: &client, matter: &matter, ip: client_ip(&req) }, body).await;
+    let target = Target { uploader: &client, source: DocumentSource::Client, matter: &matter, ip: client_ip(&req) };
+    let report = upload::receive(&state, target, body).await;
     send_receipt(&state, &client, &matter, &report).await;
     Ok(HttpResponse::build(status_of(&report)).json(report))
 }

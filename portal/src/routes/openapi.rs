@@ -15,7 +15,7 @@ use crate::routes::{api, documents};
         api::me, api::my_matters, api::matter, documents::api_list, documents::api_upload, documents::api_download,
         staff::sign_in, staff::list_clients, staff::create_client, staff::get_client, staff::update_client,
         staff::client_notifications, staff::list_matters, staff::create_matter, staff::get_matter, staff::update_matter,
-        staff::post_milestone, staff::open_request, staff::cancel_request, staff::list_documents,
+        staff::post_milestone, staff::open_request, staff::cancel_request, staff::list_documents, staff::share_documents,
         staff::download_document, staff::review_document, staff::list_staff, staff::get_catalogue,
         staff::set_phase_text, staff::get_settings, staff::update_settings, staff::get_ratings, staff::audit_log, staff::import,
     ),

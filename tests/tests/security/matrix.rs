@@ -180,6 +180,7 @@ const ROWS: &[Row] = &[
     ),
     ("POST", "/api/v1/staff/matters/{id}/requests/{request}/cancel", "", Body::Empty, [401, 403, 403, 204, 404, 204]),
     ("GET", "/api/v1/staff/matters/{id}/documents", "", Body::Empty, STAFF_RECORD_API),
+    ("POST", "/api/v1/staff/matters/{id}/documents", "", Body::Pdf, [401, 403, 403, 201, 404, 201]),
     ("GET", "/api/v1/staff/matters/{id}/documents/{document}/download", "", Body::Empty, STAFF_RECORD_API),
     ("POST", "/api/v1/staff/matters/{id}/documents/{document}/review", "", Body::Empty, [401, 403, 403, 204, 404, 204]),
     ("GET", "/api/v1/staff/staff", "", Body::Empty, STAFF_LIST_API),
@@ -237,6 +238,7 @@ const ROWS: &[Row] = &[
     ),
     ("POST", "/staff/matters/{id}/requests", "", Body::Form(&[("title", "Page request {n}")]), STAFF_RECORD_FORM),
     ("POST", "/staff/matters/{id}/requests/{request}/cancel", "", Body::Empty, STAFF_RECORD_FORM),
+    ("POST", "/staff/matters/{id}/documents", "", Body::Pdf, STAFF_RECORD_FORM),
     ("POST", "/staff/matters/{id}/documents/{document}/review", "", Body::Empty, STAFF_RECORD_FORM),
     ("GET", "/staff/settings", "", Body::Empty, STAFF_PAGE),
     (

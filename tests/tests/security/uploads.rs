@@ -77,28 +77,30 @@ fn upload_head(app: &TestApp, matter: &str, bearer: &str, boundary: &str, length
     .into_bytes()
 }
 
-/// Rows, stored objects (S3) and unfinished multipart uploads (s3s-fs staging) of a test.
+/// Rows, stored objects (S3) and unfinished multipart uploads (read from s3s-fs's
+/// folder: it does not implement ListMultipartUploads) of a test.
 async fn leftovers(app: &TestApp) -> anyhow::Result<(usize, usize, usize)> {
     let rows: i64 = app.state.db.run(|c| Ok(documents::table.count().get_result(c)?)).await?;
     let Some((client, bucket)) = app.state.storage.s3_client() else { return Ok((rows as usize, 0, 0)) };
     let listed = client.list_objects_v2().bucket(bucket).send().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let root = std::path::PathBuf::from(services::s3_root()?);
-    let mut staging = 0;
-    let mut stack = vec![root.join(bucket), root.clone()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() && dir != root {
-                stack.push(path);
-            } else if entry.file_name().to_string_lossy().starts_with(".upload")
-                && path.to_string_lossy().contains(bucket)
-            {
-                staging += 1;
-            }
-        }
-    }
-    Ok((rows as usize, listed.contents().len(), staging))
+    let unfinished = harness::s3::unfinished_uploads(std::path::Path::new(&services::s3_root()?), bucket)?;
+    Ok((rows as usize, listed.contents().len(), unfinished.len()))
+}
+
+/// Details of the audit events with `action`, oldest first.
+async fn audit_details(app: &TestApp, action: &'static str) -> anyhow::Result<Vec<String>> {
+    Ok(app
+        .state
+        .db
+        .run(move |c| {
+            use shared::db::schema::audit_events;
+            Ok(audit_events::table
+                .filter(audit_events::action.eq(action))
+                .order(audit_events::id)
+                .select(audit_events::detail.assume_not_null())
+                .load(c)?)
+        })
+        .await?)
 }
 
 async fn signed_in_client(app: &TestApp) -> anyhow::Result<(String, String)> {
@@ -198,6 +200,9 @@ async fn malformed_and_slow_uploads_leave_nothing(backend: Backend) -> anyhow::R
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!((rows, objects, staging), (0, 0, 0), "rows, objects, unfinished uploads left behind");
+    // Bodies cut off (no closing boundary; stalled past the idle limit) are audited as failed uploads.
+    let cut_off = audit_details(&app, "document.upload_failed").await?;
+    assert!(cut_off.iter().filter(|d| *d == "incomplete: bill.pdf").count() >= 2, "{cut_off:?}");
 
     let table: String = outcomes.iter().map(|(what, status)| format!("| {what} | {status} |\n")).collect();
     reliability::record(
@@ -272,6 +277,8 @@ async fn thousands_of_tiny_parts_are_survived(backend: Backend) -> anyhow::Resul
         })
         .await?;
     assert_eq!(audited, upload_limit() as i64, "one audit row per refused file, no more");
+    // Both uploads that stopped at the part limit are audited, once each.
+    assert_eq!(audit_details(&app, "document.upload_failed").await?, ["too_many_parts", "too_many_parts"]);
     assert_eq!(app.get("/healthz").await?.status(), StatusCode::OK);
     let rows: i64 = app.state.db.run(|c| Ok(documents::table.count().get_result(c)?)).await?;
     assert_eq!(rows, 1);

@@ -2,6 +2,7 @@
 //! `Authorization: Bearer`), from `POST /api/v1/staff/sign-in` or the staff
 //! sign-in page. Records of another firm answer 404; admin-only actions 403.
 
+use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
 use serde::{Deserialize, Serialize};
 use shared::domain::{Language, now};
@@ -16,8 +17,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::sign_in::{Attempt, attempt_sign_in};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::session::StaffApi;
+use crate::session::{StaffApi, client_ip};
 use crate::state::AppState;
+use crate::upload::{self, Target, UploadReport};
 
 /// Registers the staff API.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -35,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(open_request)
         .service(cancel_request)
         .service(list_documents)
+        .service(share_documents)
         .service(download_document)
         .service(review_document)
         .service(list_staff)
@@ -342,6 +345,43 @@ async fn list_documents(
     let lang = language(&user);
     let staff = user.staff;
     Ok(web::Json(state.db.run(move |c| Ok(matters::get(c, &staff, &id, lang)?.documents)).await?))
+}
+
+/// Shares documents with the matter's clients: `multipart/form-data` with an
+/// optional `category` field and any number of `file` fields, streamed,
+/// checked and limited exactly like a client's upload. The clients' documents
+/// list shows them as shared by the firm; each is audited (`document.share`).
+#[utoipa::path(
+    post, path = "/api/v1/staff/matters/{id}/documents", tag = "staff",
+    params(("id" = String, Path, description = "Matter id")),
+    request_body(content_type = "multipart/form-data", description = "Field `category`, then `file` (repeatable)"),
+    responses(
+        (status = 201, description = "Every file stored and shared", body = UploadReport),
+        (status = 413, description = "A file exceeded the size limit (it was not stored), or the body had more than 100 parts (the rest was not read)", body = UploadReport),
+        (status = 422, description = "Some files were refused (type, empty) or none sent", body = UploadReport),
+        (status = 503, description = "Storage failed; nothing of that file was kept", body = UploadReport),
+        (status = 404, body = ErrorBody)
+    ),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[post("/api/v1/staff/matters/{id}/documents")]
+async fn share_documents(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: StaffApi,
+    id: web::Path<String>,
+    body: Multipart,
+) -> AppResult<HttpResponse> {
+    let staff = user.staff;
+    let matter = state.db.run(move |c| shared::staff::firm_matter(c, &staff, &id)).await?;
+    let target = Target {
+        uploader: &user.viewer.user,
+        source: shared::documents::DocumentSource::Firm,
+        matter: &matter,
+        ip: client_ip(&req),
+    };
+    let report = upload::receive(&state, target, body).await;
+    Ok(HttpResponse::build(crate::routes::documents::status_of(&report)).json(report))
 }
 
 /// Downloads a document (a redirect to a short-lived storage URL, or the bytes); audited.

@@ -1,7 +1,9 @@
 //! Staff pages (server-rendered, no JavaScript needed): the matters list with
 //! filters, a new client and matter, a matter's page (timeline, post an update
-//! or phase change, request a document, review uploads) and firm settings.
+//! or phase change, request a document, share a document with the client,
+//! review uploads) and firm settings.
 
+use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{NaiveDateTime, TimeZone};
@@ -16,6 +18,7 @@ use shared::staff::{Staff, records};
 
 use super::staff_of;
 use crate::pages::{PageCtx, see_other};
+use crate::upload::{self, Target};
 
 /// Registers the staff pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -26,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(post_milestone)
         .service(open_request)
         .service(cancel_request)
+        .service(share_documents)
         .service(review_document)
         .service(settings_page)
         .service(save_settings);
@@ -330,6 +334,7 @@ async fn matter_page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) ->
                 "category_key": format!("doc-category-{}", d.category),
                 "by": d.uploaded_by.as_ref().map(|p| p.name.clone()),
                 "at": when(&ctx, d.created_at),
+                "shared": d.source == shared::documents::DocumentSource::Firm.as_str(),
                 "reviewed": d.reviewed_at.map(|t| when(&ctx, t)),
                 "reviewer": d.reviewed_by.as_ref().map(|p| p.name.clone()),
             })
@@ -371,6 +376,7 @@ async fn matter_page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) ->
             "sent": sent,
             "categories": categories,
             "team": team,
+            "max": shared::documents::human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
         }),
     )
 }
@@ -442,6 +448,33 @@ async fn cancel_request(ctx: PageCtx, req: HttpRequest, path: web::Path<(String,
     let (id, request) = path.into_inner();
     let back = format!("/staff/matters/{id}");
     run_then_back(&ctx, &back, move |c, staff| updates::cancel_request(c, staff, &id, &request, now()), staff).await
+}
+
+/// Shares documents with the matter's clients through the same pipeline as a
+/// client's upload; back to the matter when every file was stored, else a
+/// page naming each file that was not and why.
+#[post("/staff/matters/{id}/documents")]
+async fn share_documents(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, body: Multipart) -> HttpResponse {
+    let staff = staff_or_answer!(ctx, req);
+    let id = path.into_inner();
+    let matter = try_page!(ctx, ctx.state.db.run(move |c| shared::staff::firm_matter(c, &staff, &id)).await);
+    let uploader = try_page!(ctx, ctx.require_user()).user.clone();
+    let target = Target {
+        uploader: &uploader,
+        source: shared::documents::DocumentSource::Firm,
+        matter: &matter,
+        ip: crate::session::client_ip(&req),
+    };
+    let report = upload::receive(&ctx.state, target, body).await;
+    let back = format!("/staff/matters/{}", matter.id);
+    let status = crate::routes::documents::status_of(&report);
+    if status == StatusCode::CREATED {
+        return see_other(&back);
+    }
+    let mut view = crate::routes::documents::report_view(&report, ctx.state.config.max_upload_bytes);
+    view["staff_nav"] = json!(true);
+    view["back"] = json!(back);
+    ctx.render(status, "staff_shared", "staff-share-result-title", view)
 }
 
 #[post("/staff/matters/{id}/documents/{document}/review")]
