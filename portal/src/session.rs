@@ -8,9 +8,7 @@ use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
-use diesel::prelude::*;
 use shared::db::models::User;
-use shared::db::schema::firms;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -50,12 +48,13 @@ pub async fn resolve(state: &AppState, token: Option<String>) -> Result<Option<A
     let tokens = state.tokens.clone();
     state
         .db
-        .run(move |conn| match shared::auth::authenticate(conn, &tokens, &token) {
-            Ok((session, user)) => {
-                let (firm_name, firm_time_zone): (String, String) =
-                    firms::table.find(&user.firm_id).select((firms::name, firms::time_zone)).first(conn)?;
-                Ok(Some(Authenticated { user, session_id: session.id, firm_name, firm_time_zone }))
-            }
+        .run(move |conn| match shared::auth::authenticate_in_firm(conn, &tokens, &token) {
+            Ok((session, user, firm)) => Ok(Some(Authenticated {
+                user,
+                session_id: session.id,
+                firm_name: firm.name,
+                firm_time_zone: firm.time_zone,
+            })),
             Err(shared::Error::Unauthenticated) => Ok(None),
             Err(e) => Err(e),
         })

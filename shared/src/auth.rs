@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::DbConnection;
 use crate::db::models::{Session, SignInToken, User};
-use crate::db::schema::{sessions, sign_in_tokens, users};
+use crate::db::schema::{firms, sessions, sign_in_tokens, users};
 use crate::domain::{new_id, now};
 use crate::error::{Error, Result};
 use crate::tokens::{Purpose, Tokens};
@@ -165,23 +165,42 @@ pub fn create_session(
 
 /// The live session and user behind a session token, or [`Error::Unauthenticated`].
 pub fn authenticate(conn: &mut DbConnection, tokens: &Tokens, token: &str) -> Result<(Session, User)> {
+    authenticate_in_firm(conn, tokens, token).map(|(session, user, _)| (session, user))
+}
+
+/// What a page shows of the signed-in user's firm.
+#[derive(Debug, Clone, Queryable)]
+pub struct FirmBrand {
+    /// The firm's name.
+    pub name: String,
+    /// The firm's time zone (IANA name).
+    pub time_zone: String,
+}
+
+/// [`authenticate`], with the user's firm's name and time zone, in one query
+/// (every page needs them).
+pub fn authenticate_in_firm(
+    conn: &mut DbConnection,
+    tokens: &Tokens,
+    token: &str,
+) -> Result<(Session, User, FirmBrand)> {
     let claims = tokens.verify(Purpose::Session, token)?;
     let t = now();
-    let found: Option<(Session, User)> = sessions::table
-        .inner_join(users::table)
+    let found: Option<(Session, User, FirmBrand)> = sessions::table
+        .inner_join(users::table.inner_join(firms::table))
         .filter(sessions::id.eq(&claims.jti))
         .filter(sessions::user_id.eq(&claims.sub))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(t))
-        .select((Session::as_select(), User::as_select()))
+        .select((Session::as_select(), User::as_select(), (firms::name, firms::time_zone)))
         .first(conn)
         .optional()?;
-    let (session, user) = found.ok_or(Error::Unauthenticated)?;
+    let (session, user, firm) = found.ok_or(Error::Unauthenticated)?;
     // Refresh "last seen" at most every five minutes: a write per page view is wasted work.
     if t - session.last_seen_at > Duration::minutes(5) {
         diesel::update(sessions::table.find(&session.id)).set(sessions::last_seen_at.eq(t)).execute(conn)?;
     }
-    Ok((session, user))
+    Ok((session, user, firm))
 }
 
 /// Revokes one session ("sign out").

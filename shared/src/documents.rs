@@ -244,6 +244,16 @@ impl From<Document> for DocumentView {
 /// The documents of a matter the client may see (theirs and the firm's), newest first.
 pub fn list(conn: &mut DbConnection, client: &User, matter_id: &str) -> Result<Vec<DocumentView>> {
     own_matter(conn, client, matter_id)?;
+    list_of(conn, matter_id)
+}
+
+/// The documents of a matter already shown to its client: holding the
+/// [`MatterDetail`](crate::client_view::MatterDetail) proves the check was made.
+pub fn list_shown(conn: &mut DbConnection, shown: &crate::client_view::MatterDetail) -> Result<Vec<DocumentView>> {
+    list_of(conn, &shown.id)
+}
+
+fn list_of(conn: &mut DbConnection, matter_id: &str) -> Result<Vec<DocumentView>> {
     Ok(documents::table
         .filter(documents::matter_id.eq(matter_id))
         .order(documents::created_at.desc())

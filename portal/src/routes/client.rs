@@ -56,7 +56,7 @@ async fn matter_page(ctx: PageCtx, path: web::Path<String>) -> HttpResponse {
         .db
         .run(move |conn| {
             let detail = client_view::matter_detail(conn, &user, &id, lang)?;
-            let documents = shared::documents::list(conn, &user, &id)?;
+            let documents = shared::documents::list_shown(conn, &detail)?;
             Ok((detail, documents))
         })
         .await;

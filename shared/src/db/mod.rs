@@ -79,8 +79,14 @@ impl ManageConnection for Manager {
         }
     }
 
+    /// A PostgreSQL connection may have died with a server restart: checked
+    /// (`SELECT 1`) each time it is handed out. A SQLite "connection" is an
+    /// open file and cannot go away, so it is not.
     fn is_valid(&self, conn: &mut DbConnection) -> std::result::Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
+        match conn {
+            DbConnection::Postgresql(_) => conn.ping().map_err(r2d2::Error::QueryError),
+            DbConnection::Sqlite(_) => Ok(()),
+        }
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
