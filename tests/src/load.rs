@@ -229,9 +229,11 @@ pub async fn browse(client: reqwest::Client, base: String, visitor: Visitor, tal
         let retry = request.try_clone();
         let mut sent = request.send().await;
         // A GET sent on a kept-alive connection the server closed at that instant
-        // is sent again once, as browsers do (RFC 9112 §9.3.1); counted as a figure.
+        // (a clean close, or a reset when the request arrived as it closed) is
+        // sent again once, as browsers do (RFC 9112 §9.3.1); counted as a figure.
         if let (Err(e), Some(again)) = (&sent, retry)
-            && causes(e).contains("connection closed before message completed")
+            && (causes(e).contains("connection closed before message completed")
+                || causes(e).contains("Connection reset by peer"))
         {
             tally.keep_alive_retries.fetch_add(1, Ordering::Relaxed);
             sent = again.send().await;
