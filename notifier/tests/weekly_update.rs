@@ -359,7 +359,44 @@ async fn updates_go_out_over_starttls_to_a_trusted_server(backend: Backend) -> a
     Ok(())
 }
 
+/// smtps (TLS from the first byte) with AUTH: wrong credentials are a setup
+/// problem, retried later rather than failing the week's mail; the right ones send.
+async fn updates_go_out_over_smtps_with_auth_and_wrong_credentials_wait(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let (url, ca) = services::smtps_auth()?;
+    let (user, rest) = url
+        .strip_prefix("smtps://")
+        .and_then(|r| r.split_once(':'))
+        .ok_or_else(|| anyhow::anyhow!("unexpected smtps URL"))?;
+    let host = rest.split_once('@').map(|(_, h)| h).ok_or_else(|| anyhow::anyhow!("no host in the smtps URL"))?;
+    let wrong = format!("smtps://{user}:not-the-password@{host}");
+    let refused =
+        Notifier::build(app.config(&[("MATTERLINE_SMTP_URL", &wrong), ("MATTERLINE_SMTP_CA_FILE", &ca)])?, &options())?;
+    let (enqueued, summary) = refused.once().await?;
+    assert_eq!((enqueued, summary.sent, summary.failed, summary.retrying), (5, 0, 0, 5), "{summary:?}");
+    let errors: Vec<Option<String>> =
+        app.state.db.run(|c| Ok(notifications::table.select(notifications::last_error).load(c)?)).await?;
+    for error in &errors {
+        let error = error.as_deref().unwrap_or_default();
+        assert!(error.contains("refused the sign-in") && error.contains("535"), "{error}");
+        assert!(!error.contains("not-the-password"), "the password is in the recorded error: {error}");
+    }
+
+    let trusted =
+        Notifier::build(app.config(&[("MATTERLINE_SMTP_URL", &url), ("MATTERLINE_SMTP_CA_FILE", &ca)])?, &options())?;
+    let summary = trusted.worker.deliver_all(now() + Duration::minutes(2), &|| {}).await?;
+    assert_eq!(summary.sent, 5, "{summary:?}");
+    let accepted = services::fault_smtp_accepted()?
+        .into_iter()
+        .filter(|(rcpt, _)| rcpt.ends_with(&format!("@{}", demo.domain)))
+        .count();
+    assert_eq!(accepted, 5);
+    Ok(())
+}
+
 on_both_backends!(
+    updates_go_out_over_smtps_with_auth_and_wrong_credentials_wait,
     updates_go_out_over_starttls_to_a_trusted_server,
     a_quiet_week_still_gets_a_short_update_unless_the_firm_turns_that_off,
     fifty_clients_get_one_update_each_in_their_language,

@@ -57,6 +57,12 @@ enum Transport {
     Outbox(AsyncFileTransport<Tokio1Executor>),
 }
 
+/// SMTP replies about our own credentials or connection security (530 auth
+/// required, 534/538 mechanism or encryption required, 535 credentials
+/// refused), not about the message: retried with backoff while an operator
+/// fixes the setting, instead of failing every email of the week for good.
+const SETUP_CODES: [&str; 4] = ["530", "534", "535", "538"];
+
 /// Sends email through the configured transport. Cheap to clone (the SMTP pool is shared).
 #[derive(Clone)]
 pub struct Mailer {
@@ -184,7 +190,16 @@ impl Mailer {
     pub async fn send_message(&self, message: Message) -> std::result::Result<(), SendError> {
         match &self.transport {
             Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() { SendError::Permanent(e.to_string()) } else { SendError::Transient(e.to_string()) }
+                let setup = e.status().is_some_and(|code| SETUP_CODES.contains(&code.to_string().as_str()));
+                if setup {
+                    SendError::Transient(format!(
+                        "the mail server refused the sign-in (check MATTERLINE_SMTP_URL): {e}"
+                    ))
+                } else if e.is_permanent() {
+                    SendError::Permanent(e.to_string())
+                } else {
+                    SendError::Transient(e.to_string())
+                }
             }),
             Transport::Outbox(file) => {
                 file.send(message).await.map(|_| ()).map_err(|e| SendError::Transient(format!("dev outbox: {e}")))

@@ -74,6 +74,16 @@ pub fn tls_smtp() -> anyhow::Result<(String, String)> {
     ))
 }
 
+/// The SMTP server speaking TLS from the first byte and requiring AUTH
+/// (`MATTERLINE_TEST_SMTPS_AUTH_URL`, `smtps://USER:PASSWORD@HOST:PORT`); its
+/// certificate is the STARTTLS server's (`MATTERLINE_TEST_TLS_SMTP_CA`).
+pub fn smtps_auth() -> anyhow::Result<(String, String)> {
+    Ok((
+        required("MATTERLINE_TEST_SMTPS_AUTH_URL", "the smtps SMTP server with AUTH (aiosmtpd)")?,
+        required("MATTERLINE_TEST_TLS_SMTP_CA", "the smtps SMTP server's certificate")?,
+    ))
+}
+
 /// The OpenAPI validator command (`openapi-spec-validator`, `MATTERLINE_TEST_OPENAPI_VALIDATOR`).
 pub fn openapi_validator() -> anyhow::Result<String> {
     required("MATTERLINE_TEST_OPENAPI_VALIDATOR", "the OpenAPI validator (openapi-spec-validator)")

@@ -4,14 +4,18 @@ Recipients whose local part starts with "reject" get 550 (permanent), with
 "tempfail" get 451 (temporary); everyone else is accepted, and one line
 "recipient<TAB>Message-ID" per accepted recipient is appended to LOG, so large
 tests can count deliveries without an HTTP API. With CERT and KEY it requires
-STARTTLS before MAIL FROM (for testing the client's TLS path).
-Usage: smtp_fault_server.py PORT LOG [CERT KEY]
+STARTTLS before MAIL FROM (for testing the client's TLS path); with USER and
+PASSWORD as well it speaks TLS from the first byte (smtps) and requires AUTH
+with those credentials.
+Usage: smtp_fault_server.py PORT LOG [CERT KEY [USER PASSWORD]]
 """
 import asyncio
 import ssl
 import sys
+import warnings
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class FaultyHandler:
@@ -40,13 +44,36 @@ class FaultyHandler:
         return "250 2.0.0 accepted"
 
 
-async def main(port: int, log_path: str, cert: str = "", key: str = "") -> None:
+def authenticator_for(user: str, password: str):
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            user.encode(),
+            password.encode(),
+        )
+        return AuthResult(success=ok, handled=False)
+
+    return authenticate
+
+
+async def main(port: int, log_path: str, cert: str = "", key: str = "", user: str = "", password: str = "") -> None:
     options = {}
     if cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(cert, key)
         options = {"tls_context": context, "require_starttls": True}
+    if user:
+        warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+        # Implicit TLS: the whole session is encrypted, so AUTH needs no STARTTLS.
+        options = {
+            "ssl_context": context,
+            "authenticator": authenticator_for(user, password),
+            "auth_required": True,
+            "auth_require_tls": False,
+        }
     controller = Controller(FaultyHandler(log_path), hostname="127.0.0.1", port=port, **options)
+    if user:
+        # The start-up self-check would connect without TLS; check the port instead.
+        controller._trigger_server = lambda: None
     controller.start()
     print(f"fault SMTP server on 127.0.0.1:{port}", flush=True)
     await asyncio.Event().wait()
