@@ -39,26 +39,69 @@ impl FromRequest for PageCtx {
         let req = req.clone();
         Box::pin(async move {
             let (state, viewer) = session::viewer_of(&req).await?;
-            let (viewer, viewer_error) = match viewer {
-                Ok(viewer) => (viewer, None),
-                Err(e) => (None, Some(e.to_string())),
-            };
-            let request_id =
-                req.extensions().get::<crate::observe::RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-            let saved = viewer.as_ref().map(|v| v.user.language.clone());
-            let cookie = req.cookie(LANGUAGE_COOKIE).map(|c| c.value().to_owned());
-            let accept = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-            let lang = i18n::negotiate(saved.as_deref().or(cookie.as_deref()), accept);
-            let path = match req.query_string() {
-                "" => req.path().to_owned(),
-                q => format!("{}?{q}", req.path()),
-            };
-            Ok(PageCtx { state, lang, path, viewer, viewer_error, request_id })
+            Ok(PageCtx::new(&req, state, viewer))
         })
     }
 }
 
+/// The client's language preferences a request carries (cookie and
+/// `Accept-Language`), for choosing a language before the session is known.
+#[derive(Debug, Clone)]
+pub struct LanguageHints {
+    cookie: Option<String>,
+    accept: Option<String>,
+}
+
+impl LanguageHints {
+    /// The hints of `req`.
+    pub fn of(req: &HttpRequest) -> Self {
+        Self {
+            cookie: req.cookie(LANGUAGE_COOKIE).map(|c| c.value().to_owned()),
+            accept: req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        }
+    }
+
+    /// The page language: the signed-in user's saved preference, else the cookie, else `Accept-Language`.
+    pub fn choose(&self, saved: Option<&str>) -> Language {
+        i18n::negotiate(saved.or(self.cookie.as_deref()), self.accept.as_deref())
+    }
+}
+
 impl PageCtx {
+    /// The page context of `req` for the session check's outcome `viewer`.
+    pub fn new(req: &HttpRequest, state: web::Data<AppState>, viewer: shared::Result<Option<Authenticated>>) -> Self {
+        let (viewer, viewer_error) = match viewer {
+            Ok(viewer) => (viewer, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let request_id = req.extensions().get::<crate::observe::RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+        let lang = LanguageHints::of(req).choose(viewer.as_ref().map(|v| v.user.language.as_str()));
+        let path = match req.query_string() {
+            "" => req.path().to_owned(),
+            q => format!("{}?{q}", req.path()),
+        };
+        PageCtx { state, lang, path, viewer, viewer_error, request_id }
+    }
+
+    /// The page context for what [`session::SignedIn::run`] found, and the work's
+    /// result (the error to show when nobody is signed in or the check failed).
+    pub fn checked<T>(
+        signed_in: &session::SignedIn,
+        checked: shared::Result<session::Checked<T>>,
+    ) -> (Self, shared::Result<T>) {
+        let (req, state) = (signed_in.request(), signed_in.state().clone());
+        match checked {
+            Err(e) => {
+                // Shown as the database being unavailable, as on every other page.
+                let ctx = PageCtx::new(req, state, Err(e));
+                let error = ctx.require_user().err().unwrap_or(shared::Error::Unauthenticated);
+                (ctx, Err(error))
+            }
+            Ok(session::Checked::Nobody) => (PageCtx::new(req, state, Ok(None)), Err(shared::Error::Unauthenticated)),
+            Ok(session::Checked::Viewer(viewer, done)) => (PageCtx::new(req, state, Ok(Some(*viewer))), done),
+        }
+    }
+
     /// The signed-in user, or the error to answer with (sign-in redirect, or unavailable).
     pub fn require_user(&self) -> Result<&Authenticated, shared::Error> {
         match (&self.viewer, &self.viewer_error) {

@@ -7,8 +7,8 @@ use shared::client_view::{self, MatterDetail, MatterSummary};
 use shared::domain::Language;
 use utoipa::ToSchema;
 
-use crate::error::AppResult;
-use crate::session::ApiUser;
+use crate::error::{AppError, AppResult};
+use crate::session::{ApiUser, Checked, SignedIn};
 use crate::state::AppState;
 
 /// Registers the API routes.
@@ -81,12 +81,17 @@ async fn my_matters(state: web::Data<AppState>, user: ApiUser) -> AppResult<web:
     security(("session_cookie" = []), ("bearer" = []))
 )]
 #[get("/api/v1/matters/{id}")]
-async fn matter(
-    state: web::Data<AppState>,
-    user: ApiUser,
-    id: web::Path<String>,
-) -> AppResult<web::Json<MatterDetail>> {
-    let lang = language_of(&user);
-    let (client, id) = (user.0.user, id.into_inner());
-    Ok(web::Json(state.db.run(move |conn| client_view::matter_detail(conn, &client, &id, lang)).await?))
+async fn matter(signed_in: SignedIn, id: web::Path<String>) -> AppResult<web::Json<MatterDetail>> {
+    // Busy: the session is checked in the same database trip as the matter.
+    let id = id.into_inner();
+    let checked = signed_in
+        .run(move |conn, viewer| {
+            let lang = Language::parse(&viewer.user.language).unwrap_or(Language::En);
+            client_view::matter_detail(conn, &viewer.user, &id, lang)
+        })
+        .await?;
+    match checked {
+        Checked::Nobody => Err(AppError(shared::Error::Unauthenticated)),
+        Checked::Viewer(_, detail) => Ok(web::Json(detail?)),
+    }
 }

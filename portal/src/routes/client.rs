@@ -5,7 +5,8 @@ use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 use shared::client_view::{self, StepState};
 
-use crate::pages::PageCtx;
+use crate::pages::{LanguageHints, PageCtx};
+use crate::session::SignedIn;
 
 /// Registers the client pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -45,21 +46,18 @@ async fn dashboard(ctx: PageCtx) -> HttpResponse {
 }
 
 #[get("/matters/{id}")]
-async fn matter_page(ctx: PageCtx, path: web::Path<String>) -> HttpResponse {
-    let viewer = match ctx.require_user() {
-        Ok(v) => v.clone(),
-        Err(e) => return ctx.error(e),
-    };
-    let (lang, user, id) = (ctx.lang, viewer.user.clone(), path.into_inner());
-    let loaded = ctx
-        .state
-        .db
-        .run(move |conn| {
-            let detail = client_view::matter_detail(conn, &user, &id, lang)?;
+async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> HttpResponse {
+    // The busiest page: the session is checked in the same database trip as the page's data.
+    let (hints, id) = (LanguageHints::of(signed_in.request()), path.into_inner());
+    let checked = signed_in
+        .run(move |conn, viewer| {
+            let lang = hints.choose(Some(&viewer.user.language));
+            let detail = client_view::matter_detail(conn, &viewer.user, &id, lang)?;
             let documents = shared::documents::list_shown(conn, &detail)?;
             Ok((detail, documents))
         })
         .await;
+    let (ctx, loaded) = PageCtx::checked(&signed_in, checked);
     let (detail, documents) = match loaded {
         Ok(found) => found,
         Err(e) => return ctx.error(e),
