@@ -97,6 +97,7 @@ impl Catalogue {
         }
         crate::insert_many!(conn, phases::table, &installed)?;
         crate::insert_many!(conn, phase_texts::table, &texts)?;
+        crate::client_view::forget_phase_catalogue(firm_id);
         Ok(installed)
     }
 }

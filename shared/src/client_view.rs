@@ -4,6 +4,8 @@
 //! client's is [`Error::NotFound`], exactly like one that does not exist.
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -148,8 +150,49 @@ pub struct MatterDetail {
     pub contact: Option<ContactView>,
 }
 
-/// Phases of `firm_id`'s practice areas with texts in `language` (English where a text is missing).
+/// A firm's phases in order, each with its texts in one language.
+pub type PhaseCatalogue = Arc<Vec<(Phase, PhaseText)>>;
+
+/// How long a catalogue read by [`phase_catalogue`] is reused. Every page a
+/// client opens shows the phase tracker, and staff change the wording rarely:
+/// a change made through this process is seen at once ([`forget_phase_catalogue`]),
+/// one made through another portal process within this time.
+pub const CATALOGUE_TTL: Duration = Duration::from_secs(60);
+
+type CatalogueKey = (String, Vec<String>, Language);
+
+static CATALOGUES: LazyLock<Mutex<HashMap<CatalogueKey, (Instant, PhaseCatalogue)>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Drops this process's cached catalogues of `firm_id` (after its phases or texts change).
+pub fn forget_phase_catalogue(firm_id: &str) {
+    if let Ok(mut cached) = CATALOGUES.lock() {
+        cached.retain(|(firm, _, _), _| firm != firm_id);
+    }
+}
+
+/// Phases of `firm_id`'s practice areas with texts in `language` (English where
+/// a text is missing), read at most once per [`CATALOGUE_TTL`] in a process.
 pub fn phase_catalogue(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    practice_areas: &[&str],
+    language: Language,
+) -> Result<PhaseCatalogue> {
+    let key: CatalogueKey = (firm_id.to_owned(), practice_areas.iter().map(|a| (*a).to_owned()).collect(), language);
+    let fresh = |(read, _): &(Instant, PhaseCatalogue)| read.elapsed() < CATALOGUE_TTL;
+    if let Some((_, catalogue)) = CATALOGUES.lock().ok().and_then(|c| c.get(&key).filter(|e| fresh(e)).cloned()) {
+        return Ok(catalogue);
+    }
+    let catalogue = Arc::new(load_phase_catalogue(conn, firm_id, practice_areas, language)?);
+    if let Ok(mut cached) = CATALOGUES.lock() {
+        cached.retain(|_, e| fresh(e));
+        cached.insert(key, (Instant::now(), catalogue.clone()));
+    }
+    Ok(catalogue)
+}
+
+fn load_phase_catalogue(
     conn: &mut DbConnection,
     firm_id: &str,
     practice_areas: &[&str],

@@ -356,6 +356,30 @@ async fn an_admin_changes_settings_and_reads_the_audit_log(backend: Backend) -> 
     assert_eq!(saved["weekly_schedule"], "0 0 9 * * Mon");
     assert_eq!(saved["no_activity_updates"], false);
 
+    // A client's page reads the catalogue (and the process keeps it for a minute) ...
+    let sam = app.client(&demo.email("sam")).await?;
+    let sam_auth = bearer(&app.session_token(&sam.id).await?);
+    let sam_page = |http: reqwest::Client, auth: String| {
+        let url = app.url(&format!("/matters/{}", sam.matter_id));
+        async move { anyhow::Ok(main_text(&http.get(url).header(AUTHORIZATION, auth).send().await?.text().await?)) }
+    };
+    let before = sam_page(app.new_client()?, sam_auth.clone()).await?;
+    assert!(before.contains("Getting started"), "{before}");
+    let english = json!({ "language": "en", "title": "First steps", "what_it_means": "We begin.", "what_happens_next": "We call you." });
+    let put = http
+        .put(app.url("/api/v1/staff/catalogue/personal_injury/intake"))
+        .header(AUTHORIZATION, &auth)
+        .json(&english)
+        .send()
+        .await?;
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    // ... and shows the new wording at once after an admin changes it.
+    let after = sam_page(app.new_client()?, sam_auth).await?;
+    assert!(
+        after.contains("First steps") && after.contains("We begin.") && !after.contains("Getting started"),
+        "{after}"
+    );
+
     let text = json!({ "language": "es", "title": "Ingreso", "what_it_means": "Empezamos.", "what_happens_next": "Le llamamos." });
     let put = http
         .put(app.url("/api/v1/staff/catalogue/personal_injury/intake"))

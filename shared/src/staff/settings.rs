@@ -240,7 +240,10 @@ pub fn set_phase_text(
                 .execute(conn)?;
         }
         staff.audit(conn, "phase.text", "phase", &phase_id, Some(language.as_str().to_owned()), now)
-    })
+    })?;
+    // Pages of this process show the new wording at once (others within the cache's minute).
+    crate::client_view::forget_phase_catalogue(&staff.firm_id);
+    Ok(())
 }
 
 fn long_text(field: &'static str, value: &str) -> Result<String> {
