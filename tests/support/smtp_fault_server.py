@@ -10,6 +10,7 @@ with those credentials.
 Usage: smtp_fault_server.py PORT LOG [CERT KEY [USER PASSWORD]]
 """
 import asyncio
+import socket
 import ssl
 import sys
 import warnings
@@ -72,8 +73,17 @@ async def main(port: int, log_path: str, cert: str = "", key: str = "", user: st
         }
     controller = Controller(FaultyHandler(log_path), hostname="127.0.0.1", port=port, **options)
     if user:
-        # The start-up self-check would connect without TLS; check the port instead.
-        controller._trigger_server = lambda: None
+        # aiosmtpd's start-up self-check wraps its probe in the server's own TLS
+        # context, which a client cannot use; probe as a TLS client instead.
+        def probe() -> None:
+            client = ssl.create_default_context()
+            client.check_hostname = False
+            client.verify_mode = ssl.CERT_NONE
+            with socket.create_connection(("127.0.0.1", port), 5) as raw:
+                with client.wrap_socket(raw) as tls:
+                    tls.recv(1024)
+
+        controller._trigger_server = probe
     controller.start()
     print(f"fault SMTP server on 127.0.0.1:{port}", flush=True)
     await asyncio.Event().wait()
