@@ -29,6 +29,16 @@ pub struct EmailContext {
 }
 
 impl EmailContext {
+    /// What composing the one-off notices needs, with `mailer` for the firm's sender.
+    pub fn composer(&self, mailer: &shared::mail::Mailer) -> shared::notices::Composer {
+        shared::notices::Composer {
+            renderer: self.renderer.clone(),
+            mailer: mailer.clone(),
+            tokens: self.tokens.clone(),
+            base_url: self.base_url.clone(),
+        }
+    }
+
     /// The template data of a weekly update (also what `notifier preview` renders).
     pub fn weekly_data(&self, digest: &WeeklyDigest, notification_id: &str) -> shared::Result<Value> {
         let lang = digest.language;

@@ -14,7 +14,7 @@ use shared::db::Db;
 use shared::db::models::Notification;
 use shared::domain::NotificationKind;
 use shared::mail::{Mailer, OutgoingEmail, SendError};
-use shared::notices::{self, Composed, Composer};
+use shared::notices::{self, Composed};
 use shared::outbox::{self, AfterFailure};
 use shared::weekly::{self, WeeklyDigest};
 
@@ -217,12 +217,7 @@ impl Worker {
         let (id, row_copy) = (row.id.clone(), row.clone());
         let plan = match plan {
             Plan::Notice => {
-                let composer = Composer {
-                    renderer: self.email.renderer.clone(),
-                    mailer: self.mailer.clone(),
-                    tokens: self.email.tokens.clone(),
-                    base_url: self.email.base_url.clone(),
-                };
+                let composer = self.email.composer(&self.mailer);
                 let notice_row = row.clone();
                 let now = as_of;
                 match self.db.run(move |conn| notices::compose(conn, &composer, &notice_row, now)).await {

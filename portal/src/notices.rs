@@ -52,7 +52,12 @@ async fn deliver_one(state: &AppState, composer: &Composer, id: String) {
         }
     };
     let result = state.mailer.send(&email).await;
-    let outcome = if result.is_ok() { "sent" } else { "failed" };
+    // The same outcomes as the notifier counts: a temporary failure is retried, not failed.
+    let outcome = match &result {
+        Ok(()) => "sent",
+        Err(shared::mail::SendError::Transient(_)) => "retrying",
+        Err(shared::mail::SendError::Permanent(_)) => "failed",
+    };
     metrics::counter!(shared::metrics::EMAILS, "kind" => kind.clone(), "outcome" => outcome).increment(1);
     match &result {
         Ok(()) => tracing::info!(notification = %row.id, recipient = %row.recipient_id, "{kind} email sent"),

@@ -42,9 +42,8 @@ pub fn enqueue_for_matter(
         .iter()
         .map(|client| one_off(firm_id, client, NotificationKind::PhaseChange, Some(payload.clone()), now))
         .collect();
-    for row in &rows {
-        // A matter has a handful of clients; one INSERT each.
-        diesel::insert_into(notifications::table).values(row).execute(conn)?;
+    if !rows.is_empty() {
+        crate::insert_many!(conn, notifications::table, &rows)?;
     }
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
