@@ -126,10 +126,13 @@ fn step(text: &str) {
 }
 
 /// `postgres://…/NAME` for another database on the same server.
+/// `server`'s URL naming database `name` instead, its parameters (`?sslmode=…`) kept.
 fn database_url(server: &str, name: &str) -> String {
-    match server.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => format!("{server}/{name}"),
+    let (address, params) = server.split_once('?').map_or((server, None), |(a, p)| (a, Some(p)));
+    let base = address.rsplit_once('/').map_or(address, |(base, _)| base);
+    match params {
+        Some(params) => format!("{base}/{name}?{params}"),
+        None => format!("{base}/{name}"),
     }
 }
 
@@ -561,7 +564,7 @@ async fn weekly_pass(args: &Args, url: &str, ids: &[String]) -> anyhow::Result<r
     let concurrency = 8;
     let notifier = notifier::Notifier::build(
         config_of(&env)?,
-        &notifier::cli::WorkerOptions { lease_seconds: 300, concurrency, batch: 500 },
+        &notifier::cli::WorkerOptions { lease_seconds: 300, concurrency, batch: notifier::cli::DEFAULT_BATCH },
     )?;
     let messages = weekly::render_all(&notifier, ids).await?;
     drop(notifier);

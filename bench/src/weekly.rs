@@ -11,8 +11,8 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use shared::db::Db;
 
-/// Clients derived per call, as the notifier does by default (`--batch 500`).
-pub const DERIVE_BATCH: usize = 500;
+/// Clients derived per call, as the notifier does by default.
+pub const DERIVE_BATCH: usize = notifier::cli::DEFAULT_BATCH as usize;
 
 /// Derives every client's digest in batches, sending nothing; seconds taken and digests made.
 pub fn derive_all(db: &Db, client_ids: &[String]) -> anyhow::Result<(f64, usize)> {
@@ -135,6 +135,9 @@ pub struct Statements {
     pub pings: usize,
     /// Start-up: migrations table, advisory locks.
     pub startup: usize,
+    /// `UPDATE "notifications"` without `RETURNING`: writing each email's
+    /// outcome (the claim is the one UPDATE that returns rows).
+    pub recording: usize,
     /// The rest, by first words (e.g. `UPDATE "notifications"`), most frequent first.
     pub by_kind: Vec<(String, usize)>,
 }
@@ -143,6 +146,12 @@ impl Statements {
     /// Statements that read or write data (not transaction control, pings or start-up).
     pub fn data(&self) -> usize {
         self.total - self.transaction_control - self.pings - self.startup
+    }
+
+    /// Every statement except those writing outcomes: what enqueueing,
+    /// claiming and deriving cost, start-up and pool checks included.
+    pub fn besides_recording(&self) -> usize {
+        self.total - self.recording
     }
 }
 
@@ -182,6 +191,9 @@ pub fn count_statements(log: &Path, offset: u64, database: &str) -> anyhow::Resu
                 stats.startup += 1
             }
             _ => {
+                if upper.starts_with("UPDATE \"NOTIFICATIONS\"") && !upper.contains(" RETURNING ") {
+                    stats.recording += 1;
+                }
                 let key = match words.as_slice() {
                     ["SELECT", ..] => {
                         let from = upper.split(" FROM ").nth(1).unwrap_or_default();

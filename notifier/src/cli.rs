@@ -4,6 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// Outbox rows claimed per batch unless `--batch` says otherwise: a batch's
+/// weekly updates are derived with a fixed number of queries, so larger
+/// batches mean fewer queries per client.
+pub const DEFAULT_BATCH: i64 = 1000;
+
 /// Matterline notifier: weekly updates and the email outbox.
 ///
 /// Configuration comes from the same MATTERLINE_* environment variables as the
@@ -27,7 +32,7 @@ pub struct WorkerOptions {
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
     /// Outbox rows claimed per batch.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = DEFAULT_BATCH)]
     pub batch: i64,
 }
 

@@ -379,7 +379,7 @@ fn help_lists_every_notifier_command_and_the_worker_defaults() -> anyhow::Result
         "--concurrency <CONCURRENCY>",
         "[default: 8]",
         "--batch <BATCH>",
-        "[default: 500]",
+        "[default: 1000]",
     ];
     let mut run = vec!["--poll-seconds <POLL_SECONDS>", "[default: 30]"];
     run.extend(worker);

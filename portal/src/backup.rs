@@ -47,7 +47,7 @@ pub fn backup(config: &Config, db: &Db, dir: &Path) -> anyhow::Result<Copied> {
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut conn = db.get()?;
-    let DbConnection::Sqlite(sqlite) = &mut *conn else { bail!("not a SQLite database") };
+    let DbConnection::Sqlite(sqlite) = &mut **conn else { bail!("not a SQLite database") };
     let quoted = target.to_string_lossy().replace('\'', "''");
     diesel::sql_query(format!("VACUUM INTO '{quoted}'")).execute(sqlite).context("copying the database")?;
     copy_tree(&documents, &dir.join(DOCUMENTS_DIR))

@@ -130,9 +130,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let db = shared::db::Db::connect(&config.database_url, 1)?;
             let (events, broken) = tokio::task::spawn_blocking(move || -> shared::Result<(i64, Option<i64>)> {
                 use diesel::{QueryDsl, RunQueryDsl};
-                let mut conn = db.get()?;
-                let events = shared::db::schema::audit_events::table.count().get_result(&mut conn)?;
-                Ok((events, shared::audit::verify(&mut conn)?))
+                let mut pooled = db.get()?;
+                let conn: &mut shared::db::DbConnection = &mut pooled;
+                let events = shared::db::schema::audit_events::table.count().get_result(conn)?;
+                Ok((events, shared::audit::verify(conn)?))
             })
             .await??;
             match broken {

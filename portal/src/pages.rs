@@ -134,7 +134,7 @@ impl PageCtx {
         if let (Some(base), Value::Object(extra)) = (context.as_object_mut(), data) {
             base.extend(extra);
         }
-        match self.state.renderer.page(template, &context) {
+        match self.state.renderer.page(template, context) {
             Ok(html) => {
                 let mut response = HttpResponse::build(status);
                 response.content_type("text/html; charset=utf-8");

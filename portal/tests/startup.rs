@@ -112,11 +112,11 @@ fn demo_served(running: &Running, database_url: &str) -> anyhow::Result<DemoServ
     let url = shared::config::DatabaseUrl::parse(database_url).map_err(anyhow::Error::msg)?;
     let db = shared::db::Db::connect(&url, 1)?;
     let mut conn = db.get()?;
-    let staff = users::table.filter(users::role.ne("client")).count().get_result(&mut *conn)?;
-    let clients = users::table.filter(users::role.eq("client")).count().get_result(&mut *conn)?;
-    let matters = matters::table.count().get_result(&mut *conn)?;
+    let staff = users::table.filter(users::role.ne("client")).count().get_result(&mut **conn)?;
+    let clients = users::table.filter(users::role.eq("client")).count().get_result(&mut **conn)?;
+    let matters = matters::table.count().get_result(&mut **conn)?;
     let open_requests =
-        document_requests::table.filter(document_requests::status.eq("open")).count().get_result(&mut *conn)?;
+        document_requests::table.filter(document_requests::status.eq("open")).count().get_result(&mut **conn)?;
 
     let token = running
         .stdout
@@ -167,7 +167,7 @@ fn tables(database_url: &str) -> anyhow::Result<Vec<String>> {
     let url = shared::config::DatabaseUrl::parse(database_url).map_err(anyhow::Error::msg)?;
     let db = shared::db::Db::connect(&url, 1)?;
     let mut conn = db.get()?;
-    let rows: Vec<Table> = match &mut *conn {
+    let rows: Vec<Table> = match &mut **conn {
         shared::db::DbConnection::Sqlite(c) => {
             diesel::sql_query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
                 .load(c)?
@@ -370,7 +370,7 @@ fn json_logs_carry_request_fields_and_no_address_token_or_file_contents() -> any
         .map_err(anyhow::Error::msg)?;
         let db = shared::db::Db::connect(&url, 1)?;
         let mut conn = db.get()?;
-        users::table.filter(users::email.eq(email)).select(users::id).first(&mut *conn)?
+        users::table.filter(users::email.eq(email)).select(users::id).first(&mut **conn)?
     };
     let missing = request_line(&lines, missing_id)?;
     assert_eq!(missing["route"], "/matters/{id}", "{missing}");
@@ -647,7 +647,7 @@ impl S3Portal {
         let mut conn = db.get()?;
         Ok(documents::table
             .select((documents::object_key, documents::size_bytes, documents::sha256))
-            .load(&mut *conn)?)
+            .load(&mut **conn)?)
     }
 }
 

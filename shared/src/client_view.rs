@@ -127,6 +127,21 @@ pub struct ContactView {
     pub email: String,
 }
 
+/// A case manager's name, phone and email as selected through [`CASE_MANAGERS`].
+pub(crate) type ContactRow = (String, Option<String>, String);
+
+impl From<ContactRow> for ContactView {
+    fn from((name, phone, email): ContactRow) -> Self {
+        ContactView { name, phone, email }
+    }
+}
+
+// The case manager of a matter, joined onto `matters` through
+// `case_manager_id` (a second use of `users` in a query that may have one).
+diesel::alias! {
+    pub(crate) const CASE_MANAGERS: Alias<CaseManagers> = users as case_managers;
+}
+
 /// Everything the matter page shows.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MatterDetail {
@@ -285,7 +300,16 @@ pub fn matter_detail(
     matter_id: &str,
     language: Language,
 ) -> Result<MatterDetail> {
-    let matter = own_matter(conn, client, matter_id)?;
+    // The matter, checked to be the client's, and its case manager: one query.
+    let (matter, contact): (Matter, Option<ContactRow>) = matters::table
+        .inner_join(matter_clients::table)
+        .left_join(CASE_MANAGERS.on(matters::case_manager_id.eq(CASE_MANAGERS.field(users::id).nullable())))
+        .filter(matters::id.eq(matter_id))
+        .filter(matter_clients::client_id.eq(&client.id))
+        .select((Matter::as_select(), CASE_MANAGERS.fields((users::full_name, users::phone, users::email)).nullable()))
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)?;
     let catalogue = phase_catalogue(conn, &matter.firm_id, &[matter.practice_area.as_str()], language)?;
     let (current_phase, current_text) = catalogue.iter().find(|(p, _)| p.id == matter.phase_id).ok_or_else(|| {
         Error::Internal(anyhow::anyhow!("matter {} points at a phase outside its catalogue", matter.id))
@@ -337,14 +361,6 @@ pub fn matter_detail(
             created_at: m.created_at,
         })
         .collect();
-    let contact = match &matter.case_manager_id {
-        Some(id) => users::table.find(id).select(User::as_select()).first(conn).optional()?.map(|u| ContactView {
-            name: u.full_name,
-            phone: u.phone,
-            email: u.email,
-        }),
-        None => None,
-    };
     Ok(MatterDetail {
         id: matter.id,
         title: matter.title,
@@ -360,6 +376,6 @@ pub fn matter_detail(
         phases,
         open_requests,
         milestones,
-        contact,
+        contact: contact.map(ContactView::from),
     })
 }

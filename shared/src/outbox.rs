@@ -89,44 +89,61 @@ pub fn claim_due(
     now: NaiveDateTime,
 ) -> Result<Vec<Notification>> {
     use crate::db::schema::notifications::dsl as n;
-    let claim = |conn: &mut DbConnection| -> Result<Vec<Notification>> {
-        let due = || {
-            n::status
-                .eq(NotificationStatus::Pending.as_str())
-                .and(n::next_attempt_at.le(now))
-                .or(n::status.eq(NotificationStatus::Sending.as_str()).and(n::claimed_until.lt(now)))
-        };
-        let candidates = n::notifications.filter(due()).order(n::next_attempt_at).limit(batch).select(n::id);
-        let ids: Vec<String> = match conn {
-            DbConnection::Postgresql(pg) => candidates.for_update().skip_locked().load(pg)?,
-            DbConnection::Sqlite(_) => candidates.load(conn)?,
-        };
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        diesel::update(n::notifications.filter(n::id.eq_any(&ids)).filter(due()))
-            .set((
-                n::status.eq(NotificationStatus::Sending.as_str()),
-                n::claimed_by.eq(worker),
-                n::claimed_until.eq(lease_end),
-                n::attempts.eq(n::attempts + 1),
-            ))
-            .execute(conn)?;
-        Ok(n::notifications
-            .filter(n::id.eq_any(&ids))
-            .filter(n::claimed_by.eq(worker))
-            .filter(n::claimed_until.eq(lease_end))
-            .filter(n::status.eq(NotificationStatus::Sending.as_str()))
-            .order(n::next_attempt_at)
-            .select(Notification::as_select())
-            .load(conn)?)
+    let due = || {
+        n::status
+            .eq(NotificationStatus::Pending.as_str())
+            .and(n::next_attempt_at.le(now))
+            .or(n::status.eq(NotificationStatus::Sending.as_str()).and(n::claimed_until.lt(now)))
     };
+    let claim = (
+        n::status.eq(NotificationStatus::Sending.as_str()),
+        n::claimed_by.eq(worker),
+        n::claimed_until.eq(lease_end),
+        n::attempts.eq(n::attempts + 1),
+    );
     match conn {
-        // The row locks of FOR UPDATE last until the transaction ends.
-        DbConnection::Postgresql(_) => conn.transaction(claim),
+        // One statement: lock the due rows no other worker holds, claim them,
+        // return them. (Written out: diesel cannot express a subquery on the
+        // table being updated.) The outer condition repeats "due" as the
+        // UPDATE below does for SQLite.
+        DbConnection::Postgresql(pg) => {
+            use diesel::sql_types::{BigInt, Text, Timestamp};
+            let mut rows: Vec<Notification> = diesel::sql_query(
+                "UPDATE notifications SET status = $1, claimed_by = $2, claimed_until = $3, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM notifications \
+                     WHERE (status = $4 AND next_attempt_at <= $5) OR (status = $1 AND claimed_until < $5) \
+                     ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) \
+                 AND ((status = $4 AND next_attempt_at <= $5) OR (status = $1 AND claimed_until < $5)) \
+                 RETURNING *",
+            )
+            .bind::<Text, _>(NotificationStatus::Sending.as_str())
+            .bind::<Text, _>(worker)
+            .bind::<Timestamp, _>(lease_end)
+            .bind::<Text, _>(NotificationStatus::Pending.as_str())
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(batch)
+            .load(pg)?;
+            rows.sort_by_key(|r| r.next_attempt_at);
+            Ok(rows)
+        }
         // No transaction: a read-then-write transaction in WAL mode fails when
         // another writer commits in between; the guarded UPDATE is atomic alone.
-        DbConnection::Sqlite(_) => claim(conn),
+        DbConnection::Sqlite(_) => {
+            let ids: Vec<String> =
+                n::notifications.filter(due()).order(n::next_attempt_at).limit(batch).select(n::id).load(conn)?;
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            diesel::update(n::notifications.filter(n::id.eq_any(&ids)).filter(due())).set(claim).execute(conn)?;
+            Ok(n::notifications
+                .filter(n::id.eq_any(&ids))
+                .filter(n::claimed_by.eq(worker))
+                .filter(n::claimed_until.eq(lease_end))
+                .filter(n::status.eq(NotificationStatus::Sending.as_str()))
+                .order(n::next_attempt_at)
+                .select(Notification::as_select())
+                .load(conn)?)
+        }
     }
 }
 

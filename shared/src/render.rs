@@ -107,9 +107,13 @@ impl Renderer {
         self.html.has_template(name)
     }
 
-    /// Renders the page `web/<name>.hbs`; `data` must carry `lang`.
-    pub fn page(&self, name: &str, data: &impl Serialize) -> Result<String> {
-        self.html.render(name, data).map_err(|e| Error::Internal(anyhow::anyhow!("rendering page {name}: {e}")))
+    /// Renders the page `web/<name>.hbs`; `data` must carry `lang`. Takes the
+    /// page's JSON by value: handlebars renders from it as it is, where a
+    /// borrowed value would be serialized into a copy first.
+    pub fn page(&self, name: &str, data: serde_json::Value) -> Result<String> {
+        self.html
+            .render_with_context(name, &handlebars::Context::from(data))
+            .map_err(|e| Error::Internal(anyhow::anyhow!("rendering page {name}: {e}")))
     }
 
     /// Renders the email `email/<name>/`; `data` must carry `lang`.

@@ -2,7 +2,7 @@
 //! phase of each open matter and what it means, what changed since the last
 //! weekly update that was sent, what happens next, what the firm still needs,
 //! and whom to call. Derived for a whole batch of clients with a fixed number of
-//! queries (eight), never one per client.
+//! queries (six), never one per client.
 
 use std::collections::HashMap;
 
@@ -11,7 +11,7 @@ use diesel::dsl::max;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::client_view::{ContactView, PhaseView};
+use crate::client_view::{CASE_MANAGERS, ContactRow, ContactView, PhaseView};
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Matter, Milestone, Phase, PhaseText, User};
 use crate::db::schema::{
@@ -89,12 +89,14 @@ pub fn derive(
     if client_ids.is_empty() {
         return Ok(Vec::new());
     }
-    // 1. The clients.
-    let clients: Vec<User> = users::table.filter(users::id.eq_any(client_ids)).select(User::as_select()).load(conn)?;
-    // 2. Their firms.
-    let firm_ids: Vec<&str> = clients.iter().map(|c| c.firm_id.as_str()).collect();
-    let firm_rows: Vec<Firm> = firms::table.filter(firms::id.eq_any(&firm_ids)).select(Firm::as_select()).load(conn)?;
-    // 3. When each last got a weekly update.
+    // 1. The clients and their firms.
+    let clients: Vec<(User, Firm)> = users::table
+        .inner_join(firms::table)
+        .filter(users::id.eq_any(client_ids))
+        .select((User::as_select(), Firm::as_select()))
+        .load(conn)?;
+    let firm_ids: Vec<&str> = clients.iter().map(|(c, _)| c.firm_id.as_str()).collect();
+    // 2. When each last got a weekly update.
     let last_sent: HashMap<String, NaiveDateTime> = notifications::table
         .filter(notifications::recipient_id.eq_any(client_ids))
         .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate.as_str()))
@@ -105,24 +107,29 @@ pub fn derive(
         .into_iter()
         .filter_map(|(id, at)| at.map(|at| (id, at)))
         .collect();
-    // 4. Their open matters.
-    let open: Vec<(String, Matter)> = matter_clients::table
+    // 3. Their open matters, each with its case manager's contact details.
+    let open: Vec<(String, Matter, Option<ContactRow>)> = matter_clients::table
         .inner_join(matters::table)
+        .left_join(CASE_MANAGERS.on(matters::case_manager_id.eq(CASE_MANAGERS.field(users::id).nullable())))
         .filter(matter_clients::client_id.eq_any(client_ids))
         .filter(matters::closed_at.is_null())
         .order(matters::opened_at)
-        .select((matter_clients::client_id, Matter::as_select()))
+        .select((
+            matter_clients::client_id,
+            Matter::as_select(),
+            CASE_MANAGERS.fields((users::full_name, users::phone, users::email)).nullable(),
+        ))
         .load(conn)?;
-    // 5. The firms' phase catalogues, in every language.
+    // 4. The firms' phase catalogues, in every language.
     let catalogue: Vec<(Phase, PhaseText)> = phases::table
         .inner_join(phase_texts::table)
         .filter(phases::firm_id.eq_any(&firm_ids))
         .select((Phase::as_select(), PhaseText::as_select()))
         .load(conn)?;
-    // 6. Client-visible milestones since the earliest "since" of the batch.
+    // 5. Client-visible milestones since the earliest "since" of the batch.
     let since_of = |client: &str| last_sent.get(client).copied().unwrap_or(now - FIRST_LOOKBACK);
     let earliest = client_ids.iter().map(|c| since_of(c)).min().unwrap_or(now - FIRST_LOOKBACK);
-    let matter_ids: Vec<&str> = open.iter().map(|(_, m)| m.id.as_str()).collect();
+    let matter_ids: Vec<&str> = open.iter().map(|(_, m, _)| m.id.as_str()).collect();
     let recent: Vec<Milestone> = milestones::table
         .filter(milestones::matter_id.eq_any(&matter_ids))
         .filter(milestones::client_visible.eq(true))
@@ -132,24 +139,13 @@ pub fn derive(
         .order(milestones::created_at)
         .select(Milestone::as_select())
         .load(conn)?;
-    // 7. Open document requests.
+    // 6. Open document requests.
     let needs: Vec<(String, String)> = document_requests::table
         .filter(document_requests::matter_id.eq_any(&matter_ids))
         .filter(document_requests::status.eq(RequestStatus::Open.as_str()))
         .order(document_requests::created_at)
         .select((document_requests::matter_id, document_requests::category))
         .load(conn)?;
-    // 8. Case managers.
-    let manager_ids: Vec<&str> = open.iter().filter_map(|(_, m)| m.case_manager_id.as_deref()).collect();
-    let managers: HashMap<String, User> = users::table
-        .filter(users::id.eq_any(&manager_ids))
-        .select(User::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|u| (u.id.clone(), u))
-        .collect();
-
-    let firms_by_id: HashMap<&str, &Firm> = firm_rows.iter().map(|f| (f.id.as_str(), f)).collect();
     let texts: HashMap<(&str, &str), &PhaseText> =
         catalogue.iter().map(|(p, t)| ((p.id.as_str(), t.language.as_str()), t)).collect();
     let phase_by_id: HashMap<&str, &Phase> = catalogue.iter().map(|(p, _)| (p.id.as_str(), p)).collect();
@@ -169,17 +165,16 @@ pub fn derive(
         needs_by_matter.entry(matter_id.as_str()).or_default().push(category.clone());
     }
 
-    let mut by_client: HashMap<&str, &User> = clients.iter().map(|c| (c.id.as_str(), c)).collect();
+    let mut by_client: HashMap<&str, (&User, &Firm)> = clients.iter().map(|(c, f)| (c.id.as_str(), (c, f))).collect();
     let mut digests = Vec::with_capacity(client_ids.len());
     for client_id in client_ids {
-        let Some(client) = by_client.remove(client_id.as_str()) else { continue };
-        let Some(firm) = firms_by_id.get(client.firm_id.as_str()) else { continue };
+        let Some((client, firm)) = by_client.remove(client_id.as_str()) else { continue };
         let language = language.or_else(|| Language::parse(&client.language)).unwrap_or(Language::En);
         let since = since_of(client_id);
         let matters = open
             .iter()
-            .filter(|(c, _)| c == client_id)
-            .filter_map(|(_, m)| {
+            .filter(|(c, _, _)| c == client_id)
+            .filter_map(|(_, m, manager)| {
                 let phase = phase_by_id.get(m.phase_id.as_str())?;
                 let t = text(&phase.id, language)?;
                 let changes = milestones_by_matter
@@ -213,17 +208,13 @@ pub fn derive(
                     phase_total: totals.get(&(m.firm_id.as_str(), m.practice_area.as_str())).copied().unwrap_or(0),
                     changes,
                     needs: needs_by_matter.get(m.id.as_str()).cloned().unwrap_or_default(),
-                    contact: m.case_manager_id.as_deref().and_then(|id| managers.get(id)).map(|u| ContactView {
-                        name: u.full_name.clone(),
-                        phone: u.phone.clone(),
-                        email: u.email.clone(),
-                    }),
+                    contact: manager.clone().map(ContactView::from),
                 })
             })
             .collect();
         digests.push(WeeklyDigest {
             client: client.clone(),
-            firm: (*firm).clone(),
+            firm: firm.clone(),
             language,
             last_sent: last_sent.get(client_id).copied(),
             matters,

@@ -105,7 +105,7 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
     let (_test_db, db) = fresh(backend)?;
     db.migrate()?;
     let mut conn = db.get()?;
-    let c = &mut *conn;
+    let c = &mut **conn;
     firms::table.select(Firm::as_select()).load(c)?;
     users::table.select(User::as_select()).load(c)?;
     phases::table.select(Phase::as_select()).load(c)?;

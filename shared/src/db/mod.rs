@@ -4,7 +4,8 @@
 pub mod models;
 pub mod schema;
 
-use std::time::Duration;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
@@ -47,6 +48,41 @@ impl Backend {
     }
 }
 
+/// How long a PostgreSQL connection that just did its work is trusted
+/// without a check (`SELECT 1`) when it is handed out again. Under load a
+/// connection goes back and forth many times a second, and a check on each
+/// hand-out was one statement in six of a client's page; a connection idle
+/// longer, or whose last work failed, is checked. (Connection pools commonly
+/// do the same; HikariCP's window is half a second.)
+pub const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
+/// A pooled connection and when it last finished work without an error.
+pub struct Pooled {
+    conn: DbConnection,
+    last_ok: Option<Instant>,
+}
+
+impl Pooled {
+    /// Notes how the work done on this connection ended: after an error it
+    /// is checked before its next use (the server may have gone away).
+    pub fn worked(&mut self, ok: bool) {
+        self.last_ok = ok.then(Instant::now);
+    }
+}
+
+impl Deref for Pooled {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
 /// Opens connections for the pool with the concrete driver the URL names
 /// (diesel's generic manager would try every backend in turn, and SQLite
 /// accepts any string as a file name).
@@ -62,11 +98,11 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode =
      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 impl ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> std::result::Result<DbConnection, r2d2::Error> {
-        match &self.url {
+    fn connect(&self) -> std::result::Result<Pooled, r2d2::Error> {
+        let conn = match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url.expose())
                 .map(DbConnection::Postgresql)
                 .map_err(r2d2::Error::ConnectionError),
@@ -76,21 +112,26 @@ impl ManageConnection for Manager {
                 conn.batch_execute(SQLITE_PRAGMAS).map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
-        }
+        }?;
+        Ok(Pooled { conn, last_ok: Some(Instant::now()) })
     }
 
     /// A PostgreSQL connection may have died with a server restart: checked
-    /// (`SELECT 1`) each time it is handed out. A SQLite "connection" is an
-    /// open file and cannot go away, so it is not.
-    fn is_valid(&self, conn: &mut DbConnection) -> std::result::Result<(), r2d2::Error> {
-        match conn {
-            DbConnection::Postgresql(_) => conn.ping().map_err(r2d2::Error::QueryError),
-            DbConnection::Sqlite(_) => Ok(()),
+    /// (`SELECT 1`) when it is handed out, unless it finished work without an
+    /// error within [`TRUSTED_FOR`]. A SQLite "connection" is an open file and
+    /// cannot go away, so it is not.
+    fn is_valid(&self, pooled: &mut Pooled) -> std::result::Result<(), r2d2::Error> {
+        if matches!(pooled.conn, DbConnection::Sqlite(_)) || pooled.last_ok.is_some_and(|at| at.elapsed() < TRUSTED_FOR)
+        {
+            return Ok(());
         }
+        pooled.conn.ping().map_err(r2d2::Error::QueryError)?;
+        pooled.last_ok = Some(Instant::now());
+        Ok(())
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking() || conn.is_broken()
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        std::thread::panicking() || pooled.conn.is_broken()
     }
 }
 
@@ -174,7 +215,9 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut conn = pool.get()?;
-            work(&mut conn)
+            let done = work(&mut conn);
+            conn.worked(done.is_ok());
+            done
         })
         .await
         .map_err(|e| Error::Internal(anyhow::anyhow!("database task failed: {e}")))?

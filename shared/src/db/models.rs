@@ -187,7 +187,7 @@ pub struct Document {
 }
 
 /// One email in the outbox.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, Identifiable)]
 #[diesel(table_name = notifications)]
 pub struct Notification {
     pub id: String,

@@ -1,5 +1,5 @@
 //! Receiving uploads: each file of a multipart body streams to storage as it
-//! arrives while its SHA-256 and size are computed; its type is decided from
+//! arrives while its size and (on another thread) its SHA-256 are computed; its type is decided from
 //! its first bytes; the database row is written only after the object is
 //! stored, and the object is deleted if the row cannot be written. Nothing of
 //! a file that failed is left behind. Pages and the API share this, for
@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use futures_util::TryStreamExt;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use shared::audit;
 use shared::db::models::{Document, Matter, User};
 use shared::documents::{self, DocumentSource, Refusal, SNIFF_BYTES};
@@ -21,6 +20,8 @@ use shared::storage_cleanup;
 use utoipa::ToSchema;
 
 use crate::state::AppState;
+
+mod checksum;
 
 /// A file that was stored.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -373,7 +374,7 @@ async fn receive_file(
             return Some((Stop::StorageFailed, name));
         }
     };
-    let mut hasher = Sha256::new();
+    let mut hasher = checksum::BackgroundSha256::start();
     let mut size: u64 = 0;
     let mut chunk = head.freeze();
     loop {
@@ -384,7 +385,11 @@ async fn receive_file(
             report.refused.push(RefusedFile { name: name.clone(), reason: Refusal::TooLarge });
             return Some((Stop::TooLarge, name));
         }
-        hasher.update(&chunk);
+        if let Err(lost) = hasher.update(chunk.clone()).await {
+            tracing::error!(error = %lost, file = %name, "upload not recorded");
+            forget(state, upload.abort().await).await;
+            return Some((Stop::StorageFailed, name));
+        }
         if let Err(e) = upload.write(&chunk).await {
             tracing::warn!(error = %e, file = %name, "storage failed during an upload");
             forget(state, upload.abort().await).await;
@@ -400,6 +405,14 @@ async fn receive_file(
             }
         };
     }
+    let sha256 = match hasher.finish().await {
+        Ok(digest) => digest,
+        Err(lost) => {
+            tracing::error!(error = %lost, file = %name, "upload not recorded");
+            forget(state, upload.abort().await).await;
+            return Some((Stop::StorageFailed, name));
+        }
+    };
     if let Err(unfinished) = upload.finish().await {
         tracing::warn!(error = %unfinished.error, file = %name, "storage could not complete an upload");
         forget(state, unfinished.leftover).await;
@@ -413,7 +426,7 @@ async fn receive_file(
         original_name: name.clone(),
         content_type: content_type.to_owned(),
         size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
-        sha256: hex::encode(hasher.finalize()),
+        sha256,
         category: category.as_str().to_owned(),
         source: target.source.as_str().to_owned(),
         uploaded_by: Some(target.uploader.id.clone()),
