@@ -578,7 +578,7 @@ async fn weekly_pass(args: &Args, url: &str, ids: &[String]) -> anyhow::Result<r
 
     // The notifier, end to end.
     std::fs::write(&args.smtp_log, "")?;
-    let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+    let name = url.split('?').next().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_owned();
     let logging = args.postgres_log.as_ref().filter(|p| p.exists());
     let offset = match logging {
         Some(log) => {

@@ -127,7 +127,7 @@ impl Worker {
                 (row, plan)
             })
             .collect();
-        let recorder = Recorder::start(self.db.clone(), self.id.clone());
+        let recorder = Recorder::start(self.db.clone(), self.id.clone(), self.concurrency);
         let outcomes = futures_util::stream::iter(planned)
             .map(|(row, plan)| {
                 let recorder = &recorder;
@@ -305,32 +305,41 @@ enum Outcome {
 /// The answer to one recorded row: whether it was still this worker's claim.
 type Ack = tokio::sync::oneshot::Sender<Result<bool, String>>;
 
-/// Records the outcomes of one batch on one database connection. Whatever
-/// arrived while the previous statement ran is written by the next one (group
-/// commit), so a busy pass writes many rows per statement with no added wait.
-/// A row's send counts as in flight until its outcome is written, so a crash
-/// still repeats at most the messages in flight.
+/// Records the outcomes of one batch on one database connection, several
+/// rows per statement (group commit): a group is written once half the sends
+/// that may be in flight have finished, or [`GATHER_FOR`] after its first
+/// outcome, whichever comes first. A row's send counts as in flight until its
+/// outcome is written, so a crash still repeats at most the messages in
+/// flight, and the other half of them keep the mail server busy meanwhile.
+/// (Writing each outcome as it came took one statement per email, since a
+/// mail server usually accepts one message at a time.)
 struct Recorder {
-    queue: tokio::sync::mpsc::UnboundedSender<(String, Outcome, Ack)>,
+    queue: std::sync::mpsc::Sender<(String, Outcome, Ack)>,
     task: tokio::task::JoinHandle<()>,
 }
 
-/// Rows written per statement at most.
-const RECORD_GROUP: usize = 1000;
+/// How long the first outcome of a group waits for others at most.
+const GATHER_FOR: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl Recorder {
-    fn start(db: Db, worker: String) -> Self {
-        let (queue, mut incoming) = tokio::sync::mpsc::unbounded_channel::<(String, Outcome, Ack)>();
+    /// `concurrency`: the sends in flight at most (a group is half of them).
+    fn start(db: Db, worker: String, concurrency: usize) -> Self {
+        let (queue, incoming) = std::sync::mpsc::channel::<(String, Outcome, Ack)>();
+        let group_size = (concurrency / 2).max(1);
         let task = tokio::task::spawn_blocking(move || {
             let mut conn = None;
-            while let Some(first) = incoming.blocking_recv() {
+            while let Ok(first) = incoming.recv() {
+                let deadline = std::time::Instant::now() + GATHER_FOR;
                 let mut group = vec![first];
-                while group.len() < RECORD_GROUP {
-                    match incoming.try_recv() {
+                while group.len() < group_size {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    match incoming.recv_timeout(left) {
                         Ok(next) => group.push(next),
                         Err(_) => break,
                     }
                 }
+                // And whatever else is already waiting.
+                group.extend(incoming.try_iter());
                 if conn.is_none() {
                     conn = db
                         .get()
