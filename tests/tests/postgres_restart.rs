@@ -176,3 +176,48 @@ async fn a_connection_killed_mid_transaction_is_unavailable_not_internal() -> an
     }
     Ok(())
 }
+
+/// A pooled connection ended from outside while idle (a restart, a failover,
+/// an administrator): a connection that worked within the last second is
+/// handed out without a check (`shared::db::TRUSTED_FOR`), so the next use may
+/// fail, but as "database unavailable", and the use after that gets a working
+/// connection: the pool drops a connection libpq reports lost, and checks one
+/// whose work failed for any other reason before it is used again. One
+/// connection in the pool, so both uses get the killed one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_killed_while_idle_costs_at_most_one_unavailable_answer() -> anyhow::Result<()> {
+    use diesel::{Connection, RunQueryDsl};
+    let db = TestDb::create(harness::Backend::Postgres)?;
+    let pool = shared::db::Db::connect(&db.url, 1)?;
+    let backend_pid = || {
+        pool.run(|conn| {
+            Ok(diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("pg_backend_pid()"))
+                .get_result::<i32>(conn)?)
+        })
+    };
+    let pid = backend_pid().await?;
+    let mut admin = diesel::PgConnection::establish(&db.url_string())?;
+    diesel::sql_query(format!("SELECT pg_terminate_backend({pid})")).execute(&mut admin)?;
+    // Until the server has ended that backend.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let alive: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}"
+        ))
+        .get_result(&mut admin)?;
+        if alive == 0 {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "backend {pid} still alive 10 s after pg_terminate_backend");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let first = backend_pid().await;
+    match &first {
+        Ok(new_pid) => assert_ne!(*new_pid, pid, "a killed connection answered"),
+        Err(shared::Error::Unavailable { service: "database", .. }) => {}
+        Err(other) => anyhow::bail!("expected database unavailable or a new connection, got {other:?}"),
+    }
+    let second = backend_pid().await?;
+    assert_ne!(second, pid, "the killed connection was handed out again after it failed");
+    Ok(())
+}

@@ -64,7 +64,9 @@ pub struct Pooled {
 
 impl Pooled {
     /// Notes how the work done on this connection ended: after an error it
-    /// is checked before its next use (the server may have gone away).
+    /// is checked before its next use. (A connection libpq reports lost is
+    /// dropped by the pool anyway, through [`ManageConnection::has_broken`];
+    /// this covers any other failure.)
     pub fn worked(&mut self, ok: bool) {
         self.last_ok = ok.then(Instant::now);
     }
