@@ -165,16 +165,22 @@ pub fn derive(
         needs_by_matter.entry(matter_id.as_str()).or_default().push(category.clone());
     }
 
+    // Each client's open matters, in the order read (oldest first).
+    let mut open_by_client: HashMap<&str, Vec<(&Matter, &Option<ContactRow>)>> = HashMap::new();
+    for (client_id, matter, manager) in &open {
+        open_by_client.entry(client_id.as_str()).or_default().push((matter, manager));
+    }
     let mut by_client: HashMap<&str, (&User, &Firm)> = clients.iter().map(|(c, f)| (c.id.as_str(), (c, f))).collect();
     let mut digests = Vec::with_capacity(client_ids.len());
     for client_id in client_ids {
         let Some((client, firm)) = by_client.remove(client_id.as_str()) else { continue };
         let language = language.or_else(|| Language::parse(&client.language)).unwrap_or(Language::En);
         let since = since_of(client_id);
-        let matters = open
-            .iter()
-            .filter(|(c, _, _)| c == client_id)
-            .filter_map(|(_, m, manager)| {
+        let matters = open_by_client
+            .get(client_id.as_str())
+            .into_iter()
+            .flatten()
+            .filter_map(|(m, manager)| {
                 let phase = phase_by_id.get(m.phase_id.as_str())?;
                 let t = text(&phase.id, language)?;
                 let changes = milestones_by_matter
@@ -208,7 +214,7 @@ pub fn derive(
                     phase_total: totals.get(&(m.firm_id.as_str(), m.practice_area.as_str())).copied().unwrap_or(0),
                     changes,
                     needs: needs_by_matter.get(m.id.as_str()).cloned().unwrap_or_default(),
-                    contact: manager.clone().map(ContactView::from),
+                    contact: (*manager).clone().map(ContactView::from),
                 })
             })
             .collect();
