@@ -197,6 +197,17 @@ fn security_headers(https: bool) -> middleware::DefaultHeaders {
 /// How often leftovers of failed uploads are retried.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How long a new connection may take to deliver its request's head (the
+/// method, path and headers) before it is answered 408 and closed: long
+/// enough that a backlog on the portal's own side does not turn into
+/// refusals, short enough that a client holding connections open without
+/// sending a request (slowloris) does not keep them for long.
+const REQUEST_HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long a connection is kept open for the client's next request after an
+/// answer (browsers keep theirs for minutes; proxies commonly for 60–75 s).
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Every minute: removes leftovers of uploads that failed while storage was
 /// unreachable (once it is back), and expired sign-ins, sessions and rate-limit hits.
 fn spawn_storage_sweeper(state: AppState) {
@@ -233,6 +244,12 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .default_service(web::to(routes::not_found))
     })
     .shutdown_timeout(grace)
+    // actix's defaults, 5 s for a request's head and 5 s of keep-alive, are
+    // counted by the clock, and on a busy machine the next request is often
+    // already there when the workers get to the connection: the portal then
+    // answered 408 or closed a connection a client was sending an upload on.
+    .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+    .keep_alive(KEEP_ALIVE)
     // actix maps SIGINT to a forced stop; both signals are graceful here instead.
     .disable_signals()
     .listen(listener)?

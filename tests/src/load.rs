@@ -199,7 +199,7 @@ fn causes(e: &dyn std::error::Error) -> String {
 
 /// A client for the load: one connection pool shared by every simulated
 /// client, like a crowd behind one proxy. Idle connections are dropped after
-/// 2 s, before the portal's 5 s keep-alive closes them: a request sent on a
+/// 2 s, well before the portal's 30 s keep-alive closes them: a request sent on a
 /// connection the server is closing at that instant gets no answer, and that
 /// race is the client's to avoid (browsers retry such a GET; this test does not).
 pub fn client() -> anyhow::Result<reqwest::Client> {
