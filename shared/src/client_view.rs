@@ -281,7 +281,9 @@ pub fn my_matters(conn: &mut DbConnection, client: &User, language: Language) ->
 }
 
 /// The matter `matter_id` if `client` is one of its clients; [`Error::NotFound`]
-/// otherwise. Every client-facing read or write of a matter goes through here.
+/// otherwise. Every client-facing read or write of a matter goes through here,
+/// except [`matter_detail`], which makes the same check in the query that also
+/// joins the case manager (the matter page's busiest query).
 pub fn own_matter(conn: &mut DbConnection, client: &User, matter_id: &str) -> Result<Matter> {
     matters::table
         .inner_join(matter_clients::table)

@@ -95,7 +95,10 @@ pub fn derive(
         .filter(users::id.eq_any(client_ids))
         .select((User::as_select(), Firm::as_select()))
         .load(conn)?;
-    let firm_ids: Vec<&str> = clients.iter().map(|(c, _)| c.firm_id.as_str()).collect();
+    // A batch's clients mostly share one firm: each firm once in the catalogue query.
+    let mut firm_ids: Vec<&str> = clients.iter().map(|(c, _)| c.firm_id.as_str()).collect();
+    firm_ids.sort_unstable();
+    firm_ids.dedup();
     // 2. When each last got a weekly update.
     let last_sent: HashMap<String, NaiveDateTime> = notifications::table
         .filter(notifications::recipient_id.eq_any(client_ids))
