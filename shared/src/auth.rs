@@ -96,7 +96,7 @@ fn consume(conn: &mut DbConnection, token_id: &str, user_id: &str) -> Result<boo
 /// [`Error::Unauthenticated`]; only the first redemption succeeds.
 pub fn redeem_link(conn: &mut DbConnection, tokens: &Tokens, token: &str, device: &Device) -> Result<SessionGrant> {
     let claims = tokens.verify(Purpose::SignIn, token)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if !consume(conn, &claims.jti, &claims.sub)? {
             return Err(Error::Unauthenticated);
         }
@@ -116,7 +116,9 @@ pub fn redeem_code(
     let email = normalize_email(email);
     let code = code.trim();
     // The transaction commits in both outcomes: a wrong code's attempt count must stick.
-    let granted = conn.transaction(|conn| -> Result<Option<SessionGrant>> {
+    // It reads, then writes: on SQLite it must hold the write lock from its start, or a
+    // writer committing in between fails it with "database is locked" (a 500 for the client).
+    let granted = crate::db::write_transaction(conn, |conn| -> Result<Option<SessionGrant>> {
         let t = now();
         let live: Vec<SignInToken> = sign_in_tokens::table
             .inner_join(users::table)
@@ -124,17 +126,27 @@ pub fn redeem_code(
             .filter(sign_in_tokens::used_at.is_null())
             .filter(sign_in_tokens::expires_at.gt(t))
             .filter(sign_in_tokens::attempts.lt(MAX_CODE_ATTEMPTS))
+            .order(sign_in_tokens::id) // rows are locked in one order: concurrent guesses cannot deadlock
             .select(SignInToken::as_select())
             .load(conn)?;
-        if let Some(hit) = live.iter().find(|row| row.code_hash == code_hash(&row.id, code))
-            && consume(conn, &hit.id, &hit.user_id)?
-        {
-            return create_session(conn, tokens, &hit.user_id, device).map(Some);
-        }
-        let ids: Vec<&str> = live.iter().map(|r| r.id.as_str()).collect();
-        diesel::update(sign_in_tokens::table.filter(sign_in_tokens::id.eq_any(ids)))
+        // Each guess is counted against a sign-in before it is checked against it, and only
+        // while that sign-in has attempts left: concurrent guesses wait for the row (on
+        // PostgreSQL the update re-checks the count after the wait), so no sign-in has its
+        // code checked more than MAX_CODE_ATTEMPTS times in all.
+        for row in &live {
+            let counted = diesel::update(
+                sign_in_tokens::table
+                    .filter(sign_in_tokens::id.eq(&row.id))
+                    .filter(sign_in_tokens::used_at.is_null())
+                    .filter(sign_in_tokens::attempts.lt(MAX_CODE_ATTEMPTS)),
+            )
             .set(sign_in_tokens::attempts.eq(sign_in_tokens::attempts + 1))
-            .execute(conn)?;
+            .execute(conn)?
+                == 1;
+            if counted && row.code_hash == code_hash(&row.id, code) && consume(conn, &row.id, &row.user_id)? {
+                return create_session(conn, tokens, &row.user_id, device).map(Some);
+            }
+        }
         Ok(None)
     })?;
     granted.ok_or(Error::Unauthenticated)

@@ -94,7 +94,7 @@ const CLIENTS: [DemoClient; 5] = [
 /// Seeds the demo firm in one transaction.
 pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
     let catalogue = Catalogue::load(assets, PERSONAL_INJURY)?;
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let t0 = now();
         let firm = Firm {
             id: new_id(),

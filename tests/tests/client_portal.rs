@@ -441,11 +441,87 @@ async fn an_https_portal_sets_secure_cookies(backend: Backend) -> anyhow::Result
     Ok(())
 }
 
+/// Wrong codes typed for five addresses at once, while new sign-ins are
+/// written beside them: every wrong code is refused as a wrong code, never
+/// with "database is locked" (which a client would see as a 500). Each of
+/// those redemptions reads the live sign-ins and then counts the attempt, so
+/// on SQLite it must take the write lock when it starts. And however the
+/// guesses race, no sign-in has its code checked more than five times.
+async fn wrong_codes_typed_at_once_are_each_refused_and_counted(backend: Backend) -> anyhow::Result<()> {
+    const TASKS: usize = 8;
+    const TRIES: usize = 12;
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let people = ["jordan", "lucia", "sam", "mateo", "riley"];
+    let mut ids = Vec::new();
+    for name in people {
+        let client = app.client(&demo.email(name)).await?;
+        let (tokens, id) = (app.state.tokens.clone(), client.id.clone());
+        app.state.db.run(move |c| shared::auth::issue_sign_in(c, &tokens, &id)).await?;
+        ids.push(client.id);
+    }
+    let typists = (0..TASKS).map(|task| {
+        let (db, tokens, email) =
+            (app.state.db.clone(), app.state.tokens.clone(), demo.email(people[task % people.len()]));
+        tokio::spawn(async move {
+            let mut answers = Vec::new();
+            for _ in 0..TRIES {
+                let (tokens, email) = (tokens.clone(), email.clone());
+                // Demo codes are random 6-digit numbers; this one has a letter in it, so it never matches.
+                let device = shared::auth::Device::default();
+                answers.push(db.run(move |c| shared::auth::redeem_code(c, &tokens, &email, "12345x", &device)).await);
+            }
+            answers
+        })
+    });
+    let writer = {
+        let (db, tokens, id) = (app.state.db.clone(), app.state.tokens.clone(), ids[0].clone());
+        tokio::spawn(async move {
+            let mut written = Vec::new();
+            for _ in 0..TRIES {
+                let (tokens, id) = (tokens.clone(), id.clone());
+                written.push(db.run(move |c| shared::auth::issue_sign_in(c, &tokens, &id).map(|_| ())).await);
+            }
+            written
+        })
+    };
+    let typists: Vec<_> = typists.collect();
+    let mut refused = 0;
+    for typist in typists {
+        for answer in typist.await? {
+            match answer {
+                Err(shared::Error::Unauthenticated) => refused += 1,
+                other => panic!("a wrong code got {other:?} instead of being refused"),
+            }
+        }
+    }
+    assert_eq!(refused, TASKS * TRIES);
+    for written in writer.await? {
+        written?;
+    }
+    let attempts: Vec<i32> = app
+        .state
+        .db
+        .run(move |c| {
+            Ok(sign_in_tokens::table
+                .filter(sign_in_tokens::user_id.eq_any(&ids[1..]))
+                .select(sign_in_tokens::attempts)
+                .load(c)?)
+        })
+        .await?;
+    // The four other addresses had one sign-in each, and each was typed at more
+    // than MAX_CODE_ATTEMPTS times: each sign-in counted exactly that many guesses
+    // and no more, however they raced (more would mean extra codes were checked).
+    assert_eq!(attempts, vec![shared::auth::MAX_CODE_ATTEMPTS; 4], "attempts counted per sign-in");
+    Ok(())
+}
+
 on_both_backends!(
     an_https_portal_sets_secure_cookies,
     a_client_signs_in_with_the_emailed_link_and_sees_their_case,
     the_code_from_the_email_signs_in_once,
     an_expired_sign_in_link_and_code_show_a_clear_page,
+    wrong_codes_typed_at_once_are_each_refused_and_counted,
     the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable,
     forged_expired_and_misused_tokens_are_refused,
     a_client_sees_only_their_own_matters,

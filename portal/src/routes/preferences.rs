@@ -139,7 +139,7 @@ async fn rate(ctx: PageCtx, form: web::Form<RateForm>) -> HttpResponse {
             // The token names the weekly update it came with; keep the link only when that row exists.
             let notification: Option<String> =
                 notifications::table.find(&claims.jti).select(notifications::id).first(conn).optional()?;
-            conn.transaction(|conn| {
+            shared::db::write_transaction(conn, |conn| {
                 let existing = ratings::table
                     .filter(ratings::client_id.eq(&claims.sub))
                     .filter(ratings::notification_id.eq(&notification))
