@@ -5,8 +5,8 @@ use chrono::Duration;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::db::DbConnection;
 use crate::db::schema::rate_limit_hits;
+use crate::db::{DbConnection, lock_key, write_transaction};
 use crate::domain::{new_id, now};
 use crate::error::Result;
 
@@ -32,29 +32,36 @@ pub fn bucket(kind: &str, value: &str) -> String {
 
 /// Records a hit in `bucket` if the limit allows it; false when the limit is reached
 /// (the refused attempt is not recorded, so waiting out the window always helps).
+///
+/// The count and the insert are one write transaction, and on PostgreSQL the
+/// bucket is locked for it, so parallel requests cannot all count the same
+/// hits and all pass. Call it outside a transaction.
 pub fn try_hit(conn: &mut DbConnection, bucket: &str, limit: Limit) -> Result<bool> {
-    let t = now();
-    let recent: i64 = rate_limit_hits::table
-        .filter(rate_limit_hits::bucket.eq(bucket))
-        .filter(rate_limit_hits::created_at.gt(t - limit.window))
-        .count()
-        .get_result(conn)?;
-    if recent >= limit.max {
-        return Ok(false);
-    }
-    diesel::insert_into(rate_limit_hits::table)
-        .values((
-            rate_limit_hits::id.eq(new_id()),
-            rate_limit_hits::bucket.eq(bucket),
-            rate_limit_hits::created_at.eq(t),
-        ))
-        .execute(conn)?;
-    // Old hits of this bucket are no use to anyone.
-    diesel::delete(
-        rate_limit_hits::table
+    write_transaction(conn, |conn| {
+        lock_key(conn, bucket)?;
+        let t = now();
+        let recent: i64 = rate_limit_hits::table
             .filter(rate_limit_hits::bucket.eq(bucket))
-            .filter(rate_limit_hits::created_at.lt(t - Duration::days(1))),
-    )
-    .execute(conn)?;
-    Ok(true)
+            .filter(rate_limit_hits::created_at.gt(t - limit.window))
+            .count()
+            .get_result(conn)?;
+        if recent >= limit.max {
+            return Ok(false);
+        }
+        diesel::insert_into(rate_limit_hits::table)
+            .values((
+                rate_limit_hits::id.eq(new_id()),
+                rate_limit_hits::bucket.eq(bucket),
+                rate_limit_hits::created_at.eq(t),
+            ))
+            .execute(conn)?;
+        // Old hits of this bucket are no use to anyone.
+        diesel::delete(
+            rate_limit_hits::table
+                .filter(rate_limit_hits::bucket.eq(bucket))
+                .filter(rate_limit_hits::created_at.lt(t - Duration::days(1))),
+        )
+        .execute(conn)?;
+        Ok(true)
+    })
 }

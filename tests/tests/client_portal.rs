@@ -10,7 +10,7 @@ use harness::{Backend, TestApp, on_both_backends};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_LANGUAGE, AUTHORIZATION, LOCATION, SET_COOKIE};
 use serde_json::Value;
-use shared::db::schema::{sessions, sign_in_tokens};
+use shared::db::schema::{notifications, sessions, sign_in_tokens};
 use shared::tokens::Purpose;
 
 async fn a_client_signs_in_with_the_emailed_link_and_sees_their_case(backend: Backend) -> anyhow::Result<()> {
@@ -516,6 +516,110 @@ async fn wrong_codes_typed_at_once_are_each_refused_and_counted(backend: Backend
     Ok(())
 }
 
+/// Twelve sign-in requests for one address sent at once: the limit of five
+/// per address holds however they race. Five get the "check your email" page,
+/// seven the readable refusal, and exactly five sign-in emails are queued.
+async fn parallel_sign_in_requests_for_one_address_queue_five_emails(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let email = demo.email("lucia");
+    let client = app.client(&email).await?;
+    let requests = (0..12).map(|_| {
+        let (app, email) = (&app, email.clone());
+        async move {
+            let response =
+                app.new_client()?.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
+            Ok::<_, anyhow::Error>(response.status())
+        }
+    });
+    let statuses = futures_util::future::try_join_all(requests).await?;
+    let answered = |status: StatusCode| statuses.iter().filter(|s| **s == status).count();
+    assert_eq!((answered(StatusCode::OK), answered(StatusCode::TOO_MANY_REQUESTS)), (5, 7), "{statuses:?}");
+    let id = client.id.clone();
+    let queued: i64 = app
+        .state
+        .db
+        .run(move |c| {
+            Ok(notifications::table
+                .filter(notifications::recipient_id.eq(&id))
+                .filter(notifications::kind.eq("sign_in"))
+                .count()
+                .get_result(c)?)
+        })
+        .await?;
+    assert_eq!(queued, 5, "sign-in emails queued for one address");
+    Ok(())
+}
+
+/// A rating link tapped six times at once (a double tap on a phone, or a mail
+/// scanner and a person): every tap gets the thank-you page and one answer is
+/// kept per email, both for a link whose email is on record and for one whose
+/// email is gone (its answer is kept without the link).
+async fn rating_taps_at_once_keep_one_answer_per_email(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let client = app.client(&demo.email("sam")).await?;
+    let id = client.id.clone();
+    let notification = app
+        .state
+        .db
+        .run(move |c| {
+            let user: shared::db::models::User =
+                shared::db::schema::users::table.find(&id).select(shared::db::models::User::as_select()).first(c)?;
+            shared::notices::sign_in::enqueue(c, &user, shared::domain::now())
+        })
+        .await?;
+    for jti in [notification.as_str(), "an-email-no-longer-on-record"] {
+        let token = app.state.tokens.issue(Purpose::Rating, &client.id, jti, Duration::days(1))?;
+        let taps = (1..=6).map(|n| {
+            let (app, token) = (&app, token.clone());
+            async move {
+                let score = (n % 5 + 1).to_string();
+                let form = [("token", token.as_str()), ("score", score.as_str())];
+                anyhow::Ok(app.new_client()?.post(app.url("/rate")).form(&form).send().await?.status())
+            }
+        });
+        let statuses = futures_util::future::try_join_all(taps).await?;
+        assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{jti}: {statuses:?}");
+    }
+    let id = client.id.clone();
+    let mut kept: Vec<Option<String>> = app
+        .state
+        .db
+        .run(move |c| {
+            Ok(shared::db::schema::ratings::table
+                .filter(shared::db::schema::ratings::client_id.eq(&id))
+                .select(shared::db::schema::ratings::notification_id)
+                .load(c)?)
+        })
+        .await?;
+    kept.sort();
+    assert_eq!(kept, vec![None, Some(notification)], "answers kept for two emails tapped six times each");
+    Ok(())
+}
+
+/// The limit itself, hit by 16 requests at once on one bucket (more than the
+/// pool's connections, so they truly overlap): exactly `max` pass, on either
+/// database. Counting and recording a hit are one step for each request.
+async fn a_limit_hit_at_once_lets_exactly_its_maximum_through(backend: Backend) -> anyhow::Result<()> {
+    use shared::rate_limit::{Limit, try_hit};
+    let app = TestApp::spawn(backend).await?;
+    let limit = Limit { max: 5, window: Duration::minutes(15) };
+    let bucket = format!("test:{}", uuid::Uuid::new_v4());
+    let hits = (0..16).map(|_| {
+        let (db, bucket) = (app.state.db.clone(), bucket.clone());
+        tokio::spawn(async move { db.run(move |c| try_hit(c, &bucket, limit)).await })
+    });
+    let mut passed = 0;
+    for hit in hits.collect::<Vec<_>>() {
+        if hit.await?? {
+            passed += 1;
+        }
+    }
+    assert_eq!(passed, limit.max, "hits let through by a limit of {}", limit.max);
+    Ok(())
+}
+
 on_both_backends!(
     an_https_portal_sets_secure_cookies,
     a_client_signs_in_with_the_emailed_link_and_sees_their_case,
@@ -523,6 +627,9 @@ on_both_backends!(
     an_expired_sign_in_link_and_code_show_a_clear_page,
     wrong_codes_typed_at_once_are_each_refused_and_counted,
     the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable,
+    parallel_sign_in_requests_for_one_address_queue_five_emails,
+    a_limit_hit_at_once_lets_exactly_its_maximum_through,
+    rating_taps_at_once_keep_one_answer_per_email,
     forged_expired_and_misused_tokens_are_refused,
     a_client_sees_only_their_own_matters,
     signing_out_revokes_the_session_and_everywhere_revokes_all,

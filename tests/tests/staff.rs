@@ -8,7 +8,7 @@ use harness::{Backend, TestApp, on_both_backends};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
-use shared::db::schema::{audit_events, matters, users};
+use shared::db::schema::{audit_events, matters, sessions, users};
 use shared::staff::auth::current_code;
 
 /// A bearer header for `token`.
@@ -284,10 +284,15 @@ async fn the_staff_api_covers_the_same_flow_and_names_invalid_fields(backend: Ba
     assert!(!text.contains("Adjuster slow"), "an internal note reached the client: {text}");
     assert_eq!(seen["phase"]["key"], "medical_treatment");
 
-    let cancelled = post(json!({}), format!("/api/v1/staff/matters/{id}/requests/{request_id}/cancel")).await?;
-    assert_eq!(cancelled.status(), StatusCode::NO_CONTENT);
-    let again = post(json!({}), format!("/api/v1/staff/matters/{id}/requests/{request_id}/cancel")).await?;
-    assert_eq!(again.status(), StatusCode::CONFLICT);
+    // Cancelled twice at the same moment: one cancels, the other is told it already is.
+    let cancel = format!("/api/v1/staff/matters/{id}/requests/{request_id}/cancel");
+    let (one, other) = tokio::try_join!(post(json!({}), cancel.clone()), post(json!({}), cancel))?;
+    let mut statuses = [one.status(), other.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::NO_CONTENT, StatusCode::CONFLICT]);
+    let refusal = if one.status() == StatusCode::CONFLICT { one } else { other };
+    let refusal = refusal.json::<Value>().await?;
+    assert!(refusal["error"].as_str().is_some_and(|e| e.contains("already cancelled")), "{refusal}");
 
     let closed = http
         .patch(app.url(&format!("/api/v1/staff/matters/{id}")))
@@ -677,12 +682,29 @@ async fn staff_review_and_download_a_client_upload(backend: Backend) -> anyhow::
         .await?;
     assert_eq!(downloads, [("staff".to_owned(), Some(casey_id.clone()))]);
 
-    let reviewed = http
-        .post(app.url(&format!("/api/v1/staff/matters/{matter}/documents/{doc}/review")))
-        .header(AUTHORIZATION, &auth)
-        .send()
+    // Two staff members mark it reviewed at the same moment: both are told it is
+    // reviewed, and one review is kept and audited, by whoever came first.
+    let admin_auth = bearer(&staff_token(&app, &demo, "admin").await?);
+    let review = |auth: String| {
+        let url = app.url(&format!("/api/v1/staff/matters/{matter}/documents/{doc}/review"));
+        let app = &app;
+        async move { anyhow::Ok(app.new_client()?.post(url).header(AUTHORIZATION, auth).send().await?.status()) }
+    };
+    let both = tokio::try_join!(review(auth.clone()), review(admin_auth))?;
+    assert_eq!(both, (StatusCode::NO_CONTENT, StatusCode::NO_CONTENT));
+    let target = doc.clone();
+    let reviews: Vec<Option<String>> = app
+        .state
+        .db
+        .run(move |c| {
+            Ok(audit_events::table
+                .filter(audit_events::action.eq("document.review"))
+                .filter(audit_events::target_id.eq(&target))
+                .select(audit_events::actor_id)
+                .load(c)?)
+        })
         .await?;
-    assert_eq!(reviewed.status(), StatusCode::NO_CONTENT);
+    assert_eq!(reviews.len(), 1, "one document reviewed at once by two: {reviews:?}");
     let to_review: Value = http
         .get(app.url("/api/v1/staff/matters?unreviewed=true"))
         .header(AUTHORIZATION, &auth)
@@ -698,8 +720,118 @@ async fn staff_review_and_download_a_client_upload(backend: Backend) -> anyhow::
         .await?
         .json()
         .await?;
-    assert_eq!(docs[0]["reviewed_by"]["id"], json!(casey_id));
+    assert_eq!(docs[0]["reviewed_by"]["id"], json!(reviews[0]), "the review kept is not the one audited");
+    let admin_id = app.user_id(&demo.email("admin")).await?;
+    assert!([casey_id, admin_id].map(Some).contains(&reviews[0]), "{reviews:?}");
     Ok(())
+}
+
+/// Staff sign-ins sent at once, as a password-guessing script would: eight wrong
+/// passwords for one account lose no failure (four refusals, then the fifth locks
+/// and the rest find it locked), and four sign-ins with the right password and
+/// the same TOTP code make exactly one session.
+async fn parallel_staff_sign_ins_lose_no_failure_and_use_a_code_once(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let url = app.url("/api/v1/staff/sign-in");
+    let all_at_once = |bodies: Vec<Value>| {
+        let (app, url) = (&app, url.clone());
+        futures_util::future::try_join_all(bodies.into_iter().map(move |body| {
+            let url = url.clone();
+            async move { anyhow::Ok(app.new_client()?.post(url).json(&body).send().await?.status()) }
+        }))
+    };
+    let count = |statuses: &[StatusCode], status: StatusCode| statuses.iter().filter(|s| **s == status).count();
+
+    let admin = demo.staff_login("admin")?.clone();
+    let code = current_code(&admin.totp_secret)?;
+    let guesses =
+        (1..=8).map(|n| json!({ "email": admin.email, "password": format!("guess {n}"), "code": code })).collect();
+    let statuses = all_at_once(guesses).await?;
+    assert_eq!(
+        (count(&statuses, StatusCode::UNAUTHORIZED), count(&statuses, StatusCode::TOO_MANY_REQUESTS)),
+        (4, 4),
+        "{statuses:?}"
+    );
+    let email = admin.email.clone();
+    let locked_until: Option<chrono::NaiveDateTime> = app
+        .state
+        .db
+        .run(move |c| Ok(users::table.filter(users::email.eq(&email)).select(users::locked_until).first(c)?))
+        .await?;
+    assert!(locked_until.is_some_and(|until| until > shared::domain::now()), "eight wrong passwords left it unlocked");
+
+    let casey = demo.staff_login("casey")?.clone();
+    let code = current_code(&casey.totp_secret)?;
+    let same = json!({ "email": casey.email, "password": casey.password, "code": code });
+    let statuses = all_at_once(vec![same.clone(), same.clone(), same.clone(), same]).await?;
+    assert_eq!((count(&statuses, StatusCode::OK), count(&statuses, StatusCode::UNAUTHORIZED)), (1, 3), "{statuses:?}");
+    let casey_id = app.user_id(&casey.email).await?;
+    let sessions: i64 = app
+        .state
+        .db
+        .run(move |c| Ok(sessions::table.filter(sessions::user_id.eq(&casey_id)).count().get_result(c)?))
+        .await?;
+    assert_eq!(sessions, 1, "one TOTP code made {sessions} sessions");
+    Ok(())
+}
+
+/// The same phase change sent twice at once (a double-clicked form, a retried
+/// API call): the matter moves once, one milestone is written, and each client
+/// of the matter is told once; the other request gets the readable "already in
+/// this phase" answer.
+async fn a_phase_change_sent_twice_at_once_moves_the_matter_once(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::spawn(backend).await?;
+    let demo = app.seed_demo().await?;
+    let auth = bearer(&staff_token(&app, &demo, "admin").await?);
+    let sam = app.client(&demo.email("sam")).await?; // in "intake"
+    let url = app.url(&format!("/api/v1/staff/matters/{}/milestones", sam.matter_id));
+    let body = json!({ "kind": "phase_change", "phase": "investigation" });
+    let send = || {
+        let (app, url, auth, body) = (&app, url.clone(), auth.clone(), body.clone());
+        async move {
+            let reply = app.new_client()?.post(url).header(AUTHORIZATION, auth).json(&body).send().await?;
+            anyhow::Ok((reply.status(), reply.text().await?))
+        }
+    };
+    let before = phase_changes_of(&app, &sam).await?;
+    let (first, second) = tokio::try_join!(send(), send())?;
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::UNPROCESSABLE_ENTITY], "{first:?} {second:?}");
+    let refusal = if first.0 == StatusCode::CREATED { &second.1 } else { &first.1 };
+    assert!(refusal.contains("already in this phase"), "{refusal}");
+
+    let (milestones, told) = phase_changes_of(&app, &sam).await?;
+    assert_eq!(
+        (milestones - before.0, told - before.1),
+        (1, 1),
+        "phase-change milestones written and emails queued to the client"
+    );
+    Ok(())
+}
+
+/// The phase-change milestones of a client's matter, and the phase-change emails queued to them.
+async fn phase_changes_of(app: &TestApp, client: &harness::fixtures::Client) -> anyhow::Result<(i64, i64)> {
+    use shared::db::schema::{milestones, notifications};
+    let (matter, recipient) = (client.matter_id.clone(), client.id.clone());
+    app.state
+        .db
+        .run(move |c| {
+            let written = milestones::table
+                .filter(milestones::matter_id.eq(&matter))
+                .filter(milestones::kind.eq("phase_change"))
+                .count()
+                .get_result(c)?;
+            let queued = notifications::table
+                .filter(notifications::kind.eq("phase_change"))
+                .filter(notifications::recipient_id.eq(&recipient))
+                .count()
+                .get_result(c)?;
+            Ok((written, queued))
+        })
+        .await
+        .map_err(Into::into)
 }
 
 on_both_backends!(
@@ -709,6 +841,8 @@ on_both_backends!(
     the_staff_api_covers_the_same_flow_and_names_invalid_fields,
     an_admin_changes_settings_and_reads_the_audit_log,
     five_wrong_attempts_lock_a_staff_account,
+    parallel_staff_sign_ins_lose_no_failure_and_use_a_code_once,
+    a_phase_change_sent_twice_at_once_moves_the_matter_once,
     staff_of_one_firm_cannot_read_or_change_another_firm,
 );
 

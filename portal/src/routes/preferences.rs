@@ -140,12 +140,14 @@ async fn rate(ctx: PageCtx, form: web::Form<RateForm>) -> HttpResponse {
             let notification: Option<String> =
                 notifications::table.find(&claims.jti).select(notifications::id).first(conn).optional()?;
             shared::db::write_transaction(conn, |conn| {
-                let existing = ratings::table
-                    .filter(ratings::client_id.eq(&claims.sub))
-                    .filter(ratings::notification_id.eq(&notification))
-                    .select(ratings::id)
-                    .first::<String>(conn)
-                    .optional()?;
+                // Two clicks at once (a double tap) must not both find no rating and both add one.
+                shared::db::lock_key(conn, &format!("rating:{}", claims.sub))?;
+                let mine = ratings::table.filter(ratings::client_id.eq(&claims.sub));
+                let existing = match &notification {
+                    Some(id) => mine.filter(ratings::notification_id.eq(id)).select(ratings::id).first::<String>(conn),
+                    None => mine.filter(ratings::notification_id.is_null()).select(ratings::id).first::<String>(conn),
+                }
+                .optional()?;
                 match existing {
                     // A second click on the same email changes the answer instead of adding one.
                     Some(id) => {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::DatabaseUrl;
@@ -259,6 +259,19 @@ pub fn write_transaction<T>(conn: &mut DbConnection, work: impl FnOnce(&mut DbCo
         }
     }
     result
+}
+
+/// Inside a [`write_transaction`]: makes writers of the same `key` wait for each
+/// other until the transaction ends. On PostgreSQL a transaction-scoped advisory
+/// lock on the key's hash; on SQLite nothing more is needed, since `BEGIN
+/// IMMEDIATE` already lets one writer in at a time.
+pub fn lock_key(conn: &mut DbConnection, key: &str) -> Result<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
 }
 
 /// Applies pending migrations on one connection; returns the versions applied.

@@ -93,8 +93,13 @@ pub fn generate_password() -> String {
 }
 
 /// Checks email, password and TOTP code; on success resets the failure count
-/// and creates a session. Runs the account's check and update in one write
-/// transaction, so parallel attempts cannot both reuse a code.
+/// and creates a session.
+///
+/// The password hash is checked before any lock is taken (it is the slow part).
+/// Then one write transaction records the outcome with updates that re-check the
+/// account: a failure is counted only while the account is unlocked, and a code
+/// is accepted only if its step is later than the last one used. So parallel
+/// attempts cannot lose failures or both use one code, on either database.
 pub fn sign_in(
     conn: &mut DbConnection,
     tokens: &Tokens,
@@ -106,51 +111,66 @@ pub fn sign_in(
 ) -> Result<std::result::Result<SessionGrant, Refused>> {
     let email = normalize_email(email);
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    crate::db::write_transaction(conn, |conn| {
-        let staff: Option<User> = users::table
-            .filter(users::email.eq(&email))
-            .filter(users::role.ne(Role::Client.as_str()))
-            .filter(users::password_hash.is_not_null())
-            .select(User::as_select())
-            .first(conn)
-            .optional()?;
-        let Some(user) = staff else {
-            verify_password(password, decoy_hash());
-            return Ok(Err(Refused::WrongCredentials));
-        };
-        if let Some(until) = user.locked_until.filter(|until| *until > now) {
-            return Ok(Err(Refused::Locked(until)));
+    let staff: Option<User> = users::table
+        .filter(users::email.eq(&email))
+        .filter(users::role.ne(Role::Client.as_str()))
+        .filter(users::password_hash.is_not_null())
+        .select(User::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(user) = staff else {
+        verify_password(password, decoy_hash());
+        return Ok(Err(Refused::WrongCredentials));
+    };
+    if let Some(until) = user.locked_until.filter(|until| *until > now) {
+        return Ok(Err(Refused::Locked(until)));
+    }
+    let password_ok = user.password_hash.as_deref().is_some_and(|phc| verify_password(password, phc));
+    let step = match (&user.totp_secret, password_ok) {
+        (Some(secret), true) => {
+            let seconds = u64::try_from(now.and_utc().timestamp()).unwrap_or_default();
+            totp(secret, &user.email, "Matterline")?.check(&code, seconds).and_then(|step| i64::try_from(step).ok())
         }
-        let password_ok = user.password_hash.as_deref().is_some_and(|phc| verify_password(password, phc));
-        let step = match (&user.totp_secret, password_ok) {
-            (Some(secret), true) => {
-                let seconds = u64::try_from(now.and_utc().timestamp()).unwrap_or_default();
-                totp(secret, &user.email, "Matterline")?
-                    .check(&code, seconds)
-                    .and_then(|step| i64::try_from(step).ok())
-                    .filter(|step| user.totp_last_step.is_none_or(|last| *step > last))
-            }
-            _ => None,
-        };
-        let Some(step) = step else {
-            let failures = user.failed_sign_ins + 1;
-            let locked_until = (failures >= MAX_FAILURES).then_some(now + LOCKOUT);
-            diesel::update(users::table.find(&user.id))
-                .set((
-                    users::failed_sign_ins.eq(if locked_until.is_some() { 0 } else { failures }),
-                    users::locked_until.eq(locked_until),
-                ))
-                .execute(conn)?;
-            return Ok(Err(locked_until.map_or(Refused::WrongCredentials, Refused::Locked)));
-        };
-        diesel::update(users::table.find(&user.id))
+        _ => None,
+    };
+    let unlocked = users::locked_until.is_null().or(users::locked_until.le(now));
+    crate::db::write_transaction(conn, |conn| {
+        if let Some(step) = step {
+            let accepted = diesel::update(
+                users::table
+                    .find(&user.id)
+                    .filter(unlocked)
+                    .filter(users::totp_last_step.is_null().or(users::totp_last_step.lt(step))),
+            )
             .set((
                 users::failed_sign_ins.eq(0),
                 users::locked_until.eq(None::<NaiveDateTime>),
                 users::totp_last_step.eq(Some(step)),
             ))
             .execute(conn)?;
-        Ok(Ok(create_session(conn, tokens, &user.id, device)?))
+            if accepted == 1 {
+                return Ok(Ok(create_session(conn, tokens, &user.id, device)?));
+            }
+            // The code's step was used meanwhile, or the account was locked meanwhile: a failure.
+        }
+        // Counting takes the row's lock, so the count read back is the latest one.
+        let counted = diesel::update(users::table.find(&user.id).filter(unlocked))
+            .set(users::failed_sign_ins.eq(users::failed_sign_ins + 1))
+            .execute(conn)?;
+        let (failures, locked_until): (i32, Option<NaiveDateTime>) =
+            users::table.find(&user.id).select((users::failed_sign_ins, users::locked_until)).first(conn)?;
+        if counted == 0 {
+            // Locked by a parallel attempt after this one began.
+            return Ok(Err(locked_until.map_or(Refused::WrongCredentials, Refused::Locked)));
+        }
+        if failures < MAX_FAILURES {
+            return Ok(Err(Refused::WrongCredentials));
+        }
+        let until = now + LOCKOUT;
+        diesel::update(users::table.find(&user.id))
+            .set((users::failed_sign_ins.eq(0), users::locked_until.eq(Some(until))))
+            .execute(conn)?;
+        Ok(Err(Refused::Locked(until)))
     })
 }
 

@@ -35,12 +35,13 @@ pub fn mark_reviewed(
 ) -> Result<()> {
     write_transaction(conn, |conn| {
         let found = document(conn, staff, matter_id, document_id)?;
-        if found.reviewed_at.is_some() {
-            return Ok(());
-        }
-        diesel::update(documents::table.find(&found.id))
+        // The update re-checks, so of two reviews at once the first is kept and audited.
+        let reviewed = diesel::update(documents::table.find(&found.id).filter(documents::reviewed_at.is_null()))
             .set((documents::reviewed_at.eq(now), documents::reviewed_by.eq(&staff.id)))
             .execute(conn)?;
+        if reviewed == 0 {
+            return Ok(());
+        }
         staff.audit(conn, "document.review", "document", &found.id, None, now)
     })
 }

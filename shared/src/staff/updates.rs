@@ -62,10 +62,14 @@ pub fn post_milestone(
             MilestoneKind::PhaseChange => {
                 let key = input.phase.as_deref().ok_or_else(|| Error::invalid("phase", "is required"))?;
                 let phase = phase_by_key(conn, staff, &matter.practice_area, key)?;
-                if phase.id == matter.phase_id {
+                // The update re-checks the phase, so a form sent twice at once moves the
+                // matter (and tells its clients) once; the second gets the same answer as a resend.
+                let moved = diesel::update(matters::table.find(&matter.id).filter(matters::phase_id.ne(&phase.id)))
+                    .set(matters::phase_id.eq(&phase.id))
+                    .execute(conn)?;
+                if moved == 0 {
                     return Err(Error::invalid("phase", "the matter is already in this phase"));
                 }
-                diesel::update(matters::table.find(&matter.id)).set(matters::phase_id.eq(&phase.id)).execute(conn)?;
                 // Every client of the matter hears of it; queued with the change, sent by the notifier.
                 let change = PhaseChange { matter_id: matter.id.clone(), phase_key: phase.key.clone() };
                 phase_change::enqueue_for_matter(conn, &matter.firm_id, &change, now)?;
@@ -181,22 +185,27 @@ pub fn cancel_request(
 ) -> Result<()> {
     write_transaction(conn, |conn| {
         let matter = firm_matter(conn, staff, matter_id)?;
-        let status: String = document_requests::table
+        document_requests::table
             .filter(document_requests::id.eq(request_id))
             .filter(document_requests::matter_id.eq(&matter.id))
-            .select(document_requests::status)
-            .first(conn)
+            .select(document_requests::id)
+            .first::<String>(conn)
             .optional()?
             .ok_or(Error::NotFound)?;
-        if status != RequestStatus::Open.as_str() {
+        // Only an open request is cancelled; the update re-checks, so an upload that
+        // fulfils it at the same moment is never overwritten.
+        let cancelled = diesel::update(
+            document_requests::table
+                .find(request_id)
+                .filter(document_requests::status.eq(RequestStatus::Open.as_str())),
+        )
+        .set((document_requests::status.eq(RequestStatus::Cancelled.as_str()), document_requests::closed_at.eq(now)))
+        .execute(conn)?;
+        if cancelled == 0 {
+            let status: String =
+                document_requests::table.find(request_id).select(document_requests::status).first(conn)?;
             return Err(Error::Conflict(format!("the request is already {status}")));
         }
-        diesel::update(document_requests::table.find(request_id))
-            .set((
-                document_requests::status.eq(RequestStatus::Cancelled.as_str()),
-                document_requests::closed_at.eq(now),
-            ))
-            .execute(conn)?;
         diesel::update(matters::table.find(&matter.id)).set(matters::updated_at.eq(now)).execute(conn)?;
         staff.audit(conn, "request.cancel", "document_request", request_id, None, now)
     })
