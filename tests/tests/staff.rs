@@ -445,12 +445,7 @@ async fn five_wrong_attempts_lock_a_staff_account(backend: Backend) -> anyhow::R
         StatusCode::TOO_MANY_REQUESTS,
         "locked even with the right password"
     );
-    let email = admin.email.clone();
-    let locked_until: Option<chrono::NaiveDateTime> = app
-        .state
-        .db
-        .run(move |c| Ok(users::table.filter(users::email.eq(&email)).select(users::locked_until).first(c)?))
-        .await?;
+    let locked_until = locked_until(&app, &admin.email).await?;
     let minutes = (locked_until.unwrap_or_default() - shared::domain::now()).num_minutes();
     assert!((14..=15).contains(&minutes), "locked for {minutes} minutes");
     // An unknown address answers exactly like a wrong password.
@@ -460,6 +455,17 @@ async fn five_wrong_attempts_lock_a_staff_account(backend: Backend) -> anyhow::R
         StatusCode::UNAUTHORIZED
     );
     Ok(())
+}
+
+/// Until when the account with this address is locked, if it is.
+async fn locked_until(app: &TestApp, email: &str) -> anyhow::Result<Option<chrono::NaiveDateTime>> {
+    let email = email.to_owned();
+    let until = app
+        .state
+        .db
+        .run(move |c| Ok(users::table.filter(users::email.eq(&email)).select(users::locked_until).first(c)?))
+        .await?;
+    Ok(until)
 }
 
 /// Every staff endpoint with firm B's ids, called by firm A's admin: 404, and nothing of B changes.
@@ -753,12 +759,7 @@ async fn parallel_staff_sign_ins_lose_no_failure_and_use_a_code_once(backend: Ba
         (4, 4),
         "{statuses:?}"
     );
-    let email = admin.email.clone();
-    let locked_until: Option<chrono::NaiveDateTime> = app
-        .state
-        .db
-        .run(move |c| Ok(users::table.filter(users::email.eq(&email)).select(users::locked_until).first(c)?))
-        .await?;
+    let locked_until = locked_until(&app, &admin.email).await?;
     assert!(locked_until.is_some_and(|until| until > shared::domain::now()), "eight wrong passwords left it unlocked");
 
     let casey = demo.staff_login("casey")?.clone();
