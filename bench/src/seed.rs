@@ -46,7 +46,7 @@ pub fn seed(conn: &mut DbConnection, clients: usize, per_matter: usize) -> anyho
     let started = Instant::now();
     let demo = shared::seed::seed_demo(conn, &Assets::new(None))?;
     let firm_id = demo.firm_id;
-    diesel::update(users::table.filter(users::firm_id.eq(&firm_id)).filter(users::role.eq(Role::Client.as_str())))
+    diesel::update(users::table.filter(users::firm_id.eq(&firm_id)).filter(users::role.eq(Role::Client)))
         .set(users::weekly_updates.eq(false))
         .execute(conn)?;
     let phase_ids: Vec<String> =
@@ -54,7 +54,7 @@ pub fn seed(conn: &mut DbConnection, clients: usize, per_matter: usize) -> anyho
     anyhow::ensure!(!phase_ids.is_empty(), "the demo firm has no phases");
     let manager: Option<String> = users::table
         .filter(users::firm_id.eq(&firm_id))
-        .filter(users::role.eq(Role::CaseManager.as_str()))
+        .filter(users::role.eq(Role::CaseManager))
         .select(users::id)
         .first(conn)
         .optional()?;
@@ -96,7 +96,7 @@ pub fn seed(conn: &mut DbConnection, clients: usize, per_matter: usize) -> anyho
                 events.push(Milestone {
                     id: new_id(),
                     matter_id: matter.id.clone(),
-                    kind: kind.as_str().into(),
+                    kind,
                     client_visible: kind != MilestoneKind::InternalNote,
                     phase_id: (kind == MilestoneKind::PhaseChange).then(|| phase_id.clone()),
                     body: Some(format!("Milestone {j} of bench matter {i}")),
@@ -111,8 +111,8 @@ pub fn seed(conn: &mut DbConnection, clients: usize, per_matter: usize) -> anyho
                     matter_id: matter.id.clone(),
                     title: "Bills from your physical therapist".into(),
                     details: None,
-                    category: DocumentCategory::MedicalBill.as_str().into(),
-                    status: RequestStatus::Open.as_str().into(),
+                    category: DocumentCategory::MedicalBill,
+                    status: RequestStatus::Open,
                     requested_by: manager.clone(),
                     created_at: t - Duration::days(4),
                     closed_at: None,
@@ -163,7 +163,7 @@ pub fn matter_of(conn: &mut DbConnection, client_id: &str) -> anyhow::Result<Str
 
 /// Counts of the seeded tables, for the report.
 pub fn counts(conn: &mut DbConnection) -> anyhow::Result<(i64, i64, i64)> {
-    let clients = users::table.filter(users::role.eq(Role::Client.as_str())).count().get_result(conn)?;
+    let clients = users::table.filter(users::role.eq(Role::Client)).count().get_result(conn)?;
     let cases = matters::table.count().get_result(conn)?;
     let events = milestones::table.count().get_result(conn)?;
     Ok((clients, cases, events))

@@ -129,7 +129,7 @@ impl Notifier {
         self.db
             .run(move |conn| {
                 let count: i64 = n::notifications
-                    .filter(n::status.eq(NotificationStatus::Pending.as_str()).and(n::next_attempt_at.le(now)))
+                    .filter(n::status.eq(NotificationStatus::Pending).and(n::next_attempt_at.le(now)))
                     .count()
                     .get_result(conn)?;
                 Ok(u64::try_from(count).unwrap_or(0))

@@ -107,11 +107,8 @@ impl Worker {
         now: NaiveDateTime,
         on_row: &(dyn Fn() + Sync),
     ) -> shared::Result<Summary> {
-        let recipients: Vec<String> = rows
-            .iter()
-            .filter(|r| r.kind == NotificationKind::WeeklyUpdate.as_str())
-            .map(|r| r.recipient_id.clone())
-            .collect();
+        let recipients: Vec<String> =
+            rows.iter().filter(|r| r.kind == NotificationKind::WeeklyUpdate).map(|r| r.recipient_id.clone()).collect();
         let digests: HashMap<String, WeeklyDigest> = self
             .db
             .run(move |conn| weekly::derive(conn, &recipients, now, None))
@@ -154,10 +151,10 @@ impl Worker {
     }
 
     fn plan(&self, row: &Notification, digest: Option<&WeeklyDigest>) -> Plan {
-        if notices::is_notice(&row.kind) {
+        if notices::is_notice(row.kind) {
             return Plan::Notice;
         }
-        if row.kind != NotificationKind::WeeklyUpdate.as_str() {
+        if row.kind != NotificationKind::WeeklyUpdate {
             return Plan::Fail(format!("the notifier does not send \"{}\" emails", row.kind));
         }
         let Some(digest) = digest else { return Plan::Skip("the recipient is no longer a client") };
@@ -201,7 +198,7 @@ impl Worker {
         } else {
             "skipped"
         };
-        metrics::counter!(shared::metrics::EMAILS, "kind" => row.kind.clone(), "outcome" => outcome).increment(1);
+        metrics::counter!(shared::metrics::EMAILS, "kind" => row.kind.as_str(), "outcome" => outcome).increment(1);
         Ok(summary)
     }
 

@@ -36,7 +36,7 @@ async fn deliver_one(state: &AppState, composer: &Composer, id: String) {
         Ok(None) => return,
         Err(e) => return tracing::warn!(error = %e, "could not claim a queued email; the notifier will send it"),
     };
-    let kind = row.kind.clone();
+    let kind = row.kind;
     let email = match composed {
         Ok(Composed::Send(email)) => email,
         Ok(Composed::Skip(reason)) => {
@@ -58,7 +58,7 @@ async fn deliver_one(state: &AppState, composer: &Composer, id: String) {
         Err(shared::mail::SendError::Transient(_)) => "retrying",
         Err(shared::mail::SendError::Permanent(_)) => "failed",
     };
-    metrics::counter!(shared::metrics::EMAILS, "kind" => kind.clone(), "outcome" => outcome).increment(1);
+    metrics::counter!(shared::metrics::EMAILS, "kind" => kind.as_str(), "outcome" => outcome).increment(1);
     match &result {
         Ok(()) => tracing::info!(notification = %row.id, recipient = %row.recipient_id, "{kind} email sent"),
         Err(e) => tracing::warn!(

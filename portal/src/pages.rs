@@ -62,8 +62,8 @@ impl LanguageHints {
     }
 
     /// The page language: the signed-in user's saved preference, else the cookie, else `Accept-Language`.
-    pub fn choose(&self, saved: Option<&str>) -> Language {
-        i18n::negotiate(saved.or(self.cookie.as_deref()), self.accept.as_deref())
+    pub fn choose(&self, saved: Option<Language>) -> Language {
+        saved.unwrap_or_else(|| i18n::negotiate(self.cookie.as_deref(), self.accept.as_deref()))
     }
 }
 
@@ -75,7 +75,7 @@ impl PageCtx {
             Err(e) => (None, Some(e.to_string())),
         };
         let request_id = req.extensions().get::<crate::observe::RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-        let lang = LanguageHints::of(req).choose(viewer.as_ref().map(|v| v.user.language.as_str()));
+        let lang = LanguageHints::of(req).choose(viewer.as_ref().map(|v| v.user.language));
         let path = match req.query_string() {
             "" => req.path().to_owned(),
             q => format!("{}?{q}", req.path()),

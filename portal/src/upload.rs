@@ -35,7 +35,7 @@ pub struct StoredFile {
     /// SHA-256 of the bytes, hex.
     pub sha256: String,
     /// Category key.
-    pub category: String,
+    pub category: shared::domain::DocumentCategory,
 }
 
 /// A file that was refused, and why.
@@ -418,8 +418,8 @@ async fn receive_file(
         content_type: content_type.to_owned(),
         size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
         sha256,
-        category: category.as_str().to_owned(),
-        source: target.source.as_str().to_owned(),
+        category,
+        source: target.source,
         uploaded_by: Some(target.uploader.id.clone()),
         reviewed_at: None,
         reviewed_by: None,

@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::db::DbConnection;
-use crate::db::models::AuditEvent;
 use crate::db::schema::audit_events;
+use crate::domain::ActorKind;
 use crate::error::Result;
 
 /// The `prev_hash` of the first row.
@@ -30,12 +30,12 @@ pub enum Actor<'a> {
 }
 
 impl Actor<'_> {
-    fn parts(&self) -> (&'static str, Option<String>) {
+    fn parts(&self) -> (ActorKind, Option<String>) {
         match self {
-            Self::Client(id) => ("client", Some((*id).to_owned())),
-            Self::Staff(id) => ("staff", Some((*id).to_owned())),
-            Self::Anonymous => ("anonymous", None),
-            Self::System => ("system", None),
+            Self::Client(id) => (ActorKind::Client, Some((*id).to_owned())),
+            Self::Staff(id) => (ActorKind::Staff, Some((*id).to_owned())),
+            Self::Anonymous => (ActorKind::Anonymous, None),
+            Self::System => (ActorKind::System, None),
         }
     }
 }
@@ -64,7 +64,7 @@ pub struct Event<'a> {
 struct NewRow {
     firm_id: Option<String>,
     actor_id: Option<String>,
-    actor_kind: String,
+    actor_kind: ActorKind,
     action: String,
     target_type: String,
     target_id: Option<String>,
@@ -136,7 +136,7 @@ pub fn append_all(conn: &mut DbConnection, events: &[Event<'_>], now: NaiveDateT
         let hash = row_hash(
             &prev_hash,
             event.firm_id,
-            actor_kind,
+            actor_kind.as_str(),
             actor_id.as_deref(),
             event.action,
             event.target_type,
@@ -148,7 +148,7 @@ pub fn append_all(conn: &mut DbConnection, events: &[Event<'_>], now: NaiveDateT
         rows.push(NewRow {
             firm_id: event.firm_id.map(str::to_owned),
             actor_id,
-            actor_kind: actor_kind.to_owned(),
+            actor_kind,
             action: event.action.to_owned(),
             target_type: event.target_type.to_owned(),
             target_id: event.target_id.map(str::to_owned),
@@ -169,16 +169,35 @@ pub fn record(conn: &mut DbConnection, event: &Event<'_>, now: NaiveDateTime) ->
     crate::db::write_transaction(conn, |conn| append(conn, event, now))
 }
 
+/// A row exactly as stored. The verifier reads the actor kind as text, not as
+/// [`ActorKind`]: a tampered value must show as a broken chain, not fail the read.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+struct StoredRow {
+    id: i64,
+    firm_id: Option<String>,
+    actor_id: Option<String>,
+    actor_kind: String,
+    action: String,
+    target_type: String,
+    target_id: Option<String>,
+    ip: Option<String>,
+    detail: Option<String>,
+    created_at: NaiveDateTime,
+    prev_hash: String,
+    hash: String,
+}
+
 /// Checks the whole chain; the id of the first row whose hash or link is wrong, if any.
 pub fn verify(conn: &mut DbConnection) -> Result<Option<i64>> {
     let mut expected_prev = GENESIS.to_owned();
     let mut after = i64::MIN;
     loop {
-        let rows: Vec<AuditEvent> = audit_events::table
+        let rows: Vec<StoredRow> = audit_events::table
             .filter(audit_events::id.gt(after))
             .order(audit_events::id)
             .limit(VERIFY_BATCH)
-            .select(AuditEvent::as_select())
+            .select(StoredRow::as_select())
             .load(conn)?;
         let Some(last) = rows.last() else { return Ok(None) };
         after = last.id;

@@ -87,7 +87,7 @@ impl Catalogue {
                 let w = def.wording(*language);
                 texts.push(PhaseText {
                     phase_id: phase.id.clone(),
-                    language: language.as_str().to_owned(),
+                    language: *language,
                     title: w.title.clone(),
                     what_it_means: w.what_it_means.clone(),
                     what_happens_next: w.what_happens_next.clone(),

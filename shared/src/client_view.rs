@@ -94,7 +94,7 @@ pub struct RequestView {
     /// More detail, if any.
     pub details: Option<String>,
     /// Document category key.
-    pub category: String,
+    pub category: crate::domain::DocumentCategory,
     /// When the firm asked (UTC).
     pub requested_at: NaiveDateTime,
 }
@@ -105,7 +105,7 @@ pub struct MilestoneView {
     /// Milestone id.
     pub id: String,
     /// Kind key, e.g. `phase_change`.
-    pub kind: String,
+    pub kind: crate::domain::MilestoneKind,
     /// The new phase's title, for a phase change.
     pub phase_title: Option<String>,
     /// Text written for the client, if any.
@@ -217,7 +217,7 @@ fn load_phase_catalogue(
         .inner_join(phase_texts::table)
         .filter(phases::firm_id.eq(firm_id))
         .filter(phases::practice_area.eq_any(practice_areas))
-        .filter(phase_texts::language.eq_any([language.as_str(), Language::En.as_str()]))
+        .filter(phase_texts::language.eq_any([language, Language::En]))
         .order((phases::practice_area, phases::position))
         .select((Phase::as_select(), PhaseText::as_select()))
         .load(conn)?;
@@ -225,7 +225,7 @@ fn load_phase_catalogue(
     for (phase, text) in rows {
         match chosen.last_mut() {
             Some((last, last_text)) if last.id == phase.id => {
-                if text.language == language.as_str() {
+                if text.language == language {
                     *last_text = text;
                 }
             }
@@ -251,7 +251,7 @@ pub fn my_matters(conn: &mut DbConnection, client: &User, language: Language) ->
     let ids: Vec<&str> = mine.iter().map(|m| m.id.as_str()).collect();
     let open: Vec<String> = document_requests::table
         .filter(document_requests::matter_id.eq_any(&ids))
-        .filter(document_requests::status.eq(RequestStatus::Open.as_str()))
+        .filter(document_requests::status.eq(RequestStatus::Open))
         .select(document_requests::matter_id)
         .load(conn)?;
     let mut open_counts: HashMap<&str, i64> = HashMap::new();
@@ -331,7 +331,7 @@ pub fn matter_detail(
         .collect();
     let open_requests = document_requests::table
         .filter(document_requests::matter_id.eq(&matter.id))
-        .filter(document_requests::status.eq(RequestStatus::Open.as_str()))
+        .filter(document_requests::status.eq(RequestStatus::Open))
         .order(document_requests::created_at.asc())
         .select(DocumentRequest::as_select())
         .load(conn)?
@@ -348,7 +348,7 @@ pub fn matter_detail(
     let milestones = milestones::table
         .filter(milestones::matter_id.eq(&matter.id))
         .filter(milestones::client_visible.eq(true))
-        .filter(milestones::kind.ne(MilestoneKind::InternalNote.as_str()))
+        .filter(milestones::kind.ne(MilestoneKind::InternalNote))
         .order(milestones::created_at.desc())
         .limit(RECENT_MILESTONES)
         .select(Milestone::as_select())

@@ -25,33 +25,9 @@ pub const SNIFF_BYTES: usize = 8192;
 pub const ACCEPTED_TYPES: &[&str] =
     &["application/pdf", "image/jpeg", "image/png", "image/heif", "image/tiff", "image/webp"];
 
-/// Who put a document on a matter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DocumentSource {
-    /// The client uploaded it.
-    Client,
-    /// The firm shared it with the client.
-    Firm,
-}
+pub use crate::domain::DocumentSource;
 
 impl DocumentSource {
-    /// The value stored in `documents.source`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Client => "client",
-            Self::Firm => "firm",
-        }
-    }
-
-    /// The source stored as `value`; `None` for anything else.
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "client" => Some(Self::Client),
-            "firm" => Some(Self::Firm),
-            _ => None,
-        }
-    }
-
     /// The uploader `user_id` as the audit log names them: a client, or staff for the firm.
     pub fn actor(self, user_id: &str) -> Actor<'_> {
         match self {
@@ -122,16 +98,14 @@ pub fn object_key(firm_id: &str, matter_id: &str, document_id: &str) -> String {
 
 /// The open request `request_id` of `matter_id`, with its category.
 pub fn open_request(conn: &mut DbConnection, matter_id: &str, request_id: &str) -> Result<DocumentCategory> {
-    let category: Option<String> = document_requests::table
+    let category: Option<DocumentCategory> = document_requests::table
         .filter(document_requests::id.eq(request_id))
         .filter(document_requests::matter_id.eq(matter_id))
-        .filter(document_requests::status.eq(RequestStatus::Open.as_str()))
+        .filter(document_requests::status.eq(RequestStatus::Open))
         .select(document_requests::category)
         .first(conn)
         .optional()?;
-    category
-        .and_then(|c| DocumentCategory::parse(&c))
-        .ok_or_else(|| Error::invalid("request", "no such open request on this matter"))
+    category.ok_or_else(|| Error::invalid("request", "no such open request on this matter"))
 }
 
 /// Records a stored object: the document row, a "document received"
@@ -140,7 +114,7 @@ pub fn open_request(conn: &mut DbConnection, matter_id: &str, request_id: &str) 
 /// firm shares gets no milestone (the client's timeline is for what they
 /// sent and what happened on their case) and fulfils no request.
 pub fn record_upload(conn: &mut DbConnection, document: &Document, ip: Option<&str>, now: NaiveDateTime) -> Result<()> {
-    let source = DocumentSource::parse(&document.source).unwrap_or(DocumentSource::Client);
+    let source = document.source;
     write_transaction(conn, |conn| {
         diesel::insert_into(documents::table).values(document).execute(conn)?;
         if source == DocumentSource::Client {
@@ -174,7 +148,7 @@ fn record_receipt_milestones(conn: &mut DbConnection, document: &Document, now: 
     let milestone = |kind: MilestoneKind, body: Option<String>| Milestone {
         id: new_id(),
         matter_id: document.matter_id.clone(),
-        kind: kind.as_str().to_owned(),
+        kind,
         client_visible: true,
         phase_id: None,
         body,
@@ -190,9 +164,9 @@ fn record_receipt_milestones(conn: &mut DbConnection, document: &Document, now: 
             document_requests::table
                 .filter(document_requests::id.eq(request_id))
                 .filter(document_requests::matter_id.eq(&document.matter_id))
-                .filter(document_requests::status.eq(RequestStatus::Open.as_str())),
+                .filter(document_requests::status.eq(RequestStatus::Open)),
         )
-        .set((document_requests::status.eq(RequestStatus::Fulfilled.as_str()), document_requests::closed_at.eq(now)))
+        .set((document_requests::status.eq(RequestStatus::Fulfilled), document_requests::closed_at.eq(now)))
         .execute(conn)?;
         if closed == 1 {
             let title: String =
@@ -219,9 +193,9 @@ pub struct DocumentView {
     /// SHA-256 of the bytes, hex.
     pub sha256: String,
     /// Category key.
-    pub category: String,
+    pub category: crate::domain::DocumentCategory,
     /// `client` (you uploaded it) or `firm` (the firm shared it).
-    pub source: String,
+    pub source: crate::domain::DocumentSource,
     /// When it arrived (UTC).
     pub created_at: NaiveDateTime,
 }

@@ -21,11 +21,21 @@ pub fn local_date(time_zone: &str, at: NaiveDateTime) -> chrono::NaiveDate {
     }
 }
 
-/// Generates `as_str`/`parse` for an enum stored as text.
+/// Generates an enum stored as text: `as_str`/`parse`, `Display`, serde, and
+/// diesel's `ToSql`/`FromSql<Text>` on every backend (SQLite, PostgreSQL and
+/// the two-backend [`crate::db::DbConnection`]), so a model field holds the
+/// enum itself. Stored text that is not one of the values fails the read
+/// instead of falling back to a default.
+#[macro_export]
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
@@ -47,6 +57,29 @@ macro_rules! text_enum {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(self.as_str(), out)
+            }
+        }
+
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?;
+                Self::parse(&text).ok_or_else(|| {
+                    format!("\"{text}\" is not a {} value", stringify!($name)).into()
+                })
             }
         }
     };
@@ -160,6 +193,30 @@ text_enum!(
         UploadReceipt => "upload_receipt",
         /// "Your case moved to a new step", one per client of the matter.
         PhaseChange => "phase_change",
+    }
+);
+
+text_enum!(
+    /// Who put a document on a matter.
+    DocumentSource {
+        /// The client uploaded it.
+        Client => "client",
+        /// The firm shared it with the client.
+        Firm => "firm",
+    }
+);
+
+text_enum!(
+    /// Who acted, as the audit log records it.
+    ActorKind {
+        /// A signed-in client.
+        Client => "client",
+        /// A signed-in staff member.
+        Staff => "staff",
+        /// Someone not signed in.
+        Anonymous => "anonymous",
+        /// Matterline itself (the notifier, an import).
+        System => "system",
     }
 );
 

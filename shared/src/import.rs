@@ -542,11 +542,11 @@ impl Writer<'_> {
         for &email in &emails {
             let Some(spec) = self.clients.get(email) else { continue };
             match people.get(email) {
-                Some(user) if user.role != Role::Client.as_str() => {}
+                Some(user) if user.role != Role::Client => {}
                 Some(user) => {
                     client_ids.insert(email, user.id.clone());
                     let phone = spec.phone.clone().or_else(|| user.phone.clone());
-                    let language = spec.language.map_or(user.language.as_str(), |l| l.as_str());
+                    let language = spec.language.unwrap_or(user.language);
                     let mut changed = Vec::new();
                     if spec.name != user.full_name {
                         changed.push("name");
@@ -675,7 +675,7 @@ impl Writer<'_> {
                 moves.push(Milestone {
                     id: new_id(),
                     matter_id: matter.id.clone(),
-                    kind: MilestoneKind::PhaseChange.as_str().to_owned(),
+                    kind: MilestoneKind::PhaseChange,
                     client_visible: true,
                     phase_id: Some(phase_id.clone()),
                     body: None,

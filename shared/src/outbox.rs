@@ -53,7 +53,7 @@ pub fn enqueue_weekly(conn: &mut DbConnection, firm_id: &str, period_key: &str, 
         let clients: Vec<String> = users::table
             .inner_join(matter_clients::table.inner_join(matters::table))
             .filter(users::firm_id.eq(firm_id))
-            .filter(users::role.eq(Role::Client.as_str()))
+            .filter(users::role.eq(Role::Client))
             .filter(users::weekly_updates.eq(true))
             .filter(matters::closed_at.is_null())
             .filter(users::id.gt(&after))
@@ -91,12 +91,12 @@ pub fn claim_due(
     use crate::db::schema::notifications::dsl as n;
     let due = || {
         n::status
-            .eq(NotificationStatus::Pending.as_str())
+            .eq(NotificationStatus::Pending)
             .and(n::next_attempt_at.le(now))
-            .or(n::status.eq(NotificationStatus::Sending.as_str()).and(n::claimed_until.lt(now)))
+            .or(n::status.eq(NotificationStatus::Sending).and(n::claimed_until.lt(now)))
     };
     let claim = (
-        n::status.eq(NotificationStatus::Sending.as_str()),
+        n::status.eq(NotificationStatus::Sending),
         n::claimed_by.eq(worker),
         n::claimed_until.eq(lease_end),
         n::attempts.eq(n::attempts + 1),
@@ -116,10 +116,10 @@ pub fn claim_due(
                  AND ((status = $4 AND next_attempt_at <= $5) OR (status = $1 AND claimed_until < $5)) \
                  RETURNING *",
             )
-            .bind::<Text, _>(NotificationStatus::Sending.as_str())
+            .bind::<Text, _>(NotificationStatus::Sending)
             .bind::<Text, _>(worker)
             .bind::<Timestamp, _>(lease_end)
-            .bind::<Text, _>(NotificationStatus::Pending.as_str())
+            .bind::<Text, _>(NotificationStatus::Pending)
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(batch)
             .load(pg)?;
@@ -139,7 +139,7 @@ pub fn claim_due(
                 .filter(n::id.eq_any(&ids))
                 .filter(n::claimed_by.eq(worker))
                 .filter(n::claimed_until.eq(lease_end))
-                .filter(n::status.eq(NotificationStatus::Sending.as_str()))
+                .filter(n::status.eq(NotificationStatus::Sending))
                 .order(n::next_attempt_at)
                 .select(Notification::as_select())
                 .load(conn)?)
@@ -153,7 +153,7 @@ type ClaimedRow<'a> = diesel::dsl::Filter<
         diesel::dsl::Filter<notifications::table, diesel::dsl::Eq<notifications::id, &'a str>>,
         diesel::dsl::Eq<notifications::claimed_by, &'a str>,
     >,
-    diesel::dsl::Eq<notifications::status, &'static str>,
+    diesel::dsl::Eq<notifications::status, NotificationStatus>,
 >;
 
 /// The row still belongs to `worker`'s claim.
@@ -161,7 +161,7 @@ fn claimed_by<'a>(id: &'a str, worker: &'a str) -> ClaimedRow<'a> {
     notifications::table
         .filter(notifications::id.eq(id))
         .filter(notifications::claimed_by.eq(worker))
-        .filter(notifications::status.eq(NotificationStatus::Sending.as_str()))
+        .filter(notifications::status.eq(NotificationStatus::Sending))
 }
 
 /// The query for several rows of a worker's claim.
@@ -170,7 +170,7 @@ type ClaimedRows<'a> = diesel::dsl::Filter<
         diesel::dsl::Filter<notifications::table, diesel::dsl::EqAny<notifications::id, &'a [String]>>,
         diesel::dsl::Eq<notifications::claimed_by, &'a str>,
     >,
-    diesel::dsl::Eq<notifications::status, &'static str>,
+    diesel::dsl::Eq<notifications::status, NotificationStatus>,
 >;
 
 /// Those of `ids` that still belong to `worker`'s claim.
@@ -178,7 +178,7 @@ fn all_claimed_by<'a>(ids: &'a [String], worker: &'a str) -> ClaimedRows<'a> {
     notifications::table
         .filter(notifications::id.eq_any(ids))
         .filter(notifications::claimed_by.eq(worker))
-        .filter(notifications::status.eq(NotificationStatus::Sending.as_str()))
+        .filter(notifications::status.eq(NotificationStatus::Sending))
 }
 
 /// Records that the mail server accepted the message. False when the claim was lost.
@@ -191,7 +191,7 @@ pub fn mark_sent(conn: &mut DbConnection, id: &str, worker: &str, now: NaiveDate
 pub fn mark_sent_many(conn: &mut DbConnection, ids: &[String], worker: &str, now: NaiveDateTime) -> Result<usize> {
     Ok(diesel::update(all_claimed_by(ids, worker))
         .set((
-            notifications::status.eq(NotificationStatus::Sent.as_str()),
+            notifications::status.eq(NotificationStatus::Sent),
             notifications::sent_at.eq(now),
             notifications::claimed_until.eq(None::<NaiveDateTime>),
             notifications::last_error.eq(None::<String>),
@@ -209,7 +209,7 @@ pub fn mark_skipped(conn: &mut DbConnection, id: &str, worker: &str, reason: &st
 pub fn mark_skipped_many(conn: &mut DbConnection, ids: &[String], worker: &str, reason: &str) -> Result<usize> {
     Ok(diesel::update(all_claimed_by(ids, worker))
         .set((
-            notifications::status.eq(NotificationStatus::Skipped.as_str()),
+            notifications::status.eq(NotificationStatus::Skipped),
             notifications::claimed_until.eq(None::<NaiveDateTime>),
             notifications::last_error.eq(reason),
         ))
@@ -259,10 +259,10 @@ pub fn release(conn: &mut DbConnection, worker: &str) -> Result<usize> {
     Ok(diesel::update(
         notifications::table
             .filter(notifications::claimed_by.eq(worker))
-            .filter(notifications::status.eq(NotificationStatus::Sending.as_str())),
+            .filter(notifications::status.eq(NotificationStatus::Sending)),
     )
     .set((
-        notifications::status.eq(NotificationStatus::Pending.as_str()),
+        notifications::status.eq(NotificationStatus::Pending),
         notifications::claimed_until.eq(None::<NaiveDateTime>),
         notifications::attempts.eq(notifications::attempts - 1),
     ))

@@ -31,8 +31,8 @@ pub struct DemoSeed {
 pub struct DemoStaff {
     /// Email address.
     pub email: String,
-    /// `admin` or `case_manager`.
-    pub role: String,
+    /// Admin or case manager.
+    pub role: Role,
     /// Password.
     pub password: String,
     /// TOTP secret (base32) for an authenticator app.
@@ -124,7 +124,7 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
             member.password_hash = Some(crate::staff::auth::hash_password(&password)?);
             member.totp_secret = Some(totp_secret.clone());
             member.weekly_updates = false;
-            logins.push(DemoStaff { email: member.email.clone(), role: member.role.clone(), password, totp_secret });
+            logins.push(DemoStaff { email: member.email.clone(), role: member.role, password, totp_secret });
         }
         crate::insert_many!(conn, users::table, &staff)?;
         let manager = &staff[1];
@@ -156,7 +156,7 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
             let milestone = |kind: MilestoneKind, phase: Option<&Phase>, body: Option<&str>, at| Milestone {
                 id: new_id(),
                 matter_id: matter.id.clone(),
-                kind: kind.as_str().into(),
+                kind,
                 client_visible: kind != MilestoneKind::InternalNote,
                 phase_id: phase.map(|p| p.id.clone()),
                 body: body.map(Into::into),
@@ -196,8 +196,8 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
                     details: Some(
                         "Every bill or statement since the accident, including ones you already paid.".into(),
                     ),
-                    category: DocumentCategory::MedicalBill.as_str().into(),
-                    status: RequestStatus::Open.as_str().into(),
+                    category: DocumentCategory::MedicalBill,
+                    status: RequestStatus::Open,
                     requested_by: Some(manager.id.clone()),
                     created_at: t0 - Duration::days(4),
                     closed_at: None,

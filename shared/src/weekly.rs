@@ -102,8 +102,8 @@ pub fn derive(
     // 2. When each last got a weekly update.
     let last_sent: HashMap<String, NaiveDateTime> = notifications::table
         .filter(notifications::recipient_id.eq_any(client_ids))
-        .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate.as_str()))
-        .filter(notifications::status.eq(NotificationStatus::Sent.as_str()))
+        .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate))
+        .filter(notifications::status.eq(NotificationStatus::Sent))
         .group_by(notifications::recipient_id)
         .select((notifications::recipient_id, max(notifications::sent_at)))
         .load::<(String, Option<NaiveDateTime>)>(conn)?
@@ -136,7 +136,7 @@ pub fn derive(
     let recent: Vec<Milestone> = milestones::table
         .filter(milestones::matter_id.eq_any(&matter_ids))
         .filter(milestones::client_visible.eq(true))
-        .filter(milestones::kind.ne(MilestoneKind::InternalNote.as_str()))
+        .filter(milestones::kind.ne(MilestoneKind::InternalNote))
         .filter(milestones::created_at.gt(earliest))
         .filter(milestones::created_at.le(now))
         .order(milestones::created_at)
@@ -145,7 +145,7 @@ pub fn derive(
     // 6. Open document requests.
     let needs: Vec<(String, String)> = document_requests::table
         .filter(document_requests::matter_id.eq_any(&matter_ids))
-        .filter(document_requests::status.eq(RequestStatus::Open.as_str()))
+        .filter(document_requests::status.eq(RequestStatus::Open))
         .order(document_requests::created_at)
         .select((document_requests::matter_id, document_requests::category))
         .load(conn)?;
@@ -177,7 +177,7 @@ pub fn derive(
     let mut digests = Vec::with_capacity(client_ids.len());
     for client_id in client_ids {
         let Some((client, firm)) = by_client.remove(client_id.as_str()) else { continue };
-        let language = language.or_else(|| Language::parse(&client.language)).unwrap_or(Language::En);
+        let language = language.unwrap_or(client.language);
         let since = since_of(client_id);
         let matters = open_by_client
             .get(client_id.as_str())
@@ -191,17 +191,11 @@ pub fn derive(
                     .into_iter()
                     .flatten()
                     .filter(|ms| ms.created_at > since)
-                    .filter_map(|ms| {
-                        Some(Change {
-                            kind: MilestoneKind::parse(&ms.kind)?,
-                            phase_title: ms
-                                .phase_id
-                                .as_deref()
-                                .and_then(|p| text(p, language))
-                                .map(|t| t.title.clone()),
-                            occurs_at: ms.occurs_at,
-                            at: ms.created_at,
-                        })
+                    .map(|ms| Change {
+                        kind: ms.kind,
+                        phase_title: ms.phase_id.as_deref().and_then(|p| text(p, language)).map(|t| t.title.clone()),
+                        occurs_at: ms.occurs_at,
+                        at: ms.created_at,
                     })
                     .collect();
                 Some(MatterDigest {

@@ -136,7 +136,7 @@ impl TestApp {
                     .load(conn)?;
                 let manager: Option<String> = users::table
                     .filter(users::firm_id.eq(&firm_id))
-                    .filter(users::role.eq(Role::CaseManager.as_str()))
+                    .filter(users::role.eq(Role::CaseManager))
                     .select(users::id)
                     .first(conn)
                     .optional()?;
@@ -172,7 +172,7 @@ impl TestApp {
                         events.push(Milestone {
                             id: new_id(),
                             matter_id: matter.id.clone(),
-                            kind: MilestoneKind::PhaseChange.as_str().into(),
+                            kind: MilestoneKind::PhaseChange,
                             client_visible: true,
                             phase_id: Some(phase_id),
                             body: None,

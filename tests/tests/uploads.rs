@@ -150,7 +150,7 @@ async fn three_files_arrive_whole(backend: Backend, store: Store, checksum: Opti
         assert_eq!(&row.original_name, name);
         assert_eq!(row.sha256, sha256(bytes), "{name}: the row's hash");
         assert_eq!(row.size_bytes, bytes.len() as i64);
-        assert_eq!(row.category, "medical_bill", "the request's category applies");
+        assert_eq!(row.category, shared::domain::DocumentCategory::MedicalBill, "the request's category applies");
         assert_eq!(row.request_id.as_deref(), Some(request.as_str()));
         let (firm, matter) = (firm_of(&app).await?.replace('-', ""), matter.replace('-', ""));
         assert!(row.object_key.starts_with(&format!("firms/{firm}/matters/{matter}/documents/")), "{}", row.object_key);
@@ -305,7 +305,7 @@ async fn disguised_empty_and_oddly_named_files(backend: Backend) -> anyhow::Resu
     let stored = rows(&app).await?;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].original_name, "fdp.exe 医療 factura.pdf", "path and direction overrides are stripped");
-    assert_eq!(stored[0].category, "police_report");
+    assert_eq!(stored[0].category, shared::domain::DocumentCategory::PoliceReport);
     assert!(!stored[0].object_key.contains(".."), "{}", stored[0].object_key);
     assert_eq!(bucket_objects(&app).await?, [stored[0].object_key.clone()]);
     let refusals: i64 = app

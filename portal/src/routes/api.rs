@@ -26,15 +26,15 @@ pub struct Me {
     /// Email address.
     pub email: String,
     /// `client`, `case_manager` or `admin`.
-    pub role: String,
+    pub role: shared::domain::Role,
     /// Preferred language (`en`, `es`); texts in responses are in it.
-    pub language: String,
+    pub language: shared::domain::Language,
     /// The firm's name.
     pub firm: String,
 }
 
 fn language_of(user: &ApiUser) -> Language {
-    Language::parse(&user.0.user.language).unwrap_or(Language::En)
+    user.0.user.language
 }
 
 /// Who am I?
@@ -50,8 +50,8 @@ async fn me(user: ApiUser) -> AppResult<web::Json<Me>> {
         id: u.id.clone(),
         name: u.full_name.clone(),
         email: u.email.clone(),
-        role: u.role.clone(),
-        language: u.language.clone(),
+        role: u.role,
+        language: u.language,
         firm: user.0.firm_name.clone(),
     }))
 }
@@ -86,7 +86,7 @@ async fn matter(signed_in: SignedIn, id: web::Path<String>) -> AppResult<web::Js
     let id = id.into_inner();
     let checked = signed_in
         .run(move |conn, viewer| {
-            let lang = Language::parse(&viewer.user.language).unwrap_or(Language::En);
+            let lang = viewer.user.language;
             client_view::matter_detail(conn, &viewer.user, &id, lang)
         })
         .await?;

@@ -51,7 +51,7 @@ async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> HttpRespon
     let (hints, id) = (LanguageHints::of(signed_in.request()), path.into_inner());
     let checked = signed_in
         .run(move |conn, viewer| {
-            let lang = hints.choose(Some(&viewer.user.language));
+            let lang = hints.choose(Some(viewer.user.language));
             let detail = client_view::matter_detail(conn, &viewer.user, &id, lang)?;
             let documents = shared::documents::list_shown(conn, &detail)?;
             Ok((detail, documents))
@@ -97,7 +97,7 @@ async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> HttpRespon
         .iter()
         .map(|m| {
             // A client note's text is shown apart from its label; other kinds put it into the label.
-            let note = (m.kind == "client_note").then(|| m.body.clone()).flatten();
+            let note = (m.kind == shared::domain::MilestoneKind::ClientNote).then(|| m.body.clone()).flatten();
             json!({
                 "label_key": format!("milestone-{}", m.kind),
                 "phase": m.phase_title.clone().unwrap_or_default(),

@@ -11,7 +11,7 @@ use serde_json::json;
 use shared::audit::{self, Actor};
 use shared::db::models::{Document, Matter, User};
 use shared::documents::{self, DocumentSource, DocumentView, human_size};
-use shared::domain::{DocumentCategory, Role, now};
+use shared::domain::{DocumentCategory, now};
 use shared::notices::receipt::{self, Receipt};
 use shared::storage::Download;
 
@@ -92,8 +92,7 @@ async fn upload_page(ctx: PageCtx, path: web::Path<String>, query: web::Query<Up
         Ok(found) => found,
         Err(e) => return ctx.error(e),
     };
-    let selected =
-        request.as_ref().and_then(|r| DocumentCategory::parse(&r.category)).unwrap_or(DocumentCategory::MedicalBill);
+    let selected = request.as_ref().map_or(DocumentCategory::MedicalBill, |r| r.category);
     let categories: Vec<_> = DocumentCategory::ALL
         .iter()
         .map(|c| json!({ "key": c.as_str(), "label": format!("doc-category-{}", c.as_str()), "selected": *c == selected }))
@@ -177,7 +176,7 @@ pub(crate) async fn serve_download(
 ) -> shared::Result<HttpResponse> {
     let ip = client_ip(req);
     let lookup = viewer.clone();
-    let is_staff = Role::parse(&viewer.role).is_some_and(Role::is_staff);
+    let is_staff = viewer.role.is_staff();
     let document: Document = state
         .db
         .run(move |conn| {

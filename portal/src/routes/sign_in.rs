@@ -82,7 +82,7 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
             }
             let clients: Vec<User> = users::table
                 .filter(users::email.eq(&lookup_email))
-                .filter(users::role.eq(Role::Client.as_str()))
+                .filter(users::role.eq(Role::Client))
                 .select(User::as_select())
                 .load(conn)?;
             // Queued, then sent at once below; if the mail server is down the

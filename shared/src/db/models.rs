@@ -1,10 +1,14 @@
-//! Row types, one per table. Values stored as text (roles, kinds, statuses)
-//! have typed counterparts in [`crate::domain`].
+//! Row types, one per table. Roles, kinds, statuses and sources are the
+//! enums of [`crate::domain`], stored as text.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::*;
+use crate::domain::{
+    ActorKind, DocumentCategory, DocumentSource, Language, MilestoneKind, NotificationKind, NotificationStatus,
+    RequestStatus, Role,
+};
 
 /// A law firm running Matterline.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable, AsChangeset)]
@@ -30,14 +34,13 @@ pub struct Firm {
 pub struct User {
     pub id: String,
     pub firm_id: String,
-    /// `client`, `case_manager` or `admin` (see [`crate::domain::Role`]).
-    pub role: String,
+    pub role: Role,
     /// Lower-case email address.
     pub email: String,
     pub full_name: String,
     pub phone: Option<String>,
-    /// Preferred language code (`en`, `es`).
-    pub language: String,
+    /// Preferred language.
+    pub language: Language,
     pub weekly_updates: bool,
     pub password_hash: Option<String>,
     pub totp_secret: Option<String>,
@@ -53,20 +56,20 @@ impl User {
     /// A new user of `firm_id` with no password, weekly updates on, created at `now`.
     pub fn new(
         firm_id: &str,
-        role: crate::domain::Role,
+        role: Role,
         email: &str,
         full_name: &str,
-        language: crate::domain::Language,
+        language: Language,
         now: NaiveDateTime,
     ) -> Self {
         Self {
             id: crate::domain::new_id(),
             firm_id: firm_id.to_owned(),
-            role: role.as_str().to_owned(),
+            role,
             email: email.trim().to_lowercase(),
             full_name: full_name.to_owned(),
             phone: None,
-            language: language.as_str().to_owned(),
+            language,
             weekly_updates: true,
             password_hash: None,
             totp_secret: None,
@@ -97,7 +100,7 @@ pub struct Phase {
 #[diesel(table_name = phase_texts)]
 pub struct PhaseText {
     pub phase_id: String,
-    pub language: String,
+    pub language: Language,
     pub title: String,
     pub what_it_means: String,
     pub what_happens_next: String,
@@ -134,8 +137,7 @@ pub struct MatterClient {
 pub struct Milestone {
     pub id: String,
     pub matter_id: String,
-    /// See [`crate::domain::MilestoneKind`].
-    pub kind: String,
+    pub kind: MilestoneKind,
     pub client_visible: bool,
     /// The new phase, for a phase change.
     pub phase_id: Option<String>,
@@ -155,9 +157,8 @@ pub struct DocumentRequest {
     pub matter_id: String,
     pub title: String,
     pub details: Option<String>,
-    pub category: String,
-    /// `open`, `fulfilled` or `cancelled`.
-    pub status: String,
+    pub category: DocumentCategory,
+    pub status: RequestStatus,
     pub requested_by: Option<String>,
     pub created_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
@@ -177,9 +178,8 @@ pub struct Document {
     pub content_type: String,
     pub size_bytes: i64,
     pub sha256: String,
-    pub category: String,
-    /// `client` or `firm`.
-    pub source: String,
+    pub category: DocumentCategory,
+    pub source: DocumentSource,
     pub uploaded_by: Option<String>,
     pub reviewed_at: Option<NaiveDateTime>,
     pub reviewed_by: Option<String>,
@@ -193,11 +193,10 @@ pub struct Notification {
     pub id: String,
     pub firm_id: String,
     pub recipient_id: String,
-    pub kind: String,
+    pub kind: NotificationKind,
     /// E.g. `2026-W48` for a weekly update: unique with recipient and kind.
     pub period_key: String,
-    /// `pending`, `sending`, `sent` or `failed`.
-    pub status: String,
+    pub status: NotificationStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub claimed_until: Option<NaiveDateTime>,
@@ -213,7 +212,7 @@ impl Notification {
     pub fn pending(
         firm_id: &str,
         recipient_id: &str,
-        kind: crate::domain::NotificationKind,
+        kind: NotificationKind,
         period_key: &str,
         now: NaiveDateTime,
     ) -> Self {
@@ -221,9 +220,9 @@ impl Notification {
             id: crate::domain::new_id(),
             firm_id: firm_id.to_owned(),
             recipient_id: recipient_id.to_owned(),
-            kind: kind.as_str().to_owned(),
+            kind,
             period_key: period_key.to_owned(),
-            status: crate::domain::NotificationStatus::Pending.as_str().to_owned(),
+            status: NotificationStatus::Pending,
             attempts: 0,
             next_attempt_at: now,
             claimed_until: None,
@@ -243,7 +242,7 @@ pub struct AuditEvent {
     pub id: i64,
     pub firm_id: Option<String>,
     pub actor_id: Option<String>,
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     pub action: String,
     pub target_type: String,
     pub target_id: Option<String>,

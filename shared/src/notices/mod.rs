@@ -46,10 +46,8 @@ pub enum Composed {
 }
 
 /// True for the kinds this module composes.
-pub fn is_notice(kind: &str) -> bool {
-    [NotificationKind::SignIn, NotificationKind::UploadReceipt, NotificationKind::PhaseChange]
-        .iter()
-        .any(|k| k.as_str() == kind)
+pub fn is_notice(kind: NotificationKind) -> bool {
+    matches!(kind, NotificationKind::SignIn | NotificationKind::UploadReceipt | NotificationKind::PhaseChange)
 }
 
 /// Composes the email of a queued notice row as of `now`.
@@ -59,10 +57,10 @@ pub fn compose(
     row: &Notification,
     now: NaiveDateTime,
 ) -> Result<Composed> {
-    match NotificationKind::parse(&row.kind) {
-        Some(NotificationKind::UploadReceipt) => receipt::compose(conn, composer, row),
-        Some(NotificationKind::PhaseChange) => phase_change::compose(conn, composer, row),
-        Some(NotificationKind::SignIn) => sign_in::compose(conn, composer, row, now),
+    match row.kind {
+        NotificationKind::UploadReceipt => receipt::compose(conn, composer, row),
+        NotificationKind::PhaseChange => phase_change::compose(conn, composer, row),
+        NotificationKind::SignIn => sign_in::compose(conn, composer, row, now),
         _ => Err(crate::Error::Internal(anyhow::anyhow!("\"{}\" is not a notice", row.kind))),
     }
 }
@@ -70,16 +68,15 @@ pub fn compose(
 /// Claims the row `id` for `worker` (if still due): the portal's immediate attempt.
 pub fn claim(conn: &mut DbConnection, id: &str, worker: &str, now: NaiveDateTime) -> Result<Option<Notification>> {
     use crate::db::schema::notifications::dsl as n;
-    let claimed = diesel::update(
-        n::notifications.filter(n::id.eq(id)).filter(n::status.eq(NotificationStatus::Pending.as_str())),
-    )
-    .set((
-        n::status.eq(NotificationStatus::Sending.as_str()),
-        n::claimed_by.eq(worker),
-        n::claimed_until.eq(now + IMMEDIATE_LEASE),
-        n::attempts.eq(n::attempts + 1),
-    ))
-    .execute(conn)?;
+    let claimed =
+        diesel::update(n::notifications.filter(n::id.eq(id)).filter(n::status.eq(NotificationStatus::Pending)))
+            .set((
+                n::status.eq(NotificationStatus::Sending),
+                n::claimed_by.eq(worker),
+                n::claimed_until.eq(now + IMMEDIATE_LEASE),
+                n::attempts.eq(n::attempts + 1),
+            ))
+            .execute(conn)?;
     if claimed == 0 {
         return Ok(None);
     }

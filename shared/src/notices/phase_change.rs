@@ -13,7 +13,7 @@ use crate::client_view;
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Notification, User};
 use crate::db::schema::{firms, matter_clients, notifications, users};
-use crate::domain::{Language, NotificationKind, Role};
+use crate::domain::{NotificationKind, Role};
 use crate::error::{Error, Result};
 use crate::mail::OutgoingEmail;
 
@@ -55,10 +55,10 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
     let Some(client) = users::table.find(&row.recipient_id).select(User::as_select()).first(conn).optional()? else {
         return Ok(Composed::Skip("the recipient no longer exists"));
     };
-    if Role::parse(&client.role) != Some(Role::Client) {
+    if client.role != Role::Client {
         return Ok(Composed::Skip("the recipient is no longer a client"));
     }
-    let lang = Language::parse(&client.language).unwrap_or(Language::En);
+    let lang = client.language;
     let detail = match client_view::matter_detail(conn, &client, &change.matter_id, lang) {
         Ok(detail) => detail,
         Err(Error::NotFound) => return Ok(Composed::Skip("the recipient is no longer a client of the matter")),

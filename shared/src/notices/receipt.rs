@@ -10,7 +10,7 @@ use super::{Composed, Composer, one_off};
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Notification, User};
 use crate::db::schema::{firms, matters, notifications, users};
-use crate::domain::{Language, NotificationKind};
+use crate::domain::NotificationKind;
 use crate::error::{Error, Result};
 use crate::mail::OutgoingEmail;
 
@@ -46,7 +46,7 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
     };
     let firm: Firm = firms::table.find(&client.firm_id).select(Firm::as_select()).first(conn)?;
     let matter_title: String = matters::table.find(&receipt.matter_id).select(matters::title).first(conn)?;
-    let lang = Language::parse(&client.language).unwrap_or(Language::En);
+    let lang = client.language;
     let files: Vec<_> = receipt.files.iter().map(|(name, size)| json!({ "name": name, "size": size })).collect();
     let data = json!({
         "lang": lang.as_str(),

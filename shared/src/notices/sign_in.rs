@@ -12,7 +12,7 @@ use crate::auth::{self, SIGN_IN_TTL};
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Notification, User};
 use crate::db::schema::{firms, notifications, users};
-use crate::domain::{Language, NotificationKind, Role};
+use crate::domain::{NotificationKind, Role};
 use crate::error::Result;
 use crate::mail::OutgoingEmail;
 
@@ -36,12 +36,12 @@ pub fn compose(
     let Some(user) = users::table.find(&row.recipient_id).select(User::as_select()).first(conn).optional()? else {
         return Ok(Composed::Skip("the recipient no longer exists"));
     };
-    if Role::parse(&user.role) != Some(Role::Client) {
+    if user.role != Role::Client {
         return Ok(Composed::Skip("the recipient is no longer a client"));
     }
     let firm: Firm = firms::table.find(&user.firm_id).select(Firm::as_select()).first(conn)?;
     let grant = auth::issue_sign_in(conn, &composer.tokens, &user.id)?;
-    let lang = Language::parse(&user.language).unwrap_or(Language::En);
+    let lang = user.language;
     let data = json!({
         "lang": lang.as_str(),
         "name": user.full_name,

@@ -113,7 +113,7 @@ pub fn sign_in(
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let staff: Option<User> = users::table
         .filter(users::email.eq(&email))
-        .filter(users::role.ne(Role::Client.as_str()))
+        .filter(users::role.ne(Role::Client))
         .filter(users::password_hash.is_not_null())
         .select(User::as_select())
         .first(conn)

@@ -24,7 +24,7 @@ pub struct ClientView {
     /// Phone number.
     pub phone: Option<String>,
     /// `en` or `es`.
-    pub language: String,
+    pub language: crate::domain::Language,
     /// Whether the client gets the weekly update.
     pub weekly_updates: bool,
     /// Ids of the client's matters.
@@ -107,10 +107,8 @@ pub fn list(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ClientView>> {
-    let mut query = users::table
-        .filter(users::firm_id.eq(&staff.firm_id))
-        .filter(users::role.eq(Role::Client.as_str()))
-        .into_boxed();
+    let mut query =
+        users::table.filter(users::firm_id.eq(&staff.firm_id)).filter(users::role.eq(Role::Client)).into_boxed();
     if let Some(term) = search.map(str::trim).filter(|s| !s.is_empty()) {
         let pattern = format!("%{}%", term.to_lowercase().replace(['%', '_'], ""));
         query = query.filter(users::email.like(pattern.clone()).or(lower(users::full_name).like(pattern)));
@@ -211,7 +209,7 @@ pub struct StaffMember {
 pub fn staff_members(conn: &mut DbConnection, staff: &Staff) -> Result<Vec<StaffMember>> {
     Ok(users::table
         .filter(users::firm_id.eq(&staff.firm_id))
-        .filter(users::role.ne(Role::Client.as_str()))
+        .filter(users::role.ne(Role::Client))
         .order(users::full_name)
         .select((users::id, users::full_name, users::email, users::role))
         .load::<(String, String, String, String)>(conn)?

@@ -118,8 +118,8 @@ pub fn list(
             matter_clients::table
                 .inner_join(notifications::table.on(notifications::recipient_id.eq(matter_clients::client_id)))
                 .filter(matter_clients::matter_id.eq(matters::id))
-                .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate.as_str()))
-                .filter(notifications::status.eq(NotificationStatus::Sent.as_str()))
+                .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate))
+                .filter(notifications::status.eq(NotificationStatus::Sent))
                 .filter(notifications::sent_at.gt(cutoff)),
         )));
     }
@@ -152,7 +152,7 @@ fn rows(conn: &mut DbConnection, staff: &Staff, found: Vec<Matter>, language: La
         catalogue.iter().map(|(p, t)| (p.id.as_str(), (p.key.as_str(), t.title.as_str()))).collect();
     let people: HashMap<String, String> = users::table
         .filter(users::firm_id.eq(&staff.firm_id))
-        .filter(users::role.ne(Role::Client.as_str()).or(users::id.eq_any(
+        .filter(users::role.ne(Role::Client).or(users::id.eq_any(
             matter_clients::table.filter(matter_clients::matter_id.eq_any(&ids)).select(matter_clients::client_id),
         )))
         .select((users::id, users::full_name))
@@ -166,8 +166,8 @@ fn rows(conn: &mut DbConnection, staff: &Staff, found: Vec<Matter>, language: La
     let last_updates: Vec<(String, Option<NaiveDateTime>)> = matter_clients::table
         .inner_join(notifications::table.on(notifications::recipient_id.eq(matter_clients::client_id)))
         .filter(matter_clients::matter_id.eq_any(&ids))
-        .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate.as_str()))
-        .filter(notifications::status.eq(NotificationStatus::Sent.as_str()))
+        .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate))
+        .filter(notifications::status.eq(NotificationStatus::Sent))
         .group_by(matter_clients::matter_id)
         .select((matter_clients::matter_id, diesel::dsl::max(notifications::sent_at)))
         .load(conn)?;
@@ -180,7 +180,7 @@ fn rows(conn: &mut DbConnection, staff: &Staff, found: Vec<Matter>, language: La
         .load(conn)?;
     let open: Vec<(String, i64)> = document_requests::table
         .filter(document_requests::matter_id.eq_any(&ids))
-        .filter(document_requests::status.eq(RequestStatus::Open.as_str()))
+        .filter(document_requests::status.eq(RequestStatus::Open))
         .group_by(document_requests::matter_id)
         .select((document_requests::matter_id, diesel::dsl::count_star()))
         .load(conn)?;
@@ -213,7 +213,7 @@ pub struct StaffMilestone {
     /// Milestone id.
     pub id: String,
     /// Kind key, e.g. `phase_change`, `internal_note`.
-    pub kind: String,
+    pub kind: crate::domain::MilestoneKind,
     /// Whether the client sees it.
     pub client_visible: bool,
     /// The phase key, for a phase change.
@@ -240,9 +240,9 @@ pub struct StaffRequest {
     /// More detail.
     pub details: Option<String>,
     /// Document category key.
-    pub category: String,
+    pub category: crate::domain::DocumentCategory,
     /// `open`, `fulfilled` or `cancelled`.
-    pub status: String,
+    pub status: crate::domain::RequestStatus,
     /// When it was opened (UTC).
     pub created_at: NaiveDateTime,
     /// When it was fulfilled or cancelled (UTC).
@@ -263,9 +263,9 @@ pub struct StaffDocument {
     /// SHA-256, hex.
     pub sha256: String,
     /// Category key.
-    pub category: String,
+    pub category: crate::domain::DocumentCategory,
     /// `client` or `firm`.
-    pub source: String,
+    pub source: crate::domain::DocumentSource,
     /// The request it fulfils.
     pub request_id: Option<String>,
     /// Who uploaded it.
@@ -320,7 +320,7 @@ pub fn get(conn: &mut DbConnection, staff: &Staff, matter_id: &str, language: La
         catalogue.iter().map(|(p, t)| (p.id.as_str(), (p.key.as_str(), t.title.as_str()))).collect();
     let names: HashMap<String, String> = users::table
         .filter(users::firm_id.eq(&staff.firm_id))
-        .filter(users::role.ne(Role::Client.as_str()).or(users::id.eq_any(summary.clients.iter().map(|c| &c.id))))
+        .filter(users::role.ne(Role::Client).or(users::id.eq_any(summary.clients.iter().map(|c| &c.id))))
         .select((users::id, users::full_name))
         .load::<(String, String)>(conn)?
         .into_iter()
@@ -472,7 +472,7 @@ pub fn create(conn: &mut DbConnection, staff: &Staff, input: &NewMatter, now: Na
         let opened = Milestone {
             id: new_id(),
             matter_id: matter.id.clone(),
-            kind: MilestoneKind::PhaseChange.as_str().to_owned(),
+            kind: MilestoneKind::PhaseChange,
             client_visible: true,
             phase_id: Some(phase.id),
             body: None,

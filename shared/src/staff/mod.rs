@@ -43,8 +43,8 @@ pub struct Staff {
 impl Staff {
     /// The staff member behind a signed-in user; [`Error::Forbidden`] for a client.
     pub fn from_user(user: &User, ip: Option<String>) -> Result<Self> {
-        match Role::parse(&user.role) {
-            Some(role) if role.is_staff() => Ok(Self { id: user.id.clone(), firm_id: user.firm_id.clone(), role, ip }),
+        match user.role {
+            role if role.is_staff() => Ok(Self { id: user.id.clone(), firm_id: user.firm_id.clone(), role, ip }),
             _ => Err(Error::Forbidden),
         }
     }

@@ -52,11 +52,11 @@ pub struct LogEntry {
     /// Notification id.
     pub id: String,
     /// `weekly_update`, `sign_in` or `upload_receipt`.
-    pub kind: String,
+    pub kind: crate::domain::NotificationKind,
     /// The week (`2026-W48`) or other period it belongs to.
     pub period: String,
     /// `pending`, `sending`, `sent`, `failed` or `skipped`.
-    pub status: String,
+    pub status: crate::domain::NotificationStatus,
     /// Delivery attempts so far.
     pub attempts: i32,
     /// Why the last attempt failed, or why it was skipped.
@@ -175,7 +175,7 @@ pub struct AuditEntry {
     /// Event id (ascending with time).
     pub id: i64,
     /// `client`, `staff`, `anonymous` or `system`.
-    pub actor_kind: String,
+    pub actor_kind: crate::domain::ActorKind,
     /// Who acted.
     pub actor_id: Option<String>,
     /// What was done.

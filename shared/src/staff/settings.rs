@@ -186,7 +186,7 @@ pub fn catalogue(conn: &mut DbConnection, staff: &Staff) -> Result<Vec<Catalogue
             texts: texts
                 .into_iter()
                 .map(|t| PhaseWordingView {
-                    language: t.language,
+                    language: t.language.to_string(),
                     title: t.title,
                     what_it_means: t.what_it_means,
                     what_happens_next: t.what_happens_next,

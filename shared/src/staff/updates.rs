@@ -80,7 +80,7 @@ pub fn post_milestone(
         let milestone = Milestone {
             id: new_id(),
             matter_id: matter.id.clone(),
-            kind: kind.as_str().to_owned(),
+            kind,
             client_visible: kind != MilestoneKind::InternalNote,
             phase_id: phase.as_ref().map(|p| p.id.clone()),
             body: body.clone(),
@@ -142,8 +142,8 @@ pub fn open_request(
             matter_id: matter.id.clone(),
             title: title.clone(),
             details: details.clone(),
-            category: category.as_str().to_owned(),
-            status: RequestStatus::Open.as_str().to_owned(),
+            category,
+            status: RequestStatus::Open,
             requested_by: Some(staff.id.clone()),
             created_at: now,
             closed_at: None,
@@ -152,7 +152,7 @@ pub fn open_request(
         let milestone = Milestone {
             id: new_id(),
             matter_id: matter.id.clone(),
-            kind: MilestoneKind::RequestOpened.as_str().to_owned(),
+            kind: MilestoneKind::RequestOpened,
             client_visible: true,
             phase_id: None,
             body: Some(title.clone()),
@@ -195,11 +195,9 @@ pub fn cancel_request(
         // Only an open request is cancelled; the update re-checks, so an upload that
         // fulfils it at the same moment is never overwritten.
         let cancelled = diesel::update(
-            document_requests::table
-                .find(request_id)
-                .filter(document_requests::status.eq(RequestStatus::Open.as_str())),
+            document_requests::table.find(request_id).filter(document_requests::status.eq(RequestStatus::Open)),
         )
-        .set((document_requests::status.eq(RequestStatus::Cancelled.as_str()), document_requests::closed_at.eq(now)))
+        .set((document_requests::status.eq(RequestStatus::Cancelled), document_requests::closed_at.eq(now)))
         .execute(conn)?;
         if cancelled == 0 {
             let status: String =

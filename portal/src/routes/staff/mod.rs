@@ -6,7 +6,6 @@ pub mod sign_in;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use shared::db::models::User;
-use shared::domain::Role;
 use shared::staff::Staff;
 
 use crate::pages::{PageCtx, see_other};
@@ -20,7 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// True for an admin or case manager.
 pub fn is_staff(user: &User) -> bool {
-    Role::parse(&user.role).is_some_and(Role::is_staff)
+    user.role.is_staff()
 }
 
 /// The acting staff member of a page request, or the answer to give instead:

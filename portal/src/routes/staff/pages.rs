@@ -318,7 +318,7 @@ async fn matter_page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) ->
                 "details": r.details,
                 "category_key": format!("doc-category-{}", r.category),
                 "status_key": format!("staff-request-{}", r.status),
-                "open": r.status == "open",
+                "open": r.status == shared::domain::RequestStatus::Open,
                 "at": when(&ctx, r.created_at),
             })
         })
@@ -334,7 +334,7 @@ async fn matter_page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) ->
                 "category_key": format!("doc-category-{}", d.category),
                 "by": d.uploaded_by.as_ref().map(|p| p.name.clone()),
                 "at": when(&ctx, d.created_at),
-                "shared": d.source == shared::documents::DocumentSource::Firm.as_str(),
+                "shared": d.source == shared::domain::DocumentSource::Firm,
                 "reviewed": d.reviewed_at.map(|t| when(&ctx, t)),
                 "reviewer": d.reviewed_by.as_ref().map(|p| p.name.clone()),
             })
