@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use shared::db::Db;
+use shared::notifications::kinds::weekly_update;
 
 /// Clients derived per call, as the notifier does by default.
 pub const DERIVE_BATCH: usize = notifier::cli::DEFAULT_BATCH as usize;
@@ -35,8 +36,9 @@ pub async fn render_all(notifier: &notifier::Notifier, client_ids: &[String]) ->
         let ids = batch.to_vec();
         let digests = notifier.db.run(move |conn| shared::weekly::derive(conn, &ids, now, None)).await?;
         for digest in digests {
-            let email = notifier.worker.email.weekly_email(&digest, &shared::domain::new_id())?;
-            messages.push(notifier.worker.mailer.build(&email)?);
+            let delivery = &notifier.delivery;
+            let email = weekly_update::email(&delivery.composer, &digest, &shared::domain::new_id())?;
+            messages.push(delivery.channels.email.build(&email)?);
         }
     }
     Ok(messages)

@@ -1,14 +1,12 @@
-//! The Matterline notifier: the worker that turns the outbox into emails and,
-//! on each firm's weekly schedule, enqueues every client's weekly update.
+//! The Matterline notifier: the worker that delivers every due notification
+//! and, on each firm's weekly schedule, enqueues every client's weekly update.
 //!
-//! [`Notifier`] holds what the commands share; [`worker::Worker`] delivers;
-//! [`pass`] decides when a firm's weekly pass is due. Everything the notifier
-//! shares with the portal (configuration, data, rendering, mail) is in `shared`.
+//! [`Notifier`] holds what the commands share; [`pass`] decides when a firm's
+//! weekly pass is due. Delivery itself is the pipeline the portal runs too,
+//! [`shared::notifications::Deliverer`].
 
 pub mod cli;
-pub mod email;
 pub mod pass;
-pub mod worker;
 
 use std::sync::Arc;
 
@@ -17,24 +15,24 @@ use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
 use shared::config::Config;
 use shared::db::Db;
-use shared::domain::{Language, NotificationStatus};
-use shared::mail::{Mailbox, Mailer};
+use shared::domain::Language;
+use shared::mail::Mailer;
+use shared::notifications::kinds::weekly_update;
+use shared::notifications::{Channels, Composer, Deliverer, Summary};
 use shared::render::{RenderedEmail, Renderer};
 use shared::tokens::Tokens;
 
 use crate::cli::WorkerOptions;
-use crate::email::EmailContext;
-use crate::worker::{Summary, Worker};
 
-/// A configured notifier: database, mailer and a worker.
+/// A configured notifier: database, channels and a deliverer.
 #[derive(Debug, Clone)]
 pub struct Notifier {
     /// The effective configuration.
     pub config: Arc<Config>,
     /// The database.
     pub db: Db,
-    /// The delivering worker.
-    pub worker: Worker,
+    /// Delivers the due notifications.
+    pub delivery: Deliverer,
 }
 
 /// A unique claim name for this process: host, process id and a random suffix.
@@ -73,34 +71,25 @@ fn serve_metrics(bind: std::net::SocketAddr) -> anyhow::Result<actix_web::dev::S
 }
 
 impl Notifier {
-    /// Connects (migrating the database) and prepares the worker.
+    /// Connects (migrating the database) and prepares the deliverer.
     pub fn build(config: Config, options: &WorkerOptions) -> anyhow::Result<Self> {
         shared::mail::install_crypto_provider();
         let _ = shared::metrics::handle();
         let db = Db::connect(&config.database_url, 4).with_context(|| config.database_url.describe())?;
         db.migrate()?;
         let renderer = Renderer::load(&shared::assets::Assets::new(config.assets_dir.clone()))?;
-        let mailer = Mailer::from_config(&config)?;
         let tokens = Tokens::from_config(&config)?;
-        let default_from: Mailbox =
-            config.mail_from.parse().map_err(|e| anyhow::anyhow!("MATTERLINE_MAIL_FROM: {e}"))?;
-        let email = EmailContext {
-            renderer,
-            tokens,
-            base_url: config.public_url.as_str().trim_end_matches('/').to_owned(),
-            default_from,
-        };
-        let worker = Worker {
+        let delivery = Deliverer {
             db: db.clone(),
-            mailer,
-            email,
+            channels: Channels { email: Mailer::from_config(&config)? },
+            composer: Composer::new(&config, renderer, tokens)?,
             id: worker_id(),
             lease: chrono::Duration::seconds(options.lease_seconds.max(1)),
             batch: options.batch.max(1),
             concurrency: options.concurrency.max(1),
             stopping: Default::default(),
         };
-        Ok(Self { config: Arc::new(config), db, worker })
+        Ok(Self { config: Arc::new(config), db, delivery })
     }
 
     /// One weekly pass now: enqueue this week's updates for every firm, then
@@ -110,31 +99,17 @@ impl Notifier {
         let now = shared::domain::now();
         let firms = pass::all_firms(&self.db).await?;
         let enqueued = pass::enqueue_for(&self.db, firms, now).await?;
-        let due = self.due_count(now).await?;
+        let due = self.db.run(move |conn| shared::notifications::queue::count_due(conn, now)).await?;
         let bar = ProgressBar::new(due);
         bar.set_style(
             ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} emails · {per_sec} · eta {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         let tick = || bar.inc(1);
-        let summary = self.worker.deliver_all(now, &tick).await;
+        let summary = self.delivery.deliver_all(now, &tick).await;
         bar.finish_and_clear();
         metrics::histogram!(shared::metrics::WEEKLY_PASS).record(started.elapsed().as_secs_f64());
         Ok((enqueued, summary?))
-    }
-
-    async fn due_count(&self, now: chrono::NaiveDateTime) -> shared::Result<u64> {
-        use diesel::prelude::*;
-        use shared::db::schema::notifications::dsl as n;
-        self.db
-            .run(move |conn| {
-                let count: i64 = n::notifications
-                    .filter(n::status.eq(NotificationStatus::Pending).and(n::next_attempt_at.le(now)))
-                    .count()
-                    .get_result(conn)?;
-                Ok(u64::try_from(count).unwrap_or(0))
-            })
-            .await
     }
 
     /// The daemon: every `poll`, enqueue for the firms whose schedule fired and
@@ -153,7 +128,7 @@ impl Notifier {
         let mut last_check = None;
         // On SIGTERM: let messages in flight finish, start no new ones.
         let (stopped_tx, mut stopped) = tokio::sync::watch::channel(false);
-        let stopping = self.worker.stopping.clone();
+        let stopping = self.delivery.stopping.clone();
         tokio::spawn(async move {
             shutdown.await;
             stopping.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -171,7 +146,7 @@ impl Notifier {
                 pass::enqueue_for(&self.db, due, now.naive_utc()).await?;
             }
             last_check = Some(now);
-            let delivered = self.worker.deliver_all(now.naive_utc(), &|| {}).await;
+            let delivered = self.delivery.deliver_all(now.naive_utc(), &|| {}).await;
             if let (Some(started), Ok(_)) = (pass_started, &delivered) {
                 metrics::histogram!(shared::metrics::WEEKLY_PASS).record(started.elapsed().as_secs_f64());
             }
@@ -185,8 +160,7 @@ impl Notifier {
                 _ = stopped.changed() => break,
             }
         }
-        let worker = self.worker.id.clone();
-        let released = self.db.run(move |conn| shared::outbox::release(conn, &worker)).await?;
+        let released = self.delivery.release().await?;
         if let Some(server) = metrics_server {
             server.stop(true).await;
         }
@@ -200,7 +174,8 @@ impl Notifier {
         let now = shared::domain::now();
         let mut digests = self.db.run(move |conn| shared::weekly::derive(conn, &ids, now, lang)).await?;
         let digest = digests.pop().ok_or_else(|| anyhow::anyhow!("no client with id {client_id}"))?;
-        let data = self.worker.email.weekly_data(&digest, "preview")?;
-        Ok(self.worker.email.renderer.email("weekly_update", &data)?)
+        let composer = &self.delivery.composer;
+        let data = weekly_update::data(composer, &digest, "preview")?;
+        Ok(composer.renderer.email("weekly_update", &data)?)
     }
 }

@@ -29,7 +29,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 );
             }
             let notifier = Notifier::build(config, &worker)?;
-            tracing::info!(worker = %notifier.worker.id, "notifier running");
+            tracing::info!(worker = %notifier.delivery.id, "notifier running");
             notifier.run(std::time::Duration::from_secs(poll_seconds.max(1)), shared::startup::shutdown_signal()).await
         }
         Command::Once { worker } => {

@@ -9,7 +9,8 @@ use shared::db::Db;
 use shared::db::models::Firm;
 use shared::db::schema::firms;
 use shared::domain::local_date;
-use shared::outbox;
+use shared::notifications::kinds::weekly_update;
+use shared::notifications::queue;
 
 /// A firm's weekly schedule: its own cron expression, else the configured one.
 pub fn schedule_of(firm: &Firm, default: Option<&str>) -> Option<Result<cron::Schedule, String>> {
@@ -22,7 +23,7 @@ pub fn schedule_of(firm: &Firm, default: Option<&str>) -> Option<Result<cron::Sc
 
 /// The firm's period (ISO week) for the instant `at`.
 pub fn period_for(firm: &Firm, at: NaiveDateTime) -> String {
-    outbox::iso_week_key(local_date(&firm.time_zone, at))
+    queue::iso_week_key(local_date(&firm.time_zone, at))
 }
 
 /// Enqueues this week's updates for `firms` as of `now`; returns rows added.
@@ -31,7 +32,7 @@ pub async fn enqueue_for(db: &Db, firms: Vec<Firm>, now: NaiveDateTime) -> share
         let mut added = 0;
         for firm in &firms {
             let period = period_for(firm, now);
-            let n = outbox::enqueue_weekly(conn, &firm.id, &period, now)?;
+            let n = weekly_update::enqueue_for_firm(conn, &firm.id, &period, now)?;
             tracing::info!(firm = %firm.id, period, enqueued = n, "weekly pass");
             added += n;
         }

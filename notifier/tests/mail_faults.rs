@@ -57,11 +57,11 @@ async fn an_upload_while_the_mail_server_is_down_is_stored_and_its_receipt_sent_
 
     // The server is back: the notifier delivers the receipt after its backoff, once.
     let notifier = Notifier::build(app.config(&[("MATTERLINE_SMTP_URL", &services::smtp_url()?)])?, &options())?;
-    let early = notifier.worker.deliver_all(now(), &|| {}).await?;
+    let early = notifier.delivery.deliver_all(now(), &|| {}).await?;
     assert_eq!(early.total(), 0, "retried before the backoff ended");
-    let later = notifier.worker.deliver_all(now() + Duration::minutes(2), &|| {}).await?;
+    let later = notifier.delivery.deliver_all(now() + Duration::minutes(2), &|| {}).await?;
     assert_eq!(later.sent, 1, "{later:?}");
-    let again = notifier.worker.deliver_all(now() + Duration::hours(7), &|| {}).await?;
+    let again = notifier.delivery.deliver_all(now() + Duration::hours(7), &|| {}).await?;
     assert_eq!(again.total(), 0, "{again:?}");
     let mail: Vec<_> = maildev::emails_to_domain(&demo.domain)
         .await?
@@ -133,15 +133,17 @@ async fn a_mail_server_that_keeps_deferring_is_retried_until_the_attempts_run_ou
         if status != "pending" {
             break;
         }
-        let too_early = notifier.worker.deliver_all(due - Duration::seconds(5), &|| {}).await?;
+        let too_early = notifier.delivery.deliver_all(due - Duration::seconds(5), &|| {}).await?;
         assert_eq!(too_early.total(), 0, "retry {} ran before its backoff ended", attempts + 1);
-        notifier.worker.deliver_all(due, &|| {}).await?;
+        notifier.delivery.deliver_all(due, &|| {}).await?;
         tries += 1;
-        anyhow::ensure!(tries <= shared::outbox::MAX_ATTEMPTS + 1, "the row is retried forever");
+        anyhow::ensure!(tries <= shared::notifications::queue::MAX_ATTEMPTS + 1, "the row is retried forever");
     }
-    let waited = (1..shared::outbox::MAX_ATTEMPTS).map(shared::outbox::backoff).fold(Duration::zero(), |a, b| a + b);
+    let waited = (1..shared::notifications::queue::MAX_ATTEMPTS)
+        .map(shared::notifications::queue::backoff)
+        .fold(Duration::zero(), |a, b| a + b);
     let (status, attempts, reason, _) = status_of().await?;
-    assert_eq!((status.as_str(), attempts), ("failed", shared::outbox::MAX_ATTEMPTS));
+    assert_eq!((status.as_str(), attempts), ("failed", shared::notifications::queue::MAX_ATTEMPTS));
     assert!(reason.as_deref().is_some_and(|r| r.contains("451")), "{reason:?}");
     let accepted = services::fault_smtp_accepted()?.into_iter().filter(|(rcpt, _)| *rcpt == deferred).count();
     assert_eq!(accepted, 0);

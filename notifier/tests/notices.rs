@@ -88,9 +88,9 @@ async fn a_phase_change_reaches_the_client_in_their_language(backend: Backend) -
     assert_eq!(queued, expected);
 
     let notifier = notifier(&app).await?;
-    let summary = notifier.worker.deliver_all(now(), &|| {}).await?;
+    let summary = notifier.delivery.deliver_all(now(), &|| {}).await?;
     assert_eq!((summary.sent, summary.skipped, summary.failed), (2, 0, 0), "{summary:?}");
-    let again = notifier.worker.deliver_all(now() + Duration::hours(1), &|| {}).await?;
+    let again = notifier.delivery.deliver_all(now() + Duration::hours(1), &|| {}).await?;
     assert_eq!(again.total(), 0, "a sent phase change was sent again: {again:?}");
 
     let emails = maildev::emails_to_domain(&demo.domain).await?;
@@ -142,7 +142,7 @@ async fn a_phase_change_overtaken_by_another_is_not_sent(backend: Backend) -> an
     move_matter(&app, &staff, &sam.matter_id, "investigation").await?;
     move_matter(&app, &staff, &sam.matter_id, "medical_treatment").await?;
 
-    let summary = notifier(&app).await?.worker.deliver_all(now(), &|| {}).await?;
+    let summary = notifier(&app).await?.delivery.deliver_all(now(), &|| {}).await?;
     assert_eq!((summary.sent, summary.skipped), (1, 1), "{summary:?}");
     let emails = maildev::emails_to(&sam.email).await?;
     assert_eq!(emails.len(), 1);
@@ -166,19 +166,23 @@ async fn a_claim_about_to_run_out_is_handed_back_not_sent(backend: Backend) -> a
     let app = TestApp::spawn(backend).await?;
     let demo = app.seed_demo().await?;
     let firm = demo.firm_id.clone();
-    let enqueued = app.state.db.run(move |c| shared::outbox::enqueue_weekly(c, &firm, "2026-W01", now())).await?;
+    let enqueued = app
+        .state
+        .db
+        .run(move |c| shared::notifications::kinds::weekly_update::enqueue_for_firm(c, &firm, "2026-W01", now()))
+        .await?;
     assert_eq!(enqueued, 5);
     // The worker's rows, claimed by it, with one second of the claim left: too
     // little for an SMTP exchange, after which another worker may own them.
     let notifier = notifier(&app).await?;
-    let worker = notifier.worker.id.clone();
+    let worker = notifier.delivery.id.clone();
     let rows = app
         .state
         .db
-        .run(move |c| shared::outbox::claim_due(c, &worker, now() + Duration::seconds(1), 100, now()))
+        .run(move |c| shared::notifications::queue::claim_due(c, &worker, now() + Duration::seconds(1), 100, now()))
         .await?;
     assert_eq!(rows.len(), 5);
-    let late = notifier.worker.deliver_rows(rows, now(), &|| {}).await?;
+    let late = notifier.delivery.deliver_rows(rows, now(), &|| {}).await?;
     assert_eq!((late.deferred, late.sent), (5, 0), "{late:?}");
     assert!(maildev::emails_to_domain(&demo.domain).await?.is_empty(), "sent on a claim about to end");
     let rows: Vec<(String, i32)> = app
@@ -189,7 +193,7 @@ async fn a_claim_about_to_run_out_is_handed_back_not_sent(backend: Backend) -> a
     assert_eq!(rows, vec![("pending".to_owned(), 0); 5], "handed back as they were");
 
     // Claimed with the full lease, they are sent, once each.
-    let summary = notifier.worker.deliver_all(now(), &|| {}).await?;
+    let summary = notifier.delivery.deliver_all(now(), &|| {}).await?;
     assert_eq!((summary.sent, summary.deferred), (5, 0), "{summary:?}");
     assert_eq!(maildev::emails_to_domain(&demo.domain).await?.len(), 5);
     Ok(())

@@ -264,7 +264,7 @@ async fn the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm(backend: 
         let emails = |outcome| {
             harness::metrics::total(
                 &scrape,
-                "matterline_emails_total",
+                "matterline_notifications_total",
                 &[("kind", "weekly_update"), ("outcome", outcome)],
             )
         };

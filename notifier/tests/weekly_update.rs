@@ -112,11 +112,11 @@ async fn with_the_mail_server_down_updates_wait_and_arrive_once_it_is_back(backe
     }
 
     let up = notifier_with_smtp(&app, &services::smtp_url()?).await?;
-    let early = up.worker.deliver_all(now(), &|| {}).await?;
+    let early = up.delivery.deliver_all(now(), &|| {}).await?;
     assert_eq!(early.total(), 0, "a retry ran before its backoff ended");
-    let later = up.worker.deliver_all(now() + Duration::minutes(2), &|| {}).await?;
+    let later = up.delivery.deliver_all(now() + Duration::minutes(2), &|| {}).await?;
     assert_eq!(later.sent, 5, "{later:?}");
-    let again = up.worker.deliver_all(now() + Duration::hours(1), &|| {}).await?;
+    let again = up.delivery.deliver_all(now() + Duration::hours(1), &|| {}).await?;
     assert_eq!(again.total(), 0);
 
     let emails = maildev::emails_to_domain(&demo.domain).await?;
@@ -241,7 +241,7 @@ async fn one_click_unsubscribe_stops_next_weeks_update(backend: Backend) -> anyh
     let next_week = now() + Duration::days(7);
     let firms = notifier::pass::all_firms(&notifier.db).await?;
     assert_eq!(notifier::pass::enqueue_for(&notifier.db, firms, next_week).await?, 4);
-    let summary = notifier.worker.deliver_all(next_week, &|| {}).await?;
+    let summary = notifier.delivery.deliver_all(next_week, &|| {}).await?;
     assert_eq!(summary.sent, 4, "{summary:?}");
     assert_eq!(maildev::emails_to(&demo.email("sam")).await?.len(), 1, "an unsubscribed client got next week's update");
     assert_eq!(maildev::wait_for_emails(&demo.email("jordan"), 2).await?.len(), 2);
@@ -320,7 +320,7 @@ async fn a_quiet_week_still_gets_a_short_update_unless_the_firm_turns_that_off(b
     let next_week = now() + Duration::days(7);
     let firms = notifier::pass::all_firms(&notifier.db).await?;
     notifier::pass::enqueue_for(&notifier.db, firms, next_week).await?;
-    let summary = notifier.worker.deliver_all(next_week, &|| {}).await?;
+    let summary = notifier.delivery.deliver_all(next_week, &|| {}).await?;
     assert_eq!((summary.sent, summary.skipped), (0, 5), "{summary:?}");
     let reasons: Vec<Option<String>> = app
         .state
@@ -349,7 +349,7 @@ async fn updates_go_out_over_starttls_to_a_trusted_server(backend: Backend) -> a
 
     let trusted =
         Notifier::build(app.config(&[("MATTERLINE_SMTP_URL", &url), ("MATTERLINE_SMTP_CA_FILE", &ca)])?, &options())?;
-    let summary = trusted.worker.deliver_all(now() + Duration::minutes(2), &|| {}).await?;
+    let summary = trusted.delivery.deliver_all(now() + Duration::minutes(2), &|| {}).await?;
     assert_eq!(summary.sent, 5, "{summary:?}");
     let accepted = services::fault_smtp_accepted()?
         .into_iter()
@@ -385,7 +385,7 @@ async fn updates_go_out_over_smtps_with_auth_and_wrong_credentials_wait(backend:
 
     let trusted =
         Notifier::build(app.config(&[("MATTERLINE_SMTP_URL", &url), ("MATTERLINE_SMTP_CA_FILE", &ca)])?, &options())?;
-    let summary = trusted.worker.deliver_all(now() + Duration::minutes(2), &|| {}).await?;
+    let summary = trusted.delivery.deliver_all(now() + Duration::minutes(2), &|| {}).await?;
     assert_eq!(summary.sent, 5, "{summary:?}");
     let accepted = services::fault_smtp_accepted()?
         .into_iter()

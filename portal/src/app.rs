@@ -10,6 +10,8 @@ use shared::assets::Assets;
 use shared::config::Config;
 use shared::db::Db;
 use shared::mail::Mailer;
+use shared::notifications::delivery::IMMEDIATE_LEASE;
+use shared::notifications::{Channels, Composer, Deliverer};
 use shared::render::Renderer;
 use shared::storage::Storage;
 use shared::tokens::Tokens;
@@ -72,8 +74,17 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     let tokens = Tokens::from_config(&config)?;
     let assets = Assets::new(config.assets_dir.clone());
     let renderer = Renderer::load(&assets)?;
-    let mailer = Mailer::from_config(&config)?;
-    Ok(AppState { config, db, storage, tokens, assets, renderer, mailer })
+    let notifications = Deliverer {
+        db: db.clone(),
+        channels: Channels { email: Mailer::from_config(&config)? },
+        composer: Composer::new(&config, renderer.clone(), tokens.clone())?,
+        id: format!("portal-{}", std::process::id()),
+        lease: IMMEDIATE_LEASE,
+        batch: 1,
+        concurrency: 4,
+        stopping: Default::default(),
+    };
+    Ok(AppState { config, db, storage, tokens, assets, renderer, notifications })
 }
 
 /// Seeds the demo firm when the configuration asks for it and the database is
@@ -119,10 +130,10 @@ impl Application {
         let state = prepare(config).await?;
         let base_url = state.config.public_url.as_str().trim_end_matches('/').to_owned();
         let demo = seed_demo_if_empty(&state, &base_url).await?;
-        if state.mailer.outbox_dir().is_some() && !state.config.bind.ip().is_loopback() {
+        if state.mailer().mail_folder().is_some() && !state.config.bind.ip().is_loopback() {
             tracing::warn!(
                 bind = %state.config.bind,
-                "no SMTP server is configured: emails (sign-in links too) go to the dev outbox; \
+                "no SMTP server is configured: emails (sign-in links too) go to the dev mail folder; \
                  /dev/mailbox answers only on this machine"
             );
         }
@@ -228,7 +239,7 @@ fn spawn_storage_sweeper(state: AppState) {
 }
 
 fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
-    let dev_mailbox = state.mailer.outbox_dir().is_some();
+    let dev_mailbox = state.mailer().mail_folder().is_some();
     let grace = state.config.shutdown_grace_seconds;
     let https = state.secure_cookies();
     let data = web::Data::new(state);

@@ -8,7 +8,6 @@ pub mod cli;
 pub mod csrf;
 pub mod error;
 pub mod import;
-pub mod notices;
 pub mod observe;
 pub mod pages;
 pub mod routes;

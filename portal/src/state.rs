@@ -6,6 +6,7 @@ use shared::assets::Assets;
 use shared::config::Config;
 use shared::db::Db;
 use shared::mail::Mailer;
+use shared::notifications::Deliverer;
 use shared::render::Renderer;
 use shared::storage::Storage;
 use shared::tokens::Tokens;
@@ -25,8 +26,8 @@ pub struct AppState {
     pub assets: Assets,
     /// Page and email templates with their locales.
     pub renderer: Renderer,
-    /// Outgoing mail.
-    pub mailer: Mailer,
+    /// Delivers the notifications a request queues, at once (the notifier retries what fails).
+    pub notifications: Deliverer,
 }
 
 impl AppState {
@@ -35,14 +36,9 @@ impl AppState {
         self.config.public_url.as_str().trim_end_matches('/').to_owned()
     }
 
-    /// What composing a queued email needs.
-    pub fn composer(&self) -> shared::notices::Composer {
-        shared::notices::Composer {
-            renderer: self.renderer.clone(),
-            mailer: self.mailer.clone(),
-            tokens: self.tokens.clone(),
-            base_url: self.base_url(),
-        }
+    /// Outgoing mail (SMTP, or the dev mail folder).
+    pub fn mailer(&self) -> &Mailer {
+        &self.notifications.channels.email
     }
 
     /// Whether cookies must be `Secure` (the portal is served over https).

@@ -197,6 +197,14 @@ text_enum!(
 );
 
 text_enum!(
+    /// How a notification reaches its recipient.
+    Channel {
+        /// An email (SMTP, or the dev mail folder in embedded mode).
+        Email => "email",
+    }
+);
+
+text_enum!(
     /// Who put a document on a matter.
     DocumentSource {
         /// The client uploaded it.

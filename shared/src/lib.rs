@@ -7,7 +7,8 @@
 //! - [`client_view`]: what a client sees of their matters (pages, API, weekly update).
 //! - [`tokens`], [`auth`]: signed tokens, sign-in links and device sessions.
 //! - [`i18n`], [`render`], [`mail`]: locales, page and email templates, sending mail.
-//! - [`outbox`], [`weekly`]: the email outbox and the weekly update's derivation.
+//! - [`notifications`], [`weekly`]: the one delivery pipeline (queue, kinds, channels,
+//!   the delivery loop) and the weekly update's derivation.
 //! - [`staff`]: the firm's side: staff sign-in, clients, matters, milestones, requests, logs.
 //! - [`rate_limit`]: attempt limits kept in the database, shared by every instance.
 //! - [`audit`], [`import`]: the hash-chained audit log; clients and matters from a case-management export.
@@ -27,8 +28,7 @@ pub mod i18n;
 pub mod import;
 pub mod mail;
 pub mod metrics;
-pub mod notices;
-pub mod outbox;
+pub mod notifications;
 pub mod rate_limit;
 pub mod render;
 pub mod seed;

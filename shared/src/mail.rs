@@ -1,6 +1,6 @@
 //! Sending email: SMTP through lettre's pooled async transport when
-//! `MATTERLINE_SMTP_URL` is set, otherwise the dev outbox — one `.eml` file per
-//! message in `DATA_DIR/outbox`, listed by the portal at `/dev/mailbox`.
+//! `MATTERLINE_SMTP_URL` is set, otherwise the dev mail folder — one `.eml`
+//! file per message in `DATA_DIR/mailbox`, listed by the portal at `/dev/mailbox`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -54,7 +54,8 @@ pub struct OutgoingEmail {
 #[derive(Clone)]
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Outbox(AsyncFileTransport<Tokio1Executor>),
+    /// The dev mail folder (embedded mode).
+    MailFolder(AsyncFileTransport<Tokio1Executor>),
 }
 
 /// SMTP replies about our own credentials or connection security (530 auth
@@ -68,14 +69,14 @@ const SETUP_CODES: [&str; 4] = ["530", "534", "535", "538"];
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
-    outbox: Option<PathBuf>,
+    mail_folder: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match &self.transport {
             Transport::Smtp(_) => "smtp",
-            Transport::Outbox(_) => "outbox",
+            Transport::MailFolder(_) => "dev mail folder",
         };
         f.debug_struct("Mailer").field("transport", &kind).field("from", &self.from.to_string()).finish()
     }
@@ -136,15 +137,19 @@ impl Mailer {
                 }
                 let transport =
                     builder.timeout(Some(Duration::from_secs(20))).pool_config(PoolConfig::new().max_size(8)).build();
-                Ok(Self { transport: Transport::Smtp(transport), from, outbox: None })
+                Ok(Self { transport: Transport::Smtp(transport), from, mail_folder: None })
             }
             None => {
-                let dir = config.data_dir.join("outbox");
+                let dir = config.data_dir.join("mailbox");
                 std::fs::create_dir_all(&dir).map_err(|e| Error::Unavailable {
                     service: "mail",
                     cause: anyhow::anyhow!("cannot create {}: {e}", dir.display()),
                 })?;
-                Ok(Self { transport: Transport::Outbox(AsyncFileTransport::new(&dir)), from, outbox: Some(dir) })
+                Ok(Self {
+                    transport: Transport::MailFolder(AsyncFileTransport::new(&dir)),
+                    from,
+                    mail_folder: Some(dir),
+                })
             }
         }
     }
@@ -154,9 +159,9 @@ impl Mailer {
         sender_for(&self.from, firm_name, firm_from)
     }
 
-    /// The dev outbox folder, when mail goes there instead of SMTP.
-    pub fn outbox_dir(&self) -> Option<&Path> {
-        self.outbox.as_deref()
+    /// The dev mail folder, when mail goes there instead of SMTP.
+    pub fn mail_folder(&self) -> Option<&Path> {
+        self.mail_folder.as_deref()
     }
 
     /// Builds the multipart/alternative message for `email`.
@@ -201,8 +206,8 @@ impl Mailer {
                     SendError::Transient(e.to_string())
                 }
             }),
-            Transport::Outbox(file) => {
-                file.send(message).await.map(|_| ()).map_err(|e| SendError::Transient(format!("dev outbox: {e}")))
+            Transport::MailFolder(file) => {
+                file.send(message).await.map(|_| ()).map_err(|e| SendError::Transient(format!("dev mail folder: {e}")))
             }
         }
     }

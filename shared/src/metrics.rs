@@ -15,10 +15,10 @@ pub const UPLOAD_BYTES: &str = "matterline_upload_bytes_total";
 pub const UPLOADS: &str = "matterline_uploads_total";
 /// Sign-in attempts, by `outcome` (link_sent, rate_limited, invalid_email, redeemed, refused).
 pub const SIGN_INS: &str = "matterline_sign_in_attempts_total";
-/// Emails, by `kind` and `outcome` (sent, failed, retrying, skipped).
-pub const EMAILS: &str = "matterline_emails_total";
-/// Outbox rows, by `status` (measured when scraped).
-pub const OUTBOX: &str = "matterline_outbox_rows";
+/// Notification delivery attempts, by `kind`, `channel` and `outcome` (sent, failed, retrying, skipped).
+pub const NOTIFICATIONS: &str = "matterline_notifications_total";
+/// Rows of the `notifications` table, by `status` (measured when scraped).
+pub const NOTIFICATION_ROWS: &str = "matterline_notifications";
 /// Duration of a weekly pass (enqueue and delivery), in seconds.
 pub const WEEKLY_PASS: &str = "matterline_weekly_pass_seconds";
 
@@ -53,8 +53,8 @@ pub fn render() -> String {
     handle().map(PrometheusHandle::render).unwrap_or_default()
 }
 
-/// Records the outbox's rows per status (called when `/metrics` is scraped).
-pub fn record_outbox(conn: &mut crate::db::DbConnection) -> crate::Result<()> {
+/// Records the notification rows per status (called when `/metrics` is scraped).
+pub fn record_notification_rows(conn: &mut crate::db::DbConnection) -> crate::Result<()> {
     use diesel::prelude::*;
 
     use crate::db::schema::notifications;
@@ -65,7 +65,7 @@ pub fn record_outbox(conn: &mut crate::db::DbConnection) -> crate::Result<()> {
         .load(conn)?;
     for status in NotificationStatus::ALL {
         let n = counts.iter().find(|(s, _)| s == status.as_str()).map_or(0, |(_, n)| *n);
-        metrics::gauge!(OUTBOX, "status" => status.as_str()).set(n as f64);
+        metrics::gauge!(NOTIFICATION_ROWS, "status" => status.as_str()).set(n as f64);
     }
     Ok(())
 }

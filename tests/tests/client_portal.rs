@@ -381,7 +381,7 @@ async fn with_the_mail_server_down_the_sign_in_email_waits_and_arrives_later(bac
         app.config(&[("MATTERLINE_SMTP_URL", &harness::services::smtp_url()?)])?,
         &notifier::cli::WorkerOptions { lease_seconds: 60, concurrency: 2, batch: 10 },
     )?;
-    let summary = up.worker.deliver_all(shared::domain::now() + Duration::minutes(2), &|| {}).await?;
+    let summary = up.delivery.deliver_all(shared::domain::now() + Duration::minutes(2), &|| {}).await?;
     assert_eq!(summary.sent, 1, "{summary:?}");
     let code = wait_for_emails(&email, 1).await?[0].six_digit_code().ok_or_else(|| anyhow::anyhow!("no code"))?;
     let phone = app.new_client()?;
@@ -391,7 +391,7 @@ async fn with_the_mail_server_down_the_sign_in_email_waits_and_arrives_later(bac
 
     // Asked for while the server was down, retried after the link's lifetime: dropped, not sent.
     app.new_client()?.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
-    let late = up.worker.deliver_all(shared::domain::now() + Duration::minutes(16), &|| {}).await?;
+    let late = up.delivery.deliver_all(shared::domain::now() + Duration::minutes(16), &|| {}).await?;
     assert_eq!((late.sent, late.skipped), (0, 1), "{late:?}");
     assert_eq!(harness::maildev::emails_to(&email).await?.len(), 1);
     let statuses: Vec<String> = sign_in_rows(&app).await?.into_iter().map(|r| r.0).collect();
@@ -566,7 +566,7 @@ async fn rating_taps_at_once_keep_one_answer_per_email(backend: Backend) -> anyh
         .run(move |c| {
             let user: shared::db::models::User =
                 shared::db::schema::users::table.find(&id).select(shared::db::models::User::as_select()).first(c)?;
-            shared::notices::sign_in::enqueue(c, &user, shared::domain::now())
+            shared::notifications::kinds::sign_in::enqueue(c, &user, shared::domain::now())
         })
         .await?;
     for jti in [notification.as_str(), "an-email-no-longer-on-record"] {

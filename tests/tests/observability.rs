@@ -55,10 +55,10 @@ async fn metrics_count_requests_uploads_and_emails(backend: Backend) -> anyhow::
     assert!(total(&scrape, "matterline_http_requests_total", &[("route", "/sign-in"), ("status", "200")]) >= 1.0);
     assert!(total(&scrape, "matterline_uploads_total", &[("outcome", "stored")]) >= 1.0);
     assert!(total(&scrape, "matterline_upload_bytes_total", &[]) >= 10_000.0);
-    assert!(total(&scrape, "matterline_emails_total", &[("kind", "sign_in"), ("outcome", "sent")]) >= 1.0);
+    assert!(total(&scrape, "matterline_notifications_total", &[("kind", "sign_in"), ("outcome", "sent")]) >= 1.0);
     assert!(total(&scrape, "matterline_sign_in_attempts_total", &[("outcome", "link_sent")]) >= 1.0);
     assert!(
-        scrape.samples.iter().any(|s| s.metric == "matterline_outbox_rows" && s.labels.get("status") == Some("sent")),
+        scrape.samples.iter().any(|s| s.metric == "matterline_notifications" && s.labels.get("status") == Some("sent")),
         "the outbox depth is measured"
     );
     assert!(

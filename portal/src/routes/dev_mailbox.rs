@@ -1,4 +1,4 @@
-//! `/dev/mailbox`: the emails written to the dev outbox, newest first. Only
+//! `/dev/mailbox`: the emails written to the dev mail folder, newest first. Only
 //! registered when no SMTP server is configured (embedded mode), and only
 //! answered to visitors on this machine: the page shows every sign-in link.
 
@@ -27,7 +27,7 @@ async fn mailbox(ctx: PageCtx, req: actix_web::HttpRequest) -> HttpResponse {
     if !allowed(req.peer_addr().map(|a| a.ip())) {
         return ctx.error(shared::Error::NotFound);
     }
-    let Some(dir) = ctx.state.mailer.outbox_dir().map(ToOwned::to_owned) else {
+    let Some(dir) = ctx.state.mailer().mail_folder().map(ToOwned::to_owned) else {
         return ctx.error(shared::Error::NotFound);
     };
     let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<serde_json::Value>> {

@@ -12,7 +12,7 @@ use shared::audit::{self, Actor};
 use shared::db::models::{Document, Matter, User};
 use shared::documents::{self, DocumentSource, DocumentView, human_size};
 use shared::domain::{DocumentCategory, now};
-use shared::notices::receipt::{self, Receipt};
+use shared::notifications::kinds::upload_receipt::{self as receipt, Receipt};
 use shared::storage::Download;
 
 use crate::error::{AppError, AppResult};
@@ -60,7 +60,9 @@ async fn send_receipt(state: &AppState, client: &User, matter: &Matter, report: 
     };
     let (firm, client_id) = (matter.firm_id.clone(), client.id.clone());
     match state.db.run(move |conn| receipt::enqueue(conn, &firm, &client_id, &receipt, now())).await {
-        Ok(id) => crate::notices::deliver_now(state, vec![id]).await,
+        Ok(id) => {
+            state.notifications.deliver_now(vec![id]).await;
+        }
         Err(e) => tracing::warn!(error = %e, "could not queue an upload receipt"),
     }
 }

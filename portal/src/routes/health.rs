@@ -37,11 +37,11 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
-/// Prometheus metrics of this process, with the outbox's depth measured now.
+/// Prometheus metrics of this process, with the notification rows per status measured now.
 #[get("/metrics")]
 async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
-    if let Err(e) = state.db.run(shared::metrics::record_outbox).await {
-        tracing::warn!(error = %e, "could not measure the outbox for /metrics");
+    if let Err(e) = state.db.run(shared::metrics::record_notification_rows).await {
+        tracing::warn!(error = %e, "could not count the notification rows for /metrics");
     }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(shared::metrics::render())
 }

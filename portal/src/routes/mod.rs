@@ -14,7 +14,7 @@ pub mod static_files;
 
 use actix_web::web;
 
-/// Registers every route. The dev mailbox exists only while mail goes to the dev outbox.
+/// Registers every route. The dev mailbox exists only while mail goes to the dev mail folder.
 ///
 /// The router tries routes in this order, matching a path with a parameter by
 /// regular expression: the busiest routes (health, the client's API and pages)

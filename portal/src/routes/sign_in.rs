@@ -13,8 +13,9 @@ use shared::auth::{self, Device};
 use shared::db::models::User;
 use shared::db::schema::users;
 use shared::domain::Role;
+use shared::notifications::kinds::sign_in as sign_in_notice;
+use shared::rate_limit;
 use shared::tokens::Purpose;
-use shared::{notices, rate_limit};
 
 use crate::pages::{PageCtx, see_other};
 use crate::session;
@@ -87,7 +88,7 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
                 .load(conn)?;
             // Queued, then sent at once below; if the mail server is down the
             // notifier retries, and the reply is the same either way.
-            clients.iter().map(|user| notices::sign_in::enqueue(conn, user, shared::domain::now())).collect()
+            clients.iter().map(|user| sign_in_notice::enqueue(conn, user, shared::domain::now())).collect()
         })
         .await;
     let queued: Vec<String> = match outcome {
@@ -102,7 +103,7 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
     if !queued.is_empty() {
         sign_in_metric("link_sent");
     }
-    crate::notices::deliver_now(&state, queued).await;
+    state.notifications.deliver_now(queued).await;
     ctx.render(StatusCode::OK, "check_email", "check-email-title", json!({ "email": email, "error": null }))
 }
 

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 
 use super::schema::*;
 use crate::domain::{
-    ActorKind, DocumentCategory, DocumentSource, Language, MilestoneKind, NotificationKind, NotificationStatus,
-    RequestStatus, Role,
+    ActorKind, Channel, DocumentCategory, DocumentSource, Language, MilestoneKind, NotificationKind,
+    NotificationStatus, RequestStatus, Role,
 };
 
 /// A law firm running Matterline.
@@ -186,7 +186,8 @@ pub struct Document {
     pub created_at: NaiveDateTime,
 }
 
-/// One email in the outbox.
+/// One notification: a notice of some kind to one recipient over one channel,
+/// queued with the change that caused it and delivered by [`crate::notifications`].
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, Identifiable)]
 #[diesel(table_name = notifications)]
 pub struct Notification {
@@ -194,7 +195,8 @@ pub struct Notification {
     pub firm_id: String,
     pub recipient_id: String,
     pub kind: NotificationKind,
-    /// E.g. `2026-W48` for a weekly update: unique with recipient and kind.
+    /// E.g. `2026-W48` for a weekly update, the row's own id for a one-off notice:
+    /// unique with recipient, kind and channel.
     pub period_key: String,
     pub status: NotificationStatus,
     pub attempts: i32,
@@ -205,6 +207,7 @@ pub struct Notification {
     pub payload: Option<String>,
     pub sent_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub channel: Channel,
 }
 
 impl Notification {
@@ -213,6 +216,7 @@ impl Notification {
         firm_id: &str,
         recipient_id: &str,
         kind: NotificationKind,
+        channel: Channel,
         period_key: &str,
         now: NaiveDateTime,
     ) -> Self {
@@ -231,6 +235,7 @@ impl Notification {
             payload: None,
             sent_at: None,
             created_at: now,
+            channel,
         }
     }
 }

@@ -140,6 +140,7 @@ diesel::table! {
         payload -> Nullable<Text>,
         sent_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        channel -> Text,
     }
 }
 

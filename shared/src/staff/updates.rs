@@ -14,7 +14,7 @@ use crate::db::schema::{document_requests, matters, milestones};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::{DocumentCategory, MilestoneKind, RequestStatus, new_id};
 use crate::error::{Error, Result};
-use crate::notices::phase_change::{self, PhaseChange};
+use crate::notifications::kinds::phase_change::{self, PhaseChange};
 
 /// A milestone to post.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -161,10 +161,10 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
                 .first(c)?)
         })
         .await?;
-    let composer = app.state.composer();
-    let composed =
-        app.state.db.run(move |c| shared::notices::compose(c, &composer, &row, shared::domain::now())).await?;
-    let shared::notices::Composed::Send(receipt) = composed else { anyhow::bail!("the receipt was not composed") };
+    use shared::notifications::{Composed, Message, compose};
+    let composer = app.state.notifications.composer.clone();
+    let composed = app.state.db.run(move |c| compose::compose_one(c, &composer, &row, shared::domain::now())).await?;
+    let Composed::Send(Message::Email(receipt)) = composed else { anyhow::bail!("the receipt was not composed") };
     assert_eq!(live_markup(&receipt.content.html), Vec::<&str>::new(), "receipt email:\n{}", receipt.content.html);
     assert!(receipt.content.html.contains("&lt;img src&#x3D;x"), "the file name is in the receipt, escaped");
     let notifier = notifier::Notifier::build(
@@ -175,10 +175,11 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
     assert_eq!(live_markup(&weekly.html), Vec::<&str>::new(), "weekly update email:\n{}", weekly.html);
     assert!(weekly.html.contains("&lt;script&gt;"), "the typed note is in the weekly update, escaped");
     assert!(!weekly.subject.contains('\n'));
-    // A sign-in email to the client whose name and firm carry markup (dev outbox).
+    // A sign-in email to the client whose name and firm carry markup (dev mail folder).
     let sent = http.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
     assert_eq!(sent.status(), StatusCode::OK);
-    let outbox = app.state.mailer.outbox_dir().map(ToOwned::to_owned).ok_or_else(|| anyhow::anyhow!("no outbox"))?;
+    let outbox =
+        app.state.mailer().mail_folder().map(ToOwned::to_owned).ok_or_else(|| anyhow::anyhow!("no dev mail folder"))?;
     let mut emails = 0;
     for entry in std::fs::read_dir(outbox)? {
         let raw = std::fs::read(entry?.path())?;

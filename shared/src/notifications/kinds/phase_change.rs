@@ -8,16 +8,18 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Composed, Composer, one_off};
 use crate::client_view;
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Notification, User};
 use crate::db::schema::{firms, matter_clients, notifications, users};
-use crate::domain::{NotificationKind, Role};
+use crate::domain::{Channel, NotificationKind, Role};
 use crate::error::{Error, Result};
 use crate::mail::OutgoingEmail;
+use crate::notifications::channel::Message;
+use crate::notifications::compose::{Composed, Composer};
+use crate::notifications::queue::one_off;
 
-/// What the email is about, stored as the outbox row's payload.
+/// What the email is about, stored as the notification's payload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhaseChange {
     /// The matter that moved.
@@ -40,7 +42,9 @@ pub fn enqueue_for_matter(
         .load(conn)?;
     let rows: Vec<Notification> = clients
         .iter()
-        .map(|client| one_off(firm_id, client, NotificationKind::PhaseChange, Some(payload.clone()), now))
+        .map(|client| {
+            one_off(firm_id, client, NotificationKind::PhaseChange, Channel::Email, Some(payload.clone()), now)
+        })
         .collect();
     if !rows.is_empty() {
         crate::insert_many!(conn, notifications::table, &rows)?;
@@ -85,12 +89,14 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
         "contact": detail.contact,
         "portal_url": format!("{}/matters/{}", composer.base_url, detail.id),
     });
-    Ok(Composed::Send(Box::new(OutgoingEmail {
-        to_name: client.full_name.clone(),
-        to_address: client.email.clone(),
-        from: Some(composer.mailer.sender_for(&firm.name, firm.mail_from.as_deref())),
-        content: composer.renderer.email("phase_change", &data)?,
-        headers: Vec::new(),
-        message_id: Some(crate::mail::message_id(&composer.base_url, &row.id)),
-    })))
+    Ok(Composed::Send(match row.channel {
+        Channel::Email => Message::Email(Box::new(OutgoingEmail {
+            to_name: client.full_name.clone(),
+            to_address: client.email.clone(),
+            from: Some(composer.sender_for(&firm.name, firm.mail_from.as_deref())),
+            content: composer.renderer.email("phase_change", &data)?,
+            headers: Vec::new(),
+            message_id: Some(composer.message_id(&row.id)),
+        })),
+    }))
 }

@@ -6,15 +6,17 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Composed, Composer, one_off};
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Notification, User};
 use crate::db::schema::{firms, matters, notifications, users};
-use crate::domain::NotificationKind;
+use crate::domain::{Channel, NotificationKind};
 use crate::error::{Error, Result};
 use crate::mail::OutgoingEmail;
+use crate::notifications::channel::Message;
+use crate::notifications::compose::{Composed, Composer};
+use crate::notifications::queue::one_off;
 
-/// What the receipt lists, stored as the outbox row's payload.
+/// What the receipt lists, stored as the notification's payload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Receipt {
     /// The matter the documents belong to.
@@ -23,7 +25,7 @@ pub struct Receipt {
     pub files: Vec<(String, String)>,
 }
 
-/// Queues a receipt for `client_id`; returns the outbox row's id.
+/// Queues a receipt for `client_id`; returns the notification's id.
 pub fn enqueue(
     conn: &mut DbConnection,
     firm_id: &str,
@@ -32,7 +34,7 @@ pub fn enqueue(
     now: NaiveDateTime,
 ) -> Result<String> {
     let payload = serde_json::to_string(receipt).map_err(|e| Error::Internal(e.into()))?;
-    let row = one_off(firm_id, client_id, NotificationKind::UploadReceipt, Some(payload), now);
+    let row = one_off(firm_id, client_id, NotificationKind::UploadReceipt, Channel::Email, Some(payload), now);
     diesel::insert_into(notifications::table).values(&row).execute(conn)?;
     Ok(row.id)
 }
@@ -56,12 +58,14 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
         "files": files,
         "portal_url": format!("{}/matters/{}", composer.base_url, receipt.matter_id),
     });
-    Ok(Composed::Send(Box::new(OutgoingEmail {
-        to_name: client.full_name.clone(),
-        to_address: client.email.clone(),
-        from: Some(composer.mailer.sender_for(&firm.name, firm.mail_from.as_deref())),
-        content: composer.renderer.email("upload_receipt", &data)?,
-        headers: Vec::new(),
-        message_id: Some(crate::mail::message_id(&composer.base_url, &row.id)),
-    })))
+    Ok(Composed::Send(match row.channel {
+        Channel::Email => Message::Email(Box::new(OutgoingEmail {
+            to_name: client.full_name.clone(),
+            to_address: client.email.clone(),
+            from: Some(composer.sender_for(&firm.name, firm.mail_from.as_deref())),
+            content: composer.renderer.email("upload_receipt", &data)?,
+            headers: Vec::new(),
+            message_id: Some(composer.message_id(&row.id)),
+        })),
+    }))
 }

@@ -7,18 +7,20 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::{Composed, Composer, one_off};
 use crate::auth::{self, SIGN_IN_TTL};
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Notification, User};
 use crate::db::schema::{firms, notifications, users};
-use crate::domain::{NotificationKind, Role};
+use crate::domain::{Channel, NotificationKind, Role};
 use crate::error::Result;
 use crate::mail::OutgoingEmail;
+use crate::notifications::channel::Message;
+use crate::notifications::compose::{Composed, Composer};
+use crate::notifications::queue::one_off;
 
-/// Queues a sign-in email for `user`; returns the outbox row's id.
+/// Queues a sign-in email for `user`; returns the notification's id.
 pub fn enqueue(conn: &mut DbConnection, user: &User, now: NaiveDateTime) -> Result<String> {
-    let row = one_off(&user.firm_id, &user.id, NotificationKind::SignIn, None, now);
+    let row = one_off(&user.firm_id, &user.id, NotificationKind::SignIn, Channel::Email, None, now);
     diesel::insert_into(notifications::table).values(&row).execute(conn)?;
     Ok(row.id)
 }
@@ -49,12 +51,14 @@ pub fn compose(
         "link": format!("{}/sign-in/link?token={}", composer.base_url, grant.token),
         "code": grant.code,
     });
-    Ok(Composed::Send(Box::new(OutgoingEmail {
-        to_name: user.full_name.clone(),
-        to_address: user.email.clone(),
-        from: Some(composer.mailer.sender_for(&firm.name, firm.mail_from.as_deref())),
-        content: composer.renderer.email("sign_in", &data)?,
-        headers: Vec::new(),
-        message_id: Some(crate::mail::message_id(&composer.base_url, &row.id)),
-    })))
+    Ok(Composed::Send(match row.channel {
+        Channel::Email => Message::Email(Box::new(OutgoingEmail {
+            to_name: user.full_name.clone(),
+            to_address: user.email.clone(),
+            from: Some(composer.sender_for(&firm.name, firm.mail_from.as_deref())),
+            content: composer.renderer.email("sign_in", &data)?,
+            headers: Vec::new(),
+            message_id: Some(composer.message_id(&row.id)),
+        })),
+    }))
 }

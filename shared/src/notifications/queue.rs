@@ -1,5 +1,5 @@
-//! The email outbox (`notifications`): enqueueing, claiming with a lease,
-//! and recording what happened. Every email the firm sends is a row here, so
+//! The `notifications` table as a queue: enqueueing, claiming with a lease,
+//! and recording what happened. Every notice the firm sends is a row here, so
 //! staff can see what was sent to whom, and nothing lives only in memory.
 //!
 //! Workers claim due rows in batches — `FOR UPDATE SKIP LOCKED` on PostgreSQL,
@@ -10,16 +10,16 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::channel::DeliveryError;
 use crate::db::DbConnection;
 use crate::db::models::Notification;
-use crate::db::schema::{matter_clients, matters, notifications, users};
-use crate::domain::{NotificationKind, NotificationStatus, Role};
+use crate::db::schema::notifications;
+use crate::domain::{Channel, NotificationKind, NotificationStatus};
 use crate::error::Result;
-use crate::mail::SendError;
 
-/// Attempts before a temporarily failing email is given up.
+/// Attempts before a temporarily failing notification is given up.
 pub const MAX_ATTEMPTS: i32 = 8;
-/// Clients enqueued per insert statement.
+/// Clients enqueued per insert statement (weekly updates).
 pub const ENQUEUE_BATCH: i64 = 1000;
 
 /// The wait before retry number `attempts` (1 minute, doubling, at most 6 hours).
@@ -33,46 +33,30 @@ pub fn iso_week_key(date: chrono::NaiveDate) -> String {
     date.format("%G-W%V").to_string()
 }
 
-/// Inserts `rows`, skipping any that already exist (same recipient, kind and period).
-fn insert_ignoring_duplicates(conn: &mut DbConnection, rows: &[Notification]) -> Result<usize> {
+/// A one-off notice (sign-in, receipt, phase change): its own id is its
+/// period, so the unique key stays unique.
+pub fn one_off(
+    firm_id: &str,
+    recipient_id: &str,
+    kind: NotificationKind,
+    channel: Channel,
+    payload: Option<String>,
+    now: NaiveDateTime,
+) -> Notification {
+    let mut row = Notification::pending(firm_id, recipient_id, kind, channel, "", now);
+    row.period_key = row.id.clone();
+    row.payload = payload;
+    row
+}
+
+/// Inserts `rows`, skipping any that already exist (same recipient, kind, channel and period).
+pub(crate) fn insert_ignoring_duplicates(conn: &mut DbConnection, rows: &[Notification]) -> Result<usize> {
     Ok(match conn {
         DbConnection::Postgresql(c) => {
             diesel::insert_into(notifications::table).values(rows).on_conflict_do_nothing().execute(c)?
         }
         DbConnection::Sqlite(c) => diesel::insert_or_ignore_into(notifications::table).values(rows).execute(c)?,
     })
-}
-
-/// Enqueues this period's weekly update for every active client of the firm:
-/// a client with weekly updates on and at least one open matter. Idempotent:
-/// a second call for the same period enqueues nothing. Returns how many rows it added.
-pub fn enqueue_weekly(conn: &mut DbConnection, firm_id: &str, period_key: &str, now: NaiveDateTime) -> Result<usize> {
-    let mut added = 0;
-    let mut after = String::new();
-    loop {
-        let clients: Vec<String> = users::table
-            .inner_join(matter_clients::table.inner_join(matters::table))
-            .filter(users::firm_id.eq(firm_id))
-            .filter(users::role.eq(Role::Client))
-            .filter(users::weekly_updates.eq(true))
-            .filter(matters::closed_at.is_null())
-            .filter(users::id.gt(&after))
-            .select(users::id)
-            .distinct()
-            .order(users::id)
-            .limit(ENQUEUE_BATCH)
-            .load(conn)?;
-        let Some(last) = clients.last() else { break };
-        after = last.clone();
-        let rows: Vec<Notification> = clients
-            .into_iter()
-            .map(|recipient| {
-                Notification::pending(firm_id, &recipient, NotificationKind::WeeklyUpdate, period_key, now)
-            })
-            .collect();
-        added += insert_ignoring_duplicates(conn, &rows)?;
-    }
-    Ok(added)
 }
 
 /// Claims up to `batch` due rows for `worker` until `lease_end`. Due: pending
@@ -147,6 +131,45 @@ pub fn claim_due(
     }
 }
 
+/// Claims those of `ids` that are still pending (whenever they are due) for
+/// `worker` until `lease_end`: the portal's attempt at once on the rows a
+/// request just queued. A row another worker holds, or that was already
+/// sent, is left alone.
+pub fn claim_ids(
+    conn: &mut DbConnection,
+    ids: &[String],
+    worker: &str,
+    lease_end: NaiveDateTime,
+) -> Result<Vec<Notification>> {
+    use crate::db::schema::notifications::dsl as n;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pending = || n::notifications.filter(n::id.eq_any(ids)).filter(n::status.eq(NotificationStatus::Pending));
+    diesel::update(pending())
+        .set((
+            n::status.eq(NotificationStatus::Sending),
+            n::claimed_by.eq(worker),
+            n::claimed_until.eq(lease_end),
+            n::attempts.eq(n::attempts + 1),
+        ))
+        .execute(conn)?;
+    Ok(all_claimed_by(ids, worker)
+        .filter(n::claimed_until.eq(lease_end))
+        .select(Notification::as_select())
+        .load(conn)?)
+}
+
+/// How many rows are due as of `now` (for a progress bar's length).
+pub fn count_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<u64> {
+    use crate::db::schema::notifications::dsl as n;
+    let count: i64 = n::notifications
+        .filter(n::status.eq(NotificationStatus::Pending).and(n::next_attempt_at.le(now)))
+        .count()
+        .get_result(conn)?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
 /// The query for one row of a worker's claim.
 type ClaimedRow<'a> = diesel::dsl::Filter<
     diesel::dsl::Filter<
@@ -181,12 +204,12 @@ fn all_claimed_by<'a>(ids: &'a [String], worker: &'a str) -> ClaimedRows<'a> {
         .filter(notifications::status.eq(NotificationStatus::Sending))
 }
 
-/// Records that the mail server accepted the message. False when the claim was lost.
+/// Records that the channel accepted the message. False when the claim was lost.
 pub fn mark_sent(conn: &mut DbConnection, id: &str, worker: &str, now: NaiveDateTime) -> Result<bool> {
     Ok(mark_sent_many(conn, &[id.to_owned()], worker, now)? == 1)
 }
 
-/// Records in one statement that the mail server accepted each of `ids`.
+/// Records in one statement that the channel accepted each of `ids`.
 /// Returns how many were still `worker`'s claim (fewer than `ids.len()` when claims were lost).
 pub fn mark_sent_many(conn: &mut DbConnection, ids: &[String], worker: &str, now: NaiveDateTime) -> Result<usize> {
     Ok(diesel::update(all_claimed_by(ids, worker))
@@ -231,12 +254,14 @@ pub fn mark_failure(
     conn: &mut DbConnection,
     row: &Notification,
     worker: &str,
-    error: &SendError,
+    error: &DeliveryError,
     now: NaiveDateTime,
 ) -> Result<AfterFailure> {
     let reason: String = error.to_string().chars().take(500).collect();
     let outcome = match error {
-        SendError::Transient(_) if row.attempts < MAX_ATTEMPTS => AfterFailure::RetryAt(now + backoff(row.attempts)),
+        DeliveryError::Transient(_) if row.attempts < MAX_ATTEMPTS => {
+            AfterFailure::RetryAt(now + backoff(row.attempts))
+        }
         _ => AfterFailure::Failed,
     };
     let (status, next) = match outcome {
@@ -256,17 +281,24 @@ pub fn mark_failure(
 
 /// Gives `worker`'s claimed rows back (a clean shutdown), so another worker can take them now.
 pub fn release(conn: &mut DbConnection, worker: &str) -> Result<usize> {
-    Ok(diesel::update(
-        notifications::table
-            .filter(notifications::claimed_by.eq(worker))
-            .filter(notifications::status.eq(NotificationStatus::Sending)),
-    )
-    .set((
-        notifications::status.eq(NotificationStatus::Pending),
-        notifications::claimed_until.eq(None::<NaiveDateTime>),
-        notifications::attempts.eq(notifications::attempts - 1),
-    ))
-    .execute(conn)?)
+    let held: Vec<String> = notifications::table
+        .filter(notifications::claimed_by.eq(worker))
+        .filter(notifications::status.eq(NotificationStatus::Sending))
+        .select(notifications::id)
+        .load(conn)?;
+    release_ids(conn, &held, worker)
+}
+
+/// Gives those of `ids` still claimed by `worker` back, the attempt not counted
+/// (not started before the claim ran short, or a clean shutdown).
+pub fn release_ids(conn: &mut DbConnection, ids: &[String], worker: &str) -> Result<usize> {
+    Ok(diesel::update(all_claimed_by(ids, worker))
+        .set((
+            notifications::status.eq(NotificationStatus::Pending),
+            notifications::claimed_until.eq(None::<NaiveDateTime>),
+            notifications::attempts.eq(notifications::attempts - 1),
+        ))
+        .execute(conn)?)
 }
 
 #[cfg(test)]

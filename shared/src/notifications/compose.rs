@@ -1,0 +1,104 @@
+//! Composing claimed rows: what composing needs ([`Composer`]) and the
+//! dispatch from a row's kind to the file that composes it. Rows are composed
+//! as of the moment they are sent, from what the database says then.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+
+use super::channel::Message;
+use super::kinds::{phase_change, sign_in, upload_receipt, weekly_update};
+use crate::config::Config;
+use crate::db::DbConnection;
+use crate::db::models::Notification;
+use crate::domain::NotificationKind;
+use crate::error::{Error, Result};
+use crate::mail::Mailbox;
+use crate::render::Renderer;
+use crate::tokens::Tokens;
+
+/// What composing a notification needs.
+#[derive(Clone, Debug)]
+pub struct Composer {
+    /// Templates and locales.
+    pub renderer: Renderer,
+    /// Signs the links in messages (sign-in, unsubscribe, rating).
+    pub tokens: Tokens,
+    /// The portal's public URL, without a trailing slash.
+    pub base_url: String,
+    /// The configured sender (`MATTERLINE_MAIL_FROM`).
+    pub default_from: Mailbox,
+}
+
+impl Composer {
+    /// The composer the configuration describes.
+    pub fn new(config: &Config, renderer: Renderer, tokens: Tokens) -> Result<Self> {
+        let default_from: Mailbox =
+            config.mail_from.parse().map_err(|e| Error::invalid("MATTERLINE_MAIL_FROM", format!("{e}")))?;
+        let base_url = config.public_url.as_str().trim_end_matches('/').to_owned();
+        Ok(Self { renderer, tokens, base_url, default_from })
+    }
+
+    /// The sender for a firm: its own address, else the configured address under the firm's name.
+    pub fn sender_for(&self, firm_name: &str, firm_from: Option<&str>) -> String {
+        crate::mail::sender_for(&self.default_from, firm_name, firm_from)
+    }
+
+    /// The Message-ID of the email for row `row_id`: the same on every attempt.
+    pub fn message_id(&self, row_id: &str) -> String {
+        crate::mail::message_id(&self.base_url, row_id)
+    }
+}
+
+/// A composed notification, or why it is no longer worth sending.
+#[derive(Debug)]
+pub enum Composed {
+    /// Deliver this.
+    Send(Message),
+    /// Record the row as skipped, for this reason.
+    Skip(&'static str),
+}
+
+/// Composes each of `rows` as of `now`, in order. Weekly updates are derived
+/// together (a few queries for the whole claim); the other kinds one by one.
+/// The outer error fails the whole claim (the database is unreachable, say);
+/// an inner one fails that row only.
+pub fn compose_rows(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    rows: &[Notification],
+    now: NaiveDateTime,
+) -> Result<Vec<Result<Composed>>> {
+    let weekly: Vec<&Notification> = rows.iter().filter(|r| r.kind == NotificationKind::WeeklyUpdate).collect();
+    let mut weekly: HashMap<String, Result<Composed>> =
+        if weekly.is_empty() { HashMap::new() } else { weekly_update::compose_all(conn, composer, &weekly, now)? };
+    Ok(rows
+        .iter()
+        .map(|row| match row.kind {
+            NotificationKind::WeeklyUpdate => weekly
+                .remove(&row.id)
+                .unwrap_or_else(|| Err(Error::Internal(anyhow::anyhow!("weekly update {} was not composed", row.id)))),
+            _ => compose_one(conn, composer, row, now),
+        })
+        .collect())
+}
+
+/// Composes one row as of `now`.
+pub fn compose_one(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    row: &Notification,
+    now: NaiveDateTime,
+) -> Result<Composed> {
+    match row.kind {
+        NotificationKind::SignIn => sign_in::compose(conn, composer, row, now),
+        NotificationKind::UploadReceipt => upload_receipt::compose(conn, composer, row),
+        NotificationKind::PhaseChange => phase_change::compose(conn, composer, row),
+        NotificationKind::WeeklyUpdate => {
+            let mut composed = weekly_update::compose_all(conn, composer, &[row], now)?;
+            composed
+                .remove(&row.id)
+                .unwrap_or_else(|| Err(Error::Internal(anyhow::anyhow!("weekly update {} was not composed", row.id))))
+        }
+    }
+}

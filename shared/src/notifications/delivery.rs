@@ -1,0 +1,377 @@
+//! The one delivery loop: compose the claimed rows, deliver them concurrently
+//! over their channels, and record each outcome as soon as it is known (so a
+//! crash can repeat at most the messages in flight). Outcomes that arrive
+//! together are recorded together, in one statement (see [`Recorder`]).
+//!
+//! The portal runs it at once on the rows a request queued
+//! ([`Deliverer::deliver_now`]); the notifier claims due rows in batches with
+//! a lease and runs it until nothing is due ([`Deliverer::deliver_all`]).
+//! Either way every attempt is counted in `matterline_notifications_total`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{Duration, NaiveDateTime};
+use futures_util::StreamExt;
+
+use super::channel::{Channels, DeliveryError};
+use super::compose::{self, Composed, Composer};
+use super::queue::{self, AfterFailure};
+use crate::db::Db;
+use crate::db::models::Notification;
+
+/// Tallies of a delivery run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// Accepted by the channel (the mail server).
+    pub sent: usize,
+    /// Deliberately not sent (no open matter, no activity and the firm said so, not a client).
+    pub skipped: usize,
+    /// Given up (permanent error or out of attempts).
+    pub failed: usize,
+    /// Failed for now; will be retried later.
+    pub retrying: usize,
+    /// Not started because the claim was about to run out; handed back.
+    pub deferred: usize,
+}
+
+impl Summary {
+    fn add(&mut self, other: Summary) {
+        self.sent += other.sent;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+        self.retrying += other.retrying;
+        self.deferred += other.deferred;
+    }
+
+    /// Rows handled.
+    pub fn total(&self) -> usize {
+        self.sent + self.skipped + self.failed + self.retrying + self.deferred
+    }
+
+    /// The outcome label of a one-row summary, for metrics.
+    fn outcome(&self) -> &'static str {
+        if self.sent > 0 {
+            "sent"
+        } else if self.failed > 0 {
+            "failed"
+        } else if self.retrying > 0 {
+            "retrying"
+        } else {
+            "skipped"
+        }
+    }
+}
+
+/// How long the portal's claim on the rows it delivers at once lasts; if it
+/// dies meanwhile, the notifier takes them over when the claim ends.
+pub const IMMEDIATE_LEASE: Duration = Duration::minutes(2);
+
+/// One delivering worker. Several may run at once, in one process or many.
+#[derive(Clone, Debug)]
+pub struct Deliverer {
+    /// The database.
+    pub db: Db,
+    /// The transports of every channel.
+    pub channels: Channels,
+    /// Composes the messages.
+    pub composer: Composer,
+    /// This worker's claim name (unique per process).
+    pub id: String,
+    /// How long a claim lasts before another worker may take the rows over.
+    pub lease: Duration,
+    /// Rows claimed at a time.
+    pub batch: i64,
+    /// Messages in flight at once.
+    pub concurrency: usize,
+    /// Set on shutdown: messages already sending finish, nothing new starts,
+    /// and the claimed rest is given back (see [`Deliverer::release`]).
+    pub stopping: Arc<AtomicBool>,
+}
+
+impl Deliverer {
+    /// Delivers the rows `ids` that a request just queued, now, if they are
+    /// still pending. Never fails its caller: whatever cannot be delivered
+    /// now stays queued (or claimed for [`IMMEDIATE_LEASE`]), and the
+    /// notifier retries it.
+    pub async fn deliver_now(&self, ids: Vec<String>) -> Summary {
+        let now = crate::domain::now();
+        let (worker, lease_end) = (self.id.clone(), now + IMMEDIATE_LEASE);
+        let claimed = self.db.run(move |conn| queue::claim_ids(conn, &ids, &worker, lease_end)).await;
+        let rows = match claimed {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not claim queued notifications; the notifier will send them");
+                return Summary::default();
+            }
+        };
+        if rows.is_empty() {
+            return Summary::default();
+        }
+        match self.deliver_rows(rows, now, &|| {}).await {
+            Ok(summary) => summary,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not deliver queued notifications now; the notifier will retry");
+                Summary::default()
+            }
+        }
+    }
+
+    /// Claims and delivers one batch as of `now`; `None` when nothing was due.
+    /// `on_row` is called once per handled row (for a progress bar).
+    pub async fn deliver_batch(
+        &self,
+        now: NaiveDateTime,
+        on_row: &(dyn Fn() + Sync),
+    ) -> crate::Result<Option<Summary>> {
+        // Due as of `now` (tests pass a later time), but a claim lasts `lease` from the real clock:
+        // a long pass started earlier must not claim rows that are already free for the taking.
+        let lease_end = now.max(crate::domain::now()) + self.lease;
+        let (worker, batch) = (self.id.clone(), self.batch);
+        let rows = self.db.run(move |conn| queue::claim_due(conn, &worker, lease_end, batch, now)).await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        self.deliver_rows(rows, now, on_row).await.map(Some)
+    }
+
+    /// Delivers batches until nothing is due as of `now`.
+    pub async fn deliver_all(&self, now: NaiveDateTime, on_row: &(dyn Fn() + Sync)) -> crate::Result<Summary> {
+        let mut total = Summary::default();
+        while !self.stopping.load(Ordering::Relaxed) {
+            let Some(batch) = self.deliver_batch(now, on_row).await? else { break };
+            total.add(batch);
+        }
+        Ok(total)
+    }
+
+    /// Gives every row this worker still holds back (a clean shutdown).
+    pub async fn release(&self) -> crate::Result<usize> {
+        let worker = self.id.clone();
+        self.db.run(move |conn| queue::release(conn, &worker)).await
+    }
+
+    /// Delivers rows this worker has claimed, composed as of `now`.
+    pub async fn deliver_rows(
+        &self,
+        rows: Vec<Notification>,
+        now: NaiveDateTime,
+        on_row: &(dyn Fn() + Sync),
+    ) -> crate::Result<Summary> {
+        let composer = self.composer.clone();
+        let (rows, composed) = self
+            .db
+            .run(move |conn| {
+                let composed = compose::compose_rows(conn, &composer, &rows, now)?;
+                Ok((rows, composed))
+            })
+            .await?;
+        let recorder = Recorder::start(self.db.clone(), self.id.clone(), self.concurrency.min(rows.len()));
+        let outcomes = futures_util::stream::iter(rows.into_iter().zip(composed))
+            .map(|(row, composed)| {
+                let recorder = &recorder;
+                async move {
+                    let outcome = self.carry_out(recorder, &row, composed).await;
+                    on_row();
+                    outcome.map(|summary| (row.id, summary))
+                }
+            })
+            .buffer_unordered(self.concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await;
+        recorder.finish().await;
+        let mut summary = Summary::default();
+        let mut deferred = Vec::new();
+        for outcome in outcomes {
+            let (id, one) = outcome?;
+            if one.deferred > 0 {
+                deferred.push(id);
+            }
+            summary.add(one);
+        }
+        if !deferred.is_empty() && !self.stopping.load(Ordering::Relaxed) {
+            let worker = self.id.clone();
+            let released = self.db.run(move |conn| queue::release_ids(conn, &deferred, &worker)).await?;
+            tracing::warn!(released, "claims ran short before every message was sent; handed back (lease too short?)");
+        }
+        Ok(summary)
+    }
+
+    /// Delivers (or skips, or fails) one claimed row and records the outcome.
+    async fn carry_out(
+        &self,
+        recorder: &Recorder,
+        row: &Notification,
+        composed: crate::Result<Composed>,
+    ) -> crate::Result<Summary> {
+        if self.stopping.load(Ordering::Relaxed) {
+            // Left claimed; released when the worker stops.
+            return Ok(Summary::default());
+        }
+        if !self.time_to_send(row) {
+            // Another worker may take the row over once the lease ends: don't race it.
+            return Ok(Summary { deferred: 1, ..Summary::default() });
+        }
+        let summary = match composed {
+            Ok(Composed::Send(message)) => match self.channels.deliver(&message).await {
+                Ok(()) => {
+                    let kept = recorder.record(row.id.clone(), Outcome::Sent).await?;
+                    if !kept {
+                        tracing::warn!(notification = %row.id, "sent after the claim was lost (lease too short?)");
+                    }
+                    tracing::debug!(notification = %row.id, kind = %row.kind, channel = %row.channel, "sent");
+                    Summary { sent: 1, ..Summary::default() }
+                }
+                Err(error) => self.failed(row, error).await?,
+            },
+            Ok(Composed::Skip(reason)) => {
+                recorder.record(row.id.clone(), Outcome::Skipped(reason)).await?;
+                Summary { skipped: 1, ..Summary::default() }
+            }
+            // Composing reads the database: a failure there is retried like a server that is down.
+            Err(e) => self.failed(row, DeliveryError::Transient(format!("could not compose the message: {e}"))).await?,
+        };
+        metrics::counter!(
+            crate::metrics::NOTIFICATIONS,
+            "kind" => row.kind.as_str(),
+            "channel" => row.channel.as_str(),
+            "outcome" => summary.outcome(),
+        )
+        .increment(1);
+        Ok(summary)
+    }
+
+    /// Records a failed attempt: retried later with backoff, or given up.
+    async fn failed(&self, row: &Notification, error: DeliveryError) -> crate::Result<Summary> {
+        tracing::warn!(
+            notification = %row.id,
+            kind = %row.kind,
+            channel = %row.channel,
+            recipient = %row.recipient_id,
+            error = %crate::telemetry::redact_emails(&error.to_string()),
+            "not delivered"
+        );
+        let (worker, failed_row, now) = (self.id.clone(), row.clone(), crate::domain::now());
+        let after = self.db.run(move |conn| queue::mark_failure(conn, &failed_row, &worker, &error, now)).await?;
+        Ok(match after {
+            AfterFailure::RetryAt(_) => Summary { retrying: 1, ..Summary::default() },
+            AfterFailure::Failed => Summary { failed: 1, ..Summary::default() },
+        })
+    }
+
+    /// Whether the claim on `row` leaves time for a send (an SMTP exchange that
+    /// times out takes [`SEND_MARGIN`]); past that, another worker may already
+    /// have taken the row over.
+    fn time_to_send(&self, row: &Notification) -> bool {
+        let margin = SEND_MARGIN.min(self.lease / 2);
+        row.claimed_until.is_none_or(|until| crate::domain::now() + margin < until)
+    }
+}
+
+/// How long before its claim runs out a message is no longer started: about
+/// one SMTP exchange that times out (the transport's timeout is 20 s).
+const SEND_MARGIN: Duration = Duration::seconds(30);
+
+/// An outcome the [`Recorder`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Outcome {
+    Sent,
+    Skipped(&'static str),
+}
+
+/// The answer to one recorded row: whether it was still this worker's claim.
+type Ack = tokio::sync::oneshot::Sender<Result<bool, String>>;
+
+/// Records the outcomes of one batch on one database connection, several
+/// rows per statement (group commit): a group is written once half the sends
+/// that may be in flight have finished, or [`GATHER_FOR`] after its first
+/// outcome, whichever comes first. A row's send counts as in flight until its
+/// outcome is written, so a crash still repeats at most the messages in
+/// flight, and the other half of them keep the mail server busy meanwhile.
+/// (Writing each outcome as it came took one statement per email, since a
+/// mail server usually accepts one message at a time.)
+struct Recorder {
+    queue: std::sync::mpsc::Sender<(String, Outcome, Ack)>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// How long the first outcome of a group waits for others at most.
+const GATHER_FOR: std::time::Duration = std::time::Duration::from_millis(50);
+
+impl Recorder {
+    /// `concurrency`: the sends in flight at most (a group is half of them).
+    fn start(db: Db, worker: String, concurrency: usize) -> Self {
+        let (queue, incoming) = std::sync::mpsc::channel::<(String, Outcome, Ack)>();
+        let group_size = (concurrency / 2).max(1);
+        let task = tokio::task::spawn_blocking(move || {
+            let mut conn = None;
+            while let Ok(first) = incoming.recv() {
+                let deadline = std::time::Instant::now() + GATHER_FOR;
+                let mut group = vec![first];
+                while group.len() < group_size {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    match incoming.recv_timeout(left) {
+                        Ok(next) => group.push(next),
+                        Err(_) => break,
+                    }
+                }
+                // And whatever else is already waiting.
+                group.extend(incoming.try_iter());
+                if conn.is_none() {
+                    conn = db
+                        .get()
+                        .map_err(|e| tracing::error!(error = %e, "no database connection to record results"))
+                        .ok();
+                }
+                let written = match conn.as_mut() {
+                    Some(conn) => write_outcomes(conn, &worker, &group).map_err(|e| e.to_string()),
+                    None => Err("no database connection to record results".to_owned()),
+                };
+                for (_, outcome, ack) in group {
+                    let _ = ack.send(written.as_ref().map(|lost| !lost.contains(&outcome)).map_err(Clone::clone));
+                }
+            }
+        });
+        Self { queue, task }
+    }
+
+    /// Writes `outcome` for the row `id` (with whatever else is waiting); false when the claim was lost.
+    async fn record(&self, id: String, outcome: Outcome) -> crate::Result<bool> {
+        let stopped = || crate::Error::Internal(anyhow::anyhow!("the result recorder stopped"));
+        let (ack, answer) = tokio::sync::oneshot::channel();
+        self.queue.send((id, outcome, ack)).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?.map_err(|e| crate::Error::Internal(anyhow::anyhow!(e)))
+    }
+
+    /// Waits until everything queued is written.
+    async fn finish(self) {
+        drop(self.queue);
+        let _ = self.task.await;
+    }
+}
+
+/// Writes a group of outcomes: one statement per kind of outcome. Returns the
+/// outcomes some of whose rows were no longer this worker's claim.
+fn write_outcomes(
+    conn: &mut crate::db::DbConnection,
+    worker: &str,
+    group: &[(String, Outcome, Ack)],
+) -> crate::Result<Vec<Outcome>> {
+    let mut by_outcome: HashMap<Outcome, Vec<String>> = HashMap::new();
+    for (id, outcome, _) in group {
+        by_outcome.entry(*outcome).or_default().push(id.clone());
+    }
+    let now = crate::domain::now();
+    let mut lost = Vec::new();
+    for (outcome, ids) in by_outcome {
+        let kept = match outcome {
+            Outcome::Sent => queue::mark_sent_many(conn, &ids, worker, now)?,
+            Outcome::Skipped(reason) => queue::mark_skipped_many(conn, &ids, worker, reason)?,
+        };
+        if kept < ids.len() {
+            lost.push(outcome);
+        }
+    }
+    Ok(lost)
+}

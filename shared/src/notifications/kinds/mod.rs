@@ -1,0 +1,8 @@
+//! The kinds of notification, one file each: how a row is queued and how it
+//! composes itself per channel, from what the database says when it is sent
+//! (so a retry sends what is true then).
+
+pub mod phase_change;
+pub mod sign_in;
+pub mod upload_receipt;
+pub mod weekly_update;
