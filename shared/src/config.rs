@@ -15,33 +15,6 @@ pub const ENV_PREFIX: &str = "MATTERLINE_";
 /// Environment variable naming the optional TOML file (not a key of the file itself).
 pub const CONFIG_FILE_VAR: &str = "MATTERLINE_CONFIG";
 
-/// Every key the configuration accepts, as spelled in the TOML file.
-/// The environment spelling is `MATTERLINE_` + the key in upper case.
-pub const KEYS: &[&str] = &[
-    "data_dir",
-    "database_url",
-    "bind",
-    "public_url",
-    "storage",
-    "s3_endpoint",
-    "s3_region",
-    "s3_force_path_style",
-    "s3_sse",
-    "s3_checksum",
-    "smtp_url",
-    "smtp_ca_file",
-    "mail_from",
-    "jwt_secret",
-    "weekly_schedule",
-    "max_upload_bytes",
-    "log_format",
-    "seed_demo",
-    "assets_dir",
-    "notifier_bind",
-    "shutdown_grace_seconds",
-    "upload_idle_seconds",
-];
-
 /// A configuration problem, displayed as one line that names the key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration error: {key}: {message}")]
@@ -173,6 +146,16 @@ pub enum LogFormat {
     Json,
 }
 
+impl LogFormat {
+    fn parse(v: &str) -> Result<Self, String> {
+        match v.trim() {
+            "pretty" | "text" => Ok(Self::Pretty),
+            "json" => Ok(Self::Json),
+            _ => Err("expected \"pretty\" or \"json\"".to_owned()),
+        }
+    }
+}
+
 /// Which checksum the portal adds to the objects and parts it sends to S3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum S3Checksum {
@@ -204,55 +187,138 @@ pub enum SeedDemo {
     Never,
 }
 
-/// The effective configuration of a Matterline process.
-#[derive(Debug, Clone)]
-pub struct Config {
+impl SeedDemo {
+    fn parse(v: &str) -> Result<Self, String> {
+        match v.trim() {
+            "auto" => Ok(Self::Auto),
+            "true" | "always" => Ok(Self::Always),
+            "false" | "never" => Ok(Self::Never),
+            _ => Err("expected auto, true or false".to_owned()),
+        }
+    }
+}
+
+/// Declares the configuration once: one entry per key gives everything the
+/// loader and the operator listing need, and generates [`KEYS`], the fields of
+/// [`Config`], its parsing (`Config::from_raw`) and [`Config::redacted`].
+///
+/// ```text
+/// /// Field documentation.
+/// key: Type, default EXPR, parse PARSER[, unset TEXT];
+/// ```
+///
+/// - `key` is the field name and the TOML spelling; the environment spelling is
+///   `MATTERLINE_` + the key in upper case.
+/// - `default EXPR` is the value when neither the environment nor the file sets
+///   the key. It may use the keys declared above it by name (`data_dir`, `bind`)
+///   and `?` on a [`ConfigError`].
+/// - `parse PARSER` is an `Fn(&str) -> Result<Type, String>`; an error is
+///   reported with the key as the operator wrote it.
+/// - The value is shown by its type's [`Shown`] (a [`Secret`] never in the
+///   clear); an `Option` field gives the `unset TEXT` shown for `None`, which may
+///   use any key by name (as a reference).
+///
+/// The keys are parsed, listed and shown in the order of the table.
+macro_rules! declare_config {
+    (@show $field:ident) => {
+        Shown::shown($field)
+    };
+    (@show $field:ident, $unset:expr) => {
+        shown_or($field, $unset)
+    };
+    ($(
+        $(#[$doc:meta])*
+        $field:ident: $ty:ty, default $default:expr, parse $parse:expr $(, unset $unset:expr)?;
+    )*) => {
+        /// Every key the configuration accepts, as spelled in the TOML file.
+        /// The environment spelling is `MATTERLINE_` + the key in upper case.
+        pub const KEYS: &[&str] = &[$(stringify!($field)),*];
+
+        /// The effective configuration of a Matterline process.
+        #[derive(Debug, Clone)]
+        pub struct Config {
+            $(
+                $(#[$doc])*
+                pub $field: $ty,
+            )*
+        }
+
+        impl Config {
+            /// Parses the values that were set and fills in the defaults, key by key in table order.
+            fn from_raw(mut raw: BTreeMap<&'static str, Raw>) -> Result<Self, ConfigError> {
+                $(
+                    let $field: $ty = match raw.remove(stringify!($field)) {
+                        Some(r) => parse_with(&r, $parse)?,
+                        None => $default,
+                    };
+                )*
+                Ok(Self { $($field),* })
+            }
+
+            /// The effective settings as `(MATTERLINE_KEY, value)` lines for an operator,
+            /// with passwords and secrets replaced by `[redacted]`.
+            pub fn redacted(&self) -> Vec<(String, String)> {
+                let Self { $($field),* } = self;
+                vec![$((env_name(stringify!($field)), declare_config!(@show $field $(, $unset)?))),*]
+            }
+        }
+    };
+}
+
+declare_config! {
     /// Folder for embedded-mode state: the SQLite file, documents, dev outbox, generated secret.
-    pub data_dir: PathBuf,
+    data_dir: PathBuf, default PathBuf::from("./data"), parse |v| Ok(PathBuf::from(v));
     /// The database to use.
-    pub database_url: DatabaseUrl,
+    database_url: DatabaseUrl, default DatabaseUrl::Sqlite(data_dir.join("matterline.db")), parse DatabaseUrl::parse;
     /// Address the portal listens on.
-    pub bind: SocketAddr,
+    bind: SocketAddr, default SocketAddr::from(([127, 0, 0, 1], 8080)),
+        parse |v| v.parse().map_err(|_| "expected HOST:PORT, e.g. 127.0.0.1:8080".to_owned());
     /// Base URL used in links in emails.
-    pub public_url: Url,
+    public_url: Url, default url_of_bind(bind)?, parse parse_http_url;
     /// Where documents are stored.
-    pub storage: StorageUrl,
+    storage: StorageUrl, default StorageUrl::Local(data_dir.join("documents")), parse StorageUrl::parse;
     /// Custom S3 endpoint (MinIO, Garage, R2 …); AWS when unset.
-    pub s3_endpoint: Option<Url>,
+    s3_endpoint: Option<Url>, default None, parse |v| parse_http_url(v).map(Some), unset "(unset)";
     /// S3 region; the AWS default chain when unset.
-    pub s3_region: Option<String>,
+    s3_region: Option<String>, default None, parse none_if_blank(|v| Ok(v.to_owned())), unset "(unset)";
     /// Path-style bucket addressing (needed by most self-hosted S3 servers).
-    pub s3_force_path_style: bool,
+    s3_force_path_style: bool, default false, parse parse_bool;
     /// Server-side encryption asked of S3 for every object (`AES256`, `aws:kms`); none when unset.
-    pub s3_sse: Option<String>,
+    s3_sse: Option<String>, default None, parse none_if_blank(|v| Ok(v.trim().to_owned())), unset "(unset)";
     /// The request checksum sent with every object and part (`MATTERLINE_S3_CHECKSUM`).
-    pub s3_checksum: S3Checksum,
+    s3_checksum: S3Checksum, default S3Checksum::None, parse S3Checksum::parse;
     /// SMTP server URL; unset means the dev outbox in `data_dir/outbox`.
-    pub smtp_url: Option<Secret<Url>>,
+    smtp_url: Option<Secret<Url>>, default None, parse none_if_blank(|v| parse_smtp_url(v).map(Secret::new)),
+        unset "(unset: dev outbox)";
     /// A PEM certificate to trust for the SMTP server's TLS (a private CA or a
     /// self-signed relay), besides the public roots.
-    pub smtp_ca_file: Option<PathBuf>,
+    smtp_ca_file: Option<PathBuf>, default None, parse none_if_blank(parse_readable_file), unset "(unset)";
     /// Sender of every email, `Name <address>`.
-    pub mail_from: String,
+    mail_from: String, default "Matterline <no-reply@localhost>".to_owned(), parse parse_mailbox;
     /// Secret signing every token; generated once into `data_dir` when unset.
-    pub jwt_secret: Option<Secret<String>>,
+    jwt_secret: Option<Secret<String>>, default None, parse |v| parse_jwt_secret(v).map(Some),
+        unset format!("(generated in {})", data_dir.join("jwt-secret").display());
     /// Cron expression of the weekly update; `None` when blank (off).
-    pub weekly_schedule: Option<String>,
+    weekly_schedule: Option<String>, default Some("0 0 9 * * Mon".to_owned()), parse none_if_blank(parse_cron_shape),
+        unset "(blank: off)";
     /// Largest accepted upload, per file.
-    pub max_upload_bytes: u64,
+    max_upload_bytes: u64, default 262_144_000, parse |v| parse_positive(v, "bytes");
     /// Log line format.
-    pub log_format: LogFormat,
+    log_format: LogFormat, default LogFormat::Pretty, parse LogFormat::parse;
     /// Demo seeding policy.
-    pub seed_demo: SeedDemo,
+    seed_demo: SeedDemo, default SeedDemo::Auto, parse SeedDemo::parse;
     /// Folder whose `web/`, `email/`, `locales/` and `catalogue/` files override the embedded ones.
-    pub assets_dir: Option<PathBuf>,
+    assets_dir: Option<PathBuf>, default None, parse |v| Ok((!v.is_empty()).then(|| PathBuf::from(v))), unset "(unset)";
     /// Where `notifier run` serves `/metrics` and `/healthz`; `None` when blank.
-    pub notifier_bind: Option<SocketAddr>,
+    notifier_bind: Option<SocketAddr>, default Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+        parse none_if_blank(|v| v.trim().parse().map_err(|_| "expected HOST:PORT, e.g. 127.0.0.1:9464".to_owned())),
+        unset "(blank: off)";
     /// How long the portal lets requests in flight (uploads included) finish after SIGTERM or SIGINT.
-    pub shutdown_grace_seconds: u64,
+    shutdown_grace_seconds: u64, default 30,
+        parse |v| v.trim().parse().map_err(|_| "expected a number of seconds".to_owned());
     /// How long an upload may send nothing before the portal gives up on it
     /// (a stalled or deliberately slow body must not hold a connection forever).
-    pub upload_idle_seconds: u64,
+    upload_idle_seconds: u64, default 30, parse |v| parse_positive(v, "seconds");
 }
 
 /// One raw value and the name to blame when it is malformed.
@@ -292,195 +358,6 @@ impl Config {
         Self::from_raw(raw)
     }
 
-    fn from_raw(mut raw: BTreeMap<&'static str, Raw>) -> Result<Self, ConfigError> {
-        let mut take = |key: &'static str| raw.remove(key);
-
-        let data_dir = take("data_dir").map(|r| PathBuf::from(r.value)).unwrap_or_else(|| PathBuf::from("./data"));
-        let database_url = match take("database_url") {
-            Some(r) => parse_with(&r, DatabaseUrl::parse)?,
-            None => DatabaseUrl::Sqlite(data_dir.join("matterline.db")),
-        };
-        let bind = match take("bind") {
-            Some(r) => parse_with(&r, |v| {
-                v.parse::<SocketAddr>().map_err(|_| "expected HOST:PORT, e.g. 127.0.0.1:8080".to_owned())
-            })?,
-            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-        };
-        let public_url = match take("public_url") {
-            Some(r) => parse_with(&r, parse_http_url)?,
-            None => Url::parse(&format!("http://{bind}/"))
-                .map_err(|e| ConfigError::new("MATTERLINE_PUBLIC_URL", e.to_string()))?,
-        };
-        let storage = match take("storage") {
-            Some(r) => parse_with(&r, StorageUrl::parse)?,
-            None => StorageUrl::Local(data_dir.join("documents")),
-        };
-        let s3_endpoint = take("s3_endpoint").map(|r| parse_with(&r, parse_http_url)).transpose()?;
-        let s3_region = take("s3_region").map(|r| r.value).filter(|v| !v.trim().is_empty());
-        let s3_force_path_style =
-            take("s3_force_path_style").map(|r| parse_with(&r, parse_bool)).transpose()?.unwrap_or(false);
-        let s3_sse = take("s3_sse").map(|r| r.value.trim().to_owned()).filter(|v| !v.is_empty());
-        let s3_checksum =
-            take("s3_checksum").map(|r| parse_with(&r, S3Checksum::parse)).transpose()?.unwrap_or(S3Checksum::None);
-        let smtp_url = take("smtp_url")
-            .filter(|r| !r.value.trim().is_empty())
-            .map(|r| parse_with(&r, parse_smtp_url))
-            .transpose()?
-            .map(Secret::new);
-        let smtp_ca_file = match take("smtp_ca_file") {
-            Some(r) if r.value.trim().is_empty() => None,
-            Some(r) => Some(parse_with(&r, |v| {
-                let path = PathBuf::from(v.trim());
-                if path.is_file() { Ok(path) } else { Err(format!("{} is not a readable file", path.display())) }
-            })?),
-            None => None,
-        };
-        let mail_from = match take("mail_from") {
-            Some(r) => parse_with(&r, parse_mailbox)?,
-            None => "Matterline <no-reply@localhost>".to_owned(),
-        };
-        let jwt_secret = match take("jwt_secret") {
-            Some(r) if r.value.len() < 32 => {
-                return Err(ConfigError::new(r.origin, "must be at least 32 characters (e.g. `openssl rand -hex 32`)"));
-            }
-            Some(r) => Some(Secret::new(r.value)),
-            None => None,
-        };
-        let weekly_schedule = match take("weekly_schedule") {
-            Some(r) if r.value.trim().is_empty() => None,
-            Some(r) => Some(parse_with(&r, parse_cron_shape)?),
-            None => Some("0 0 9 * * Mon".to_owned()),
-        };
-        let max_upload_bytes = match take("max_upload_bytes") {
-            Some(r) => parse_with(&r, |v| match v.trim().parse::<u64>() {
-                Ok(0) | Err(_) => Err("expected a positive number of bytes".to_owned()),
-                Ok(n) => Ok(n),
-            })?,
-            None => 262_144_000,
-        };
-        let log_format = match take("log_format") {
-            Some(r) => parse_with(&r, |v| match v.trim() {
-                "pretty" | "text" => Ok(LogFormat::Pretty),
-                "json" => Ok(LogFormat::Json),
-                _ => Err("expected \"pretty\" or \"json\"".to_owned()),
-            })?,
-            None => LogFormat::Pretty,
-        };
-        let seed_demo = match take("seed_demo") {
-            Some(r) => parse_with(&r, |v| match v.trim() {
-                "auto" => Ok(SeedDemo::Auto),
-                "true" | "always" => Ok(SeedDemo::Always),
-                "false" | "never" => Ok(SeedDemo::Never),
-                _ => Err("expected auto, true or false".to_owned()),
-            })?,
-            None => SeedDemo::Auto,
-        };
-        let notifier_bind = match take("notifier_bind") {
-            Some(r) if r.value.trim().is_empty() => None,
-            Some(r) => Some(parse_with(&r, |v| {
-                v.trim().parse::<SocketAddr>().map_err(|_| "expected HOST:PORT, e.g. 127.0.0.1:9464".to_owned())
-            })?),
-            None => Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
-        };
-        let shutdown_grace_seconds = match take("shutdown_grace_seconds") {
-            Some(r) => {
-                parse_with(&r, |v| v.trim().parse::<u64>().map_err(|_| "expected a number of seconds".to_owned()))?
-            }
-            None => 30,
-        };
-        let upload_idle_seconds = match take("upload_idle_seconds") {
-            Some(r) => parse_with(&r, |v| match v.trim().parse::<u64>() {
-                Ok(0) | Err(_) => Err("expected a positive number of seconds".to_owned()),
-                Ok(n) => Ok(n),
-            })?,
-            None => 30,
-        };
-        let assets_dir = take("assets_dir").map(|r| PathBuf::from(r.value)).filter(|p| !p.as_os_str().is_empty());
-
-        Ok(Self {
-            data_dir,
-            database_url,
-            bind,
-            public_url,
-            storage,
-            s3_endpoint,
-            s3_region,
-            s3_force_path_style,
-            s3_sse,
-            s3_checksum,
-            smtp_url,
-            smtp_ca_file,
-            mail_from,
-            jwt_secret,
-            weekly_schedule,
-            max_upload_bytes,
-            log_format,
-            seed_demo,
-            assets_dir,
-            notifier_bind,
-            shutdown_grace_seconds,
-            upload_idle_seconds,
-        })
-    }
-
-    /// The effective settings as `(MATTERLINE_KEY, value)` lines for an operator,
-    /// with passwords and secrets replaced by `[redacted]`.
-    pub fn redacted(&self) -> Vec<(String, String)> {
-        let hide_password = |url: &Url| {
-            let mut shown = url.clone();
-            if shown.password().is_some() {
-                let _ = shown.set_password(Some("[redacted]"));
-            }
-            shown.to_string()
-        };
-        let database = match &self.database_url {
-            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
-            DatabaseUrl::Postgres(url) => {
-                Url::parse(url.expose()).map_or_else(|_| "[redacted]".to_owned(), |u| hide_password(&u))
-            }
-        };
-        let storage = match &self.storage {
-            StorageUrl::Local(path) => format!("local:{}", path.display()),
-            StorageUrl::S3 { bucket } => format!("s3://{bucket}"),
-        };
-        let or_unset = |v: Option<String>| v.unwrap_or_else(|| "(unset)".to_owned());
-        let lines = [
-            ("data_dir", self.data_dir.display().to_string()),
-            ("database_url", database),
-            ("bind", self.bind.to_string()),
-            ("public_url", self.public_url.to_string()),
-            ("storage", storage),
-            ("s3_endpoint", or_unset(self.s3_endpoint.as_ref().map(Url::to_string))),
-            ("s3_region", or_unset(self.s3_region.clone())),
-            ("s3_force_path_style", self.s3_force_path_style.to_string()),
-            ("s3_sse", or_unset(self.s3_sse.clone())),
-            ("s3_checksum", format!("{:?}", self.s3_checksum).to_lowercase()),
-            (
-                "smtp_url",
-                self.smtp_url.as_ref().map_or_else(|| "(unset: dev outbox)".to_owned(), |u| hide_password(u.expose())),
-            ),
-            ("smtp_ca_file", or_unset(self.smtp_ca_file.as_ref().map(|p| p.display().to_string()))),
-            ("mail_from", self.mail_from.clone()),
-            (
-                "jwt_secret",
-                if self.jwt_secret.is_some() {
-                    "[redacted]".to_owned()
-                } else {
-                    format!("(generated in {})", self.data_dir.join("jwt-secret").display())
-                },
-            ),
-            ("weekly_schedule", self.weekly_schedule.clone().unwrap_or_else(|| "(blank: off)".to_owned())),
-            ("max_upload_bytes", self.max_upload_bytes.to_string()),
-            ("log_format", format!("{:?}", self.log_format).to_lowercase()),
-            ("seed_demo", format!("{:?}", self.seed_demo).to_lowercase()),
-            ("assets_dir", or_unset(self.assets_dir.as_ref().map(|p| p.display().to_string()))),
-            ("notifier_bind", self.notifier_bind.map_or_else(|| "(blank: off)".to_owned(), |b| b.to_string())),
-            ("shutdown_grace_seconds", self.shutdown_grace_seconds.to_string()),
-            ("upload_idle_seconds", self.upload_idle_seconds.to_string()),
-        ];
-        lines.into_iter().map(|(k, v)| (format!("{ENV_PREFIX}{}", k.to_uppercase()), v)).collect()
-    }
-
     /// Whether the demo firm should be seeded into an empty database.
     pub fn wants_demo_seed(&self) -> bool {
         match self.seed_demo {
@@ -493,6 +370,11 @@ impl Config {
 
 fn known_key(lower: &str) -> Option<&'static str> {
     KEYS.iter().copied().find(|k| *k == lower)
+}
+
+/// The environment spelling of a key: `MATTERLINE_` + the key in upper case.
+fn env_name(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.to_uppercase())
 }
 
 fn read_file(path: &Path, raw: &mut BTreeMap<&'static str, Raw>) -> Result<(), ConfigError> {
@@ -519,6 +401,17 @@ fn parse_with<T>(raw: &Raw, parse: impl FnOnce(&str) -> Result<T, String>) -> Re
     parse(&raw.value).map_err(|message| ConfigError::new(&raw.origin, message))
 }
 
+/// A parser for an optional key: `None` when the value is blank, else what `parse` makes of it.
+fn none_if_blank<T>(parse: impl Fn(&str) -> Result<T, String>) -> impl Fn(&str) -> Result<Option<T>, String> {
+    move |v| if v.trim().is_empty() { Ok(None) } else { parse(v).map(Some) }
+}
+
+/// The default public URL, `http://BIND/`. An IPv6 bind address with a zone
+/// (`[fe80::1%2]:8080`) makes no URL, and then `MATTERLINE_PUBLIC_URL` must be set.
+fn url_of_bind(bind: SocketAddr) -> Result<Url, ConfigError> {
+    Url::parse(&format!("http://{bind}/")).map_err(|e| ConfigError::new("MATTERLINE_PUBLIC_URL", e.to_string()))
+}
+
 fn parse_http_url(v: &str) -> Result<Url, String> {
     let url = Url::parse(v.trim()).map_err(|e| format!("not a URL ({e})"))?;
     match url.scheme() {
@@ -541,6 +434,27 @@ fn parse_bool(v: &str) -> Result<bool, String> {
         "false" | "0" | "no" => Ok(false),
         _ => Err("expected true or false".into()),
     }
+}
+
+/// A whole number above zero; `unit` names what it counts in the error.
+fn parse_positive(v: &str, unit: &str) -> Result<u64, String> {
+    match v.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("expected a positive number of {unit}")),
+    }
+}
+
+fn parse_readable_file(v: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(v.trim());
+    if path.is_file() { Ok(path) } else { Err(format!("{} is not a readable file", path.display())) }
+}
+
+/// The token signing secret, taken as written (spaces count) when long enough.
+fn parse_jwt_secret(v: &str) -> Result<Secret<String>, String> {
+    if v.len() < 32 {
+        return Err("must be at least 32 characters (e.g. `openssl rand -hex 32`)".into());
+    }
+    Ok(Secret::new(v.to_owned()))
 }
 
 /// Accepts `address@host` or `Display Name <address@host>`.
@@ -569,6 +483,107 @@ fn parse_cron_shape(v: &str) -> Result<String, String> {
         Err(format!(
             "expected a cron expression with 6 or 7 fields (sec min hour day month weekday [year]), got {fields}"
         ))
+    }
+}
+
+/// How [`Config::redacted`] shows a value to an operator: a secret never in the clear.
+trait Shown {
+    fn shown(&self) -> String;
+}
+
+/// An optional value as its [`Shown`] text, or `unset` when it is `None`.
+fn shown_or<T: Shown>(value: &Option<T>, unset: impl fmt::Display) -> String {
+    value.as_ref().map_or_else(|| unset.to_string(), Shown::shown)
+}
+
+/// A URL with its password, if any, replaced by `[redacted]`.
+fn without_password(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("[redacted]"));
+    }
+    shown.to_string()
+}
+
+impl Shown for PathBuf {
+    fn shown(&self) -> String {
+        self.display().to_string()
+    }
+}
+
+/// Values shown as they print.
+macro_rules! shown_as_displayed {
+    ($($ty:ty),*) => {$(
+        impl Shown for $ty {
+            fn shown(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+
+shown_as_displayed!(String, bool, u64, SocketAddr, Url);
+
+impl Shown for Secret<String> {
+    fn shown(&self) -> String {
+        "[redacted]".to_owned()
+    }
+}
+
+impl Shown for Secret<Url> {
+    fn shown(&self) -> String {
+        without_password(self.expose())
+    }
+}
+
+impl Shown for DatabaseUrl {
+    fn shown(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(url) => {
+                Url::parse(url.expose()).map_or_else(|_| "[redacted]".to_owned(), |u| without_password(&u))
+            }
+        }
+    }
+}
+
+impl Shown for StorageUrl {
+    fn shown(&self) -> String {
+        match self {
+            Self::Local(path) => format!("local:{}", path.display()),
+            Self::S3 { bucket } => format!("s3://{bucket}"),
+        }
+    }
+}
+
+impl Shown for S3Checksum {
+    fn shown(&self) -> String {
+        match self {
+            Self::None => "none",
+            Self::Crc32 => "crc32",
+        }
+        .to_owned()
+    }
+}
+
+impl Shown for LogFormat {
+    fn shown(&self) -> String {
+        match self {
+            Self::Pretty => "pretty",
+            Self::Json => "json",
+        }
+        .to_owned()
+    }
+}
+
+impl Shown for SeedDemo {
+    fn shown(&self) -> String {
+        match self {
+            Self::Auto => "auto",
+            Self::Always => "always",
+            Self::Never => "never",
+        }
+        .to_owned()
     }
 }
 
@@ -696,6 +711,150 @@ mod tests {
         );
         assert_eq!(c.database_url.describe(), "PostgreSQL db.example:5432/matterline");
         assert!(!c.wants_demo_seed(), "an SMTP server means production: no demo seed");
+        Ok(())
+    }
+
+    /// What `redacted()` lists, as `KEY=value` lines.
+    fn listed(c: &Config) -> Vec<String> {
+        c.redacted().into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+    }
+
+    #[test]
+    fn every_key_is_listed_in_table_order_under_its_environment_name() -> Result<(), ConfigError> {
+        let c = Config::from_sources(Vec::new(), None)?;
+        let names: Vec<String> = c.redacted().into_iter().map(|(k, _)| k).collect();
+        let expected: Vec<String> = KEYS.iter().map(|k| format!("MATTERLINE_{}", k.to_uppercase())).collect();
+        assert_eq!(names, expected);
+        Ok(())
+    }
+
+    #[test]
+    fn the_defaults_are_listed_for_an_operator() -> Result<(), ConfigError> {
+        let c = Config::from_sources(Vec::new(), None)?;
+        assert_eq!(
+            listed(&c),
+            [
+                "MATTERLINE_DATA_DIR=./data",
+                "MATTERLINE_DATABASE_URL=sqlite://./data/matterline.db",
+                "MATTERLINE_BIND=127.0.0.1:8080",
+                "MATTERLINE_PUBLIC_URL=http://127.0.0.1:8080/",
+                "MATTERLINE_STORAGE=local:./data/documents",
+                "MATTERLINE_S3_ENDPOINT=(unset)",
+                "MATTERLINE_S3_REGION=(unset)",
+                "MATTERLINE_S3_FORCE_PATH_STYLE=false",
+                "MATTERLINE_S3_SSE=(unset)",
+                "MATTERLINE_S3_CHECKSUM=none",
+                "MATTERLINE_SMTP_URL=(unset: dev outbox)",
+                "MATTERLINE_SMTP_CA_FILE=(unset)",
+                "MATTERLINE_MAIL_FROM=Matterline <no-reply@localhost>",
+                "MATTERLINE_JWT_SECRET=(generated in ./data/jwt-secret)",
+                "MATTERLINE_WEEKLY_SCHEDULE=0 0 9 * * Mon",
+                "MATTERLINE_MAX_UPLOAD_BYTES=262144000",
+                "MATTERLINE_LOG_FORMAT=pretty",
+                "MATTERLINE_SEED_DEMO=auto",
+                "MATTERLINE_ASSETS_DIR=(unset)",
+                "MATTERLINE_NOTIFIER_BIND=127.0.0.1:9464",
+                "MATTERLINE_SHUTDOWN_GRACE_SECONDS=30",
+                "MATTERLINE_UPLOAD_IDLE_SECONDS=30",
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn every_key_is_accepted_from_the_environment_and_from_the_file() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("matterline-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir)?;
+        let ca = dir.join("ca.pem");
+        std::fs::write(&ca, "not checked here")?;
+        let ca = ca.display().to_string();
+        // Every key with a value that is not its default, and how it is then listed.
+        let settings = [
+            ("data_dir", "/srv/matterline", "/srv/matterline"),
+            (
+                "database_url",
+                "postgres://app:pg-password@db.example/matterline",
+                "postgres://app:%5Bredacted%5D@db.example/matterline",
+            ),
+            ("bind", "0.0.0.0:9000", "0.0.0.0:9000"),
+            ("public_url", "https://portal.example", "https://portal.example/"),
+            ("storage", "s3://matter-docs/", "s3://matter-docs"),
+            ("s3_endpoint", "http://minio:9000", "http://minio:9000/"),
+            ("s3_region", "eu-west-1", "eu-west-1"),
+            ("s3_force_path_style", "yes", "true"),
+            ("s3_sse", " AES256 ", "AES256"),
+            ("s3_checksum", "CRC32", "crc32"),
+            ("smtp_url", "smtps://mailer:hunter2@mail.example:465", "smtps://mailer:%5Bredacted%5D@mail.example:465"),
+            ("smtp_ca_file", &ca, &ca),
+            ("mail_from", "Firm <office@firm.example>", "Firm <office@firm.example>"),
+            ("jwt_secret", "0123456789abcdef0123456789abcdef-very-secret", "[redacted]"),
+            ("weekly_schedule", " ", "(blank: off)"),
+            ("max_upload_bytes", "1000", "1000"),
+            ("log_format", "json", "json"),
+            ("seed_demo", "never", "never"),
+            ("assets_dir", "/srv/assets", "/srv/assets"),
+            ("notifier_bind", "", "(blank: off)"),
+            ("shutdown_grace_seconds", "0", "0"),
+            ("upload_idle_seconds", "5", "5"),
+        ];
+        let mut keys: Vec<&str> = settings.iter().map(|(k, _, _)| *k).collect();
+        keys.sort_unstable();
+        let mut declared = KEYS.to_vec();
+        declared.sort_unstable();
+        assert_eq!(keys, declared, "a sample for every key");
+        let expected: Vec<String> =
+            settings.iter().map(|(k, _, shown)| format!("MATTERLINE_{}={shown}", k.to_uppercase())).collect();
+
+        let from_env = settings.iter().map(|(k, v, _)| (format!("MATTERLINE_{}", k.to_uppercase()), (*v).to_owned()));
+        let from_env = Config::from_sources(from_env, None)?;
+        let mut sorted = listed(&from_env);
+        sorted.sort_unstable();
+        let mut sorted_expected = expected.clone();
+        sorted_expected.sort_unstable();
+        assert_eq!(sorted, sorted_expected);
+
+        let path = dir.join("matterline.toml");
+        let toml: String = settings.iter().map(|(k, v, _)| format!("{k} = {}\n", toml::Value::from(*v))).collect();
+        std::fs::write(&path, toml)?;
+        let from_file = Config::from_sources(Vec::new(), Some(&path))?;
+        assert_eq!(listed(&from_file), listed(&from_env));
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    #[test]
+    fn a_malformed_value_in_the_file_names_the_file_and_key() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("matterline-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("matterline.toml");
+        std::fs::write(&path, "upload_idle_seconds = 0\n")?;
+        let err = Config::from_sources(Vec::new(), Some(&path)).err();
+        assert_eq!(
+            err.map(|e| e.to_string()),
+            Some(format!(
+                "configuration error: {}: upload_idle_seconds: expected a positive number of seconds",
+                path.display()
+            ))
+        );
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+
+    #[test]
+    fn defaults_follow_the_keys_they_are_computed_from() -> Result<(), ConfigError> {
+        let c =
+            Config::from_sources(env(&[("MATTERLINE_DATA_DIR", "/srv/m"), ("MATTERLINE_BIND", "[::1]:8443")]), None)?;
+        assert_eq!(c.database_url, DatabaseUrl::Sqlite(PathBuf::from("/srv/m/matterline.db")));
+        assert_eq!(c.storage, StorageUrl::Local(PathBuf::from("/srv/m/documents")));
+        assert_eq!(c.public_url.as_str(), "http://[::1]:8443/");
+        // A zoned IPv6 address makes no URL: the operator is asked for the public URL.
+        let err = Config::from_sources(env(&[("MATTERLINE_BIND", "[fe80::1%2]:8080")]), None).err();
+        assert_eq!(err.map(|e| e.key), Some("MATTERLINE_PUBLIC_URL".to_owned()));
+        let c = Config::from_sources(
+            env(&[("MATTERLINE_BIND", "[fe80::1%2]:8080"), ("MATTERLINE_PUBLIC_URL", "https://portal.example/")]),
+            None,
+        )?;
+        assert_eq!(c.public_url.as_str(), "https://portal.example/");
         Ok(())
     }
 }
