@@ -266,7 +266,7 @@ macro_rules! declare_config {
 }
 
 declare_config! {
-    /// Folder for embedded-mode state: the SQLite file, documents, dev outbox, generated secret.
+    /// Folder for embedded-mode state: the SQLite file, documents, dev mail folder, generated secret.
     data_dir: PathBuf, default PathBuf::from("./data"), parse |v| Ok(PathBuf::from(v));
     /// The database to use.
     database_url: DatabaseUrl, default DatabaseUrl::Sqlite(data_dir.join("matterline.db")), parse DatabaseUrl::parse;
@@ -287,9 +287,9 @@ declare_config! {
     s3_sse: Option<String>, default None, parse none_if_blank(|v| Ok(v.trim().to_owned())), unset "(unset)";
     /// The request checksum sent with every object and part (`MATTERLINE_S3_CHECKSUM`).
     s3_checksum: S3Checksum, default S3Checksum::None, parse S3Checksum::parse;
-    /// SMTP server URL; unset means the dev outbox in `data_dir/outbox`.
+    /// SMTP server URL; unset means the dev mail folder `data_dir/mailbox`.
     smtp_url: Option<Secret<Url>>, default None, parse none_if_blank(|v| parse_smtp_url(v).map(Secret::new)),
-        unset "(unset: dev outbox)";
+        unset "(unset: dev mail folder)";
     /// A PEM certificate to trust for the SMTP server's TLS (a private CA or a
     /// self-signed relay), besides the public roots.
     smtp_ca_file: Option<PathBuf>, default None, parse none_if_blank(parse_readable_file), unset "(unset)";
@@ -744,7 +744,7 @@ mod tests {
                 "MATTERLINE_S3_FORCE_PATH_STYLE=false",
                 "MATTERLINE_S3_SSE=(unset)",
                 "MATTERLINE_S3_CHECKSUM=none",
-                "MATTERLINE_SMTP_URL=(unset: dev outbox)",
+                "MATTERLINE_SMTP_URL=(unset: dev mail folder)",
                 "MATTERLINE_SMTP_CA_FILE=(unset)",
                 "MATTERLINE_MAIL_FROM=Matterline <no-reply@localhost>",
                 "MATTERLINE_JWT_SECRET=(generated in ./data/jwt-secret)",
