@@ -4,17 +4,16 @@
 //! client's is [`Error::NotFound`], exactly like one that does not exist.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::catalogue;
 use crate::db::DbConnection;
-use crate::db::models::{DocumentRequest, Matter, Milestone, Phase, PhaseText, User};
-use crate::db::schema::{document_requests, matter_clients, matters, milestones, phase_texts, phases, users};
+use crate::db::models::{DocumentRequest, Matter, Milestone, User};
+use crate::db::schema::{document_requests, matter_clients, matters, milestones, users};
 use crate::domain::{Language, MilestoneKind, RequestStatus};
 use crate::error::{Error, Result};
 
@@ -165,76 +164,6 @@ pub struct MatterDetail {
     pub contact: Option<ContactView>,
 }
 
-/// A firm's phases in order, each with its texts in one language.
-pub type PhaseCatalogue = Arc<Vec<(Phase, PhaseText)>>;
-
-/// How long a catalogue read by [`phase_catalogue`] is reused. Every page a
-/// client opens shows the phase tracker, and staff change the wording rarely:
-/// a change made through this process is seen at once ([`forget_phase_catalogue`]),
-/// one made through another portal process within this time.
-pub const CATALOGUE_TTL: Duration = Duration::from_secs(60);
-
-type CatalogueKey = (String, Vec<String>, Language);
-
-static CATALOGUES: LazyLock<Mutex<HashMap<CatalogueKey, (Instant, PhaseCatalogue)>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// Drops this process's cached catalogues of `firm_id` (after its phases or texts change).
-pub fn forget_phase_catalogue(firm_id: &str) {
-    if let Ok(mut cached) = CATALOGUES.lock() {
-        cached.retain(|(firm, _, _), _| firm != firm_id);
-    }
-}
-
-/// Phases of `firm_id`'s practice areas with texts in `language` (English where
-/// a text is missing), read at most once per [`CATALOGUE_TTL`] in a process.
-pub fn phase_catalogue(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    practice_areas: &[&str],
-    language: Language,
-) -> Result<PhaseCatalogue> {
-    let key: CatalogueKey = (firm_id.to_owned(), practice_areas.iter().map(|a| (*a).to_owned()).collect(), language);
-    let fresh = |(read, _): &(Instant, PhaseCatalogue)| read.elapsed() < CATALOGUE_TTL;
-    if let Some((_, catalogue)) = CATALOGUES.lock().ok().and_then(|c| c.get(&key).filter(|e| fresh(e)).cloned()) {
-        return Ok(catalogue);
-    }
-    let catalogue = Arc::new(load_phase_catalogue(conn, firm_id, practice_areas, language)?);
-    if let Ok(mut cached) = CATALOGUES.lock() {
-        cached.retain(|_, e| fresh(e));
-        cached.insert(key, (Instant::now(), catalogue.clone()));
-    }
-    Ok(catalogue)
-}
-
-fn load_phase_catalogue(
-    conn: &mut DbConnection,
-    firm_id: &str,
-    practice_areas: &[&str],
-    language: Language,
-) -> Result<Vec<(Phase, PhaseText)>> {
-    let rows: Vec<(Phase, PhaseText)> = phases::table
-        .inner_join(phase_texts::table)
-        .filter(phases::firm_id.eq(firm_id))
-        .filter(phases::practice_area.eq_any(practice_areas))
-        .filter(phase_texts::language.eq_any([language, Language::En]))
-        .order((phases::practice_area, phases::position))
-        .select((Phase::as_select(), PhaseText::as_select()))
-        .load(conn)?;
-    let mut chosen: Vec<(Phase, PhaseText)> = Vec::new();
-    for (phase, text) in rows {
-        match chosen.last_mut() {
-            Some((last, last_text)) if last.id == phase.id => {
-                if text.language == language {
-                    *last_text = text;
-                }
-            }
-            _ => chosen.push((phase, text)),
-        }
-    }
-    Ok(chosen)
-}
-
 /// The client's matters, open ones first, each with its current phase.
 pub fn my_matters(conn: &mut DbConnection, client: &User, language: Language) -> Result<Vec<MatterSummary>> {
     let mine: Vec<Matter> = matters::table
@@ -247,7 +176,7 @@ pub fn my_matters(conn: &mut DbConnection, client: &User, language: Language) ->
         return Ok(Vec::new());
     }
     let areas: Vec<&str> = mine.iter().map(|m| m.practice_area.as_str()).collect();
-    let catalogue = phase_catalogue(conn, &client.firm_id, &areas, language)?;
+    let catalogue = catalogue::phases_in(conn, &client.firm_id, &areas, language)?;
     let ids: Vec<&str> = mine.iter().map(|m| m.id.as_str()).collect();
     let open: Vec<String> = document_requests::table
         .filter(document_requests::matter_id.eq_any(&ids))
@@ -312,7 +241,7 @@ pub fn matter_detail(
         .first(conn)
         .optional()?
         .ok_or(Error::NotFound)?;
-    let catalogue = phase_catalogue(conn, &matter.firm_id, &[matter.practice_area.as_str()], language)?;
+    let catalogue = catalogue::phases_in(conn, &matter.firm_id, &[matter.practice_area.as_str()], language)?;
     let (current_phase, current_text) = catalogue.iter().find(|(p, _)| p.id == matter.phase_id).ok_or_else(|| {
         Error::Internal(anyhow::anyhow!("matter {} points at a phase outside its catalogue", matter.id))
     })?;

@@ -23,7 +23,7 @@ use crate::audit::{self, Actor, Event};
 use crate::auth::{looks_like_email, normalize_email};
 use crate::catalogue::PERSONAL_INJURY;
 use crate::db::models::{Matter, MatterClient, Milestone, User};
-use crate::db::schema::{firms, matter_clients, matters, milestones, phases, users};
+use crate::db::schema::{firms, matter_clients, matters, milestones, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::{Language, MilestoneKind, Role, new_id, now};
 use crate::error::{Error, Result};
@@ -328,12 +328,7 @@ struct ClientSpec {
 impl FirmContext {
     fn load(conn: &mut DbConnection, firm_id: &str) -> Result<Self> {
         let time_zone: String = firms::table.find(firm_id).select(firms::time_zone).first(conn)?;
-        let phases = phases::table
-            .filter(phases::firm_id.eq(firm_id))
-            .filter(phases::practice_area.eq(PERSONAL_INJURY))
-            .order(phases::position)
-            .select((phases::key, phases::id))
-            .load(conn)?;
+        let phases = crate::catalogue::keys_and_ids(conn, firm_id, PERSONAL_INJURY)?;
         let staff_roles = [Role::Admin.as_str(), Role::CaseManager.as_str()];
         let staff = users::table
             .filter(users::firm_id.eq(firm_id))

@@ -14,9 +14,7 @@ use serde::Serialize;
 use crate::client_view::{CASE_MANAGERS, ContactRow, ContactView, PhaseView};
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Matter, Milestone, Phase, PhaseText, User};
-use crate::db::schema::{
-    document_requests, firms, matter_clients, matters, milestones, notifications, phase_texts, phases, users,
-};
+use crate::db::schema::{document_requests, firms, matter_clients, matters, milestones, notifications, users};
 use crate::domain::{Language, MilestoneKind, NotificationKind, NotificationStatus, RequestStatus};
 use crate::error::Result;
 
@@ -124,11 +122,7 @@ pub fn derive(
         ))
         .load(conn)?;
     // 4. The firms' phase catalogues, in every language.
-    let catalogue: Vec<(Phase, PhaseText)> = phases::table
-        .inner_join(phase_texts::table)
-        .filter(phases::firm_id.eq_any(&firm_ids))
-        .select((Phase::as_select(), PhaseText::as_select()))
-        .load(conn)?;
+    let catalogue = crate::catalogue::every_text_of(conn, &firm_ids)?;
     // 5. Client-visible milestones since the earliest "since" of the batch.
     let since_of = |client: &str| last_sent.get(client).copied().unwrap_or(now - FIRST_LOOKBACK);
     let earliest = client_ids.iter().map(|c| since_of(c)).min().unwrap_or(now - FIRST_LOOKBACK);

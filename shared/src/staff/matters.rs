@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{Staff, firm_matter, firm_user, optional_text, required, unique_or};
-use crate::catalogue::PERSONAL_INJURY;
-use crate::client_view::phase_catalogue;
-use crate::db::models::{Document, DocumentRequest, Matter, MatterClient, Milestone, Phase, PhaseText};
+use crate::catalogue::{self, PERSONAL_INJURY};
+use crate::db::models::{Document, DocumentRequest, Matter, MatterClient, Milestone, Phase};
 use crate::db::schema::{document_requests, documents, matter_clients, matters, milestones, notifications, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::{Language, MilestoneKind, NotificationKind, NotificationStatus, RequestStatus, Role, new_id};
@@ -147,7 +146,7 @@ pub fn list(
 /// Builds list rows for `found` with one query per kind of fact, not per matter.
 fn rows(conn: &mut DbConnection, staff: &Staff, found: Vec<Matter>, language: Language) -> Result<Vec<MatterRow>> {
     let ids: Vec<&str> = found.iter().map(|m| m.id.as_str()).collect();
-    let catalogue = phase_catalogue(conn, &staff.firm_id, &[PERSONAL_INJURY], language)?;
+    let catalogue = catalogue::phases_in(conn, &staff.firm_id, &[PERSONAL_INJURY], language)?;
     let phases: HashMap<&str, (&str, &str)> =
         catalogue.iter().map(|(p, t)| (p.id.as_str(), (p.key.as_str(), t.title.as_str()))).collect();
     let people: HashMap<String, String> = users::table
@@ -315,7 +314,7 @@ pub fn get(conn: &mut DbConnection, staff: &Staff, matter_id: &str, language: La
     let opened_at = matter.opened_at;
     let current_phase = matter.phase_id.clone();
     let summary = rows(conn, staff, vec![matter], language)?.pop().ok_or(Error::NotFound)?;
-    let catalogue = phase_catalogue(conn, &staff.firm_id, &[PERSONAL_INJURY], language)?;
+    let catalogue = catalogue::phases_in(conn, &staff.firm_id, &[PERSONAL_INJURY], language)?;
     let titles: HashMap<&str, (&str, &str)> =
         catalogue.iter().map(|(p, t)| (p.id.as_str(), (p.key.as_str(), t.title.as_str()))).collect();
     let names: HashMap<String, String> = users::table
@@ -400,14 +399,7 @@ pub fn get(conn: &mut DbConnection, staff: &Staff, matter_id: &str, language: La
 
 /// The phase `key` of the firm's `practice_area`, or an error naming `phase`.
 pub fn phase_by_key(conn: &mut DbConnection, staff: &Staff, practice_area: &str, key: &str) -> Result<Phase> {
-    use crate::db::schema::phases;
-    phases::table
-        .filter(phases::firm_id.eq(&staff.firm_id))
-        .filter(phases::practice_area.eq(practice_area))
-        .filter(phases::key.eq(key.trim()))
-        .select(Phase::as_select())
-        .first(conn)
-        .optional()?
+    catalogue::phase_by_key(conn, &staff.firm_id, practice_area, key)?
         .ok_or_else(|| Error::invalid("phase", format!("no phase {key:?} in the {practice_area} catalogue")))
 }
 
@@ -488,14 +480,7 @@ pub fn create(conn: &mut DbConnection, staff: &Staff, input: &NewMatter, now: Na
 }
 
 fn first_phase(conn: &mut DbConnection, staff: &Staff) -> Result<Phase> {
-    use crate::db::schema::phases;
-    phases::table
-        .filter(phases::firm_id.eq(&staff.firm_id))
-        .filter(phases::practice_area.eq(PERSONAL_INJURY))
-        .order(phases::position)
-        .select(Phase::as_select())
-        .first(conn)
-        .optional()?
+    catalogue::first_phase(conn, &staff.firm_id, PERSONAL_INJURY)?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("firm {} has no phase catalogue", staff.firm_id)))
 }
 
@@ -564,26 +549,4 @@ pub fn update(
         Ok(())
     })?;
     Ok(get(conn, staff, matter_id, Language::En)?.summary)
-}
-
-/// Texts of every phase of the firm's catalogue, for the settings page and API.
-pub fn catalogue_texts(conn: &mut DbConnection, staff: &Staff) -> Result<Vec<(Phase, Vec<PhaseText>)>> {
-    use crate::db::schema::{phase_texts, phases};
-    let found: Vec<Phase> = phases::table
-        .filter(phases::firm_id.eq(&staff.firm_id))
-        .order((phases::practice_area, phases::position))
-        .select(Phase::as_select())
-        .load(conn)?;
-    let texts: Vec<PhaseText> = phase_texts::table
-        .filter(phase_texts::phase_id.eq_any(found.iter().map(|p| &p.id)))
-        .order(phase_texts::language)
-        .select(PhaseText::as_select())
-        .load(conn)?;
-    Ok(found
-        .into_iter()
-        .map(|p| {
-            let own = texts.iter().filter(|t| t.phase_id == p.id).cloned().collect();
-            (p, own)
-        })
-        .collect())
 }

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{MAX_TEXT_CHARS, Staff, optional_text, required};
+use crate::catalogue::{self, PhaseWording};
 use crate::db::models::Firm;
-use crate::db::schema::{firms, phase_texts, phases};
+use crate::db::schema::firms;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::Language;
 use crate::error::{Error, Result};
@@ -177,7 +178,7 @@ pub struct CatalogueEntry {
 
 /// The firm's phase catalogue, every practice area, with texts per language.
 pub fn catalogue(conn: &mut DbConnection, staff: &Staff) -> Result<Vec<CatalogueEntry>> {
-    Ok(super::matters::catalogue_texts(conn, staff)?
+    Ok(crate::catalogue::texts_by_phase(conn, &staff.firm_id)?
         .into_iter()
         .map(|(p, texts)| CatalogueEntry {
             practice_area: p.practice_area,
@@ -211,39 +212,10 @@ pub fn set_phase_text(
     let title = required("title", &wording.title)?;
     let means = long_text("what_it_means", &wording.what_it_means)?;
     let next = long_text("what_happens_next", &wording.what_happens_next)?;
-    write_transaction(conn, |conn| {
-        let phase_id: String = phases::table
-            .filter(phases::firm_id.eq(&staff.firm_id))
-            .filter(phases::practice_area.eq(practice_area))
-            .filter(phases::key.eq(key))
-            .select(phases::id)
-            .first(conn)
-            .optional()?
-            .ok_or(Error::NotFound)?;
-        let target = phase_texts::table.find((&phase_id, language.as_str()));
-        let updated = diesel::update(target)
-            .set((
-                phase_texts::title.eq(&title),
-                phase_texts::what_it_means.eq(&means),
-                phase_texts::what_happens_next.eq(&next),
-            ))
-            .execute(conn)?;
-        if updated == 0 {
-            diesel::insert_into(phase_texts::table)
-                .values((
-                    phase_texts::phase_id.eq(&phase_id),
-                    phase_texts::language.eq(language.as_str()),
-                    phase_texts::title.eq(&title),
-                    phase_texts::what_it_means.eq(&means),
-                    phase_texts::what_happens_next.eq(&next),
-                ))
-                .execute(conn)?;
-        }
-        staff.audit(conn, "phase.text", "phase", &phase_id, Some(language.as_str().to_owned()), now)
-    })?;
-    // Pages of this process show the new wording at once (others within the cache's minute).
-    crate::client_view::forget_phase_catalogue(&staff.firm_id);
-    Ok(())
+    let wording = PhaseWording { title, what_it_means: means, what_happens_next: next };
+    catalogue::set_text(conn, &staff.firm_id, practice_area, key, language, &wording, |conn, phase_id| {
+        staff.audit(conn, "phase.text", "phase", phase_id, Some(language.as_str().to_owned()), now)
+    })
 }
 
 fn long_text(field: &'static str, value: &str) -> Result<String> {

@@ -121,8 +121,7 @@ async fn matters_page(ctx: PageCtx, req: HttpRequest, query: web::Query<ListQuer
         .run(move |c| {
             let rows = matters::list(c, &staff, &filter, lang, now())?;
             let team = clients::staff_members(c, &staff)?;
-            let phases =
-                shared::client_view::phase_catalogue(c, &staff.firm_id, &[shared::catalogue::PERSONAL_INJURY], lang)?;
+            let phases = shared::catalogue::phases_in(c, &staff.firm_id, &[shared::catalogue::PERSONAL_INJURY], lang)?;
             Ok((rows, team, phases))
         })
         .await;
@@ -186,7 +185,7 @@ async fn new_matter_page(ctx: PageCtx, req: HttpRequest) -> HttpResponse {
             .db
             .run(move |c| Ok((
                 clients::staff_members(c, &staff)?,
-                shared::client_view::phase_catalogue(c, &staff.firm_id, &[shared::catalogue::PERSONAL_INJURY], lang)?
+                shared::catalogue::phases_in(c, &staff.firm_id, &[shared::catalogue::PERSONAL_INJURY], lang)?
             )))
             .await
     );

@@ -1,5 +1,6 @@
-//! Phase catalogues per practice area, read from `catalogue/<area>.toml` in the
-//! assets. A firm gets its own copy of the default catalogue when it is created.
+//! The default catalogue of each practice area, read from
+//! `catalogue/<area>.toml` in the assets. A firm gets its own copy of it when
+//! the firm is created ([`Catalogue::install`]).
 
 use serde::Deserialize;
 
@@ -9,9 +10,6 @@ use crate::db::models::{Phase, PhaseText};
 use crate::db::schema::{phase_texts, phases};
 use crate::domain::{Language, new_id};
 use crate::error::{Error, Result};
-
-/// The practice area every firm starts with.
-pub const PERSONAL_INJURY: &str = "personal_injury";
 
 /// A catalogue file.
 #[derive(Debug, Deserialize)]
@@ -97,7 +95,7 @@ impl Catalogue {
         }
         crate::insert_many!(conn, phases::table, &installed)?;
         crate::insert_many!(conn, phase_texts::table, &texts)?;
-        crate::client_view::forget_phase_catalogue(firm_id);
+        super::forget(firm_id);
         Ok(installed)
     }
 }
@@ -108,7 +106,7 @@ mod tests {
 
     #[test]
     fn the_personal_injury_catalogue_has_ten_phases_worded_in_both_languages() -> Result<()> {
-        let c = Catalogue::load(&Assets::default(), PERSONAL_INJURY)?;
+        let c = Catalogue::load(&Assets::default(), super::super::PERSONAL_INJURY)?;
         let keys: Vec<&str> = c.phases.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(
             keys,

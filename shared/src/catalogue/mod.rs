@@ -1,0 +1,195 @@
+//! Phase catalogues: each firm's ordered phases per practice area, with a
+//! plain-language title, "what this means" and "what happens next" in every
+//! language. Every read and write of a firm's catalogue goes through this
+//! module. Reads of one language ([`phases_in`]) are kept per process for
+//! [`CACHE_TTL`], since every page a client opens shows the phase tracker;
+//! the writes here drop the cached copy themselves, after their transaction
+//! commits, so no writer can forget to. (A change made through another
+//! process is seen within the TTL.)
+
+mod defaults;
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+
+pub use self::defaults::{Catalogue, PhaseDefinition, PhaseWording};
+use crate::db::models::{Phase, PhaseText};
+use crate::db::schema::{phase_texts, phases};
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::Language;
+use crate::error::{Error, Result};
+
+/// The practice area every firm starts with.
+pub const PERSONAL_INJURY: &str = "personal_injury";
+
+/// A firm's phases in order, each with its texts in one language.
+pub type PhaseCatalogue = Arc<Vec<(Phase, PhaseText)>>;
+
+/// How long a catalogue read by [`phases_in`] is reused in a process.
+pub const CACHE_TTL: Duration = Duration::from_secs(60);
+
+type CacheKey = (String, Vec<String>, Language);
+
+static CACHE: LazyLock<Mutex<HashMap<CacheKey, (Instant, PhaseCatalogue)>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Drops this process's cached catalogues of `firm_id`.
+fn forget(firm_id: &str) {
+    if let Ok(mut cached) = CACHE.lock() {
+        cached.retain(|(firm, _, _), _| firm != firm_id);
+    }
+}
+
+/// Phases of `firm_id`'s practice areas with texts in `language` (English where
+/// a text is missing), read at most once per [`CACHE_TTL`] in a process.
+pub fn phases_in(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    practice_areas: &[&str],
+    language: Language,
+) -> Result<PhaseCatalogue> {
+    let key: CacheKey = (firm_id.to_owned(), practice_areas.iter().map(|a| (*a).to_owned()).collect(), language);
+    let fresh = |(read, _): &(Instant, PhaseCatalogue)| read.elapsed() < CACHE_TTL;
+    if let Some((_, catalogue)) = CACHE.lock().ok().and_then(|c| c.get(&key).filter(|e| fresh(e)).cloned()) {
+        return Ok(catalogue);
+    }
+    let catalogue = Arc::new(read_phases_in(conn, firm_id, practice_areas, language)?);
+    if let Ok(mut cached) = CACHE.lock() {
+        cached.retain(|_, e| fresh(e));
+        cached.insert(key, (Instant::now(), catalogue.clone()));
+    }
+    Ok(catalogue)
+}
+
+fn read_phases_in(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    practice_areas: &[&str],
+    language: Language,
+) -> Result<Vec<(Phase, PhaseText)>> {
+    let rows: Vec<(Phase, PhaseText)> = phases::table
+        .inner_join(phase_texts::table)
+        .filter(phases::firm_id.eq(firm_id))
+        .filter(phases::practice_area.eq_any(practice_areas))
+        .filter(phase_texts::language.eq_any([language, Language::En]))
+        .order((phases::practice_area, phases::position))
+        .select((Phase::as_select(), PhaseText::as_select()))
+        .load(conn)?;
+    let mut chosen: Vec<(Phase, PhaseText)> = Vec::new();
+    for (phase, text) in rows {
+        match chosen.last_mut() {
+            Some((last, last_text)) if last.id == phase.id => {
+                if text.language == language {
+                    *last_text = text;
+                }
+            }
+            _ => chosen.push((phase, text)),
+        }
+    }
+    Ok(chosen)
+}
+
+/// The phases of several firms with their texts in every language (the weekly
+/// update's batch: one query for all the firms of a claim).
+pub fn every_text_of(conn: &mut DbConnection, firm_ids: &[&str]) -> Result<Vec<(Phase, PhaseText)>> {
+    Ok(phases::table
+        .inner_join(phase_texts::table)
+        .filter(phases::firm_id.eq_any(firm_ids))
+        .select((Phase::as_select(), PhaseText::as_select()))
+        .load(conn)?)
+}
+
+/// Each phase of the firm's catalogue with its texts in every language (the settings page).
+pub fn texts_by_phase(conn: &mut DbConnection, firm_id: &str) -> Result<Vec<(Phase, Vec<PhaseText>)>> {
+    let found: Vec<Phase> = phases::table
+        .filter(phases::firm_id.eq(firm_id))
+        .order((phases::practice_area, phases::position))
+        .select(Phase::as_select())
+        .load(conn)?;
+    let texts: Vec<PhaseText> = phase_texts::table
+        .filter(phase_texts::phase_id.eq_any(found.iter().map(|p| &p.id)))
+        .order(phase_texts::language)
+        .select(PhaseText::as_select())
+        .load(conn)?;
+    Ok(found
+        .into_iter()
+        .map(|p| {
+            let own = texts.iter().filter(|t| t.phase_id == p.id).cloned().collect();
+            (p, own)
+        })
+        .collect())
+}
+
+/// The phase `key` of the firm's `practice_area`, if there is one.
+pub fn phase_by_key(conn: &mut DbConnection, firm_id: &str, practice_area: &str, key: &str) -> Result<Option<Phase>> {
+    Ok(phases::table
+        .filter(phases::firm_id.eq(firm_id))
+        .filter(phases::practice_area.eq(practice_area))
+        .filter(phases::key.eq(key.trim()))
+        .select(Phase::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The first phase of the firm's `practice_area` (where a new matter starts).
+pub fn first_phase(conn: &mut DbConnection, firm_id: &str, practice_area: &str) -> Result<Option<Phase>> {
+    Ok(phases::table
+        .filter(phases::firm_id.eq(firm_id))
+        .filter(phases::practice_area.eq(practice_area))
+        .order(phases::position)
+        .select(Phase::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// (key, id) of every phase of the firm's `practice_area`, in order (an import's lookup).
+pub fn keys_and_ids(conn: &mut DbConnection, firm_id: &str, practice_area: &str) -> Result<Vec<(String, String)>> {
+    Ok(phases::table
+        .filter(phases::firm_id.eq(firm_id))
+        .filter(phases::practice_area.eq(practice_area))
+        .order(phases::position)
+        .select((phases::key, phases::id))
+        .load(conn)?)
+}
+
+/// Replaces the texts of the phase `key` in `language`, and runs `also` (the
+/// audit record) in the same transaction, with the phase's id. The cached
+/// copies are dropped once it commits. [`Error::NotFound`] for no such phase.
+#[allow(clippy::too_many_arguments)]
+pub fn set_text(
+    conn: &mut DbConnection,
+    firm_id: &str,
+    practice_area: &str,
+    key: &str,
+    language: Language,
+    wording: &PhaseWording,
+    also: impl FnOnce(&mut DbConnection, &str) -> Result<()>,
+) -> Result<()> {
+    write_transaction(conn, |conn| {
+        let phase_id = phase_by_key(conn, firm_id, practice_area, key)?.ok_or(Error::NotFound)?.id;
+        let updated = diesel::update(phase_texts::table.find((&phase_id, language)))
+            .set((
+                phase_texts::title.eq(&wording.title),
+                phase_texts::what_it_means.eq(&wording.what_it_means),
+                phase_texts::what_happens_next.eq(&wording.what_happens_next),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(phase_texts::table)
+                .values(&PhaseText {
+                    phase_id: phase_id.clone(),
+                    language,
+                    title: wording.title.clone(),
+                    what_it_means: wording.what_it_means.clone(),
+                    what_happens_next: wording.what_happens_next.clone(),
+                })
+                .execute(conn)?;
+        }
+        also(conn, &phase_id)
+    })?;
+    forget(firm_id);
+    Ok(())
+}
