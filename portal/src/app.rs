@@ -11,9 +11,9 @@ use shared::config::Config;
 use shared::db::Db;
 use shared::mail::Mailer;
 use shared::render::Renderer;
-use shared::storage::Storage;
 use shared::tokens::Tokens;
 use shared::{auth, seed};
+use storage::Storage;
 
 use crate::routes;
 use crate::state::AppState;
@@ -165,8 +165,8 @@ impl Application {
                 self.state.storage.clone()
             }
         };
-        for leftover in shared::storage::abort_open_uploads(&storage).await {
-            if let Err(e) = shared::storage_cleanup::remember(&self.state.db, leftover).await {
+        for leftover in storage::abort_open_uploads(&storage).await {
+            if let Err(e) = storage::cleanup::remember(&self.state.db, leftover).await {
                 tracing::error!(error = %e, "could not record an upload left open at shutdown");
             }
         }
@@ -215,7 +215,7 @@ fn spawn_storage_sweeper(state: AppState) {
         let mut every = tokio::time::interval(SWEEP_EVERY);
         loop {
             every.tick().await;
-            if let Err(e) = shared::storage_cleanup::sweep(&state.db, &state.storage).await {
+            if let Err(e) = storage::cleanup::sweep(&state.db, &state.storage).await {
                 tracing::warn!(error = %e, "storage cleanup sweep failed; will retry");
             }
             match state.db.run(|conn| shared::auth::purge_expired(conn, shared::domain::now())).await {

@@ -7,8 +7,8 @@ use shared::config::Config;
 use shared::db::Db;
 use shared::mail::Mailer;
 use shared::render::Renderer;
-use shared::storage::Storage;
 use shared::tokens::Tokens;
+use storage::Storage;
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone, Debug)]

@@ -11,7 +11,9 @@
 //! - [`staff`]: the firm's side: staff sign-in, clients, matters, milestones, requests, logs.
 //! - [`rate_limit`]: attempt limits kept in the database, shared by every instance.
 //! - [`audit`], [`import`]: the hash-chained audit log; clients and matters from a case-management export.
-//! - [`storage`], [`assets`], [`telemetry`]: documents, embedded templates, logging.
+//! - [`documents`], [`assets`], [`telemetry`]: accepted files and their rows, embedded templates, logging.
+//!
+//! Document bytes are the `storage` crate's (a local folder or S3); the notifier does not link it.
 
 pub mod assets;
 pub mod audit;
@@ -34,8 +36,6 @@ pub mod render;
 pub mod seed;
 pub mod staff;
 pub mod startup;
-pub mod storage;
-pub mod storage_cleanup;
 pub mod telemetry;
 pub mod tokens;
 pub mod weekly;
