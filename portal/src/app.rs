@@ -7,15 +7,16 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::Context;
 use shared::assets::Assets;
+use shared::auth;
 use shared::config::Config;
 use shared::db::Db;
 use shared::mail::Mailer;
 use shared::render::Renderer;
 use shared::tokens::Tokens;
-use shared::{auth, seed};
 use storage::Storage;
 
 use crate::routes;
+use crate::seed;
 use crate::state::AppState;
 
 /// The demo client's one-time sign-in, printed at start-up after a demo seed.

@@ -12,6 +12,7 @@ pub mod notices;
 pub mod observe;
 pub mod pages;
 pub mod routes;
+pub mod seed;
 pub mod session;
 pub mod state;
 pub mod upload;

@@ -3,7 +3,7 @@
 //! - [`config`]: the `MATTERLINE_*` configuration contract.
 //! - [`error`]: the error type and the written error policy.
 //! - [`db`]: the diesel schema, models, pool and migrations for SQLite and PostgreSQL.
-//! - [`domain`], [`catalogue`], [`seed`]: the vocabulary, phase catalogues, demo data.
+//! - [`domain`], [`catalogue`]: the vocabulary, phase catalogues.
 //! - [`client_view`]: what a client sees of their matters (pages, API, weekly update).
 //! - [`tokens`], [`auth`]: signed tokens, sign-in links and device sessions.
 //! - [`i18n`], [`render`], [`mail`]: locales, page and email templates, sending mail.
@@ -33,7 +33,6 @@ pub mod notices;
 pub mod outbox;
 pub mod rate_limit;
 pub mod render;
-pub mod seed;
 pub mod staff;
 pub mod startup;
 pub mod telemetry;
