@@ -14,5 +14,6 @@ pub mod pages;
 pub mod routes;
 pub mod seed;
 pub mod session;
+pub mod staff_auth;
 pub mod state;
 pub mod upload;

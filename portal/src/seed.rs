@@ -118,9 +118,9 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
         let mut staff = vec![admin, manager];
         let mut logins = Vec::new();
         for member in &mut staff {
-            let password = shared::staff::auth::generate_password();
-            let totp_secret = shared::staff::auth::new_totp_secret();
-            member.password_hash = Some(shared::staff::auth::hash_password(&password)?);
+            let password = crate::staff_auth::generate_password();
+            let totp_secret = crate::staff_auth::new_totp_secret();
+            member.password_hash = Some(crate::staff_auth::hash_password(&password)?);
             member.totp_secret = Some(totp_secret.clone());
             member.weekly_updates = false;
             logins.push(DemoStaff { email: member.email.clone(), role: member.role, password, totp_secret });

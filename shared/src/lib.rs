@@ -8,7 +8,7 @@
 //! - [`tokens`], [`auth`]: signed tokens, sign-in links and device sessions.
 //! - [`i18n`], [`render`], [`mail`]: locales, page and email templates, sending mail.
 //! - [`outbox`], [`weekly`]: the email outbox and the weekly update's derivation.
-//! - [`staff`]: the firm's side: staff sign-in, clients, matters, milestones, requests, logs.
+//! - [`staff`]: the firm's side: clients, matters, milestones, requests, logs.
 //! - [`rate_limit`]: attempt limits kept in the database, shared by every instance.
 //! - [`audit`], [`import`]: the hash-chained audit log; clients and matters from a case-management export.
 //! - [`documents`], [`assets`], [`telemetry`]: accepted files and their rows, embedded templates, logging.
