@@ -10,7 +10,7 @@
 //! - [`outbox`], [`weekly`]: the email outbox and the weekly update's derivation.
 //! - [`staff`]: the firm's side: clients, matters, milestones, requests, logs.
 //! - [`rate_limit`]: attempt limits kept in the database, shared by every instance.
-//! - [`audit`], [`import`]: the hash-chained audit log; clients and matters from a case-management export.
+//! - [`audit`]: the hash-chained audit log.
 //! - [`documents`], [`assets`], [`telemetry`]: accepted files and their rows, embedded templates, logging.
 //!
 //! Document bytes are the `storage` crate's (a local folder or S3); the notifier does not link it.
@@ -26,7 +26,6 @@ pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod i18n;
-pub mod import;
 pub mod mail;
 pub mod metrics;
 pub mod notices;
