@@ -13,7 +13,10 @@
 //! - [`audit`]: the hash-chained audit log.
 //! - [`documents`], [`assets`], [`telemetry`]: accepted files and their rows, embedded templates, logging.
 //!
-//! Document bytes are the `storage` crate's (a local folder or S3); the notifier does not link it.
+//! Not here, so that the notifier does not link them: document bytes are the
+//! `storage` crate's (a local folder or S3); staff passwords and TOTP, the demo
+//! seed and the case-management import are the portal's (`portal::staff_auth`,
+//! `portal::seed`, `portal::import`).
 
 pub mod assets;
 pub mod audit;
