@@ -44,7 +44,7 @@ const KINDS: [MilestoneKind; 8] = [
 /// weekly updates turned off, so a weekly pass sends exactly `clients` emails.
 pub fn seed(conn: &mut DbConnection, clients: usize, per_matter: usize) -> anyhow::Result<Seeded> {
     let started = Instant::now();
-    let demo = shared::seed::seed_demo(conn, &Assets::new(None))?;
+    let demo = portal::seed::seed_demo(conn, &Assets::new(None))?;
     let firm_id = demo.firm_id;
     diesel::update(users::table.filter(users::firm_id.eq(&firm_id)).filter(users::role.eq(Role::Client)))
         .set(users::weekly_updates.eq(false))

@@ -7,17 +7,18 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::Context;
 use shared::assets::Assets;
+use shared::auth;
 use shared::config::Config;
 use shared::db::Db;
 use shared::mail::Mailer;
 use shared::notifications::delivery::IMMEDIATE_LEASE;
 use shared::notifications::{Channels, Composer, Deliverer};
 use shared::render::Renderer;
-use shared::storage::Storage;
 use shared::tokens::Tokens;
-use shared::{auth, seed};
+use storage::Storage;
 
 use crate::routes;
+use crate::seed;
 use crate::state::AppState;
 
 /// The demo client's one-time sign-in, printed at start-up after a demo seed.
@@ -176,8 +177,8 @@ impl Application {
                 self.state.storage.clone()
             }
         };
-        for leftover in shared::storage::abort_open_uploads(&storage).await {
-            if let Err(e) = shared::storage_cleanup::remember(&self.state.db, leftover).await {
+        for leftover in storage::abort_open_uploads(&storage).await {
+            if let Err(e) = storage::cleanup::remember(&self.state.db, leftover).await {
                 tracing::error!(error = %e, "could not record an upload left open at shutdown");
             }
         }
@@ -226,7 +227,7 @@ fn spawn_storage_sweeper(state: AppState) {
         let mut every = tokio::time::interval(SWEEP_EVERY);
         loop {
             every.tick().await;
-            if let Err(e) = shared::storage_cleanup::sweep(&state.db, &state.storage).await {
+            if let Err(e) = storage::cleanup::sweep(&state.db, &state.storage).await {
                 tracing::warn!(error = %e, "storage cleanup sweep failed; will retry");
             }
             match state.db.run(|conn| shared::auth::purge_expired(conn, shared::domain::now())).await {

@@ -11,6 +11,8 @@ pub mod import;
 pub mod observe;
 pub mod pages;
 pub mod routes;
+pub mod seed;
 pub mod session;
+pub mod staff_auth;
 pub mod state;
 pub mod upload;

@@ -8,8 +8,8 @@ use shared::db::Db;
 use shared::mail::Mailer;
 use shared::notifications::Deliverer;
 use shared::render::Renderer;
-use shared::storage::Storage;
 use shared::tokens::Tokens;
+use storage::Storage;
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone, Debug)]

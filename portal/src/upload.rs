@@ -15,8 +15,8 @@ use shared::audit;
 use shared::db::models::{Document, Matter, User};
 use shared::documents::{self, DocumentSource, Refusal, SNIFF_BYTES};
 use shared::domain::{DocumentCategory, new_id, now};
-use shared::storage::Leftover;
-use shared::storage_cleanup;
+use storage::Leftover;
+use storage::cleanup as storage_cleanup;
 use utoipa::ToSchema;
 
 use crate::state::AppState;

@@ -48,7 +48,7 @@ async fn an_account_made_with_staff_add_signs_in(backend: Backend) -> anyhow::Re
     assert_ne!(bad_role.0, Some(0));
     assert!(bad_role.2.contains("--role must be admin or case_manager"), "{}", bad_role.2);
 
-    let code = shared::staff::auth::current_code(&secret)?;
+    let code = portal::staff_auth::current_code(&secret)?;
     let reply = app
         .new_client()?
         .post(app.url("/api/v1/staff/sign-in"))

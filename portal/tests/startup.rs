@@ -540,7 +540,7 @@ impl S3Portal {
             None,
         )?;
         runtime.block_on(async {
-            let storage = shared::storage::Storage::open(&config).await?;
+            let storage = storage::Storage::open(&config).await?;
             let (client, bucket) = storage.s3_client().ok_or_else(|| anyhow::anyhow!("not S3"))?;
             client.create_bucket().bucket(bucket).send().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             anyhow::Ok(())
@@ -625,7 +625,7 @@ impl S3Portal {
     /// The keys of the objects in the bucket.
     fn objects(&self) -> anyhow::Result<Vec<String>> {
         self.runtime.block_on(async {
-            let storage = shared::storage::Storage::open(&self.config).await?;
+            let storage = storage::Storage::open(&self.config).await?;
             let (client, bucket) = storage.s3_client().ok_or_else(|| anyhow::anyhow!("not S3"))?;
             let listed = client.list_objects_v2().bucket(bucket).send().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
             Ok(listed.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect())
@@ -635,7 +635,7 @@ impl S3Portal {
     /// The SHA-256 of an object's bytes, read back from the bucket.
     fn object_sha256(&self, key: &str) -> anyhow::Result<String> {
         self.runtime.block_on(async {
-            let storage = shared::storage::Storage::open(&self.config).await?;
+            let storage = storage::Storage::open(&self.config).await?;
             Ok(harness::files::sha256(&storage.fetch(key).await?))
         })
     }

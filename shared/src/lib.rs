@@ -3,16 +3,21 @@
 //! - [`config`]: the `MATTERLINE_*` configuration contract.
 //! - [`error`]: the error type and the written error policy.
 //! - [`db`]: the diesel schema, models, pool and migrations for SQLite and PostgreSQL.
-//! - [`domain`], [`catalogue`], [`seed`]: the vocabulary, phase catalogues, demo data.
+//! - [`domain`], [`catalogue`]: the vocabulary, phase catalogues.
 //! - [`client_view`]: what a client sees of their matters (pages, API, weekly update).
 //! - [`tokens`], [`auth`]: signed tokens, sign-in links and device sessions.
 //! - [`i18n`], [`render`], [`mail`]: locales, page and email templates, sending mail.
 //! - [`notifications`], [`weekly`]: the one delivery pipeline (queue, kinds, channels,
 //!   the delivery loop) and the weekly update's derivation.
-//! - [`staff`]: the firm's side: staff sign-in, clients, matters, milestones, requests, logs.
+//! - [`staff`]: the firm's side: clients, matters, milestones, requests, logs.
 //! - [`rate_limit`]: attempt limits kept in the database, shared by every instance.
-//! - [`audit`], [`import`]: the hash-chained audit log; clients and matters from a case-management export.
-//! - [`storage`], [`assets`], [`telemetry`]: documents, embedded templates, logging.
+//! - [`audit`]: the hash-chained audit log.
+//! - [`documents`], [`assets`], [`telemetry`]: accepted files and their rows, embedded templates, logging.
+//!
+//! Not here, so that the notifier does not link them: document bytes are the
+//! `storage` crate's (a local folder or S3); staff passwords and TOTP, the demo
+//! seed and the case-management import are the portal's (`portal::staff_auth`,
+//! `portal::seed`, `portal::import`).
 
 pub mod assets;
 pub mod audit;
@@ -25,17 +30,13 @@ pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod i18n;
-pub mod import;
 pub mod mail;
 pub mod metrics;
 pub mod notifications;
 pub mod rate_limit;
 pub mod render;
-pub mod seed;
 pub mod staff;
 pub mod startup;
-pub mod storage;
-pub mod storage_cleanup;
 pub mod telemetry;
 pub mod tokens;
 pub mod weekly;

@@ -18,7 +18,7 @@ pub struct Demo {
     /// The domain every demo address uses in this test, e.g. `t3f2….test`.
     pub domain: String,
     /// The demo staff accounts' passwords and TOTP secrets (emails in `domain`).
-    pub staff: Vec<shared::seed::DemoStaff>,
+    pub staff: Vec<portal::seed::DemoStaff>,
 }
 
 /// A client of the demo firm with their first matter.
@@ -34,7 +34,7 @@ pub struct Client {
 
 impl Demo {
     /// The demo staff member `local` (`admin` or `casey`): email, password, TOTP secret.
-    pub fn staff_login(&self, local: &str) -> anyhow::Result<&shared::seed::DemoStaff> {
+    pub fn staff_login(&self, local: &str) -> anyhow::Result<&portal::seed::DemoStaff> {
         let email = self.email(local);
         self.staff.iter().find(|s| s.email == email).ok_or_else(|| anyhow::anyhow!("no demo staff {email}"))
     }
@@ -56,7 +56,7 @@ impl TestApp {
             .state
             .db
             .run(move |conn| {
-                let demo = shared::seed::seed_demo(conn, &assets)?;
+                let demo = portal::seed::seed_demo(conn, &assets)?;
                 let people: Vec<(String, String)> = users::table
                     .filter(users::firm_id.eq(&demo.firm_id))
                     .select((users::id, users::email))

@@ -226,7 +226,7 @@ async fn staff_pages_work_in_chromium_and_pass_axe(backend: Backend) -> anyhow::
         check("en staff sign-in", browser::axe_violations(&browser).await?);
         browser.find(Locator::Css("#email")).await?.send_keys(&admin.email).await?;
         browser.find(Locator::Css("#password")).await?.send_keys(&admin.password).await?;
-        let code = shared::staff::auth::current_code(&admin.totp_secret)?;
+        let code = portal::staff_auth::current_code(&admin.totp_secret)?;
         browser.find(Locator::Css("#code")).await?.send_keys(&code).await?;
         browser.find(Locator::Css("form[action='/staff/sign-in'] button")).await?.click().await?;
         browser.wait().for_element(Locator::Css("ul.staff-list")).await?;

@@ -120,7 +120,7 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
     sessions::table.select(Session::as_select()).load(c)?;
     sign_in_tokens::table.select(SignInToken::as_select()).load(c)?;
     // And the demo seed writes through every insertable model on this backend.
-    let demo = shared::seed::seed_demo(c, &shared::assets::Assets::default())?;
+    let demo = portal::seed::seed_demo(c, &shared::assets::Assets::default())?;
     let phases_per_firm: i64 = phases::table.filter(phases::firm_id.eq(&demo.firm_id)).count().get_result(c)?;
     assert_eq!(phases_per_firm, 10);
     Ok(())

@@ -5,11 +5,11 @@
 use diesel::prelude::*;
 use harness::pages::main_text;
 use harness::{Backend, TestApp, on_both_backends};
+use portal::staff_auth::current_code;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 use shared::db::schema::{audit_events, matters, sessions, users};
-use shared::staff::auth::current_code;
 
 /// A bearer header for `token`.
 fn bearer(token: &str) -> String {

@@ -53,7 +53,7 @@ async fn the_storage_server_stops_mid_upload(backend: Backend) -> anyhow::Result
     // The server comes back: the sweep aborts the leftover upload, and the same upload succeeds.
     s3.restart()?;
     assert!(!s3.staging_files()?.is_empty(), "the server kept the parts while it was down");
-    let (removed, left) = shared::storage_cleanup::sweep(&app.state.db, &app.state.storage).await?;
+    let (removed, left) = storage::cleanup::sweep(&app.state.db, &app.state.storage).await?;
     assert_eq!((removed, left), (1, 0));
     assert_eq!(s3.staging_files()?, Vec::<String>::new(), "parts left behind");
 

@@ -165,7 +165,7 @@ async fn three_files_arrive_whole(backend: Backend, store: Store, checksum: Opti
         assert_eq!(bucket_objects(&app).await?.len(), 3);
         assert_eq!(unfinished_uploads(&app)?, [], "multipart uploads left unfinished");
         // s3s-fs keeps the CRC32 a PutObject carried: present exactly when it was asked for.
-        for row in stored.iter().filter(|r| r.size_bytes <= shared::storage::PART_SIZE as i64) {
+        for row in stored.iter().filter(|r| r.size_bytes <= storage::PART_SIZE as i64) {
             let head = client
                 .head_object()
                 .bucket(bucket)
@@ -711,14 +711,14 @@ async fn the_unfinished_upload_check_finds_an_open_multipart_upload() -> anyhow:
         .map(|(k, v)| (k.to_owned(), v)),
         None,
     )?;
-    let storage = shared::storage::Storage::open(&config).await?;
+    let storage = storage::Storage::open(&config).await?;
     let (client, _) = storage.s3_client().ok_or_else(|| anyhow::anyhow!("not on S3"))?;
     client.create_bucket().bucket(&bucket).send().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let root = std::path::PathBuf::from(services::s3_root()?);
 
     // Left open on purpose, through the portal's own upload (a full part sent).
     let mut open = storage.begin("firms/a/matters/b/documents/open", "application/pdf").await?;
-    open.write(&pdf(shared::storage::PART_SIZE + 10)).await?;
+    open.write(&pdf(storage::PART_SIZE + 10)).await?;
     let found = harness::s3::unfinished_uploads(&root, &bucket)?;
     assert_eq!(found.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["firms/a/matters/b/documents/open"]);
     let upload_id = found[0].1.clone();
@@ -736,7 +736,7 @@ async fn the_unfinished_upload_check_finds_an_open_multipart_upload() -> anyhow:
     assert_eq!(harness::s3::unfinished_uploads(&root, &bucket)?, []);
     assert_eq!(harness::s3::upload_files(&root, &upload_id)?, Vec::<String>::new());
     let mut done = storage.begin("firms/a/matters/b/documents/done", "application/pdf").await?;
-    done.write(&pdf(shared::storage::PART_SIZE * 2)).await?;
+    done.write(&pdf(storage::PART_SIZE * 2)).await?;
     done.finish().await.map_err(|e| anyhow::anyhow!("{:?}", e.error))?;
     assert_eq!(harness::s3::unfinished_uploads(&root, &bucket)?, []);
 
@@ -755,7 +755,7 @@ async fn the_unfinished_upload_check_finds_an_open_multipart_upload() -> anyhow:
     );
     assert_eq!(harness::s3::unfinished_uploads(&root, "another-bucket")?, [], "other buckets' uploads are not counted");
     storage
-        .remove_leftover(&shared::storage::Leftover {
+        .remove_leftover(&storage::Leftover {
             key: "firms/a/matters/b/documents/crashed".to_owned(),
             upload_id: created.upload_id().map(str::to_owned),
         })

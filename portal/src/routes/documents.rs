@@ -13,7 +13,7 @@ use shared::db::models::{Document, Matter, User};
 use shared::documents::{self, DocumentSource, DocumentView, human_size};
 use shared::domain::{DocumentCategory, now};
 use shared::notifications::kinds::upload_receipt::{self as receipt, Receipt};
-use shared::storage::Download;
+use storage::Download;
 
 use crate::error::{AppError, AppResult};
 use crate::pages::PageCtx;
@@ -223,7 +223,7 @@ pub(crate) async fn serve_download(
             let headers = response.headers_mut();
             let value = |v: String| HeaderValue::from_str(&v).map_err(|e| shared::Error::Internal(e.into()));
             headers.insert(header::CONTENT_TYPE, value(document.content_type.clone())?);
-            headers.insert(header::CONTENT_DISPOSITION, value(shared::storage::attachment(&document.original_name))?);
+            headers.insert(header::CONTENT_DISPOSITION, value(storage::attachment(&document.original_name))?);
             headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
             response

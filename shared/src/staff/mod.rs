@@ -5,12 +5,12 @@
 //! action by a case manager is [`Error::Forbidden`]. Every change appends an
 //! audit event in the same write transaction as the change itself.
 //!
-//! - [`auth`]: password + TOTP sign-in, lockout, new staff accounts.
 //! - [`clients`], [`matters`], [`updates`]: people, matters, milestones and document requests.
 //! - [`records`]: documents to review, the notification log, ratings and the audit log.
 //! - [`settings`]: firm settings and the phase catalogue's texts.
+//!
+//! Staff sign-in (password + TOTP, lockout, new staff accounts) is the portal's `staff_auth`.
 
-pub mod auth;
 pub mod clients;
 pub mod matters;
 pub mod records;

@@ -528,7 +528,7 @@ async fn audit_log(
     post, path = "/api/v1/staff/import", tag = "staff",
     request_body(content = String, description = "The export file", content_type = "text/csv"),
     responses(
-        (status = 200, description = "What was imported; `failed` names each bad row", body = shared::import::Summary),
+        (status = 200, description = "What was imported; `failed` names each bad row", body = crate::import::Summary),
         (status = 403, body = ErrorBody),
         (status = 422, description = "The file as a whole is unusable (larger than 32 MB, unknown column, not CSV or JSON)", body = ErrorBody)
     ),
@@ -540,10 +540,10 @@ async fn import(
     req: HttpRequest,
     user: StaffApi,
     body: web::Payload,
-) -> AppResult<web::Json<shared::import::Summary>> {
+) -> AppResult<web::Json<crate::import::Summary>> {
     user.staff.require_admin()?;
     let content_type = req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let format = shared::import::Format::from_content_type(content_type.unwrap_or_default())?;
+    let format = crate::import::Format::from_content_type(content_type.unwrap_or_default())?;
     let bytes = body
         .to_bytes_limited(MAX_IMPORT_BYTES)
         .await
@@ -555,7 +555,7 @@ async fn import(
     let summary = state
         .db
         .run(move |c| {
-            shared::import::import(
+            crate::import::import(
                 c,
                 &staff.firm_id,
                 format,

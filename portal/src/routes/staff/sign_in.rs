@@ -8,10 +8,10 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::auth::{Device, SessionGrant};
 use shared::rate_limit::{self, Limit};
-use shared::staff::auth::{self as staff_auth, Refused};
 
 use crate::pages::{PageCtx, see_other};
 use crate::session;
+use crate::staff_auth::{self, Refused};
 use crate::state::AppState;
 
 /// Staff sign-in attempts per IP address: generous for an office, hard for guessing.

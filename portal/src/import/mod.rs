@@ -9,6 +9,13 @@
 //! so importing the same file again changes nothing and writes no audit rows.
 //! An empty optional value leaves what is stored as it is; new records get the
 //! default. Every created or changed client and matter appends an audit event.
+//!
+//! The staff API's import takes an uploaded file; `portal import FILE` is
+//! [`import_file`], with a progress bar on a terminal.
+
+mod file;
+
+pub use file::{choose_firm, import_file};
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -17,16 +24,15 @@ use std::path::Path;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use diesel::prelude::*;
 use serde::Serialize;
+use shared::audit::{self, Actor, Event};
+use shared::auth::{looks_like_email, normalize_email};
+use shared::catalogue::PERSONAL_INJURY;
+use shared::db::models::{Matter, MatterClient, Milestone, User};
+use shared::db::schema::{firms, matter_clients, matters, milestones, users};
+use shared::db::{DbConnection, write_transaction};
+use shared::domain::{Language, MilestoneKind, Role, new_id, now};
+use shared::error::{Error, Result};
 use utoipa::ToSchema;
-
-use crate::audit::{self, Actor, Event};
-use crate::auth::{looks_like_email, normalize_email};
-use crate::catalogue::PERSONAL_INJURY;
-use crate::db::models::{Matter, MatterClient, Milestone, User};
-use crate::db::schema::{firms, matter_clients, matters, milestones, users};
-use crate::db::{DbConnection, write_transaction};
-use crate::domain::{Language, MilestoneKind, Role, new_id, now};
-use crate::error::{Error, Result};
 
 /// Rows written per transaction.
 pub const CHUNK_ROWS: usize = 500;
@@ -328,7 +334,7 @@ struct ClientSpec {
 impl FirmContext {
     fn load(conn: &mut DbConnection, firm_id: &str) -> Result<Self> {
         let time_zone: String = firms::table.find(firm_id).select(firms::time_zone).first(conn)?;
-        let phases = crate::catalogue::keys_and_ids(conn, firm_id, PERSONAL_INJURY)?;
+        let phases = shared::catalogue::keys_and_ids(conn, firm_id, PERSONAL_INJURY)?;
         let staff_roles = [Role::Admin.as_str(), Role::CaseManager.as_str()];
         let staff = users::table
             .filter(users::firm_id.eq(firm_id))
@@ -690,16 +696,16 @@ impl Writer<'_> {
         }
 
         if !new_clients.is_empty() {
-            crate::insert_many!(conn, users::table, &new_clients)?;
+            shared::insert_many!(conn, users::table, &new_clients)?;
         }
         if !new_matters.is_empty() {
-            crate::insert_many!(conn, matters::table, &new_matters)?;
+            shared::insert_many!(conn, matters::table, &new_matters)?;
         }
         if !new_links.is_empty() {
-            crate::insert_many!(conn, matter_clients::table, &new_links)?;
+            shared::insert_many!(conn, matter_clients::table, &new_links)?;
         }
         if !moves.is_empty() {
-            crate::insert_many!(conn, milestones::table, &moves)?;
+            shared::insert_many!(conn, milestones::table, &moves)?;
         }
         let events: Vec<Event<'_>> = events
             .iter()

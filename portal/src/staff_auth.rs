@@ -11,15 +11,14 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use rand::Rng;
+use shared::auth::{Device, SessionGrant, create_session, normalize_email};
+use shared::db::DbConnection;
+use shared::db::models::User;
+use shared::db::schema::users;
+use shared::domain::{Language, Role};
+use shared::error::{Error, Result};
+use shared::tokens::Tokens;
 use totp_rs::{Builder, Secret, Totp};
-
-use crate::auth::{Device, SessionGrant, create_session, normalize_email};
-use crate::db::DbConnection;
-use crate::db::models::User;
-use crate::db::schema::users;
-use crate::domain::{Language, Role};
-use crate::error::{Error, Result};
-use crate::tokens::Tokens;
 
 /// Failed attempts in a row before the account locks.
 pub const MAX_FAILURES: i32 = 5;
@@ -134,7 +133,7 @@ pub fn sign_in(
         _ => None,
     };
     let unlocked = users::locked_until.is_null().or(users::locked_until.le(now));
-    crate::db::write_transaction(conn, |conn| {
+    shared::db::write_transaction(conn, |conn| {
         if let Some(step) = step {
             let accepted = diesel::update(
                 users::table
@@ -197,8 +196,8 @@ pub fn create_staff(
     if !role.is_staff() {
         return Err(Error::invalid("role", "must be admin or case_manager"));
     }
-    crate::staff::validate_email(email)?;
-    crate::staff::required("full_name", full_name)?;
+    shared::staff::validate_email(email)?;
+    shared::staff::required("full_name", full_name)?;
     let password = generate_password();
     let totp_secret = new_totp_secret();
     let mut user = User::new(firm_id, role, email, full_name.trim(), Language::En, now);

@@ -7,6 +7,11 @@
 //! (8 MiB) is a single PutObject; a larger one is a multipart upload whose
 //! parts go out as they fill, each sent while the next one fills, so at most
 //! two parts are held in memory.
+//!
+//! [`cleanup`]: leftovers storage could not remove at the time, and the sweep
+//! that removes them later.
+
+pub mod cleanup;
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -19,10 +24,9 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
 use bytes::{Bytes, BytesMut};
+use shared::config::{Config, S3Checksum, StorageUrl};
+use shared::error::{Error, Result};
 use tokio::io::AsyncWriteExt;
-
-use crate::config::{Config, S3Checksum, StorageUrl};
-use crate::error::{Error, Result};
 
 /// Size of each multipart part (S3 needs at least 5 MiB for all but the last).
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
@@ -559,7 +563,7 @@ impl Upload {
 
     /// Gives up: removes the partial file, or aborts the multipart upload so no
     /// parts stay behind. When storage cannot be reached for that, returns what
-    /// is left over, for [`crate::storage_cleanup`] to remove later.
+    /// is left over, for [`cleanup`] to remove later.
     pub async fn abort(self) -> Option<Leftover> {
         match self {
             Self::Local { file, partial, path, ticket } => {

@@ -4,12 +4,12 @@
 //! the portal runs periodically, so an outage leaves nothing behind for long.
 
 use diesel::prelude::*;
+use shared::db::Db;
+use shared::db::schema::storage_cleanup;
+use shared::domain::{new_id, now};
+use shared::error::Result;
 
-use crate::db::Db;
-use crate::db::schema::storage_cleanup;
-use crate::domain::{new_id, now};
-use crate::error::Result;
-use crate::storage::{Leftover, Storage};
+use crate::{Leftover, Storage};
 
 /// Records a leftover to remove later.
 pub async fn remember(db: &Db, leftover: Leftover) -> Result<()> {

@@ -4,14 +4,13 @@
 
 use chrono::Duration;
 use diesel::prelude::*;
-
-use crate::assets::Assets;
-use crate::catalogue::{Catalogue, PERSONAL_INJURY};
-use crate::db::DbConnection;
-use crate::db::models::{DocumentRequest, Firm, Matter, MatterClient, Milestone, Phase, User};
-use crate::db::schema::{document_requests, firms, matter_clients, matters, milestones, users};
-use crate::domain::{DocumentCategory, Language, MilestoneKind, RequestStatus, Role, new_id, now};
-use crate::error::Result;
+use shared::assets::Assets;
+use shared::catalogue::{Catalogue, PERSONAL_INJURY};
+use shared::db::DbConnection;
+use shared::db::models::{DocumentRequest, Firm, Matter, MatterClient, Milestone, Phase, User};
+use shared::db::schema::{document_requests, firms, matter_clients, matters, milestones, users};
+use shared::domain::{DocumentCategory, Language, MilestoneKind, RequestStatus, Role, new_id, now};
+use shared::error::Result;
 
 /// What the seed created that the caller may want to show.
 #[derive(Debug, Clone)]
@@ -94,7 +93,7 @@ const CLIENTS: [DemoClient; 5] = [
 /// Seeds the demo firm in one transaction.
 pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
     let catalogue = Catalogue::load(assets, PERSONAL_INJURY)?;
-    crate::db::write_transaction(conn, |conn| {
+    shared::db::write_transaction(conn, |conn| {
         let t0 = now();
         let firm = Firm {
             id: new_id(),
@@ -119,14 +118,14 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
         let mut staff = vec![admin, manager];
         let mut logins = Vec::new();
         for member in &mut staff {
-            let password = crate::staff::auth::generate_password();
-            let totp_secret = crate::staff::auth::new_totp_secret();
-            member.password_hash = Some(crate::staff::auth::hash_password(&password)?);
+            let password = crate::staff_auth::generate_password();
+            let totp_secret = crate::staff_auth::new_totp_secret();
+            member.password_hash = Some(crate::staff_auth::hash_password(&password)?);
             member.totp_secret = Some(totp_secret.clone());
             member.weekly_updates = false;
             logins.push(DemoStaff { email: member.email.clone(), role: member.role, password, totp_secret });
         }
-        crate::insert_many!(conn, users::table, &staff)?;
+        shared::insert_many!(conn, users::table, &staff)?;
         let manager = &staff[1];
 
         let mut seed = None;
@@ -186,7 +185,7 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
                 appointment.occurs_at = Some(t0 + Duration::days(6));
                 events.push(appointment);
             }
-            crate::insert_many!(conn, milestones::table, &events)?;
+            shared::insert_many!(conn, milestones::table, &events)?;
 
             if c.phase == "records_and_bills" {
                 let request = DocumentRequest {
@@ -214,6 +213,6 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
                 });
             }
         }
-        seed.ok_or_else(|| crate::error::Error::Internal(anyhow::anyhow!("demo seed has no client with a request")))
+        seed.ok_or_else(|| shared::error::Error::Internal(anyhow::anyhow!("demo seed has no client with a request")))
     })
 }

@@ -1,5 +1,5 @@
 //! `portal import FILE [--firm ID]`: a case-management export into one firm,
-//! with a progress bar on a terminal. The work is [`shared::import`]'s; this
+//! with a progress bar on a terminal. The work is [`crate::import`]'s; this
 //! picks the firm, opens the file and turns whole-file errors into one line.
 
 use std::io::IsTerminal;
@@ -11,7 +11,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shared::audit::Actor;
 use shared::db::schema::firms;
 use shared::db::{Db, DbConnection};
-use shared::import::{Format, Summary};
+
+use crate::import::{Format, Summary};
 
 /// Imports `path` into `firm` (or the only firm), as Matterline itself in the audit log.
 pub fn import_file(db: &Db, path: &Path, firm: Option<&str>) -> anyhow::Result<Summary> {
@@ -31,7 +32,7 @@ pub fn import_file(db: &Db, path: &Path, firm: Option<&str>) -> anyhow::Result<S
         bar.set_position(done);
     };
     let input = std::io::BufReader::new(file);
-    let summary = shared::import::import(&mut conn, &firm_id, format, input, Actor::System, None, &mut progress);
+    let summary = crate::import::import(&mut conn, &firm_id, format, input, Actor::System, None, &mut progress);
     bar.finish_and_clear();
     summary.map_err(|e| file_error(path, e))
 }
