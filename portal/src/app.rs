@@ -249,6 +249,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(data.clone())
             .app_data(web::JsonConfig::default().error_handler(|e, _| crate::error::bad_input("body", &e)))
             .app_data(web::QueryConfig::default().error_handler(|e, _| crate::error::bad_input("query", &e)))
+            .wrap(middleware::from_fn(crate::pages::render_error_pages))
             .wrap(middleware::from_fn(crate::csrf::check))
             .wrap(security_headers(https))
             .wrap(middleware::from_fn(crate::observe::request_context))

@@ -19,33 +19,53 @@ impl<E: Into<shared::Error>> From<E> for AppError {
     }
 }
 
+/// The HTTP status of each kind of error, for the API and the pages alike
+/// (a page answers "not signed in" with a redirect to the sign-in page instead).
+pub fn status_of(error: &shared::Error) -> StatusCode {
+    use shared::Error as E;
+    match error {
+        E::NotFound => StatusCode::NOT_FOUND,
+        E::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        E::Unauthenticated => StatusCode::UNAUTHORIZED,
+        E::Forbidden => StatusCode::FORBIDDEN,
+        E::Conflict(_) => StatusCode::CONFLICT,
+        E::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        E::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Logs an error's cause, once, where it is answered: internal errors in full,
+/// a backing service's with email addresses redacted, bad input briefly.
+pub fn log_cause(error: &shared::Error) {
+    use shared::Error as E;
+    match error {
+        E::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+        E::Unavailable { service, cause } => {
+            let cause = shared::telemetry::redact_emails(&format!("{cause:#}"));
+            tracing::warn!(service, error = %cause, "backing service unavailable");
+        }
+        E::Invalid { field, reason } => tracing::info!(field, reason, "invalid input"),
+        E::Conflict(reason) => tracing::info!(reason, "conflict"),
+        E::NotFound | E::Unauthenticated | E::Forbidden | E::RateLimited => {}
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        use shared::Error as E;
-        match &self.0 {
-            E::NotFound => StatusCode::NOT_FOUND,
-            E::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            E::Unauthenticated => StatusCode::UNAUTHORIZED,
-            E::Forbidden => StatusCode::FORBIDDEN,
-            E::Conflict(_) => StatusCode::CONFLICT,
-            E::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            E::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        status_of(&self.0)
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         // Causes are logged here, once; the client sees only the kind's message.
         let message = match &self.0 {
-            shared::Error::Internal(cause) => {
-                tracing::error!(error = ?cause, "request failed");
-                "internal error".to_owned()
-            }
-            shared::Error::Unavailable { service, cause } => {
-                let cause = shared::telemetry::redact_emails(&format!("{cause:#}"));
-                tracing::warn!(service, error = %cause, "backing service unavailable");
-                self.0.to_string()
+            e @ (shared::Error::Internal(_) | shared::Error::Unavailable { .. }) => {
+                log_cause(e);
+                match e {
+                    shared::Error::Internal(_) => "internal error".to_owned(),
+                    other => other.to_string(),
+                }
             }
             other => other.to_string(),
         };

@@ -1,13 +1,21 @@
 //! Rendering HTML pages: the language, the signed-in user and the request path
-//! every page needs, and one mapping from errors to readable pages.
+//! every page needs ([`PageCtx`]), and one mapping from errors to readable pages.
+//!
+//! Page handlers return [`PageResult`] and use `?` like the API's handlers: an
+//! error becomes a [`PageError`], whose status comes from the one mapping in
+//! [`crate::error::status_of`]; [`render_error_pages`] then answers it with the
+//! readable page in the request's language.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
+use serde::Serialize;
 use serde_json::{Value, json};
 use shared::domain::Language;
 use shared::i18n;
@@ -16,6 +24,7 @@ use crate::session::{self, Authenticated, LANGUAGE_COOKIE};
 use crate::state::AppState;
 
 /// Everything a page handler needs about the request.
+#[derive(Clone)]
 pub struct PageCtx {
     /// Application state.
     pub state: web::Data<AppState>,
@@ -80,7 +89,10 @@ impl PageCtx {
             "" => req.path().to_owned(),
             q => format!("{}?{q}", req.path()),
         };
-        PageCtx { state, lang, path, viewer, viewer_error, request_id }
+        let ctx = PageCtx { state, lang, path, viewer, viewer_error, request_id };
+        // Kept for the error page, should the handler answer with an error.
+        req.extensions_mut().insert(ctx.clone());
+        ctx
     }
 
     /// The page context for what [`session::SignedIn::run`] found, and the work's
@@ -122,8 +134,12 @@ impl PageCtx {
         self.state.renderer.locales().date(self.lang, shared::domain::local_date(zone, at))
     }
 
-    /// Renders `template` with `data` (an object) plus what every page needs.
-    pub fn render(&self, status: StatusCode, template: &str, title_key: &str, data: Value) -> HttpResponse {
+    /// Renders `template` with `data` (a view struct, or an object) plus what every page needs.
+    pub fn render(&self, status: StatusCode, template: &str, title_key: &str, data: impl Serialize) -> HttpResponse {
+        let data = match serde_json::to_value(data) {
+            Ok(data) => data,
+            Err(e) => return self.error(shared::Error::Internal(anyhow::anyhow!("page data of {template}: {e}"))),
+        };
         let mut context = json!({
             "lang": self.lang.as_str(),
             "path": self.path,
@@ -167,41 +183,122 @@ impl PageCtx {
         )
     }
 
-    /// The readable page for an error. Causes are logged here, never shown.
+    /// The readable page for an error (its cause logged here, never shown).
     pub fn error(&self, error: shared::Error) -> HttpResponse {
+        let answer = PageError::from(error).error_response();
+        self.answer_error(answer)
+    }
+
+    /// Renders the page an error answer asks for; any other answer passes.
+    fn answer_error(&self, answer: HttpResponse) -> HttpResponse {
+        let page = answer.extensions().get::<ErrorPage>().copied();
+        match page {
+            Some(page) => {
+                let home = page.home.then_some(("/", "back-to-my-cases"));
+                self.message(answer.status(), page.heading, page.body, home)
+            }
+            None => answer,
+        }
+    }
+}
+
+/// What a page handler answers: the page (or a redirect), or an error shown as a page.
+pub type PageResult = Result<HttpResponse, PageError>;
+
+/// An error a page answers with.
+#[derive(Debug)]
+pub enum PageError {
+    /// Shown as the readable page for its kind; "not signed in" sends to the client sign-in.
+    Error(shared::Error),
+    /// A 303 redirect (e.g. to the staff sign-in for a staff page).
+    SeeOther(&'static str),
+}
+
+impl From<shared::Error> for PageError {
+    fn from(e: shared::Error) -> Self {
+        Self::Error(e)
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Error(e) => e.fmt(f),
+            Self::SeeOther(to) => write!(f, "see {to}"),
+        }
+    }
+}
+
+/// The readable page for an error kind: locale keys of its heading and text,
+/// and whether it offers the way back to the client's cases.
+#[derive(Debug, Clone, Copy)]
+struct ErrorPage {
+    heading: &'static str,
+    body: &'static str,
+    home: bool,
+}
+
+impl ErrorPage {
+    fn of(error: &shared::Error) -> Self {
         use shared::Error as E;
-        let home = Some(("/", "back-to-my-cases"));
-        match error {
-            E::NotFound => self.message(StatusCode::NOT_FOUND, "error-not-found-title", "error-not-found-body", home),
-            E::Unauthenticated => HttpResponse::SeeOther().insert_header((header::LOCATION, "/sign-in")).finish(),
-            E::Forbidden => self.message(StatusCode::FORBIDDEN, "error-forbidden-title", "error-forbidden-body", home),
-            E::RateLimited => {
-                self.message(StatusCode::TOO_MANY_REQUESTS, "error-rate-limited-title", "error-rate-limited-body", None)
-            }
-            E::Unavailable { service, cause } => {
-                let cause = shared::telemetry::redact_emails(&format!("{cause:#}"));
-                tracing::warn!(service, error = %cause, path = %self.path, "backing service unavailable");
-                let (title, body) = if service == "mail" {
-                    ("error-mail-down-title", "error-mail-down-body")
-                } else {
-                    ("error-unavailable-title", "error-unavailable-body")
-                };
-                self.message(StatusCode::SERVICE_UNAVAILABLE, title, body, None)
-            }
-            E::Invalid { field, reason } => {
-                tracing::info!(field, reason, path = %self.path, "invalid input");
-                self.message(StatusCode::UNPROCESSABLE_ENTITY, "error-invalid-title", "", home)
-            }
-            E::Conflict(reason) => {
-                tracing::info!(reason, path = %self.path, "conflict");
-                self.message(StatusCode::CONFLICT, "error-invalid-title", "", home)
-            }
-            E::Internal(cause) => {
-                tracing::error!(error = ?cause, path = %self.path, "request failed");
-                self.message(StatusCode::INTERNAL_SERVER_ERROR, "error-internal-title", "error-internal-body", home)
+        let (heading, body, home) = match error {
+            E::NotFound => ("error-not-found-title", "error-not-found-body", true),
+            E::Forbidden => ("error-forbidden-title", "error-forbidden-body", true),
+            E::RateLimited => ("error-rate-limited-title", "error-rate-limited-body", false),
+            E::Unavailable { service: "mail", .. } => ("error-mail-down-title", "error-mail-down-body", false),
+            E::Unavailable { .. } => ("error-unavailable-title", "error-unavailable-body", false),
+            E::Invalid { .. } | E::Conflict(_) => ("error-invalid-title", "", true),
+            E::Internal(_) | E::Unauthenticated => ("error-internal-title", "error-internal-body", true),
+        };
+        Self { heading, body, home }
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Error(shared::Error::Unauthenticated) | Self::SeeOther(_) => StatusCode::SEE_OTHER,
+            Self::Error(e) => crate::error::status_of(e),
+        }
+    }
+
+    /// The status, and what page to show, for [`render_error_pages`] to render
+    /// in the request's language. The cause is logged here, once.
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Error(shared::Error::Unauthenticated) => see_other("/sign-in"),
+            Self::SeeOther(to) => see_other(to),
+            Self::Error(e) => {
+                crate::error::log_cause(e);
+                let mut response = HttpResponse::build(self.status_code()).finish();
+                response.extensions_mut().insert(ErrorPage::of(e));
+                response
             }
         }
     }
+}
+
+/// Middleware: renders the readable page for a [`PageError`] answer, with the
+/// page context of the request (or, before one was made, a signed-out one).
+pub async fn render_error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let response = next.call(req).await?;
+    if response.response().extensions().get::<ErrorPage>().is_none() {
+        return Ok(response.map_into_left_body());
+    }
+    let (req, answer) = response.into_parts();
+    let ctx = req.extensions().get::<PageCtx>().cloned();
+    let ctx = match ctx {
+        Some(ctx) => ctx,
+        None => match req.app_data::<web::Data<AppState>>() {
+            Some(state) => PageCtx::new(&req, state.clone(), Ok(None)),
+            None => return Ok(ServiceResponse::new(req, answer.map_into_boxed_body()).map_into_right_body()),
+        },
+    };
+    let page = ctx.answer_error(answer.map_into_boxed_body());
+    Ok(ServiceResponse::new(req, page).map_into_right_body())
 }
 
 /// A 303 redirect to `location`.

@@ -1,11 +1,13 @@
 //! The client's pages: the dashboard of their matters and a matter's page.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, web};
-use serde_json::json;
-use shared::client_view::{self, StepState};
+use actix_web::{get, web};
+use serde::Serialize;
+use shared::client_view::{self, ContactView, MatterDetail, PhaseView, StepState};
+use shared::documents::DocumentView;
+use shared::domain::{DocumentSource, MilestoneKind};
 
-use crate::pages::{LanguageHints, PageCtx};
+use crate::pages::{LanguageHints, PageCtx, PageResult};
 use crate::session::SignedIn;
 
 /// Registers the client pages.
@@ -13,40 +15,110 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(dashboard).service(matter_page);
 }
 
+/// One matter on the dashboard.
+#[derive(Serialize)]
+struct MatterCard<'a> {
+    id: &'a str,
+    title: &'a str,
+    phase_title: &'a str,
+    phase_position: i32,
+    phase_total: i32,
+    open_requests: i64,
+    updated: String,
+}
+
+#[derive(Serialize)]
+struct Dashboard<'a> {
+    matters: Vec<MatterCard<'a>>,
+}
+
 #[get("/")]
-async fn dashboard(ctx: PageCtx) -> HttpResponse {
-    let viewer = match ctx.require_user() {
-        Ok(v) => v.clone(),
-        Err(e) => return ctx.error(e),
-    };
+async fn dashboard(ctx: PageCtx) -> PageResult {
+    let viewer = ctx.require_user()?.clone();
     if crate::routes::staff::is_staff(&viewer.user) {
-        return crate::pages::see_other("/staff");
+        return Ok(crate::pages::see_other("/staff"));
     }
-    let lang = ctx.lang;
-    let user = viewer.user.clone();
-    let matters = match ctx.state.db.run(move |conn| client_view::my_matters(conn, &user, lang)).await {
-        Ok(m) => m,
-        Err(e) => return ctx.error(e),
-    };
-    let matters: Vec<_> = matters
+    let (lang, user) = (ctx.lang, viewer.user);
+    let matters = ctx.state.db.run(move |conn| client_view::my_matters(conn, &user, lang)).await?;
+    let matters = matters
         .iter()
-        .map(|m| {
-            json!({
-                "id": m.id,
-                "title": m.title,
-                "phase_title": m.phase_title,
-                "phase_position": m.phase_position,
-                "phase_total": m.phase_total,
-                "open_requests": m.open_requests,
-                "updated": ctx.date(m.updated_at),
-            })
+        .map(|m| MatterCard {
+            id: &m.id,
+            title: &m.title,
+            phase_title: &m.phase_title,
+            phase_position: m.phase_position,
+            phase_total: m.phase_total,
+            open_requests: m.open_requests,
+            updated: ctx.date(m.updated_at),
         })
         .collect();
-    ctx.render(StatusCode::OK, "dashboard", "dashboard-title", json!({ "matters": matters }))
+    Ok(ctx.render(StatusCode::OK, "dashboard", "dashboard-title", Dashboard { matters }))
+}
+
+/// A document on the matter page.
+#[derive(Serialize)]
+struct DocumentLine<'a> {
+    id: &'a str,
+    name: &'a str,
+    size: String,
+    category_key: String,
+    source: DocumentSource,
+    at: String,
+}
+
+/// A step of the phase tracker.
+#[derive(Serialize)]
+struct Step<'a> {
+    title: &'a str,
+    state: &'static str,
+}
+
+/// A document the firm still needs.
+#[derive(Serialize)]
+struct Need<'a> {
+    id: &'a str,
+    title: &'a str,
+    details: Option<&'a str>,
+    requested: String,
+}
+
+/// A line of the matter's timeline.
+#[derive(Serialize)]
+struct TimelineLine<'a> {
+    label_key: String,
+    phase: &'a str,
+    /// Text put into the label (an appointment's place, a request's title).
+    body: &'a str,
+    /// A client note's text, shown apart from its label.
+    note: Option<&'a str>,
+    occurs: Option<String>,
+    at: String,
+    at_iso: String,
+}
+
+#[derive(Serialize)]
+struct MatterView<'a> {
+    id: &'a str,
+    title: &'a str,
+    updated: String,
+    phase: &'a PhaseView,
+    phase_total: usize,
+    phases: Vec<Step<'a>>,
+    open_requests: Vec<Need<'a>>,
+    milestones: Vec<TimelineLine<'a>>,
+    contact: &'a Option<ContactView>,
+    documents: Vec<DocumentLine<'a>>,
+}
+
+#[derive(Serialize)]
+struct MatterPage<'a> {
+    /// The matter's own title names the page (it replaces the default title).
+    title: &'a str,
+    matter: MatterView<'a>,
 }
 
 #[get("/matters/{id}")]
-async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> HttpResponse {
+async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> PageResult {
     // The busiest page: the session is checked in the same database trip as the page's data.
     let (hints, id) = (LanguageHints::of(signed_in.request()), path.into_inner());
     let checked = signed_in
@@ -58,69 +130,72 @@ async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> HttpRespon
         })
         .await;
     let (ctx, loaded) = PageCtx::checked(&signed_in, checked);
-    let (detail, documents) = match loaded {
-        Ok(found) => found,
-        Err(e) => return ctx.error(e),
-    };
-    let documents: Vec<_> = documents
+    let (detail, documents) = loaded?;
+    let page = MatterPage { title: &detail.title, matter: matter_view(&ctx, &detail, &documents) };
+    Ok(ctx.render(StatusCode::OK, "matter", "dashboard-title", page))
+}
+
+/// What the matter page shows of `detail` and its `documents`, with dates in the page's language.
+fn matter_view<'a>(ctx: &PageCtx, detail: &'a MatterDetail, documents: &'a [DocumentView]) -> MatterView<'a> {
+    let documents = documents
         .iter()
-        .map(|d| {
-            json!({
-                "id": d.id,
-                "name": d.name,
-                "size": shared::documents::human_size(d.size_bytes),
-                "category_key": format!("doc-category-{}", d.category),
-                "source": d.source,
-                "at": ctx.date(d.created_at),
-            })
+        .map(|d| DocumentLine {
+            id: &d.id,
+            name: &d.name,
+            size: shared::documents::human_size(d.size_bytes),
+            category_key: format!("doc-category-{}", d.category),
+            source: d.source,
+            at: ctx.date(d.created_at),
         })
         .collect();
-    let phases: Vec<_> = detail
+    let phases = detail
         .phases
         .iter()
-        .map(|p| {
-            let state = match p.state {
+        .map(|p| Step {
+            title: &p.title,
+            state: match p.state {
                 StepState::Done => "done",
                 StepState::Current => "current",
                 StepState::Upcoming => "upcoming",
-            };
-            json!({ "title": p.title, "state": state })
+            },
         })
         .collect();
-    let requests: Vec<_> = detail
+    let open_requests = detail
         .open_requests
         .iter()
-        .map(|r| json!({ "id": r.id, "title": r.title, "details": r.details, "requested": ctx.date(r.requested_at) }))
+        .map(|r| Need {
+            id: &r.id,
+            title: &r.title,
+            details: r.details.as_deref(),
+            requested: ctx.date(r.requested_at),
+        })
         .collect();
-    let milestones: Vec<_> = detail
+    let milestones = detail
         .milestones
         .iter()
         .map(|m| {
-            // A client note's text is shown apart from its label; other kinds put it into the label.
-            let note = (m.kind == shared::domain::MilestoneKind::ClientNote).then(|| m.body.clone()).flatten();
-            json!({
-                "label_key": format!("milestone-{}", m.kind),
-                "phase": m.phase_title.clone().unwrap_or_default(),
-                "body": if note.is_some() { String::new() } else { m.body.clone().unwrap_or_default() },
-                "note": note,
-                "occurs": m.occurs_at.map(|t| ctx.date(t)),
-                "at": ctx.date(m.created_at),
-                "at_iso": m.created_at.and_utc().to_rfc3339(),
-            })
+            let note = if m.kind == MilestoneKind::ClientNote { m.body.as_deref() } else { None };
+            TimelineLine {
+                label_key: format!("milestone-{}", m.kind),
+                phase: m.phase_title.as_deref().unwrap_or_default(),
+                body: if note.is_some() { "" } else { m.body.as_deref().unwrap_or_default() },
+                note,
+                occurs: m.occurs_at.map(|t| ctx.date(t)),
+                at: ctx.date(m.created_at),
+                at_iso: m.created_at.and_utc().to_rfc3339(),
+            }
         })
         .collect();
-    let matter = json!({
-        "id": detail.id,
-        "title": detail.title,
-        "updated": ctx.date(detail.updated_at),
-        "phase": detail.phase,
-        "phase_total": detail.phases.len(),
-        "phases": phases,
-        "open_requests": requests,
-        "milestones": milestones,
-        "contact": detail.contact,
-        "documents": documents,
-    });
-    // The matter's own title names the page (it replaces the default title).
-    ctx.render(StatusCode::OK, "matter", "dashboard-title", json!({ "title": detail.title, "matter": matter }))
+    MatterView {
+        id: &detail.id,
+        title: &detail.title,
+        updated: ctx.date(detail.updated_at),
+        phase: &detail.phase,
+        phase_total: detail.phases.len(),
+        phases,
+        open_requests,
+        milestones,
+        contact: &detail.contact,
+        documents,
+    }
 }

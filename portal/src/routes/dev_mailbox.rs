@@ -3,11 +3,11 @@
 //! answered to visitors on this machine: the page shows every sign-in link.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{get, web};
 use mail_parser::MessageParser;
-use serde_json::json;
+use serde::Serialize;
 
-use crate::pages::PageCtx;
+use crate::pages::{PageCtx, PageResult};
 
 /// Registers the dev mailbox.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -23,14 +23,12 @@ fn allowed(peer: Option<std::net::IpAddr>) -> bool {
 }
 
 #[get("/dev/mailbox")]
-async fn mailbox(ctx: PageCtx, req: actix_web::HttpRequest) -> HttpResponse {
+async fn mailbox(ctx: PageCtx, req: actix_web::HttpRequest) -> PageResult {
     if !allowed(req.peer_addr().map(|a| a.ip())) {
-        return ctx.error(shared::Error::NotFound);
+        return Err(shared::Error::NotFound.into());
     }
-    let Some(dir) = ctx.state.mailer().mail_folder().map(ToOwned::to_owned) else {
-        return ctx.error(shared::Error::NotFound);
-    };
-    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<serde_json::Value>> {
+    let dir = ctx.state.mailer().mail_folder().map(ToOwned::to_owned).ok_or(shared::Error::NotFound)?;
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<Letter>> {
         let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = std::fs::read_dir(&dir)?
             .filter_map(Result::ok)
             .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
@@ -46,21 +44,35 @@ async fn mailbox(ctx: PageCtx, req: actix_web::HttpRequest) -> HttpResponse {
                 let message = parser.parse(&raw)?;
                 let to =
                     message.to().and_then(|to| to.first()).and_then(|a| a.address()).unwrap_or_default().to_owned();
-                Some(json!({
-                    "subject": message.subject().unwrap_or_default(),
-                    "to": to,
-                    "date": message.date().map(|d| d.to_rfc3339()).unwrap_or_default(),
-                    "text": message.body_text(0).unwrap_or_default(),
-                }))
+                Some(Letter {
+                    subject: message.subject().unwrap_or_default().to_owned(),
+                    to,
+                    date: message.date().map(|d| d.to_rfc3339()).unwrap_or_default(),
+                    text: message.body_text(0).unwrap_or_default().into_owned(),
+                })
             })
             .collect())
     })
     .await;
-    match read {
-        Ok(Ok(messages)) => ctx.render(StatusCode::OK, "mailbox", "mailbox-title", json!({ "messages": messages })),
-        Ok(Err(e)) => ctx.error(shared::Error::Unavailable { service: "mail", cause: e.into() }),
-        Err(e) => ctx.error(shared::Error::Internal(anyhow::anyhow!("{e}"))),
-    }
+    let messages = read
+        .map_err(|e| shared::Error::Internal(anyhow::anyhow!("{e}")))?
+        .map_err(|e| shared::Error::Unavailable { service: "mail", cause: e.into() })?;
+    Ok(ctx.render(StatusCode::OK, "mailbox", "mailbox-title", Mailbox { messages }))
+}
+
+/// The dev mailbox: the newest emails first.
+#[derive(Serialize)]
+struct Mailbox {
+    messages: Vec<Letter>,
+}
+
+/// One email of the dev mail folder.
+#[derive(Serialize)]
+struct Letter {
+    subject: String,
+    to: String,
+    date: String,
+    text: String,
 }
 
 #[cfg(test)]

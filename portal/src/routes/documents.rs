@@ -6,8 +6,7 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use shared::audit::{self, Actor};
 use shared::db::models::{Document, Matter, User};
 use shared::documents::{self, DocumentSource, DocumentView, human_size};
@@ -16,7 +15,7 @@ use shared::notifications::kinds::upload_receipt::{self as receipt, Receipt};
 use storage::Download;
 
 use crate::error::{AppError, AppResult};
-use crate::pages::PageCtx;
+use crate::pages::{PageCtx, PageResult};
 use crate::session::{ApiUser, client_ip};
 use crate::state::AppState;
 use crate::upload::{self, Stop, Target, UploadReport};
@@ -73,15 +72,12 @@ struct UploadQuery {
 }
 
 #[get("/matters/{id}/upload")]
-async fn upload_page(ctx: PageCtx, path: web::Path<String>, query: web::Query<UploadQuery>) -> HttpResponse {
-    let viewer = match ctx.require_user() {
-        Ok(v) => v.clone(),
-        Err(e) => return ctx.error(e),
-    };
+async fn upload_page(ctx: PageCtx, path: web::Path<String>, query: web::Query<UploadQuery>) -> PageResult {
+    let viewer = ctx.require_user()?.clone();
     let (id, request) = (path.into_inner(), query.into_inner().request);
     let lang = ctx.lang;
     let client = viewer.user.clone();
-    let loaded = ctx
+    let (detail, request) = ctx
         .state
         .db
         .run(move |conn| {
@@ -89,39 +85,50 @@ async fn upload_page(ctx: PageCtx, path: web::Path<String>, query: web::Query<Up
             let request = request.and_then(|r| detail.open_requests.iter().find(|o| o.id == r).cloned());
             Ok((detail, request))
         })
-        .await;
-    let (detail, request) = match loaded {
-        Ok(found) => found,
-        Err(e) => return ctx.error(e),
-    };
+        .await?;
     let selected = request.as_ref().map_or(DocumentCategory::MedicalBill, |r| r.category);
-    let categories: Vec<_> = DocumentCategory::ALL
+    let categories = DocumentCategory::ALL
         .iter()
-        .map(|c| json!({ "key": c.as_str(), "label": format!("doc-category-{}", c.as_str()), "selected": *c == selected }))
+        .map(|c| CategoryOption { key: *c, label: format!("doc-category-{}", c.as_str()), selected: *c == selected })
         .collect();
-    ctx.render(
-        StatusCode::OK,
-        "upload",
-        "upload-title",
-        json!({
-            "matter": { "id": detail.id, "title": detail.title },
-            "request": request.map(|r| json!({ "id": r.id, "title": r.title })),
-            "categories": categories,
-            "max": human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
-        }),
-    )
+    let page = UploadView {
+        matter: Named { id: &detail.id, title: &detail.title },
+        request: request.as_ref().map(|r| Named { id: &r.id, title: &r.title }),
+        categories,
+        max: human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
+    };
+    Ok(ctx.render(StatusCode::OK, "upload", "upload-title", page))
+}
+
+/// The upload form of a matter, perhaps for one of its requests.
+#[derive(Serialize)]
+struct UploadView<'a> {
+    matter: Named<'a>,
+    request: Option<Named<'a>>,
+    categories: Vec<CategoryOption>,
+    /// The size limit, for the form's hint.
+    max: String,
+}
+
+/// A record named on a page: its id and title.
+#[derive(Serialize)]
+struct Named<'a> {
+    id: &'a str,
+    title: &'a str,
+}
+
+/// A document category to choose, with its label's locale key.
+#[derive(Serialize)]
+pub(crate) struct CategoryOption {
+    pub key: DocumentCategory,
+    pub label: String,
+    pub selected: bool,
 }
 
 #[post("/matters/{id}/upload")]
-async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, body: Multipart) -> HttpResponse {
-    let viewer = match ctx.require_user() {
-        Ok(v) => v.clone(),
-        Err(e) => return ctx.error(e),
-    };
-    let matter = match own_matter(&ctx.state, &viewer.user, path.into_inner()).await {
-        Ok(m) => m,
-        Err(e) => return ctx.error(e),
-    };
+async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, body: Multipart) -> PageResult {
+    let viewer = ctx.require_user()?.clone();
+    let matter = own_matter(&ctx.state, &viewer.user, path.into_inner()).await?;
     let target =
         Target { uploader: &viewer.user, source: DocumentSource::Client, matter: &matter, ip: client_ip(&req) };
     let report = upload::receive(&ctx.state, target, body).await;
@@ -130,41 +137,91 @@ async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, bo
         StatusCode::CREATED => StatusCode::OK,
         other => other,
     };
-    let mut view = report_view(&report, ctx.state.config.max_upload_bytes);
-    view["matter_id"] = json!(matter.id);
-    ctx.render(status, "receipt", "receipt-title", view)
+    let view =
+        ReceiptView { matter_id: Some(&matter.id), ..ReceiptView::of(&report, ctx.state.config.max_upload_bytes) };
+    Ok(ctx.render(status, "receipt", "receipt-title", view))
 }
 
-/// What a page shows of an upload: `stored` (name, size, category), `refused`
-/// (name and the locale key of the reason), `failure` (why it stopped, or that
-/// no file was chosen) and `max` (the size limit, for the messages).
-pub(crate) fn report_view(report: &UploadReport, max_upload_bytes: u64) -> serde_json::Value {
-    let stored: Vec<_> = report
-        .stored
-        .iter()
-        .map(|f| json!({ "name": f.name, "size": human_size(f.size_bytes), "category_key": format!("doc-category-{}", f.category) }))
-        .collect();
-    let refused: Vec<_> = report
-        .refused
-        .iter()
-        .filter(|r| !matches!(&report.stopped, Some((Stop::TooLarge, name)) if *name == r.name))
-        .map(|r| json!({ "name": r.name, "key": r.reason.message_key() }))
-        .collect();
-    let failure = report.stopped.as_ref().map(|(stop, name)| match stop {
-        Stop::TooLarge => json!({ "key": "upload-refused-size", "name": name, "stopped": true }),
-        Stop::StorageFailed => json!({ "key": "receipt-failed", "name": name, "stopped": false }),
-        Stop::Incomplete => json!({ "key": "receipt-incomplete", "name": name, "stopped": false }),
-        Stop::TooManyParts => json!({ "key": "receipt-too-many-parts", "name": name, "stopped": false }),
-    });
-    let none_chosen = report.stored.is_empty() && report.refused.is_empty() && report.stopped.is_none();
-    let failure =
-        if none_chosen { Some(json!({ "key": "upload-none-chosen", "name": "", "stopped": false })) } else { failure };
-    json!({
-        "stored": stored,
-        "refused": refused,
-        "failure": failure,
-        "max": human_size(i64::try_from(max_upload_bytes).unwrap_or(i64::MAX)),
-    })
+/// What a page shows of an upload.
+#[derive(Serialize)]
+pub(crate) struct ReceiptView<'a> {
+    /// The files stored.
+    pub stored: Vec<StoredLine<'a>>,
+    /// The files refused, each with the locale key of the reason.
+    pub refused: Vec<RefusedLine<'a>>,
+    /// Why the upload stopped, or that no file was chosen.
+    pub failure: Option<Failure<'a>>,
+    /// The size limit, for the messages.
+    pub max: String,
+    /// The matter, for the way back to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matter_id: Option<&'a str>,
+}
+
+/// A stored file on the receipt.
+#[derive(Serialize)]
+pub(crate) struct StoredLine<'a> {
+    name: &'a str,
+    size: String,
+    category_key: String,
+}
+
+/// A refused file on the receipt.
+#[derive(Serialize)]
+pub(crate) struct RefusedLine<'a> {
+    name: &'a str,
+    key: &'static str,
+}
+
+/// Why an upload stopped: the locale key, the file it stopped at, and whether
+/// the files after it were not read at all.
+#[derive(Serialize)]
+pub(crate) struct Failure<'a> {
+    key: &'static str,
+    name: &'a str,
+    stopped: bool,
+}
+
+impl<'a> ReceiptView<'a> {
+    /// The receipt of `report`.
+    pub(crate) fn of(report: &'a UploadReport, max_upload_bytes: u64) -> Self {
+        let stored = report
+            .stored
+            .iter()
+            .map(|f| StoredLine {
+                name: &f.name,
+                size: human_size(f.size_bytes),
+                category_key: format!("doc-category-{}", f.category),
+            })
+            .collect();
+        let refused = report
+            .refused
+            .iter()
+            .filter(|r| !matches!(&report.stopped, Some((Stop::TooLarge, name)) if *name == r.name))
+            .map(|r| RefusedLine { name: &r.name, key: r.reason.message_key() })
+            .collect();
+        let none_chosen = report.stored.is_empty() && report.refused.is_empty() && report.stopped.is_none();
+        let failure = if none_chosen {
+            Some(Failure { key: "upload-none-chosen", name: "", stopped: false })
+        } else {
+            report.stopped.as_ref().map(|(stop, name)| {
+                let (key, stopped) = match stop {
+                    Stop::TooLarge => ("upload-refused-size", true),
+                    Stop::StorageFailed => ("receipt-failed", false),
+                    Stop::Incomplete => ("receipt-incomplete", false),
+                    Stop::TooManyParts => ("receipt-too-many-parts", false),
+                };
+                Failure { key, name, stopped }
+            })
+        };
+        Self {
+            stored,
+            refused,
+            failure,
+            max: human_size(i64::try_from(max_upload_bytes).unwrap_or(i64::MAX)),
+            matter_id: None,
+        }
+    }
 }
 
 /// Streams or redirects to the document, after the access check; audited.
@@ -232,16 +289,10 @@ pub(crate) async fn serve_download(
 }
 
 #[get("/matters/{id}/documents/{document}")]
-async fn download_page(ctx: PageCtx, req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
-    let viewer = match ctx.require_user() {
-        Ok(v) => v.clone(),
-        Err(e) => return ctx.error(e),
-    };
+async fn download_page(ctx: PageCtx, req: HttpRequest, path: web::Path<(String, String)>) -> PageResult {
+    let viewer = ctx.require_user()?.clone();
     let (matter, document) = path.into_inner();
-    match serve_download(&ctx.state, &req, &viewer.user, matter, document).await {
-        Ok(response) => response,
-        Err(e) => ctx.error(e),
-    }
+    Ok(serve_download(&ctx.state, &req, &viewer.user, matter, document).await?)
 }
 
 /// The documents of one of my matters, newest first.

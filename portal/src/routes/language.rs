@@ -3,13 +3,13 @@
 
 use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::{HttpResponse, post, web};
+use actix_web::{post, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use shared::db::schema::users;
 use shared::domain::{Language, now};
 
-use crate::pages::{PageCtx, see_other};
+use crate::pages::{PageCtx, PageResult, see_other};
 use crate::session::LANGUAGE_COOKIE;
 
 /// Registers the language switcher.
@@ -35,25 +35,19 @@ fn local_path(next: &str) -> &str {
 }
 
 #[post("/language")]
-async fn switch_language(ctx: PageCtx, form: web::Form<LanguageForm>) -> HttpResponse {
-    let Some(lang) = Language::parse(&form.lang) else {
-        return ctx.error(shared::Error::invalid("lang", "unknown language"));
-    };
+async fn switch_language(ctx: PageCtx, form: web::Form<LanguageForm>) -> PageResult {
+    let lang = Language::parse(&form.lang).ok_or_else(|| shared::Error::invalid("lang", "unknown language"))?;
     if let Some(viewer) = &ctx.viewer {
         let id = viewer.user.id.clone();
-        let saved = ctx
-            .state
+        ctx.state
             .db
             .run(move |conn| {
                 diesel::update(users::table.find(&id))
-                    .set((users::language.eq(lang.as_str()), users::updated_at.eq(now())))
+                    .set((users::language.eq(lang), users::updated_at.eq(now())))
                     .execute(conn)?;
                 Ok(())
             })
-            .await;
-        if let Err(e) = saved {
-            return ctx.error(e);
-        }
+            .await?;
     }
     let cookie = Cookie::build(LANGUAGE_COOKIE, lang.as_str())
         .path("/")
@@ -63,7 +57,7 @@ async fn switch_language(ctx: PageCtx, form: web::Form<LanguageForm>) -> HttpRes
         .finish();
     let mut response = see_other(local_path(&form.next));
     let _ = response.add_cookie(&cookie);
-    response
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -5,14 +5,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use diesel::prelude::*;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use shared::db::models::Rating;
 use shared::db::schema::{notifications, ratings, users};
 use shared::domain::{new_id, now};
 use shared::tokens::Purpose;
 
-use crate::pages::PageCtx;
+use crate::pages::{PageCtx, PageResult};
 
 /// Registers the preference routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -36,15 +35,17 @@ async fn set_weekly_updates(ctx: &PageCtx, user_id: String, on: bool) -> shared:
         .await
 }
 
+/// The preferences form: whether weekly updates are on, and whether they were just saved.
+#[derive(Serialize)]
+struct PreferencesView {
+    weekly: bool,
+    saved: bool,
+}
+
 #[get("/preferences")]
-async fn preferences_page(ctx: PageCtx) -> HttpResponse {
-    match ctx.require_user() {
-        Ok(viewer) => {
-            let weekly = viewer.user.weekly_updates;
-            ctx.render(StatusCode::OK, "preferences", "preferences-title", json!({ "weekly": weekly, "saved": false }))
-        }
-        Err(e) => ctx.error(e),
-    }
+async fn preferences_page(ctx: PageCtx) -> PageResult {
+    let weekly = ctx.require_user()?.user.weekly_updates;
+    Ok(ctx.render(StatusCode::OK, "preferences", "preferences-title", PreferencesView { weekly, saved: false }))
 }
 
 #[derive(Deserialize)]
@@ -53,17 +54,12 @@ struct PreferencesForm {
 }
 
 #[post("/preferences")]
-async fn save_preferences(ctx: PageCtx, form: web::Form<PreferencesForm>) -> HttpResponse {
-    let user_id = match ctx.require_user() {
-        Ok(viewer) => viewer.user.id.clone(),
-        Err(e) => return ctx.error(e),
-    };
+async fn save_preferences(ctx: PageCtx, form: web::Form<PreferencesForm>) -> PageResult {
+    let user_id = ctx.require_user()?.user.id.clone();
     let on = form.weekly.as_deref() == Some("on");
-    if let Err(e) = set_weekly_updates(&ctx, user_id.clone(), on).await {
-        return ctx.error(e);
-    }
+    set_weekly_updates(&ctx, user_id.clone(), on).await?;
     tracing::info!(user = %user_id, weekly_updates = on, "email preferences saved");
-    ctx.render(StatusCode::OK, "preferences", "preferences-title", json!({ "weekly": on, "saved": true }))
+    Ok(ctx.render(StatusCode::OK, "preferences", "preferences-title", PreferencesView { weekly: on, saved: true }))
 }
 
 #[derive(Deserialize)]
@@ -80,25 +76,48 @@ fn invalid_link(ctx: &PageCtx) -> HttpResponse {
     )
 }
 
+/// A page whose form carries a signed token (and on the rating page, the scores to choose from).
+#[derive(Serialize)]
+struct TokenView<'a> {
+    token: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    scores: Vec<Score>,
+}
+
+/// One of the five scores, marked when the emailed link chose it.
+#[derive(Serialize)]
+struct Score {
+    score: i32,
+    chosen: bool,
+}
+
 #[get("/unsubscribe")]
 async fn unsubscribe_page(ctx: PageCtx, query: web::Query<TokenQuery>) -> HttpResponse {
     if ctx.state.tokens.verify(Purpose::Unsubscribe, &query.token).is_err() {
         return invalid_link(&ctx);
     }
-    ctx.render(StatusCode::OK, "unsubscribe", "unsubscribe-title", json!({ "token": query.token }))
+    ctx.render(
+        StatusCode::OK,
+        "unsubscribe",
+        "unsubscribe-title",
+        TokenView { token: &query.token, scores: Vec::new() },
+    )
 }
 
 /// The one-click endpoint: mail clients POST `List-Unsubscribe=One-Click` here; the page's button posts too.
 #[post("/unsubscribe")]
-async fn unsubscribe(ctx: PageCtx, query: web::Query<TokenQuery>) -> HttpResponse {
+async fn unsubscribe(ctx: PageCtx, query: web::Query<TokenQuery>) -> PageResult {
     let Ok(claims) = ctx.state.tokens.verify(Purpose::Unsubscribe, &query.token) else {
-        return invalid_link(&ctx);
+        return Ok(invalid_link(&ctx));
     };
-    if let Err(e) = set_weekly_updates(&ctx, claims.sub.clone(), false).await {
-        return ctx.error(e);
-    }
+    set_weekly_updates(&ctx, claims.sub.clone(), false).await?;
     tracing::info!(user = %claims.sub, "unsubscribed from weekly updates");
-    ctx.message(StatusCode::OK, "unsubscribed-title", "unsubscribed-body", Some(("/preferences", "nav-preferences")))
+    Ok(ctx.message(
+        StatusCode::OK,
+        "unsubscribed-title",
+        "unsubscribed-body",
+        Some(("/preferences", "nav-preferences")),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -112,8 +131,8 @@ async fn rate_page(ctx: PageCtx, query: web::Query<RateQuery>) -> HttpResponse {
     if ctx.state.tokens.verify(Purpose::Rating, &query.token).is_err() {
         return invalid_link(&ctx);
     }
-    let scores: Vec<_> = (1..=5).map(|s| json!({ "score": s, "chosen": query.score == Some(s) })).collect();
-    ctx.render(StatusCode::OK, "rate", "rate-title", json!({ "token": query.token, "scores": scores }))
+    let scores = (1..=5).map(|score| Score { score, chosen: query.score == Some(score) }).collect();
+    ctx.render(StatusCode::OK, "rate", "rate-title", TokenView { token: &query.token, scores })
 }
 
 #[derive(Deserialize)]
@@ -123,16 +142,15 @@ struct RateForm {
 }
 
 #[post("/rate")]
-async fn rate(ctx: PageCtx, form: web::Form<RateForm>) -> HttpResponse {
+async fn rate(ctx: PageCtx, form: web::Form<RateForm>) -> PageResult {
     let Ok(claims) = ctx.state.tokens.verify(Purpose::Rating, &form.token) else {
-        return invalid_link(&ctx);
+        return Ok(invalid_link(&ctx));
     };
     if !(1..=5).contains(&form.score) {
-        return ctx.error(shared::Error::invalid("score", "expected 1 to 5"));
+        return Err(shared::Error::invalid("score", "expected 1 to 5").into());
     }
     let score = form.score;
-    let saved = ctx
-        .state
+    ctx.state
         .db
         .run(move |conn| {
             let firm_id: String = users::table.find(&claims.sub).select(users::firm_id).first(conn)?;
@@ -170,9 +188,6 @@ async fn rate(ctx: PageCtx, form: web::Form<RateForm>) -> HttpResponse {
                 Ok(())
             })
         })
-        .await;
-    match saved {
-        Ok(()) => ctx.message(StatusCode::OK, "rated-title", "rated-body", None),
-        Err(e) => ctx.error(e),
-    }
+        .await?;
+    Ok(ctx.message(StatusCode::OK, "rated-title", "rated-body", None))
 }

@@ -7,8 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use diesel::prelude::*;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use shared::auth::{self, Device};
 use shared::db::models::User;
 use shared::db::schema::users;
@@ -17,7 +16,7 @@ use shared::notifications::kinds::sign_in as sign_in_notice;
 use shared::rate_limit;
 use shared::tokens::Purpose;
 
-use crate::pages::{PageCtx, see_other};
+use crate::pages::{PageCtx, PageResult, see_other};
 use crate::session;
 
 /// Registers the sign-in routes.
@@ -39,12 +38,30 @@ fn device(req: &HttpRequest) -> Device {
     }
 }
 
+/// A form that asks for an email address (and on the code page, the code),
+/// with the address typed so far and the locale key of what was wrong with it.
+#[derive(Serialize)]
+struct AddressForm<'a> {
+    email: &'a str,
+    error: Option<&'a str>,
+}
+
+impl<'a> AddressForm<'a> {
+    const EMPTY: AddressForm<'static> = AddressForm { email: "", error: None };
+}
+
+/// A page that carries a signed token in its form.
+#[derive(Serialize)]
+struct TokenForm<'a> {
+    token: &'a str,
+}
+
 #[get("/sign-in")]
 async fn sign_in_page(ctx: PageCtx) -> HttpResponse {
     if ctx.viewer.is_some() {
         return see_other("/");
     }
-    ctx.render(StatusCode::OK, "sign_in", "sign-in-title", json!({ "email": "", "error": null }))
+    ctx.render(StatusCode::OK, "sign_in", "sign-in-title", AddressForm::EMPTY)
 }
 
 #[derive(Deserialize)]
@@ -53,16 +70,12 @@ struct EmailForm {
 }
 
 #[post("/sign-in")]
-async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>) -> HttpResponse {
+async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>) -> PageResult {
     let email = auth::normalize_email(&form.email);
     if !auth::looks_like_email(&email) {
         sign_in_metric("invalid_email");
-        return ctx.render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "sign_in",
-            "sign-in-title",
-            json!({ "email": form.email, "error": "error-email-invalid" }),
-        );
+        let form = AddressForm { email: &form.email, error: Some("error-email-invalid") };
+        return Ok(ctx.render(StatusCode::UNPROCESSABLE_ENTITY, "sign_in", "sign-in-title", form));
     }
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let state = ctx.state.clone();
@@ -91,20 +104,15 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
             clients.iter().map(|user| sign_in_notice::enqueue(conn, user, shared::domain::now())).collect()
         })
         .await;
-    let queued: Vec<String> = match outcome {
-        Ok(queued) => queued,
-        Err(e) => {
-            if matches!(e, shared::Error::RateLimited) {
-                sign_in_metric("rate_limited");
-            }
-            return ctx.error(e);
-        }
-    };
+    if let Err(shared::Error::RateLimited) = &outcome {
+        sign_in_metric("rate_limited");
+    }
+    let queued: Vec<String> = outcome?;
     if !queued.is_empty() {
         sign_in_metric("link_sent");
     }
     state.notifications.deliver_now(queued).await;
-    ctx.render(StatusCode::OK, "check_email", "check-email-title", json!({ "email": email, "error": null }))
+    Ok(ctx.render(StatusCode::OK, "check_email", "check-email-title", AddressForm { email: &email, error: None }))
 }
 
 #[derive(Deserialize)]
@@ -117,7 +125,7 @@ async fn link_page(ctx: PageCtx, query: web::Query<TokenQuery>) -> HttpResponse 
     if ctx.state.tokens.verify(Purpose::SignIn, &query.token).is_err() {
         return link_refused(&ctx);
     }
-    ctx.render(StatusCode::OK, "link", "link-title", json!({ "token": query.token }))
+    ctx.render(StatusCode::OK, "link", "link-title", TokenForm { token: &query.token })
 }
 
 fn sign_in_metric(outcome: &'static str) {
@@ -135,20 +143,20 @@ fn link_refused(ctx: &PageCtx) -> HttpResponse {
 }
 
 #[post("/sign-in/link")]
-async fn redeem_link(ctx: PageCtx, req: HttpRequest, form: web::Form<TokenQuery>) -> HttpResponse {
+async fn redeem_link(ctx: PageCtx, req: HttpRequest, form: web::Form<TokenQuery>) -> PageResult {
     let tokens = ctx.state.tokens.clone();
     let token = form.into_inner().token;
     let device = device(&req);
     match ctx.state.db.run(move |conn| auth::redeem_link(conn, &tokens, &token, &device)).await {
-        Ok(grant) => signed_in(&ctx, grant),
-        Err(shared::Error::Unauthenticated) => link_refused(&ctx),
-        Err(e) => ctx.error(e),
+        Ok(grant) => Ok(signed_in(&ctx, grant)),
+        Err(shared::Error::Unauthenticated) => Ok(link_refused(&ctx)),
+        Err(e) => Err(e.into()),
     }
 }
 
 #[get("/sign-in/code")]
 async fn code_page(ctx: PageCtx) -> HttpResponse {
-    ctx.render(StatusCode::OK, "code", "code-title", json!({ "email": "", "error": null }))
+    ctx.render(StatusCode::OK, "code", "code-title", AddressForm::EMPTY)
 }
 
 #[derive(Deserialize)]
@@ -158,11 +166,11 @@ struct CodeForm {
 }
 
 #[post("/sign-in/code")]
-async fn redeem_code(ctx: PageCtx, req: HttpRequest, form: web::Form<CodeForm>) -> HttpResponse {
+async fn redeem_code(ctx: PageCtx, req: HttpRequest, form: web::Form<CodeForm>) -> PageResult {
     let CodeForm { email, code } = form.into_inner();
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let error = |ctx: &PageCtx, status, key: &str, email: &str| {
-        ctx.render(status, "code", "code-title", json!({ "email": email, "error": key }))
+        Ok(ctx.render(status, "code", "code-title", AddressForm { email, error: Some(key) }))
     };
     if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
         return error(&ctx, StatusCode::UNPROCESSABLE_ENTITY, "error-code-invalid", &email);
@@ -171,12 +179,12 @@ async fn redeem_code(ctx: PageCtx, req: HttpRequest, form: web::Form<CodeForm>) 
     let device = device(&req);
     let lookup = email.clone();
     match ctx.state.db.run(move |conn| auth::redeem_code(conn, &tokens, &lookup, &code, &device)).await {
-        Ok(grant) => signed_in(&ctx, grant),
+        Ok(grant) => Ok(signed_in(&ctx, grant)),
         Err(shared::Error::Unauthenticated) => {
             sign_in_metric("refused");
             error(&ctx, StatusCode::UNAUTHORIZED, "error-code-wrong-body", &email)
         }
-        Err(e) => ctx.error(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -190,25 +198,21 @@ fn signed_in(ctx: &PageCtx, grant: auth::SessionGrant) -> HttpResponse {
 }
 
 #[post("/sign-out")]
-async fn sign_out(ctx: PageCtx) -> HttpResponse {
+async fn sign_out(ctx: PageCtx) -> PageResult {
     if let Some(viewer) = &ctx.viewer {
         let id = viewer.session_id.clone();
-        if let Err(e) = ctx.state.db.run(move |conn| auth::revoke_session(conn, &id)).await {
-            return ctx.error(e);
-        }
+        ctx.state.db.run(move |conn| auth::revoke_session(conn, &id)).await?;
     }
-    signed_out(ctx, "signed-out-body")
+    Ok(signed_out(ctx, "signed-out-body"))
 }
 
 #[post("/sign-out/everywhere")]
-async fn sign_out_everywhere(ctx: PageCtx) -> HttpResponse {
+async fn sign_out_everywhere(ctx: PageCtx) -> PageResult {
     if let Some(viewer) = &ctx.viewer {
         let user_id = viewer.user.id.clone();
-        if let Err(e) = ctx.state.db.run(move |conn| auth::revoke_all_sessions(conn, &user_id)).await {
-            return ctx.error(e);
-        }
+        ctx.state.db.run(move |conn| auth::revoke_all_sessions(conn, &user_id)).await?;
     }
-    signed_out(ctx, "signed-out-everywhere-body")
+    Ok(signed_out(ctx, "signed-out-everywhere-body"))
 }
 
 fn signed_out(mut ctx: PageCtx, body: &str) -> HttpResponse {

@@ -4,11 +4,11 @@ pub mod api;
 pub mod pages;
 pub mod sign_in;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 use shared::db::models::User;
 use shared::staff::Staff;
 
-use crate::pages::{PageCtx, see_other};
+use crate::pages::{PageCtx, PageError};
 
 /// Registers the staff routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -24,12 +24,10 @@ pub fn is_staff(user: &User) -> bool {
 
 /// The acting staff member of a page request, or the answer to give instead:
 /// the staff sign-in page for nobody, 403 for a client.
-pub fn staff_of(ctx: &PageCtx, req: &HttpRequest) -> Result<Staff, Box<HttpResponse>> {
+pub fn staff_of(ctx: &PageCtx, req: &HttpRequest) -> Result<Staff, PageError> {
     match ctx.require_user() {
-        Ok(viewer) => {
-            Staff::from_user(&viewer.user, crate::session::client_ip(req)).map_err(|e| Box::new(ctx.error(e)))
-        }
-        Err(shared::Error::Unauthenticated) => Err(Box::new(see_other("/staff/sign-in"))),
-        Err(e) => Err(Box::new(ctx.error(e))),
+        Ok(viewer) => Ok(Staff::from_user(&viewer.user, crate::session::client_ip(req))?),
+        Err(shared::Error::Unauthenticated) => Err(PageError::SeeOther("/staff/sign-in")),
+        Err(e) => Err(e.into()),
     }
 }

@@ -5,19 +5,22 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, get, post, web};
 use chrono::{NaiveDateTime, TimeZone};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use shared::domain::{DocumentCategory, now};
-use shared::staff::clients::{self, NewClient};
-use shared::staff::matters::{self, MatterFilter, NewMatter};
-use shared::staff::settings::{self, SettingsPatch};
+use serde::{Deserialize, Serialize};
+use shared::domain::{DocumentCategory, DocumentSource, RequestStatus, now};
+use shared::staff::clients::{self, NewClient, StaffMember};
+use shared::staff::matters::{
+    self, MatterFilter, NewMatter, PersonRef, PhaseChoice, StaffDocument, StaffMatter, StaffMilestone, StaffRequest,
+};
+use shared::staff::records::LogEntry;
+use shared::staff::settings::{self, FirmSettings, SettingsPatch};
 use shared::staff::updates::{self, NewMilestone, NewRequest};
 use shared::staff::{Staff, records};
 
 use super::staff_of;
-use crate::pages::{PageCtx, see_other};
+use crate::pages::{PageCtx, PageResult, see_other};
+use crate::routes::documents::ReceiptView;
 use crate::upload::{self, Target};
 
 /// Registers the staff pages.
@@ -35,42 +38,61 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(save_settings);
 }
 
-/// Answers `Err` pages, passes `Ok` values: `let x = try_page!(expr);`.
-macro_rules! try_page {
-    ($ctx:expr, $result:expr) => {
-        match $result {
-            Ok(value) => value,
-            Err(e) => return $ctx.error(e),
-        }
+/// A validation problem shown on the page, naming the field; other errors as usual.
+fn invalid_page(ctx: &PageCtx, error: shared::Error, back: &str) -> PageResult {
+    let (status, field, reason) = match error {
+        shared::Error::Invalid { field, reason } => (StatusCode::UNPROCESSABLE_ENTITY, field, reason),
+        shared::Error::Conflict(reason) => (StatusCode::CONFLICT, "", reason),
+        other => return Err(other.into()),
     };
+    Ok(ctx.render(status, "staff_invalid", "error-invalid-title", Invalid { field, reason: &reason, back }))
 }
 
-/// The staff member, or the answer for anyone else.
-macro_rules! staff_or_answer {
-    ($ctx:expr, $req:expr) => {
-        match staff_of(&$ctx, &$req) {
-            Ok(staff) => staff,
-            Err(answer) => return *answer,
-        }
-    };
+/// The page naming what was wrong with a form, and the way back to it.
+#[derive(Serialize)]
+struct Invalid<'a> {
+    field: &'a str,
+    reason: &'a str,
+    back: &'a str,
 }
 
-/// A validation problem shown on the page, naming the field.
-fn invalid_page(ctx: &PageCtx, error: shared::Error, back: &str) -> HttpResponse {
-    match error {
-        shared::Error::Invalid { field, reason } => ctx.render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "staff_invalid",
-            "error-invalid-title",
-            json!({ "field": field, "reason": reason, "back": back }),
-        ),
-        shared::Error::Conflict(reason) => ctx.render(
-            StatusCode::CONFLICT,
-            "staff_invalid",
-            "error-invalid-title",
-            json!({ "field": "", "reason": reason, "back": back }),
-        ),
-        other => ctx.error(other),
+/// A choice of a select box.
+#[derive(Serialize)]
+struct Choice<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label_key: Option<String>,
+    selected: bool,
+}
+
+impl<'a> Choice<'a> {
+    /// A phase of the catalogue.
+    fn phase(key: &'a str, title: &'a str, selected: bool) -> Self {
+        Self { id: None, key: Some(key), name: None, title: Some(title), label_key: None, selected }
+    }
+
+    /// A staff member.
+    fn person(id: &'a str, name: &'a str, selected: bool) -> Self {
+        Self { id: Some(id), key: None, name: Some(name), title: None, label_key: None, selected }
+    }
+
+    /// A document category.
+    fn category(category: DocumentCategory) -> Self {
+        Self {
+            id: None,
+            key: Some(category.as_str()),
+            name: None,
+            title: None,
+            label_key: Some(format!("doc-category-{}", category.as_str())),
+            selected: false,
+        }
     }
 }
 
@@ -99,9 +121,40 @@ struct ListQuery {
     q: Option<String>,
 }
 
+/// A row of the matters list.
+#[derive(Serialize)]
+struct MatterLine<'a> {
+    id: &'a str,
+    title: &'a str,
+    external_id: Option<&'a str>,
+    phase: &'a str,
+    manager: Option<&'a str>,
+    clients: String,
+    last_update: Option<String>,
+    unreviewed: i64,
+    open_requests: i64,
+    updated: String,
+    closed: bool,
+}
+
+/// The matters list with its filters.
+#[derive(Serialize)]
+struct MattersPage<'a> {
+    staff_nav: bool,
+    matters: Vec<MatterLine<'a>>,
+    count: usize,
+    phases: Vec<Choice<'a>>,
+    team: Vec<Choice<'a>>,
+    unassigned: bool,
+    stale: bool,
+    unreviewed: bool,
+    closed: bool,
+    q: &'a str,
+}
+
 #[get("/staff")]
-async fn matters_page(ctx: PageCtx, req: HttpRequest, query: web::Query<ListQuery>) -> HttpResponse {
-    let staff = staff_or_answer!(ctx, req);
+async fn matters_page(ctx: PageCtx, req: HttpRequest, query: web::Query<ListQuery>) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
     let query = query.into_inner();
     let checked = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
     let filter = MatterFilter {
@@ -127,76 +180,73 @@ async fn matters_page(ctx: PageCtx, req: HttpRequest, query: web::Query<ListQuer
         .await;
     let (rows, team, phases) = match found {
         Ok(found) => found,
-        Err(e @ shared::Error::Invalid { .. }) => return invalid_page(&ctx, e, "/staff"),
-        Err(e) => return ctx.error(e),
+        Err(e) => return invalid_page(&ctx, e, "/staff"),
     };
-    let rows: Vec<Value> = rows
+    let matters: Vec<MatterLine> = rows
         .iter()
-        .map(|m| {
-            json!({
-                "id": m.id,
-                "title": m.title,
-                "external_id": m.external_id,
-                "phase": m.phase_title,
-                "manager": m.case_manager.as_ref().map(|p| p.name.clone()),
-                "clients": m.clients.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(", "),
-                "last_update": m.last_client_update.map(|t| ctx.date(t)),
-                "unreviewed": m.unreviewed_documents,
-                "open_requests": m.open_requests,
-                "updated": ctx.date(m.updated_at),
-                "closed": m.closed_at.is_some(),
-            })
+        .map(|m| MatterLine {
+            id: &m.id,
+            title: &m.title,
+            external_id: m.external_id.as_deref(),
+            phase: &m.phase_title,
+            manager: m.case_manager.as_ref().map(|p| p.name.as_str()),
+            clients: m.clients.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
+            last_update: m.last_client_update.map(|t| ctx.date(t)),
+            unreviewed: m.unreviewed_documents,
+            open_requests: m.open_requests,
+            updated: ctx.date(m.updated_at),
+            closed: m.closed_at.is_some(),
         })
         .collect();
-    let phase_options: Vec<Value> = phases
-        .iter()
-        .map(|(p, t)| json!({ "key": p.key, "title": t.title, "selected": query.phase.as_deref() == Some(p.key.as_str()) }))
-        .collect();
-    let team_options: Vec<Value> = team
-        .iter()
-        .map(|s| json!({ "id": s.id, "name": s.full_name, "selected": query.case_manager.as_deref() == Some(s.id.as_str()) }))
-        .collect();
-    ctx.render(
-        StatusCode::OK,
-        "staff_matters",
-        "staff-matters-title",
-        json!({
-            "staff_nav": true,
-            "matters": rows,
-            "count": rows.len(),
-            "phases": phase_options,
-            "team": team_options,
-            "unassigned": query.case_manager.as_deref() == Some("none"),
-            "stale": checked(&query.stale),
-            "unreviewed": checked(&query.unreviewed),
-            "closed": checked(&query.closed),
-            "q": query.q.unwrap_or_default(),
-        }),
-    )
+    let page = MattersPage {
+        staff_nav: true,
+        count: matters.len(),
+        matters,
+        phases: phases
+            .iter()
+            .map(|(p, t)| Choice::phase(&p.key, &t.title, query.phase.as_deref() == Some(p.key.as_str())))
+            .collect(),
+        team: team
+            .iter()
+            .map(|s| Choice::person(&s.id, &s.full_name, query.case_manager.as_deref() == Some(s.id.as_str())))
+            .collect(),
+        unassigned: query.case_manager.as_deref() == Some("none"),
+        stale: checked(&query.stale),
+        unreviewed: checked(&query.unreviewed),
+        closed: checked(&query.closed),
+        q: query.q.as_deref().unwrap_or_default(),
+    };
+    Ok(ctx.render(StatusCode::OK, "staff_matters", "staff-matters-title", page))
+}
+
+/// The new client and matter form.
+#[derive(Serialize)]
+struct NewMatterPage<'a> {
+    staff_nav: bool,
+    phases: Vec<Choice<'a>>,
+    team: Vec<Choice<'a>>,
 }
 
 #[get("/staff/matters/new")]
-async fn new_matter_page(ctx: PageCtx, req: HttpRequest) -> HttpResponse {
-    let staff = staff_or_answer!(ctx, req);
+async fn new_matter_page(ctx: PageCtx, req: HttpRequest) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
     let lang = ctx.lang;
-    let (team, phases) = try_page!(
-        ctx,
-        ctx.state
-            .db
-            .run(move |c| Ok((
+    let (team, phases) = ctx
+        .state
+        .db
+        .run(move |c| {
+            Ok((
                 clients::staff_members(c, &staff)?,
-                shared::catalogue::phases_in(c, &staff.firm_id, &[shared::catalogue::PERSONAL_INJURY], lang)?
-            )))
-            .await
-    );
-    let phases: Vec<Value> = phases.iter().map(|(p, t)| json!({ "key": p.key, "title": t.title })).collect();
-    let team: Vec<Value> = team.iter().map(|s| json!({ "id": s.id, "name": s.full_name })).collect();
-    ctx.render(
-        StatusCode::OK,
-        "staff_new_matter",
-        "staff-new-matter-title",
-        json!({ "staff_nav": true, "phases": phases, "team": team }),
-    )
+                shared::catalogue::phases_in(c, &staff.firm_id, &[shared::catalogue::PERSONAL_INJURY], lang)?,
+            ))
+        })
+        .await?;
+    let page = NewMatterPage {
+        staff_nav: true,
+        phases: phases.iter().map(|(p, t)| Choice::phase(&p.key, &t.title, false)).collect(),
+        team: team.iter().map(|s| Choice::person(&s.id, &s.full_name, false)).collect(),
+    };
+    Ok(ctx.render(StatusCode::OK, "staff_new_matter", "staff-new-matter-title", page))
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,8 +268,8 @@ struct NewMatterForm {
 
 /// Creates the client (or finds the firm's client with that email) and the matter.
 #[post("/staff/matters")]
-async fn create_matter(ctx: PageCtx, req: HttpRequest, form: web::Form<NewMatterForm>) -> HttpResponse {
-    let staff = staff_or_answer!(ctx, req);
+async fn create_matter(ctx: PageCtx, req: HttpRequest, form: web::Form<NewMatterForm>) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
     let form = form.into_inner();
     let created = ctx
         .state
@@ -256,128 +306,194 @@ async fn create_matter(ctx: PageCtx, req: HttpRequest, form: web::Form<NewMatter
         })
         .await;
     match created {
-        Ok(matter) => see_other(&format!("/staff/matters/{}", matter.id)),
+        Ok(matter) => Ok(see_other(&format!("/staff/matters/{}", matter.id))),
         Err(e) => invalid_page(&ctx, e, "/staff/matters/new"),
     }
 }
 
+/// A staff member's view of one matter: its facts, timeline, requests,
+/// documents, what was sent to its clients, and the forms to change it.
+#[derive(Serialize)]
+struct MatterPage<'a> {
+    staff_nav: bool,
+    title: &'a str,
+    matter: MatterFacts<'a>,
+    phases: &'a [PhaseChoice],
+    timeline: Vec<TimelineLine<'a>>,
+    requests: Vec<RequestLine<'a>>,
+    documents: Vec<DocumentLine<'a>>,
+    sent: Vec<SentLine<'a>>,
+    categories: Vec<Choice<'static>>,
+    team: Vec<Choice<'a>>,
+    /// The size limit of a shared document.
+    max: String,
+}
+
+/// The matter's facts at the top of its page.
+#[derive(Serialize)]
+struct MatterFacts<'a> {
+    id: &'a str,
+    title: &'a str,
+    external_id: Option<&'a str>,
+    phase: &'a str,
+    manager: Option<&'a str>,
+    clients: &'a [PersonRef],
+    opened: String,
+    closed: Option<String>,
+    last_update: Option<String>,
+}
+
+/// A milestone on the staff timeline (internal notes included, marked).
+#[derive(Serialize)]
+struct TimelineLine<'a> {
+    label_key: String,
+    internal: bool,
+    phase: Option<&'a str>,
+    body: Option<&'a str>,
+    occurs: Option<String>,
+    by: Option<&'a str>,
+    at: String,
+}
+
+/// A document request.
+#[derive(Serialize)]
+struct RequestLine<'a> {
+    id: &'a str,
+    title: &'a str,
+    details: Option<&'a str>,
+    category_key: String,
+    status_key: String,
+    open: bool,
+    at: String,
+}
+
+/// A document of the matter.
+#[derive(Serialize)]
+struct DocumentLine<'a> {
+    id: &'a str,
+    name: &'a str,
+    size: String,
+    category_key: String,
+    by: Option<&'a str>,
+    at: String,
+    /// Shared by the firm with the client (not uploaded by the client).
+    shared: bool,
+    reviewed: Option<String>,
+    reviewer: Option<&'a str>,
+}
+
+/// An email sent (or to send) to a client of the matter.
+#[derive(Serialize)]
+struct SentLine<'a> {
+    to: &'a str,
+    kind_key: String,
+    status_key: String,
+    at: String,
+    error: Option<&'a str>,
+}
+
 #[get("/staff/matters/{id}")]
-async fn matter_page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    let staff = staff_or_answer!(ctx, req);
+async fn matter_page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
     let (lang, id) = (ctx.lang, path.into_inner());
-    let (matter, team, sent) = try_page!(
-        ctx,
-        ctx.state
-            .db
-            .run(move |c| {
-                let matter = matters::get(c, &staff, &id, lang)?;
-                let mut sent = Vec::new();
-                for client in &matter.summary.clients {
-                    let log = records::notification_log(c, &staff, &client.id)?;
-                    sent.extend(log.into_iter().take(10).map(|entry| (client.name.clone(), entry)));
-                }
-                Ok((matter, clients::staff_members(c, &staff)?, sent))
-            })
-            .await
-    );
-    let sent: Vec<Value> = sent
-        .iter()
-        .map(|(name, e)| {
-            json!({
-                "to": name,
-                "kind_key": format!("staff-mail-{}", e.kind),
-                "status_key": format!("staff-mail-status-{}", e.status),
-                "at": when(&ctx, e.sent_at.unwrap_or(e.created_at)),
-                "error": e.error,
-            })
+    let (matter, team, sent) = ctx
+        .state
+        .db
+        .run(move |c| {
+            let matter = matters::get(c, &staff, &id, lang)?;
+            let mut sent = Vec::new();
+            for client in &matter.summary.clients {
+                let log = records::notification_log(c, &staff, &client.id)?;
+                sent.extend(log.into_iter().take(10).map(|entry| (client.name.clone(), entry)));
+            }
+            Ok((matter, clients::staff_members(c, &staff)?, sent))
         })
-        .collect();
-    let timeline: Vec<Value> = matter
-        .timeline
-        .iter()
-        .map(|m| {
-            json!({
-                "label_key": format!("milestone-{}", m.kind),
-                "internal": !m.client_visible,
-                "phase": m.phase_title,
-                "body": m.body,
-                "occurs": m.occurs_at.map(|t| when(&ctx, t)),
-                "by": m.created_by.as_ref().map(|p| p.name.clone()),
-                "at": when(&ctx, m.created_at),
-            })
-        })
-        .collect();
-    let requests: Vec<Value> = matter
-        .requests
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "title": r.title,
-                "details": r.details,
-                "category_key": format!("doc-category-{}", r.category),
-                "status_key": format!("staff-request-{}", r.status),
-                "open": r.status == shared::domain::RequestStatus::Open,
-                "at": when(&ctx, r.created_at),
-            })
-        })
-        .collect();
-    let documents: Vec<Value> = matter
-        .documents
-        .iter()
-        .map(|d| {
-            json!({
-                "id": d.id,
-                "name": d.name,
-                "size": shared::documents::human_size(d.size_bytes),
-                "category_key": format!("doc-category-{}", d.category),
-                "by": d.uploaded_by.as_ref().map(|p| p.name.clone()),
-                "at": when(&ctx, d.created_at),
-                "shared": d.source == shared::domain::DocumentSource::Firm,
-                "reviewed": d.reviewed_at.map(|t| when(&ctx, t)),
-                "reviewer": d.reviewed_by.as_ref().map(|p| p.name.clone()),
-            })
-        })
-        .collect();
-    let categories: Vec<Value> = DocumentCategory::ALL
-        .iter()
-        .map(|c| json!({ "key": c.as_str(), "label_key": format!("doc-category-{}", c.as_str()) }))
-        .collect();
+        .await?;
+    let page = matter_view(&ctx, &matter, &team, &sent);
+    Ok(ctx.render(StatusCode::OK, "staff_matter", "staff-matters-title", page))
+}
+
+/// What the staff matter page shows, with times in the firm's time zone.
+fn matter_view<'a>(
+    ctx: &PageCtx,
+    matter: &'a StaffMatter,
+    team: &'a [StaffMember],
+    sent: &'a [(String, LogEntry)],
+) -> MatterPage<'a> {
     let s = &matter.summary;
-    let team: Vec<Value> = team
-        .iter()
-        .map(|t| {
-            json!({ "id": t.id, "name": t.full_name, "selected": s.case_manager.as_ref().is_some_and(|m| m.id == t.id) })
-        })
-        .collect();
-    ctx.render(
-        StatusCode::OK,
-        "staff_matter",
-        "staff-matters-title",
-        json!({
-            "staff_nav": true,
-            "title": s.title,
-            "matter": {
-                "id": s.id,
-                "title": s.title,
-                "external_id": s.external_id,
-                "phase": s.phase_title,
-                "manager": s.case_manager.as_ref().map(|p| p.name.clone()),
-                "clients": s.clients,
-                "opened": ctx.date(matter.opened_at),
-                "closed": s.closed_at.map(|t| ctx.date(t)),
-                "last_update": s.last_client_update.map(|t| ctx.date(t)),
-            },
-            "phases": matter.phases,
-            "timeline": timeline,
-            "requests": requests,
-            "documents": documents,
-            "sent": sent,
-            "categories": categories,
-            "team": team,
-            "max": shared::documents::human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
-        }),
-    )
+    MatterPage {
+        staff_nav: true,
+        title: &s.title,
+        matter: MatterFacts {
+            id: &s.id,
+            title: &s.title,
+            external_id: s.external_id.as_deref(),
+            phase: &s.phase_title,
+            manager: s.case_manager.as_ref().map(|p| p.name.as_str()),
+            clients: &s.clients,
+            opened: ctx.date(matter.opened_at),
+            closed: s.closed_at.map(|t| ctx.date(t)),
+            last_update: s.last_client_update.map(|t| ctx.date(t)),
+        },
+        phases: &matter.phases,
+        timeline: matter.timeline.iter().map(|m| timeline_line(ctx, m)).collect(),
+        requests: matter.requests.iter().map(|r| request_line(ctx, r)).collect(),
+        documents: matter.documents.iter().map(|d| document_line(ctx, d)).collect(),
+        sent: sent
+            .iter()
+            .map(|(to, e)| SentLine {
+                to,
+                kind_key: format!("staff-mail-{}", e.kind),
+                status_key: format!("staff-mail-status-{}", e.status),
+                at: when(ctx, e.sent_at.unwrap_or(e.created_at)),
+                error: e.error.as_deref(),
+            })
+            .collect(),
+        categories: DocumentCategory::ALL.iter().map(|c| Choice::category(*c)).collect(),
+        team: team
+            .iter()
+            .map(|t| Choice::person(&t.id, &t.full_name, s.case_manager.as_ref().is_some_and(|m| m.id == t.id)))
+            .collect(),
+        max: shared::documents::human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
+    }
+}
+
+fn timeline_line<'a>(ctx: &PageCtx, m: &'a StaffMilestone) -> TimelineLine<'a> {
+    TimelineLine {
+        label_key: format!("milestone-{}", m.kind),
+        internal: !m.client_visible,
+        phase: m.phase_title.as_deref(),
+        body: m.body.as_deref(),
+        occurs: m.occurs_at.map(|t| when(ctx, t)),
+        by: m.created_by.as_ref().map(|p| p.name.as_str()),
+        at: when(ctx, m.created_at),
+    }
+}
+
+fn request_line<'a>(ctx: &PageCtx, r: &'a StaffRequest) -> RequestLine<'a> {
+    RequestLine {
+        id: &r.id,
+        title: &r.title,
+        details: r.details.as_deref(),
+        category_key: format!("doc-category-{}", r.category),
+        status_key: format!("staff-request-{}", r.status),
+        open: r.status == RequestStatus::Open,
+        at: when(ctx, r.created_at),
+    }
+}
+
+fn document_line<'a>(ctx: &PageCtx, d: &'a StaffDocument) -> DocumentLine<'a> {
+    DocumentLine {
+        id: &d.id,
+        name: &d.name,
+        size: shared::documents::human_size(d.size_bytes),
+        category_key: format!("doc-category-{}", d.category),
+        by: d.uploaded_by.as_ref().map(|p| p.name.as_str()),
+        at: when(ctx, d.created_at),
+        shared: d.source == DocumentSource::Firm,
+        reviewed: d.reviewed_at.map(|t| when(ctx, t)),
+        reviewer: d.reviewed_by.as_ref().map(|p| p.name.as_str()),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -398,8 +514,8 @@ async fn post_milestone(
     req: HttpRequest,
     path: web::Path<String>,
     form: web::Form<MilestoneForm>,
-) -> HttpResponse {
-    let staff = staff_or_answer!(ctx, req);
+) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
     let id = path.into_inner();
     let back = format!("/staff/matters/{id}");
     let occurs_at = match form.occurs_at.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
@@ -431,8 +547,8 @@ async fn open_request(
     req: HttpRequest,
     path: web::Path<String>,
     form: web::Form<RequestForm>,
-) -> HttpResponse {
-    let staff = staff_or_answer!(ctx, req);
+) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
     let id = path.into_inner();
     let back = format!("/staff/matters/{id}");
     let form = form.into_inner();
@@ -442,8 +558,8 @@ async fn open_request(
 }
 
 #[post("/staff/matters/{id}/requests/{request}/cancel")]
-async fn cancel_request(ctx: PageCtx, req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
-    let staff = staff_or_answer!(ctx, req);
+async fn cancel_request(ctx: PageCtx, req: HttpRequest, path: web::Path<(String, String)>) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
     let (id, request) = path.into_inner();
     let back = format!("/staff/matters/{id}");
     run_then_back(&ctx, &back, move |c, staff| updates::cancel_request(c, staff, &id, &request, now()), staff).await
@@ -453,11 +569,11 @@ async fn cancel_request(ctx: PageCtx, req: HttpRequest, path: web::Path<(String,
 /// client's upload; back to the matter when every file was stored, else a
 /// page naming each file that was not and why.
 #[post("/staff/matters/{id}/documents")]
-async fn share_documents(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, body: Multipart) -> HttpResponse {
-    let staff = staff_or_answer!(ctx, req);
+async fn share_documents(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, body: Multipart) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
     let id = path.into_inner();
-    let matter = try_page!(ctx, ctx.state.db.run(move |c| shared::staff::firm_matter(c, &staff, &id)).await);
-    let uploader = try_page!(ctx, ctx.require_user()).user.clone();
+    let matter = ctx.state.db.run(move |c| shared::staff::firm_matter(c, &staff, &id)).await?;
+    let uploader = ctx.require_user()?.user.clone();
     let target = Target {
         uploader: &uploader,
         source: shared::documents::DocumentSource::Firm,
@@ -468,17 +584,25 @@ async fn share_documents(ctx: PageCtx, req: HttpRequest, path: web::Path<String>
     let back = format!("/staff/matters/{}", matter.id);
     let status = crate::routes::documents::status_of(&report);
     if status == StatusCode::CREATED {
-        return see_other(&back);
+        return Ok(see_other(&back));
     }
-    let mut view = crate::routes::documents::report_view(&report, ctx.state.config.max_upload_bytes);
-    view["staff_nav"] = json!(true);
-    view["back"] = json!(back);
-    ctx.render(status, "staff_shared", "staff-share-result-title", view)
+    let receipt = ReceiptView::of(&report, ctx.state.config.max_upload_bytes);
+    let page = SharedPage { staff_nav: true, back: &back, receipt };
+    Ok(ctx.render(status, "staff_shared", "staff-share-result-title", page))
+}
+
+/// What became of the documents staff shared, when some were not stored.
+#[derive(Serialize)]
+struct SharedPage<'a> {
+    staff_nav: bool,
+    back: &'a str,
+    #[serde(flatten)]
+    receipt: ReceiptView<'a>,
 }
 
 #[post("/staff/matters/{id}/documents/{document}/review")]
-async fn review_document(ctx: PageCtx, req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
-    let staff = staff_or_answer!(ctx, req);
+async fn review_document(ctx: PageCtx, req: HttpRequest, path: web::Path<(String, String)>) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
     let (id, document) = path.into_inner();
     let back = format!("/staff/matters/{id}");
     run_then_back(&ctx, &back, move |c, staff| records::mark_reviewed(c, staff, &id, &document, now()), staff).await
@@ -490,24 +614,32 @@ async fn run_then_back(
     back: &str,
     work: impl FnOnce(&mut shared::db::DbConnection, &Staff) -> shared::Result<()> + Send + 'static,
     staff: Staff,
-) -> HttpResponse {
+) -> PageResult {
     match ctx.state.db.run(move |c| work(c, &staff)).await {
-        Ok(()) => see_other(back),
+        Ok(()) => Ok(see_other(back)),
         Err(e) => invalid_page(ctx, e, back),
     }
 }
 
+/// The firm's settings (editable by admins).
+#[derive(Serialize)]
+struct SettingsPage {
+    staff_nav: bool,
+    firm: FirmSettings,
+    admin: bool,
+    /// The configured weekly schedule, for a firm without its own.
+    default_schedule: String,
+}
+
 #[get("/staff/settings")]
-async fn settings_page(ctx: PageCtx, req: HttpRequest) -> HttpResponse {
-    let staff = staff_or_answer!(ctx, req);
+async fn settings_page(ctx: PageCtx, req: HttpRequest) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
     let admin = staff.require_admin().is_ok();
-    let firm = try_page!(ctx, ctx.state.db.run(move |c| settings::get(c, &staff)).await);
-    ctx.render(
-        StatusCode::OK,
-        "staff_settings",
-        "staff-settings-title",
-        json!({ "staff_nav": true, "firm": firm, "admin": admin, "default_schedule": ctx.state.config.weekly_schedule.clone().unwrap_or_else(|| ctx.text("staff-settings-schedule-off")) }),
-    )
+    let firm = ctx.state.db.run(move |c| settings::get(c, &staff)).await?;
+    let default_schedule =
+        ctx.state.config.weekly_schedule.clone().unwrap_or_else(|| ctx.text("staff-settings-schedule-off"));
+    let page = SettingsPage { staff_nav: true, firm, admin, default_schedule };
+    Ok(ctx.render(StatusCode::OK, "staff_settings", "staff-settings-title", page))
 }
 
 #[derive(Debug, Deserialize)]
@@ -526,8 +658,8 @@ struct SettingsForm {
 }
 
 #[post("/staff/settings")]
-async fn save_settings(ctx: PageCtx, req: HttpRequest, form: web::Form<SettingsForm>) -> HttpResponse {
-    let staff = staff_or_answer!(ctx, req);
+async fn save_settings(ctx: PageCtx, req: HttpRequest, form: web::Form<SettingsForm>) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
     let form = form.into_inner();
     let patch = SettingsPatch {
         name: Some(form.name),

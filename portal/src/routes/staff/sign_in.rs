@@ -4,12 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDateTime;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use shared::auth::{Device, SessionGrant};
 use shared::rate_limit::{self, Limit};
 
-use crate::pages::{PageCtx, see_other};
+use crate::pages::{PageCtx, PageResult, see_other};
 use crate::session;
 use crate::staff_auth::{self, Refused};
 use crate::state::AppState;
@@ -75,7 +74,16 @@ async fn page(ctx: PageCtx) -> HttpResponse {
     if ctx.viewer.as_ref().is_some_and(|v| super::is_staff(&v.user)) {
         return see_other("/staff");
     }
-    ctx.render(StatusCode::OK, "staff_sign_in", "staff-sign-in-title", json!({ "email": "", "error": null }))
+    ctx.render(StatusCode::OK, "staff_sign_in", "staff-sign-in-title", SignInView::default())
+}
+
+/// The staff sign-in form: the address typed so far, the locale key of why it
+/// was refused, and until when a locked account waits.
+#[derive(Serialize, Default)]
+struct SignInView<'a> {
+    email: &'a str,
+    error: Option<&'a str>,
+    until: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -86,25 +94,20 @@ struct SignInForm {
 }
 
 #[post("/staff/sign-in")]
-async fn submit(ctx: PageCtx, req: HttpRequest, form: web::Form<SignInForm>) -> HttpResponse {
+async fn submit(ctx: PageCtx, req: HttpRequest, form: web::Form<SignInForm>) -> PageResult {
     let refused = |ctx: &PageCtx, status: StatusCode, error: &str, until: Option<String>| {
-        ctx.render(
-            status,
-            "staff_sign_in",
-            "staff-sign-in-title",
-            json!({ "email": form.email, "error": error, "until": until }),
-        )
+        let view = SignInView { email: &form.email, error: Some(error), until };
+        Ok(ctx.render(status, "staff_sign_in", "staff-sign-in-title", view))
     };
-    match attempt_sign_in(&ctx.state, &req, &form.email, &form.password, &form.code).await {
-        Ok(Attempt::Granted(grant)) => HttpResponse::SeeOther()
+    match attempt_sign_in(&ctx.state, &req, &form.email, &form.password, &form.code).await? {
+        Attempt::Granted(grant) => Ok(HttpResponse::SeeOther()
             .insert_header((actix_web::http::header::LOCATION, "/staff"))
             .cookie(session::session_cookie(&ctx.state, grant.token))
-            .finish(),
-        Ok(Attempt::Wrong) => refused(&ctx, StatusCode::UNAUTHORIZED, "staff-sign-in-wrong", None),
-        Ok(Attempt::Locked(until)) => {
+            .finish()),
+        Attempt::Wrong => refused(&ctx, StatusCode::UNAUTHORIZED, "staff-sign-in-wrong", None),
+        Attempt::Locked(until) => {
             let until = until.and_utc().format("%H:%M UTC").to_string();
             refused(&ctx, StatusCode::TOO_MANY_REQUESTS, "staff-sign-in-locked", Some(until))
         }
-        Err(e) => ctx.error(e),
     }
 }
