@@ -15,7 +15,7 @@ use crate::client_view::{CASE_MANAGERS, ContactRow, ContactView, PhaseView};
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Matter, Milestone, Phase, PhaseText, User};
 use crate::db::schema::{document_requests, firms, matter_clients, matters, milestones, notifications, users};
-use crate::domain::{Language, MilestoneKind, NotificationKind, NotificationStatus, RequestStatus};
+use crate::domain::{DocumentCategory, Language, MilestoneKind, NotificationKind, NotificationStatus, RequestStatus};
 use crate::error::Result;
 
 /// How far back the first weekly update of a client looks.
@@ -49,7 +49,7 @@ pub struct MatterDigest {
     /// What changed since the last update, oldest first.
     pub changes: Vec<Change>,
     /// Categories of the documents still needed (one entry per open request).
-    pub needs: Vec<String>,
+    pub needs: Vec<DocumentCategory>,
     /// The case manager.
     pub contact: Option<ContactView>,
 }
@@ -87,18 +87,104 @@ pub fn derive(
     if client_ids.is_empty() {
         return Ok(Vec::new());
     }
-    // 1. The clients and their firms.
-    let clients: Vec<(User, Firm)> = users::table
-        .inner_join(firms::table)
-        .filter(users::id.eq_any(client_ids))
-        .select((User::as_select(), Firm::as_select()))
-        .load(conn)?;
-    // A batch's clients mostly share one firm: each firm once in the catalogue query.
-    let mut firm_ids: Vec<&str> = clients.iter().map(|(c, _)| c.firm_id.as_str()).collect();
-    firm_ids.sort_unstable();
-    firm_ids.dedup();
-    // 2. When each last got a weekly update.
-    let last_sent: HashMap<String, NaiveDateTime> = notifications::table
+    let batch = Batch::read(conn, client_ids, now)?;
+    let index = Index::of(&batch);
+    let mut by_client: HashMap<&str, &(User, Firm)> = batch.clients.iter().map(|cf| (cf.0.id.as_str(), cf)).collect();
+    Ok(client_ids
+        .iter()
+        .filter_map(|client_id| {
+            let (client, firm) = by_client.remove(client_id.as_str())?;
+            let language = language.unwrap_or(client.language);
+            let since = batch.since(client_id, now);
+            let matters = index
+                .open_by_client
+                .get(client_id.as_str())
+                .into_iter()
+                .flatten()
+                .filter_map(|(matter, manager)| index.digest(matter, manager, language, since))
+                .collect();
+            Some(WeeklyDigest {
+                client: client.clone(),
+                firm: firm.clone(),
+                language,
+                last_sent: batch.last_sent.get(client_id).copied(),
+                matters,
+            })
+        })
+        .collect())
+}
+
+/// Everything a batch's digests are made of, read in six queries.
+struct Batch {
+    /// The clients and their firms.
+    clients: Vec<(User, Firm)>,
+    /// When each client last got a weekly update.
+    last_sent: HashMap<String, NaiveDateTime>,
+    /// Their open matters (oldest first), each with its case manager's contact details.
+    open: Vec<(String, Matter, Option<ContactRow>)>,
+    /// The firms' phase catalogues, in every language.
+    catalogue: Vec<(Phase, PhaseText)>,
+    /// Client-visible milestones of those matters since the earliest "since" of the batch.
+    recent: Vec<Milestone>,
+    /// Open document requests of those matters: (matter, category).
+    needs: Vec<(String, DocumentCategory)>,
+}
+
+impl Batch {
+    fn read(conn: &mut DbConnection, client_ids: &[String], now: NaiveDateTime) -> Result<Self> {
+        let clients: Vec<(User, Firm)> = users::table
+            .inner_join(firms::table)
+            .filter(users::id.eq_any(client_ids))
+            .select((User::as_select(), Firm::as_select()))
+            .load(conn)?;
+        // A batch's clients mostly share one firm: each firm once in the catalogue query.
+        let mut firm_ids: Vec<&str> = clients.iter().map(|(c, _)| c.firm_id.as_str()).collect();
+        firm_ids.sort_unstable();
+        firm_ids.dedup();
+        let catalogue = crate::catalogue::every_text_of(conn, &firm_ids)?;
+        let last_sent = last_weekly_update(conn, client_ids)?;
+        let open: Vec<(String, Matter, Option<ContactRow>)> = matter_clients::table
+            .inner_join(matters::table)
+            .left_join(CASE_MANAGERS.on(matters::case_manager_id.eq(CASE_MANAGERS.field(users::id).nullable())))
+            .filter(matter_clients::client_id.eq_any(client_ids))
+            .filter(matters::closed_at.is_null())
+            .order(matters::opened_at)
+            .select((
+                matter_clients::client_id,
+                Matter::as_select(),
+                CASE_MANAGERS.fields((users::full_name, users::phone, users::email)).nullable(),
+            ))
+            .load(conn)?;
+        let mut batch = Self { clients, last_sent, open, catalogue, recent: Vec::new(), needs: Vec::new() };
+        let earliest = client_ids.iter().map(|c| batch.since(c, now)).min().unwrap_or(now - FIRST_LOOKBACK);
+        let matter_ids: Vec<&str> = batch.open.iter().map(|(_, m, _)| m.id.as_str()).collect();
+        batch.recent = milestones::table
+            .filter(milestones::matter_id.eq_any(&matter_ids))
+            .filter(milestones::client_visible.eq(true))
+            .filter(milestones::kind.ne(MilestoneKind::InternalNote))
+            .filter(milestones::created_at.gt(earliest))
+            .filter(milestones::created_at.le(now))
+            .order(milestones::created_at)
+            .select(Milestone::as_select())
+            .load(conn)?;
+        batch.needs = document_requests::table
+            .filter(document_requests::matter_id.eq_any(&matter_ids))
+            .filter(document_requests::status.eq(RequestStatus::Open))
+            .order(document_requests::created_at)
+            .select((document_requests::matter_id, document_requests::category))
+            .load(conn)?;
+        Ok(batch)
+    }
+
+    /// Changes after this time go into `client`'s update: their last update, or a week back.
+    fn since(&self, client: &str, now: NaiveDateTime) -> NaiveDateTime {
+        self.last_sent.get(client).copied().unwrap_or(now - FIRST_LOOKBACK)
+    }
+}
+
+/// When each of `client_ids` last got a weekly update that was sent.
+fn last_weekly_update(conn: &mut DbConnection, client_ids: &[String]) -> Result<HashMap<String, NaiveDateTime>> {
+    Ok(notifications::table
         .filter(notifications::recipient_id.eq_any(client_ids))
         .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate))
         .filter(notifications::status.eq(NotificationStatus::Sent))
@@ -107,115 +193,89 @@ pub fn derive(
         .load::<(String, Option<NaiveDateTime>)>(conn)?
         .into_iter()
         .filter_map(|(id, at)| at.map(|at| (id, at)))
-        .collect();
-    // 3. Their open matters, each with its case manager's contact details.
-    let open: Vec<(String, Matter, Option<ContactRow>)> = matter_clients::table
-        .inner_join(matters::table)
-        .left_join(CASE_MANAGERS.on(matters::case_manager_id.eq(CASE_MANAGERS.field(users::id).nullable())))
-        .filter(matter_clients::client_id.eq_any(client_ids))
-        .filter(matters::closed_at.is_null())
-        .order(matters::opened_at)
-        .select((
-            matter_clients::client_id,
-            Matter::as_select(),
-            CASE_MANAGERS.fields((users::full_name, users::phone, users::email)).nullable(),
-        ))
-        .load(conn)?;
-    // 4. The firms' phase catalogues, in every language.
-    let catalogue = crate::catalogue::every_text_of(conn, &firm_ids)?;
-    // 5. Client-visible milestones since the earliest "since" of the batch.
-    let since_of = |client: &str| last_sent.get(client).copied().unwrap_or(now - FIRST_LOOKBACK);
-    let earliest = client_ids.iter().map(|c| since_of(c)).min().unwrap_or(now - FIRST_LOOKBACK);
-    let matter_ids: Vec<&str> = open.iter().map(|(_, m, _)| m.id.as_str()).collect();
-    let recent: Vec<Milestone> = milestones::table
-        .filter(milestones::matter_id.eq_any(&matter_ids))
-        .filter(milestones::client_visible.eq(true))
-        .filter(milestones::kind.ne(MilestoneKind::InternalNote))
-        .filter(milestones::created_at.gt(earliest))
-        .filter(milestones::created_at.le(now))
-        .order(milestones::created_at)
-        .select(Milestone::as_select())
-        .load(conn)?;
-    // 6. Open document requests.
-    let needs: Vec<(String, String)> = document_requests::table
-        .filter(document_requests::matter_id.eq_any(&matter_ids))
-        .filter(document_requests::status.eq(RequestStatus::Open))
-        .order(document_requests::created_at)
-        .select((document_requests::matter_id, document_requests::category))
-        .load(conn)?;
-    let texts: HashMap<(&str, &str), &PhaseText> =
-        catalogue.iter().map(|(p, t)| ((p.id.as_str(), t.language.as_str()), t)).collect();
-    let phase_by_id: HashMap<&str, &Phase> = catalogue.iter().map(|(p, _)| (p.id.as_str(), p)).collect();
-    let mut totals: HashMap<(&str, &str), usize> = HashMap::new();
-    for phase in phase_by_id.values() {
-        *totals.entry((phase.firm_id.as_str(), phase.practice_area.as_str())).or_default() += 1;
-    }
-    let text = |phase_id: &str, language: Language| {
-        texts.get(&(phase_id, language.as_str())).or_else(|| texts.get(&(phase_id, Language::En.as_str()))).copied()
-    };
-    let mut milestones_by_matter: HashMap<&str, Vec<&Milestone>> = HashMap::new();
-    for m in &recent {
-        milestones_by_matter.entry(m.matter_id.as_str()).or_default().push(m);
-    }
-    let mut needs_by_matter: HashMap<&str, Vec<String>> = HashMap::new();
-    for (matter_id, category) in &needs {
-        needs_by_matter.entry(matter_id.as_str()).or_default().push(category.clone());
+        .collect())
+}
+
+/// A batch's rows indexed for assembling each client's digest.
+struct Index<'a> {
+    texts: HashMap<(&'a str, Language), &'a PhaseText>,
+    phase_by_id: HashMap<&'a str, &'a Phase>,
+    /// Phases per (firm, practice area).
+    totals: HashMap<(&'a str, &'a str), usize>,
+    milestones_by_matter: HashMap<&'a str, Vec<&'a Milestone>>,
+    needs_by_matter: HashMap<&'a str, Vec<DocumentCategory>>,
+    open_by_client: HashMap<&'a str, Vec<(&'a Matter, &'a Option<ContactRow>)>>,
+}
+
+impl<'a> Index<'a> {
+    fn of(batch: &'a Batch) -> Self {
+        let texts = batch.catalogue.iter().map(|(p, t)| ((p.id.as_str(), t.language), t)).collect();
+        let phase_by_id: HashMap<&str, &Phase> = batch.catalogue.iter().map(|(p, _)| (p.id.as_str(), p)).collect();
+        let mut totals: HashMap<(&str, &str), usize> = HashMap::new();
+        for phase in phase_by_id.values() {
+            *totals.entry((phase.firm_id.as_str(), phase.practice_area.as_str())).or_default() += 1;
+        }
+        let mut milestones_by_matter: HashMap<&str, Vec<&Milestone>> = HashMap::new();
+        for m in &batch.recent {
+            milestones_by_matter.entry(m.matter_id.as_str()).or_default().push(m);
+        }
+        let mut needs_by_matter: HashMap<&str, Vec<DocumentCategory>> = HashMap::new();
+        for (matter_id, category) in &batch.needs {
+            needs_by_matter.entry(matter_id.as_str()).or_default().push(*category);
+        }
+        let mut open_by_client: HashMap<&str, Vec<(&Matter, &Option<ContactRow>)>> = HashMap::new();
+        for (client_id, matter, manager) in &batch.open {
+            open_by_client.entry(client_id.as_str()).or_default().push((matter, manager));
+        }
+        Self { texts, phase_by_id, totals, milestones_by_matter, needs_by_matter, open_by_client }
     }
 
-    // Each client's open matters, in the order read (oldest first).
-    let mut open_by_client: HashMap<&str, Vec<(&Matter, &Option<ContactRow>)>> = HashMap::new();
-    for (client_id, matter, manager) in &open {
-        open_by_client.entry(client_id.as_str()).or_default().push((matter, manager));
+    /// A phase's texts in `language`, else in English.
+    fn text(&self, phase_id: &str, language: Language) -> Option<&'a PhaseText> {
+        self.texts.get(&(phase_id, language)).or_else(|| self.texts.get(&(phase_id, Language::En))).copied()
     }
-    let mut by_client: HashMap<&str, (&User, &Firm)> = clients.iter().map(|(c, f)| (c.id.as_str(), (c, f))).collect();
-    let mut digests = Vec::with_capacity(client_ids.len());
-    for client_id in client_ids {
-        let Some((client, firm)) = by_client.remove(client_id.as_str()) else { continue };
-        let language = language.unwrap_or(client.language);
-        let since = since_of(client_id);
-        let matters = open_by_client
-            .get(client_id.as_str())
+
+    /// One open matter's part of the update: its phase, what changed after `since`, what is needed.
+    fn digest(
+        &self,
+        matter: &Matter,
+        manager: &Option<ContactRow>,
+        language: Language,
+        since: NaiveDateTime,
+    ) -> Option<MatterDigest> {
+        let phase = self.phase_by_id.get(matter.phase_id.as_str())?;
+        let t = self.text(&phase.id, language)?;
+        let changes = self
+            .milestones_by_matter
+            .get(matter.id.as_str())
             .into_iter()
             .flatten()
-            .filter_map(|(m, manager)| {
-                let phase = phase_by_id.get(m.phase_id.as_str())?;
-                let t = text(&phase.id, language)?;
-                let changes = milestones_by_matter
-                    .get(m.id.as_str())
-                    .into_iter()
-                    .flatten()
-                    .filter(|ms| ms.created_at > since)
-                    .map(|ms| Change {
-                        kind: ms.kind,
-                        phase_title: ms.phase_id.as_deref().and_then(|p| text(p, language)).map(|t| t.title.clone()),
-                        occurs_at: ms.occurs_at,
-                        at: ms.created_at,
-                    })
-                    .collect();
-                Some(MatterDigest {
-                    id: m.id.clone(),
-                    title: m.title.clone(),
-                    phase: PhaseView {
-                        key: phase.key.clone(),
-                        position: phase.position,
-                        title: t.title.clone(),
-                        what_it_means: t.what_it_means.clone(),
-                        what_happens_next: t.what_happens_next.clone(),
-                    },
-                    phase_total: totals.get(&(m.firm_id.as_str(), m.practice_area.as_str())).copied().unwrap_or(0),
-                    changes,
-                    needs: needs_by_matter.get(m.id.as_str()).cloned().unwrap_or_default(),
-                    contact: (*manager).clone().map(ContactView::from),
-                })
+            .filter(|ms| ms.created_at > since)
+            .map(|ms| Change {
+                kind: ms.kind,
+                phase_title: ms.phase_id.as_deref().and_then(|p| self.text(p, language)).map(|t| t.title.clone()),
+                occurs_at: ms.occurs_at,
+                at: ms.created_at,
             })
             .collect();
-        digests.push(WeeklyDigest {
-            client: client.clone(),
-            firm: firm.clone(),
-            language,
-            last_sent: last_sent.get(client_id).copied(),
-            matters,
-        });
+        Some(MatterDigest {
+            id: matter.id.clone(),
+            title: matter.title.clone(),
+            phase: PhaseView {
+                key: phase.key.clone(),
+                position: phase.position,
+                title: t.title.clone(),
+                what_it_means: t.what_it_means.clone(),
+                what_happens_next: t.what_happens_next.clone(),
+            },
+            phase_total: self
+                .totals
+                .get(&(matter.firm_id.as_str(), matter.practice_area.as_str()))
+                .copied()
+                .unwrap_or(0),
+            changes,
+            needs: self.needs_by_matter.get(matter.id.as_str()).cloned().unwrap_or_default(),
+            contact: manager.clone().map(ContactView::from),
+        })
     }
-    Ok(digests)
 }

@@ -495,15 +495,47 @@ struct Writer<'a> {
     ip: Option<&'a str>,
 }
 
+/// What a chunk finds already in the database: matters by external id, the
+/// firm's users by email, and each existing matter's clients.
+struct Known {
+    matters: HashMap<String, Matter>,
+    people: HashMap<String, User>,
+    links: HashMap<String, Vec<String>>,
+}
+
+/// What writing a chunk adds up: the counts, the rows to insert and the audit events.
+#[derive(Default)]
+struct Changes<'r> {
+    tally: Tally,
+    events: Vec<PendingEvent>,
+    /// Each row's client id, by email.
+    client_ids: HashMap<&'r str, String>,
+    /// Clients whose details changed, not yet counted with a row.
+    changed_clients: HashSet<&'r str>,
+    new_clients: Vec<User>,
+    new_matters: Vec<Matter>,
+    new_links: Vec<MatterClient>,
+    moves: Vec<Milestone>,
+}
+
 impl Writer<'_> {
     /// Writes one chunk: three reads, then inserts in batches and one update per changed record.
     fn write(&self, conn: &mut DbConnection, rows: &[Row]) -> Result<Tally> {
         let t = now();
-        let mut tally = Tally::default();
-        let mut events = Vec::new();
+        let emails = distinct_emails(rows);
+        let known = self.read_known(conn, rows, &emails)?;
+        let mut changes = Changes::default();
+        // Clients first: matters link to them.
+        self.write_clients(conn, &emails, &known, &mut changes, t)?;
+        for row in rows {
+            self.write_matter(conn, row, &known, &mut changes, t)?;
+        }
+        self.insert_and_audit(conn, changes, t)
+    }
 
+    fn read_known(&self, conn: &mut DbConnection, rows: &[Row], emails: &[&str]) -> Result<Known> {
         let external_ids: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
-        let existing: HashMap<String, Matter> = matters::table
+        let matters: HashMap<String, Matter> = matters::table
             .filter(matters::firm_id.eq(self.firm_id))
             .filter(matters::external_id.eq_any(&external_ids))
             .select(Matter::as_select())
@@ -511,22 +543,15 @@ impl Writer<'_> {
             .into_iter()
             .filter_map(|m| m.external_id.clone().map(|id| (id, m)))
             .collect();
-        let mut emails: Vec<&str> = Vec::new();
-        let mut seen = HashSet::new();
-        for row in rows {
-            if seen.insert(row.client_email.as_str()) {
-                emails.push(&row.client_email);
-            }
-        }
         let people: HashMap<String, User> = users::table
             .filter(users::firm_id.eq(self.firm_id))
-            .filter(users::email.eq_any(&emails))
+            .filter(users::email.eq_any(emails))
             .select(User::as_select())
             .load(conn)?
             .into_iter()
             .map(|u| (u.email.clone(), u))
             .collect();
-        let matter_ids: Vec<&str> = existing.values().map(|m| m.id.as_str()).collect();
+        let matter_ids: Vec<&str> = matters.values().map(|m| m.id.as_str()).collect();
         let mut links: HashMap<String, Vec<String>> = HashMap::new();
         for (matter_id, client_id) in matter_clients::table
             .filter(matter_clients::matter_id.eq_any(&matter_ids))
@@ -535,17 +560,26 @@ impl Writer<'_> {
         {
             links.entry(matter_id).or_default().push(client_id);
         }
+        Ok(Known { matters, people, links })
+    }
 
-        // Clients first: matters link to them.
-        let mut client_ids: HashMap<&str, String> = HashMap::new();
-        let mut changed_clients: HashSet<&str> = HashSet::new();
-        let mut new_clients = Vec::new();
-        for &email in &emails {
+    /// Creates the chunk's new clients (inserted later, in one batch) and
+    /// updates those whose name, phone or language changed. A staff member's
+    /// address gets no client id: its rows fail.
+    fn write_clients<'r>(
+        &self,
+        conn: &mut DbConnection,
+        emails: &[&'r str],
+        known: &Known,
+        changes: &mut Changes<'r>,
+        t: NaiveDateTime,
+    ) -> Result<()> {
+        for &email in emails {
             let Some(spec) = self.clients.get(email) else { continue };
-            match people.get(email) {
+            match known.people.get(email) {
                 Some(user) if user.role != Role::Client => {}
                 Some(user) => {
-                    client_ids.insert(email, user.id.clone());
+                    changes.client_ids.insert(email, user.id.clone());
                     let phone = spec.phone.clone().or_else(|| user.phone.clone());
                     let language = spec.language.unwrap_or(user.language);
                     let mut changed = Vec::new();
@@ -569,13 +603,13 @@ impl Writer<'_> {
                             users::updated_at.eq(t),
                         ))
                         .execute(conn)?;
-                    events.push(PendingEvent {
+                    changes.events.push(PendingEvent {
                         action: "client.import.update",
                         target_type: "client",
                         target_id: user.id.clone(),
                         detail: Some(format!("changed: {}", changed.join(", "))),
                     });
-                    changed_clients.insert(email);
+                    changes.changed_clients.insert(email);
                 }
                 None => {
                     let language = spec.language.unwrap_or(Language::En);
@@ -583,131 +617,145 @@ impl Writer<'_> {
                         phone: spec.phone.clone(),
                         ..User::new(self.firm_id, Role::Client, email, &spec.name, language, t)
                     };
-                    events.push(PendingEvent {
+                    changes.events.push(PendingEvent {
                         action: "client.import.create",
                         target_type: "client",
                         target_id: client.id.clone(),
                         detail: None,
                     });
-                    client_ids.insert(email, client.id.clone());
-                    new_clients.push(client);
+                    changes.client_ids.insert(email, client.id.clone());
+                    changes.new_clients.push(client);
                 }
             }
         }
+        Ok(())
+    }
 
-        let (mut new_matters, mut new_links, mut moves) = (Vec::new(), Vec::new(), Vec::new());
-        for row in rows {
-            let Some(client_id) = client_ids.get(row.client_email.as_str()) else {
-                tally.failed.push(RowError::new(row.line, "client_email", "belongs to a staff member of the firm"));
-                continue;
+    /// One row's matter: created, updated (a phase change recorded like one
+    /// made in the portal), or unchanged; counted in the tally.
+    fn write_matter<'r>(
+        &self,
+        conn: &mut DbConnection,
+        row: &'r Row,
+        known: &Known,
+        changes: &mut Changes<'r>,
+        t: NaiveDateTime,
+    ) -> Result<()> {
+        let Some(client_id) = changes.client_ids.get(row.client_email.as_str()).cloned() else {
+            changes.tally.failed.push(RowError::new(row.line, "client_email", "belongs to a staff member of the firm"));
+            return Ok(());
+        };
+        let Some(matter) = known.matters.get(&row.external_id) else {
+            let matter = Matter {
+                id: new_id(),
+                firm_id: self.firm_id.to_owned(),
+                practice_area: PERSONAL_INJURY.to_owned(),
+                phase_id: row.phase_id.clone().unwrap_or_else(|| self.first_phase.to_owned()),
+                title: row.title.clone(),
+                case_manager_id: row.case_manager_id.clone(),
+                external_id: Some(row.external_id.clone()),
+                opened_at: row.opened_at.unwrap_or(t),
+                closed_at: None,
+                updated_at: t,
             };
-            let Some(matter) = existing.get(&row.external_id) else {
-                let matter = Matter {
-                    id: new_id(),
-                    firm_id: self.firm_id.to_owned(),
-                    practice_area: PERSONAL_INJURY.to_owned(),
-                    phase_id: row.phase_id.clone().unwrap_or_else(|| self.first_phase.to_owned()),
-                    title: row.title.clone(),
-                    case_manager_id: row.case_manager_id.clone(),
-                    external_id: Some(row.external_id.clone()),
-                    opened_at: row.opened_at.unwrap_or(t),
-                    closed_at: None,
-                    updated_at: t,
-                };
-                events.push(PendingEvent {
-                    action: "matter.import.create",
-                    target_type: "matter",
-                    target_id: matter.id.clone(),
-                    detail: Some(format!("external id {}", row.external_id)),
-                });
-                new_links.push(MatterClient { matter_id: matter.id.clone(), client_id: client_id.clone() });
-                new_matters.push(matter);
-                changed_clients.remove(row.client_email.as_str());
-                tally.created += 1;
-                continue;
-            };
-
-            let phase_id = row.phase_id.as_ref().unwrap_or(&matter.phase_id);
-            let case_manager_id = row.case_manager_id.as_ref().or(matter.case_manager_id.as_ref());
-            let opened_at = row.opened_at.unwrap_or(matter.opened_at);
-            let linked = links.get(&matter.id).map(Vec::as_slice).unwrap_or_default();
-            let mut changed = Vec::new();
-            if row.title != matter.title {
-                changed.push("title");
-            }
-            if *phase_id != matter.phase_id {
-                changed.push("phase");
-            }
-            if case_manager_id != matter.case_manager_id.as_ref() {
-                changed.push("case manager");
-            }
-            if opened_at != matter.opened_at {
-                changed.push("opened on");
-            }
-            let moved = linked != std::slice::from_ref(client_id);
-            if moved {
-                changed.push("client");
-            }
-            if changed.is_empty() {
-                // A client changed by this row still makes the row an update.
-                if changed_clients.remove(row.client_email.as_str()) {
-                    tally.updated += 1;
-                } else {
-                    tally.unchanged += 1;
-                }
-                continue;
-            }
-            diesel::update(matters::table.find(&matter.id))
-                .set((
-                    matters::title.eq(&row.title),
-                    matters::phase_id.eq(phase_id),
-                    matters::case_manager_id.eq(case_manager_id),
-                    matters::opened_at.eq(opened_at),
-                    matters::updated_at.eq(t),
-                ))
-                .execute(conn)?;
-            if moved {
-                // The export is the source of truth for who the matter's client is.
-                diesel::delete(matter_clients::table.filter(matter_clients::matter_id.eq(&matter.id))).execute(conn)?;
-                new_links.push(MatterClient { matter_id: matter.id.clone(), client_id: client_id.clone() });
-            }
-            if *phase_id != matter.phase_id {
-                // Recorded like a phase change made in the portal, so the weekly update tells the client.
-                moves.push(Milestone {
-                    id: new_id(),
-                    matter_id: matter.id.clone(),
-                    kind: MilestoneKind::PhaseChange,
-                    client_visible: true,
-                    phase_id: Some(phase_id.clone()),
-                    body: None,
-                    occurs_at: None,
-                    created_by: None,
-                    created_at: t,
-                });
-            }
-            events.push(PendingEvent {
-                action: "matter.import.update",
+            changes.events.push(PendingEvent {
+                action: "matter.import.create",
                 target_type: "matter",
                 target_id: matter.id.clone(),
-                detail: Some(format!("external id {}; changed: {}", row.external_id, changed.join(", "))),
+                detail: Some(format!("external id {}", row.external_id)),
             });
-            changed_clients.remove(row.client_email.as_str());
-            tally.updated += 1;
-        }
+            changes.new_links.push(MatterClient { matter_id: matter.id.clone(), client_id });
+            changes.new_matters.push(matter);
+            changes.changed_clients.remove(row.client_email.as_str());
+            changes.tally.created += 1;
+            return Ok(());
+        };
 
-        if !new_clients.is_empty() {
-            shared::insert_many!(conn, users::table, &new_clients)?;
+        let phase_id = row.phase_id.as_ref().unwrap_or(&matter.phase_id);
+        let case_manager_id = row.case_manager_id.as_ref().or(matter.case_manager_id.as_ref());
+        let opened_at = row.opened_at.unwrap_or(matter.opened_at);
+        let linked = known.links.get(&matter.id).map(Vec::as_slice).unwrap_or_default();
+        let mut changed = Vec::new();
+        if row.title != matter.title {
+            changed.push("title");
         }
-        if !new_matters.is_empty() {
-            shared::insert_many!(conn, matters::table, &new_matters)?;
+        if *phase_id != matter.phase_id {
+            changed.push("phase");
         }
-        if !new_links.is_empty() {
-            shared::insert_many!(conn, matter_clients::table, &new_links)?;
+        if case_manager_id != matter.case_manager_id.as_ref() {
+            changed.push("case manager");
         }
-        if !moves.is_empty() {
-            shared::insert_many!(conn, milestones::table, &moves)?;
+        if opened_at != matter.opened_at {
+            changed.push("opened on");
         }
-        let events: Vec<Event<'_>> = events
+        let moved = linked != std::slice::from_ref(&client_id);
+        if moved {
+            changed.push("client");
+        }
+        if changed.is_empty() {
+            // A client changed by this row still makes the row an update.
+            if changes.changed_clients.remove(row.client_email.as_str()) {
+                changes.tally.updated += 1;
+            } else {
+                changes.tally.unchanged += 1;
+            }
+            return Ok(());
+        }
+        diesel::update(matters::table.find(&matter.id))
+            .set((
+                matters::title.eq(&row.title),
+                matters::phase_id.eq(phase_id),
+                matters::case_manager_id.eq(case_manager_id),
+                matters::opened_at.eq(opened_at),
+                matters::updated_at.eq(t),
+            ))
+            .execute(conn)?;
+        if moved {
+            // The export is the source of truth for who the matter's client is.
+            diesel::delete(matter_clients::table.filter(matter_clients::matter_id.eq(&matter.id))).execute(conn)?;
+            changes.new_links.push(MatterClient { matter_id: matter.id.clone(), client_id });
+        }
+        if *phase_id != matter.phase_id {
+            // Recorded like a phase change made in the portal, so the weekly update tells the client.
+            changes.moves.push(Milestone {
+                id: new_id(),
+                matter_id: matter.id.clone(),
+                kind: MilestoneKind::PhaseChange,
+                client_visible: true,
+                phase_id: Some(phase_id.clone()),
+                body: None,
+                occurs_at: None,
+                created_by: None,
+                created_at: t,
+            });
+        }
+        changes.events.push(PendingEvent {
+            action: "matter.import.update",
+            target_type: "matter",
+            target_id: matter.id.clone(),
+            detail: Some(format!("external id {}; changed: {}", row.external_id, changed.join(", "))),
+        });
+        changes.changed_clients.remove(row.client_email.as_str());
+        changes.tally.updated += 1;
+        Ok(())
+    }
+
+    /// Inserts the chunk's new rows in batches and appends its audit events.
+    fn insert_and_audit(&self, conn: &mut DbConnection, changes: Changes<'_>, t: NaiveDateTime) -> Result<Tally> {
+        if !changes.new_clients.is_empty() {
+            shared::insert_many!(conn, users::table, &changes.new_clients)?;
+        }
+        if !changes.new_matters.is_empty() {
+            shared::insert_many!(conn, matters::table, &changes.new_matters)?;
+        }
+        if !changes.new_links.is_empty() {
+            shared::insert_many!(conn, matter_clients::table, &changes.new_links)?;
+        }
+        if !changes.moves.is_empty() {
+            shared::insert_many!(conn, milestones::table, &changes.moves)?;
+        }
+        let events: Vec<Event<'_>> = changes
+            .events
             .iter()
             .map(|e| Event {
                 firm_id: Some(self.firm_id),
@@ -720,8 +768,14 @@ impl Writer<'_> {
             })
             .collect();
         audit::append_all(conn, &events, t)?;
-        Ok(tally)
+        Ok(changes.tally)
     }
+}
+
+/// The chunk's client addresses, each once, in the order they first appear.
+fn distinct_emails(rows: &[Row]) -> Vec<&str> {
+    let mut seen = HashSet::new();
+    rows.iter().map(|r| r.client_email.as_str()).filter(|e| seen.insert(*e)).collect()
 }
 
 #[cfg(test)]
