@@ -5,15 +5,17 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use serde_json::Value;
 
 use super::channel::Message;
 use super::kinds::{phase_change, sign_in, upload_receipt, weekly_update};
 use crate::config::Config;
 use crate::db::DbConnection;
-use crate::db::models::Notification;
-use crate::domain::NotificationKind;
+
+use crate::db::models::{Firm, Notification, User};
+use crate::domain::{Channel, NotificationKind};
 use crate::error::{Error, Result};
-use crate::mail::Mailbox;
+use crate::mail::{Mailbox, OutgoingEmail};
 use crate::render::Renderer;
 use crate::tokens::Tokens;
 
@@ -47,6 +49,21 @@ impl Composer {
     /// The Message-ID of the email for row `row_id`: the same on every attempt.
     pub fn message_id(&self, row_id: &str) -> String {
         crate::mail::message_id(&self.base_url, row_id)
+    }
+
+    /// A notice for `row`'s channel to `to`, from `firm`, rendered from the
+    /// message template `template` with `data` (which names the language).
+    pub fn notice(&self, row: &Notification, to: &User, firm: &Firm, template: &str, data: &Value) -> Result<Composed> {
+        Ok(Composed::Send(match row.channel {
+            Channel::Email => Message::Email(Box::new(OutgoingEmail {
+                to_name: to.full_name.clone(),
+                to_address: to.email.clone(),
+                from: Some(self.sender_for(&firm.name, firm.mail_from.as_deref())),
+                content: self.renderer.email(template, data)?,
+                headers: Vec::new(),
+                message_id: Some(self.message_id(&row.id)),
+            })),
+        }))
     }
 }
 

@@ -13,8 +13,6 @@ use crate::db::models::{Firm, Notification, User};
 use crate::db::schema::{firms, notifications, users};
 use crate::domain::{Channel, NotificationKind, Role};
 use crate::error::Result;
-use crate::mail::OutgoingEmail;
-use crate::notifications::channel::Message;
 use crate::notifications::compose::{Composed, Composer};
 use crate::notifications::queue::one_off;
 
@@ -51,14 +49,5 @@ pub fn compose(
         "link": format!("{}/sign-in/link?token={}", composer.base_url, grant.token),
         "code": grant.code,
     });
-    Ok(Composed::Send(match row.channel {
-        Channel::Email => Message::Email(Box::new(OutgoingEmail {
-            to_name: user.full_name.clone(),
-            to_address: user.email.clone(),
-            from: Some(composer.sender_for(&firm.name, firm.mail_from.as_deref())),
-            content: composer.renderer.email("sign_in", &data)?,
-            headers: Vec::new(),
-            message_id: Some(composer.message_id(&row.id)),
-        })),
-    }))
+    composer.notice(row, &user, &firm, "sign_in", &data)
 }

@@ -11,8 +11,6 @@ use crate::db::models::{Firm, Notification, User};
 use crate::db::schema::{firms, matters, notifications, users};
 use crate::domain::{Channel, NotificationKind};
 use crate::error::{Error, Result};
-use crate::mail::OutgoingEmail;
-use crate::notifications::channel::Message;
 use crate::notifications::compose::{Composed, Composer};
 use crate::notifications::queue::one_off;
 
@@ -58,14 +56,5 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
         "files": files,
         "portal_url": format!("{}/matters/{}", composer.base_url, receipt.matter_id),
     });
-    Ok(Composed::Send(match row.channel {
-        Channel::Email => Message::Email(Box::new(OutgoingEmail {
-            to_name: client.full_name.clone(),
-            to_address: client.email.clone(),
-            from: Some(composer.sender_for(&firm.name, firm.mail_from.as_deref())),
-            content: composer.renderer.email("upload_receipt", &data)?,
-            headers: Vec::new(),
-            message_id: Some(composer.message_id(&row.id)),
-        })),
-    }))
+    composer.notice(row, &client, &firm, "upload_receipt", &data)
 }
