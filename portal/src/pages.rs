@@ -16,7 +16,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::domain::Language;
 use shared::i18n;
 
@@ -136,17 +136,20 @@ impl PageCtx {
 
     /// Renders `template` with `data` (a view struct, or an object) plus what every page needs.
     pub fn render(&self, status: StatusCode, template: &str, title_key: &str, data: impl Serialize) -> HttpResponse {
-        let data = match serde_json::to_value(data) {
-            Ok(data) => data,
-            Err(e) => return self.error(shared::Error::Internal(anyhow::anyhow!("page data of {template}: {e}"))),
+        let frame = Frame {
+            lang: self.lang,
+            path: &self.path,
+            title: self.text(title_key),
+            brand: self.viewer.as_ref().map_or_else(|| self.text("app-name"), |v| v.firm_name.clone()),
+            user: self.viewer.as_ref().map(|v| SignedInAs { name: &v.user.full_name }),
         };
-        let mut context = json!({
-            "lang": self.lang.as_str(),
-            "path": self.path,
-            "title": self.text(title_key),
-            "brand": self.viewer.as_ref().map_or_else(|| self.text("app-name"), |v| v.firm_name.clone()),
-            "user": self.viewer.as_ref().map(|v| json!({ "name": v.user.full_name })),
-        });
+        let (mut context, data) = match (serde_json::to_value(frame), serde_json::to_value(data)) {
+            (Ok(frame), Ok(data)) => (frame, data),
+            (Err(e), _) | (_, Err(e)) => {
+                return self.error(shared::Error::Internal(anyhow::anyhow!("page data of {template}: {e}")));
+            }
+        };
+        // The page's own data wins (a matter's title names its page).
         if let (Some(base), Value::Object(extra)) = (context.as_object_mut(), data) {
             base.extend(extra);
         }
@@ -169,18 +172,14 @@ impl PageCtx {
 
     /// A page with a heading, a paragraph and an optional link (all locale keys).
     pub fn message(&self, status: StatusCode, heading: &str, body: &str, action: Option<(&str, &str)>) -> HttpResponse {
-        self.render(
-            status,
-            "message",
+        let page = MessagePage {
             heading,
-            json!({
-                "heading": heading,
-                "body": body,
-                "request_id": (status.is_client_error() || status.is_server_error()).then(|| self.request_id.clone()),
-                "action_href": action.map(|a| a.0),
-                "action_label": action.map(|a| a.1),
-            }),
-        )
+            body,
+            request_id: (status.is_client_error() || status.is_server_error()).then_some(self.request_id.as_str()),
+            action_href: action.map(|a| a.0),
+            action_label: action.map(|a| a.1),
+        };
+        self.render(status, "message", heading, page)
     }
 
     /// The readable page for an error (its cause logged here, never shown).
@@ -200,6 +199,34 @@ impl PageCtx {
             None => answer,
         }
     }
+}
+
+/// What every page shows: its language, path (for the language switcher), title,
+/// the firm's name and who is signed in.
+#[derive(Serialize)]
+struct Frame<'a> {
+    lang: Language,
+    path: &'a str,
+    title: String,
+    brand: String,
+    user: Option<SignedInAs<'a>>,
+}
+
+/// The signed-in person, as the page header names them.
+#[derive(Serialize)]
+struct SignedInAs<'a> {
+    name: &'a str,
+}
+
+/// A page with a heading, a paragraph and an optional link (locale keys), and
+/// on an error, the request id a client can quote.
+#[derive(Serialize)]
+struct MessagePage<'a> {
+    heading: &'a str,
+    body: &'a str,
+    request_id: Option<&'a str>,
+    action_href: Option<&'a str>,
+    action_label: Option<&'a str>,
 }
 
 /// What a page handler answers: the page (or a redirect), or an error shown as a page.
