@@ -10,9 +10,12 @@
 pub mod browser;
 pub mod files;
 pub mod fixtures;
+pub mod gate;
 pub mod load;
 pub mod maildev;
 pub mod metrics;
+pub mod modules;
+pub mod own_process;
 pub mod pages;
 pub mod postgres;
 pub mod reliability;
@@ -318,6 +321,7 @@ pub struct Restarted {
 
 /// Runs each named `async fn(Backend) -> anyhow::Result<()>` twice: as
 /// `NAME::sqlite` and `NAME::postgres`, so no database test runs on one backend only.
+/// Each holds [`gate::beside_others`] while it runs.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
@@ -325,10 +329,12 @@ macro_rules! on_both_backends {
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() -> anyhow::Result<()> {
+                    let _gate = $crate::gate::beside_others().await;
                     super::$name($crate::Backend::Sqlite).await
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() -> anyhow::Result<()> {
+                    let _gate = $crate::gate::beside_others().await;
                     super::$name($crate::Backend::Postgres).await
                 }
             }

@@ -272,6 +272,7 @@ on_both_backends!(
 /// input, axe-core reports them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_axe_check_reports_a_known_violation() -> anyhow::Result<()> {
+    let _gate = harness::gate::beside_others().await;
     let browser = browser::open(DESKTOP).await?;
     let outcome = async {
         browser.goto("data:text/html,<html><body><img src='x.png'><input type='text'></body></html>").await?;

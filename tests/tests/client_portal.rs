@@ -658,6 +658,7 @@ fn every_message_exists_in_english_and_spanish_and_every_template_key_exists() -
 
 #[tokio::test]
 async fn the_openapi_description_lists_the_client_api() -> anyhow::Result<()> {
+    let _gate = harness::gate::beside_others().await;
     let app = TestApp::spawn(Backend::Sqlite).await?;
     let spec: Value = app.get("/api/openapi.json").await?.json().await?;
     assert!(spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", spec["openapi"]);
@@ -676,6 +677,7 @@ async fn the_openapi_description_lists_the_client_api() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn pages_carry_security_headers() -> anyhow::Result<()> {
+    let _gate = harness::gate::beside_others().await;
     let app = TestApp::spawn(Backend::Sqlite).await?;
     let page = app.get("/sign-in").await?;
     let header = |name: &str| page.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();

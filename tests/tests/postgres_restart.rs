@@ -7,7 +7,8 @@
 //! PostgreSQL only, by nature: it restarts a database server (SQLite has none).
 //! The server is a private one made for this test (`harness::postgres`), so
 //! the machine's shared PostgreSQL, which other tests use at the same time, is
-//! left alone.
+//! left alone. No other test runs during the restart (`harness::gate::alone`):
+//! its time limits and figures are for this load only.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +25,7 @@ const UPLOADERS: usize = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_portal_rides_out_a_postgresql_restart() -> anyhow::Result<()> {
+    let _alone = harness::gate::alone().await;
     let pg = Arc::new(PrivatePostgres::start()?);
     let app = TestApp::spawn_on_db(TestDb::create_on_postgres(&pg.admin_url())?, &[]).await?;
     let demo = app.seed_demo().await?;
@@ -151,6 +153,7 @@ async fn the_portal_rides_out_a_postgresql_restart() -> anyhow::Result<()> {
 /// same pool gets a new connection. PostgreSQL only: SQLite has no connection to lose.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_killed_mid_transaction_is_unavailable_not_internal() -> anyhow::Result<()> {
+    let _gate = harness::gate::beside_others().await;
     let db = TestDb::create(harness::Backend::Postgres)?;
     let pool = shared::db::Db::connect(&db.url, 2)?;
     let outcome = pool
@@ -186,6 +189,7 @@ async fn a_connection_killed_mid_transaction_is_unavailable_not_internal() -> an
 /// connection in the pool, so both uses get the killed one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_killed_while_idle_costs_at_most_one_unavailable_answer() -> anyhow::Result<()> {
+    let _gate = harness::gate::beside_others().await;
     use diesel::{Connection, RunQueryDsl};
     let db = TestDb::create(harness::Backend::Postgres)?;
     let pool = shared::db::Db::connect(&db.url, 1)?;

@@ -17,6 +17,7 @@ fn fresh(backend: Backend) -> anyhow::Result<(TestDb, Db)> {
 
 #[test]
 fn sqlite_and_postgres_have_the_same_tables_and_columns() -> anyhow::Result<()> {
+    let _gate = harness::gate::beside_others_blocking();
     let (_sqlite_db, sqlite) = fresh(Backend::Sqlite)?;
     let (_postgres_db, postgres) = fresh(Backend::Postgres)?;
     sqlite.migrate()?;

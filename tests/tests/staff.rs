@@ -870,6 +870,7 @@ fn api_routes_in_source() -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn the_openapi_description_is_valid_openapi_3_and_lists_every_api_route() -> anyhow::Result<()> {
+    let _gate = harness::gate::beside_others().await;
     let app = TestApp::spawn(Backend::Sqlite).await?;
     let text = app.get("/api/openapi.json").await?.text().await?;
     let dir = tempfile::tempdir()?;

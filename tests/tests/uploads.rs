@@ -700,6 +700,7 @@ async fn staff_share_a_document_with_the_client(backend: Backend) -> anyhow::Res
 /// lacks ListMultipartUploads (if it learns it, this says so).
 #[tokio::test]
 async fn the_unfinished_upload_check_finds_an_open_multipart_upload() -> anyhow::Result<()> {
+    let _gate = harness::gate::beside_others().await;
     let bucket = format!("mlchk{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
     let config = shared::config::Config::from_sources(
         [

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use shared::db::schema::users;
 use shared::tokens::Purpose;
 
-use crate::EVIL;
+use super::EVIL;
 
 async fn forms_from_other_sites_are_refused(backend: Backend) -> anyhow::Result<()> {
     let app = TestApp::spawn(backend).await?;
@@ -71,7 +71,7 @@ async fn forms_from_other_sites_are_refused(backend: Backend) -> anyhow::Result<
 
     // Every state-changing route, from another site, with a staff session and with none: refused before the handler.
     let mut routes = 0;
-    for (method, template) in crate::matrix::declared_routes() {
+    for (method, template) in super::matrix::declared_routes() {
         if method == "GET" || template == "/unsubscribe" {
             continue;
         }

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, LOCATION, SET_COOKIE};
 use serde_json::Value;
 
-use crate::EVIL;
+use super::EVIL;
 
 async fn every_kind_of_answer_carries_the_security_headers(backend: Backend) -> anyhow::Result<()> {
     let app = TestApp::spawn(backend).await?;

@@ -31,7 +31,7 @@ const ROUTE_FILES: &[(&str, &str)] = &[
 ];
 
 /// (METHOD, path template) of every `#[get("…")]`-style route attribute.
-pub(crate) fn declared_routes() -> BTreeSet<(String, String)> {
+pub(super) fn declared_routes() -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
     for (file, text) in ROUTE_FILES {
         for needle in ["web::resource(", ".route(", "web::scope(", "#[route("] {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use shared::db::schema::{ratings, sessions, users};
 use shared::tokens::Purpose;
 
-use crate::SECRET;
+use super::SECRET;
 
 /// Base64url without padding (the JWT alphabet).
 fn b64(bytes: &[u8]) -> String {

@@ -1,0 +1,27 @@
+//! The end-to-end suites against real services, one test binary (each file or
+//! folder here is a module of it). Its tests run in parallel threads of one
+//! process: the few that must not run beside others hold `harness::gate::alone`
+//! (the load test, the PostgreSQL restart), and the one that measures its
+//! process's memory runs in a process of its own (`harness::own_process`).
+
+mod backup;
+mod browser;
+mod client_portal;
+mod foundation;
+mod load;
+mod observability;
+mod postgres_restart;
+mod schema;
+mod security;
+mod services;
+mod shutdown;
+mod staff;
+mod storage_outage;
+mod upload_memory;
+mod uploads;
+
+/// A file in tests/ that no `mod` above names would never run.
+#[test]
+fn every_file_here_is_a_module_of_this_binary() -> anyhow::Result<()> {
+    harness::modules::all_declared(env!("CARGO_MANIFEST_DIR"))
+}
