@@ -245,16 +245,16 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let https = state.secure_cookies();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
-        App::new()
+        let app = App::new()
             .app_data(data.clone())
             .app_data(web::JsonConfig::default().error_handler(|e, _| crate::error::bad_input("body", &e)))
             .app_data(web::QueryConfig::default().error_handler(|e, _| crate::error::bad_input("query", &e)))
             .wrap(middleware::from_fn(crate::pages::render_error_pages))
             .wrap(middleware::from_fn(crate::csrf::check))
             .wrap(security_headers(https))
-            .wrap(middleware::from_fn(crate::observe::request_context))
-            .configure(|cfg| routes::configure(cfg, dev_mailbox))
-            .default_service(web::to(routes::not_found))
+            .wrap(middleware::from_fn(crate::observe::request_context));
+        let (app, _description) = routes::register(app, dev_mailbox);
+        app.default_service(web::to(routes::not_found))
     })
     .shutdown_timeout(grace)
     // actix's defaults, 5 s for a request's head and 5 s of keep-alive, are

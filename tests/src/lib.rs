@@ -19,6 +19,7 @@ pub mod own_process;
 pub mod pages;
 pub mod postgres;
 pub mod reliability;
+pub mod routes;
 pub mod s3;
 pub mod schema;
 pub mod services;

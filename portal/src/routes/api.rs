@@ -8,11 +8,12 @@ use shared::domain::Language;
 use utoipa::ToSchema;
 
 use crate::error::{AppError, AppResult};
+use crate::routes::ApiConfig;
 use crate::session::{ApiUser, Checked, SignedIn};
 use crate::state::AppState;
 
-/// Registers the API routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers the API routes, each with its description in `/api/openapi.json`.
+pub fn configure(cfg: &mut ApiConfig) {
     cfg.service(me).service(my_matters).service(matter);
 }
 
@@ -39,7 +40,7 @@ fn language_of(user: &ApiUser) -> Language {
 
 /// Who am I?
 #[utoipa::path(
-    get, path = "/api/v1/me", tag = "client",
+    tag = "client",
     responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -58,7 +59,7 @@ async fn me(user: ApiUser) -> AppResult<web::Json<Me>> {
 
 /// My matters, open ones first.
 #[utoipa::path(
-    get, path = "/api/v1/matters", tag = "client",
+    tag = "client",
     responses((status = 200, body = Vec<MatterSummary>), (status = 401, body = crate::error::ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -71,7 +72,7 @@ async fn my_matters(state: web::Data<AppState>, user: ApiUser) -> AppResult<web:
 
 /// One of my matters: phase, what it means, what happens next, what is needed, recent updates, contact.
 #[utoipa::path(
-    get, path = "/api/v1/matters/{id}", tag = "client",
+    tag = "client",
     params(("id" = String, Path, description = "Matter id")),
     responses(
         (status = 200, body = MatterDetail),

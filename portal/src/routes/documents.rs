@@ -16,18 +16,19 @@ use storage::Download;
 
 use crate::error::{AppError, AppResult};
 use crate::pages::{PageCtx, PageResult};
+use crate::routes::ApiConfig;
 use crate::session::{ApiUser, client_ip};
 use crate::state::AppState;
 use crate::upload::{self, Stop, Target, UploadReport};
 
-/// Registers the document routes.
+/// Registers the document pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(upload_page)
-        .service(upload_form)
-        .service(download_page)
-        .service(api_list)
-        .service(api_upload)
-        .service(api_download);
+    cfg.service(upload_page).service(upload_form).service(download_page);
+}
+
+/// Registers the document API, each route with its description in `/api/openapi.json`.
+pub fn configure_api(cfg: &mut ApiConfig) {
+    cfg.service(api_list).service(api_upload).service(api_download);
 }
 
 async fn own_matter(state: &AppState, client: &User, matter_id: String) -> shared::Result<Matter> {
@@ -297,7 +298,7 @@ async fn download_page(ctx: PageCtx, req: HttpRequest, path: web::Path<(String, 
 
 /// The documents of one of my matters, newest first.
 #[utoipa::path(
-    get, path = "/api/v1/matters/{id}/documents", tag = "client",
+    tag = "client",
     params(("id" = String, Path, description = "Matter id")),
     responses((status = 200, body = Vec<DocumentView>), (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
@@ -316,7 +317,7 @@ async fn api_list(
 /// `request` and `category` fields and any number of `file` fields. Files
 /// stream to storage; their type is decided from their bytes.
 #[utoipa::path(
-    post, path = "/api/v1/matters/{id}/documents", tag = "client",
+    tag = "client",
     params(("id" = String, Path, description = "Matter id")),
     request_body(content_type = "multipart/form-data", description = "Fields `request`, `category`, then `file` (repeatable)"),
     responses(
@@ -347,7 +348,7 @@ async fn api_upload(
 
 /// Download one of my documents: a redirect to a short-lived link (S3) or the file itself.
 #[utoipa::path(
-    get, path = "/api/v1/matters/{id}/documents/{document}/download", tag = "client",
+    tag = "client",
     params(("id" = String, Path, description = "Matter id"), ("document" = String, Path, description = "Document id")),
     responses((status = 200, description = "The file"), (status = 303, description = "Redirect to a presigned URL"), (status = 401, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))

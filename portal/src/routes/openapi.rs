@@ -1,24 +1,16 @@
-//! `/api/openapi.json`: the API description (OpenAPI 3.1), generated from the handlers.
+//! `/api/openapi.json`: the API description (OpenAPI 3.1), generated from the
+//! handlers as they are registered (see [`super::register`]): each API route's
+//! `#[utoipa::path]` joins the description when its group's `configure` puts it
+//! on the app. What is said here once: info, shared schemas, security schemes, tags.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{App, HttpResponse, get, web};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::staff::api as staff;
-use crate::routes::{api, documents};
-
-/// The generated API description.
+/// The API description without its paths: the routes add theirs as they are registered.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Matterline API", description = "Client portal data for Matterline's web and mobile clients."),
-    paths(
-        api::me, api::my_matters, api::matter, documents::api_list, documents::api_upload, documents::api_download,
-        staff::sign_in, staff::list_clients, staff::create_client, staff::get_client, staff::update_client,
-        staff::client_notifications, staff::list_matters, staff::create_matter, staff::get_matter, staff::update_matter,
-        staff::post_milestone, staff::open_request, staff::cancel_request, staff::list_documents, staff::share_documents,
-        staff::download_document, staff::review_document, staff::list_staff, staff::get_catalogue,
-        staff::set_phase_text, staff::get_settings, staff::update_settings, staff::get_ratings, staff::audit_log, staff::import,
-    ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&Security),
     tags(
@@ -44,12 +36,48 @@ impl Modify for Security {
     }
 }
 
+/// The whole API description: the one the portal serves, made by registering
+/// the routes on an app as the server does.
+pub fn description() -> utoipa::openapi::OpenApi {
+    super::register(App::new(), false).1
+}
+
+/// Every API route registered on the app, as (METHOD, path template) — e.g.
+/// `("GET", "/api/v1/matters/{id}")` — read from the description the
+/// registration built, sorted.
+pub fn api_routes() -> Vec<(String, String)> {
+    let description = description();
+    let mut routes = Vec::new();
+    for (path, item) in &description.paths.paths {
+        let operations = [
+            ("GET", &item.get),
+            ("PUT", &item.put),
+            ("POST", &item.post),
+            ("DELETE", &item.delete),
+            ("OPTIONS", &item.options),
+            ("HEAD", &item.head),
+            ("PATCH", &item.patch),
+            ("TRACE", &item.trace),
+        ];
+        for (method, operation) in operations {
+            if operation.is_some() {
+                routes.push((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    routes.sort();
+    routes
+}
+
+/// The description an app serves (app data, set by [`super::register`]).
+pub(crate) struct Served(pub(crate) utoipa::openapi::OpenApi);
+
 /// Registers the description route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(openapi_json);
 }
 
 #[get("/api/openapi.json")]
-async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+async fn openapi_json(served: web::Data<Served>) -> HttpResponse {
+    HttpResponse::Ok().json(&served.0)
 }

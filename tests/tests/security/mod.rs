@@ -1,5 +1,5 @@
 //! Hardening: who may call what (a matrix over every route, read from the
-//! route files themselves), forged and replayed tokens, cross-site forms,
+//! portal's app as actix-web registered it), forged and replayed tokens, cross-site forms,
 //! markup typed into every field, security headers and cookies, open
 //! redirects, and uploads built to break the parser. Each test writes what it
 //! tried to `docs/reliability.md`. The threat model is `docs/security.md`.

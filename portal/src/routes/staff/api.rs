@@ -17,12 +17,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::sign_in::{Attempt, attempt_sign_in};
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::routes::ApiConfig;
 use crate::session::{StaffApi, client_ip};
 use crate::state::AppState;
 use crate::upload::{self, Target, UploadReport};
 
-/// Registers the staff API.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Registers the staff API, each route with its description in `/api/openapi.json`.
+pub fn configure(cfg: &mut ApiConfig) {
     cfg.service(sign_in)
         .service(list_clients)
         .service(create_client)
@@ -79,7 +80,7 @@ pub struct StaffToken {
 
 /// Signs a staff member in with password and TOTP code; 401 when any part is wrong, 429 when locked.
 #[utoipa::path(
-    post, path = "/api/v1/staff/sign-in", tag = "staff", request_body = StaffCredentials,
+    tag = "staff", request_body = StaffCredentials,
     responses(
         (status = 200, body = StaffToken),
         (status = 401, description = "Email, password or code is wrong", body = ErrorBody),
@@ -113,7 +114,7 @@ pub struct ClientQuery {
 
 /// The firm's clients, by name.
 #[utoipa::path(
-    get, path = "/api/v1/staff/clients", tag = "staff", params(ClientQuery),
+    tag = "staff", params(ClientQuery),
     responses((status = 200, body = Vec<ClientView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -137,7 +138,7 @@ async fn list_clients(
 
 /// Adds a client. 409 when the email already belongs to someone at the firm.
 #[utoipa::path(
-    post, path = "/api/v1/staff/clients", tag = "staff", request_body = NewClient,
+    tag = "staff", request_body = NewClient,
     responses((status = 201, body = ClientView), (status = 409, body = ErrorBody), (status = 422, description = "A field is invalid; the message names it", body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -154,7 +155,7 @@ async fn create_client(
 
 /// One client of the firm.
 #[utoipa::path(
-    get, path = "/api/v1/staff/clients/{id}", tag = "staff", params(("id" = String, Path, description = "Client id")),
+    tag = "staff", params(("id" = String, Path, description = "Client id")),
     responses((status = 200, body = ClientView), (status = 404, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -170,7 +171,7 @@ async fn get_client(
 
 /// Changes a client's name, email, phone, language or weekly-update choice.
 #[utoipa::path(
-    patch, path = "/api/v1/staff/clients/{id}", tag = "staff", request_body = ClientPatch,
+    tag = "staff", request_body = ClientPatch,
     params(("id" = String, Path, description = "Client id")),
     responses((status = 200, body = ClientView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
@@ -188,7 +189,7 @@ async fn update_client(
 
 /// What was sent to a client: every email, its status and error, newest first.
 #[utoipa::path(
-    get, path = "/api/v1/staff/clients/{id}/notifications", tag = "staff",
+    tag = "staff",
     params(("id" = String, Path, description = "Client id")),
     responses((status = 200, body = Vec<LogEntry>), (status = 404, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
@@ -205,7 +206,7 @@ async fn client_notifications(
 
 /// The firm's matters, filtered: phase, case manager, no client update in 14 days, unreviewed uploads.
 #[utoipa::path(
-    get, path = "/api/v1/staff/matters", tag = "staff", params(MatterFilter),
+    tag = "staff", params(MatterFilter),
     responses((status = 200, body = Vec<MatterRow>), (status = 422, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -222,7 +223,7 @@ async fn list_matters(
 
 /// Opens a matter for one or more clients.
 #[utoipa::path(
-    post, path = "/api/v1/staff/matters", tag = "staff", request_body = NewMatter,
+    tag = "staff", request_body = NewMatter,
     responses((status = 201, body = MatterRow), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -239,7 +240,7 @@ async fn create_matter(
 
 /// A matter with its whole timeline (internal notes included), requests and documents.
 #[utoipa::path(
-    get, path = "/api/v1/staff/matters/{id}", tag = "staff", params(("id" = String, Path, description = "Matter id")),
+    tag = "staff", params(("id" = String, Path, description = "Matter id")),
     responses((status = 200, body = StaffMatter), (status = 404, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -256,7 +257,7 @@ async fn get_matter(
 
 /// Updates a matter: title, case manager (assign or `""` to unassign), external id, close or reopen.
 #[utoipa::path(
-    patch, path = "/api/v1/staff/matters/{id}", tag = "staff", request_body = MatterPatch,
+    tag = "staff", request_body = MatterPatch,
     params(("id" = String, Path, description = "Matter id")),
     responses((status = 200, body = MatterRow), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
@@ -274,7 +275,7 @@ async fn update_matter(
 
 /// Posts a milestone: phase change, appointment, note to the client or internal note.
 #[utoipa::path(
-    post, path = "/api/v1/staff/matters/{id}/milestones", tag = "staff", request_body = NewMilestone,
+    tag = "staff", request_body = NewMilestone,
     params(("id" = String, Path, description = "Matter id")),
     responses((status = 201, body = StaffMilestone), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
@@ -293,7 +294,7 @@ async fn post_milestone(
 
 /// Asks the client for a document.
 #[utoipa::path(
-    post, path = "/api/v1/staff/matters/{id}/requests", tag = "staff", request_body = NewRequest,
+    tag = "staff", request_body = NewRequest,
     params(("id" = String, Path, description = "Matter id")),
     responses((status = 201, body = StaffRequest), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
@@ -312,7 +313,7 @@ async fn open_request(
 
 /// Cancels an open document request. 409 when it is no longer open.
 #[utoipa::path(
-    post, path = "/api/v1/staff/matters/{id}/requests/{request}/cancel", tag = "staff",
+    tag = "staff",
     params(("id" = String, Path, description = "Matter id"), ("request" = String, Path, description = "Request id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
@@ -331,7 +332,7 @@ async fn cancel_request(
 
 /// A matter's documents, newest first, with who reviewed them.
 #[utoipa::path(
-    get, path = "/api/v1/staff/matters/{id}/documents", tag = "staff",
+    tag = "staff",
     params(("id" = String, Path, description = "Matter id")),
     responses((status = 200, body = Vec<StaffDocument>), (status = 404, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
@@ -352,7 +353,7 @@ async fn list_documents(
 /// checked and limited exactly like a client's upload. The clients' documents
 /// list shows them as shared by the firm; each is audited (`document.share`).
 #[utoipa::path(
-    post, path = "/api/v1/staff/matters/{id}/documents", tag = "staff",
+    tag = "staff",
     params(("id" = String, Path, description = "Matter id")),
     request_body(content_type = "multipart/form-data", description = "Field `category`, then `file` (repeatable)"),
     responses(
@@ -386,7 +387,7 @@ async fn share_documents(
 
 /// Downloads a document (a redirect to a short-lived storage URL, or the bytes); audited.
 #[utoipa::path(
-    get, path = "/api/v1/staff/matters/{id}/documents/{document}/download", tag = "staff",
+    tag = "staff",
     params(("id" = String, Path, description = "Matter id"), ("document" = String, Path, description = "Document id")),
     responses((status = 200, description = "The file"), (status = 303, description = "Redirect to the stored object"), (status = 404, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
@@ -404,7 +405,7 @@ async fn download_document(
 
 /// Marks a document reviewed.
 #[utoipa::path(
-    post, path = "/api/v1/staff/matters/{id}/documents/{document}/review", tag = "staff",
+    tag = "staff",
     params(("id" = String, Path, description = "Matter id"), ("document" = String, Path, description = "Document id")),
     responses((status = 204), (status = 404, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
@@ -423,7 +424,7 @@ async fn review_document(
 
 /// The firm's staff members (for assigning case managers).
 #[utoipa::path(
-    get, path = "/api/v1/staff/staff", tag = "staff",
+    tag = "staff",
     responses((status = 200, body = Vec<StaffMember>)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -435,7 +436,7 @@ async fn list_staff(state: web::Data<AppState>, user: StaffApi) -> AppResult<web
 
 /// The firm's phase catalogue with its texts in every language.
 #[utoipa::path(
-    get, path = "/api/v1/staff/catalogue", tag = "staff",
+    tag = "staff",
     responses((status = 200, body = Vec<CatalogueEntry>)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -447,7 +448,7 @@ async fn get_catalogue(state: web::Data<AppState>, user: StaffApi) -> AppResult<
 
 /// Replaces one phase's texts in one language (admins).
 #[utoipa::path(
-    put, path = "/api/v1/staff/catalogue/{area}/{key}", tag = "staff", request_body = PhaseWordingView,
+    tag = "staff", request_body = PhaseWordingView,
     params(("area" = String, Path, description = "Practice area, e.g. personal_injury"), ("key" = String, Path, description = "Phase key")),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
@@ -467,7 +468,7 @@ async fn set_phase_text(
 
 /// The firm's settings.
 #[utoipa::path(
-    get, path = "/api/v1/staff/settings", tag = "staff",
+    tag = "staff",
     responses((status = 200, body = FirmSettings)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -479,7 +480,7 @@ async fn get_settings(state: web::Data<AppState>, user: StaffApi) -> AppResult<w
 
 /// Changes the firm's settings (admins): name, sender, phone, time zone, weekly schedule, no-activity updates.
 #[utoipa::path(
-    patch, path = "/api/v1/staff/settings", tag = "staff", request_body = SettingsPatch,
+    tag = "staff", request_body = SettingsPatch,
     responses((status = 200, body = FirmSettings), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -495,7 +496,7 @@ async fn update_settings(
 
 /// Clients' ratings of their updates, with the average.
 #[utoipa::path(
-    get, path = "/api/v1/staff/ratings", tag = "staff",
+    tag = "staff",
     responses((status = 200, body = Ratings)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -507,7 +508,7 @@ async fn get_ratings(state: web::Data<AppState>, user: StaffApi) -> AppResult<we
 
 /// The firm's audit log, newest first (admins).
 #[utoipa::path(
-    get, path = "/api/v1/staff/audit", tag = "staff", params(AuditQuery),
+    tag = "staff", params(AuditQuery),
     responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = ErrorBody)),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -525,7 +526,7 @@ async fn audit_log(
 /// body is the CSV (`text/csv`) or JSON (`application/json`) file. Idempotent on
 /// `external_id`; bad rows are listed by line and the rest import.
 #[utoipa::path(
-    post, path = "/api/v1/staff/import", tag = "staff",
+    tag = "staff",
     request_body(content = String, description = "The export file", content_type = "text/csv"),
     responses(
         (status = 200, description = "What was imported; `failed` names each bad row", body = crate::import::Summary),

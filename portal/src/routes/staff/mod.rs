@@ -4,16 +4,16 @@ pub mod api;
 pub mod pages;
 pub mod sign_in;
 
-use actix_web::{HttpRequest, web};
+use actix_web::HttpRequest;
 use shared::db::models::User;
 use shared::staff::Staff;
 
 use crate::pages::{PageCtx, PageError};
+use crate::routes::ApiConfig;
 
-/// Registers the staff routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    sign_in::configure(cfg);
-    pages::configure(cfg);
+/// Registers the staff routes: sign-in and pages, then the API (with its descriptions).
+pub fn configure(cfg: &mut ApiConfig) {
+    cfg.map(|cfg| cfg.configure(sign_in::configure).configure(pages::configure));
     api::configure(cfg);
 }
 
