@@ -51,9 +51,14 @@ where
 /// without method or path: they are read from the route attribute), and its
 /// group's `configure` registers it with `cfg.service(handler)` on the
 /// [`ApiConfig`], which puts it both on the app and in `/api/openapi.json`.
-/// The tests read the routes from the app (actix-web's own report of what
-/// was registered, and [`openapi::api_routes`]), so the authorization matrix
-/// and the description test see a new route without being told of it.
+/// Pages and the other routes outside the API keep their groups' plain
+/// `configure(&mut web::ServiceConfig)`, called here through `cfg.map`.
+///
+/// The tests read the route table from the app — actix-web's own report of
+/// what was registered, and [`openapi::api_routes`] — not from these files:
+/// the authorization matrix fails until a new route has its row, and an API
+/// route registered through `cfg.map` (on the app, but not described) fails
+/// the description's tests.
 pub fn configure(cfg: &mut ApiConfig, dev_mailbox: bool) {
     cfg.map(|cfg| cfg.configure(health::configure));
     api::configure(cfg);
