@@ -196,7 +196,8 @@ async fn a_notifier_killed_mid_pass_resumes_without_losing_or_repeating_a_messag
 }
 
 /// `notifier preview` prints the weekly update (sending nothing); compared with a
-/// reviewed snapshot per language. Tokens and the per-test domain are masked.
+/// reviewed insta snapshot per language (tests/snapshots/weekly_update_preview.*.snap;
+/// `cargo insta review` after a change). Tokens and the per-test domain are masked.
 async fn the_preview_matches_its_snapshot_in_both_languages(backend: Backend) -> anyhow::Result<()> {
     let app = TestApp::spawn(backend).await?;
     let demo = app.seed_demo().await?;
@@ -208,18 +209,11 @@ async fn the_preview_matches_its_snapshot_in_both_languages(backend: Backend) ->
         let child = notifier(&app, &args, &[("MATTERLINE_PUBLIC_URL", "https://portal.example-firm.test")]).spawn()?;
         let text = wait_for_success(child, "notifier preview")?;
         let masked = mask(&text, &demo.domain);
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/weekly_update.{lang}.txt"));
-        if std::env::var_os("MATTERLINE_UPDATE_SNAPSHOTS").is_some() {
-            std::fs::write(&path, &masked)?;
-        }
-        let expected = std::fs::read_to_string(&path).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: {e} (run with MATTERLINE_UPDATE_SNAPSHOTS=1 to write it, then review it)",
-                path.display()
-            )
-        })?;
-        assert_eq!(masked, expected, "preview ({lang}) differs from {}", path.display());
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(format!("weekly_update_preview.{lang}"), masked));
         let page = std::fs::read_to_string(&html)?;
         assert!(page.contains(&format!("<html lang=\"{lang}\">")), "the HTML part was not written in {lang}");
     }
