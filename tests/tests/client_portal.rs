@@ -76,11 +76,12 @@ async fn a_client_signs_in_with_the_emailed_link_and_sees_their_case(backend: Ba
 }
 
 async fn the_code_from_the_email_signs_in_once(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with_smtp(backend).await?;
+    let app = TestApp::builder(backend).with_memory_mail().spawn().await?;
     let demo = app.seed_demo().await?;
     let email = demo.email("sam");
     app.client.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
-    let code = wait_for_emails(&email, 1).await?[0].six_digit_code().ok_or_else(|| anyhow::anyhow!("no code"))?;
+    let code =
+        app.mail()?.wait_for_emails(&email, 1).await?[0].six_digit_code().ok_or_else(|| anyhow::anyhow!("no code"))?;
 
     let phone = app.new_client()?;
     let ok =
@@ -168,7 +169,8 @@ async fn an_expired_sign_in_link_and_code_show_a_clear_page(backend: Backend) ->
 }
 
 async fn the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with_smtp(backend).await?;
+    let app = TestApp::builder(backend).with_memory_mail().spawn().await?;
+    let mail = app.mail()?;
     let demo = app.seed_demo().await?;
     let known = demo.email("mateo");
     let unknown = format!("nobody@{}", demo.domain);
@@ -182,7 +184,7 @@ async fn the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable(bac
         }
     };
     assert_eq!(page_for(known.clone()).await?, page_for(unknown.clone()).await?);
-    assert!(harness::maildev::emails_to(&unknown).await?.is_empty(), "mail went to an unknown address");
+    assert!(mail.emails_to(&unknown)?.is_empty(), "mail went to an unknown address");
 
     // Staff addresses get no client sign-in link either.
     page_for(demo.email("casey")).await?;
@@ -190,13 +192,13 @@ async fn the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable(bac
     for _ in 0..3 {
         assert_eq!(page_for(known.clone()).await?.0, StatusCode::OK);
     }
-    let before = wait_for_emails(&known, 4).await?.len();
+    let before = mail.wait_for_emails(&known, 4).await?.len();
     assert_eq!(page_for(known.clone()).await?.0, StatusCode::OK);
     let (status, text) = page_for(known.clone()).await?;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(text.contains("Please wait a few minutes") && text.contains("15 minutes"), "{text}");
-    assert_eq!(harness::maildev::emails_to(&known).await?.len(), before + 1);
-    assert!(harness::maildev::emails_to(&demo.email("casey")).await?.is_empty(), "staff got a client sign-in link");
+    assert_eq!(mail.emails_to(&known)?.len(), before + 1);
+    assert!(mail.emails_to(&demo.email("casey"))?.is_empty(), "staff got a client sign-in link");
 
     // Twenty requests per IP address per 15 minutes, whatever the addresses: 8 so far
     // (the one refused for its address counts against the IP too).
