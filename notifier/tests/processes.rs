@@ -87,7 +87,7 @@ async fn wait_for_deliveries(domain: &str, n: usize, running: &mut Child, what: 
 /// second starts and delivers, then the first resumes and both run together.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_notifiers_at_once_on_postgres_send_every_client_exactly_one_email() -> anyhow::Result<()> {
-    let app = TestApp::spawn(Backend::Postgres).await?;
+    let app = TestApp::builder(Backend::Postgres).spawn().await?;
     let demo = app.seed_demo().await?;
     app.add_clients(&demo, CLIENTS - 5).await?;
     let smtp = services::fault_smtp_url()?;
@@ -122,7 +122,7 @@ async fn two_notifiers_at_once_on_postgres_send_every_client_exactly_one_email()
 async fn a_notifier_killed_mid_pass_resumes_without_losing_or_repeating_a_message(
     backend: Backend,
 ) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     app.add_clients(&demo, CLIENTS - 5).await?;
     let smtp = services::fault_smtp_url()?;
@@ -199,7 +199,7 @@ async fn a_notifier_killed_mid_pass_resumes_without_losing_or_repeating_a_messag
 /// reviewed insta snapshot per language (tests/snapshots/weekly_update_preview.*.snap;
 /// `cargo insta review` after a change). Tokens and the per-test domain are masked.
 async fn the_preview_matches_its_snapshot_in_both_languages(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let jordan = app.client(&demo.email("jordan")).await?;
     for lang in ["en", "es"] {
@@ -227,7 +227,7 @@ async fn the_preview_matches_its_snapshot_in_both_languages(backend: Backend) ->
 /// counts the sent and failed emails and the weekly pass, and SIGTERM stops the
 /// daemon cleanly (exit 0).
 async fn the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     // The fault server answers 550 to `reject…@`.
     let (jordan, rejected) = (demo.email("jordan"), format!("reject-jordan@{}", demo.domain));
@@ -286,7 +286,7 @@ async fn the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm(backend: 
 /// ones start, the claims are given back and the process exits 0; a later pass
 /// sends the rest — every client exactly once, nothing sent twice.
 async fn sigterm_mid_pass_finishes_what_is_in_flight_and_loses_nothing(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     app.add_clients(&demo, CLIENTS - 5).await?;
     let smtp = services::fault_smtp_url()?;

@@ -142,42 +142,11 @@ impl TestApp {
         TestAppBuilder { db: DbChoice::Given(Box::new(db)), ..TestAppBuilder::default() }
     }
 
-    /// Starts the portal on `backend` with the test defaults.
-    pub async fn spawn(backend: Backend) -> anyhow::Result<Self> {
-        Self::builder(backend).spawn().await
-    }
-
-    /// Starts the portal on `backend`; `settings` are extra `MATTERLINE_*` variables.
-    pub async fn spawn_with(backend: Backend, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
-        Self::builder(backend).settings(settings).spawn().await
-    }
-
-    /// Starts the portal on `db` (e.g. one on a private PostgreSQL server); `settings` are extra variables.
-    pub async fn spawn_on_db(db: TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
-        Self::builder_on(db).settings(settings).spawn().await
-    }
-
     /// Starts another portal on an existing test database (e.g. to restart after a stop).
     /// The returned app borrows nothing: `db` must outlive it.
     pub async fn spawn_on(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Restarted> {
         let (address, client, state, demo_link, handle, _served) = start(db, settings, false).await?;
         Ok(Restarted { address, client, state, demo_link, handle })
-    }
-
-    /// Starts the portal on `backend` sending mail to the real SMTP server (maildev).
-    pub async fn spawn_with_smtp(backend: Backend) -> anyhow::Result<Self> {
-        Self::builder(backend).with_smtp().spawn().await
-    }
-
-    /// Starts the portal on `backend` storing documents in a new bucket of the
-    /// real S3-compatible server (s3s-fs); `settings` are extra variables.
-    pub async fn spawn_with_s3(backend: Backend, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
-        Self::builder(backend).with_s3().settings(settings).spawn().await
-    }
-
-    /// Like [`TestApp::spawn_with_s3`], against the S3 server at `endpoint`.
-    pub async fn spawn_with_s3_at(backend: Backend, endpoint: &str, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
-        Self::builder(backend).with_s3_at(endpoint).settings(settings).spawn().await
     }
 
     /// What the portal has mailed, when it was started with

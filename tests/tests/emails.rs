@@ -113,7 +113,7 @@ fn settings() -> insta::Settings {
 
 /// Snapshots the email `enqueue` queues, in English (`{name}.en`) and Spanish (`{name}.es`).
 async fn snapshot_both_languages(backend: Backend, name: &str, enqueue: Enqueue) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let jordan = demo_with_jordan(&app).await?;
     let en = compose_for(&app, &jordan, Language::En, enqueue).await?;
     let es = compose_for(&app, &jordan, Language::Es, enqueue).await?;

@@ -23,7 +23,7 @@ async fn staff_token(app: &TestApp, demo: &harness::fixtures::Demo, local: &str)
 }
 
 async fn a_staff_member_signs_in_and_what_they_post_reaches_the_client(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let admin = demo.staff_login("admin")?.clone();
 
@@ -158,7 +158,7 @@ async fn a_staff_member_signs_in_and_what_they_post_reaches_the_client(backend: 
 }
 
 async fn the_staff_api_covers_the_same_flow_and_names_invalid_fields(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let casey = demo.staff_login("casey")?.clone();
     let http = app.new_client()?;
@@ -336,7 +336,7 @@ async fn the_staff_api_covers_the_same_flow_and_names_invalid_fields(backend: Ba
 }
 
 async fn an_admin_changes_settings_and_reads_the_audit_log(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let auth = bearer(&staff_token(&app, &demo, "admin").await?);
     let http = app.new_client()?;
@@ -422,7 +422,7 @@ async fn an_admin_changes_settings_and_reads_the_audit_log(backend: Backend) -> 
 }
 
 async fn five_wrong_attempts_lock_a_staff_account(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let admin = demo.staff_login("admin")?.clone();
     let http = app.new_client()?;
@@ -470,7 +470,7 @@ async fn locked_until(app: &TestApp, email: &str) -> anyhow::Result<Option<chron
 
 /// Every staff endpoint with firm B's ids, called by firm A's admin: 404, and nothing of B changes.
 async fn staff_of_one_firm_cannot_read_or_change_another_firm(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let firm_a = app.seed_demo().await?;
     let firm_b = app.seed_demo().await?;
     let auth = bearer(&staff_token(&app, &firm_a, "admin").await?);
@@ -563,7 +563,7 @@ async fn staff_of_one_firm_cannot_read_or_change_another_firm(backend: Backend) 
 
 /// The import through the API: admins only, bad rows named by line, a second run changes nothing.
 async fn an_admin_imports_a_case_management_export_through_the_api(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let http = app.new_client()?;
     let d = &demo.domain;
@@ -623,7 +623,7 @@ async fn an_admin_imports_a_case_management_export_through_the_api(backend: Back
 /// bytes) and mark it reviewed, which takes the matter off the "to review" list.
 async fn staff_review_and_download_a_client_upload(backend: Backend) -> anyhow::Result<()> {
     use sha2::{Digest, Sha256};
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let jordan = app.client(&demo.email("jordan")).await?;
     let client_auth = bearer(&app.session_token(&jordan.id).await?);
@@ -737,7 +737,7 @@ async fn staff_review_and_download_a_client_upload(backend: Backend) -> anyhow::
 /// and the rest find it locked), and four sign-ins with the right password and
 /// the same TOTP code make exactly one session.
 async fn parallel_staff_sign_ins_lose_no_failure_and_use_a_code_once(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let url = app.url("/api/v1/staff/sign-in");
     let all_at_once = |bodies: Vec<Value>| {
@@ -782,7 +782,7 @@ async fn parallel_staff_sign_ins_lose_no_failure_and_use_a_code_once(backend: Ba
 /// of the matter is told once; the other request gets the readable "already in
 /// this phase" answer.
 async fn a_phase_change_sent_twice_at_once_moves_the_matter_once(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let auth = bearer(&staff_token(&app, &demo, "admin").await?);
     let sam = app.client(&demo.email("sam")).await?; // in "intake"
@@ -871,7 +871,7 @@ fn api_routes_in_source() -> Vec<(String, String)> {
 #[tokio::test]
 async fn the_openapi_description_is_valid_openapi_3_and_lists_every_api_route() -> anyhow::Result<()> {
     let _gate = harness::gate::beside_others().await;
-    let app = TestApp::spawn(Backend::Sqlite).await?;
+    let app = TestApp::builder(Backend::Sqlite).spawn().await?;
     let text = app.get("/api/openapi.json").await?.text().await?;
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("openapi.json");
