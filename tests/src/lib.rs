@@ -23,6 +23,7 @@ pub mod reliability;
 pub mod s3;
 pub mod schema;
 pub mod services;
+pub mod session;
 
 use std::collections::BTreeMap;
 

@@ -260,28 +260,25 @@ async fn a_client_sees_only_their_own_matters(backend: Backend) -> anyhow::Resul
     let demo = app.seed_demo().await?;
     let a = app.client(&demo.email("jordan")).await?;
     let b = app.client(&demo.email("lucia")).await?;
-    let token = app.session_token(&a.id).await?;
+    let session = app.signed_in_client(&a.email).await?;
     let raw = app.raw_client()?;
-    let bearer = format!("Bearer {token}");
-    let cookie = format!("matterline_session={token}");
+    let cookie = format!("matterline_session={}", session.token);
 
-    let mine = raw.get(app.url("/api/v1/matters")).header(AUTHORIZATION, &bearer).send().await?.json::<Value>().await?;
+    let mine: Value = session.get("/api/v1/matters").await?;
     let ids: Vec<&str> = mine.as_array().into_iter().flatten().filter_map(|m| m["id"].as_str()).collect();
     assert_eq!(ids, [a.matter_id.as_str()]);
 
     let missing = uuid::Uuid::new_v4().to_string();
     for id in [&b.matter_id, &missing] {
-        let api = raw.get(app.url(&format!("/api/v1/matters/{id}"))).header(AUTHORIZATION, &bearer).send().await?;
-        assert_eq!(api.status(), StatusCode::NOT_FOUND);
-        assert_eq!(api.json::<Value>().await?, serde_json::json!({ "error": "not found", "status": 404 }));
+        assert_eq!(
+            session.get_json_answer(&format!("/api/v1/matters/{id}"), StatusCode::NOT_FOUND).await?,
+            serde_json::json!({ "error": "not found", "status": 404 })
+        );
         let page = raw.get(app.url(&format!("/matters/{id}"))).header("Cookie", &cookie).send().await?;
         assert_eq!(page.status(), StatusCode::NOT_FOUND);
         assert!(main_text(&page.text().await?).contains("Page not found"));
     }
-    let own =
-        raw.get(app.url(&format!("/api/v1/matters/{}", a.matter_id))).header(AUTHORIZATION, &bearer).send().await?;
-    assert_eq!(own.status(), StatusCode::OK);
-    let detail: Value = own.json().await?;
+    let detail: Value = session.get(&format!("/api/v1/matters/{}", a.matter_id)).await?;
     assert_eq!(detail["phase"]["key"], "records_and_bills");
     assert_eq!(detail["open_requests"][0]["title"], "Bills from your physical therapist");
     assert_eq!(detail["phases"].as_array().map(Vec::len), Some(10));
