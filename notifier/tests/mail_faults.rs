@@ -34,7 +34,7 @@ async fn an_upload_while_the_mail_server_is_down_is_stored_and_its_receipt_sent_
     backend: Backend,
 ) -> anyhow::Result<()> {
     // Nothing listens on port 9 of this machine's loopback.
-    let app = TestApp::spawn_with(backend, &[("MATTERLINE_SMTP_URL", "smtp://127.0.0.1:9")]).await?;
+    let app = TestApp::builder(backend).settings(&[("MATTERLINE_SMTP_URL", "smtp://127.0.0.1:9")]).spawn().await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("jordan")).await?;
     let token = app.session_token(&client.id).await?;
@@ -92,7 +92,7 @@ async fn an_upload_while_the_mail_server_is_down_is_stored_and_its_receipt_sent_
 async fn a_mail_server_that_keeps_deferring_is_retried_until_the_attempts_run_out(
     backend: Backend,
 ) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     // Only sam stays a client with weekly updates; the fault server answers 451 to `tempfail…@`.
     let deferred = format!("tempfail-sam@{}", demo.domain);

@@ -72,7 +72,7 @@ async fn phase_change_rows(app: &TestApp) -> anyhow::Result<Vec<(String, String)
 }
 
 async fn a_phase_change_reaches_the_client_in_their_language(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let staff = app.session_token(&app.user_id(&demo.email("casey")).await?).await?;
     let jordan = app.client(&demo.email("jordan")).await?; // English
@@ -135,7 +135,7 @@ async fn a_phase_change_reaches_the_client_in_their_language(backend: Backend) -
 }
 
 async fn a_phase_change_overtaken_by_another_is_not_sent(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let staff = app.session_token(&app.user_id(&demo.email("casey")).await?).await?;
     let sam = app.client(&demo.email("sam")).await?;
@@ -163,7 +163,7 @@ async fn a_phase_change_overtaken_by_another_is_not_sent(backend: Backend) -> an
 }
 
 async fn a_claim_about_to_run_out_is_handed_back_not_sent(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let firm = demo.firm_id.clone();
     let enqueued = app

@@ -87,7 +87,7 @@ async fn wait_for_deliveries(domain: &str, n: usize, running: &mut Child, what: 
 /// second starts and delivers, then the first resumes and both run together.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_notifiers_at_once_on_postgres_send_every_client_exactly_one_email() -> anyhow::Result<()> {
-    let app = TestApp::spawn(Backend::Postgres).await?;
+    let app = TestApp::builder(Backend::Postgres).spawn().await?;
     let demo = app.seed_demo().await?;
     app.add_clients(&demo, CLIENTS - 5).await?;
     let smtp = services::fault_smtp_url()?;
@@ -122,7 +122,7 @@ async fn two_notifiers_at_once_on_postgres_send_every_client_exactly_one_email()
 async fn a_notifier_killed_mid_pass_resumes_without_losing_or_repeating_a_message(
     backend: Backend,
 ) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     app.add_clients(&demo, CLIENTS - 5).await?;
     let smtp = services::fault_smtp_url()?;
@@ -196,9 +196,10 @@ async fn a_notifier_killed_mid_pass_resumes_without_losing_or_repeating_a_messag
 }
 
 /// `notifier preview` prints the weekly update (sending nothing); compared with a
-/// reviewed snapshot per language. Tokens and the per-test domain are masked.
+/// reviewed insta snapshot per language (tests/snapshots/weekly_update_preview.*.snap;
+/// `cargo insta review` after a change). Tokens and the per-test domain are masked.
 async fn the_preview_matches_its_snapshot_in_both_languages(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let jordan = app.client(&demo.email("jordan")).await?;
     for lang in ["en", "es"] {
@@ -208,18 +209,11 @@ async fn the_preview_matches_its_snapshot_in_both_languages(backend: Backend) ->
         let child = notifier(&app, &args, &[("MATTERLINE_PUBLIC_URL", "https://portal.example-firm.test")]).spawn()?;
         let text = wait_for_success(child, "notifier preview")?;
         let masked = mask(&text, &demo.domain);
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/snapshots/weekly_update.{lang}.txt"));
-        if std::env::var_os("MATTERLINE_UPDATE_SNAPSHOTS").is_some() {
-            std::fs::write(&path, &masked)?;
-        }
-        let expected = std::fs::read_to_string(&path).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: {e} (run with MATTERLINE_UPDATE_SNAPSHOTS=1 to write it, then review it)",
-                path.display()
-            )
-        })?;
-        assert_eq!(masked, expected, "preview ({lang}) differs from {}", path.display());
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("snapshots");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(format!("weekly_update_preview.{lang}"), masked));
         let page = std::fs::read_to_string(&html)?;
         assert!(page.contains(&format!("<html lang=\"{lang}\">")), "the HTML part was not written in {lang}");
     }
@@ -233,7 +227,7 @@ async fn the_preview_matches_its_snapshot_in_both_languages(backend: Backend) ->
 /// counts the sent and failed emails and the weekly pass, and SIGTERM stops the
 /// daemon cleanly (exit 0).
 async fn the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     // The fault server answers 550 to `reject…@`.
     let (jordan, rejected) = (demo.email("jordan"), format!("reject-jordan@{}", demo.domain));
@@ -292,7 +286,7 @@ async fn the_daemon_sends_when_the_schedule_fires_and_stops_on_sigterm(backend: 
 /// ones start, the claims are given back and the process exits 0; a later pass
 /// sends the rest — every client exactly once, nothing sent twice.
 async fn sigterm_mid_pass_finishes_what_is_in_flight_and_loses_nothing(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     app.add_clients(&demo, CLIENTS - 5).await?;
     let smtp = services::fault_smtp_url()?;

@@ -35,7 +35,7 @@ fn recipient(email: &Email) -> String {
 }
 
 async fn fifty_clients_get_one_update_each_in_their_language(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     app.add_clients(&demo, 45).await?;
     let notifier = notifier_with_smtp(&app, &services::smtp_url()?).await?;
@@ -89,7 +89,7 @@ async fn fifty_clients_get_one_update_each_in_their_language(backend: Backend) -
 }
 
 async fn with_the_mail_server_down_updates_wait_and_arrive_once_it_is_back(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     // Nothing listens on port 9 of this machine's loopback.
     let down = notifier_with_smtp(&app, "smtp://127.0.0.1:9").await?;
@@ -148,7 +148,7 @@ async fn with_the_mail_server_down_updates_wait_and_arrive_once_it_is_back(backe
 async fn a_refusing_mail_server_fails_that_row_with_its_reason_and_sends_the_rest(
     backend: Backend,
 ) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let (rejected, delayed) = (format!("reject-jordan@{}", demo.domain), format!("tempfail-sam@{}", demo.domain));
     let (jordan, sam, r, d) = (demo.email("jordan"), demo.email("sam"), rejected.clone(), delayed.clone());
@@ -211,7 +211,7 @@ async fn a_refusing_mail_server_fails_that_row_with_its_reason_and_sends_the_res
 }
 
 async fn one_click_unsubscribe_stops_next_weeks_update(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let notifier = notifier_with_smtp(&app, &services::smtp_url()?).await?;
     notifier.once().await?;
@@ -288,7 +288,7 @@ async fn one_click_unsubscribe_stops_next_weeks_update(backend: Backend) -> anyh
 }
 
 async fn a_quiet_week_still_gets_a_short_update_unless_the_firm_turns_that_off(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let sam = app.client(&demo.email("sam")).await?;
     let matter = sam.matter_id.clone();
@@ -339,7 +339,7 @@ async fn a_quiet_week_still_gets_a_short_update_unless_the_firm_turns_that_off(b
 /// Mail goes over STARTTLS to a server with a private certificate: refused
 /// until that certificate is trusted (MATTERLINE_SMTP_CA_FILE), then sent.
 async fn updates_go_out_over_starttls_to_a_trusted_server(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let (url, ca) = services::tls_smtp()?;
 
@@ -362,7 +362,7 @@ async fn updates_go_out_over_starttls_to_a_trusted_server(backend: Backend) -> a
 /// smtps (TLS from the first byte) with AUTH: wrong credentials are a setup
 /// problem, retried later rather than failing the week's mail; the right ones send.
 async fn updates_go_out_over_smtps_with_auth_and_wrong_credentials_wait(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let (url, ca) = services::smtps_auth()?;
     let (user, rest) = url

@@ -122,13 +122,21 @@ impl Application {
     /// A configured port of 0 binds a free port; a public URL on port 0 then
     /// follows the bound port.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, |_| {}).await
+    }
+
+    /// Like [`Application::build`], with `adjust` applied to the prepared state
+    /// before the demo is seeded and the server starts (tests install an
+    /// in-memory mailer this way: [`shared::mail::Mailer::in_memory`]).
+    pub async fn build_with(config: Config, adjust: impl FnOnce(&mut AppState)) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
         let mut config = config;
         if config.public_url.port() == Some(0) {
             let _ = config.public_url.set_port(Some(port));
         }
-        let state = prepare(config).await?;
+        let mut state = prepare(config).await?;
+        adjust(&mut state);
         let base_url = state.config.public_url.as_str().trim_end_matches('/').to_owned();
         let demo = seed_demo_if_empty(&state, &base_url).await?;
         if state.mailer().mail_folder().is_some() && !state.config.bind.ip().is_loopback() {

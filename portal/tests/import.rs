@@ -111,7 +111,7 @@ async fn staff_id(app: &TestApp, demo: &Demo, local: &str) -> anyhow::Result<Str
 
 async fn ten_thousand_rows_import_once_and_a_second_run_changes_nothing(backend: Backend) -> anyhow::Result<()> {
     const ROWS: usize = 10_000;
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let mut csv = format!("{HEADER}\n");
     for i in 0..ROWS {
@@ -174,7 +174,7 @@ async fn ten_thousand_rows_import_once_and_a_second_run_changes_nothing(backend:
 }
 
 async fn three_bad_rows_are_named_by_line_and_field_and_the_rest_imports(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let mut lines = vec![HEADER.to_owned()];
     for i in 2..=20 {
@@ -224,7 +224,7 @@ async fn three_bad_rows_are_named_by_line_and_field_and_the_rest_imports(backend
 }
 
 async fn a_json_export_imports_and_a_changed_field_counts_as_updated(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let records = |email_1: &str, title_2: &str, phase_2: &str, phone_3: &str| {
         serde_json::json!([
@@ -316,7 +316,7 @@ async fn a_json_export_imports_and_a_changed_field_counts_as_updated(backend: Ba
 }
 
 async fn audit_verify_finds_the_one_changed_event(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let mut csv = format!("{HEADER}\n");
     for i in 0..5 {
@@ -354,7 +354,7 @@ async fn audit_verify_finds_the_one_changed_event(backend: Backend) -> anyhow::R
 }
 
 async fn a_whole_file_problem_imports_nothing_and_says_what_to_fix(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let file =
         write(&app, "renamed.csv", "external_id,matter_name,client_name,client_email\nA-1,One,Ann,ann@x.test\n")?;

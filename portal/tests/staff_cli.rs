@@ -27,7 +27,7 @@ fn printed(text: &str, label: &str) -> Option<String> {
 }
 
 async fn an_account_made_with_staff_add_signs_in(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let email = format!("new.admin@{}", demo.domain);
     let args = ["staff", "add", "--email", &email, "--name", "Robin Rivera", "--role", "admin"];

@@ -1,8 +1,11 @@
 //! Sending email: SMTP through lettre's pooled async transport when
 //! `MATTERLINE_SMTP_URL` is set, otherwise the dev mail folder — one `.eml`
 //! file per message in `DATA_DIR/mailbox`, listed by the portal at `/dev/mailbox`.
+//! Tests may build a mailer that keeps messages in memory ([`Mailer::in_memory`]);
+//! no setting selects it, so an operator cannot make mail vanish.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 pub use lettre::message::Mailbox;
@@ -56,6 +59,32 @@ enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     /// The dev mail folder (embedded mode).
     MailFolder(AsyncFileTransport<Tokio1Executor>),
+    /// Kept in memory, for tests (built only by [`Mailer::in_memory`]).
+    Memory(MemoryOutbox),
+}
+
+/// A message the in-memory transport accepted.
+#[derive(Debug, Clone)]
+pub struct SentMessage {
+    /// The envelope's recipients.
+    pub to: Vec<String>,
+    /// The message as it would have gone on the wire (RFC 5322).
+    pub raw: Vec<u8>,
+}
+
+/// What an in-memory mailer has sent, oldest first; shared by the mailer's clones.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryOutbox(Arc<Mutex<Vec<SentMessage>>>);
+
+impl MemoryOutbox {
+    /// A copy of every message sent so far, oldest first.
+    pub fn messages(&self) -> Vec<SentMessage> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn push(&self, message: SentMessage) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(message);
+    }
 }
 
 /// SMTP replies about our own credentials or connection security (530 auth
@@ -77,6 +106,7 @@ impl std::fmt::Debug for Mailer {
         let kind = match &self.transport {
             Transport::Smtp(_) => "smtp",
             Transport::MailFolder(_) => "dev mail folder",
+            Transport::Memory(_) => "memory",
         };
         f.debug_struct("Mailer").field("transport", &kind).field("from", &self.from.to_string()).finish()
     }
@@ -154,6 +184,21 @@ impl Mailer {
         }
     }
 
+    /// A mailer that keeps every message in memory instead of sending it, for
+    /// tests that read what was sent ([`Mailer::memory_outbox`]) without an
+    /// SMTP server. Only code builds it: no configuration leads here.
+    pub fn in_memory(from: Mailbox) -> Self {
+        Self { transport: Transport::Memory(MemoryOutbox::default()), from, mail_folder: None }
+    }
+
+    /// What an in-memory mailer has kept; `None` for the other transports.
+    pub fn memory_outbox(&self) -> Option<&MemoryOutbox> {
+        match &self.transport {
+            Transport::Memory(outbox) => Some(outbox),
+            _ => None,
+        }
+    }
+
     /// The sender for a firm (see [`sender_for`]).
     pub fn sender_for(&self, firm_name: &str, firm_from: Option<&str>) -> String {
         sender_for(&self.from, firm_name, firm_from)
@@ -208,6 +253,11 @@ impl Mailer {
             }),
             Transport::MailFolder(file) => {
                 file.send(message).await.map(|_| ()).map_err(|e| SendError::Transient(format!("dev mail folder: {e}")))
+            }
+            Transport::Memory(outbox) => {
+                let to = message.envelope().to().iter().map(ToString::to_string).collect();
+                outbox.push(SentMessage { to, raw: message.formatted() });
+                Ok(())
             }
         }
     }

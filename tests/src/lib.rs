@@ -13,6 +13,7 @@ pub mod fixtures;
 pub mod gate;
 pub mod load;
 pub mod maildev;
+pub mod memory_mail;
 pub mod metrics;
 pub mod modules;
 pub mod own_process;
@@ -23,6 +24,7 @@ pub mod routes;
 pub mod s3;
 pub mod schema;
 pub mod services;
+pub mod session;
 
 use std::collections::BTreeMap;
 
@@ -32,6 +34,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use portal::app::Application;
 use portal::state::AppState;
 use shared::config::{Config, DatabaseUrl};
+use shared::mail::{Mailbox, Mailer};
 use tempfile::TempDir;
 
 pub use shared::db::Backend;
@@ -130,65 +133,31 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Starts the portal on `backend` with the test defaults.
-    pub async fn spawn(backend: Backend) -> anyhow::Result<Self> {
-        Self::spawn_with(backend, &[]).await
+    /// A test portal on a fresh database on `backend`, to be configured and
+    /// started: `TestApp::builder(backend).with_smtp().settings(&[…]).spawn().await?`.
+    pub fn builder(backend: Backend) -> TestAppBuilder {
+        TestAppBuilder { db: DbChoice::Fresh(backend), ..TestAppBuilder::default() }
     }
 
-    /// Starts the portal on `backend`; `settings` are extra `MATTERLINE_*` variables.
-    pub async fn spawn_with(backend: Backend, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
-        let db = TestDb::create(backend)?;
-        let (address, client, state, demo_link, handle, served) = start(&db, settings).await?;
-        Ok(Self { address, client, state, db, demo_link, handle, served })
-    }
-
-    /// Starts the portal on `db` (e.g. one on a private PostgreSQL server); `settings` are extra variables.
-    pub async fn spawn_on_db(db: TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
-        let (address, client, state, demo_link, handle, served) = start(&db, settings).await?;
-        Ok(Self { address, client, state, db, demo_link, handle, served })
+    /// A test portal on `db` (e.g. one on a private PostgreSQL server the test may restart).
+    pub fn builder_on(db: TestDb) -> TestAppBuilder {
+        TestAppBuilder { db: DbChoice::Given(Box::new(db)), ..TestAppBuilder::default() }
     }
 
     /// Starts another portal on an existing test database (e.g. to restart after a stop).
     /// The returned app borrows nothing: `db` must outlive it.
     pub async fn spawn_on(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Restarted> {
-        let (address, client, state, demo_link, handle, _served) = start(db, settings).await?;
+        let (address, client, state, demo_link, handle, _served) = start(db, settings, false).await?;
         Ok(Restarted { address, client, state, demo_link, handle })
     }
 
-    /// Starts the portal on `backend` sending mail to the real SMTP server (maildev).
-    pub async fn spawn_with_smtp(backend: Backend) -> anyhow::Result<Self> {
-        let smtp = services::smtp_url()?;
-        Self::spawn_with(backend, &[("MATTERLINE_SMTP_URL", &smtp)]).await
-    }
-
-    /// Starts the portal on `backend` storing documents in a new bucket of the
-    /// real S3-compatible server (s3s-fs); `settings` are extra variables.
-    pub async fn spawn_with_s3(backend: Backend, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
-        Self::spawn_with_s3_at(backend, &services::s3_endpoint()?, settings).await
-    }
-
-    /// Like [`TestApp::spawn_with_s3`], against the S3 server at `endpoint`.
-    pub async fn spawn_with_s3_at(backend: Backend, endpoint: &str, settings: &[(&str, &str)]) -> anyhow::Result<Self> {
-        // Short: s3s-fs puts base64(bucket), base64(key) and the upload id into one
-        // file name, which the file system limits to 255 bytes.
-        let bucket = format!("ml{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
-        let storage = format!("s3://{bucket}");
-        let mut all = vec![
-            ("MATTERLINE_STORAGE", storage.as_str()),
-            ("MATTERLINE_S3_ENDPOINT", endpoint),
-            ("MATTERLINE_S3_REGION", "us-east-1"),
-            ("MATTERLINE_S3_FORCE_PATH_STYLE", "true"),
-        ];
-        all.extend_from_slice(settings);
-        let app = Self::spawn_with(backend, &all).await?;
-        let (client, bucket) = app.state.storage.s3_client().ok_or_else(|| anyhow::anyhow!("not on S3"))?;
-        client
-            .create_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("creating bucket {bucket}: {e:?}"))?;
-        Ok(app)
+    /// What the portal has mailed, when it was started with
+    /// [`TestAppBuilder::with_memory_mail`].
+    pub fn mail(&self) -> anyhow::Result<memory_mail::MemoryMail> {
+        let outbox = self.state.mailer().memory_outbox().ok_or_else(|| {
+            anyhow::anyhow!("this portal sends real mail: start it with TestApp::builder(…).with_memory_mail()")
+        })?;
+        Ok(memory_mail::MemoryMail::new(outbox.clone()))
     }
 
     /// A new client without cookies (another device), not following redirects,
@@ -248,6 +217,128 @@ impl TestApp {
     }
 }
 
+/// The database a [`TestAppBuilder`] starts the portal on.
+#[derive(Default)]
+enum DbChoice {
+    /// A new one on this backend.
+    Fresh(Backend),
+    /// This one.
+    Given(Box<TestDb>),
+    #[default]
+    Unset,
+}
+
+/// Where a [`TestAppBuilder`]'s portal keeps documents.
+#[derive(Default)]
+enum StorageChoice {
+    /// The local folder under the test's data directory.
+    #[default]
+    Local,
+    /// A new bucket on the real S3-compatible server (`MATTERLINE_TEST_S3_ENDPOINT`).
+    S3,
+    /// A new bucket on the S3 server at this endpoint.
+    S3At(String),
+}
+
+/// How a [`TestAppBuilder`]'s portal sends mail.
+#[derive(Default)]
+enum MailChoice {
+    /// The dev mail folder (the portal's default without `MATTERLINE_SMTP_URL`).
+    #[default]
+    MailFolder,
+    /// The real SMTP server with an HTTP API (maildev, `MATTERLINE_TEST_SMTP_URL`).
+    Smtp,
+    /// Kept in memory, read through [`TestApp::mail`].
+    Memory,
+}
+
+/// A test portal to start: made by [`TestApp::builder`] or [`TestApp::builder_on`].
+#[derive(Default)]
+#[must_use = "a builder does nothing until .spawn().await"]
+pub struct TestAppBuilder {
+    db: DbChoice,
+    settings: Vec<(String, String)>,
+    storage: StorageChoice,
+    mail: MailChoice,
+}
+
+impl TestAppBuilder {
+    /// Extra `MATTERLINE_*` variables (added to any given before; later ones win).
+    pub fn settings(mut self, settings: &[(&str, &str)]) -> Self {
+        self.settings.extend(settings.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        self
+    }
+
+    /// Mail goes to the real SMTP server (maildev); read it with [`maildev`].
+    pub fn with_smtp(mut self) -> Self {
+        self.mail = MailChoice::Smtp;
+        self
+    }
+
+    /// Mail is kept in memory (no SMTP server, no mail folder); read it with [`TestApp::mail`].
+    pub fn with_memory_mail(mut self) -> Self {
+        self.mail = MailChoice::Memory;
+        self
+    }
+
+    /// Documents go to a new bucket of the real S3-compatible server (s3s-fs).
+    pub fn with_s3(mut self) -> Self {
+        self.storage = StorageChoice::S3;
+        self
+    }
+
+    /// Documents go to a new bucket of the S3 server at `endpoint`.
+    pub fn with_s3_at(mut self, endpoint: &str) -> Self {
+        self.storage = StorageChoice::S3At(endpoint.to_owned());
+        self
+    }
+
+    /// Creates the database (unless given), starts the portal on port 0 and,
+    /// on S3, creates its bucket.
+    pub async fn spawn(self) -> anyhow::Result<TestApp> {
+        let db = match self.db {
+            DbChoice::Fresh(backend) => TestDb::create(backend)?,
+            DbChoice::Given(db) => *db,
+            DbChoice::Unset => anyhow::bail!("a TestAppBuilder needs a database: use TestApp::builder or builder_on"),
+        };
+        let mut settings: Vec<(String, String)> = Vec::new();
+        if let MailChoice::Smtp = self.mail {
+            settings.push(("MATTERLINE_SMTP_URL".into(), services::smtp_url()?));
+        }
+        let endpoint = match self.storage {
+            StorageChoice::Local => None,
+            StorageChoice::S3 => Some(services::s3_endpoint()?),
+            StorageChoice::S3At(endpoint) => Some(endpoint),
+        };
+        if let Some(endpoint) = &endpoint {
+            // Short: s3s-fs puts base64(bucket), base64(key) and the upload id into one
+            // file name, which the file system limits to 255 bytes.
+            let bucket = format!("ml{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+            settings.extend([
+                ("MATTERLINE_STORAGE".into(), format!("s3://{bucket}")),
+                ("MATTERLINE_S3_ENDPOINT".into(), endpoint.clone()),
+                ("MATTERLINE_S3_REGION".into(), "us-east-1".into()),
+                ("MATTERLINE_S3_FORCE_PATH_STYLE".into(), "true".into()),
+            ]);
+        }
+        settings.extend(self.settings);
+        let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let memory_mail = matches!(self.mail, MailChoice::Memory);
+        let (address, client, state, demo_link, handle, served) = start(&db, &settings, memory_mail).await?;
+        let app = TestApp { address, client, state, db, demo_link, handle, served };
+        if endpoint.is_some() {
+            let (client, bucket) = app.state.storage.s3_client().ok_or_else(|| anyhow::anyhow!("not on S3"))?;
+            client
+                .create_bucket()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!("creating bucket {bucket}: {e:?}"))?;
+        }
+        Ok(app)
+    }
+}
+
 type Started = (String, reqwest::Client, AppState, Option<String>, ServerHandle, Served);
 
 /// The running server task: resolves when the portal has stopped and cleaned up.
@@ -275,14 +366,22 @@ pub fn test_env(db: &TestDb, settings: &[(&str, &str)]) -> BTreeMap<String, Stri
     env
 }
 
-async fn start(db: &TestDb, settings: &[(&str, &str)]) -> anyhow::Result<Started> {
+/// Starts the portal on `db` with `settings`; `memory_mail` replaces its mailer
+/// with one that keeps messages in memory.
+async fn start(db: &TestDb, settings: &[(&str, &str)], memory_mail: bool) -> anyhow::Result<Started> {
     shared::mail::install_crypto_provider();
     // Logs of the portals under test, when asked for (MATTERLINE_LOG=debug cargo test …).
     if std::env::var_os("MATTERLINE_LOG").is_some() {
         shared::telemetry::init(shared::config::LogFormat::Pretty);
     }
     let config = test_config(db, settings)?;
-    let app = Application::build(config).await?;
+    let from: Mailbox = config.mail_from.parse()?;
+    let app = Application::build_with(config, |state| {
+        if memory_mail {
+            state.notifications.channels.email = Mailer::in_memory(from);
+        }
+    })
+    .await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
     let demo_link = app.demo_sign_in().map(|d| d.link.clone());

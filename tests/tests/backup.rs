@@ -27,7 +27,7 @@ async fn counts(db: &Db) -> anyhow::Result<(i64, i64, i64, i64)> {
 }
 
 async fn backup_wipe_restore(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let backup_dir = app.db.dir.path().join("backup");
     if backend == Backend::Postgres {

@@ -9,7 +9,7 @@ use harness::maildev::wait_for_emails;
 use harness::{Backend, TestApp, on_both_backends};
 
 async fn a_client_follows_the_emailed_link_in_chromium(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with_smtp(backend).await?;
+    let app = TestApp::builder(backend).with_smtp().spawn().await?;
     let demo = app.seed_demo().await?;
     let email = demo.email("jordan");
     let tag = backend.name();
@@ -85,7 +85,7 @@ async fn a_client_follows_the_emailed_link_in_chromium(backend: Backend) -> anyh
 /// A client sends a PDF and a photo through the upload page (with the page's
 /// own script, so the progress bar path runs) and reads the receipt.
 async fn a_client_uploads_a_pdf_and_a_photo_in_chromium(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with_s3(backend, &[]).await?;
+    let app = TestApp::builder(backend).with_s3().spawn().await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("jordan")).await?;
     let (tokens, id) = (app.state.tokens.clone(), client.id.clone());
@@ -158,7 +158,7 @@ async fn a_client_uploads_a_pdf_and_a_photo_in_chromium(backend: Backend) -> any
 /// axe-core on every client page, in English and in Spanish: no serious or
 /// critical violation.
 async fn every_client_page_passes_axe_in_both_languages(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("jordan")).await?;
     let (tokens, id) = (app.state.tokens.clone(), client.id.clone());
@@ -213,7 +213,7 @@ async fn every_client_page_passes_axe_in_both_languages(backend: Backend) -> any
 /// moves a matter to another phase with the page's form, and every staff page
 /// passes axe-core in English and Spanish.
 async fn staff_pages_work_in_chromium_and_pass_axe(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let admin = demo.staff_login("admin")?.clone();
     let client = app.client(&demo.email("jordan")).await?;

@@ -14,7 +14,7 @@ use shared::db::schema::{notifications, sessions, sign_in_tokens};
 use shared::tokens::Purpose;
 
 async fn a_client_signs_in_with_the_emailed_link_and_sees_their_case(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with_smtp(backend).await?;
+    let app = TestApp::builder(backend).with_smtp().spawn().await?;
     let demo = app.seed_demo().await?;
     let email = demo.email("jordan");
 
@@ -76,11 +76,12 @@ async fn a_client_signs_in_with_the_emailed_link_and_sees_their_case(backend: Ba
 }
 
 async fn the_code_from_the_email_signs_in_once(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with_smtp(backend).await?;
+    let app = TestApp::builder(backend).with_memory_mail().spawn().await?;
     let demo = app.seed_demo().await?;
     let email = demo.email("sam");
     app.client.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
-    let code = wait_for_emails(&email, 1).await?[0].six_digit_code().ok_or_else(|| anyhow::anyhow!("no code"))?;
+    let code =
+        app.mail()?.wait_for_emails(&email, 1).await?[0].six_digit_code().ok_or_else(|| anyhow::anyhow!("no code"))?;
 
     let phone = app.new_client()?;
     let ok =
@@ -113,7 +114,7 @@ async fn the_code_from_the_email_signs_in_once(backend: Backend) -> anyhow::Resu
 /// saying so, not an error dump, and no session is made. Once the row is live
 /// again the same code signs in, so the refusals were for the expiry alone.
 async fn an_expired_sign_in_link_and_code_show_a_clear_page(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let email = demo.email("riley");
     let client = app.client(&email).await?;
@@ -168,7 +169,8 @@ async fn an_expired_sign_in_link_and_code_show_a_clear_page(backend: Backend) ->
 }
 
 async fn the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with_smtp(backend).await?;
+    let app = TestApp::builder(backend).with_memory_mail().spawn().await?;
+    let mail = app.mail()?;
     let demo = app.seed_demo().await?;
     let known = demo.email("mateo");
     let unknown = format!("nobody@{}", demo.domain);
@@ -182,7 +184,7 @@ async fn the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable(bac
         }
     };
     assert_eq!(page_for(known.clone()).await?, page_for(unknown.clone()).await?);
-    assert!(harness::maildev::emails_to(&unknown).await?.is_empty(), "mail went to an unknown address");
+    assert!(mail.emails_to(&unknown)?.is_empty(), "mail went to an unknown address");
 
     // Staff addresses get no client sign-in link either.
     page_for(demo.email("casey")).await?;
@@ -190,13 +192,13 @@ async fn the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable(bac
     for _ in 0..3 {
         assert_eq!(page_for(known.clone()).await?.0, StatusCode::OK);
     }
-    let before = wait_for_emails(&known, 4).await?.len();
+    let before = mail.wait_for_emails(&known, 4).await?.len();
     assert_eq!(page_for(known.clone()).await?.0, StatusCode::OK);
     let (status, text) = page_for(known.clone()).await?;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(text.contains("Please wait a few minutes") && text.contains("15 minutes"), "{text}");
-    assert_eq!(harness::maildev::emails_to(&known).await?.len(), before + 1);
-    assert!(harness::maildev::emails_to(&demo.email("casey")).await?.is_empty(), "staff got a client sign-in link");
+    assert_eq!(mail.emails_to(&known)?.len(), before + 1);
+    assert!(mail.emails_to(&demo.email("casey"))?.is_empty(), "staff got a client sign-in link");
 
     // Twenty requests per IP address per 15 minutes, whatever the addresses: 8 so far
     // (the one refused for its address counts against the IP too).
@@ -215,7 +217,7 @@ async fn the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable(bac
 }
 
 async fn forged_expired_and_misused_tokens_are_refused(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("jordan")).await?;
     let good = app.session_token(&client.id).await?;
@@ -254,32 +256,29 @@ async fn forged_expired_and_misused_tokens_are_refused(backend: Backend) -> anyh
 }
 
 async fn a_client_sees_only_their_own_matters(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let a = app.client(&demo.email("jordan")).await?;
     let b = app.client(&demo.email("lucia")).await?;
-    let token = app.session_token(&a.id).await?;
+    let session = app.signed_in_client(&a.email).await?;
     let raw = app.raw_client()?;
-    let bearer = format!("Bearer {token}");
-    let cookie = format!("matterline_session={token}");
+    let cookie = format!("matterline_session={}", session.token);
 
-    let mine = raw.get(app.url("/api/v1/matters")).header(AUTHORIZATION, &bearer).send().await?.json::<Value>().await?;
+    let mine: Value = session.get("/api/v1/matters").await?;
     let ids: Vec<&str> = mine.as_array().into_iter().flatten().filter_map(|m| m["id"].as_str()).collect();
     assert_eq!(ids, [a.matter_id.as_str()]);
 
     let missing = uuid::Uuid::new_v4().to_string();
     for id in [&b.matter_id, &missing] {
-        let api = raw.get(app.url(&format!("/api/v1/matters/{id}"))).header(AUTHORIZATION, &bearer).send().await?;
-        assert_eq!(api.status(), StatusCode::NOT_FOUND);
-        assert_eq!(api.json::<Value>().await?, serde_json::json!({ "error": "not found", "status": 404 }));
+        assert_eq!(
+            session.get_json_answer(&format!("/api/v1/matters/{id}"), StatusCode::NOT_FOUND).await?,
+            serde_json::json!({ "error": "not found", "status": 404 })
+        );
         let page = raw.get(app.url(&format!("/matters/{id}"))).header("Cookie", &cookie).send().await?;
         assert_eq!(page.status(), StatusCode::NOT_FOUND);
         assert!(main_text(&page.text().await?).contains("Page not found"));
     }
-    let own =
-        raw.get(app.url(&format!("/api/v1/matters/{}", a.matter_id))).header(AUTHORIZATION, &bearer).send().await?;
-    assert_eq!(own.status(), StatusCode::OK);
-    let detail: Value = own.json().await?;
+    let detail: Value = session.get(&format!("/api/v1/matters/{}", a.matter_id)).await?;
     assert_eq!(detail["phase"]["key"], "records_and_bills");
     assert_eq!(detail["open_requests"][0]["title"], "Bills from your physical therapist");
     assert_eq!(detail["phases"].as_array().map(Vec::len), Some(10));
@@ -288,7 +287,7 @@ async fn a_client_sees_only_their_own_matters(backend: Backend) -> anyhow::Resul
 }
 
 async fn signing_out_revokes_the_session_and_everywhere_revokes_all(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("riley")).await?;
     let (laptop, phone) = (app.session_token(&client.id).await?, app.session_token(&client.id).await?);
@@ -311,7 +310,7 @@ async fn signing_out_revokes_the_session_and_everywhere_revokes_all(backend: Bac
 }
 
 async fn pages_speak_spanish_by_preference_header_and_switcher(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let visitor = app.new_client()?;
 
@@ -356,7 +355,7 @@ async fn pages_speak_spanish_by_preference_header_and_switcher(backend: Backend)
 /// the server is back. A request older than the link's lifetime is dropped.
 async fn with_the_mail_server_down_the_sign_in_email_waits_and_arrives_later(backend: Backend) -> anyhow::Result<()> {
     // Nothing listens on port 9 (discard) on this machine's loopback.
-    let app = TestApp::spawn_with(backend, &[("MATTERLINE_SMTP_URL", "smtp://127.0.0.1:9")]).await?;
+    let app = TestApp::builder(backend).settings(&[("MATTERLINE_SMTP_URL", "smtp://127.0.0.1:9")]).spawn().await?;
     let demo = app.seed_demo().await?;
     let email = demo.email("jordan");
     let known = app.client.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
@@ -417,7 +416,7 @@ async fn sign_in_rows(app: &TestApp) -> anyhow::Result<Vec<(String, i32, Option<
 }
 
 async fn without_smtp_the_dev_mailbox_shows_the_sign_in_email(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let email = demo.email("jordan");
     app.client.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
@@ -430,7 +429,10 @@ async fn without_smtp_the_dev_mailbox_shows_the_sign_in_email(backend: Backend) 
 }
 
 async fn an_https_portal_sets_secure_cookies(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with(backend, &[("MATTERLINE_PUBLIC_URL", "https://portal.example-firm.test")]).await?;
+    let app = TestApp::builder(backend)
+        .settings(&[("MATTERLINE_PUBLIC_URL", "https://portal.example-firm.test")])
+        .spawn()
+        .await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("jordan")).await?;
     let (tokens, id) = (app.state.tokens.clone(), client.id.clone());
@@ -450,7 +452,7 @@ async fn an_https_portal_sets_secure_cookies(backend: Backend) -> anyhow::Result
 async fn wrong_codes_typed_at_once_are_each_refused_and_counted(backend: Backend) -> anyhow::Result<()> {
     const TASKS: usize = 8;
     const TRIES: usize = 12;
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let people = ["jordan", "lucia", "sam", "mateo", "riley"];
     let mut ids = Vec::new();
@@ -520,7 +522,7 @@ async fn wrong_codes_typed_at_once_are_each_refused_and_counted(backend: Backend
 /// per address holds however they race. Five get the "check your email" page,
 /// seven the readable refusal, and exactly five sign-in emails are queued.
 async fn parallel_sign_in_requests_for_one_address_queue_five_emails(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let email = demo.email("lucia");
     let client = app.client(&email).await?;
@@ -556,7 +558,7 @@ async fn parallel_sign_in_requests_for_one_address_queue_five_emails(backend: Ba
 /// kept per email, both for a link whose email is on record and for one whose
 /// email is gone (its answer is kept without the link).
 async fn rating_taps_at_once_keep_one_answer_per_email(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("sam")).await?;
     let id = client.id.clone();
@@ -603,7 +605,7 @@ async fn rating_taps_at_once_keep_one_answer_per_email(backend: Backend) -> anyh
 /// database. Counting and recording a hit are one step for each request.
 async fn a_limit_hit_at_once_lets_exactly_its_maximum_through(backend: Backend) -> anyhow::Result<()> {
     use shared::rate_limit::{Limit, try_hit};
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let limit = Limit { max: 5, window: Duration::minutes(15) };
     let bucket = format!("test:{}", uuid::Uuid::new_v4());
     let hits = (0..16).map(|_| {
@@ -659,7 +661,7 @@ fn every_message_exists_in_english_and_spanish_and_every_template_key_exists() -
 #[tokio::test]
 async fn the_openapi_description_lists_the_client_api() -> anyhow::Result<()> {
     let _gate = harness::gate::beside_others().await;
-    let app = TestApp::spawn(Backend::Sqlite).await?;
+    let app = TestApp::builder(Backend::Sqlite).spawn().await?;
     let spec: Value = app.get("/api/openapi.json").await?.json().await?;
     assert!(spec["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", spec["openapi"]);
     for path in ["/api/v1/me", "/api/v1/matters", "/api/v1/matters/{id}", "/api/v1/matters/{id}/documents"] {
@@ -678,7 +680,7 @@ async fn the_openapi_description_lists_the_client_api() -> anyhow::Result<()> {
 #[tokio::test]
 async fn pages_carry_security_headers() -> anyhow::Result<()> {
     let _gate = harness::gate::beside_others().await;
-    let app = TestApp::spawn(Backend::Sqlite).await?;
+    let app = TestApp::builder(Backend::Sqlite).spawn().await?;
     let page = app.get("/sign-in").await?;
     let header = |name: &str| page.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let csp = header("content-security-policy");

@@ -9,7 +9,7 @@ use shared::auth::{self, Device};
 use shared::db::schema::{document_requests, matters, phases, users};
 
 async fn health_and_readiness_answer(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let health = app.get("/healthz").await?;
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(health.json::<Value>().await?["status"], "ok");
@@ -23,7 +23,7 @@ async fn health_and_readiness_answer(backend: Backend) -> anyhow::Result<()> {
 }
 
 async fn readiness_fails_and_names_storage_when_the_document_folder_is_gone(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let documents = app.db.dir.path().join("data").join("documents");
     std::fs::remove_dir_all(&documents)?;
     // A plain file where the folder was: nothing can be written below it, even as root.
@@ -40,7 +40,7 @@ async fn readiness_fails_and_names_storage_when_the_document_folder_is_gone(back
 }
 
 async fn the_demo_is_seeded_once_and_its_sign_in_link_works_once(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with(backend, &[("MATTERLINE_SEED_DEMO", "true")]).await?;
+    let app = TestApp::builder(backend).settings(&[("MATTERLINE_SEED_DEMO", "true")]).spawn().await?;
     let link = app.demo_link.clone().ok_or_else(|| anyhow::anyhow!("no demo link printed"))?;
     assert!(link.starts_with(&format!("{}/sign-in/link?token=", app.address)), "{link}");
 
@@ -98,7 +98,7 @@ async fn the_demo_is_seeded_once_and_its_sign_in_link_works_once(backend: Backen
 }
 
 async fn a_sign_in_code_works_once_and_wrong_codes_run_out(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with(backend, &[("MATTERLINE_SEED_DEMO", "true")]).await?;
+    let app = TestApp::builder(backend).settings(&[("MATTERLINE_SEED_DEMO", "true")]).spawn().await?;
     let tokens = app.state.tokens.clone();
     let outcome = app
         .state
@@ -134,7 +134,7 @@ async fn a_sign_in_code_works_once_and_wrong_codes_run_out(backend: Backend) -> 
 }
 
 async fn expired_sign_ins_and_sessions_are_purged_and_live_ones_kept(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("sam")).await?;
     let live = app.session_token(&client.id).await?;

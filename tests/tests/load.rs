@@ -30,7 +30,7 @@ async fn two_hundred_clients_browse_while_twenty_upload_for_a_minute() -> anyhow
     let _alone = harness::gate::alone().await;
     // A private S3 server: its folder (the minute's uploads) goes when the test ends.
     let s3 = PrivateS3::start()?;
-    let app = TestApp::spawn_with_s3_at(Backend::Postgres, &s3.endpoint(), &[]).await?;
+    let app = TestApp::builder(Backend::Postgres).with_s3_at(&s3.endpoint()).spawn().await?;
     let demo = app.seed_demo().await?;
     let visitors = app.visitors(&demo, BROWSERS + UPLOADERS).await?;
     let client = load::client()?;

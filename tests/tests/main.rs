@@ -7,6 +7,7 @@
 mod backup;
 mod browser;
 mod client_portal;
+mod emails;
 mod foundation;
 mod load;
 mod observability;

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
 async fn every_answer_carries_a_request_id_that_error_pages_show(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let fresh = app.get("/healthz").await?;
     let id = fresh.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     assert_eq!(id.len(), 16, "{id:?}");
@@ -35,7 +35,7 @@ async fn every_answer_carries_a_request_id_that_error_pages_show(backend: Backen
 }
 
 async fn metrics_count_requests_uploads_and_emails(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     app.client.post(app.url("/sign-in")).form(&[("email", demo.email("jordan").as_str())]).send().await?;
     let client = app.client(&demo.email("jordan")).await?;

@@ -27,7 +27,7 @@ const UPLOADERS: usize = 4;
 async fn the_portal_rides_out_a_postgresql_restart() -> anyhow::Result<()> {
     let _alone = harness::gate::alone().await;
     let pg = Arc::new(PrivatePostgres::start()?);
-    let app = TestApp::spawn_on_db(TestDb::create_on_postgres(&pg.admin_url())?, &[]).await?;
+    let app = TestApp::builder_on(TestDb::create_on_postgres(&pg.admin_url())?).spawn().await?;
     let demo = app.seed_demo().await?;
     let visitors = app.visitors(&demo, BROWSERS + UPLOADERS).await?;
     let client = load::client()?;

@@ -16,7 +16,11 @@ use shared::db::schema::{documents, storage_cleanup};
 
 async fn an_upload_cut_off_by_shutdown_leaves_nothing_behind(backend: Backend) -> anyhow::Result<()> {
     let s3 = PrivateS3::start()?;
-    let app = TestApp::spawn_with_s3_at(backend, &s3.endpoint(), &[("MATTERLINE_SHUTDOWN_GRACE_SECONDS", "1")]).await?;
+    let app = TestApp::builder(backend)
+        .with_s3_at(&s3.endpoint())
+        .settings(&[("MATTERLINE_SHUTDOWN_GRACE_SECONDS", "1")])
+        .spawn()
+        .await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("jordan")).await?;
     let bearer = format!("Bearer {}", app.session_token(&client.id).await?);

@@ -4,26 +4,16 @@
 
 use diesel::prelude::*;
 use harness::pages::main_text;
+use harness::session::Session;
 use harness::{Backend, TestApp, on_both_backends};
 use portal::staff_auth::current_code;
-use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, LOCATION, SET_COOKIE};
+use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::db::schema::{audit_events, matters, sessions, users};
 
-/// A bearer header for `token`.
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
-
-/// A session token for the demo staff member `local` (`admin` or `casey`), made directly.
-async fn staff_token(app: &TestApp, demo: &harness::fixtures::Demo, local: &str) -> anyhow::Result<String> {
-    let id = app.user_id(&demo.email(local)).await?;
-    app.session_token(&id).await
-}
-
 async fn a_staff_member_signs_in_and_what_they_post_reaches_the_client(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let admin = demo.staff_login("admin")?.clone();
 
@@ -115,11 +105,8 @@ async fn a_staff_member_signs_in_and_what_they_post_reaches_the_client(backend: 
     assert!(staff_page.contains("Informe policial del choque"), "{staff_page}");
 
     // The client (Spanish) sees the new phase and the request on their page.
-    let client_id = app.user_id(&client_email).await?;
-    let token = app.session_token(&client_id).await?;
-    let client = app.new_client()?;
-    let page =
-        client.get(app.url(&format!("/matters/{matter_id}"))).header(AUTHORIZATION, bearer(&token)).send().await?;
+    let client = app.signed_in_client(&client_email).await?;
+    let page = client.request(Method::GET, &format!("/matters/{matter_id}")).send().await?;
     assert_eq!(page.status(), StatusCode::OK);
     let page = main_text(&page.text().await?);
     assert!(page.contains("Choque en un estacionamiento"), "{page}");
@@ -158,7 +145,7 @@ async fn a_staff_member_signs_in_and_what_they_post_reaches_the_client(backend: 
 }
 
 async fn the_staff_api_covers_the_same_flow_and_names_invalid_fields(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let casey = demo.staff_login("casey")?.clone();
     let http = app.new_client()?;
@@ -171,61 +158,42 @@ async fn the_staff_api_covers_the_same_flow_and_names_invalid_fields(backend: Ba
     let token = reply.json::<Value>().await?["token"].as_str().unwrap_or_default().to_owned();
     let replay = http.post(app.url("/api/v1/staff/sign-in")).json(&credentials).send().await?;
     assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "a TOTP code was accepted twice");
-    let auth = bearer(&token);
+    let casey_id = app.user_id(&casey.email).await?;
+    let staff = app.session(&token, &casey_id)?;
 
-    let bad = http
-        .post(app.url("/api/v1/staff/clients"))
-        .header(AUTHORIZATION, &auth)
-        .json(&json!({ "full_name": "Ana", "email": "not-an-email" }))
-        .send()
+    let bad: Value = staff
+        .post_json(
+            "/api/v1/staff/clients",
+            &json!({ "full_name": "Ana", "email": "not-an-email" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
         .await?;
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(bad.json::<Value>().await?["error"], "email: is not an email address");
-    let missing = http
-        .post(app.url("/api/v1/staff/clients"))
-        .header(AUTHORIZATION, &auth)
-        .json(&json!({ "email": "ana@example.com" }))
-        .send()
+    assert_eq!(bad["error"], "email: is not an email address");
+    let missing: Value = staff
+        .post_json("/api/v1/staff/clients", &json!({ "email": "ana@example.com" }), StatusCode::UNPROCESSABLE_ENTITY)
         .await?;
-    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let message = missing.json::<Value>().await?["error"].as_str().unwrap_or_default().to_owned();
+    let message = missing["error"].as_str().unwrap_or_default().to_owned();
     assert!(message.contains("full_name"), "{message}");
 
-    let client = http
-        .post(app.url("/api/v1/staff/clients"))
-        .header(AUTHORIZATION, &auth)
-        .json(&json!({ "full_name": "Ana Apple", "email": format!("ana@{}", demo.domain), "language": "en" }))
-        .send()
-        .await?;
-    assert_eq!(client.status(), StatusCode::CREATED);
-    let client: Value = client.json().await?;
-    let duplicate = http
-        .post(app.url("/api/v1/staff/clients"))
-        .header(AUTHORIZATION, &auth)
-        .json(&json!({ "full_name": "Ana Again", "email": format!("ANA@{}", demo.domain) }))
-        .send()
-        .await?;
-    assert_eq!(duplicate.status(), StatusCode::CONFLICT);
+    let ana = json!({ "full_name": "Ana Apple", "email": format!("ana@{}", demo.domain), "language": "en" });
+    let client: Value = staff.post_json("/api/v1/staff/clients", &ana, StatusCode::CREATED).await?;
+    let again = json!({ "full_name": "Ana Again", "email": format!("ANA@{}", demo.domain) });
+    let _: Value = staff.post_json("/api/v1/staff/clients", &again, StatusCode::CONFLICT).await?;
 
-    let casey_id = app.user_id(&casey.email).await?;
-    let matter = http
-        .post(app.url("/api/v1/staff/matters"))
-        .header(AUTHORIZATION, &auth)
-        .json(
+    let matter: Value = staff
+        .post_json(
+            "/api/v1/staff/matters",
             &json!({ "title": "Bicycle hit by a car door", "client_ids": [client["id"]], "case_manager_id": casey_id }),
+            StatusCode::CREATED,
         )
-        .send()
         .await?;
-    assert_eq!(matter.status(), StatusCode::CREATED);
-    let matter: Value = matter.json().await?;
     assert_eq!(matter["phase_key"], "intake");
     assert_eq!(matter["case_manager"]["name"], "Casey Manager");
     let id = matter["id"].as_str().unwrap_or_default().to_owned();
 
-    let base = app.address.clone();
     let post = |body: Value, path: String| {
-        let (http, auth, url) = (http.clone(), auth.clone(), format!("{base}{path}"));
-        async move { http.post(url).header(AUTHORIZATION, auth).json(&body).send().await }
+        let request = staff.request(Method::POST, &path).json(&body);
+        async move { request.send().await }
     };
     let unknown =
         post(json!({ "kind": "gossip", "body": "x" }), format!("/api/v1/staff/matters/{id}/milestones")).await?;
@@ -255,13 +223,7 @@ async fn the_staff_api_covers_the_same_flow_and_names_invalid_fields(backend: Ba
     assert_eq!(request.status(), StatusCode::CREATED);
     let request_id = request.json::<Value>().await?["id"].as_str().unwrap_or_default().to_owned();
 
-    let detail: Value = http
-        .get(app.url(&format!("/api/v1/staff/matters/{id}")))
-        .header(AUTHORIZATION, &auth)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let detail: Value = staff.get(&format!("/api/v1/staff/matters/{id}")).await?;
     assert_eq!(detail["phase_key"], "medical_treatment");
     let kinds: Vec<&str> =
         detail["timeline"].as_array().into_iter().flatten().filter_map(|m| m["kind"].as_str()).collect();
@@ -271,14 +233,8 @@ async fn the_staff_api_covers_the_same_flow_and_names_invalid_fields(backend: Ba
     assert_eq!(detail["open_requests"], 1);
 
     // The client sees the note and the appointment, never the internal note.
-    let client_token = app.session_token(client["id"].as_str().unwrap_or_default()).await?;
-    let seen: Value = http
-        .get(app.url(&format!("/api/v1/matters/{id}")))
-        .header(AUTHORIZATION, bearer(&client_token))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let ana = app.signed_in_client(&format!("ana@{}", demo.domain)).await?;
+    let seen: Value = ana.get(&format!("/api/v1/matters/{id}")).await?;
     let text = seen.to_string();
     assert!(text.contains("We received the police report.") && text.contains("Orthopaedic visit"), "{text}");
     assert!(!text.contains("Adjuster slow"), "an internal note reached the client: {text}");
@@ -294,135 +250,95 @@ async fn the_staff_api_covers_the_same_flow_and_names_invalid_fields(backend: Ba
     let refusal = refusal.json::<Value>().await?;
     assert!(refusal["error"].as_str().is_some_and(|e| e.contains("already cancelled")), "{refusal}");
 
-    let closed = http
-        .patch(app.url(&format!("/api/v1/staff/matters/{id}")))
-        .header(AUTHORIZATION, &auth)
-        .json(&json!({ "closed": true, "case_manager_id": "" }))
-        .send()
+    let closed: Value = staff
+        .patch_json(
+            &format!("/api/v1/staff/matters/{id}"),
+            &json!({ "closed": true, "case_manager_id": "" }),
+            StatusCode::OK,
+        )
         .await?;
-    assert_eq!(closed.status(), StatusCode::OK);
-    let closed: Value = closed.json().await?;
     assert!(closed["closed_at"].is_string() && closed["case_manager"].is_null(), "{closed}");
 
     // Filters: the stale list has every open demo matter (nobody was sent an update), the closed one is gone.
-    let stale: Value = http
-        .get(app.url("/api/v1/staff/matters?stale=true&phase=records_and_bills"))
-        .header(AUTHORIZATION, &auth)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let stale: Value = staff.get("/api/v1/staff/matters?stale=true&phase=records_and_bills").await?;
     let titles: Vec<&str> = stale.as_array().into_iter().flatten().filter_map(|m| m["title"].as_str()).collect();
     assert_eq!(titles, ["Rear-end collision on Route 9"]);
-    let bad_filter = http.get(app.url("/api/v1/staff/matters?phase=moon")).header(AUTHORIZATION, &auth).send().await?;
-    assert_eq!(bad_filter.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(staff.get_status("/api/v1/staff/matters?phase=moon").await?, StatusCode::UNPROCESSABLE_ENTITY);
 
     // A case manager may not change firm settings or read the audit log; a client may not use the staff API.
-    let settings = http
-        .patch(app.url("/api/v1/staff/settings"))
-        .header(AUTHORIZATION, &auth)
-        .json(&json!({ "name": "Taken Over" }))
-        .send()
-        .await?;
-    assert_eq!(settings.status(), StatusCode::FORBIDDEN);
-    let audit = http.get(app.url("/api/v1/staff/audit")).header(AUTHORIZATION, &auth).send().await?;
-    assert_eq!(audit.status(), StatusCode::FORBIDDEN);
-    let as_client =
-        http.get(app.url("/api/v1/staff/matters")).header(AUTHORIZATION, bearer(&client_token)).send().await?;
-    assert_eq!(as_client.status(), StatusCode::FORBIDDEN);
+    let _: Value =
+        staff.patch_json("/api/v1/staff/settings", &json!({ "name": "Taken Over" }), StatusCode::FORBIDDEN).await?;
+    assert_eq!(staff.get_status("/api/v1/staff/audit").await?, StatusCode::FORBIDDEN);
+    assert_eq!(ana.get_status("/api/v1/staff/matters").await?, StatusCode::FORBIDDEN);
     let anonymous = app.new_client()?.get(app.url("/api/v1/staff/matters")).send().await?;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     Ok(())
 }
 
 async fn an_admin_changes_settings_and_reads_the_audit_log(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
-    let auth = bearer(&staff_token(&app, &demo, "admin").await?);
-    let http = app.new_client()?;
-    let url = app.url("/api/v1/staff/settings");
-    let patch = |body: Value| {
-        let (http, auth, url) = (http.clone(), auth.clone(), url.clone());
-        async move { http.patch(url).header(AUTHORIZATION, auth).json(&body).send().await }
-    };
-    let bad_zone = patch(json!({ "time_zone": "Mars/Olympus" })).await?;
-    assert_eq!(bad_zone.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad_zone.json::<Value>().await?["error"].as_str().unwrap_or_default().starts_with("time_zone:"));
-    let bad_cron = patch(json!({ "weekly_schedule": "every monday" })).await?;
-    assert!(bad_cron.json::<Value>().await?["error"].as_str().unwrap_or_default().starts_with("weekly_schedule:"));
-    let saved = patch(json!({
+    let admin = app.signed_in_staff(&demo, "admin").await?;
+    let settings = "/api/v1/staff/settings";
+    let bad_zone: Value =
+        admin.patch_json(settings, &json!({ "time_zone": "Mars/Olympus" }), StatusCode::UNPROCESSABLE_ENTITY).await?;
+    assert!(bad_zone["error"].as_str().unwrap_or_default().starts_with("time_zone:"));
+    let bad_cron: Value = admin
+        .patch_json(settings, &json!({ "weekly_schedule": "every monday" }), StatusCode::UNPROCESSABLE_ENTITY)
+        .await?;
+    assert!(bad_cron["error"].as_str().unwrap_or_default().starts_with("weekly_schedule:"));
+    let changes = json!({
         "name": "Demo Injury Law LLP", "time_zone": "America/New_York",
         "weekly_schedule": "0 0 9 * * Mon", "no_activity_updates": false, "mail_from": "Updates <updates@demo.test>"
-    }))
-    .await?;
-    assert_eq!(saved.status(), StatusCode::OK);
-    let saved: Value = saved.json().await?;
+    });
+    let saved: Value = admin.patch_json(settings, &changes, StatusCode::OK).await?;
     assert_eq!(saved["name"], "Demo Injury Law LLP");
     assert_eq!(saved["weekly_schedule"], "0 0 9 * * Mon");
     assert_eq!(saved["no_activity_updates"], false);
 
     // A client's page reads the catalogue (and the process keeps it for a minute) ...
     let sam = app.client(&demo.email("sam")).await?;
-    let sam_auth = bearer(&app.session_token(&sam.id).await?);
-    let sam_page = |http: reqwest::Client, auth: String| {
-        let url = app.url(&format!("/matters/{}", sam.matter_id));
-        async move { anyhow::Ok(main_text(&http.get(url).header(AUTHORIZATION, auth).send().await?.text().await?)) }
+    let sam_session = app.signed_in_client(&sam.email).await?;
+    let sam_page = || {
+        let request = sam_session.request(Method::GET, &format!("/matters/{}", sam.matter_id));
+        async move { anyhow::Ok(main_text(&request.send().await?.text().await?)) }
     };
-    let before = sam_page(app.new_client()?, sam_auth.clone()).await?;
+    let before = sam_page().await?;
     assert!(before.contains("Getting started"), "{before}");
     let english = json!({ "language": "en", "title": "First steps", "what_it_means": "We begin.", "what_happens_next": "We call you." });
-    let put = http
-        .put(app.url("/api/v1/staff/catalogue/personal_injury/intake"))
-        .header(AUTHORIZATION, &auth)
-        .json(&english)
-        .send()
-        .await?;
-    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    let intake = "/api/v1/staff/catalogue/personal_injury/intake";
+    admin.put_json::<()>(intake, &english, StatusCode::NO_CONTENT).await?;
     // ... and shows the new wording at once after an admin changes it.
-    let after = sam_page(app.new_client()?, sam_auth).await?;
+    let after = sam_page().await?;
     assert!(
         after.contains("First steps") && after.contains("We begin.") && !after.contains("Getting started"),
         "{after}"
     );
 
     let text = json!({ "language": "es", "title": "Ingreso", "what_it_means": "Empezamos.", "what_happens_next": "Le llamamos." });
-    let put = http
-        .put(app.url("/api/v1/staff/catalogue/personal_injury/intake"))
-        .header(AUTHORIZATION, &auth)
-        .json(&text)
-        .send()
-        .await?;
-    assert_eq!(put.status(), StatusCode::NO_CONTENT);
-    let catalogue: Value =
-        http.get(app.url("/api/v1/staff/catalogue")).header(AUTHORIZATION, &auth).send().await?.json().await?;
+    admin.put_json::<()>(intake, &text, StatusCode::NO_CONTENT).await?;
+    let catalogue: Value = admin.get("/api/v1/staff/catalogue").await?;
     let intake = catalogue.as_array().into_iter().flatten().find(|p| p["key"] == "intake").cloned().unwrap_or_default();
     assert!(
         intake["texts"].as_array().into_iter().flatten().any(|t| t["language"] == "es" && t["title"] == "Ingreso"),
         "{intake}"
     );
 
-    let log: Value =
-        http.get(app.url("/api/v1/staff/audit?action=firm.")).header(AUTHORIZATION, &auth).send().await?.json().await?;
+    let log: Value = admin.get("/api/v1/staff/audit?action=firm.").await?;
     let entries = log.as_array().cloned().unwrap_or_default();
     assert_eq!(entries.len(), 1, "{log}");
     assert_eq!(entries[0]["detail"], "name,mail_from,time_zone,weekly_schedule,no_activity_updates");
 
-    let ratings: Value =
-        http.get(app.url("/api/v1/staff/ratings")).header(AUTHORIZATION, &auth).send().await?.json().await?;
+    let ratings: Value = admin.get("/api/v1/staff/ratings").await?;
     assert_eq!(ratings["count"], 0);
     let jordan = app.user_id(&demo.email("jordan")).await?;
-    let log = http
-        .get(app.url(&format!("/api/v1/staff/clients/{jordan}/notifications")))
-        .header(AUTHORIZATION, &auth)
-        .send()
-        .await?;
-    assert_eq!(log.status(), StatusCode::OK);
-    assert_eq!(log.json::<Value>().await?, json!([]));
+    let log: Value = admin.get(&format!("/api/v1/staff/clients/{jordan}/notifications")).await?;
+    assert_eq!(log, json!([]));
     Ok(())
 }
 
 async fn five_wrong_attempts_lock_a_staff_account(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let admin = demo.staff_login("admin")?.clone();
     let http = app.new_client()?;
@@ -470,11 +386,10 @@ async fn locked_until(app: &TestApp, email: &str) -> anyhow::Result<Option<chron
 
 /// Every staff endpoint with firm B's ids, called by firm A's admin: 404, and nothing of B changes.
 async fn staff_of_one_firm_cannot_read_or_change_another_firm(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let firm_a = app.seed_demo().await?;
     let firm_b = app.seed_demo().await?;
-    let auth = bearer(&staff_token(&app, &firm_a, "admin").await?);
-    let http = app.new_client()?;
+    let admin = app.signed_in_staff(&firm_a, "admin").await?;
     let b_client = app.client(&firm_b.email("jordan")).await?;
     let (client, matter) = (b_client.id.clone(), b_client.matter_id.clone());
     let b_state = |app: &TestApp| {
@@ -522,7 +437,7 @@ async fn staff_of_one_firm_cannot_read_or_change_another_firm(backend: Backend) 
         ("POST", format!("/api/v1/staff/matters/{matter}/documents/x/review"), json!({})),
     ];
     for (method, path, body) in &calls {
-        let mut request = http.request(method.parse()?, app.url(path)).header(AUTHORIZATION, &auth);
+        let mut request = admin.request(method.parse()?, path);
         if !body.is_null() {
             request = request.json(body);
         }
@@ -530,42 +445,26 @@ async fn staff_of_one_firm_cannot_read_or_change_another_firm(backend: Backend) 
         assert_eq!(reply.status(), StatusCode::NOT_FOUND, "{method} {path}");
     }
     // A's matter with B's client is refused too, naming the field.
-    let mixed = http
-        .post(app.url("/api/v1/staff/matters"))
-        .header(AUTHORIZATION, &auth)
-        .json(&json!({ "title": "Mixed", "client_ids": [client] }))
-        .send()
-        .await?;
-    assert_eq!(mixed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mixed = json!({ "title": "Mixed", "client_ids": [client] });
+    let _: Value = admin.post_json("/api/v1/staff/matters", &mixed, StatusCode::UNPROCESSABLE_ENTITY).await?;
     // Pages: B's matter is "not found"; lists show only A's records.
-    let page = http.get(app.url(&format!("/staff/matters/{matter}"))).header(AUTHORIZATION, &auth).send().await?;
-    assert_eq!(page.status(), StatusCode::NOT_FOUND);
-    let listed: Value =
-        http.get(app.url("/api/v1/staff/clients?limit=500")).header(AUTHORIZATION, &auth).send().await?.json().await?;
+    assert_eq!(admin.get_status(&format!("/staff/matters/{matter}")).await?, StatusCode::NOT_FOUND);
+    let listed: Value = admin.get("/api/v1/staff/clients?limit=500").await?;
     let emails: Vec<&str> = listed.as_array().into_iter().flatten().filter_map(|c| c["email"].as_str()).collect();
     assert_eq!(emails.len(), 5);
     assert!(emails.iter().all(|e| e.ends_with(&firm_a.domain)), "{emails:?}");
-    let matters_seen: Value = http
-        .get(app.url("/api/v1/staff/matters?include_closed=true"))
-        .header(AUTHORIZATION, &auth)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let matters_seen: Value = admin.get("/api/v1/staff/matters?include_closed=true").await?;
     assert!(!matters_seen.to_string().contains(&matter), "firm B's matter is listed to firm A");
     // The client download route, by staff of A, for B's document id path: 404 as well.
-    let download =
-        http.get(app.url(&format!("/matters/{matter}/documents/x"))).header(AUTHORIZATION, &auth).send().await?;
-    assert_eq!(download.status(), StatusCode::NOT_FOUND);
+    assert_eq!(admin.get_status(&format!("/matters/{matter}/documents/x")).await?, StatusCode::NOT_FOUND);
     assert_eq!(b_state(&app).await?, before, "firm B's matter changed");
     Ok(())
 }
 
 /// The import through the API: admins only, bad rows named by line, a second run changes nothing.
 async fn an_admin_imports_a_case_management_export_through_the_api(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
-    let http = app.new_client()?;
     let d = &demo.domain;
     let csv = format!(
         "external_id,matter_title,client_name,client_email,phase\n\
@@ -573,44 +472,31 @@ async fn an_admin_imports_a_case_management_export_through_the_api(backend: Back
          CMS-2,Hit by a delivery van,Kim Two,kim@{d},demand\n\
          CMS-3,Broken stair,Lee Three,not-an-email,intake\n"
     );
-    let send = |token: String| {
-        let (http, url, csv) = (http.clone(), app.url("/api/v1/staff/import"), csv.clone());
-        async move {
-            http.post(url)
-                .header(AUTHORIZATION, bearer(&token))
-                .header("content-type", "text/csv")
-                .body(csv)
-                .send()
-                .await
-        }
+    let send = |session: &Session| {
+        let request =
+            session.request(Method::POST, "/api/v1/staff/import").header("content-type", "text/csv").body(csv.clone());
+        async move { request.send().await }
     };
-    let casey = staff_token(&app, &demo, "casey").await?;
-    assert_eq!(send(casey).await?.status(), StatusCode::FORBIDDEN);
-    let admin = staff_token(&app, &demo, "admin").await?;
-    let first = send(admin.clone()).await?;
+    let casey = app.signed_in_staff(&demo, "casey").await?;
+    assert_eq!(send(&casey).await?.status(), StatusCode::FORBIDDEN);
+    let admin = app.signed_in_staff(&demo, "admin").await?;
+    let first = send(&admin).await?;
     assert_eq!(first.status(), StatusCode::OK);
     let first: Value = first.json().await?;
     assert_eq!((first["created"].as_u64(), first["updated"].as_u64()), (Some(2), Some(0)), "{first}");
     let failed = first["failed"].as_array().cloned().unwrap_or_default();
     assert_eq!(failed.len(), 1, "{first}");
     assert_eq!((failed[0]["line"].as_u64(), failed[0]["field"].as_str()), (Some(4), Some("client_email")), "{first}");
-    let again: Value = send(admin.clone()).await?.json().await?;
+    let again: Value = send(&admin).await?.json().await?;
     assert_eq!(
         (again["created"].as_u64(), again["updated"].as_u64(), again["unchanged"].as_u64()),
         (Some(0), Some(0), Some(2))
     );
-    let found: Value = http
-        .get(app.url("/api/v1/staff/matters?q=CMS-2"))
-        .header(AUTHORIZATION, bearer(&admin))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let found: Value = admin.get("/api/v1/staff/matters?q=CMS-2").await?;
     assert_eq!(found[0]["title"], "Hit by a delivery van");
     assert_eq!(found[0]["phase_key"], "demand");
-    let bad_type = http
-        .post(app.url("/api/v1/staff/import"))
-        .header(AUTHORIZATION, bearer(&admin))
+    let bad_type = admin
+        .request(Method::POST, "/api/v1/staff/import")
         .header("content-type", "application/zip")
         .body("PK")
         .send()
@@ -623,57 +509,39 @@ async fn an_admin_imports_a_case_management_export_through_the_api(backend: Back
 /// bytes) and mark it reviewed, which takes the matter off the "to review" list.
 async fn staff_review_and_download_a_client_upload(backend: Backend) -> anyhow::Result<()> {
     use sha2::{Digest, Sha256};
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let jordan = app.client(&demo.email("jordan")).await?;
-    let client_auth = bearer(&app.session_token(&jordan.id).await?);
+    let jordan_session = app.signed_in_client(&jordan.email).await?;
     let bytes = harness::files::pdf(50_000);
     let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name("er bill.pdf").mime_str("application/pdf")?;
     let form = reqwest::multipart::Form::new().text("category", "medical_bill").part("file", part);
     let matter = jordan.matter_id.clone();
-    let uploaded = app
-        .new_client()?
-        .post(app.url(&format!("/api/v1/matters/{matter}/documents")))
-        .header(AUTHORIZATION, &client_auth)
+    let uploaded = jordan_session
+        .request(Method::POST, &format!("/api/v1/matters/{matter}/documents"))
         .multipart(form)
         .send()
         .await?;
     assert_eq!(uploaded.status(), StatusCode::CREATED);
 
-    let auth = bearer(&staff_token(&app, &demo, "casey").await?);
-    let http = app.new_client()?;
-    let to_review: Value = http
-        .get(app.url("/api/v1/staff/matters?unreviewed=true"))
-        .header(AUTHORIZATION, &auth)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let casey = app.signed_in_staff(&demo, "casey").await?;
+    let to_review: Value = casey.get("/api/v1/staff/matters?unreviewed=true").await?;
     let ids: Vec<&str> = to_review.as_array().into_iter().flatten().filter_map(|m| m["id"].as_str()).collect();
     assert_eq!(ids, [matter.as_str()]);
     assert_eq!(to_review[0]["unreviewed_documents"], 1);
 
-    let docs: Value = http
-        .get(app.url(&format!("/api/v1/staff/matters/{matter}/documents")))
-        .header(AUTHORIZATION, &auth)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let docs: Value = casey.get(&format!("/api/v1/staff/matters/{matter}/documents")).await?;
     let doc = docs[0]["id"].as_str().unwrap_or_default().to_owned();
     assert_eq!(docs[0]["name"], "er bill.pdf");
     assert_eq!(docs[0]["uploaded_by"]["name"], "Jordan Example");
     assert!(docs[0]["reviewed_at"].is_null());
 
-    let download = http
-        .get(app.url(&format!("/api/v1/staff/matters/{matter}/documents/{doc}/download")))
-        .header(AUTHORIZATION, &auth)
-        .send()
-        .await?;
+    let download =
+        casey.request(Method::GET, &format!("/api/v1/staff/matters/{matter}/documents/{doc}/download")).send().await?;
     assert_eq!(download.status(), StatusCode::OK);
     let got = download.bytes().await?;
     assert_eq!(hex::encode(Sha256::digest(&got)), hex::encode(Sha256::digest(&bytes)));
-    let casey_id = app.user_id(&demo.email("casey")).await?;
+    let casey_id = casey.user_id.clone();
     let target = doc.clone();
     let downloads: Vec<(String, Option<String>)> = app
         .state
@@ -690,13 +558,12 @@ async fn staff_review_and_download_a_client_upload(backend: Backend) -> anyhow::
 
     // Two staff members mark it reviewed at the same moment: both are told it is
     // reviewed, and one review is kept and audited, by whoever came first.
-    let admin_auth = bearer(&staff_token(&app, &demo, "admin").await?);
-    let review = |auth: String| {
-        let url = app.url(&format!("/api/v1/staff/matters/{matter}/documents/{doc}/review"));
-        let app = &app;
-        async move { anyhow::Ok(app.new_client()?.post(url).header(AUTHORIZATION, auth).send().await?.status()) }
+    let admin = app.signed_in_staff(&demo, "admin").await?;
+    let review = |session: &Session| {
+        let request = session.request(Method::POST, &format!("/api/v1/staff/matters/{matter}/documents/{doc}/review"));
+        async move { anyhow::Ok(request.send().await?.status()) }
     };
-    let both = tokio::try_join!(review(auth.clone()), review(admin_auth))?;
+    let both = tokio::try_join!(review(&casey), review(&admin))?;
     assert_eq!(both, (StatusCode::NO_CONTENT, StatusCode::NO_CONTENT));
     let target = doc.clone();
     let reviews: Vec<Option<String>> = app
@@ -711,24 +578,11 @@ async fn staff_review_and_download_a_client_upload(backend: Backend) -> anyhow::
         })
         .await?;
     assert_eq!(reviews.len(), 1, "one document reviewed at once by two: {reviews:?}");
-    let to_review: Value = http
-        .get(app.url("/api/v1/staff/matters?unreviewed=true"))
-        .header(AUTHORIZATION, &auth)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let to_review: Value = casey.get("/api/v1/staff/matters?unreviewed=true").await?;
     assert_eq!(to_review, json!([]));
-    let docs: Value = http
-        .get(app.url(&format!("/api/v1/staff/matters/{matter}/documents")))
-        .header(AUTHORIZATION, &auth)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let docs: Value = casey.get(&format!("/api/v1/staff/matters/{matter}/documents")).await?;
     assert_eq!(docs[0]["reviewed_by"]["id"], json!(reviews[0]), "the review kept is not the one audited");
-    let admin_id = app.user_id(&demo.email("admin")).await?;
-    assert!([casey_id, admin_id].map(Some).contains(&reviews[0]), "{reviews:?}");
+    assert!([casey_id, admin.user_id.clone()].map(Some).contains(&reviews[0]), "{reviews:?}");
     Ok(())
 }
 
@@ -737,7 +591,7 @@ async fn staff_review_and_download_a_client_upload(backend: Backend) -> anyhow::
 /// and the rest find it locked), and four sign-ins with the right password and
 /// the same TOTP code make exactly one session.
 async fn parallel_staff_sign_ins_lose_no_failure_and_use_a_code_once(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let url = app.url("/api/v1/staff/sign-in");
     let all_at_once = |bodies: Vec<Value>| {
@@ -782,16 +636,16 @@ async fn parallel_staff_sign_ins_lose_no_failure_and_use_a_code_once(backend: Ba
 /// of the matter is told once; the other request gets the readable "already in
 /// this phase" answer.
 async fn a_phase_change_sent_twice_at_once_moves_the_matter_once(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
-    let auth = bearer(&staff_token(&app, &demo, "admin").await?);
+    let admin = app.signed_in_staff(&demo, "admin").await?;
     let sam = app.client(&demo.email("sam")).await?; // in "intake"
-    let url = app.url(&format!("/api/v1/staff/matters/{}/milestones", sam.matter_id));
+    let path = format!("/api/v1/staff/matters/{}/milestones", sam.matter_id);
     let body = json!({ "kind": "phase_change", "phase": "investigation" });
     let send = || {
-        let (app, url, auth, body) = (&app, url.clone(), auth.clone(), body.clone());
+        let request = admin.request(Method::POST, &path).json(&body);
         async move {
-            let reply = app.new_client()?.post(url).header(AUTHORIZATION, auth).json(&body).send().await?;
+            let reply = request.send().await?;
             anyhow::Ok((reply.status(), reply.text().await?))
         }
     };
@@ -850,7 +704,7 @@ on_both_backends!(
 #[tokio::test]
 async fn the_openapi_description_is_valid_openapi_3_and_lists_every_api_route() -> anyhow::Result<()> {
     let _gate = harness::gate::beside_others().await;
-    let app = TestApp::spawn(Backend::Sqlite).await?;
+    let app = TestApp::builder(Backend::Sqlite).spawn().await?;
     let text = app.get("/api/openapi.json").await?.text().await?;
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("openapi.json");

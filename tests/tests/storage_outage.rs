@@ -15,7 +15,7 @@ use shared::db::schema::{documents, storage_cleanup, users};
 
 async fn the_storage_server_stops_mid_upload(backend: Backend) -> anyhow::Result<()> {
     let mut s3 = PrivateS3::start()?;
-    let app = TestApp::spawn_with_s3_at(backend, &s3.endpoint(), &[]).await?;
+    let app = TestApp::builder(backend).with_s3_at(&s3.endpoint()).spawn().await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("jordan")).await?;
     let bearer = format!("Bearer {}", app.session_token(&client.id).await?);

@@ -19,7 +19,7 @@ const SIZE: u64 = 200 * 1024 * 1024;
 const BOUND: u64 = 64 * 1024 * 1024;
 
 async fn upload_200_mb(backend: Backend) -> anyhow::Result<u64> {
-    let app = TestApp::spawn_with_s3(backend, &[]).await?;
+    let app = TestApp::builder(backend).with_s3().spawn().await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("jordan")).await?;
     let bearer = format!("Bearer {}", app.session_token(&client.id).await?);

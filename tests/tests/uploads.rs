@@ -20,8 +20,8 @@ enum Store {
 
 async fn spawn(backend: Backend, store: Store, settings: &[(&str, &str)]) -> anyhow::Result<TestApp> {
     match store {
-        Store::S3 => TestApp::spawn_with_s3(backend, settings).await,
-        Store::Local => TestApp::spawn_with(backend, settings).await,
+        Store::S3 => TestApp::builder(backend).with_s3().settings(settings).spawn().await,
+        Store::Local => TestApp::builder(backend).settings(settings).spawn().await,
     }
 }
 

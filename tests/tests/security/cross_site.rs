@@ -12,7 +12,7 @@ use shared::tokens::Purpose;
 use super::EVIL;
 
 async fn forms_from_other_sites_are_refused(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("jordan")).await?;
     let admin = app.user_id(&demo.email("admin")).await?;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::EVIL;
 
 async fn every_kind_of_answer_carries_the_security_headers(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("jordan")).await?;
     let token = app.session_token(&client.id).await?;
@@ -87,7 +87,10 @@ async fn every_kind_of_answer_carries_the_security_headers(backend: Backend) -> 
         cleared.contains("HttpOnly") && cleared.contains("SameSite=Lax") && cleared.contains("Max-Age=0"),
         "{cleared}"
     );
-    let https = TestApp::spawn_with(backend, &[("MATTERLINE_PUBLIC_URL", "https://portal.example-firm.test")]).await?;
+    let https = TestApp::builder(backend)
+        .settings(&[("MATTERLINE_PUBLIC_URL", "https://portal.example-firm.test")])
+        .spawn()
+        .await?;
     let language =
         https.raw_client()?.post(https.url("/language")).form(&[("lang", "es"), ("next", "/")]).send().await?;
     let lang_cookie = language.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();

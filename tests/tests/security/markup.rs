@@ -20,7 +20,7 @@ fn live_markup(html: &str) -> Vec<&'static str> {
 }
 
 async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).with_memory_mail().spawn().await?;
     let demo = app.seed_demo().await?;
     let admin = app.user_id(&demo.email("admin")).await?;
     let staff_bearer = format!("Bearer {}", app.session_token(&admin).await?);
@@ -175,18 +175,13 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
     assert_eq!(live_markup(&weekly.html), Vec::<&str>::new(), "weekly update email:\n{}", weekly.html);
     assert!(weekly.html.contains("&lt;script&gt;"), "the typed note is in the weekly update, escaped");
     assert!(!weekly.subject.contains('\n'));
-    // A sign-in email to the client whose name and firm carry markup (dev mail folder).
+    // A sign-in email to the client whose name and firm carry markup (kept in memory).
     let sent = http.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
     assert_eq!(sent.status(), StatusCode::OK);
-    let outbox =
-        app.state.mailer().mail_folder().map(ToOwned::to_owned).ok_or_else(|| anyhow::anyhow!("no dev mail folder"))?;
+    app.mail()?.wait_for_emails(&email, 1).await?;
     let mut emails = 0;
-    for entry in std::fs::read_dir(outbox)? {
-        let raw = std::fs::read(entry?.path())?;
-        let message =
-            mail_parser::MessageParser::default().parse(&raw).ok_or_else(|| anyhow::anyhow!("unparsable email"))?;
-        let html = message.body_html(0).unwrap_or_default().into_owned();
-        assert_eq!(live_markup(&html), Vec::<&str>::new(), "an email's HTML part:\n{html}");
+    for sent in app.mail()?.emails()? {
+        assert_eq!(live_markup(&sent.html), Vec::<&str>::new(), "an email's HTML part:\n{}", sent.html);
         emails += 1;
     }
     assert!(emails >= 2, "the receipt and the sign-in email are in the outbox ({emails})");

@@ -230,7 +230,7 @@ struct World {
 }
 
 async fn world(backend: Backend) -> anyhow::Result<World> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let other = app.seed_demo().await?;
     let client_a = app.client(&demo.email("jordan")).await?;

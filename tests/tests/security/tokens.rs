@@ -131,7 +131,7 @@ async fn session_count(app: &TestApp) -> anyhow::Result<i64> {
 }
 
 async fn forged_tokens_are_refused_everywhere(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let client = app.client(&demo.email("jordan")).await?;
     let admin = app.user_id(&demo.email("admin")).await?;

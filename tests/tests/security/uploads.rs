@@ -110,7 +110,7 @@ async fn signed_in_client(app: &TestApp) -> anyhow::Result<(String, String)> {
 }
 
 async fn malformed_and_slow_uploads_leave_nothing(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn_with_s3(backend, &[("MATTERLINE_UPLOAD_IDLE_SECONDS", "2")]).await?;
+    let app = TestApp::builder(backend).with_s3().settings(&[("MATTERLINE_UPLOAD_IDLE_SECONDS", "2")]).spawn().await?;
     let (bearer, matter) = signed_in_client(&app).await?;
     let boundary = "b0undary7MA4YWxk";
     let file = pdf(200_000);
@@ -216,7 +216,7 @@ async fn malformed_and_slow_uploads_leave_nothing(backend: Backend) -> anyhow::R
 }
 
 async fn thousands_of_tiny_parts_are_survived(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let (bearer, matter) = signed_in_client(&app).await?;
     let boundary = "tinyPartsBoundary";
     let file = pdf(5000);
@@ -300,7 +300,7 @@ fn upload_limit() -> usize {
 }
 
 async fn disguised_files_and_hostile_names(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::spawn(backend).await?;
+    let app = TestApp::builder(backend).spawn().await?;
     let (bearer, matter) = signed_in_client(&app).await?;
     let boundary = "namesBoundary";
     let send = |body: Vec<u8>| {
