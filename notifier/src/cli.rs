@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Outbox rows claimed per batch unless `--batch` says otherwise: a batch's
+/// Notifications claimed per batch unless `--batch` says otherwise: a batch's
 /// weekly updates are derived with a fixed number of queries, so larger
 /// batches mean fewer queries per client.
 pub const DEFAULT_BATCH: i64 = 1000;
 
-/// Matterline notifier: weekly updates and the email outbox.
+/// Matterline notifier: weekly updates and the delivery of every notification.
 ///
 /// Configuration comes from the same MATTERLINE_* environment variables as the
 /// portal (see the README); MATTERLINE_WEEKLY_SCHEDULE is the cron schedule,
@@ -25,13 +25,13 @@ pub struct Cli {
 /// How a worker delivers.
 #[derive(Debug, Clone, Args)]
 pub struct WorkerOptions {
-    /// Seconds a claim on outbox rows lasts; if this process dies, other notifiers take them over after it.
+    /// Seconds a claim on notifications lasts; if this process dies, other notifiers take them over after it.
     #[arg(long, default_value_t = 300)]
     pub lease_seconds: i64,
     /// Emails in flight at once over the pooled SMTP connections.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
-    /// Outbox rows claimed per batch.
+    /// Notifications claimed per batch.
     #[arg(long, default_value_t = DEFAULT_BATCH)]
     pub batch: i64,
 }
@@ -39,9 +39,9 @@ pub struct WorkerOptions {
 /// Notifier commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run as a daemon: enqueue weekly updates when each firm's schedule fires, deliver the outbox.
+    /// Run as a daemon: enqueue weekly updates when each firm's schedule fires, deliver every due notification.
     Run {
-        /// Seconds between checks of the schedule and the outbox.
+        /// Seconds between checks of the schedule and of due notifications.
         #[arg(long, default_value_t = 30)]
         poll_seconds: u64,
         #[command(flatten)]

@@ -1,5 +1,5 @@
 //! The mail server fails the portal's own email: an upload made while it is
-//! down is still stored and its receipt waits in the outbox until the notifier
+//! down is still stored and its receipt waits in the queue until the notifier
 //! delivers it, once; a server that keeps deferring (4xx) is retried on the
 //! backoff until the attempts run out, and the row then says why. Nothing is
 //! dropped silently and nothing is sent twice.

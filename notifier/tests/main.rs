@@ -1,5 +1,5 @@
 //! The notifier's integration tests, one test binary (each file here is a
-//! module of it): weekly updates and one-off notices through the outbox,
+//! module of it): weekly updates and one-off notices through the delivery pipeline,
 //! mail servers that fail, and the `notifier` executable as it runs in production.
 
 mod mail_faults;

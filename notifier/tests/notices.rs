@@ -1,4 +1,4 @@
-//! One-off emails through the outbox, end to end against the real SMTP server:
+//! One-off notices through the delivery pipeline, end to end against the real SMTP server:
 //! a phase change reaches every client of the matter in their language, a
 //! stale one is not sent, and a worker whose claim is about to run out hands
 //! its rows back instead of racing the worker that may take them over.

@@ -1,5 +1,5 @@
 //! The `notifier` binary as it runs in production: two processes sharing the
-//! outbox, a process killed mid-pass and restarted, and `notifier preview`.
+//! notifications, a process killed mid-pass and restarted, and `notifier preview`.
 //! Large runs go to the recording SMTP server (aiosmtpd), which logs one line
 //! per accepted recipient with the message's Message-ID.
 
@@ -82,7 +82,7 @@ async fn wait_for_deliveries(domain: &str, n: usize, running: &mut Child, what: 
     }
 }
 
-/// Two processes share one outbox. The overlap is made certain rather than
+/// Two processes share one queue. The overlap is made certain rather than
 /// left to timing: the first is paused (SIGSTOP) while it holds claims, the
 /// second starts and delivers, then the first resumes and both run together.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -167,7 +167,7 @@ text_enum!(
 );
 
 text_enum!(
-    /// Where an outbox row stands.
+    /// Where a notification stands.
     NotificationStatus {
         /// Waiting to be sent (first try or a retry).
         Pending => "pending",
@@ -183,7 +183,7 @@ text_enum!(
 );
 
 text_enum!(
-    /// What an outbox row is.
+    /// What a notification is.
     NotificationKind {
         /// The weekly update, one per client and ISO week.
         WeeklyUpdate => "weekly_update",

@@ -60,7 +60,7 @@ enum Transport {
     /// The dev mail folder (embedded mode).
     MailFolder(AsyncFileTransport<Tokio1Executor>),
     /// Kept in memory, for tests (built only by [`Mailer::in_memory`]).
-    Memory(MemoryOutbox),
+    Memory(SentMail),
 }
 
 /// A message the in-memory transport accepted.
@@ -74,16 +74,23 @@ pub struct SentMessage {
 
 /// What an in-memory mailer has sent, oldest first; shared by the mailer's clones.
 #[derive(Debug, Clone, Default)]
-pub struct MemoryOutbox(Arc<Mutex<Vec<SentMessage>>>);
+pub struct SentMail(Arc<(Mutex<Vec<SentMessage>>, tokio::sync::Notify)>);
 
-impl MemoryOutbox {
+impl SentMail {
     /// A copy of every message sent so far, oldest first.
     pub fn messages(&self) -> Vec<SentMessage> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Waits until a message is sent after this call began (or returns at once
+    /// if one was sent since the last wait returned).
+    pub async fn sent(&self) {
+        self.0.1.notified().await;
     }
 
     fn push(&self, message: SentMessage) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(message);
+        self.0.0.lock().unwrap_or_else(PoisonError::into_inner).push(message);
+        self.0.1.notify_one();
     }
 }
 
@@ -135,7 +142,7 @@ pub fn sender_for(configured: &Mailbox, firm_name: &str, firm_from: Option<&str>
         .unwrap_or_else(|| Mailbox::new(Some(firm_name.to_owned()), configured.email.clone()).to_string())
 }
 
-/// The Message-ID of the email for outbox row `row_id`: the same on every
+/// The Message-ID of the email for notification `row_id`: the same on every
 /// attempt, so a message that reaches the server twice shows once.
 pub fn message_id(base_url: &str, row_id: &str) -> String {
     let host = base_url
@@ -185,16 +192,16 @@ impl Mailer {
     }
 
     /// A mailer that keeps every message in memory instead of sending it, for
-    /// tests that read what was sent ([`Mailer::memory_outbox`]) without an
+    /// tests that read what was sent ([`Mailer::sent_mail`]) without an
     /// SMTP server. Only code builds it: no configuration leads here.
     pub fn in_memory(from: Mailbox) -> Self {
-        Self { transport: Transport::Memory(MemoryOutbox::default()), from, mail_folder: None }
+        Self { transport: Transport::Memory(SentMail::default()), from, mail_folder: None }
     }
 
     /// What an in-memory mailer has kept; `None` for the other transports.
-    pub fn memory_outbox(&self) -> Option<&MemoryOutbox> {
+    pub fn sent_mail(&self) -> Option<&SentMail> {
         match &self.transport {
-            Transport::Memory(outbox) => Some(outbox),
+            Transport::Memory(sent) => Some(sent),
             _ => None,
         }
     }
@@ -254,9 +261,9 @@ impl Mailer {
             Transport::MailFolder(file) => {
                 file.send(message).await.map(|_| ()).map_err(|e| SendError::Transient(format!("dev mail folder: {e}")))
             }
-            Transport::Memory(outbox) => {
+            Transport::Memory(sent) => {
                 let to = message.envelope().to().iter().map(ToString::to_string).collect();
-                outbox.push(SentMessage { to, raw: message.formatted() });
+                sent.push(SentMessage { to, raw: message.formatted() });
                 Ok(())
             }
         }

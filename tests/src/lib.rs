@@ -154,10 +154,10 @@ impl TestApp {
     /// What the portal has mailed, when it was started with
     /// [`TestAppBuilder::with_memory_mail`].
     pub fn mail(&self) -> anyhow::Result<memory_mail::MemoryMail> {
-        let outbox = self.state.mailer().memory_outbox().ok_or_else(|| {
+        let sent = self.state.mailer().sent_mail().ok_or_else(|| {
             anyhow::anyhow!("this portal sends real mail: start it with TestApp::builder(…).with_memory_mail()")
         })?;
-        Ok(memory_mail::MemoryMail::new(outbox.clone()))
+        Ok(memory_mail::MemoryMail::new(sent.clone()))
     }
 
     /// A new client without cookies (another device), not following redirects,

@@ -2,20 +2,20 @@
 //! has mailed: the messages as they would have gone on the wire, parsed like
 //! maildev's (subject, text and HTML decoded), for tests that are not about SMTP.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use shared::mail::{MemoryOutbox, SentMessage};
+use shared::mail::{SentMail, SentMessage};
 
 use crate::maildev::{Address, Email};
 
-/// The in-memory outbox of one test portal.
+/// The mail one test portal has sent, kept in memory.
 #[derive(Debug, Clone)]
-pub struct MemoryMail(MemoryOutbox);
+pub struct MemoryMail(SentMail);
 
 impl MemoryMail {
-    /// Reads `outbox`.
-    pub fn new(outbox: MemoryOutbox) -> Self {
-        Self(outbox)
+    /// Reads `sent`.
+    pub fn new(sent: SentMail) -> Self {
+        Self(sent)
     }
 
     /// Every email sent so far, oldest first.
@@ -30,18 +30,21 @@ impl MemoryMail {
     }
 
     /// Waits (up to 10 s) until at least `count` emails were sent to `to`, and returns them
-    /// (the portal sends after answering the request that queued them).
+    /// (the portal may send after answering the request that queued them). Woken by each send.
     pub async fn wait_for_emails(&self, to: &str, count: usize) -> anyhow::Result<Vec<Email>> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let emails = self.emails_to(to)?;
-            if emails.len() >= count {
-                return Ok(emails);
+        let waited = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let emails = self.emails_to(to)?;
+                if emails.len() >= count {
+                    return Ok(emails);
+                }
+                self.0.sent().await;
             }
-            if Instant::now() > deadline {
-                anyhow::bail!("expected {count} email(s) to {to}, {} were sent", emails.len());
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        })
+        .await;
+        match waited {
+            Ok(found) => found,
+            Err(_) => anyhow::bail!("expected {count} email(s) to {to}, {} were sent", self.emails_to(to)?.len()),
         }
     }
 }

@@ -351,7 +351,7 @@ async fn pages_speak_spanish_by_preference_header_and_switcher(backend: Backend)
 
 /// The mail server is down when a client asks for a link: the reply is the
 /// same page as for any address (it must not reveal which are clients), the
-/// email waits in the outbox, and the notifier delivers a working code once
+/// email waits in the queue, and the notifier delivers a working code once
 /// the server is back. A request older than the link's lifetime is dropped.
 async fn with_the_mail_server_down_the_sign_in_email_waits_and_arrives_later(backend: Backend) -> anyhow::Result<()> {
     // Nothing listens on port 9 (discard) on this machine's loopback.
@@ -398,7 +398,7 @@ async fn with_the_mail_server_down_the_sign_in_email_waits_and_arrives_later(bac
     Ok(())
 }
 
-/// (status, attempts, last error) of every sign-in email in the outbox, oldest first.
+/// (status, attempts, last error) of every sign-in notification, oldest first.
 async fn sign_in_rows(app: &TestApp) -> anyhow::Result<Vec<(String, i32, Option<String>)>> {
     use diesel::prelude::*;
     use shared::db::schema::notifications as n;

@@ -59,7 +59,7 @@ async fn metrics_count_requests_uploads_and_emails(backend: Backend) -> anyhow::
     assert!(total(&scrape, "matterline_sign_in_attempts_total", &[("outcome", "link_sent")]) >= 1.0);
     assert!(
         scrape.samples.iter().any(|s| s.metric == "matterline_notifications" && s.labels.get("status") == Some("sent")),
-        "the outbox depth is measured"
+        "the notification rows are counted"
     );
     assert!(
         scrape.samples.iter().any(|s| s.metric.starts_with("matterline_http_request_duration_seconds")),

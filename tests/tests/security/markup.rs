@@ -184,7 +184,7 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
         assert_eq!(live_markup(&sent.html), Vec::<&str>::new(), "an email's HTML part:\n{}", sent.html);
         emails += 1;
     }
-    assert!(emails >= 2, "the receipt and the sign-in email are in the outbox ({emails})");
+    assert!(emails >= 2, "the receipt and the sign-in email are in the dev mail folder ({emails})");
     checked += 2 + emails;
 
     reliability::record(
