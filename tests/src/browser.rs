@@ -94,14 +94,15 @@ pub async fn wait_for_text(browser: &Client, text: &str) -> anyhow::Result<Strin
 }
 
 /// The serious and critical accessibility violations axe-core finds on the
-/// current page, as "rule: help (n nodes)" lines.
+/// current page, as "rule: help (n nodes)" lines. WCAG 2.2's 24 px tap target
+/// rule (`target-size`, off in axe by default) is on.
 pub async fn axe_violations(browser: &Client) -> anyhow::Result<Vec<String>> {
     let script = services::axe_script()?;
     browser.execute(&format!("{script}\nreturn true;"), vec![]).await?;
     let result = browser
         .execute_async(
             "const done = arguments[arguments.length - 1];\n\
-             axe.run(document, { resultTypes: ['violations'] })\n\
+             axe.run(document, { resultTypes: ['violations'], rules: { 'target-size': { enabled: true } } })\n\
                .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\n\
                  .map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ' nodes: ' + v.nodes.map(n => n.target.join(' ')).join(', ') + ')')))\n\
                .catch(e => done(['axe failed: ' + e]));",
@@ -109,4 +110,30 @@ pub async fn axe_violations(browser: &Client) -> anyhow::Result<Vec<String>> {
         )
         .await?;
     Ok(result.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+}
+
+/// Every visible form control in `<main>` smaller than 24 × 24 CSS pixels, and
+/// every label that is not above its own control (a label beside a value reads
+/// as that value's), as readable lines.
+pub async fn form_layout_faults(browser: &Client) -> anyhow::Result<Vec<String>> {
+    let found = browser
+        .execute(
+            "const faults = [];\n\
+             const seen = e => e.offsetParent !== null && getComputedStyle(e).visibility !== 'hidden';\n\
+             for (const e of document.querySelectorAll('main input:not([type=hidden]), main select, main textarea, main button')) {\n\
+               if (!seen(e)) continue;\n\
+               const r = e.getBoundingClientRect();\n\
+               if (r.height < 24 || r.width < 24) faults.push(`${e.tagName.toLowerCase()}#${e.id || e.name} is ${Math.round(r.width)}x${Math.round(r.height)} px`);\n\
+             }\n\
+             for (const label of document.querySelectorAll('main label[for]')) {\n\
+               const control = document.getElementById(label.htmlFor);\n\
+               if (!control || !seen(label) || !seen(control) || control.type === 'checkbox' || control.type === 'radio') continue;\n\
+               const l = label.getBoundingClientRect(), c = control.getBoundingClientRect();\n\
+               if (l.bottom > c.top + 1 || Math.abs(l.left - c.left) > 4) faults.push(`label for #${control.id} is not above it`);\n\
+             }\n\
+             return faults;",
+            vec![],
+        )
+        .await?;
+    Ok(found.as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_owned)).collect())
 }

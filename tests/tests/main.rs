@@ -8,6 +8,7 @@ mod backup;
 mod browser;
 mod client_portal;
 mod emails;
+mod experience;
 mod foundation;
 mod load;
 mod observability;

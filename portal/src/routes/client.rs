@@ -174,7 +174,11 @@ fn matter_view<'a>(ctx: &PageCtx, detail: &'a MatterDetail, documents: &'a [Docu
         .milestones
         .iter()
         .map(|m| {
-            let note = if m.kind == MilestoneKind::ClientNote { m.body.as_deref() } else { None };
+            // A note to the client, on its own or typed with a phase change, is shown as the firm wrote it.
+            let note = match m.kind {
+                MilestoneKind::ClientNote | MilestoneKind::PhaseChange => m.body.as_deref(),
+                _ => None,
+            };
             TimelineLine {
                 label_key: format!("milestone-{}", m.kind),
                 phase: m.phase_title.as_deref().unwrap_or_default(),

@@ -82,6 +82,8 @@ struct TokenView<'a> {
     token: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     scores: Vec<Score>,
+    /// The score the emailed link chose, not yet sent: the page asks for one more tap.
+    chosen: Option<i32>,
 }
 
 /// One of the five scores, marked when the emailed link chose it.
@@ -100,7 +102,7 @@ async fn unsubscribe_page(ctx: PageCtx, query: web::Query<TokenQuery>) -> HttpRe
         StatusCode::OK,
         "unsubscribe",
         "unsubscribe-title",
-        TokenView { token: &query.token, scores: Vec::new() },
+        TokenView { token: &query.token, scores: Vec::new(), chosen: None },
     )
 }
 
@@ -131,8 +133,11 @@ async fn rate_page(ctx: PageCtx, query: web::Query<RateQuery>) -> HttpResponse {
     if ctx.state.tokens.verify(Purpose::Rating, &query.token).is_err() {
         return invalid_link(&ctx);
     }
-    let scores = (1..=5).map(|score| Score { score, chosen: query.score == Some(score) }).collect();
-    ctx.render(StatusCode::OK, "rate", "rate-title", TokenView { token: &query.token, scores })
+    // A link may choose a score, but opening it records nothing: mail scanners open every
+    // link of an email. The page says so and one tap on its button sends the chosen score.
+    let chosen = query.score.filter(|score| (1..=5).contains(score));
+    let scores = (1..=5).map(|score| Score { score, chosen: chosen == Some(score) }).collect();
+    ctx.render(StatusCode::OK, "rate", "rate-title", TokenView { token: &query.token, scores, chosen })
 }
 
 #[derive(Deserialize)]

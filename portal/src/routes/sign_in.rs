@@ -168,7 +168,8 @@ struct CodeForm {
 #[post("/sign-in/code")]
 async fn redeem_code(ctx: PageCtx, req: HttpRequest, form: web::Form<CodeForm>) -> PageResult {
     let CodeForm { email, code } = form.into_inner();
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    // Pasted codes come with spaces or dashes ("123 456", " 988219 ", "123-456"): only digits count.
+    let code: String = code.chars().filter(|c| !(c.is_whitespace() || matches!(c, '-' | '‐' | '‑' | '–'))).collect();
     let error = |ctx: &PageCtx, status, key: &str, email: &str| {
         Ok(ctx.render(status, "code", "code-title", AddressForm { email, error: Some(key) }))
     };

@@ -51,3 +51,4 @@ receipt-portal = You can see them in your portal:
 phase-email-subject = { $firm }: your case moved to a new step ({ $phase })
 phase-email-greeting = Hello { $name },
 phase-email-intro = Your case "{ $matter }" has moved to a new step.
+phase-email-note = A note from your legal team:

@@ -137,6 +137,9 @@ link-invalid-body = It may be incomplete or too old. Sign in to change your pref
 rate-title = How are we doing?
 rate-body = Choose a number from 1 (poor) to 5 (great).
 rate-score = { $score } out of 5
+rate-chosen-pending = You chose { $score } out of 5. It is not sent yet: tap the button below to send it.
+rate-send-chosen = Send { $score } out of 5
+rate-change = Or choose another number (tapping one sends it):
 rated-title = Thank you
 rated-body = Your answer helps us take better care of you.
 

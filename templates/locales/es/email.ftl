@@ -51,3 +51,4 @@ receipt-portal = Puede verlos en su portal:
 phase-email-subject = { $firm }: su caso pasó a un nuevo paso ({ $phase })
 phase-email-greeting = Hola, { $name }:
 phase-email-intro = Su caso «{ $matter }» pasó a un nuevo paso.
+phase-email-note = Una nota de su equipo legal:

@@ -72,7 +72,7 @@ error-reference = Referencia: { $id }
 ## Mis casos
 dashboard-title = Mis casos
 dashboard-greeting = Hola, { $name }
-dashboard-intro = Así van cada uno de sus casos.
+dashboard-intro = Así va cada uno de sus casos.
 dashboard-empty = No tiene casos abiertos con nosotros.
 dashboard-phase = Paso actual: { $phase }
 dashboard-needs = { $count ->
@@ -137,6 +137,9 @@ link-invalid-body = Puede estar incompleto o ser muy antiguo. Inicie sesión par
 rate-title = ¿Cómo lo estamos haciendo?
 rate-body = Elija un número del 1 (mal) al 5 (excelente).
 rate-score = { $score } de 5
+rate-chosen-pending = Eligió { $score } de 5. Todavía no se ha enviado: toque el botón de abajo para enviarlo.
+rate-send-chosen = Enviar { $score } de 5
+rate-change = O elija otro número (al tocarlo se envía):
 rated-title = Gracias
 rated-body = Su respuesta nos ayuda a atenderle mejor.
 

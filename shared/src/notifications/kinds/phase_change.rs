@@ -12,7 +12,7 @@ use crate::client_view;
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Notification, User};
 use crate::db::schema::{firms, matter_clients, notifications, users};
-use crate::domain::{Channel, NotificationKind, Role};
+use crate::domain::{Channel, MilestoneKind, NotificationKind, Role};
 use crate::error::{Error, Result};
 use crate::notifications::compose::{Composed, Composer};
 use crate::notifications::queue::one_off;
@@ -72,8 +72,16 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
     let firm: Firm = firms::table.find(&client.firm_id).select(Firm::as_select()).first(conn)?;
     let needs: Vec<_> =
         detail.open_requests.iter().map(|r| json!({ "key": format!("category-{}", r.category) })).collect();
+    // The note staff typed with the change (the newest phase change is this one: the matter is still there).
+    let note = detail
+        .milestones
+        .iter()
+        .find(|m| m.kind == MilestoneKind::PhaseChange)
+        .and_then(|m| m.body.as_deref())
+        .filter(|body| !body.trim().is_empty());
     let data = json!({
         "lang": lang.as_str(),
+        "note": note,
         "firm": firm.name,
         "name": client.full_name,
         "matter": detail.title,
