@@ -105,6 +105,7 @@ async fn a_mail_server_that_keeps_deferring_is_retried_until_the_attempts_run_ou
         })
         .await?;
     let notifier = Notifier::build(app.config(&[("MATTERLINE_SMTP_URL", &services::fault_smtp_url()?)])?, &options())?;
+    let started = shared::domain::now();
     let (_, first) = notifier.once().await?;
     assert_eq!((first.retrying, first.failed), (1, 0), "{first:?}");
 
@@ -128,6 +129,7 @@ async fn a_mail_server_that_keeps_deferring_is_retried_until_the_attempts_run_ou
         }
     };
     let mut tries = 1;
+    let mut last_attempt = started;
     loop {
         let (status, attempts, _, due) = status_of().await?;
         if status != "pending" {
@@ -136,12 +138,16 @@ async fn a_mail_server_that_keeps_deferring_is_retried_until_the_attempts_run_ou
         let too_early = notifier.delivery.deliver_all(due - Duration::seconds(5), &|| {}).await?;
         assert_eq!(too_early.total(), 0, "retry {} ran before its backoff ended", attempts + 1);
         notifier.delivery.deliver_all(due, &|| {}).await?;
+        last_attempt = due;
         tries += 1;
         anyhow::ensure!(tries <= shared::notifications::queue::MAX_ATTEMPTS + 1, "the row is retried forever");
     }
-    let waited = (1..shared::notifications::queue::MAX_ATTEMPTS)
+    // Observed: from the first attempt to the last, each retry made at the moment its row fell due.
+    let waited = last_attempt - started;
+    let scheduled = (1..shared::notifications::queue::MAX_ATTEMPTS)
         .map(shared::notifications::queue::backoff)
         .fold(Duration::zero(), |a, b| a + b);
+    assert!((waited - scheduled).num_seconds().abs() < 60, "waited {waited}, the schedule says {scheduled}");
     let (status, attempts, reason, _) = status_of().await?;
     assert_eq!((status.as_str(), attempts), ("failed", shared::notifications::queue::MAX_ATTEMPTS));
     assert!(reason.as_deref().is_some_and(|r| r.contains("451")), "{reason:?}");
