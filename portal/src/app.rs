@@ -3,10 +3,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, middleware, web};
 use anyhow::Context;
 use shared::assets::Assets;
@@ -200,45 +197,21 @@ impl Application {
 
 /// Headers on every answer: a strict Content-Security-Policy (the pages use
 /// only their own stylesheet and script), no framing, no type sniffing, no
-/// referrer leaving the site.
-const SECURITY_HEADERS: [(&str, &str); 5] = [
-    (
-        "content-security-policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    ),
-    ("x-content-type-options", "nosniff"),
-    ("x-frame-options", "DENY"),
-    ("referrer-policy", "same-origin"),
-    ("permissions-policy", "camera=(self), geolocation=(), microphone=()"),
-];
-
-/// On an https portal, browsers are told to keep to https.
-const HSTS: (&str, &str) = ("strict-transport-security", "max-age=31536000; includeSubDomains");
-
-/// Middleware: [`SECURITY_HEADERS`] (and [`HSTS`] on https) on every answer.
-/// An error a middleware or extractor passes up instead of an answer is turned
-/// into its answer here, so it carries them too (actix-web's `DefaultHeaders`
-/// leaves such errors bare).
-async fn security_headers(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let https = req.app_data::<web::Data<AppState>>().is_some_and(|state| state.secure_cookies());
-    let request = req.request().clone();
-    let mut response = match next.call(req).await {
-        Ok(response) => response.map_into_boxed_body(),
-        Err(error) => ServiceResponse::new(request, error.error_response()),
-    };
-    let headers = response.headers_mut();
-    let hsts = https.then_some(HSTS);
-    for (name, value) in SECURITY_HEADERS.into_iter().chain(hsts) {
-        let name = HeaderName::from_static(name);
-        if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
-        }
-    }
-    Ok(response)
+/// referrer leaving the site; on an https portal, browsers are told to keep to https.
+fn security_headers(https: bool) -> middleware::DefaultHeaders {
+    let headers = middleware::DefaultHeaders::new();
+    let headers =
+        if https { headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains")) } else { headers };
+    headers
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; \
+             base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("Permissions-Policy", "camera=(self), geolocation=(), microphone=()"))
 }
 
 /// How often leftovers of failed uploads are retried.
@@ -277,6 +250,7 @@ fn spawn_storage_sweeper(state: AppState) {
 fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let dev_mailbox = state.mailer().mail_folder().is_some();
     let grace = state.config.shutdown_grace_seconds;
+    let https = state.secure_cookies();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let app = App::new()
@@ -285,7 +259,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .app_data(web::QueryConfig::default().error_handler(|e, _| crate::error::bad_input("query", &e)))
             .wrap(middleware::from_fn(crate::pages::render_error_pages))
             .wrap(middleware::from_fn(crate::csrf::check))
-            .wrap(middleware::from_fn(security_headers))
+            .wrap(security_headers(https))
             .wrap(middleware::from_fn(crate::observe::request_context));
         let (app, _description) = routes::register(app, dev_mailbox);
         app.default_service(web::to(routes::not_found))

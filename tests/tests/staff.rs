@@ -427,6 +427,10 @@ async fn staff_of_one_firm_cannot_read_or_change_another_firm(backend: Backend) 
     let before = app.firm_rows(&firm_b.firm_id).await?;
     let a_before = app.firm_rows(&firm_a.firm_id).await?;
     assert!(before.get("documents").is_some_and(|d| d.len() == 1), "{before:?}");
+    // The comparison covers firm B's data in every table that holds some.
+    for table in ["firms", "users", "matters", "matter_clients", "milestones", "document_requests", "audit_events"] {
+        assert!(before.get(table).is_some_and(|rows| !rows.is_empty()), "no rows of firm B in {table}");
+    }
     let request_id: String = {
         let matter = matter.clone();
         app.state
