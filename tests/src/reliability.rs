@@ -107,6 +107,11 @@ mod tests {
             kept,
             "# Figures\n\n<!-- BEGIN a -->\n## A\n\n1\n<!-- END a -->\n<!-- BEGIN b -->\n## B\n<!-- END b -->\n"
         );
+        // The last section removed: the file still ends with its newline.
+        let only_a = ["a".to_owned(), "gone".to_owned()].into();
+        let (kept, removed) = without_unwritten(text, &only_a);
+        assert_eq!(removed, ["b"]);
+        assert!(kept.ends_with("<!-- END gone -->\n"), "{kept:?}");
         let all = ["a".to_owned(), "b".to_owned(), "gone".to_owned()].into();
         assert_eq!(without_unwritten(text, &all), (text.to_owned(), vec![]));
     }
