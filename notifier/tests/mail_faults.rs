@@ -105,6 +105,7 @@ async fn a_mail_server_that_keeps_deferring_is_retried_until_the_attempts_run_ou
         })
         .await?;
     let notifier = Notifier::build(app.config(&[("MATTERLINE_SMTP_URL", &services::fault_smtp_url()?)])?, &options())?;
+    let started = shared::domain::now();
     let (_, first) = notifier.once().await?;
     assert_eq!((first.retrying, first.failed), (1, 0), "{first:?}");
 
@@ -128,6 +129,8 @@ async fn a_mail_server_that_keeps_deferring_is_retried_until_the_attempts_run_ou
         }
     };
     let mut tries = 1;
+    let mut last_attempt = started;
+    let mut gaps = Vec::new();
     loop {
         let (status, attempts, _, due) = status_of().await?;
         if status != "pending" {
@@ -136,12 +139,16 @@ async fn a_mail_server_that_keeps_deferring_is_retried_until_the_attempts_run_ou
         let too_early = notifier.delivery.deliver_all(due - Duration::seconds(5), &|| {}).await?;
         assert_eq!(too_early.total(), 0, "retry {} ran before its backoff ended", attempts + 1);
         notifier.delivery.deliver_all(due, &|| {}).await?;
+        gaps.push((due - last_attempt).num_seconds() as f64 / 60.0);
+        last_attempt = due;
         tries += 1;
         anyhow::ensure!(tries <= shared::notifications::queue::MAX_ATTEMPTS + 1, "the row is retried forever");
     }
-    let waited = (1..shared::notifications::queue::MAX_ATTEMPTS)
-        .map(shared::notifications::queue::backoff)
-        .fold(Duration::zero(), |a, b| a + b);
+    // Observed: from the first attempt to the last, each retry made at the moment its row fell due.
+    let waited = last_attempt - started;
+    assert_eq!(i32::try_from(gaps.len())?, shared::notifications::queue::MAX_ATTEMPTS - 1, "{gaps:?}");
+    assert!(gaps.windows(2).all(|w| w[1] >= w[0]), "the backoff never shrinks: {gaps:?} minutes");
+    let gaps: Vec<String> = gaps.iter().map(|m| format!("{m:.0}")).collect();
     let (status, attempts, reason, _) = status_of().await?;
     assert_eq!((status.as_str(), attempts), ("failed", shared::notifications::queue::MAX_ATTEMPTS));
     assert!(reason.as_deref().is_some_and(|r| r.contains("451")), "{reason:?}");
@@ -163,10 +170,12 @@ async fn a_mail_server_that_keeps_deferring_is_retried_until_the_attempts_run_ou
              | figure | value |\n|---|---|\n\
              | delivery attempts for the deferred address | {tries} |\n\
              | backoff between the first and the last attempt | {hours:.1} h |\n\
+             | minutes between attempts | {gaps} |\n\
              | final state | failed, with the server's 451 reason |\n\
              | other clients' updates sent | {sent} (once each) |\n\
              | messages lost silently | 0 |",
             hours = waited.num_minutes() as f64 / 60.0,
+            gaps = gaps.join(", "),
         ),
     )?;
     Ok(())

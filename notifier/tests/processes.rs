@@ -199,6 +199,7 @@ async fn a_notifier_killed_mid_pass_resumes_without_losing_or_repeating_a_messag
 /// reviewed insta snapshot per language (tests/snapshots/weekly_update_preview.*.snap;
 /// `cargo insta review` after a change). Tokens and the per-test domain are masked.
 async fn the_preview_matches_its_snapshot_in_both_languages(backend: Backend) -> anyhow::Result<()> {
+    harness::snapshots::compared_not_written();
     let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let jordan = app.client(&demo.email("jordan")).await?;

@@ -21,10 +21,12 @@ pub mod pages;
 pub mod postgres;
 pub mod reliability;
 pub mod routes;
+pub mod rows;
 pub mod s3;
 pub mod schema;
 pub mod services;
 pub mod session;
+pub mod snapshots;
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,11 @@
 //! Figures the hardening suite writes to `docs/reliability.md`: each test owns
 //! one section, between `<!-- BEGIN name -->` and `<!-- END name -->`, and
 //! replaces only that section, so suites running in parallel do not clash.
+//!
+//! A run of the whole suite (`scripts/test`) names a ledger file in
+//! `MATTERLINE_FIGURES_RUN`: every section written is listed there, and at the
+//! end the sections not written in that run (of tests that no longer exist or
+//! did not run) are removed with [`prune`], so no stale figure stays behind.
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
@@ -37,5 +42,77 @@ pub fn record(name: &str, title: &str, markdown: &str) -> anyhow::Result<()> {
     file.set_len(0)?;
     file.write_all(updated.as_bytes())?;
     file.unlock()?;
+    if let Some(ledger) = std::env::var_os(LEDGER) {
+        let mut ledger = std::fs::OpenOptions::new().create(true).append(true).open(ledger)?;
+        ledger.write_all(format!("{name}\n").as_bytes())?;
+    }
     Ok(())
+}
+
+/// The variable naming the file where a full run lists the sections it wrote.
+pub const LEDGER: &str = "MATTERLINE_FIGURES_RUN";
+
+/// `text` without the sections whose names are not in `written`, and the names removed.
+pub fn without_unwritten(text: &str, written: &std::collections::BTreeSet<String>) -> (String, Vec<String>) {
+    let mut kept = String::new();
+    let mut removed = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("<!-- BEGIN ") {
+        let name_end = rest[start..].find(" -->").map(|i| start + i);
+        let Some(name_end) = name_end else { break };
+        let name = &rest[start + "<!-- BEGIN ".len()..name_end];
+        let end_marker = format!("<!-- END {name} -->");
+        let Some(stop) = rest[name_end..].find(&end_marker).map(|i| name_end + i + end_marker.len()) else { break };
+        if written.contains(name) {
+            kept.push_str(&rest[..stop]);
+            rest = &rest[stop..];
+        } else {
+            kept.push_str(&rest[..start]);
+            removed.push(name.to_owned());
+            rest = rest[stop..].strip_prefix('\n').unwrap_or(&rest[stop..]);
+        }
+    }
+    kept.push_str(rest);
+    (kept, removed)
+}
+
+/// Removes from the figures file every section not listed in the `ledger` file; the names removed.
+pub fn prune(ledger: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let written: std::collections::BTreeSet<String> =
+        std::fs::read_to_string(ledger)?.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    anyhow::ensure!(!written.is_empty(), "no section was written in this run: nothing is pruned");
+    let mut file = std::fs::OpenOptions::new().read(true).write(true).open(path())?;
+    file.lock()?;
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    let (kept, removed) = without_unwritten(&text, &written);
+    file.seek(SeekFrom::Start(0))?;
+    file.set_len(0)?;
+    file.write_all(kept.as_bytes())?;
+    file.unlock()?;
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_not_written_in_the_run_are_removed() {
+        let text = "# Figures\n\n<!-- BEGIN a -->\n## A\n\n1\n<!-- END a -->\n<!-- BEGIN gone -->\n## Gone\n\n2\n<!-- END gone -->\n<!-- BEGIN b -->\n## B\n<!-- END b -->\n";
+        let written = ["a".to_owned(), "b".to_owned()].into();
+        let (kept, removed) = without_unwritten(text, &written);
+        assert_eq!(removed, ["gone"]);
+        assert_eq!(
+            kept,
+            "# Figures\n\n<!-- BEGIN a -->\n## A\n\n1\n<!-- END a -->\n<!-- BEGIN b -->\n## B\n<!-- END b -->\n"
+        );
+        // The last section removed: the file still ends with its newline.
+        let only_a = ["a".to_owned(), "gone".to_owned()].into();
+        let (kept, removed) = without_unwritten(text, &only_a);
+        assert_eq!(removed, ["b"]);
+        assert!(kept.ends_with("<!-- END gone -->\n"), "{kept:?}");
+        let all = ["a".to_owned(), "b".to_owned(), "gone".to_owned()].into();
+        assert_eq!(without_unwritten(text, &all), (text.to_owned(), vec![]));
+    }
 }

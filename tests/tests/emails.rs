@@ -11,7 +11,9 @@
 //!
 //! To review a change: `cargo insta review` (or `INSTA_UPDATE=always cargo test`
 //! and read the diff). With `CI=true` (and in scripts/test, `INSTA_UPDATE=no`) a
-//! mismatch fails and no snapshot is written.
+//! mismatch fails and no snapshot is written; a setting that would write one
+//! in CI (`INSTA_UPDATE=always`, `INSTA_FORCE_PASS`) fails the test
+//! (`harness::snapshots::compared_not_written`).
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -89,6 +91,7 @@ async fn compose_for(app: &TestApp, jordan: &Client, lang: Language, enqueue: En
 
 /// The masks for what changes per run; the snapshots show the placeholders.
 fn settings() -> insta::Settings {
+    harness::snapshots::compared_not_written();
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots");
     settings.set_prepend_module_to_snapshot(false);

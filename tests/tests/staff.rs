@@ -10,7 +10,7 @@ use portal::staff_auth::current_code;
 use reqwest::header::{LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::db::schema::{audit_events, matters, sessions, users};
+use shared::db::schema::{audit_events, sessions, users};
 
 async fn a_staff_member_signs_in_and_what_they_post_reaches_the_client(backend: Backend) -> anyhow::Result<()> {
     let app = TestApp::builder(backend).spawn().await?;
@@ -384,7 +384,26 @@ async fn locked_until(app: &TestApp, email: &str) -> anyhow::Result<Option<chron
     Ok(until)
 }
 
-/// Every staff endpoint with firm B's ids, called by firm A's admin: 404, and nothing of B changes.
+/// A document a client uploads through the API; its id.
+async fn uploaded_by(app: &TestApp, client: &harness::fixtures::Client, name: &str) -> anyhow::Result<String> {
+    let session = app.signed_in_client(&client.email).await?;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(harness::files::pdf(2500))
+            .file_name(name.to_owned())
+            .mime_str("application/pdf")?,
+    );
+    let path = format!("/api/v1/matters/{}/documents", client.matter_id);
+    let report: Value = session.request(Method::POST, &path).multipart(form).send().await?.json().await?;
+    let id = report["stored"][0]["id"].as_str().unwrap_or_default().to_owned();
+    anyhow::ensure!(!id.is_empty(), "the upload of {name} failed: {report}");
+    Ok(id)
+}
+
+/// Every staff endpoint with firm B's ids (real ones: B's client, matter, open
+/// request and an uploaded document), called by firm A's admin: 404, and no row
+/// of firm B changes in any table. A document of another matter is not found
+/// through a matter of one's own either (another firm's, or another client's of the same firm).
 async fn staff_of_one_firm_cannot_read_or_change_another_firm(backend: Backend) -> anyhow::Result<()> {
     let app = TestApp::builder(backend).spawn().await?;
     let firm_a = app.seed_demo().await?;
@@ -392,20 +411,26 @@ async fn staff_of_one_firm_cannot_read_or_change_another_firm(backend: Backend) 
     let admin = app.signed_in_staff(&firm_a, "admin").await?;
     let b_client = app.client(&firm_b.email("jordan")).await?;
     let (client, matter) = (b_client.id.clone(), b_client.matter_id.clone());
-    let b_state = |app: &TestApp| {
-        let matter = matter.clone();
-        let db = app.state.db.clone();
-        async move {
-            db.run(move |c| {
-                Ok(matters::table
-                    .find(&matter)
-                    .select((matters::phase_id, matters::title, matters::closed_at, matters::updated_at))
-                    .first::<(String, String, Option<chrono::NaiveDateTime>, chrono::NaiveDateTime)>(c)?)
-            })
-            .await
-        }
-    };
-    let before = b_state(&app).await?;
+    let b_doc = uploaded_by(&app, &b_client, "b-bill.pdf").await?;
+    let a_client = app.client(&firm_a.email("jordan")).await?;
+    let a_other = app.client(&firm_a.email("lucia")).await?;
+    let a_other_doc = uploaded_by(&app, &a_other, "lucia-bill.pdf").await?;
+    let a_matter = a_client.matter_id.clone();
+    // The control: these ids are real. B's admin downloads B's document, A's admin Lucia's.
+    let b_admin = app.signed_in_staff(&firm_b, "admin").await?;
+    let b_download = format!("/api/v1/staff/matters/{matter}/documents/{b_doc}/download");
+    assert_eq!(b_admin.get_status(&b_download).await?, StatusCode::OK, "B's own document");
+    let own = format!("/api/v1/staff/matters/{}/documents/{a_other_doc}/download", a_other.matter_id);
+    assert_eq!(admin.get_status(&own).await?, StatusCode::OK, "A's own document");
+
+    app.queue_settled().await?;
+    let before = app.firm_rows(&firm_b.firm_id).await?;
+    let a_before = app.firm_rows(&firm_a.firm_id).await?;
+    assert!(before.get("documents").is_some_and(|d| d.len() == 1), "{before:?}");
+    // The comparison covers firm B's data in every table that holds some.
+    for table in ["firms", "users", "matters", "matter_clients", "milestones", "document_requests", "audit_events"] {
+        assert!(before.get(table).is_some_and(|rows| !rows.is_empty()), "no rows of firm B in {table}");
+    }
     let request_id: String = {
         let matter = matter.clone();
         app.state
@@ -433,8 +458,14 @@ async fn staff_of_one_firm_cannot_read_or_change_another_firm(backend: Backend) 
         ("POST", format!("/api/v1/staff/matters/{matter}/requests"), json!({ "title": "Everything" })),
         ("POST", format!("/api/v1/staff/matters/{matter}/requests/{request_id}/cancel"), json!({})),
         ("GET", format!("/api/v1/staff/matters/{matter}/documents"), Value::Null),
-        ("GET", format!("/api/v1/staff/matters/{matter}/documents/x/download"), Value::Null),
-        ("POST", format!("/api/v1/staff/matters/{matter}/documents/x/review"), json!({})),
+        ("GET", b_download.clone(), Value::Null),
+        ("POST", format!("/api/v1/staff/matters/{matter}/documents/{b_doc}/review"), json!({})),
+        // B's document through A's own matter.
+        ("GET", format!("/api/v1/staff/matters/{a_matter}/documents/{b_doc}/download"), Value::Null),
+        ("POST", format!("/api/v1/staff/matters/{a_matter}/documents/{b_doc}/review"), json!({})),
+        // Another client's document of firm A through Jordan's matter.
+        ("GET", format!("/api/v1/staff/matters/{a_matter}/documents/{a_other_doc}/download"), Value::Null),
+        ("POST", format!("/api/v1/staff/matters/{a_matter}/documents/{a_other_doc}/review"), json!({})),
     ];
     for (method, path, body) in &calls {
         let mut request = admin.request(method.parse()?, path);
@@ -455,9 +486,23 @@ async fn staff_of_one_firm_cannot_read_or_change_another_firm(backend: Backend) 
     assert!(emails.iter().all(|e| e.ends_with(&firm_a.domain)), "{emails:?}");
     let matters_seen: Value = admin.get("/api/v1/staff/matters?include_closed=true").await?;
     assert!(!matters_seen.to_string().contains(&matter), "firm B's matter is listed to firm A");
-    // The client download route, by staff of A, for B's document id path: 404 as well.
-    assert_eq!(admin.get_status(&format!("/matters/{matter}/documents/x")).await?, StatusCode::NOT_FOUND);
-    assert_eq!(b_state(&app).await?, before, "firm B's matter changed");
+    // The client download route and the staff review form, by staff of A, with B's real document: 404 as well.
+    for (method, path) in [
+        (Method::GET, format!("/matters/{matter}/documents/{b_doc}")),
+        (Method::GET, format!("/matters/{a_matter}/documents/{b_doc}")),
+        (Method::GET, format!("/matters/{a_matter}/documents/{a_other_doc}")),
+        (Method::POST, format!("/staff/matters/{matter}/documents/{b_doc}/review")),
+        (Method::POST, format!("/staff/matters/{a_matter}/documents/{b_doc}/review")),
+        (Method::POST, format!("/staff/matters/{a_matter}/documents/{a_other_doc}/review")),
+    ] {
+        let status = admin.request(method.clone(), &path).send().await?.status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    let changed = harness::rows::changes(&before, &app.firm_rows(&firm_b.firm_id).await?);
+    assert!(changed.is_empty(), "rows of firm B changed:\n{}", changed.join("\n"));
+    // Lucia's document was not reviewed through Jordan's matter either.
+    let reviewed = harness::rows::changes(&a_before, &app.firm_rows(&firm_a.firm_id).await?);
+    assert!(!reviewed.iter().any(|r| r.starts_with("documents:")), "{reviewed:?}");
     Ok(())
 }
 

@@ -338,7 +338,7 @@ async fn another_clients_documents_are_not_found(backend: Backend) -> anyhow::Re
     let app = spawn(backend, Store::S3, &[]).await?;
     app.seed_demo().await?;
     let (a, a_matter, _) = client_of(&app, "jordan").await?;
-    let (b, _, _) = client_of(&app, "lucia").await?;
+    let (b, b_matter, _) = client_of(&app, "lucia").await?;
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let body = pdf(5000);
     let report: Value = http
@@ -351,9 +351,13 @@ async fn another_clients_documents_are_not_found(backend: Backend) -> anyhow::Re
         .await?;
     let doc = report["stored"][0]["id"].as_str().unwrap_or_default().to_owned();
 
+    app.queue_settled().await?;
+    let before = app.all_rows().await?;
     for path in [
         format!("/api/v1/matters/{a_matter}/documents"),
         format!("/api/v1/matters/{a_matter}/documents/{doc}/download"),
+        // A's real document through B's own matter.
+        format!("/api/v1/matters/{b_matter}/documents/{doc}/download"),
     ] {
         assert_eq!(
             http.get(app.url(&path)).header("Authorization", &b).send().await?.status(),
@@ -362,9 +366,10 @@ async fn another_clients_documents_are_not_found(backend: Backend) -> anyhow::Re
         );
     }
     let b_cookie = format!("matterline_session={}", b.trim_start_matches("Bearer "));
-    let page =
-        http.get(app.url(&format!("/matters/{a_matter}/documents/{doc}"))).header("Cookie", &b_cookie).send().await?;
-    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    for path in [format!("/matters/{a_matter}/documents/{doc}"), format!("/matters/{b_matter}/documents/{doc}")] {
+        let page = http.get(app.url(&path)).header("Cookie", &b_cookie).send().await?;
+        assert_eq!(page.status(), StatusCode::NOT_FOUND, "{path}");
+    }
     let upload = http
         .post(app.url(&format!("/api/v1/matters/{a_matter}/documents")))
         .header("Authorization", &b)
@@ -372,6 +377,9 @@ async fn another_clients_documents_are_not_found(backend: Backend) -> anyhow::Re
         .send()
         .await?;
     assert_eq!(upload.status(), StatusCode::NOT_FOUND, "B uploaded into A's matter");
+    let changed = harness::rows::changes(&before, &app.all_rows().await?);
+    let changed: Vec<&String> = changed.iter().filter(|r| !r.starts_with("sessions:")).collect();
+    assert!(changed.is_empty(), "B's refused requests changed rows: {changed:?}");
 
     // A's own download: a short-lived presigned link to the same bytes.
     let own = http
@@ -624,9 +632,19 @@ async fn staff_share_a_document_with_the_client(backend: Backend) -> anyhow::Res
     assert!(text.contains("settlement offer.pdf"), "{text}");
     assert!(text.contains("From your legal team"), "the matter page does not say who shared it: {text}");
 
-    // Staff of another firm: 404, through the API and the page; nothing stored.
+    // Staff of another firm: 404, through the API and the page, with the real document's id; nothing stored.
+    app.queue_settled().await?;
+    let before = app.firm_rows(&demo.firm_id).await?;
     let refused = share(&stranger, Form::new().part("file", file(pdf(1000), "x.pdf")?)).send().await?;
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    for (method, path) in [
+        (reqwest::Method::GET, format!("/api/v1/staff/matters/{matter}/documents/{doc}/download")),
+        (reqwest::Method::POST, format!("/api/v1/staff/matters/{matter}/documents/{doc}/review")),
+        (reqwest::Method::GET, format!("/api/v1/matters/{matter}/documents/{doc}/download")),
+    ] {
+        let answer = http.request(method.clone(), app.url(&path)).header("Authorization", &stranger).send().await?;
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{method} {path}");
+    }
     let stranger_cookie = format!("matterline_session={}", stranger.trim_start_matches("Bearer "));
     let page = app
         .raw_client()?
@@ -636,6 +654,8 @@ async fn staff_share_a_document_with_the_client(backend: Backend) -> anyhow::Res
         .send()
         .await?;
     assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    let changed = harness::rows::changes(&before, &app.firm_rows(&demo.firm_id).await?);
+    assert!(changed.is_empty(), "another firm's staff changed rows of this firm: {changed:?}");
 
     // A refused type, through the API and the staff page.
     let response = share(&casey, Form::new().part("file", file(exe(), "letter.pdf")?)).send().await?;

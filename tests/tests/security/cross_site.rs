@@ -37,6 +37,9 @@ async fn forms_from_other_sites_are_refused(backend: Backend) -> anyhow::Result<
     };
     let own = app.origin();
     let mut refused = 0;
+    // Every row of the database before and after each run of refused requests: what they changed.
+    let mut changed = Vec::new();
+    let before = app.all_rows().await?;
     for (origin, referer) in [
         (Some(EVIL), None),
         (Some("null"), None),
@@ -51,6 +54,7 @@ async fn forms_from_other_sites_are_refused(backend: Backend) -> anyhow::Result<
         assert!(text.contains("This form came from another site"), "{text}");
         refused += 1;
     }
+    changed.extend(harness::rows::changes(&before, &app.all_rows().await?));
     assert!(weekly().await?, "a refused form still changed the preference");
     let by_referer = post(None, Some(&format!("{own}/preferences"))).await?;
     assert_eq!(by_referer.status(), StatusCode::OK, "the portal's own page named by Referer");
@@ -61,9 +65,12 @@ async fn forms_from_other_sites_are_refused(backend: Backend) -> anyhow::Result<
     // Login CSRF: a valid link posted from another site does not sign anyone in, and still works after.
     let (tokens, id) = (app.state.tokens.clone(), client.id.clone());
     let grant = app.state.db.run(move |c| shared::auth::issue_sign_in(c, &tokens, &id)).await?;
+    let before = app.all_rows().await?;
     let forced =
         bare.post(app.url("/sign-in/link")).header("Origin", EVIL).form(&[("token", &grant.token)]).send().await?;
     assert_eq!(forced.status(), StatusCode::FORBIDDEN);
+    refused += 1;
+    changed.extend(harness::rows::changes(&before, &app.all_rows().await?));
     assert!(forced.headers().get(SET_COOKIE).is_none());
     let own_post =
         bare.post(app.url("/sign-in/link")).header("Origin", &own).form(&[("token", &grant.token)]).send().await?;
@@ -71,6 +78,7 @@ async fn forms_from_other_sites_are_refused(backend: Backend) -> anyhow::Result<
 
     // Every state-changing route, from another site, with a staff session and with none: refused before the handler.
     let mut routes = 0;
+    let before = app.all_rows().await?;
     for (method, template) in super::matrix::declared_routes() {
         if method == "GET" || template == "/unsubscribe" {
             continue;
@@ -95,6 +103,7 @@ async fn forms_from_other_sites_are_refused(backend: Backend) -> anyhow::Result<
         }
         routes += 1;
     }
+    changed.extend(harness::rows::changes(&before, &app.all_rows().await?));
     // Bearer requests are not forms: another Origin does not matter to them.
     let bearer = format!("Bearer {}", app.session_token(&admin).await?);
     let created = bare
@@ -119,9 +128,11 @@ async fn forms_from_other_sites_are_refused(backend: Backend) -> anyhow::Result<
         &format!("security_csrf_{backend:?}").to_lowercase(),
         &format!("Cross-site requests ({backend:?})"),
         &format!(
-            "| figure | value |\n|---|---|\n| state-changing routes tried from another origin | {routes} |\n| cross-site requests sent | {refused} |\n| refused with 403 | {refused} |\n| changes made by refused requests | 0 |\n"
+            "| figure | value |\n|---|---|\n| state-changing routes tried from another origin | {routes} |\n| cross-site requests sent | {refused} |\n| refused with 403 | {refused} |\n| rows changed by refused requests (every table) | {} |\n",
+            changed.len()
         ),
     )?;
+    assert!(changed.is_empty(), "refused requests changed rows:\n{}", changed.join("\n"));
     Ok(())
 }
 

@@ -19,6 +19,16 @@ fn live_markup(html: &str) -> Vec<&'static str> {
         .collect()
 }
 
+/// How many fields of a JSON body carry a payload.
+fn marked_fields(body: &Value) -> usize {
+    match body {
+        Value::String(text) => usize::from(PAYLOADS.iter().any(|p| text.contains(p))),
+        Value::Array(items) => items.iter().map(marked_fields).sum(),
+        Value::Object(fields) => fields.values().map(marked_fields).sum(),
+        _ => 0,
+    }
+}
+
 async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Result<()> {
     let app = TestApp::builder(backend).with_memory_mail().spawn().await?;
     let demo = app.seed_demo().await?;
@@ -34,26 +44,16 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
 
     // Staff type: a client's name, a matter title, notes, a request, firm settings, a phase text.
     let email = format!("xss@{}", demo.domain);
-    let created: Value = api(
-        reqwest::Method::POST,
-        "/api/v1/staff/clients".into(),
-        json!({ "full_name": format!("Ana {img}"), "email": email, "phone": quote }),
-    )
-    .await?
-    .json()
-    .await?;
+    let body = json!({ "full_name": format!("Ana {img}"), "email": email, "phone": quote });
+    let created: Value = api(reqwest::Method::POST, "/api/v1/staff/clients".into(), body.clone()).await?.json().await?;
     let client_id = created["id"].as_str().unwrap_or_default().to_owned();
     anyhow::ensure!(!client_id.is_empty(), "{created}");
-    let matter: Value = api(
-        reqwest::Method::POST,
-        "/api/v1/staff/matters".into(),
-        json!({ "title": format!("{script}{img}"), "client_ids": [client_id], "external_id": js }),
-    )
-    .await?
-    .json()
-    .await?;
+    inputs += marked_fields(&body);
+    let body = json!({ "title": format!("{script}{img}"), "client_ids": [client_id], "external_id": js });
+    let matter: Value = api(reqwest::Method::POST, "/api/v1/staff/matters".into(), body.clone()).await?.json().await?;
     let matter_id = matter["id"].as_str().unwrap_or_default().to_owned();
     anyhow::ensure!(!matter_id.is_empty(), "{matter}");
+    inputs += marked_fields(&body);
     for body in [
         json!({ "kind": "client_note", "body": format!("{img}{script}{js}") }),
         json!({ "kind": "internal_note", "body": format!("{quote}{script}") }),
@@ -62,29 +62,29 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
         let posted =
             api(reqwest::Method::POST, format!("/api/v1/staff/matters/{matter_id}/milestones"), body.clone()).await?;
         assert!(posted.status().is_success(), "{body}: {}", posted.text().await?);
+        inputs += marked_fields(&body);
     }
-    let request = api(
-        reqwest::Method::POST,
-        format!("/api/v1/staff/matters/{matter_id}/requests"),
-        json!({ "title": img, "details": format!("{script} {js}") }),
-    )
-    .await?;
-    assert!(request.status().is_success(), "{}", request.text().await?);
-    let settings = api(
-        reqwest::Method::PATCH,
-        "/api/v1/staff/settings".into(),
-        json!({ "name": format!("Firm {img}"), "phone": quote }),
-    )
-    .await?;
-    assert!(settings.status().is_success(), "{}", settings.text().await?);
-    let phase = api(
-        reqwest::Method::PUT,
-        "/api/v1/staff/catalogue/personal_injury/intake".into(),
-        json!({ "language": "en", "title": format!("Intake {script}"), "what_it_means": img, "what_happens_next": js }),
-    )
-    .await?;
-    assert!(phase.status().is_success(), "{}", phase.text().await?);
-    inputs += 13;
+    for (method, path, body) in [
+        (
+            reqwest::Method::POST,
+            format!("/api/v1/staff/matters/{matter_id}/requests"),
+            json!({ "title": img, "details": format!("{script} {js}") }),
+        ),
+        (
+            reqwest::Method::PATCH,
+            "/api/v1/staff/settings".to_owned(),
+            json!({ "name": format!("Firm {img}"), "phone": quote }),
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/v1/staff/catalogue/personal_injury/intake".to_owned(),
+            json!({ "language": "en", "title": format!("Intake {script}"), "what_it_means": img, "what_happens_next": js }),
+        ),
+    ] {
+        let answer = api(method, path.clone(), body.clone()).await?;
+        assert!(answer.status().is_success(), "{path}: {}", answer.text().await?);
+        inputs += marked_fields(&body);
+    }
 
     // The client types: file names (upload) and a language switch's next.
     let client_cookie = format!("matterline_session={}", app.session_token(&client_id).await?);
@@ -109,7 +109,11 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
         .send()
         .await?;
     let receipt_page = upload.text().await?;
-    inputs += 2;
+    // Both file names are on the receipt page: the stored one and the refused one.
+    inputs += [format!("{img}.pdf"), format!("{quote}.pdf")]
+        .iter()
+        .filter(|name| receipt_page.contains(&html_escaped(name)))
+        .count();
 
     let mut pages = vec![("upload receipt page".to_owned(), receipt_page)];
     for (who, path) in [
@@ -137,10 +141,11 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
     ] {
         let html = http.post(app.url(path)).form(&form).send().await?.text().await?;
         pages.push((format!("POST {path}"), html));
-        inputs += form.len();
+        inputs += form.iter().filter(|(_, v)| PAYLOADS.iter().any(|p| v.contains(p))).count();
     }
-    let mut checked = 0;
+    let (mut checked, mut live) = (0, 0);
     for (name, html) in &pages {
+        live += live_markup(html).len();
         assert_eq!(live_markup(html), Vec::<&str>::new(), "{name} renders typed markup:\n{html}");
         checked += 1;
     }
@@ -165,6 +170,7 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
     let composer = app.state.notifications.composer.clone();
     let composed = app.state.db.run(move |c| compose::compose_one(c, &composer, &row, shared::domain::now())).await?;
     let Composed::Send(Message::Email(receipt)) = composed else { anyhow::bail!("the receipt was not composed") };
+    live += live_markup(&receipt.content.html).len();
     assert_eq!(live_markup(&receipt.content.html), Vec::<&str>::new(), "receipt email:\n{}", receipt.content.html);
     assert!(receipt.content.html.contains("&lt;img src&#x3D;x"), "the file name is in the receipt, escaped");
     let notifier = notifier::Notifier::build(
@@ -172,6 +178,7 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
         &notifier::cli::WorkerOptions { lease_seconds: 60, concurrency: 1, batch: 10 },
     )?;
     let weekly = notifier.preview(&client_id, None).await?;
+    live += live_markup(&weekly.html).len();
     assert_eq!(live_markup(&weekly.html), Vec::<&str>::new(), "weekly update email:\n{}", weekly.html);
     assert!(weekly.html.contains("&lt;script&gt;"), "the typed note is in the weekly update, escaped");
     assert!(!weekly.subject.contains('\n'));
@@ -181,6 +188,7 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
     app.mail()?.wait_for_emails(&email, 1).await?;
     let mut emails = 0;
     for sent in app.mail()?.emails()? {
+        live += live_markup(&sent.html).len();
         assert_eq!(live_markup(&sent.html), Vec::<&str>::new(), "an email's HTML part:\n{}", sent.html);
         emails += 1;
     }
@@ -191,11 +199,27 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
         &format!("security_xss_{backend:?}").to_lowercase(),
         &format!("Markup in typed fields ({backend:?})"),
         &format!(
-            "Payloads: `{}`.\n\n| figure | value |\n|---|---|\n| fields filled with markup | {inputs} |\n| pages and emails checked | {checked} |\n| markup rendered live | 0 |\n",
+            "Payloads: `{}`.\n\n| figure | value |\n|---|---|\n| fields filled with markup | {inputs} |\n| pages and emails checked | {checked} |\n| markup rendered live | {live} |\n",
             PAYLOADS.join("`, `")
         ),
     )?;
     Ok(())
+}
+
+/// `text` as the templates escape it (handlebars: `&<>"'=` and backtick).
+fn html_escaped(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#x27;".to_owned(),
+            '=' => "&#x3D;".to_owned(),
+            '`' => "&#x60;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 fn url_encode(text: &str) -> String {

@@ -418,4 +418,80 @@ async fn every_route_answers_every_actor_as_expected(backend: Backend) -> anyhow
     Ok(())
 }
 
-on_both_backends!(every_route_answers_every_actor_as_expected,);
+/// Every route that names a document, with the real document of client A (firm A)
+/// put under a matter the caller may see: client B's own matter, a matter of firm
+/// B for firm B's admin, client B's matter for firm A's staff. Each is 404, and
+/// nothing of firm A changes; the same document under its own matter is served
+/// (the control), so each 404 is about the document, not a made-up id.
+async fn a_document_is_found_only_under_its_own_matter(backend: Backend) -> anyhow::Result<()> {
+    let world = world(backend).await?;
+    let app = &world.app;
+    let http = app.raw_client()?;
+    let matter_of = |user: String| {
+        let db = app.state.db.clone();
+        async move {
+            db.run(move |c| {
+                use diesel::prelude::*;
+                use shared::db::schema::{matters, users};
+                let firm: String = users::table.find(&user).select(users::firm_id).first(c)?;
+                Ok(matters::table.filter(matters::firm_id.eq(&firm)).select(matters::id).load::<String>(c)?)
+            })
+            .await
+        }
+    };
+    let [_, _, Some(client_b), Some(staff_a), Some(admin_b), Some(admin_a)] = world.actors.clone() else {
+        anyhow::bail!("the matrix's actors changed");
+    };
+    let client_b_matter = app.client(&format!("lucia@{}", world.domain)).await?.matter_id;
+    let firm_b_matter =
+        matter_of(admin_b.clone()).await?.into_iter().next().ok_or_else(|| anyhow::anyhow!("firm B has no matter"))?;
+    assert_ne!(client_b_matter, world.client_a.matter_id);
+    // One session per caller, made before firm A's rows are read.
+    let mut cookies = BTreeMap::new();
+    for user in [&client_b, &staff_a, &admin_b, &admin_a] {
+        cookies.insert(user.clone(), format!("matterline_session={}", app.session_token(user).await?));
+    }
+    let firm_a = app.firm_rows(&world.admin_a.firm_id).await?;
+    let routes: Vec<&Row> = ROWS.iter().filter(|r| r.1.contains("{document}")).collect();
+    assert_eq!(routes.len(), 5, "the routes that name a document");
+    let (mut tried, mut others) = (0, 0);
+    for row in &routes {
+        let (method, template, ..) = **row;
+        let client_route = !template.contains("/staff/");
+        let mut callers = vec![
+            (&admin_b, &firm_b_matter, "admin of firm B, a matter of firm B"),
+            (&staff_a, &client_b_matter, "staff of firm A, client B's matter"),
+        ];
+        if client_route {
+            callers.push((&client_b, &client_b_matter, "client B, her own matter"));
+        }
+        for (caller, matter, who) in callers {
+            tried += 1;
+            let url = app.url(&world.fill(&template.replace("{id}", matter), tried).await?);
+            let status = http.request(method.parse()?, &url).header("Cookie", &cookies[caller]).send().await?.status();
+            others += usize::from(status.as_u16() != 404);
+            assert_eq!(status.as_u16(), 404, "{method} {template} as {who}");
+        }
+    }
+    let changed = harness::rows::changes(&firm_a, &app.firm_rows(&world.admin_a.firm_id).await?);
+    assert!(changed.is_empty(), "rows of firm A changed: {changed:?}");
+    // The control: firm A's admin reaches the same document under its own matter.
+    for row in &routes {
+        let (method, template, ..) = **row;
+        let url = app.url(&world.fill(template, 0).await?);
+        let status = http.request(method.parse()?, &url).header("Cookie", &cookies[&admin_a]).send().await?.status();
+        assert_eq!(status.as_u16(), row.4[5], "{method} {template} as admin of firm A (the control)");
+    }
+    reliability::record(
+        &format!("security_documents_{}", backend.name()),
+        &format!("A document only under its own matter ({})", backend.name()),
+        &format!(
+            "Client A's real document under a matter the caller may see.\n\n| figure | value |\n|---|---|\n| routes naming a document | {} |\n| requests with another matter | {tried} |\n| answered other than 404 | {others} |\n| rows of firm A changed | {} |\n",
+            routes.len(),
+            changed.len()
+        ),
+    )?;
+    Ok(())
+}
+
+on_both_backends!(every_route_answers_every_actor_as_expected, a_document_is_found_only_under_its_own_matter);

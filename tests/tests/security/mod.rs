@@ -5,6 +5,7 @@
 //! tried to `docs/reliability.md`. The threat model is `docs/security.md`.
 
 mod cross_site;
+mod error_pages;
 mod headers;
 mod markup;
 mod matrix;
