@@ -1,6 +1,6 @@
 //! Reading a migrated database's shape — tables, columns (portable type,
-//! NOT NULL, default), primary keys, unique constraints, indexes and foreign
-//! keys — to
+//! NOT NULL, default), primary keys, unique constraints, indexes, foreign
+//! keys and CHECK constraints — to
 //! compare the backends and to prove each migration's `down.sql` reverts it;
 //! and reading every row of every table, to compare a database with itself
 //! after a backup and restore.
@@ -25,6 +25,20 @@ pub struct TableShape {
     pub indexes: BTreeSet<Index>,
     /// Its foreign keys.
     pub foreign_keys: BTreeSet<ForeignKey>,
+    /// Its CHECK constraints.
+    pub checks: BTreeSet<Check>,
+}
+
+/// A CHECK constraint, by what it mentions: the backends print one condition
+/// differently (`role IN ('a', 'b')` and `role = ANY (ARRAY['a'::text, 'b'::text])`,
+/// `score BETWEEN 1 AND 5` and `score >= 1 AND score <= 5`), but a value
+/// allowed on one backend only shows up here.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Check {
+    /// The table's columns it names.
+    pub columns: BTreeSet<String>,
+    /// The literals it names (`'admin'`, `5`).
+    pub literals: BTreeSet<String>,
 }
 
 /// A foreign key.
@@ -123,6 +137,22 @@ struct ForeignKeyRow {
     #[diesel(sql_type = Text)]
     on_delete: String,
 }
+
+#[derive(QueryableByName)]
+struct CheckRow {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    /// SQLite: the table's whole `CREATE` statement; PostgreSQL: one `CHECK (…)`.
+    #[diesel(sql_type = Text)]
+    definition: String,
+}
+
+const SQLITE_CHECKS: &str = "SELECT name AS table_name, sql AS definition FROM sqlite_master \
+     WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations' AND sql IS NOT NULL";
+
+const POSTGRES_CHECKS: &str = "SELECT t.relname::text AS table_name, pg_get_constraintdef(c.oid) AS definition \
+     FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace ns ON ns.oid = t.relnamespace \
+     WHERE c.contype = 'c' AND ns.nspname = 'public' AND t.relname <> '__diesel_schema_migrations'";
 
 const SQLITE_COLUMNS: &str = "SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type, \
      CAST(p.\"notnull\" OR p.pk AS INTEGER) AS not_null, p.dflt_value AS default_value, p.pk AS key_position \
@@ -232,19 +262,92 @@ fn portable_predicate(text: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// The `CHECK (…)` clauses in `sql`, each without its keyword and outer parentheses.
+fn check_clauses(sql: &str) -> Vec<String> {
+    let lower = sql.to_ascii_lowercase();
+    let bytes = sql.as_bytes();
+    let mut clauses = Vec::new();
+    let mut from = 0;
+    while let Some(found) = lower[from..].find("check") {
+        let start = from + found;
+        from = start + 5;
+        let word_before = start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+        let rest = sql[from..].trim_start();
+        if word_before || !rest.starts_with('(') {
+            continue;
+        }
+        let open = sql.len() - rest.len();
+        let (mut depth, mut quoted) = (0usize, false);
+        for (i, c) in sql[open..].char_indices() {
+            match c {
+                '\'' => quoted = !quoted,
+                '(' if !quoted => depth += 1,
+                ')' if !quoted => {
+                    depth -= 1;
+                    if depth == 0 {
+                        clauses.push(sql[open + 1..open + i].to_owned());
+                        from = open + i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    clauses
+}
+
+/// What a CHECK condition mentions: the columns of `columns` and the literals.
+fn check_of(condition: &str, columns: &BTreeSet<String>) -> Check {
+    let (mut named, mut literals) = (BTreeSet::new(), BTreeSet::new());
+    let mut chars = condition.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' {
+            let mut end = i + 1;
+            for (j, d) in chars.by_ref() {
+                end = j;
+                if d == '\'' {
+                    break;
+                }
+            }
+            literals.insert(condition[i..=end].to_owned());
+        } else if c.is_ascii_alphanumeric() || c == '_' || c == '"' {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = chars.peek() {
+                if d.is_ascii_alphanumeric() || d == '_' || d == '"' || d == '.' {
+                    end = j + d.len_utf8();
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            let word = condition[i..end].trim_matches('"').to_ascii_lowercase();
+            if word.chars().all(|w| w.is_ascii_digit() || w == '.') {
+                literals.insert(word);
+            } else if columns.contains(&word) {
+                named.insert(word);
+            }
+        }
+    }
+    Check { columns: named, literals }
+}
+
 /// The shape of the database behind `conn`.
 pub fn snapshot(conn: &mut DbConnection) -> anyhow::Result<Snapshot> {
     let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    let (columns, indexes, foreign_keys): (Vec<ColumnRow>, Vec<IndexRow>, Vec<ForeignKeyRow>) = match conn {
+    type Rows = (Vec<ColumnRow>, Vec<IndexRow>, Vec<ForeignKeyRow>, Vec<CheckRow>);
+    let (columns, indexes, foreign_keys, checks): Rows = match conn {
         DbConnection::Sqlite(c) => (
             diesel::sql_query(SQLITE_COLUMNS).load(c)?,
             diesel::sql_query(SQLITE_INDEXES).load(c)?,
             diesel::sql_query(SQLITE_FOREIGN_KEYS).load(c)?,
+            diesel::sql_query(SQLITE_CHECKS).load(c)?,
         ),
         DbConnection::Postgresql(c) => (
             diesel::sql_query(POSTGRES_COLUMNS).load(c)?,
             diesel::sql_query(POSTGRES_INDEXES).load(c)?,
             diesel::sql_query(POSTGRES_FOREIGN_KEYS).load(c)?,
+            diesel::sql_query(POSTGRES_CHECKS).load(c)?,
         ),
     };
     let mut tables = Snapshot::new();
@@ -317,6 +420,13 @@ pub fn snapshot(conn: &mut DbConnection) -> anyhow::Result<Snapshot> {
             && column.default.is_none()
         {
             column.default = Some("<generated>".into());
+        }
+    }
+    for r in checks {
+        let Some(shape) = tables.get_mut(&r.table_name) else { continue };
+        let names: BTreeSet<String> = shape.columns.iter().map(|c| c.name.to_ascii_lowercase()).collect();
+        for clause in check_clauses(&r.definition) {
+            shape.checks.insert(check_of(&clause, &names));
         }
     }
     for shape in tables.values_mut() {

@@ -17,7 +17,8 @@ fn fresh(backend: Backend) -> anyhow::Result<(TestDb, Db)> {
 
 /// The same tables on both backends, and in each the same columns (portable
 /// type, NOT NULL, default), primary key, unique constraints, indexes (with
-/// their names, columns, order and conditions) and foreign keys.
+/// their names, columns, order and conditions), foreign keys and CHECK
+/// constraints (the columns and values they name).
 #[test]
 fn sqlite_and_postgres_have_the_same_schema() -> anyhow::Result<()> {
     let _gate = harness::gate::beside_others_blocking();
@@ -54,6 +55,12 @@ fn sqlite_and_postgres_have_the_same_schema() -> anyhow::Result<()> {
         for only in other.foreign_keys.difference(&shape.foreign_keys) {
             differences.push(format!("{table}: only PostgreSQL has {only:?}"));
         }
+        for only in shape.checks.difference(&other.checks) {
+            differences.push(format!("{table}: only SQLite has {only:?}"));
+        }
+        for only in other.checks.difference(&shape.checks) {
+            differences.push(format!("{table}: only PostgreSQL has {only:?}"));
+        }
     }
     assert!(differences.is_empty(), "the backends' schemas differ:\n{}", differences.join("\n"));
     // The comparison sees what it claims to: keys, uniques, indexes and defaults are there to compare.
@@ -71,6 +78,9 @@ fn sqlite_and_postgres_have_the_same_schema() -> anyhow::Result<()> {
         documents.indexes.iter().any(|i| i.predicate.as_deref() == Some("reviewed_at is null")),
         "the partial index is read with its condition: {documents:?}"
     );
+    let roles = users.checks.iter().find(|c| c.columns.contains("role"));
+    let values: Vec<&str> = roles.map(|c| c.literals.iter().map(String::as_str).collect()).unwrap_or_default();
+    assert_eq!(values, ["'admin'", "'case_manager'", "'client'"], "CHECK constraints are read with their values");
     let texts = left.get("phase_texts").ok_or_else(|| anyhow::anyhow!("no phase_texts table"))?;
     assert_eq!(texts.primary_key, ["phase_id", "language"]);
     assert!(
@@ -84,7 +94,7 @@ fn sqlite_and_postgres_have_the_same_schema() -> anyhow::Result<()> {
 
 /// The snapshot the parity and revert tests compare sees each kind of
 /// change it claims to: a default, a unique constraint, an index, a partial
-/// index's condition, a foreign key's ON DELETE. (SQLite cannot alter a
+/// index's condition, a foreign key's ON DELETE, a value a CHECK allows. (SQLite cannot alter a
 /// default or a constraint in place; it gets the changes it can make.)
 async fn the_schema_snapshot_notices_each_kind_of_change(backend: Backend) -> anyhow::Result<()> {
     let (_test_db, db) = fresh(backend)?;
@@ -114,6 +124,12 @@ async fn the_schema_snapshot_notices_each_kind_of_change(backend: Backend) -> an
                 "matters",
                 "a unique constraint dropped",
                 "ALTER TABLE matters DROP CONSTRAINT matters_firm_id_external_id_key",
+            ),
+            (
+                "users",
+                "a value a CHECK allows",
+                "ALTER TABLE users DROP CONSTRAINT users_role_check, \
+                 ADD CONSTRAINT users_role_check CHECK (role IN ('client', 'case_manager', 'admin', 'paralegal'))",
             ),
             (
                 "phase_texts",
