@@ -209,10 +209,14 @@ const POSTGRES_FOREIGN_KEYS: &str = "SELECT t.relname::text AS table_name, c.con
      WHERE c.contype = 'f' AND ns.nspname = 'public'";
 
 /// The portable name of a column type: SQLite's declared type and PostgreSQL's
-/// `data_type` map to the same word when diesel treats them alike.
+/// `data_type` map to the same word when diesel treats them alike. BIGINT and
+/// INTEGER stay apart: diesel reads them as `BigInt` and `Integer`, and on
+/// PostgreSQL the wrong one fails.
 fn portable(data_type: &str) -> String {
     let t = data_type.to_ascii_lowercase();
-    if t.contains("int") {
+    if t.contains("bigint") || t == "int8" {
+        "bigint".into()
+    } else if t.contains("int") {
         "integer".into()
     } else if t.starts_with("timestamp") {
         "timestamp".into()
@@ -412,7 +416,8 @@ pub fn snapshot(conn: &mut DbConnection) -> anyhow::Result<Snapshot> {
         key.sort();
         let shape = tables.entry(table.clone()).or_default();
         shape.primary_key = key.into_iter().map(|(_, c)| c).collect();
-        // A lone key declared INTEGER on SQLite is the rowid: numbered by the database, like an identity.
+        // A lone key declared INTEGER on SQLite is the rowid: a 64-bit number the database assigns, like a
+        // BIGINT identity.
         if let [key_column] = shape.primary_key.as_slice()
             && sqlite
             && declared_integer.contains(&(table.clone(), key_column.clone()))
@@ -420,6 +425,7 @@ pub fn snapshot(conn: &mut DbConnection) -> anyhow::Result<Snapshot> {
             && column.default.is_none()
         {
             column.default = Some("<generated>".into());
+            column.data_type = "bigint".into();
         }
     }
     for r in checks {

@@ -94,7 +94,8 @@ fn sqlite_and_postgres_have_the_same_schema() -> anyhow::Result<()> {
 
 /// The snapshot the parity and revert tests compare sees each kind of
 /// change it claims to: a default, a unique constraint, an index, a partial
-/// index's condition, a foreign key's ON DELETE, a value a CHECK allows. (SQLite cannot alter a
+/// index's condition, a foreign key's ON DELETE, a value a CHECK allows, a
+/// BIGINT made INTEGER. (SQLite cannot alter a
 /// default or a constraint in place; it gets the changes it can make.)
 async fn the_schema_snapshot_notices_each_kind_of_change(backend: Backend) -> anyhow::Result<()> {
     let (_test_db, db) = fresh(backend)?;
@@ -120,6 +121,7 @@ async fn the_schema_snapshot_notices_each_kind_of_change(backend: Backend) -> an
         ],
         Backend::Postgres => vec![
             ("users", "a default", "ALTER TABLE users ALTER COLUMN language SET DEFAULT 'es'"),
+            ("users", "BIGINT made INTEGER", "ALTER TABLE users ALTER COLUMN totp_last_step TYPE INTEGER"),
             (
                 "matters",
                 "a unique constraint dropped",
