@@ -18,7 +18,8 @@ use reqwest::multipart::{Form, Part};
 use shared::config::{DatabaseUrl, StorageUrl};
 use shared::db::Db;
 use shared::db::models::{Document, Rating};
-use shared::db::schema::{documents, ratings};
+use shared::db::schema::{documents, notifications, ratings};
+use shared::domain::NotificationStatus;
 
 /// Every file below `folder` (relative path → SHA-256 of its bytes).
 fn files_in(folder: &Path) -> anyhow::Result<BTreeMap<PathBuf, String>> {
@@ -41,8 +42,34 @@ async fn upload(url: &str, bearer: &str, form: Form) -> anyhow::Result<StatusCod
     Ok(reqwest::Client::new().post(url).header("Authorization", bearer).multipart(form).send().await?.status())
 }
 
+/// Waits (up to 10 s) until no notification is queued or being sent: the
+/// portal may deliver after answering, and the tables must hold still while
+/// they are compared.
+async fn deliveries_settled(db: &Db) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let open: i64 = db
+            .run(|c| {
+                Ok(notifications::table
+                    .filter(
+                        notifications::status
+                            .eq(NotificationStatus::Pending)
+                            .or(notifications::status.eq(NotificationStatus::Sending)),
+                    )
+                    .count()
+                    .get_result(c)?)
+            })
+            .await?;
+        if open == 0 {
+            return Ok(());
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "{open} notification(s) still open after 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 async fn backup_wipe_restore(backend: Backend) -> anyhow::Result<()> {
-    let app = TestApp::builder(backend).spawn().await?;
+    let app = TestApp::builder(backend).with_memory_mail().spawn().await?;
     let demo = app.seed_demo().await?;
     let backup_dir = app.db.dir.path().join("backups").join("monday");
     let StorageUrl::Local(folder) = app.state.config.storage.clone() else {
@@ -68,6 +95,8 @@ async fn backup_wipe_restore(backend: Backend) -> anyhow::Result<()> {
         created_at: shared::domain::now(),
     };
     app.state.db.run(move |c| Ok(diesel::insert_into(ratings::table).values(&rating).execute(c)?)).await?;
+    app.mail()?.wait_for_emails(&demo.email("jordan"), 2).await?; // the sign-in link and the receipt
+    deliveries_settled(&app.state.db).await?;
 
     let before = app.state.db.run(|c| Ok(every_row(c)?)).await?;
     for table in [
