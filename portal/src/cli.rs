@@ -25,7 +25,7 @@ pub enum Command {
     SeedDemo,
     /// Print the effective configuration (secrets redacted) and exit.
     Config,
-    /// Embedded mode: copy the SQLite database (safe while serving) and the document folder into DIR.
+    /// Copy the database (SQLite: VACUUM INTO; PostgreSQL: pg_dump) and the local document folder into DIR; safe while serving.
     Backup {
         /// An empty or new folder for the backup.
         dir: std::path::PathBuf,
@@ -33,7 +33,7 @@ pub enum Command {
     /// Staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
-    /// Embedded mode: put a backup made by `portal backup` back (stop the portal first).
+    /// Put a backup made by `portal backup` back: the database and the document folder (stop the portal first).
     Restore {
         /// The backup folder.
         dir: std::path::PathBuf,

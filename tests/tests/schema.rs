@@ -15,8 +15,12 @@ fn fresh(backend: Backend) -> anyhow::Result<(TestDb, Db)> {
     Ok((test_db, db))
 }
 
+/// The same tables on both backends, and in each the same columns (portable
+/// type, NOT NULL, default), primary key, unique constraints, indexes (with
+/// their names, columns, order and conditions), foreign keys and CHECK
+/// constraints (the columns and values they name).
 #[test]
-fn sqlite_and_postgres_have_the_same_tables_and_columns() -> anyhow::Result<()> {
+fn sqlite_and_postgres_have_the_same_schema() -> anyhow::Result<()> {
     let _gate = harness::gate::beside_others_blocking();
     let (_sqlite_db, sqlite) = fresh(Backend::Sqlite)?;
     let (_postgres_db, postgres) = fresh(Backend::Postgres)?;
@@ -25,10 +29,129 @@ fn sqlite_and_postgres_have_the_same_tables_and_columns() -> anyhow::Result<()> 
     let left = snapshot(&mut *sqlite.get()?)?;
     let right = snapshot(&mut *postgres.get()?)?;
     assert!(left.len() >= 13, "expected the foundation tables, found {:?}", left.keys());
-    for (table, columns) in &left {
-        assert_eq!(Some(columns), right.get(table), "table {table} differs between SQLite and PostgreSQL");
-    }
     assert_eq!(left.keys().collect::<Vec<_>>(), right.keys().collect::<Vec<_>>(), "the backends have different tables");
+    let mut differences = Vec::new();
+    for (table, shape) in &left {
+        let Some(other) = right.get(table) else { continue };
+        if shape.columns != other.columns {
+            differences
+                .push(format!("{table} columns:\n  SQLite     {:?}\n  PostgreSQL {:?}", shape.columns, other.columns));
+        }
+        if shape.primary_key != other.primary_key {
+            differences.push(format!(
+                "{table} primary key: SQLite {:?}, PostgreSQL {:?}",
+                shape.primary_key, other.primary_key
+            ));
+        }
+        for only in shape.indexes.difference(&other.indexes) {
+            differences.push(format!("{table}: only SQLite has {only:?}"));
+        }
+        for only in other.indexes.difference(&shape.indexes) {
+            differences.push(format!("{table}: only PostgreSQL has {only:?}"));
+        }
+        for only in shape.foreign_keys.difference(&other.foreign_keys) {
+            differences.push(format!("{table}: only SQLite has {only:?}"));
+        }
+        for only in other.foreign_keys.difference(&shape.foreign_keys) {
+            differences.push(format!("{table}: only PostgreSQL has {only:?}"));
+        }
+        for only in shape.checks.difference(&other.checks) {
+            differences.push(format!("{table}: only SQLite has {only:?}"));
+        }
+        for only in other.checks.difference(&shape.checks) {
+            differences.push(format!("{table}: only PostgreSQL has {only:?}"));
+        }
+    }
+    assert!(differences.is_empty(), "the backends' schemas differ:\n{}", differences.join("\n"));
+    // The comparison sees what it claims to: keys, uniques, indexes and defaults are there to compare.
+    let users = left.get("users").ok_or_else(|| anyhow::anyhow!("no users table"))?;
+    assert_eq!(users.primary_key, ["id"]);
+    assert!(
+        users.indexes.iter().any(|i| i.unique && i.name.is_none() && i.columns == ["firm_id", "email"]),
+        "{users:?}"
+    );
+    assert!(users.indexes.iter().any(|i| i.name.as_deref() == Some("users_email") && !i.unique), "{users:?}");
+    let language = users.columns.iter().find(|c| c.name == "language");
+    assert_eq!(language.and_then(|c| c.default.as_deref()), Some("'en'"));
+    let documents = left.get("documents").ok_or_else(|| anyhow::anyhow!("no documents table"))?;
+    assert!(
+        documents.indexes.iter().any(|i| i.predicate.as_deref() == Some("reviewed_at is null")),
+        "the partial index is read with its condition: {documents:?}"
+    );
+    let roles = users.checks.iter().find(|c| c.columns.contains("role"));
+    let values: Vec<&str> = roles.map(|c| c.literals.iter().map(String::as_str).collect()).unwrap_or_default();
+    assert_eq!(values, ["'admin'", "'case_manager'", "'client'"], "CHECK constraints are read with their values");
+    let texts = left.get("phase_texts").ok_or_else(|| anyhow::anyhow!("no phase_texts table"))?;
+    assert_eq!(texts.primary_key, ["phase_id", "language"]);
+    assert!(
+        texts.foreign_keys.iter().any(|k| k.references == "phases" && k.on_delete == "CASCADE"),
+        "foreign keys are read with their ON DELETE: {texts:?}"
+    );
+    let audit = left.get("audit_events").ok_or_else(|| anyhow::anyhow!("no audit_events table"))?;
+    assert_eq!(audit.columns.iter().find(|c| c.name == "id").and_then(|c| c.default.as_deref()), Some("<generated>"));
+    Ok(())
+}
+
+/// The snapshot the parity and revert tests compare sees each kind of
+/// change it claims to: a default, a unique constraint, an index, a partial
+/// index's condition, a foreign key's ON DELETE, a value a CHECK allows, a
+/// BIGINT made INTEGER. (SQLite cannot alter a
+/// default or a constraint in place; it gets the changes it can make.)
+async fn the_schema_snapshot_notices_each_kind_of_change(backend: Backend) -> anyhow::Result<()> {
+    let (_test_db, db) = fresh(backend)?;
+    db.migrate()?;
+    let mut conn = db.get()?;
+    let mut changes: Vec<(&str, &str, &str)> = vec![
+        ("users", "an index dropped", "DROP INDEX users_email"),
+        ("users", "an index made unique", "CREATE UNIQUE INDEX users_email ON users (email)"),
+        (
+            "users",
+            "a partial index's condition",
+            "DROP INDEX users_email; CREATE UNIQUE INDEX users_email ON users (email) WHERE role = 'client'",
+        ),
+    ];
+    changes.extend(match backend {
+        Backend::Sqlite => vec![
+            ("firms", "a column with a default added", "ALTER TABLE firms ADD COLUMN motto TEXT DEFAULT 'x'"),
+            (
+                "matters",
+                "an index on other columns",
+                "CREATE INDEX matters_firm_phase_2 ON matters (phase_id, firm_id)",
+            ),
+        ],
+        Backend::Postgres => vec![
+            ("users", "a default", "ALTER TABLE users ALTER COLUMN language SET DEFAULT 'es'"),
+            ("users", "BIGINT made INTEGER", "ALTER TABLE users ALTER COLUMN totp_last_step TYPE INTEGER"),
+            (
+                "matters",
+                "a unique constraint dropped",
+                "ALTER TABLE matters DROP CONSTRAINT matters_firm_id_external_id_key",
+            ),
+            (
+                "users",
+                "a value a CHECK allows",
+                "ALTER TABLE users DROP CONSTRAINT users_role_check, \
+                 ADD CONSTRAINT users_role_check CHECK (role IN ('client', 'case_manager', 'admin', 'paralegal'))",
+            ),
+            (
+                "phase_texts",
+                "a foreign key's ON DELETE",
+                "ALTER TABLE phase_texts DROP CONSTRAINT phase_texts_phase_id_fkey, \
+                 ADD FOREIGN KEY (phase_id) REFERENCES phases (id)",
+            ),
+        ],
+    });
+    let mut before = snapshot(&mut conn)?;
+    for (table, what, sql) in changes {
+        diesel::connection::SimpleConnection::batch_execute(&mut **conn, sql)?;
+        let after = snapshot(&mut conn)?;
+        assert_ne!(after.get(table), before.get(table), "{what} on {table} went unnoticed");
+        let others = |s: &harness::schema::Snapshot| {
+            s.iter().filter(|(t, _)| *t != table).map(|(t, v)| (t.clone(), v.clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(others(&after), others(&before), "{what} on {table} was seen elsewhere");
+        before = after;
+    }
     Ok(())
 }
 
@@ -101,25 +224,41 @@ mod migrations {
 }
 
 /// Every table of the hand-written diesel schema loads through its model from
-/// the migrated database: a misspelt or mistyped column fails here.
+/// the migrated database: a misspelt or mistyped column fails here, and so
+/// does a table the migrations create that no model loads.
 async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::Result<()> {
     let (_test_db, db) = fresh(backend)?;
     db.migrate()?;
     let mut conn = db.get()?;
     let c = &mut **conn;
-    firms::table.select(Firm::as_select()).load(c)?;
-    users::table.select(User::as_select()).load(c)?;
-    phases::table.select(Phase::as_select()).load(c)?;
-    phase_texts::table.select(PhaseText::as_select()).load(c)?;
-    matters::table.select(Matter::as_select()).load(c)?;
-    matter_clients::table.select(MatterClient::as_select()).load(c)?;
-    milestones::table.select(Milestone::as_select()).load(c)?;
-    document_requests::table.select(DocumentRequest::as_select()).load(c)?;
-    documents::table.select(Document::as_select()).load(c)?;
-    notifications::table.select(Notification::as_select()).load(c)?;
-    audit_events::table.select(AuditEvent::as_select()).load(c)?;
-    sessions::table.select(Session::as_select()).load(c)?;
-    sign_in_tokens::table.select(SignInToken::as_select()).load(c)?;
+    let mut loaded: Vec<&str> = Vec::new();
+    macro_rules! load {
+        ($($table:ident => $model:ty),+ $(,)?) => {$(
+            $table::table.select(<$model>::as_select()).load::<$model>(c)?;
+            loaded.push(stringify!($table));
+        )+};
+    }
+    load!(
+        firms => Firm,
+        users => User,
+        phases => Phase,
+        phase_texts => PhaseText,
+        matters => Matter,
+        matter_clients => MatterClient,
+        milestones => Milestone,
+        document_requests => DocumentRequest,
+        documents => Document,
+        notifications => Notification,
+        audit_events => AuditEvent,
+        sessions => Session,
+        sign_in_tokens => SignInToken,
+        rate_limit_hits => RateLimitHit,
+        ratings => Rating,
+        storage_cleanup => StorageCleanup,
+    );
+    loaded.sort_unstable();
+    let tables = snapshot(c)?;
+    assert_eq!(loaded, tables.keys().map(String::as_str).collect::<Vec<_>>(), "tables loaded through a model");
     // And the demo seed writes through every insertable model on this backend.
     let demo = portal::seed::seed_demo(c, &shared::assets::Assets::default())?;
     let phases_per_firm: i64 = phases::table.filter(phases::firm_id.eq(&demo.firm_id)).count().get_result(c)?;
@@ -168,6 +307,7 @@ async fn enum_columns_round_trip_and_refuse_unknown_text(backend: Backend) -> an
 }
 
 on_both_backends!(
+    the_schema_snapshot_notices_each_kind_of_change,
     each_migration_reverts_cleanly,
     the_diesel_schema_matches_the_migrations,
     enum_columns_round_trip_and_refuse_unknown_text

@@ -298,3 +298,26 @@ pub struct Rating {
     pub score: i32,
     pub created_at: NaiveDateTime,
 }
+
+/// One counted attempt against a rate limit (sign-ins per address, per IP…).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = rate_limit_hits)]
+pub struct RateLimitHit {
+    pub id: String,
+    /// What is limited: a kind and a hash of the value (`rate_limit::bucket`), never the address itself.
+    pub bucket: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A leftover in storage (an object or an unfinished multipart upload) that
+/// the cleanup sweep still has to remove.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = storage_cleanup)]
+pub struct StorageCleanup {
+    pub id: String,
+    pub object_key: String,
+    pub upload_id: Option<String>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+}
