@@ -2,7 +2,8 @@
 //! `web/*.hbs` pages and `web/partials/*.hbs` partials, and per email
 //! `email/<name>/{subject,body.txt,body.html}.hbs`. The `t` helper looks a
 //! Fluent message up in the language named by the context's `lang`:
-//! `{{t "matter-next"}}`, `{{t "greeting" name=client.name}}`.
+//! `{{t "matter-next"}}`, `{{t "greeting" name=client.name}}`. In HTML, email
+//! addresses wrap only at their `@` and dots (`{{address x}}` for one on its own).
 
 use std::sync::Arc;
 
@@ -57,9 +58,45 @@ impl HelperDef for Translate {
             .locales
             .get(lang, key, Some(&args))
             .ok_or_else(|| RenderError::from(RenderErrorReason::Other(format!("no locale message \"{key}\""))))?;
-        out.write(&if self.escape { handlebars::html_escape(&text) } else { text })?;
+        out.write(&if self.escape { breakable_addresses(&handlebars::html_escape(&text)) } else { text })?;
         Ok(())
     }
+}
+
+/// HTML-escaped text in which each email address may wrap only after its `@`
+/// or before a dot (`<wbr>`), never mid-word: a long address on a phone reads
+/// "maria.fernanda<wbr>.gonzalez@<wbr>bufete<wbr>.example".
+pub fn breakable_addresses(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len() + 16);
+    for (n, word) in escaped.split(' ').enumerate() {
+        if n > 0 {
+            out.push(' ');
+        }
+        if word.contains('@') {
+            for (i, part) in word.split('.').enumerate() {
+                if i > 0 {
+                    out.push_str("<wbr>.");
+                }
+                out.push_str(&part.replace('@', "@<wbr>"));
+            }
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+/// `{{address value}}`: the value HTML-escaped, with the wrap points of [`breakable_addresses`].
+fn address_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let value = h.param(0).map(|p| p.value().as_str().unwrap_or_default().to_owned()).unwrap_or_default();
+    out.write(&breakable_addresses(&handlebars::html_escape(&value)))?;
+    Ok(())
 }
 
 impl Renderer {
@@ -70,6 +107,7 @@ impl Renderer {
         let mut html = Handlebars::new();
         html.set_strict_mode(true);
         html.register_helper("t", Box::new(Translate { locales: locales.clone(), escape: true }));
+        html.register_helper("address", Box::new(address_helper));
         let mut text = Handlebars::new();
         text.set_strict_mode(true);
         text.register_escape_fn(handlebars::no_escape);
@@ -126,5 +164,19 @@ impl Renderer {
             text: self.text.render(&format!("email/{name}/body.txt"), data).map_err(|e| fail("body.txt", e))?,
             html: self.html.render(&format!("email/{name}/body.html"), data).map_err(|e| fail("body.html", e))?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::breakable_addresses;
+
+    #[test]
+    fn addresses_wrap_only_after_the_at_sign_or_before_a_dot() {
+        assert_eq!(
+            breakable_addresses("Si maria.gonzalez@bufete.example pertenece a un cliente."),
+            "Si maria<wbr>.gonzalez@<wbr>bufete<wbr>.example pertenece a un cliente."
+        );
+        assert_eq!(breakable_addresses("No address here. Two sentences."), "No address here. Two sentences.");
     }
 }

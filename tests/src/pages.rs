@@ -1,8 +1,10 @@
 //! Reading server-rendered pages in tests without a browser.
 
-/// The visible text of a page's <main>, tags stripped, whitespace collapsed.
+/// The visible text of a page's <main>, tags stripped, whitespace collapsed
+/// (a `<wbr>`, a wrap point inside a word, is no space).
 pub fn main_text(html: &str) -> String {
     let main = html.split("<main").nth(1).and_then(|m| m.split("</main>").next()).unwrap_or(html);
+    let main = main.replace("<wbr>", "");
     let mut text = String::new();
     let mut in_tag = false;
     for c in main.chars() {

@@ -241,4 +241,38 @@ async fn the_rating_and_code_pages_work_in_chromium(backend: Backend) -> anyhow:
     Ok(())
 }
 
-on_both_backends!(staff_forms_have_full_size_controls_under_their_labels, the_rating_and_code_pages_work_in_chromium,);
+/// A long address on a phone, in Spanish: the "check your email" page wraps it
+/// after its `@` or before a dot, not mid-word, and nothing runs off the screen.
+async fn a_long_address_wraps_at_its_at_sign_or_dots_on_a_phone(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::builder(backend).spawn().await?;
+    let address = "maria.fernanda.gonzalez.rodriguez@bufete-de-lesiones-personales.example";
+    let browser = browser::open(browser::PHONE).await?;
+    let outcome = async {
+        browser.goto(&app.url("/sign-in")).await?;
+        browser.find(fantoccini::Locator::Css("button[name=lang][value=es]")).await?.click().await?;
+        browser.wait().for_element(fantoccini::Locator::Css("html[lang=es]")).await?;
+        browser.find(fantoccini::Locator::Css("#email")).await?.send_keys(address).await?;
+        browser.find(fantoccini::Locator::Css("form[action='/sign-in'] button")).await?.click().await?;
+        browser::wait_for_text(&browser, "Revise su correo").await?;
+        let html = browser.source().await?;
+        assert!(
+            html.contains(
+                "maria<wbr>.fernanda<wbr>.gonzalez<wbr>.rodriguez@<wbr>bufete-de-lesiones-personales<wbr>.example"
+            ),
+            "the address has no wrap points: {html}"
+        );
+        let width = browser.execute("return document.documentElement.scrollWidth", vec![]).await?.as_f64();
+        assert_eq!(width, Some(f64::from(browser::PHONE.width)), "the page is wider than the phone");
+        browser::screenshot(&browser, &format!("check-email-long-address-390x844-{}", backend.name())).await?;
+        anyhow::Ok(())
+    }
+    .await;
+    browser.close().await?;
+    outcome
+}
+
+on_both_backends!(
+    staff_forms_have_full_size_controls_under_their_labels,
+    the_rating_and_code_pages_work_in_chromium,
+    a_long_address_wraps_at_its_at_sign_or_dots_on_a_phone,
+);
