@@ -78,6 +78,8 @@ pub struct Tally {
     statuses: std::sync::Mutex<BTreeMap<(Kind, u16), u64>>,
     latencies: std::sync::Mutex<BTreeMap<Kind, Vec<Duration>>>,
     acknowledged: std::sync::Mutex<Vec<Acknowledged>>,
+    /// 201 answers whose report does not name the bytes sent (another SHA-256, no file).
+    altered: std::sync::Mutex<Vec<String>>,
     transport_errors: AtomicU64,
     notes: std::sync::Mutex<Vec<(Option<u16>, String)>>,
     upload_bytes: AtomicU64,
@@ -125,6 +127,12 @@ impl Tally {
     /// The uploads the portal acknowledged.
     pub fn acknowledged(&self) -> Vec<Acknowledged> {
         self.acknowledged.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    /// Uploads answered 201 whose report names other bytes than those sent (another
+    /// SHA-256) or no stored file at all: each is an acknowledged upload altered.
+    pub fn altered(&self) -> Vec<String> {
+        self.altered.lock().map(|a| a.clone()).unwrap_or_default()
     }
 
     /// GETs sent again because the server closed their kept-alive connection as they were sent.
@@ -309,7 +317,18 @@ pub async fn upload(
                             }
                             tally.upload_bytes.fetch_add(len as u64, Ordering::Relaxed);
                         }
-                        _ => tally.note(Some(status), format!("Upload 201 with an unexpected report: {body}")),
+                        (id, answered) => {
+                            let what = format!(
+                                "upload {} ({len} bytes, SHA-256 {digest}) answered 201 with document {id:?} and \
+                                 SHA-256 {answered:?}: {}",
+                                n,
+                                body.chars().take(300).collect::<String>()
+                            );
+                            if let Ok(mut a) = tally.altered.lock() {
+                                a.push(what.clone());
+                            }
+                            tally.note(Some(status), what);
+                        }
                     }
                 } else {
                     tally
@@ -326,6 +345,7 @@ pub async fn upload(
 
 /// Acknowledged uploads whose row is missing, whose row has another SHA-256, or
 /// whose object is missing or differs from what was sent; each with the reason.
+/// (A 201 that named other bytes than those sent is in [`Tally::altered`].)
 pub async fn lost_uploads(app: &TestApp, acknowledged: &[Acknowledged]) -> anyhow::Result<Vec<String>> {
     let mut lost = Vec::new();
     let ids: Vec<String> = acknowledged.iter().map(|a| a.id.clone()).collect();

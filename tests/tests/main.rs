@@ -9,6 +9,7 @@ mod browser;
 mod client_portal;
 mod emails;
 mod foundation;
+mod limits;
 mod load;
 mod observability;
 mod postgres_restart;
