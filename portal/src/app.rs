@@ -196,23 +196,11 @@ impl Application {
     }
 }
 
-/// Headers on every answer: a strict Content-Security-Policy (the pages use
-/// only their own stylesheet and script), no framing, no type sniffing, no
-/// referrer leaving the site; on an https portal, browsers are told to keep to https.
+/// The headers of every answer ([`crate::safety::security_headers`]).
 fn security_headers(https: bool) -> middleware::DefaultHeaders {
-    let headers = middleware::DefaultHeaders::new();
-    let headers =
-        if https { headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains")) } else { headers };
-    headers
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; \
-             base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        ))
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add(("Permissions-Policy", "camera=(self), geolocation=(), microphone=()"))
+    crate::safety::security_headers(https)
+        .into_iter()
+        .fold(middleware::DefaultHeaders::new(), |headers, pair| headers.add(pair))
 }
 
 /// The largest JSON body a request may send; a larger one is answered 413.
