@@ -254,13 +254,20 @@ pub async fn browse(client: reqwest::Client, base: String, visitor: Visitor, tal
                 if status != 200 {
                     tally.note(
                         Some(status),
-                        format!("{kind:?} {status}: {}", body.chars().take(300).collect::<String>()),
+                        format!(
+                            "{kind:?} {status} after {} ms: {}",
+                            started.elapsed().as_millis(),
+                            body.chars().take(300).collect::<String>()
+                        ),
                     );
                 }
             }
             Err(e) => {
                 tally.transport_errors.fetch_add(1, Ordering::Relaxed);
-                tally.note(None, format!("{kind:?}: no answer: {}", causes(&e)));
+                tally.note(
+                    None,
+                    format!("{kind:?}: no answer after {} ms: {}", started.elapsed().as_millis(), causes(&e)),
+                );
             }
         }
     }
@@ -297,7 +304,10 @@ pub async fn upload(
         let n = seq.fetch_add(1, Ordering::Relaxed);
         let size = sizes[turn % sizes.len().max(1)];
         turn += 1;
-        let (bytes, name, digest) = unique_file(n, size);
+        // Making the file and its SHA-256 (unoptimised in the test build) takes a CPU for a
+        // good part of a second: off the runtime, or the load generator's own connections
+        // starve (their request heads left unsent) while the portal waits for them.
+        let Ok((bytes, name, digest)) = tokio::task::spawn_blocking(move || unique_file(n, size)).await else { return };
         let len = bytes.len();
         let Ok(part) = Part::bytes(bytes).file_name(name).mime_str("application/octet-stream") else { return };
         let started = Instant::now();
@@ -331,13 +341,22 @@ pub async fn upload(
                         }
                     }
                 } else {
-                    tally
-                        .note(Some(status), format!("Upload {status}: {}", body.chars().take(300).collect::<String>()));
+                    tally.note(
+                        Some(status),
+                        format!(
+                            "Upload {status} after {} ms: {}",
+                            started.elapsed().as_millis(),
+                            body.chars().take(300).collect::<String>()
+                        ),
+                    );
                 }
             }
             Err(e) => {
                 tally.transport_errors.fetch_add(1, Ordering::Relaxed);
-                tally.note(None, format!("Upload: no answer: {}", causes(&e)));
+                tally.note(
+                    None,
+                    format!("Upload: no answer after {} ms: {}", started.elapsed().as_millis(), causes(&e)),
+                );
             }
         }
     }
