@@ -18,7 +18,7 @@ use shared::db::Db;
 use shared::domain::Language;
 use shared::mail::Mailer;
 use shared::notifications::kinds::weekly_update;
-use shared::notifications::{Channels, Composer, Deliverer, Summary};
+use shared::notifications::{Channels, Composer, Deliverer, Faults, Summary};
 use shared::render::{RenderedEmail, Renderer};
 use shared::tokens::Tokens;
 
@@ -88,6 +88,7 @@ impl Notifier {
             batch: options.batch.max(1),
             concurrency: options.concurrency.max(1),
             stopping: Default::default(),
+            faults: Faults::from_config(&config),
         };
         Ok(Self { config: Arc::new(config), db, delivery })
     }

@@ -94,6 +94,7 @@ mod tests {
             weekly_schedule: schedule.map(Into::into),
             no_activity_updates: true,
             created_at: NaiveDateTime::default(),
+            closed_matter_uploads: false,
         }
     }
 

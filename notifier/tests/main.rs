@@ -2,6 +2,7 @@
 //! module of it): weekly updates and one-off notices through the delivery pipeline,
 //! mail servers that fail, and the `notifier` executable as it runs in production.
 
+mod contained_panics;
 mod mail_faults;
 mod notices;
 mod processes;

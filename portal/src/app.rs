@@ -12,7 +12,7 @@ use shared::config::Config;
 use shared::db::Db;
 use shared::mail::Mailer;
 use shared::notifications::delivery::IMMEDIATE_LEASE;
-use shared::notifications::{Channels, Composer, Deliverer};
+use shared::notifications::{Channels, Composer, Deliverer, Faults};
 use shared::render::Renderer;
 use shared::tokens::Tokens;
 use storage::Storage;
@@ -84,6 +84,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         batch: 1,
         concurrency: 4,
         stopping: Default::default(),
+        faults: Faults::from_config(&config),
     };
     Ok(AppState { config, db, storage, tokens, assets, renderer, notifications })
 }
@@ -195,24 +196,17 @@ impl Application {
     }
 }
 
-/// Headers on every answer: a strict Content-Security-Policy (the pages use
-/// only their own stylesheet and script), no framing, no type sniffing, no
-/// referrer leaving the site; on an https portal, browsers are told to keep to https.
+/// The headers of every answer ([`crate::safety::security_headers`]).
 fn security_headers(https: bool) -> middleware::DefaultHeaders {
-    let headers = middleware::DefaultHeaders::new();
-    let headers =
-        if https { headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains")) } else { headers };
-    headers
-        .add((
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; \
-             base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        ))
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Referrer-Policy", "same-origin"))
-        .add(("Permissions-Policy", "camera=(self), geolocation=(), microphone=()"))
+    crate::safety::security_headers(https)
+        .into_iter()
+        .fold(middleware::DefaultHeaders::new(), |headers, pair| headers.add(pair))
 }
+
+/// The largest JSON body a request may send; a larger one is answered 413.
+/// The API's bodies are a few fields of text (the import reads its own body,
+/// up to its own limit).
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
 /// How often leftovers of failed uploads are retried.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
@@ -255,10 +249,13 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let server = HttpServer::new(move || {
         let app = App::new()
             .app_data(data.clone())
-            .app_data(web::JsonConfig::default().error_handler(|e, _| crate::error::bad_input("body", &e)))
+            .app_data(web::JsonConfig::default().limit(JSON_BODY_LIMIT).error_handler(|e, _| crate::error::bad_json(e)))
             .app_data(web::QueryConfig::default().error_handler(|e, _| crate::error::bad_input("query", &e)))
+            .wrap(middleware::from_fn(crate::safety::injected_faults))
+            .wrap(middleware::from_fn(crate::safety::catch_panics))
             .wrap(middleware::from_fn(crate::pages::render_error_pages))
             .wrap(middleware::from_fn(crate::csrf::check))
+            .wrap(middleware::from_fn(crate::safety::no_store_json))
             .wrap(security_headers(https))
             .wrap(middleware::from_fn(crate::observe::request_context));
         let (app, _description) = routes::register(app, dev_mailbox);

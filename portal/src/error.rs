@@ -90,3 +90,25 @@ pub type AppResult<T> = Result<T, AppError>;
 pub fn bad_input(part: &'static str, error: &dyn std::fmt::Display) -> actix_web::Error {
     AppError(shared::Error::invalid(part, error.to_string())).into()
 }
+
+/// A JSON body that could not be read: 413 when it is larger than the limit
+/// (`JsonConfig`), else 422 with the parser's message naming the field.
+pub fn bad_json(error: actix_web::error::JsonPayloadError) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    match error {
+        J::Overflow { limit } | J::OverflowKnownLength { limit, .. } => too_large("body", limit),
+        other => bad_input("body", &other),
+    }
+}
+
+/// 413 for a request `part` larger than `limit` bytes, as the API's JSON error.
+pub fn too_large(part: &'static str, limit: usize) -> actix_web::Error {
+    actix_web::error::InternalError::from_response(format!("{part} too large"), too_large_answer(part, limit)).into()
+}
+
+/// The answer of [`too_large`], for a handler that reads its body itself.
+pub fn too_large_answer(part: &'static str, limit: usize) -> HttpResponse {
+    let status = StatusCode::PAYLOAD_TOO_LARGE;
+    let error = format!("{part}: larger than the limit of {limit} bytes");
+    HttpResponse::build(status).json(ErrorBody { error, status: status.as_u16() })
+}

@@ -11,6 +11,7 @@ pub mod import;
 pub mod observe;
 pub mod pages;
 pub mod routes;
+pub mod safety;
 pub mod seed;
 pub mod session;
 pub mod staff_auth;

@@ -95,6 +95,13 @@ impl PageCtx {
         ctx
     }
 
+    /// A signed-out page context made from what was read of a request
+    /// beforehand, for an answer made once the request itself is gone (to a
+    /// panic that unwound through it).
+    pub fn detached(state: web::Data<AppState>, hints: &LanguageHints, path: String, request_id: String) -> Self {
+        PageCtx { state, lang: hints.choose(None), path, viewer: None, viewer_error: None, request_id }
+    }
+
     /// The page context for what [`session::SignedIn::run`] found, and the work's
     /// result (the error to show when nobody is signed in or the check failed).
     pub fn checked<T>(

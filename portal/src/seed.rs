@@ -104,6 +104,7 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
             weekly_schedule: None,
             no_activity_updates: true,
             created_at: t0,
+            closed_matter_uploads: false,
         };
         diesel::insert_into(firms::table).values(&firm).execute(conn)?;
         let phases = catalogue.install(conn, &firm.id)?;

@@ -8,6 +8,7 @@
 use actix_multipart::{Field, Multipart};
 use bytes::BytesMut;
 use std::time::Duration;
+use tokio::time::Instant;
 
 use futures_util::TryStreamExt;
 use serde::Serialize;
@@ -59,6 +60,9 @@ pub enum Stop {
     Incomplete,
     /// The body had more than [`MAX_PARTS`] parts; the files before were kept, the rest not read.
     TooManyParts,
+    /// The upload went on past `MATTERLINE_UPLOAD_TOTAL_SECONDS`; the files
+    /// before were kept, nothing of the one being sent.
+    TooSlow,
 }
 
 /// What an upload request achieved.
@@ -84,12 +88,24 @@ pub struct Target<'a> {
     pub ip: Option<String>,
 }
 
-/// Why reading the body failed: malformed or cut short, or nothing arrived for
-/// `MATTERLINE_UPLOAD_IDLE_SECONDS`.
+/// Why reading the body failed: malformed or cut short, nothing arrived for
+/// `MATTERLINE_UPLOAD_IDLE_SECONDS`, or the upload as a whole went on past
+/// `MATTERLINE_UPLOAD_TOTAL_SECONDS`.
 #[derive(Debug)]
 enum ReadError {
     Malformed(actix_multipart::MultipartError),
     Stalled,
+    TooSlow,
+}
+
+impl ReadError {
+    /// Why the upload stops.
+    fn stop(&self) -> Stop {
+        match self {
+            Self::TooSlow => Stop::TooSlow,
+            Self::Malformed(_) | Self::Stalled => Stop::Incomplete,
+        }
+    }
 }
 
 impl std::fmt::Display for ReadError {
@@ -97,19 +113,44 @@ impl std::fmt::Display for ReadError {
         match self {
             Self::Malformed(e) => e.fmt(f),
             Self::Stalled => f.write_str("the client sent nothing for too long"),
+            Self::TooSlow => f.write_str("the upload took longer than the time allowed"),
         }
     }
 }
 
-/// One read of the body, given up after `idle` without a byte: a slow or
-/// stalled sender must not hold a connection (and an open storage upload) forever.
-async fn within<T>(
+/// The time limits of one upload's reads: each read may wait `idle` for a
+/// byte, and none may end after `deadline`.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
     idle: Duration,
+    deadline: Instant,
+}
+
+impl Pace {
+    /// The limits the configuration sets, for an upload that starts now.
+    fn of(config: &shared::config::Config) -> Self {
+        Self {
+            idle: Duration::from_secs(config.upload_idle_seconds),
+            deadline: Instant::now() + Duration::from_secs(config.upload_total_seconds),
+        }
+    }
+}
+
+/// One read of the body, given up after `pace.idle` without a byte or at
+/// `pace.deadline`: a slow, stalled or trickling sender must not hold a
+/// connection (and an open storage upload) forever.
+async fn within<T>(
+    pace: Pace,
     read: impl std::future::Future<Output = Result<Option<T>, actix_multipart::MultipartError>>,
 ) -> Result<Option<T>, ReadError> {
-    match tokio::time::timeout(idle, read).await {
+    let left = pace.deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(ReadError::TooSlow);
+    }
+    match tokio::time::timeout(pace.idle.min(left), read).await {
         Ok(read) => read.map_err(ReadError::Malformed),
-        Err(_) => Err(ReadError::Stalled),
+        Err(_) if pace.idle < left => Err(ReadError::Stalled),
+        Err(_) => Err(ReadError::TooSlow),
     }
 }
 
@@ -117,12 +158,12 @@ async fn within<T>(
 struct Tracked<'a> {
     field: &'a mut Field,
     done: bool,
-    idle: Duration,
+    pace: Pace,
 }
 
 impl<'a> Tracked<'a> {
-    fn new(field: &'a mut Field, idle: Duration) -> Self {
-        Self { field, done: false, idle }
+    fn new(field: &'a mut Field, pace: Pace) -> Self {
+        Self { field, done: false, pace }
     }
 
     /// The next chunk; `Ok(None)` at the end (and ever after).
@@ -130,7 +171,7 @@ impl<'a> Tracked<'a> {
         if self.done {
             return Ok(None);
         }
-        let chunk = within(self.idle, self.field.try_next()).await;
+        let chunk = within(self.pace, self.field.try_next()).await;
         if matches!(chunk, Ok(None) | Err(_)) {
             self.done = true;
         }
@@ -157,9 +198,9 @@ impl<'a> Tracked<'a> {
 /// instead of a reset connection. Past the limit the connection is closed.
 /// (The current field must be finished and dropped first: the body yields no
 /// next field while one is alive.)
-async fn drain_rest(body: &mut Multipart, mut limit: u64, idle: Duration) {
-    while let Ok(Some(mut field)) = within(idle, body.try_next()).await {
-        if !Tracked::new(&mut field, idle).skip(&mut limit).await {
+async fn drain_rest(body: &mut Multipart, mut limit: u64, pace: Pace) {
+    while let Ok(Some(mut field)) = within(pace, body.try_next()).await {
+        if !Tracked::new(&mut field, pace).skip(&mut limit).await {
             return;
         }
     }
@@ -173,9 +214,9 @@ pub const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
 /// parts must not get to cost a million writes; a phone sends a handful.
 pub const MAX_PARTS: usize = 100;
 
-async fn read_text(field: &mut Field, idle: Duration) -> Result<String, ReadError> {
+async fn read_text(field: &mut Field, pace: Pace) -> Result<String, ReadError> {
     let mut text = Vec::new();
-    while let Some(chunk) = within(idle, field.try_next()).await? {
+    while let Some(chunk) = within(pace, field.try_next()).await? {
         // Form fields other than files are short; ignore anything past 256 bytes.
         let room = 256usize.saturating_sub(text.len());
         text.extend_from_slice(&chunk[..chunk.len().min(room)]);
@@ -183,9 +224,19 @@ async fn read_text(field: &mut Field, idle: Duration) -> Result<String, ReadErro
     Ok(String::from_utf8_lossy(&text).trim().to_owned())
 }
 
-async fn drain(field: &mut Field, idle: Duration) -> Result<(), ReadError> {
-    while within(idle, field.try_next()).await?.is_some() {}
+async fn drain(field: &mut Field, pace: Pace) -> Result<(), ReadError> {
+    while within(pace, field.try_next()).await?.is_some() {}
     Ok(())
+}
+
+/// Refuses a whole upload because its matter is closed to uploads: counted,
+/// audited against the matter, and the body read and discarded (up to
+/// [`DRAIN_LIMIT`]) so the client gets to read the answer instead of a reset
+/// connection. Nothing of it is stored.
+pub async fn refuse_closed_matter(state: &AppState, target: &Target<'_>, mut body: Multipart) {
+    metrics::counter!(shared::metrics::UPLOADS, "outcome" => "matter_closed").increment(1);
+    audit_attempt(state, target, "document.refused", "matter closed".to_owned()).await;
+    drain_rest(&mut body, DRAIN_LIMIT, Pace::of(&state.config)).await;
 }
 
 /// Reads the whole multipart body. Fields: `request` (an open request id; its
@@ -199,6 +250,7 @@ pub async fn receive(state: &AppState, target: Target<'_>, mut body: Multipart) 
             Stop::StorageFailed => Some("storage_failed"),
             Stop::Incomplete => Some("incomplete"),
             Stop::TooManyParts => Some("too_many_parts"),
+            Stop::TooSlow => Some("too_slow"),
         };
         if let Some(outcome) = outcome {
             metrics::counter!(shared::metrics::UPLOADS, "outcome" => outcome).increment(1);
@@ -213,15 +265,15 @@ async fn receive_fields(state: &AppState, target: &Target<'_>, body: &mut Multip
     let mut report = UploadReport::default();
     let mut category = DocumentCategory::Other;
     let mut request_id: Option<String> = None;
-    let idle = Duration::from_secs(state.config.upload_idle_seconds);
+    let pace = Pace::of(&state.config);
     let mut parts = 0;
     loop {
-        let mut field = match within(idle, body.try_next()).await {
+        let mut field = match within(pace, body.try_next()).await {
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(e) => {
-                tracing::info!(error = %e, "malformed or truncated multipart body");
-                report.stopped = Some((Stop::Incomplete, String::new()));
+                tracing::info!(error = %e, "malformed, truncated or too slow multipart body");
+                report.stopped = Some((e.stop(), String::new()));
                 break;
             }
         };
@@ -229,19 +281,19 @@ async fn receive_fields(state: &AppState, target: &Target<'_>, body: &mut Multip
         if parts > MAX_PARTS {
             tracing::info!(max = MAX_PARTS, "upload has too many parts; the rest is not read");
             drop(field);
-            drain_rest(body, DRAIN_LIMIT, idle).await;
+            drain_rest(body, DRAIN_LIMIT, pace).await;
             report.stopped = Some((Stop::TooManyParts, String::new()));
             break;
         }
         let outcome = match field.name().unwrap_or_default() {
-            "category" => read_text(&mut field, idle).await.map(|text| {
+            "category" => read_text(&mut field, pace).await.map(|text| {
                 if let Some(c) = DocumentCategory::parse(&text) {
                     category = c;
                 }
             }),
             // Only a client's upload fulfils a request: the firm does not answer its own.
-            "request" if target.source == DocumentSource::Firm => drain(&mut field, idle).await,
-            "request" => match read_text(&mut field, idle).await {
+            "request" if target.source == DocumentSource::Firm => drain(&mut field, pace).await,
+            "request" => match read_text(&mut field, pace).await {
                 Ok(id) if !id.is_empty() => {
                     let (db, matter_id, lookup) = (state.db.clone(), target.matter.id.clone(), id.clone());
                     if let Ok(c) = db.run(move |conn| documents::open_request(conn, &matter_id, &lookup)).await {
@@ -253,25 +305,26 @@ async fn receive_fields(state: &AppState, target: &Target<'_>, body: &mut Multip
                 other => other.map(|_| ()),
             },
             "file" | "files" => {
-                let mut tracked = Tracked::new(&mut field, idle);
+                let mut tracked = Tracked::new(&mut field, pace);
                 let stop = receive_file(state, target, &mut tracked, category, request_id.clone(), &mut report).await;
                 if let Some(stop) = stop {
                     let mut limit = DRAIN_LIMIT;
-                    let finished = stop.0 != Stop::Incomplete && tracked.skip(&mut limit).await;
+                    let cut_off = matches!(stop.0, Stop::Incomplete | Stop::TooSlow);
+                    let finished = !cut_off && tracked.skip(&mut limit).await;
                     drop(field);
                     if finished {
-                        drain_rest(body, limit, idle).await;
+                        drain_rest(body, limit, pace).await;
                     }
                     report.stopped = Some(stop);
                     break;
                 }
                 Ok(())
             }
-            _ => drain(&mut field, idle).await,
+            _ => drain(&mut field, pace).await,
         };
         if let Err(e) = outcome {
             tracing::info!(error = %e, "multipart field failed");
-            report.stopped = Some((Stop::Incomplete, String::new()));
+            report.stopped = Some((e.stop(), String::new()));
             break;
         }
     }
@@ -346,7 +399,7 @@ async fn receive_file(
         match field.next().await {
             Ok(Some(chunk)) => head.extend_from_slice(&chunk),
             Ok(None) => break,
-            Err(_) => return Some((Stop::Incomplete, name)),
+            Err(e) => return Some((e.stop(), name)),
         }
     }
     if head.is_empty() && raw_name.is_empty() {
@@ -360,7 +413,12 @@ async fn receive_file(
             report.refused.push(RefusedFile { name, reason });
             // Read past the refused file (it is not stored), but not beyond the size limit.
             let mut limit = max;
-            return if field.skip(&mut limit).await { None } else { Some((Stop::Incomplete, String::new())) };
+            return if field.skip(&mut limit).await {
+                None
+            } else {
+                let slow = Instant::now() >= field.pace.deadline;
+                Some((if slow { Stop::TooSlow } else { Stop::Incomplete }, String::new()))
+            };
         }
     };
     let id = new_id();
@@ -397,9 +455,9 @@ async fn receive_file(
             Ok(Some(next)) => next,
             Ok(None) => break,
             Err(e) => {
-                tracing::info!(error = %e, file = %name, "upload body ended early");
+                tracing::info!(error = %e, file = %name, "upload body ended early or too slowly");
                 forget(state, upload.abort().await).await;
-                return Some((Stop::Incomplete, name));
+                return Some((e.stop(), name));
             }
         };
     }

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::catalogue;
 use crate::db::DbConnection;
 use crate::db::models::{DocumentRequest, Matter, Milestone, User};
-use crate::db::schema::{document_requests, matter_clients, matters, milestones, users};
+use crate::db::schema::{document_requests, firms, matter_clients, matters, milestones, users};
 use crate::domain::{Language, MilestoneKind, RequestStatus};
 use crate::error::{Error, Result};
 
@@ -152,6 +152,9 @@ pub struct MatterDetail {
     pub updated_at: NaiveDateTime,
     /// When the matter was closed, if it is.
     pub closed_at: Option<NaiveDateTime>,
+    /// Whether the client may upload documents to it: it is open, or the firm
+    /// takes uploads to closed matters.
+    pub accepts_uploads: bool,
     /// The current phase and what it means.
     pub phase: PhaseView,
     /// Every phase of the practice area, in order, with its state.
@@ -224,6 +227,15 @@ pub fn own_matter(conn: &mut DbConnection, client: &User, matter_id: &str) -> Re
         .ok_or(Error::NotFound)
 }
 
+/// Whether clients may upload documents to `matter`: it is open, or its firm
+/// lets clients upload to closed matters (`firms.closed_matter_uploads`).
+pub fn accepts_uploads(conn: &mut DbConnection, matter: &Matter) -> Result<bool> {
+    if matter.closed_at.is_none() {
+        return Ok(true);
+    }
+    Ok(firms::table.find(&matter.firm_id).select(firms::closed_matter_uploads).first(conn)?)
+}
+
 /// The matter `matter_id` if `client` is one of its clients; [`Error::NotFound`] otherwise.
 pub fn matter_detail(
     conn: &mut DbConnection,
@@ -273,6 +285,7 @@ pub fn matter_detail(
             requested_at: r.created_at,
         })
         .collect();
+    let accepts_uploads = accepts_uploads(conn, &matter)?;
     let titles: HashMap<&str, &str> = catalogue.iter().map(|(p, t)| (p.id.as_str(), t.title.as_str())).collect();
     let milestones = milestones::table
         .filter(milestones::matter_id.eq(&matter.id))
@@ -297,6 +310,7 @@ pub fn matter_detail(
         title: matter.title,
         updated_at: matter.updated_at,
         closed_at: matter.closed_at,
+        accepts_uploads,
         phase: PhaseView {
             key: current_phase.key.clone(),
             position: current_phase.position,

@@ -319,6 +319,15 @@ declare_config! {
     /// How long an upload may send nothing before the portal gives up on it
     /// (a stalled or deliberately slow body must not hold a connection forever).
     upload_idle_seconds: u64, default 30, parse |v| parse_positive(v, "seconds");
+    /// How long one upload may take in all before the portal gives up on it: a
+    /// body that trickles a byte now and then never trips the idle limit, but
+    /// must not hold a connection (and an open storage upload) for hours.
+    upload_total_seconds: u64, default 3600, parse |v| parse_positive(v, "seconds");
+    /// Fault injection for the test suite, honoured by debug builds only (a
+    /// release build refuses the key): a notification whose content or
+    /// recipient's name contains this text panics while it is composed or
+    /// sent, to prove that a panic is contained.
+    fault_panic_marker: Option<String>, default None, parse none_if_blank(parse_fault_marker), unset "(unset)";
 }
 
 /// One raw value and the name to blame when it is malformed.
@@ -473,6 +482,19 @@ fn parse_mailbox(v: &str) -> Result<String, String> {
     }
 }
 
+/// A fault-injection marker: at least 8 characters (so no ordinary text
+/// contains it by chance), and only in a debug build.
+fn parse_fault_marker(v: &str) -> Result<String, String> {
+    if !cfg!(debug_assertions) {
+        return Err("fault injection is for test (debug) builds only; remove this setting".into());
+    }
+    let v = v.trim();
+    if v.chars().count() < 8 {
+        return Err("expected a marker of at least 8 characters".into());
+    }
+    Ok(v.to_owned())
+}
+
 /// Checks the shape of a cron expression (6 or 7 fields: seconds first); the
 /// notifier parses it fully with the `cron` crate.
 fn parse_cron_shape(v: &str) -> Result<String, String> {
@@ -605,6 +627,8 @@ mod tests {
         assert_eq!(c.weekly_schedule.as_deref(), Some("0 0 9 * * Mon"));
         assert_eq!(c.max_upload_bytes, 262_144_000);
         assert_eq!(c.upload_idle_seconds, 30);
+        assert_eq!(c.upload_total_seconds, 3600);
+        assert!(c.fault_panic_marker.is_none(), "no fault is injected unless asked");
         assert_eq!(c.s3_checksum, S3Checksum::None, "only what the server requires");
         assert!(c.smtp_url.is_none());
         assert!(c.wants_demo_seed());
@@ -640,6 +664,8 @@ mod tests {
             ("MATTERLINE_MAX_UPLOAD_BYTES", "-5"),
             ("MATTERLINE_UPLOAD_IDLE_SECONDS", "0"),
             ("MATTERLINE_UPLOAD_IDLE_SECONDS", "soon"),
+            ("MATTERLINE_UPLOAD_TOTAL_SECONDS", "0"),
+            ("MATTERLINE_FAULT_PANIC_MARKER", "short"),
             ("MATTERLINE_SMTP_URL", "http://mail"),
             ("MATTERLINE_JWT_SECRET", "short"),
             ("MATTERLINE_WEEKLY_SCHEDULE", "every monday"),
@@ -756,6 +782,8 @@ mod tests {
                 "MATTERLINE_NOTIFIER_BIND=127.0.0.1:9464",
                 "MATTERLINE_SHUTDOWN_GRACE_SECONDS=30",
                 "MATTERLINE_UPLOAD_IDLE_SECONDS=30",
+                "MATTERLINE_UPLOAD_TOTAL_SECONDS=3600",
+                "MATTERLINE_FAULT_PANIC_MARKER=(unset)",
             ]
         );
         Ok(())
@@ -796,6 +824,8 @@ mod tests {
             ("notifier_bind", "", "(blank: off)"),
             ("shutdown_grace_seconds", "0", "0"),
             ("upload_idle_seconds", "5", "5"),
+            ("upload_total_seconds", "600", "600"),
+            ("fault_panic_marker", " panic-here-7f3a ", "panic-here-7f3a"),
         ];
         let mut keys: Vec<&str> = settings.iter().map(|(k, _, _)| *k).collect();
         keys.sort_unstable();

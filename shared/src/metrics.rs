@@ -9,9 +9,13 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 pub const HTTP_REQUESTS: &str = "matterline_http_requests_total";
 /// HTTP request latency in seconds, by `route`.
 pub const HTTP_DURATION: &str = "matterline_http_request_duration_seconds";
+/// Panics caught while handling a request (answered 500) or delivering a
+/// notification (that row failed, or the run's claimed rows handed back), by `where`.
+pub const PANICS: &str = "matterline_panics_total";
 /// Bytes of uploaded documents stored.
 pub const UPLOAD_BYTES: &str = "matterline_upload_bytes_total";
-/// Uploaded files, by `outcome` (stored, refused_type, refused_empty, too_large, storage_failed, incomplete).
+/// Uploaded files, by `outcome` (stored, refused_type, refused_empty, too_large, storage_failed, incomplete,
+/// too_slow, too_many_parts, matter_closed).
 pub const UPLOADS: &str = "matterline_uploads_total";
 /// Sign-in attempts, by `outcome` (link_sent, rate_limited, invalid_email, redeemed, refused).
 pub const SIGN_INS: &str = "matterline_sign_in_attempts_total";

@@ -10,6 +10,7 @@ mod client_portal;
 mod emails;
 mod experience;
 mod foundation;
+mod limits;
 mod load;
 mod observability;
 mod postgres_restart;

@@ -284,6 +284,7 @@ async fn enum_columns_round_trip_and_refuse_unknown_text(backend: Backend) -> an
         weekly_schedule: None,
         no_activity_updates: true,
         created_at: shared::domain::now(),
+        closed_matter_uploads: false,
     };
     diesel::insert_into(firms::table).values(&firm).execute(conn)?;
     for (i, role) in Role::ALL.iter().enumerate() {

@@ -108,6 +108,8 @@ struct MatterView<'a> {
     milestones: Vec<TimelineLine<'a>>,
     contact: &'a Option<ContactView>,
     documents: Vec<DocumentLine<'a>>,
+    /// Whether the upload links are shown (else: the matter is closed to uploads).
+    accepts_uploads: bool,
 }
 
 #[derive(Serialize)]
@@ -201,5 +203,6 @@ fn matter_view<'a>(ctx: &PageCtx, detail: &'a MatterDetail, documents: &'a [Docu
         milestones,
         contact: &detail.contact,
         documents,
+        accepts_uploads: detail.accepts_uploads,
     }
 }

@@ -31,9 +31,24 @@ pub fn configure_api(cfg: &mut ApiConfig) {
     cfg.service(api_list).service(api_upload).service(api_download);
 }
 
-async fn own_matter(state: &AppState, client: &User, matter_id: String) -> shared::Result<Matter> {
+/// The client's own matter `matter_id` for an upload, and whether it takes one
+/// (see [`shared::client_view::accepts_uploads`]).
+async fn matter_for_upload(state: &AppState, client: &User, matter_id: String) -> shared::Result<(Matter, bool)> {
     let client = client.clone();
-    state.db.run(move |conn| shared::client_view::own_matter(conn, &client, &matter_id)).await
+    state
+        .db
+        .run(move |conn| {
+            let matter = shared::client_view::own_matter(conn, &client, &matter_id)?;
+            let accepts = shared::client_view::accepts_uploads(conn, &matter)?;
+            Ok((matter, accepts))
+        })
+        .await
+}
+
+/// The page that says a matter takes no more uploads, with the way back to it.
+fn closed_page(ctx: &PageCtx, status: StatusCode, matter_id: &str) -> HttpResponse {
+    let back = format!("/matters/{matter_id}");
+    ctx.message(status, "upload-closed-title", "upload-closed-body", Some((&back, "receipt-back")))
 }
 
 /// The HTTP status that sums up an upload.
@@ -43,6 +58,7 @@ pub(crate) fn status_of(report: &UploadReport) -> StatusCode {
         Some((Stop::StorageFailed, _)) => StatusCode::SERVICE_UNAVAILABLE,
         Some((Stop::Incomplete, _)) => StatusCode::BAD_REQUEST,
         Some((Stop::TooManyParts, _)) => StatusCode::PAYLOAD_TOO_LARGE,
+        Some((Stop::TooSlow, _)) => StatusCode::REQUEST_TIMEOUT,
         None if !report.refused.is_empty() => StatusCode::UNPROCESSABLE_ENTITY,
         None if report.stored.is_empty() => StatusCode::UNPROCESSABLE_ENTITY,
         None => StatusCode::CREATED,
@@ -87,6 +103,9 @@ async fn upload_page(ctx: PageCtx, path: web::Path<String>, query: web::Query<Up
             Ok((detail, request))
         })
         .await?;
+    if !detail.accepts_uploads {
+        return Ok(closed_page(&ctx, StatusCode::OK, &detail.id));
+    }
     let selected = request.as_ref().map_or(DocumentCategory::MedicalBill, |r| r.category);
     let categories = DocumentCategory::ALL
         .iter()
@@ -129,9 +148,13 @@ pub(crate) struct CategoryOption {
 #[post("/matters/{id}/upload")]
 async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, body: Multipart) -> PageResult {
     let viewer = ctx.require_user()?.clone();
-    let matter = own_matter(&ctx.state, &viewer.user, path.into_inner()).await?;
+    let (matter, accepts) = matter_for_upload(&ctx.state, &viewer.user, path.into_inner()).await?;
     let target =
         Target { uploader: &viewer.user, source: DocumentSource::Client, matter: &matter, ip: client_ip(&req) };
+    if !accepts {
+        upload::refuse_closed_matter(&ctx.state, &target, body).await;
+        return Ok(closed_page(&ctx, StatusCode::CONFLICT, &matter.id));
+    }
     let report = upload::receive(&ctx.state, target, body).await;
     send_receipt(&ctx.state, &viewer.user, &matter, &report).await;
     let status = match status_of(&report) {
@@ -211,6 +234,7 @@ impl<'a> ReceiptView<'a> {
                     Stop::StorageFailed => ("receipt-failed", false),
                     Stop::Incomplete => ("receipt-incomplete", false),
                     Stop::TooManyParts => ("receipt-too-many-parts", false),
+                    Stop::TooSlow => ("receipt-too-slow", false),
                 };
                 Failure { key, name, stopped }
             })
@@ -322,6 +346,8 @@ async fn api_list(
     request_body(content_type = "multipart/form-data", description = "Fields `request`, `category`, then `file` (repeatable)"),
     responses(
         (status = 201, description = "Every file stored", body = UploadReport),
+        (status = 408, description = "The upload went on past the time allowed for one upload; the files before were kept, nothing of the one being sent", body = UploadReport),
+        (status = 409, description = "The matter is closed and the firm takes no uploads to closed matters; nothing was stored (the message is in the client's language)", body = crate::error::ErrorBody),
         (status = 413, description = "A file exceeded the size limit (it was not stored), or the body had more than 100 parts (the rest was not read)", body = UploadReport),
         (status = 422, description = "Some files were refused (type, empty) or none sent", body = UploadReport),
         (status = 503, description = "Storage failed; nothing of that file was kept", body = UploadReport),
@@ -339,8 +365,14 @@ async fn api_upload(
     body: Multipart,
 ) -> AppResult<HttpResponse> {
     let client = user.0.user;
-    let matter = own_matter(&state, &client, id.into_inner()).await?;
+    let (matter, accepts) = matter_for_upload(&state, &client, id.into_inner()).await?;
     let target = Target { uploader: &client, source: DocumentSource::Client, matter: &matter, ip: client_ip(&req) };
+    if !accepts {
+        upload::refuse_closed_matter(&state, &target, body).await;
+        // In the client's own language: the app shows the message as it is.
+        let message = state.renderer.locales().text(client.language, "upload-closed-body");
+        return Ok(HttpResponse::Conflict().json(crate::error::ErrorBody { error: message, status: 409 }));
+    }
     let report = upload::receive(&state, target, body).await;
     send_receipt(&state, &client, &matter, &report).await;
     Ok(HttpResponse::build(status_of(&report)).json(report))

@@ -26,6 +26,8 @@ pub struct Firm {
     /// Send a "no change this week" update when nothing happened.
     pub no_activity_updates: bool,
     pub created_at: NaiveDateTime,
+    /// Clients may still upload documents to a matter once it is closed.
+    pub closed_matter_uploads: bool,
 }
 
 /// A client or a staff member of one firm.

@@ -12,6 +12,7 @@ diesel::table! {
         weekly_schedule -> Nullable<Text>,
         no_activity_updates -> Bool,
         created_at -> Timestamp,
+        closed_matter_uploads -> Bool,
     }
 }
 

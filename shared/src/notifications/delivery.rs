@@ -7,19 +7,27 @@
 //! ([`Deliverer::deliver_now`]); the notifier claims due rows in batches with
 //! a lease and runs it until nothing is due ([`Deliverer::deliver_all`]).
 //! Either way every attempt is counted in `matterline_notifications_total`.
+//!
+//! A panic is contained where it happens: one while composing or sending a
+//! row fails that row (with the reason recorded) and the others go on; one
+//! anywhere else in a run hands the rows still claimed back at once instead of
+//! leaving them to the end of the lease, and never reaches the caller (a
+//! request whose change was committed still gets its answer).
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{Duration, NaiveDateTime};
-use futures_util::StreamExt;
+use diesel::r2d2::R2D2Connection;
+use futures_util::{FutureExt, StreamExt};
 
-use super::channel::{Channels, DeliveryError};
+use super::channel::{Channels, DeliveryError, Message};
 use super::compose::{self, Composed, Composer};
 use super::queue::{self, AfterFailure};
-use crate::db::Db;
 use crate::db::models::Notification;
+use crate::db::{Db, DbConnection};
 
 /// Tallies of a delivery run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +96,63 @@ pub struct Deliverer {
     /// Set on shutdown: messages already sending finish, nothing new starts,
     /// and the claimed rest is given back (see [`Deliverer::release`]).
     pub stopping: Arc<AtomicBool>,
+    /// Faults to inject (tests on debug builds only; see [`Faults`]).
+    pub faults: Faults,
+}
+
+/// Fault injection for the tests that prove a panic is contained
+/// (`MATTERLINE_FAULT_PANIC_MARKER`, which only a debug build accepts): a row
+/// whose payload contains the marker panics while it is composed; a message
+/// whose recipient's name or subject contains it panics while it is sent.
+/// Without a marker (always, in a release build) nothing happens.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    panic_marker: Option<String>,
+}
+
+impl Faults {
+    /// The faults the configuration asks for.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self { panic_marker: config.fault_panic_marker.clone().filter(|_| cfg!(debug_assertions)) }
+    }
+
+    /// Panics if `text` contains the marker: the portal's fault point for a
+    /// request handler (`what` says where, in the panic's message).
+    pub fn panic_if_marked(&self, what: &str, text: &str) {
+        if self.marked(&[text]) {
+            panic!("injected fault: panic while {what}");
+        }
+    }
+
+    fn marked(&self, texts: &[&str]) -> bool {
+        self.panic_marker.as_deref().is_some_and(|marker| texts.iter().any(|t| t.contains(marker)))
+    }
+
+    /// Panics if `row` is marked: a fault while composing it.
+    fn while_composing(&self, row: &Notification) {
+        if self.marked(&[row.payload.as_deref().unwrap_or_default()]) {
+            panic!("injected fault: panic while composing notification {}", row.id);
+        }
+    }
+
+    /// Panics if `message` is marked: a fault while sending it.
+    fn while_sending(&self, message: &Message) {
+        let marked = match message {
+            Message::Email(email) => self.marked(&[&email.to_name, &email.content.subject]),
+        };
+        if marked {
+            panic!("injected fault: panic while sending a message");
+        }
+    }
+}
+
+/// The text of a caught panic, for the log and the row's recorded reason.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }
 
 impl Deliverer {
@@ -109,13 +174,37 @@ impl Deliverer {
         if rows.is_empty() {
             return Summary::default();
         }
-        match self.deliver_rows(rows, now, &|| {}).await {
+        match self.deliver_claimed(rows, now, &|| {}).await {
             Ok(summary) => summary,
             Err(e) => {
                 tracing::warn!(error = %e, "could not deliver queued notifications now; the notifier will retry");
                 Summary::default()
             }
         }
+    }
+
+    /// Delivers rows this worker just claimed. A panic anywhere in the run is
+    /// caught here: the rows of the batch still claimed are handed back at
+    /// once (not after the lease), and the panic becomes an error.
+    async fn deliver_claimed(
+        &self,
+        rows: Vec<Notification>,
+        now: NaiveDateTime,
+        on_row: &(dyn Fn() + Sync),
+    ) -> crate::Result<Summary> {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let panic = match AssertUnwindSafe(self.deliver_rows(rows, now, on_row)).catch_unwind().await {
+            Ok(done) => return done,
+            Err(panic) => panic_text(panic.as_ref()),
+        };
+        tracing::error!(panic = %panic, "a delivery run panicked; handing its claimed rows back");
+        metrics::counter!(crate::metrics::PANICS, "where" => "delivery").increment(1);
+        let worker = self.id.clone();
+        match self.db.run(move |conn| queue::release_ids(conn, &ids, &worker)).await {
+            Ok(released) => tracing::warn!(released, "rows handed back after a panic"),
+            Err(e) => tracing::error!(error = %e, "could not hand rows back after a panic; they wait for the lease"),
+        }
+        Err(crate::Error::Internal(anyhow::anyhow!("delivery panicked: {panic}")))
     }
 
     /// Claims and delivers one batch as of `now`; `None` when nothing was due.
@@ -133,7 +222,7 @@ impl Deliverer {
         if rows.is_empty() {
             return Ok(None);
         }
-        self.deliver_rows(rows, now, on_row).await.map(Some)
+        self.deliver_claimed(rows, now, on_row).await.map(Some)
     }
 
     /// Delivers batches until nothing is due as of `now`.
@@ -159,11 +248,11 @@ impl Deliverer {
         now: NaiveDateTime,
         on_row: &(dyn Fn() + Sync),
     ) -> crate::Result<Summary> {
-        let composer = self.composer.clone();
+        let (composer, faults) = (self.composer.clone(), self.faults.clone());
         let (rows, composed) = self
             .db
             .run(move |conn| {
-                let composed = compose::compose_rows(conn, &composer, &rows, now)?;
+                let composed = compose_contained(conn, &composer, &faults, &rows, now)?;
                 Ok((rows, composed))
             })
             .await?;
@@ -203,7 +292,7 @@ impl Deliverer {
         &self,
         recorder: &Recorder,
         row: &Notification,
-        composed: crate::Result<Composed>,
+        composed: Result<Composed, Uncomposed>,
     ) -> crate::Result<Summary> {
         if self.stopping.load(Ordering::Relaxed) {
             // Left claimed; released when the worker stops.
@@ -214,7 +303,7 @@ impl Deliverer {
             return Ok(Summary { deferred: 1, ..Summary::default() });
         }
         let summary = match composed {
-            Ok(Composed::Send(message)) => match self.channels.deliver(&message).await {
+            Ok(Composed::Send(message)) => match self.send_contained(&message).await {
                 Ok(()) => {
                     let kept = recorder.record(row.id.clone(), Outcome::Sent).await?;
                     if !kept {
@@ -230,7 +319,17 @@ impl Deliverer {
                 Summary { skipped: 1, ..Summary::default() }
             }
             // Composing reads the database: a failure there is retried like a server that is down.
-            Err(e) => self.failed(row, DeliveryError::Transient(format!("could not compose the message: {e}"))).await?,
+            Err(Uncomposed::Error(e)) => {
+                self.failed(row, DeliveryError::Transient(format!("could not compose the message: {e}"))).await?
+            }
+            // A panic is a bug that a retry would only repeat.
+            Err(Uncomposed::Panicked(panic)) => {
+                self.failed(
+                    row,
+                    DeliveryError::Permanent(format!("could not compose the message: internal error ({panic})")),
+                )
+                .await?
+            }
         };
         metrics::counter!(
             crate::metrics::NOTIFICATIONS,
@@ -240,6 +339,24 @@ impl Deliverer {
         )
         .increment(1);
         Ok(summary)
+    }
+
+    /// Sends `message` over its channel; a panic there fails this message for
+    /// good (a bug a retry would repeat), not the run.
+    async fn send_contained(&self, message: &Message) -> Result<(), DeliveryError> {
+        let send = async {
+            self.faults.while_sending(message);
+            self.channels.deliver(message).await
+        };
+        match AssertUnwindSafe(send).catch_unwind().await {
+            Ok(sent) => sent,
+            Err(panic) => {
+                let panic = panic_text(panic.as_ref());
+                tracing::error!(panic = %panic, "sending a message panicked");
+                metrics::counter!(crate::metrics::PANICS, "where" => "sending").increment(1);
+                Err(DeliveryError::Permanent(format!("the message could not be sent: internal error ({panic})")))
+            }
+        }
     }
 
     /// Records a failed attempt: retried later with backoff, or given up.
@@ -267,6 +384,60 @@ impl Deliverer {
         let margin = SEND_MARGIN.min(self.lease / 2);
         row.claimed_until.is_none_or(|until| crate::domain::now() + margin < until)
     }
+}
+
+/// Why a row has no message to send.
+#[derive(Debug)]
+enum Uncomposed {
+    /// Composing failed (the database, a template): retried later.
+    Error(crate::Error),
+    /// Composing panicked: the row fails with this text.
+    Panicked(String),
+}
+
+/// Composes `rows` (see [`compose::compose_rows`]) with any panic contained:
+/// when one panics, each row is composed alone, so that only the row that
+/// panics fails. A panic that left the connection unusable (in a
+/// transaction, say) leaves the rows after it uncomposed, to be retried.
+fn compose_contained(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    faults: &Faults,
+    rows: &[Notification],
+    now: NaiveDateTime,
+) -> crate::Result<Vec<Result<Composed, Uncomposed>>> {
+    let together = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        rows.iter().for_each(|row| faults.while_composing(row));
+        compose::compose_rows(conn, composer, rows, now)
+    }));
+    match together {
+        Ok(composed) => return Ok(composed?.into_iter().map(|c| c.map_err(Uncomposed::Error)).collect()),
+        Err(panic) => {
+            tracing::error!(panic = %panic_text(panic.as_ref()), "composing a batch panicked; one row at a time")
+        }
+    }
+    let mut composed = Vec::with_capacity(rows.len());
+    for row in rows {
+        if conn.is_broken() {
+            let unusable = anyhow::anyhow!("the database connection was left unusable by a panic");
+            composed.push(Err(Uncomposed::Error(crate::Error::Internal(unusable))));
+            continue;
+        }
+        let one = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            faults.while_composing(row);
+            compose::compose_one(conn, composer, row, now)
+        }));
+        composed.push(match one {
+            Ok(done) => done.map_err(Uncomposed::Error),
+            Err(panic) => {
+                let panic = panic_text(panic.as_ref());
+                tracing::error!(notification = %row.id, panic = %panic, "composing a notification panicked");
+                metrics::counter!(crate::metrics::PANICS, "where" => "composing").increment(1);
+                Err(Uncomposed::Panicked(panic))
+            }
+        });
+    }
+    Ok(composed)
 }
 
 /// How long before its claim runs out a message is no longer started: about

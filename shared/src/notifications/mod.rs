@@ -29,4 +29,4 @@ pub mod queue;
 
 pub use channel::{Channels, DeliveryError, Message};
 pub use compose::{Composed, Composer};
-pub use delivery::{Deliverer, Summary};
+pub use delivery::{Deliverer, Faults, Summary};

@@ -1,5 +1,6 @@
 //! Firm settings (name, sender, time zone, weekly schedule, no-activity
-//! updates) and the phase catalogue's texts per language. Changes are for admins.
+//! updates, uploads to closed matters) and the phase catalogue's texts per
+//! language. Changes are for admins.
 
 use std::str::FromStr;
 
@@ -33,6 +34,9 @@ pub struct FirmSettings {
     pub weekly_schedule: Option<String>,
     /// Send a short "no change" update in weeks without activity.
     pub no_activity_updates: bool,
+    /// Clients may still upload documents to a matter once it is closed
+    /// (off: such an upload is refused with a message saying the matter is closed).
+    pub closed_matter_uploads: bool,
 }
 
 impl From<Firm> for FirmSettings {
@@ -45,6 +49,7 @@ impl From<Firm> for FirmSettings {
             time_zone: f.time_zone,
             weekly_schedule: f.weekly_schedule,
             no_activity_updates: f.no_activity_updates,
+            closed_matter_uploads: f.closed_matter_uploads,
         }
     }
 }
@@ -70,6 +75,9 @@ pub struct SettingsPatch {
     /// No-activity updates on or off.
     #[serde(default)]
     pub no_activity_updates: Option<bool>,
+    /// Uploads by clients to closed matters allowed or refused.
+    #[serde(default)]
+    pub closed_matter_uploads: Option<bool>,
 }
 
 /// The staff member's firm's settings.
@@ -140,6 +148,10 @@ pub fn update(
         if let Some(on) = patch.no_activity_updates {
             diesel::update(target).set(firms::no_activity_updates.eq(on)).execute(conn)?;
             changed.push("no_activity_updates");
+        }
+        if let Some(on) = patch.closed_matter_uploads {
+            diesel::update(target).set(firms::closed_matter_uploads.eq(on)).execute(conn)?;
+            changed.push("closed_matter_uploads");
         }
         if !changed.is_empty() {
             let firm_id = staff.firm_id.clone();

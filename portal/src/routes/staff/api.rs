@@ -478,7 +478,8 @@ async fn get_settings(state: web::Data<AppState>, user: StaffApi) -> AppResult<w
     Ok(web::Json(state.db.run(move |c| settings::get(c, &staff)).await?))
 }
 
-/// Changes the firm's settings (admins): name, sender, phone, time zone, weekly schedule, no-activity updates.
+/// Changes the firm's settings (admins): name, sender, phone, time zone, weekly schedule, no-activity
+/// updates, uploads to closed matters.
 #[utoipa::path(
     tag = "staff", request_body = SettingsPatch,
     responses((status = 200, body = FirmSettings), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -531,7 +532,8 @@ async fn audit_log(
     responses(
         (status = 200, description = "What was imported; `failed` names each bad row", body = crate::import::Summary),
         (status = 403, body = ErrorBody),
-        (status = 422, description = "The file as a whole is unusable (larger than 32 MB, unknown column, not CSV or JSON)", body = ErrorBody)
+        (status = 413, description = "The file is larger than 32 MB", body = ErrorBody),
+        (status = 422, description = "The file as a whole is unusable (unknown column, not CSV or JSON)", body = ErrorBody)
     ),
     security(("session_cookie" = []), ("bearer" = []))
 )]
@@ -541,17 +543,14 @@ async fn import(
     req: HttpRequest,
     user: StaffApi,
     body: web::Payload,
-) -> AppResult<web::Json<crate::import::Summary>> {
+) -> AppResult<HttpResponse> {
     user.staff.require_admin()?;
     let content_type = req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let format = crate::import::Format::from_content_type(content_type.unwrap_or_default())?;
-    let bytes = body
-        .to_bytes_limited(MAX_IMPORT_BYTES)
-        .await
-        .map_err(|_| {
-            AppError(shared::Error::invalid("body", format!("is larger than {} MB", MAX_IMPORT_BYTES / 1024 / 1024)))
-        })?
-        .map_err(|e| AppError(shared::Error::invalid("body", format!("could not be read: {e}"))))?;
+    let Ok(bytes) = body.to_bytes_limited(MAX_IMPORT_BYTES).await else {
+        return Ok(crate::error::too_large_answer("body", MAX_IMPORT_BYTES));
+    };
+    let bytes = bytes.map_err(|e| AppError(shared::Error::invalid("body", format!("could not be read: {e}"))))?;
     let staff = user.staff;
     let summary = state
         .db
@@ -567,5 +566,5 @@ async fn import(
             )
         })
         .await?;
-    Ok(web::Json(summary))
+    Ok(HttpResponse::Ok().json(summary))
 }

@@ -655,6 +655,9 @@ struct SettingsForm {
     /// A checkbox: present when ticked.
     #[serde(default)]
     no_activity_updates: Option<String>,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    closed_matter_uploads: Option<String>,
 }
 
 #[post("/staff/settings")]
@@ -668,6 +671,7 @@ async fn save_settings(ctx: PageCtx, req: HttpRequest, form: web::Form<SettingsF
         time_zone: Some(form.time_zone),
         weekly_schedule: Some(form.weekly_schedule),
         no_activity_updates: Some(form.no_activity_updates.is_some()),
+        closed_matter_uploads: Some(form.closed_matter_uploads.is_some()),
     };
     run_then_back(&ctx, "/staff/settings", move |c, staff| settings::update(c, staff, &patch, now()).map(|_| ()), staff)
         .await

@@ -1,0 +1,1 @@
+ALTER TABLE firms DROP COLUMN closed_matter_uploads;
