@@ -74,6 +74,15 @@ pub struct UploadReport {
     pub refused: Vec<RefusedFile>,
     /// Set when the upload stopped early, with the file it stopped at.
     pub stopped: Option<(Stop, String)>,
+    /// The open request the form answered, if it named one.
+    pub request: Option<String>,
+}
+
+impl UploadReport {
+    /// Nothing was sent: no file chosen (a form's empty file inputs), nothing refused, nothing stopped.
+    pub fn none_chosen(&self) -> bool {
+        self.stored.is_empty() && self.refused.is_empty() && self.stopped.is_none()
+    }
 }
 
 /// Who uploads to which matter, from where.
@@ -298,6 +307,7 @@ async fn receive_fields(state: &AppState, target: &Target<'_>, body: &mut Multip
                     let (db, matter_id, lookup) = (state.db.clone(), target.matter.id.clone(), id.clone());
                     if let Ok(c) = db.run(move |conn| documents::open_request(conn, &matter_id, &lookup)).await {
                         category = c;
+                        report.request = Some(id.clone());
                         request_id = Some(id);
                     }
                     Ok(())

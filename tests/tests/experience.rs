@@ -271,7 +271,62 @@ async fn a_long_address_wraps_at_its_at_sign_or_dots_on_a_phone(backend: Backend
     outcome
 }
 
+/// "Send" with no file chosen, in Chromium at both sizes and as a plain form
+/// post: the upload form comes back (422) saying to choose a file, with the
+/// request it was for still selected; no receipt page, nothing stored.
+async fn send_with_no_file_chosen_asks_for_a_file_on_the_same_form(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::builder(backend).spawn().await?;
+    let demo = app.seed_demo().await?;
+    let jordan = app.client(&demo.email("jordan")).await?;
+    let session = app.signed_in_client(&jordan.email).await?;
+    let detail: Value = session.get(&format!("/api/v1/matters/{}", jordan.matter_id)).await?;
+    let request_id = detail["open_requests"][0]["id"].as_str().unwrap_or_default().to_owned();
+    assert!(!request_id.is_empty(), "the demo matter has an open request: {detail}");
+    let documents_before = detail["documents"].as_array().map_or(0, Vec::len);
+
+    // A browser's form with no file chosen sends each file input as an empty part without a name.
+    let empty = || reqwest::multipart::Part::bytes(Vec::new()).file_name("").mime_str("application/octet-stream");
+    let form = reqwest::multipart::Form::new()
+        .text("request", request_id.clone())
+        .text("category", "medical_bill")
+        .part("file", empty()?)
+        .part("file", empty()?);
+    let reply = session
+        .request(reqwest::Method::POST, &format!("/matters/{}/upload", jordan.matter_id))
+        .multipart(form)
+        .send()
+        .await?;
+    assert_eq!(reply.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = reply.text().await?;
+    assert!(html.contains(r#"id="upload-form""#), "not the upload form: {html}");
+    assert!(html.contains(&format!(r#"name="request" value="{request_id}""#)), "the request was lost");
+    let text = main_text(&html);
+    assert!(text.contains("Choose at least one file to send."), "{text}");
+    assert!(!text.contains("What we received"), "a receipt of nothing: {text}");
+
+    for screen in [browser::PHONE, browser::DESKTOP] {
+        let browser = browser::open(screen).await?;
+        let outcome = async {
+            browser_signed_in(&browser, &app, &jordan.email).await?;
+            browser.goto(&app.url(&format!("/matters/{}/upload", jordan.matter_id))).await?;
+            browser.find(fantoccini::Locator::Css("#upload-form button[type=submit]")).await?.click().await?;
+            browser::wait_for_text(&browser, "Choose at least one file to send.").await?;
+            browser.find(fantoccini::Locator::Css("#upload-form #files")).await?;
+            browser::screenshot(&browser, &format!("upload-none-chosen-{}x{}-{}", screen.width, screen.height, backend.name()))
+                .await?;
+            anyhow::Ok(())
+        }
+        .await;
+        browser.close().await?;
+        outcome?;
+    }
+    let detail: Value = session.get(&format!("/api/v1/matters/{}", jordan.matter_id)).await?;
+    assert_eq!(detail["documents"].as_array().map_or(0, Vec::len), documents_before, "something was stored");
+    Ok(())
+}
+
 on_both_backends!(
+    send_with_no_file_chosen_asks_for_a_file_on_the_same_form,
     staff_forms_have_full_size_controls_under_their_labels,
     the_rating_and_code_pages_work_in_chromium,
     a_long_address_wraps_at_its_at_sign_or_dots_on_a_phone,

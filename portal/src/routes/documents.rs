@@ -90,8 +90,19 @@ struct UploadQuery {
 
 #[get("/matters/{id}/upload")]
 async fn upload_page(ctx: PageCtx, path: web::Path<String>, query: web::Query<UploadQuery>) -> PageResult {
+    let query = query.into_inner();
+    upload_form_page(&ctx, path.into_inner(), query.request, None).await
+}
+
+/// The upload form of matter `id` (for `request`, if it is open), with the
+/// locale key of what was wrong with the last attempt (422) or without (200).
+async fn upload_form_page(
+    ctx: &PageCtx,
+    id: String,
+    request: Option<String>,
+    error: Option<&'static str>,
+) -> PageResult {
     let viewer = ctx.require_user()?.clone();
-    let (id, request) = (path.into_inner(), query.into_inner().request);
     let lang = ctx.lang;
     let client = viewer.user.clone();
     let (detail, request) = ctx
@@ -104,7 +115,7 @@ async fn upload_page(ctx: PageCtx, path: web::Path<String>, query: web::Query<Up
         })
         .await?;
     if !detail.accepts_uploads {
-        return Ok(closed_page(&ctx, StatusCode::OK, &detail.id));
+        return Ok(closed_page(ctx, StatusCode::OK, &detail.id));
     }
     let selected = request.as_ref().map_or(DocumentCategory::MedicalBill, |r| r.category);
     let categories = DocumentCategory::ALL
@@ -116,8 +127,10 @@ async fn upload_page(ctx: PageCtx, path: web::Path<String>, query: web::Query<Up
         request: request.as_ref().map(|r| Named { id: &r.id, title: &r.title }),
         categories,
         max: human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
+        error,
     };
-    Ok(ctx.render(StatusCode::OK, "upload", "upload-title", page))
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(ctx.render(status, "upload", "upload-title", page))
 }
 
 /// The upload form of a matter, perhaps for one of its requests.
@@ -128,6 +141,8 @@ struct UploadView<'a> {
     categories: Vec<CategoryOption>,
     /// The size limit, for the form's hint.
     max: String,
+    /// The locale key of what was wrong with the last attempt (no file chosen).
+    error: Option<&'static str>,
 }
 
 /// A record named on a page: its id and title.
@@ -156,6 +171,10 @@ async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, bo
         return Ok(closed_page(&ctx, StatusCode::CONFLICT, &matter.id));
     }
     let report = upload::receive(&ctx.state, target, body).await;
+    if report.none_chosen() {
+        // "Send" with no file: the same form again, saying so, not a receipt of nothing.
+        return upload_form_page(&ctx, matter.id.clone(), report.request.clone(), Some("upload-none-chosen")).await;
+    }
     send_receipt(&ctx.state, &viewer.user, &matter, &report).await;
     let status = match status_of(&report) {
         StatusCode::CREATED => StatusCode::OK,
@@ -224,8 +243,7 @@ impl<'a> ReceiptView<'a> {
             .filter(|r| !matches!(&report.stopped, Some((Stop::TooLarge, name)) if *name == r.name))
             .map(|r| RefusedLine { name: &r.name, key: r.reason.message_key() })
             .collect();
-        let none_chosen = report.stored.is_empty() && report.refused.is_empty() && report.stopped.is_none();
-        let failure = if none_chosen {
+        let failure = if report.none_chosen() {
             Some(Failure { key: "upload-none-chosen", name: "", stopped: false })
         } else {
             report.stopped.as_ref().map(|(stop, name)| {
