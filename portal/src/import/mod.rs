@@ -372,6 +372,16 @@ impl FirmContext {
 
     fn check_one(&self, record: &Record) -> Result<(Row, ClientSpec), RowError> {
         let line = record.line;
+        // Every value is a single line: no line breaks, control, text-direction or zero-width characters.
+        for (column, value) in COLUMNS.iter().zip(&record.values) {
+            if let Some(Err(e)) = value.as_deref().map(|v| shared::text::line(column, v)) {
+                let reason = match e {
+                    Error::Invalid { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                return Err(RowError::new(line, column, reason));
+            }
+        }
         let required = |field: &str| record.get(field).ok_or_else(|| RowError::new(line, field, "missing"));
         let external_id = required("external_id")?;
         let title = required("matter_title")?;
