@@ -113,7 +113,7 @@ mod tests {
         assert_eq!(line("full_name", "李小龍 O'Brien-Smith").unwrap(), "李小龍 O'Brien-Smith");
         for bad in [
             "Ana\nBcc: x@evil.test",
-            "Ana\r",
+            "A\rna",
             "A\0na",
             "A\tna",
             "A\u{1b}[31mna",

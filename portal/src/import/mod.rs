@@ -892,6 +892,27 @@ mod tests {
     }
 
     #[test]
+    fn control_and_invisible_characters_fail_their_row_naming_the_column() -> Result<()> {
+        let firm = FirmContext {
+            time_zone: None,
+            phases: vec![("intake".into(), "p1".into())],
+            staff: HashMap::new(),
+        };
+        let csv = "external_id,matter_title,client_name,client_email,client_phone\n\
+                   A-1,\"Two\nlines\",Ann,ann@example.com,\n\
+                   A-2,Two,B\u{202E}ob,bob@example.com,\n\
+                   A-3,Three,Cy,cy@example.com,555\u{200B}0100\n\
+                   A-4\u{0},Four,Di,di@example.com,\n\
+                   A-5,Five,Ed,ed@example.com,+1 555 0100\n";
+        let (records, _) = parse_csv(csv.as_bytes())?;
+        let (rows, _, failed) = firm.check(records);
+        assert_eq!(lines(&failed), [(2, "matter_title"), (4, "client_name"), (5, "client_phone"), (6, "external_id")]);
+        assert!(failed.iter().all(|e| e.reason.starts_with("contains ")), "{failed:?}");
+        assert_eq!(rows.iter().map(|r| r.external_id.as_str()).collect::<Vec<_>>(), ["A-5"]);
+        Ok(())
+    }
+
+    #[test]
     fn formats_come_from_file_names_and_content_types() -> Result<()> {
         assert_eq!(Format::from_path(Path::new("export/Clients.CSV"))?, Format::Csv);
         assert_eq!(Format::from_path(Path::new("clients.json"))?, Format::Json);
