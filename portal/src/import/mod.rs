@@ -893,11 +893,7 @@ mod tests {
 
     #[test]
     fn control_and_invisible_characters_fail_their_row_naming_the_column() -> Result<()> {
-        let firm = FirmContext {
-            time_zone: None,
-            phases: vec![("intake".into(), "p1".into())],
-            staff: HashMap::new(),
-        };
+        let firm = FirmContext { time_zone: None, phases: vec![("intake".into(), "p1".into())], staff: HashMap::new() };
         let csv = "external_id,matter_title,client_name,client_email,client_phone\n\
                    A-1,\"Two\nlines\",Ann,ann@example.com,\n\
                    A-2,Two,B\u{202E}ob,bob@example.com,\n\
