@@ -70,15 +70,16 @@ pub fn sniff(head: &[u8]) -> std::result::Result<&'static str, Refusal> {
 }
 
 /// A client's file name made safe to show: the last path segment only, no
-/// control or bidirectional-override characters, at most 120 characters.
+/// control, bidirectional-override or invisible characters (zero-width
+/// characters, soft hyphens, byte-order marks), no line or paragraph
+/// separators, at most 120 characters. Applied at upload and again when a
+/// stored name is shown or served, so rows kept from before get the same.
 pub fn sanitize_file_name(raw: &str) -> String {
+    use crate::text::{is_bidi_control, is_invisible, is_line_separator};
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control())
-        .filter(
-            |c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'),
-        )
+        .filter(|c| !c.is_control() && !is_bidi_control(*c) && !is_invisible(*c) && !is_line_separator(*c))
         .collect();
     // Dots and spaces in any mix at the start (". .pdf" would otherwise become ".pdf").
     let trimmed = cleaned.trim_start_matches(|c: char| c == '.' || c.is_whitespace()).trim_end();
@@ -86,6 +87,45 @@ pub fn sanitize_file_name(raw: &str) -> String {
     // Cut at 120, the name may end in a space: trim again, so sanitising twice changes nothing.
     let short = short.trim_end();
     if short.is_empty() { "document".to_owned() } else { short.to_owned() }
+}
+
+/// The extensions a file of an accepted type may carry, the usual one first.
+pub fn extensions_of(content_type: &str) -> &'static [&'static str] {
+    match content_type {
+        "application/pdf" => &["pdf"],
+        "image/jpeg" => &["jpg", "jpeg", "jpe"],
+        "image/png" => &["png"],
+        "image/heif" => &["heic", "heif"],
+        "image/tiff" => &["tif", "tiff"],
+        "image/webp" => &["webp"],
+        _ => &[],
+    }
+}
+
+/// The name a document downloads under: its display name sanitised, with an
+/// extension that matches the type its bytes were found to be. PDF bytes named
+/// `statement.html` download as `statement.pdf`; `scan` as `scan.pdf`.
+pub fn download_name(original_name: &str, content_type: &str) -> String {
+    let name = sanitize_file_name(original_name);
+    let Some(&usual) = extensions_of(content_type).first() else { return name };
+    let (stem, extension) = match name.rsplit_once('.') {
+        // Something like an extension: 1 to 5 letters or digits after the last dot.
+        Some((stem, ext))
+            if !stem.is_empty() && (1..=5).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            (stem, Some(ext))
+        }
+        _ => (name.as_str(), None),
+    };
+    match extension {
+        Some(ext) if extensions_of(content_type).contains(&ext.to_ascii_lowercase().as_str()) => name.clone(),
+        _ => {
+            // Keep within the display length: shorten the stem, not the extension.
+            let room = 120 - usual.len() - 1;
+            let stem: String = stem.chars().take(room).collect();
+            format!("{}.{usual}", stem.trim_end())
+        }
+    }
 }
 
 /// Where the object of a new document goes: `firms/{firm}/matters/{matter}/documents/{document}`,
@@ -204,7 +244,7 @@ impl From<Document> for DocumentView {
     fn from(d: Document) -> Self {
         Self {
             id: d.id,
-            name: d.original_name,
+            name: sanitize_file_name(&d.original_name),
             content_type: d.content_type,
             size_bytes: d.size_bytes,
             sha256: d.sha256,
@@ -344,6 +384,28 @@ mod tests {
         let cut = format!("{} tail", "y".repeat(119));
         assert_eq!(sanitize_file_name(&cut), "y".repeat(119));
         assert_eq!(sanitize_file_name(&sanitize_file_name(&cut)), sanitize_file_name(&cut));
+    }
+
+    #[test]
+    fn invisible_characters_leave_display_names() {
+        assert_eq!(sanitize_file_name("bill\u{200B}\u{200C}\u{200D}\u{2060}.pdf"), "bill.pdf");
+        assert_eq!(sanitize_file_name("\u{FEFF}med\u{00AD}ical.pdf"), "medical.pdf");
+        assert_eq!(sanitize_file_name("line\u{2028}para\u{2029}.jpg"), "linepara.jpg");
+    }
+
+    #[test]
+    fn downloads_carry_the_extension_of_their_bytes() {
+        assert_eq!(download_name("statement.html", "application/pdf"), "statement.pdf");
+        assert_eq!(download_name("statement.PDF", "application/pdf"), "statement.PDF");
+        assert_eq!(download_name("scan", "application/pdf"), "scan.pdf");
+        assert_eq!(download_name("photo.jpeg", "image/jpeg"), "photo.jpeg");
+        assert_eq!(download_name("photo.png", "image/jpeg"), "photo.jpg");
+        assert_eq!(download_name("IMG_0001.HEIC", "image/heif"), "IMG_0001.HEIC");
+        assert_eq!(download_name("report v2.final draft", "application/pdf"), "report v2.final draft.pdf");
+        assert_eq!(download_name("x\u{200B}.exe\u{202E}", "image/png"), "x.png");
+        let long = download_name(&format!("{}.html", "a".repeat(200)), "application/pdf");
+        assert!(long.ends_with(".pdf") && long.chars().count() <= 120, "{long}");
+        assert_eq!(download_name(&long, "application/pdf"), long);
     }
 
     #[test]

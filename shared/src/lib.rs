@@ -38,6 +38,7 @@ pub mod render;
 pub mod staff;
 pub mod startup;
 pub mod telemetry;
+pub mod text;
 pub mod tokens;
 pub mod weekly;
 

@@ -115,7 +115,7 @@ impl std::fmt::Debug for Mailer {
             Transport::MailFolder(_) => "dev mail folder",
             Transport::Memory(_) => "memory",
         };
-        f.debug_struct("Mailer").field("transport", &kind).field("from", &self.from.to_string()).finish()
+        f.debug_struct("Mailer").field("transport", &kind).field("from", &self.from.email.to_string()).finish()
     }
 }
 
@@ -135,11 +135,22 @@ fn tls_trusting(url: &url::Url, ca_file: &Path) -> Result<Tls> {
     })
 }
 
-/// The sender for a firm: its own address, else the configured address under the firm's name.
+/// The sender for a firm: its own address, else the configured address under
+/// the firm's name (the address alone when the name cannot go in a header).
 pub fn sender_for(configured: &Mailbox, firm_name: &str, firm_from: Option<&str>) -> String {
-    firm_from
-        .map(str::to_owned)
-        .unwrap_or_else(|| Mailbox::new(Some(firm_name.to_owned()), configured.email.clone()).to_string())
+    firm_from.map(str::to_owned).unwrap_or_else(|| {
+        let mailbox = Mailbox::new(crate::text::display_name(firm_name), configured.email.clone());
+        header_mailbox(mailbox).to_string()
+    })
+}
+
+/// `mailbox` with its display name only when a header can carry it: a name
+/// with a line break makes lettre's `Display` fail (and `to_string` panic), and
+/// control, text-direction or zero-width characters have no place in a header.
+/// The address alone otherwise.
+pub fn header_mailbox(mailbox: Mailbox) -> Mailbox {
+    let name = mailbox.name.as_deref().and_then(crate::text::display_name);
+    Mailbox::new(name, mailbox.email)
 }
 
 /// The Message-ID of the email for notification `row_id`: the same on every
@@ -216,23 +227,48 @@ impl Mailer {
         self.mail_folder.as_deref()
     }
 
-    /// Builds the multipart/alternative message for `email`.
+    /// Builds the multipart/alternative message for `email`. Whatever the
+    /// names, subject and header values hold, this does not panic: a display
+    /// name a header cannot carry is left out (the address alone), a subject
+    /// or header value loses its control characters, and what cannot be
+    /// built at all (an unusable address) is a [`SendError::Permanent`]
+    /// that the queue records on the row. A panic inside lettre all the same
+    /// is caught and reported the same way.
     pub fn build(&self, email: &OutgoingEmail) -> std::result::Result<Message, SendError> {
-        let from = match &email.from {
-            Some(f) => f.parse().map_err(|e| SendError::Permanent(format!("sender {f}: {e}")))?,
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.build_message(email))).unwrap_or_else(|_| {
+            Err(SendError::Permanent("the message could not be built from the stored names and text".to_owned()))
+        })
+    }
+
+    /// [`Mailer::build`] without the panic guard, for the property tests that prove it needs none.
+    #[doc(hidden)]
+    pub fn build_message(&self, email: &OutgoingEmail) -> std::result::Result<Message, SendError> {
+        let unusable = |what: &str, value: &str| {
+            SendError::Permanent(format!("{what} {:?} is not a usable address", crate::text::header_text(value)))
+        };
+        let from: Mailbox = match &email.from {
+            Some(f) if crate::text::is_clean_line(f) => f.parse().map_err(|_| unusable("sender", f))?,
+            Some(f) => return Err(unusable("sender", f)),
             None => self.from.clone(),
         };
-        let to_address =
-            email.to_address.parse().map_err(|e| SendError::Permanent(format!("recipient address: {e}")))?;
+        let to_address = match email.to_address.trim() {
+            address if crate::text::is_clean_line(address) => {
+                address.parse().map_err(|_| unusable("recipient", &email.to_address))?
+            }
+            _ => return Err(unusable("recipient", &email.to_address)),
+        };
+        let to = Mailbox::new(crate::text::display_name(&email.to_name), to_address);
         let mut message = Message::builder()
-            .message_id(email.message_id.clone())
-            .from(from)
-            .to(Mailbox::new(Some(email.to_name.clone()), to_address))
-            .subject(email.content.subject.clone())
+            .message_id(email.message_id.as_deref().map(crate::text::header_text))
+            .from(header_mailbox(from))
+            .to(to)
+            .subject(crate::text::header_text(&email.content.subject))
             .multipart(MultiPart::alternative_plain_html(email.content.text.clone(), email.content.html.clone()))
             .map_err(|e| SendError::Permanent(format!("building the message: {e}")))?;
         for (name, value) in &email.headers {
-            message.headers_mut().insert_raw(HeaderValue::new(HeaderName::new_from_ascii_str(name), value.clone()));
+            let name = HeaderName::new_from_ascii((*name).to_owned())
+                .map_err(|_| SendError::Permanent(format!("header name {name:?} is not valid")))?;
+            message.headers_mut().insert_raw(HeaderValue::new(name, crate::text::header_text(value)));
         }
         Ok(message)
     }

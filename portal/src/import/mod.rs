@@ -372,6 +372,16 @@ impl FirmContext {
 
     fn check_one(&self, record: &Record) -> Result<(Row, ClientSpec), RowError> {
         let line = record.line;
+        // Every value is a single line: no line breaks, control, text-direction or zero-width characters.
+        for (column, value) in COLUMNS.iter().zip(&record.values) {
+            if let Some(Err(e)) = value.as_deref().map(|v| shared::text::line(column, v)) {
+                let reason = match e {
+                    Error::Invalid { reason, .. } => reason,
+                    other => other.to_string(),
+                };
+                return Err(RowError::new(line, column, reason));
+            }
+        }
         let required = |field: &str| record.get(field).ok_or_else(|| RowError::new(line, field, "missing"));
         let external_id = required("external_id")?;
         let title = required("matter_title")?;
@@ -878,6 +888,23 @@ mod tests {
         // Midnight in Chicago (CDT, UTC-5) on 31 March.
         assert_eq!(first.opened_at.map(|t| t.to_string()).as_deref(), Some("2026-03-31 05:00:00"));
         assert_eq!(clients.get("ann@example.com").and_then(|c| c.language), Some(Language::Es));
+        Ok(())
+    }
+
+    #[test]
+    fn control_and_invisible_characters_fail_their_row_naming_the_column() -> Result<()> {
+        let firm = FirmContext { time_zone: None, phases: vec![("intake".into(), "p1".into())], staff: HashMap::new() };
+        let csv = "external_id,matter_title,client_name,client_email,client_phone\n\
+                   A-1,\"Two\nlines\",Ann,ann@example.com,\n\
+                   A-2,Two,B\u{202E}ob,bob@example.com,\n\
+                   A-3,Three,Cy,cy@example.com,555\u{200B}0100\n\
+                   A-4\u{0},Four,Di,di@example.com,\n\
+                   A-5,Five,Ed,ed@example.com,+1 555 0100\n";
+        let (records, _) = parse_csv(csv.as_bytes())?;
+        let (rows, _, failed) = firm.check(records);
+        assert_eq!(lines(&failed), [(2, "matter_title"), (4, "client_name"), (5, "client_phone"), (6, "external_id")]);
+        assert!(failed.iter().all(|e| e.reason.starts_with("contains ")), "{failed:?}");
+        assert_eq!(rows.iter().map(|r| r.external_id.as_str()).collect::<Vec<_>>(), ["A-5"]);
         Ok(())
     }
 

@@ -290,7 +290,9 @@ pub(crate) async fn serve_download(
             }
         })
         .await?;
-    let how = state.storage.download(&document.object_key, &document.original_name).await?;
+    // The name it saves under: display-safe, with the extension of the type its bytes are.
+    let file_name = documents::download_name(&document.original_name, &document.content_type);
+    let how = state.storage.download(&document.object_key, &file_name).await?;
     // The matter is the viewer's own or of their firm (checked above), so it is of the viewer's firm.
     let (actor, target, firm_id) = (viewer.id.clone(), document.id.clone(), viewer.firm_id.clone());
     state
@@ -323,7 +325,7 @@ pub(crate) async fn serve_download(
             let headers = response.headers_mut();
             let value = |v: String| HeaderValue::from_str(&v).map_err(|e| shared::Error::Internal(e.into()));
             headers.insert(header::CONTENT_TYPE, value(document.content_type.clone())?);
-            headers.insert(header::CONTENT_DISPOSITION, value(storage::attachment(&document.original_name))?);
+            headers.insert(header::CONTENT_DISPOSITION, value(storage::attachment(&file_name))?);
             headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
             response

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Staff, firm_user, optional_text, required, unique_or, validate_email};
+use super::{Staff, firm_user, optional_line, required, unique_or, validate_email};
 use crate::db::models::User;
 use crate::db::schema::{matter_clients, users};
 use crate::db::{DbConnection, write_transaction};
@@ -134,7 +134,7 @@ pub fn create(conn: &mut DbConnection, staff: &Staff, input: &NewClient, now: Na
     let email = validate_email(&input.email)?;
     let language = input.language.as_deref().map(parse_language).transpose()?.unwrap_or(Language::En);
     let mut client = User::new(&staff.firm_id, Role::Client, &email, &name, language, now);
-    client.phone = optional_text("phone", input.phone.as_deref())?;
+    client.phone = optional_line("phone", input.phone.as_deref())?;
     write_transaction(conn, |conn| {
         diesel::insert_into(users::table)
             .values(&client)
@@ -156,7 +156,7 @@ pub fn update(
     let name = patch.full_name.as_deref().map(|n| required("full_name", n)).transpose()?;
     let email = patch.email.as_deref().map(validate_email).transpose()?;
     let language = patch.language.as_deref().map(parse_language).transpose()?;
-    let phone = patch.phone.as_deref().map(|p| optional_text("phone", Some(p))).transpose()?;
+    let phone = patch.phone.as_deref().map(|p| optional_line("phone", Some(p))).transpose()?;
     write_transaction(conn, |conn| {
         let client = firm_user(conn, staff, client_id, &[Role::Client])?;
         let mut changed = Vec::new();

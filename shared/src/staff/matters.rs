@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Staff, firm_matter, firm_user, optional_text, required, unique_or};
+use super::{Staff, firm_matter, firm_user, optional_line, required, unique_or};
 use crate::catalogue::{self, PERSONAL_INJURY};
 use crate::db::models::{Document, DocumentRequest, Matter, MatterClient, Milestone, Phase};
 use crate::db::schema::{document_requests, documents, matter_clients, matters, milestones, notifications, users};
@@ -374,7 +374,7 @@ pub fn get(conn: &mut DbConnection, staff: &Staff, matter_id: &str, language: La
             uploaded_by: person(d.uploaded_by),
             reviewed_by: person(d.reviewed_by),
             id: d.id,
-            name: d.original_name,
+            name: crate::documents::sanitize_file_name(&d.original_name),
             content_type: d.content_type,
             size_bytes: d.size_bytes,
             sha256: d.sha256,
@@ -424,7 +424,7 @@ pub struct NewMatter {
 /// Opens a matter; the first phase change is recorded on its timeline.
 pub fn create(conn: &mut DbConnection, staff: &Staff, input: &NewMatter, now: NaiveDateTime) -> Result<MatterRow> {
     let title = required("title", &input.title)?;
-    let external_id = optional_text("external_id", input.external_id.as_deref())?;
+    let external_id = optional_line("external_id", input.external_id.as_deref())?;
     if input.client_ids.is_empty() {
         return Err(Error::invalid("client_ids", "name at least one client"));
     }
@@ -531,7 +531,7 @@ pub fn update(
             changed.push("case_manager_id");
         }
         if let Some(external) = &patch.external_id {
-            let value = optional_text("external_id", Some(external))?;
+            let value = optional_line("external_id", Some(external))?;
             diesel::update(target)
                 .set(matters::external_id.eq(value))
                 .execute(conn)

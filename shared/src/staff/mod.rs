@@ -109,31 +109,48 @@ pub const MAX_TEXT_CHARS: usize = 4000;
 /// The longest title or name accepted.
 pub const MAX_LINE_CHARS: usize = 200;
 
-/// `value` trimmed, or a validation error naming `field` when it is empty or too long.
+/// A required single-line value (a name, a title): trimmed, or a validation
+/// error naming `field` when it is empty, too long, or holds a line break, a
+/// control, text-direction or zero-width character ([`crate::text::line`]).
 pub fn required(field: &'static str, value: &str) -> Result<String> {
-    let value = value.trim();
+    let value = crate::text::line(field, value)?;
     if value.is_empty() {
         return Err(Error::invalid(field, "is required"));
     }
     if value.chars().count() > MAX_LINE_CHARS {
         return Err(Error::invalid(field, format!("must be at most {MAX_LINE_CHARS} characters")));
     }
-    Ok(value.to_owned())
+    Ok(value)
 }
 
-/// Optional free text: trimmed, `None` when blank, an error naming `field` when too long.
-pub fn optional_text(field: &'static str, value: Option<&str>) -> Result<Option<String>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > MAX_TEXT_CHARS => {
-            Err(Error::invalid(field, format!("must be at most {MAX_TEXT_CHARS} characters")))
-        }
-        other => Ok(other.map(str::to_owned)),
+/// An optional single-line value (a phone number, an external id): trimmed,
+/// `None` when blank, an error naming `field` when too long or holding what
+/// [`crate::text::line`] refuses.
+pub fn optional_line(field: &'static str, value: Option<&str>) -> Result<Option<String>> {
+    let Some(value) = value else { return Ok(None) };
+    let value = crate::text::line(field, value)?;
+    if value.chars().count() > MAX_LINE_CHARS {
+        return Err(Error::invalid(field, format!("must be at most {MAX_LINE_CHARS} characters")));
     }
+    Ok((!value.is_empty()).then_some(value))
 }
 
-/// The address normalised, or an error naming `email` when it does not look like one.
+/// Optional free text (a note, a request's details): trimmed, line breaks
+/// kept as `\n`, `None` when blank, an error naming `field` when too long or
+/// holding what [`crate::text::multiline`] refuses.
+pub fn optional_text(field: &'static str, value: Option<&str>) -> Result<Option<String>> {
+    let Some(value) = value else { return Ok(None) };
+    let value = crate::text::multiline(field, value)?;
+    if value.chars().count() > MAX_TEXT_CHARS {
+        return Err(Error::invalid(field, format!("must be at most {MAX_TEXT_CHARS} characters")));
+    }
+    Ok((!value.is_empty()).then_some(value))
+}
+
+/// The address normalised, or an error naming `email` when it does not look
+/// like one (or holds a control, text-direction or zero-width character).
 pub fn validate_email(email: &str) -> Result<String> {
-    let email = crate::auth::normalize_email(email);
+    let email = crate::auth::normalize_email(&crate::text::line("email", email)?);
     if crate::auth::looks_like_email(&email) {
         Ok(email)
     } else {
@@ -169,5 +186,13 @@ mod tests {
         assert_eq!(err.to_string(), "title: is required");
         assert!(required("title", &"x".repeat(MAX_LINE_CHARS + 1)).is_err());
         assert_eq!(optional_text("details", Some("  ")).unwrap(), None);
+        assert_eq!(optional_line("phone", Some("  ")).unwrap(), None);
+        assert_eq!(optional_text("details", Some("a\r\nb")).unwrap().as_deref(), Some("a\nb"));
+        assert_eq!(
+            required("title", "a\nb").unwrap_err().to_string(),
+            "title: contains a line break (U+000A), which is not allowed here"
+        );
+        assert!(optional_line("phone", Some("555\n0100")).is_err());
+        assert!(validate_email("ana\u{200B}@example.com").is_err());
     }
 }

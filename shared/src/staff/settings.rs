@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{MAX_TEXT_CHARS, Staff, optional_text, required};
+use super::{MAX_TEXT_CHARS, Staff, optional_line, required};
 use crate::catalogue::{self, PhaseWording};
 use crate::db::models::Firm;
 use crate::db::schema::firms;
@@ -94,7 +94,8 @@ pub fn update(
 ) -> Result<FirmSettings> {
     staff.require_admin()?;
     let name = patch.name.as_deref().map(|n| required("name", n)).transpose()?;
-    let mail_from = match patch.mail_from.as_deref().map(str::trim) {
+    let line = |field, value: Option<&str>| value.map(|v| crate::text::line(field, v)).transpose();
+    let mail_from = match line("mail_from", patch.mail_from.as_deref())?.as_deref() {
         Some("") => Some(None),
         Some(sender) => {
             sender
@@ -104,8 +105,8 @@ pub fn update(
         }
         None => None,
     };
-    let phone = patch.phone.as_deref().map(|p| optional_text("phone", Some(p))).transpose()?;
-    let time_zone = match patch.time_zone.as_deref().map(str::trim) {
+    let phone = patch.phone.as_deref().map(|p| optional_line("phone", Some(p))).transpose()?;
+    let time_zone = match line("time_zone", patch.time_zone.as_deref())?.as_deref() {
         Some(zone) => {
             zone.parse::<chrono_tz::Tz>()
                 .map_err(|_| Error::invalid("time_zone", "is not an IANA time zone such as America/Chicago"))?;
@@ -113,7 +114,7 @@ pub fn update(
         }
         None => None,
     };
-    let schedule = match patch.weekly_schedule.as_deref().map(str::trim) {
+    let schedule = match line("weekly_schedule", patch.weekly_schedule.as_deref())?.as_deref() {
         Some("") => Some(None),
         Some(expression) => {
             cron::Schedule::from_str(expression)
@@ -231,12 +232,12 @@ pub fn set_phase_text(
 }
 
 fn long_text(field: &'static str, value: &str) -> Result<String> {
-    let value = value.trim();
+    let value = crate::text::multiline(field, value)?;
     if value.is_empty() {
         return Err(Error::invalid(field, "is required"));
     }
     if value.chars().count() > MAX_TEXT_CHARS {
         return Err(Error::invalid(field, format!("must be at most {MAX_TEXT_CHARS} characters")));
     }
-    Ok(value.to_owned())
+    Ok(value)
 }

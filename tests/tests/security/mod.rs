@@ -4,6 +4,7 @@
 //! redirects, and uploads built to break the parser. Each test writes what it
 //! tried to `docs/reliability.md`. The threat model is `docs/security.md`.
 
+mod controls;
 mod cross_site;
 mod error_pages;
 mod headers;

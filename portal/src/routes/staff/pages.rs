@@ -275,6 +275,9 @@ async fn create_matter(ctx: PageCtx, req: HttpRequest, form: web::Form<NewMatter
         .state
         .db
         .run(move |c| {
+            // The matter's own fields first: a refused title must not leave a new client behind.
+            shared::staff::required("title", &form.title)?;
+            shared::staff::optional_line("external_id", form.external_id.as_deref())?;
             let email = shared::staff::validate_email(&form.client_email)?;
             let existing = clients::list(c, &staff, Some(&email), 10, 0)?.into_iter().find(|cl| cl.email == email);
             let client = match existing {

@@ -6,3 +6,6 @@ pub mod phase_change;
 pub mod sign_in;
 pub mod upload_receipt;
 pub mod weekly_update;
+
+#[cfg(test)]
+mod properties;

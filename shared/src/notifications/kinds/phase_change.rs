@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::client_view;
 use crate::db::DbConnection;
@@ -70,6 +70,11 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
         return Ok(Composed::Skip("the matter moved on again before this email was sent"));
     }
     let firm: Firm = firms::table.find(&client.firm_id).select(Firm::as_select()).first(conn)?;
+    composer.notice(row, &client, &firm, "phase_change", &data(composer, &client, &firm, &detail))
+}
+
+/// The template data of the email telling `client` their matter `detail` moved.
+pub fn data(composer: &Composer, client: &User, firm: &Firm, detail: &client_view::MatterDetail) -> Value {
     let needs: Vec<_> =
         detail.open_requests.iter().map(|r| json!({ "key": format!("category-{}", r.category) })).collect();
     // The note staff typed with the change (the newest phase change is this one: the matter is still there).
@@ -79,8 +84,8 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
         .find(|m| m.kind == MilestoneKind::PhaseChange)
         .and_then(|m| m.body.as_deref())
         .filter(|body| !body.trim().is_empty());
-    let data = json!({
-        "lang": lang.as_str(),
+    json!({
+        "lang": client.language.as_str(),
         "note": note,
         "firm": firm.name,
         "name": client.full_name,
@@ -94,6 +99,5 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
         "needs": needs,
         "contact": detail.contact,
         "portal_url": format!("{}/matters/{}", composer.base_url, detail.id),
-    });
-    composer.notice(row, &client, &firm, "phase_change", &data)
+    })
 }

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::auth::{self, SIGN_IN_TTL};
 use crate::db::DbConnection;
@@ -41,13 +41,16 @@ pub fn compose(
     }
     let firm: Firm = firms::table.find(&user.firm_id).select(Firm::as_select()).first(conn)?;
     let grant = auth::issue_sign_in(conn, &composer.tokens, &user.id)?;
-    let lang = user.language;
-    let data = json!({
-        "lang": lang.as_str(),
+    composer.notice(row, &user, &firm, "sign_in", &data(composer, &user, &firm, &grant.token, &grant.code))
+}
+
+/// The template data of a sign-in email with link token `token` and code `code`.
+pub fn data(composer: &Composer, user: &User, firm: &Firm, token: &str, code: &str) -> Value {
+    json!({
+        "lang": user.language.as_str(),
         "name": user.full_name,
         "firm": firm.name,
-        "link": format!("{}/sign-in/link?token={}", composer.base_url, grant.token),
-        "code": grant.code,
-    });
-    composer.notice(row, &user, &firm, "sign_in", &data)
+        "link": format!("{}/sign-in/link?token={token}", composer.base_url),
+        "code": code,
+    })
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Notification, User};
@@ -46,15 +46,18 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
     };
     let firm: Firm = firms::table.find(&client.firm_id).select(Firm::as_select()).first(conn)?;
     let matter_title: String = matters::table.find(&receipt.matter_id).select(matters::title).first(conn)?;
-    let lang = client.language;
+    composer.notice(row, &client, &firm, "upload_receipt", &data(composer, &client, &firm, &matter_title, &receipt))
+}
+
+/// The template data of a receipt for `receipt`, on the matter titled `matter_title`.
+pub fn data(composer: &Composer, client: &User, firm: &Firm, matter_title: &str, receipt: &Receipt) -> Value {
     let files: Vec<_> = receipt.files.iter().map(|(name, size)| json!({ "name": name, "size": size })).collect();
-    let data = json!({
-        "lang": lang.as_str(),
+    json!({
+        "lang": client.language.as_str(),
         "firm": firm.name,
         "name": client.full_name,
         "matter": matter_title,
         "files": files,
         "portal_url": format!("{}/matters/{}", composer.base_url, receipt.matter_id),
-    });
-    composer.notice(row, &client, &firm, "upload_receipt", &data)
+    })
 }
