@@ -312,8 +312,11 @@ async fn send_with_no_file_chosen_asks_for_a_file_on_the_same_form(backend: Back
             browser.find(fantoccini::Locator::Css("#upload-form button[type=submit]")).await?.click().await?;
             browser::wait_for_text(&browser, "Choose at least one file to send.").await?;
             browser.find(fantoccini::Locator::Css("#upload-form #files")).await?;
-            browser::screenshot(&browser, &format!("upload-none-chosen-{}x{}-{}", screen.width, screen.height, backend.name()))
-                .await?;
+            browser::screenshot(
+                &browser,
+                &format!("upload-none-chosen-{}x{}-{}", screen.width, screen.height, backend.name()),
+            )
+            .await?;
             anyhow::Ok(())
         }
         .await;

@@ -176,7 +176,11 @@ async fn a_spanish_speaking_client_meets_every_error_in_spanish(backend: Backend
     let rating = app.state.tokens.issue(Purpose::Rating, &lucia.id, "n2", chrono::Duration::days(1))?;
     let query = [("token", rating.as_str()), ("score", "4")];
     let rate = page(es(http.get(app.url("/rate")).query(&query)).send().await?).await?;
-    rate.spanish("the rating page", StatusCode::OK, &["¿Cómo lo estamos haciendo?", "Elija un número del 1"]);
+    rate.spanish(
+        "the rating page",
+        StatusCode::OK,
+        &["¿Cómo lo estamos haciendo?", "Eligió 4 de 5. Todavía no se ha enviado", "Enviar 4 de 5"],
+    );
     // Each button is named for screen readers in Spanish; the one from the email is chosen.
     assert!(rate.html.contains("aria-label=\"4 de 5\" class=\"chosen\""), "{}", rate.html);
     let rated = page(es(http.post(app.url("/rate")).form(&query)).send().await?).await?;

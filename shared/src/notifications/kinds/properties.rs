@@ -78,6 +78,7 @@ fn people(name: &str, firm_name: &str, mail_from: Option<String>, language: Lang
         phone: None,
         weekly_schedule: None,
         no_activity_updates: true,
+        closed_matter_uploads: false,
         created_at: at(),
     };
     (User::new(&firm.id, Role::Client, CLIENT, name, language, at()), firm)
@@ -135,6 +136,7 @@ fn every_email(f: &Fixture, t: &Texts, mail_from: Option<String>) -> Result<Vec<
                         title: t.matter.clone(),
                         updated_at: at(),
                         closed_at: None,
+                        accepts_uploads: true,
                         phase: phase(&t.phase, &t.file),
                         phases: Vec::new(),
                         open_requests: vec![RequestView {
