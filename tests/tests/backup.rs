@@ -38,6 +38,7 @@ async fn backup_wipe_restore(backend: Backend) -> anyhow::Result<()> {
     }
 
     app.client.post(app.url("/sign-in")).form(&[("email", demo.email("jordan").as_str())]).send().await?;
+    app.background_done().await;
     let client = app.client(&demo.email("jordan")).await?;
     let bearer = format!("Bearer {}", app.session_token(&client.id).await?);
     let form = Form::new()

@@ -1,7 +1,8 @@
 //! Passwordless sign-in: ask for a link, confirm it, or type the code; sign out.
 //!
-//! The reply to "email me a link" is the same page whether or not the address
-//! belongs to a client. Links open a confirmation page and are redeemed by its
+//! The reply to "email me a link" is the same page, after the same work,
+//! whether or not the address belongs to a client: the look-up and the email
+//! happen after the answer. Links open a confirmation page and are redeemed by its
 //! POST, so mail scanners that prefetch links cannot use them up.
 
 use actix_web::http::StatusCode;
@@ -18,6 +19,7 @@ use shared::tokens::Purpose;
 
 use crate::pages::{PageCtx, PageResult, see_other};
 use crate::session;
+use crate::state::AppState;
 
 /// Registers the sign-in routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -79,40 +81,60 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
     }
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let state = ctx.state.clone();
-    let lookup_email = email.clone();
-    // Limits first (per address and per IP), then one sign-in per client account with that address.
-    let outcome = state
+    let (bucket_email, now) = (email.clone(), state.clock().now());
+    // The limits (per IP, then per address) are all the request does with the
+    // address, whoever it belongs to: the same queries, the same answer.
+    let allowed = state
         .db
         .run(move |conn| {
-            let by_ip = rate_limit::try_hit(conn, &rate_limit::bucket("sign-in-ip", &ip), rate_limit::SIGN_IN_PER_IP)?;
-            let by_email = by_ip
+            Ok(rate_limit::try_hit(conn, &rate_limit::bucket("sign-in-ip", &ip), rate_limit::SIGN_IN_PER_IP, now)?
                 && rate_limit::try_hit(
                     conn,
-                    &rate_limit::bucket("sign-in-email", &lookup_email),
+                    &rate_limit::bucket("sign-in-email", &bucket_email),
                     rate_limit::SIGN_IN_PER_ADDRESS,
-                )?;
-            if !(by_ip && by_email) {
-                return Err(shared::Error::RateLimited);
-            }
-            let clients: Vec<User> = users::table
-                .filter(users::email.eq(&lookup_email))
-                .filter(users::role.eq(Role::Client))
-                .select(User::as_select())
-                .load(conn)?;
-            // Queued, then sent at once below; if the mail server is down the
-            // notifier retries, and the reply is the same either way.
-            clients.iter().map(|user| sign_in_notice::enqueue(conn, user, shared::domain::now())).collect()
+                    now,
+                )?)
         })
-        .await;
-    if let Err(shared::Error::RateLimited) = &outcome {
+        .await?;
+    if !allowed {
         sign_in_metric("rate_limited");
+        return Err(shared::Error::RateLimited.into());
     }
-    let queued: Vec<String> = outcome?;
-    if !queued.is_empty() {
-        sign_in_metric("link_sent");
-    }
-    state.notifications.deliver_now(queued).await;
+    send_sign_in_after_answering(&state, email.clone());
     Ok(ctx.render(StatusCode::OK, "check_email", "check-email-title", AddressForm { email: &email, error: None }))
+}
+
+/// Looks the address up and, for each client account with it, queues a sign-in
+/// and sends it, in a task the request does not wait for: whether the address
+/// is a client's changes nothing the requester can time. The rows are queued
+/// before sending, so a mail server that is down only delays the email (the
+/// notifier retries it); a graceful stop waits for the task
+/// ([`AppState::background`]).
+fn send_sign_in_after_answering(state: &AppState, email: String) {
+    let state = state.clone();
+    state.background.clone().spawn(async move {
+        // The queue runs on the system clock, like the notifier that retries it.
+        let now = shared::domain::now();
+        let queued = state
+            .db
+            .run(move |conn| {
+                let clients: Vec<User> = users::table
+                    .filter(users::email.eq(&email))
+                    .filter(users::role.eq(Role::Client))
+                    .select(User::as_select())
+                    .load(conn)?;
+                clients.iter().map(|user| sign_in_notice::enqueue(conn, user, now)).collect::<shared::Result<Vec<_>>>()
+            })
+            .await;
+        match queued {
+            Ok(queued) if queued.is_empty() => {}
+            Ok(queued) => {
+                sign_in_metric("link_sent");
+                state.notifications.deliver_now(queued).await;
+            }
+            Err(e) => tracing::error!(error = %e, "could not queue a sign-in email"),
+        }
+    });
 }
 
 #[derive(Deserialize)]

@@ -193,7 +193,10 @@ staff-code-hint = 6 digits; a new code appears every 30 seconds.
 staff-sign-in-submit = Sign in
 staff-sign-in-client-link = Are you a client? Sign in here.
 staff-sign-in-wrong = The email, password or code is not right. Please try again.
-staff-sign-in-locked = Too many failed attempts. This account is locked until { $until }.
+staff-sign-in-wait = { $seconds ->
+    [one] Too many failed attempts with this address. Please wait 1 second and try again.
+   *[other] Too many failed attempts with this address. Please wait { $seconds } seconds and try again.
+}
 staff-nav-matters = Matters
 staff-nav-new = New matter
 staff-nav-settings = Firm settings
@@ -288,6 +291,14 @@ staff-settings-schedule-hint = A cron expression with seconds, for example 0 0 9
 staff-settings-no-activity = Send a short update in weeks with no activity
 staff-settings-save = Save settings
 staff-settings-schedule-off = off
+staff-settings-sign-ins = Staff sign-ins
+staff-settings-sign-ins-hint = After many wrong passwords or codes for an address, each new try must wait a little longer. If a colleague is kept waiting, clear their failed attempts here.
+staff-settings-sign-ins-failures = { $count ->
+    [0] No failed sign-ins in the last 24 hours
+    [one] 1 failed sign-in in the last 24 hours
+   *[other] { $count } failed sign-ins in the last 24 hours
+}
+staff-settings-unlock = Clear failed sign-ins of { $name }
 staff-sent-title = What was sent
 staff-sent-none = No email sent to this matter's clients yet.
 staff-mail-weekly_update = Weekly update

@@ -8,6 +8,7 @@ mod cross_site;
 mod headers;
 mod markup;
 mod matrix;
+mod sign_in;
 mod tokens;
 mod uploads;
 
