@@ -221,7 +221,12 @@ pub fn sign_in(
 /// How much longer a try counted in `bucket` must wait under `throttle` at `now`.
 fn wait_left(conn: &mut DbConnection, bucket: &str, throttle: Throttle, now: NaiveDateTime) -> Result<Duration> {
     let (failures, latest) = rate_limit::hits_since(conn, bucket, now - FAILURE_WINDOW)?;
-    Ok(latest.map_or(Duration::zero(), |latest| (latest + throttle.wait_after(failures) - now).max(Duration::zero())))
+    let wait = throttle.wait_after(failures);
+    if wait.is_zero() {
+        // Within the allowance (a parallel try may have counted a failure at a later `now`).
+        return Ok(Duration::zero());
+    }
+    Ok(latest.map_or(Duration::zero(), |latest| (latest + wait - now).max(Duration::zero())))
 }
 
 /// A staff member's failed sign-ins within [`FAILURE_WINDOW`], from every source.
