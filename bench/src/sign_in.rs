@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use shared::db::Db;
 use shared::db::schema::{rate_limit_hits, users};
+use shared::db::{Db, DbConnection};
 
 /// Requests per kind of address.
 pub const SAMPLES: usize = 50;
@@ -35,7 +35,9 @@ pub fn percentile_ms(samples: &[f64], share: f64) -> f64 {
 pub fn measure(db: &Db, addr: &str, client_ids: &[String]) -> anyhow::Result<SignIns> {
     let step = (client_ids.len() / SAMPLES).max(1);
     let ids: Vec<String> = client_ids.iter().step_by(step).take(SAMPLES).cloned().collect();
-    let known: Vec<String> = users::table.filter(users::id.eq_any(&ids)).select(users::email).load(&mut *db.get()?)?;
+    let mut pooled = db.get()?;
+    let conn: &mut DbConnection = &mut pooled;
+    let known: Vec<String> = users::table.filter(users::id.eq_any(&ids)).select(users::email).load(conn)?;
     anyhow::ensure!(known.len() == SAMPLES, "{} client addresses for {SAMPLES} samples", known.len());
     let url = format!("http://{addr}/sign-in");
     let origin = format!("Origin: http://{addr}");
@@ -43,7 +45,7 @@ pub fn measure(db: &Db, addr: &str, client_ids: &[String]) -> anyhow::Result<Sig
     for (n, email) in known.iter().enumerate() {
         let unknown = format!("nobody{n}@clients.bench.test");
         for (address, samples) in [(email.as_str(), &mut result.known), (unknown.as_str(), &mut result.unknown)] {
-            diesel::delete(rate_limit_hits::table).execute(&mut *db.get()?)?;
+            diesel::delete(rate_limit_hits::table).execute(conn)?;
             let field = format!("email={address}");
             let (status, seconds) = crate::curl(&["-X", "POST", "-H", &origin, "--data-urlencode", &field, &url])?;
             anyhow::ensure!(status == 200, "POST /sign-in for {address} answered {status}");
