@@ -345,6 +345,15 @@ mod tests {
     }
 
     #[test]
+    fn waits_start_after_the_free_failures_double_and_stop_at_the_cap() {
+        let waits: Vec<i64> = (10..=24).map(|n| PER_SOURCE.wait_after(n).num_seconds()).collect();
+        assert_eq!(waits, [0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]);
+        assert_eq!(PER_SOURCE.wait_after(i64::MAX), Duration::minutes(15));
+        assert_eq!(PER_ADDRESS.wait_after(23), Duration::zero());
+        assert_eq!(PER_ADDRESS.wait_after(30), Duration::minutes(1));
+    }
+
+    #[test]
     fn generated_passwords_are_long_and_differ() {
         let (a, b) = (generate_password(), generate_password());
         assert_eq!(a.chars().count(), 20);

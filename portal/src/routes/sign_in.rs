@@ -5,8 +5,13 @@
 //! happen after the answer. Links open a confirmation page and are redeemed by its
 //! POST, so mail scanners that prefetch links cannot use them up.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use bytes::Bytes;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::auth::{self, Device};
@@ -100,19 +105,44 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
         sign_in_metric("rate_limited");
         return Err(shared::Error::RateLimited.into());
     }
-    send_sign_in_after_answering(&state, email.clone());
-    Ok(ctx.render(StatusCode::OK, "check_email", "check-email-title", AddressForm { email: &email, error: None }))
+    let answer =
+        ctx.render(StatusCode::OK, "check_email", "check-email-title", AddressForm { email: &email, error: None });
+    Ok(send_sign_in_after_answering(&state, email.clone(), answer))
+}
+
+/// An answer's body that, once dropped (written out, or its connection gone),
+/// lets the work waiting on `answered` start.
+struct ThenAnswered {
+    body: BoxBody,
+    /// Held for its drop, which is the signal.
+    _answered: tokio::sync::oneshot::Sender<()>,
+}
+
+impl MessageBody for ThenAnswered {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
 }
 
 /// Looks the address up and, for each client account with it, queues a sign-in
-/// and sends it, in a task the request does not wait for: whether the address
-/// is a client's changes nothing the requester can time. The rows are queued
-/// before sending, so a mail server that is down only delays the email (the
-/// notifier retries it); a graceful stop waits for the task
+/// and sends it, in a task that starts once `answer` has been written: nothing
+/// of it runs while the answer is made, so whether the address is a client's
+/// changes nothing the requester can time. The rows are queued before sending,
+/// so a mail server that is down only delays the email (the notifier retries
+/// it). The task is tracked from the start: a graceful stop waits for it
 /// ([`AppState::background`]).
-fn send_sign_in_after_answering(state: &AppState, email: String) {
+fn send_sign_in_after_answering(state: &AppState, email: String, answer: HttpResponse) -> HttpResponse {
+    let (answered, when_answered) = tokio::sync::oneshot::channel::<()>();
     let state = state.clone();
     state.background.clone().spawn(async move {
+        // Woken when the answer's body is dropped (the sender goes with it).
+        let _ = when_answered.await;
         // The queue runs on the system clock, like the notifier that retries it.
         let now = shared::domain::now();
         let queued = state
@@ -135,6 +165,7 @@ fn send_sign_in_after_answering(state: &AppState, email: String) {
             Err(e) => tracing::error!(error = %e, "could not queue a sign-in email"),
         }
     });
+    answer.map_body(|_, body| ThenAnswered { body, _answered: answered }).map_into_boxed_body()
 }
 
 #[derive(Deserialize)]
