@@ -116,6 +116,41 @@ async fn a_sign_in_request_answers_before_its_email_is_sent(backend: Backend) ->
     Ok(())
 }
 
+/// A graceful stop waits for a sign-in email being sent after its answer:
+/// while the mail server is still silent the portal has not stopped; once it
+/// hangs up, the stop completes and the email is queued for the notifier.
+async fn a_graceful_stop_waits_for_a_sign_in_email_being_sent(backend: Backend) -> anyhow::Result<()> {
+    let mute = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let smtp = format!("smtp://{}", mute.local_addr()?);
+    let app = TestApp::builder(backend).settings(&[("MATTERLINE_SMTP_URL", &smtp)]).spawn().await?;
+    let demo = app.seed_demo().await?;
+    let email = demo.email("jordan");
+    let asked = app.client.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
+    assert_eq!(asked.status(), StatusCode::OK);
+    let (connection, _) = tokio::time::timeout(std::time::Duration::from_secs(20), mute.accept())
+        .await
+        .map_err(|_| anyhow::anyhow!("the sign-in email was never sent"))??;
+    let stopping = app.shut_down();
+    tokio::pin!(stopping);
+    let early = tokio::time::timeout(std::time::Duration::from_millis(500), &mut stopping).await;
+    assert!(early.is_err(), "the portal stopped while a sign-in email was being sent: {early:?}");
+    drop(connection);
+    drop(mute);
+    stopping.await?;
+    let rows: Vec<(String, i32)> = app
+        .state
+        .db
+        .run(|c| {
+            Ok(notifications::table
+                .filter(notifications::kind.eq("sign_in"))
+                .select((notifications::status, notifications::attempts))
+                .load(c)?)
+        })
+        .await?;
+    assert_eq!(rows, [("pending".to_owned(), 1)], "kept for the notifier's retry");
+    Ok(())
+}
+
 /// Twelve wrong passwords for a staff address and for an address no one has:
 /// the same refusals, then the same "wait" answer with the same `Retry-After`,
 /// on the API and on the page; the right password and code are not checked
@@ -405,6 +440,7 @@ async fn a_session_and_a_sign_in_link_expire_with_the_clock(backend: Backend) ->
 
 on_both_backends!(
     a_sign_in_request_answers_before_its_email_is_sent,
+    a_graceful_stop_waits_for_a_sign_in_email_being_sent,
     unknown_and_throttled_addresses_get_the_same_answers,
     a_guessing_source_waits_longer_each_time_and_the_owner_gets_in,
     guesses_from_many_sources_delay_the_owner_a_minute_at_most,
