@@ -6,6 +6,7 @@ mod http;
 mod procs;
 mod report;
 mod seed;
+mod sign_in;
 mod weekly;
 
 use std::path::{Path, PathBuf};
@@ -86,7 +87,7 @@ pub struct Args {
     /// Record the portal with `perf record -g` during each HTTP run and the upload, and print the busiest functions.
     #[arg(long)]
     pub perf: bool,
-    /// Run only these parts (comma-separated: http, upload, weekly, derive, idle, sqlite).
+    /// Run only these parts (comma-separated: http, upload, signin, weekly, derive, idle, sqlite).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }
@@ -357,7 +358,7 @@ fn write_upload_file(path: &Path, mib: u64) -> anyhow::Result<u64> {
 }
 
 /// `curl`'s HTTP status and total seconds.
-fn curl(args: &[&str]) -> anyhow::Result<(u16, f64)> {
+pub(crate) fn curl(args: &[&str]) -> anyhow::Result<(u16, f64)> {
     let mut all = vec!["-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total}"];
     all.extend_from_slice(args);
     let out = procs::run("curl", &all)?;
@@ -390,7 +391,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         report.derive_pg = Some((big_clients.len(), seconds));
     }
 
-    if args.wants("http") || args.wants("upload") || args.wants("idle") {
+    if args.wants("http") || args.wants("upload") || args.wants("signin") || args.wants("idle") {
         step("portal on PostgreSQL + S3");
         let port = procs::free_port()?;
         let env = service_env(args, &big_url, port, &args.work_dir.join("portal-pg"), true);
@@ -405,6 +406,10 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         }
         if args.wants("upload") {
             report.upload = Some(upload(args, &portal, &addr, &token, &matter)?);
+        }
+        if args.wants("signin") {
+            step(&format!("sign-in requests: {} clients' addresses against unknown ones", sign_in::SAMPLES));
+            report.sign_in = Some(sign_in::measure(&big, &addr, &big_clients)?);
         }
         drop(portal);
     }

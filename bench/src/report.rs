@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::Args;
 use crate::http::Load;
+use crate::sign_in::percentile_ms;
 use crate::weekly::{Statements, Timed};
 
 /// Where hand-written notes start in BENCHMARKS.md; a new run keeps them.
@@ -64,6 +65,7 @@ pub struct Report {
     pub http_sqlite: Option<HttpSet>,
     pub upload: Option<Upload>,
     pub weekly: Option<Weekly>,
+    pub sign_in: Option<crate::sign_in::SignIns>,
     pub total_seconds: f64,
 }
 
@@ -246,6 +248,17 @@ impl Report {
             let _ = writeln!(out, "| notifier ≥ 0.5× bare lettre | {r:.2}× | {} |", mark(r >= 0.5));
         }
 
+        if let Some(s) = &self.sign_in {
+            let (known, unknown) = (percentile_ms(&s.known, 0.5), percentile_ms(&s.unknown, 0.5));
+            let _ = writeln!(
+                out,
+                "| sign-in answer for a client's address within 10% of an unknown one (medians) | {known:.2} ms against \
+                 {unknown:.2} ms ({:.2}×) | {} |",
+                ratio(known, unknown),
+                mark((ratio(known, unknown) - 1.0).abs() <= 0.1)
+            );
+        }
+
         if let Some(set) = &self.http_pg {
             let _ = writeln!(out, "\n## 1. Pages against `/healthz` (PostgreSQL)\n");
             self.http_table(&mut out, set);
@@ -360,7 +373,29 @@ impl Report {
                 let _ = writeln!(out, "| {name} | {:.0} ms | {:.1} MiB |", ready.as_secs_f64() * 1000.0, mb(rss));
             }
         }
-        let _ = writeln!(out, "\nIdle VmRSS is read 2 s after ready, before any request.\n");
+        let _ = writeln!(out, "\nIdle VmRSS is read 2 s after ready, before any request.");
+        if let Some(s) = &self.sign_in {
+            let _ = writeln!(out, "\n## 5. Sign-in: a client's address against an unknown one (PostgreSQL)\n");
+            let _ =
+                writeln!(out, "| address | requests | median ms | p90 ms | slowest ms |\n|---|---:|---:|---:|---:|");
+            for (name, samples) in [("a client's", &s.known), ("no one's", &s.unknown)] {
+                let _ = writeln!(
+                    out,
+                    "| {name} | {} | {:.2} | {:.2} | {:.2} |",
+                    samples.len(),
+                    percentile_ms(samples, 0.5),
+                    percentile_ms(samples, 0.9),
+                    percentile_ms(samples, 1.0)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "\n`curl -X POST --data-urlencode email=… /sign-in` (time to the whole answer), one request at a \
+                 time, the two kinds alternating, each with the rate-limit hits cleared before it and 150 ms after \
+                 it (the email a client's request sends goes out after the answer)."
+            );
+        }
+        let _ = writeln!(out);
         let _ = writeln!(out, "{NOTES_MARKER}");
         if let Some((_, notes)) = previous.split_once(NOTES_MARKER) {
             out.push_str(notes.trim_start_matches('\n'));

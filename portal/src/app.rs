@@ -17,6 +17,7 @@ use shared::render::Renderer;
 use shared::tokens::Tokens;
 use storage::Storage;
 
+use crate::background::Background;
 use crate::routes;
 use crate::seed;
 use crate::state::AppState;
@@ -86,7 +87,8 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         stopping: Default::default(),
         faults: Faults::from_config(&config),
     };
-    Ok(AppState { config, db, storage, tokens, assets, renderer, notifications })
+    let background = Background::on_current_runtime()?;
+    Ok(AppState { config, db, storage, tokens, assets, renderer, notifications, background })
 }
 
 /// Seeds the demo firm when the configuration asks for it and the database is
@@ -177,6 +179,11 @@ impl Application {
     /// that are aborted, and what storage refused to remove is left for the cleanup sweep.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        // Sign-in emails of requests answered before sending them: given the same grace.
+        let grace = std::time::Duration::from_secs(self.state.config.shutdown_grace_seconds);
+        if tokio::time::timeout(grace, self.state.background.settled()).await.is_err() {
+            tracing::warn!(left = self.state.background.len(), "background work still running at shutdown");
+        }
         // The workers' runtimes are gone, and with them the storage connections
         // their requests pooled: the aborts go through a newly opened client.
         let storage = match Storage::open(&self.state.config).await {

@@ -3,6 +3,7 @@
 //! test suite starts the real portal on port 0.
 
 pub mod app;
+pub mod background;
 pub mod backup;
 pub mod cli;
 pub mod csrf;

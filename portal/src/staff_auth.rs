@@ -1,9 +1,18 @@
 //! Staff sign-in: a password (argon2id) and a TOTP code, both required.
 //!
-//! Failures count per account; after [`MAX_FAILURES`] in a row the account is
-//! locked for [`LOCKOUT`]. A TOTP code is good once: the step it matched is
-//! stored and codes of that step or earlier are refused afterwards (RFC 6238,
-//! section 5.2). A successful sign-in creates an ordinary device session.
+//! Failed sign-ins slow guessing down instead of locking anyone out: they are
+//! counted per address, from one source (IP address) and from all sources
+//! together, and past a free allowance every further try must wait twice as long
+//! as the one before (see [`Throttle`]). A try during the wait is refused without
+//! checking anything. The counts are kept by address, not by account, so an
+//! address no one has gets exactly the answers a staff member's would: the
+//! refusals and the waits cannot tell who works at the firm. A source that has
+//! not been failing waits at most [`PER_ADDRESS`]'s cap, however many guesses
+//! come from elsewhere, and an admin can clear the counts ([`unlock`]).
+//!
+//! A TOTP code is good once: the step it matched is stored and codes of that
+//! step or earlier are refused afterwards (RFC 6238, section 5.2). A successful
+//! sign-in creates an ordinary device session.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -17,15 +26,48 @@ use shared::db::models::User;
 use shared::db::schema::users;
 use shared::domain::{Language, Role};
 use shared::error::{Error, Result};
+use shared::rate_limit;
+use shared::staff::Staff;
 use shared::tokens::Tokens;
 use totp_rs::{Builder, Secret, Totp};
 
-/// Failed attempts in a row before the account locks.
-pub const MAX_FAILURES: i32 = 5;
-/// How long a locked account stays locked.
-pub const LOCKOUT: Duration = Duration::minutes(15);
 /// Shortest password accepted for a staff account.
 pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// How failed sign-ins of one kind slow the next try: `free` failures within
+/// [`FAILURE_WINDOW`] cost nothing; from then on each try waits
+/// `first_wait × 2^(failures − free)` after the latest failure, at most `cap`.
+#[derive(Debug, Clone, Copy)]
+pub struct Throttle {
+    /// Failures that cost no wait.
+    pub free: i64,
+    /// The wait after the first failure beyond the free ones.
+    pub first_wait: Duration,
+    /// The longest wait.
+    pub cap: Duration,
+}
+
+impl Throttle {
+    /// How long after the latest failure the next try may come, with `failures` counted.
+    pub fn wait_after(&self, failures: i64) -> Duration {
+        if failures < self.free {
+            return Duration::zero();
+        }
+        let doublings = u32::try_from((failures - self.free).min(30)).unwrap_or(30);
+        let wait = self.first_wait.checked_mul(1 << doublings).unwrap_or(self.cap);
+        wait.min(self.cap)
+    }
+}
+
+/// Failed sign-ins for one address from one source: a dozen typos pass, then
+/// 1 s, 2 s, 4 s … up to 15 minutes between tries (about a hundred a day).
+pub const PER_SOURCE: Throttle = Throttle { free: 12, first_wait: Duration::seconds(1), cap: Duration::minutes(15) };
+/// Failed sign-ins for one address from every source together: a guesser
+/// spread over many addresses gets about one try a minute, and the owner,
+/// signing in from elsewhere, waits a minute at most.
+pub const PER_ADDRESS: Throttle = Throttle { free: 24, first_wait: Duration::seconds(1), cap: Duration::minutes(1) };
+/// How long a failure counts.
+pub const FAILURE_WINDOW: Duration = Duration::hours(24);
 
 /// Why a staff sign-in was refused. Wrong email, password and code are one
 /// answer, so the form does not reveal which part was wrong.
@@ -33,8 +75,19 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 pub enum Refused {
     /// The email, password or code is wrong.
     WrongCredentials,
-    /// Too many failures: locked until this time (UTC).
-    Locked(NaiveDateTime),
+    /// Too many recent failures for this address: try again after this long.
+    /// Nothing was checked, and the answer is the same for any address.
+    Wait(Duration),
+}
+
+/// The name shared by the failure counts of one address (the prefix [`unlock`] clears).
+fn address_bucket(email: &str) -> String {
+    rate_limit::bucket("staff-sign-in-failures", email)
+}
+
+/// The failure count of one address from one source.
+fn source_bucket(email: &str, ip: &str) -> String {
+    format!("{}:{}", address_bucket(email), rate_limit::bucket("ip", ip))
 }
 
 /// A PHC string (`$argon2id$v=19$...`) for `password`, with a fresh salt.
@@ -91,14 +144,18 @@ pub fn generate_password() -> String {
     (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
-/// Checks email, password and TOTP code; on success resets the failure count
-/// and creates a session.
+/// Checks email, password and TOTP code; on success clears this source's
+/// failures and creates a session.
 ///
-/// The password hash is checked before any lock is taken (it is the slow part).
-/// Then one write transaction records the outcome with updates that re-check the
-/// account: a failure is counted only while the account is unlocked, and a code
-/// is accepted only if its step is later than the last one used. So parallel
-/// attempts cannot lose failures or both use one code, on either database.
+/// One write transaction first decides whether the address may try now, and if
+/// so counts the try as a failure in advance (per source and per address; on
+/// PostgreSQL under a lock on the address). So parallel tries cannot all pass
+/// the check before any failure is counted: no more than the free allowance is
+/// ever checked at once. Then the password hash is checked (the slow part; an
+/// address without a staff account is checked against a decoy hash, so it takes
+/// as long). A success takes its advance failures back in the transaction that
+/// accepts the code: a code is accepted only if its step is later than the last
+/// one used, so parallel tries cannot both use one code, on either database.
 pub fn sign_in(
     conn: &mut DbConnection,
     tokens: &Tokens,
@@ -110,6 +167,19 @@ pub fn sign_in(
 ) -> Result<std::result::Result<SessionGrant, Refused>> {
     let email = normalize_email(email);
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let (by_address, by_source) = (address_bucket(&email), source_bucket(&email, device.ip.as_deref().unwrap_or("")));
+    let counted = shared::db::write_transaction(conn, |conn| -> Result<std::result::Result<[String; 2], Duration>> {
+        shared::db::lock_key(conn, &by_address)?;
+        let wait = wait_left(conn, &by_source, PER_SOURCE, now)?.max(wait_left(conn, &by_address, PER_ADDRESS, now)?);
+        if wait > Duration::zero() {
+            return Ok(Err(wait));
+        }
+        Ok(Ok([rate_limit::record(conn, &by_source, now)?, rate_limit::record(conn, &by_address, now)?]))
+    })?;
+    let advance = match counted {
+        Ok(ids) => ids,
+        Err(wait) => return Ok(Err(Refused::Wait(wait))),
+    };
     let staff: Option<User> = users::table
         .filter(users::email.eq(&email))
         .filter(users::role.ne(Role::Client))
@@ -121,9 +191,6 @@ pub fn sign_in(
         verify_password(password, decoy_hash());
         return Ok(Err(Refused::WrongCredentials));
     };
-    if let Some(until) = user.locked_until.filter(|until| *until > now) {
-        return Ok(Err(Refused::Locked(until)));
-    }
     let password_ok = user.password_hash.as_deref().is_some_and(|phc| verify_password(password, phc));
     let step = match (&user.totp_secret, password_ok) {
         (Some(secret), true) => {
@@ -132,44 +199,67 @@ pub fn sign_in(
         }
         _ => None,
     };
-    let unlocked = users::locked_until.is_null().or(users::locked_until.le(now));
+    let Some(step) = step else { return Ok(Err(Refused::WrongCredentials)) };
     shared::db::write_transaction(conn, |conn| {
-        if let Some(step) = step {
-            let accepted = diesel::update(
-                users::table
-                    .find(&user.id)
-                    .filter(unlocked)
-                    .filter(users::totp_last_step.is_null().or(users::totp_last_step.lt(step))),
-            )
-            .set((
-                users::failed_sign_ins.eq(0),
-                users::locked_until.eq(None::<NaiveDateTime>),
-                users::totp_last_step.eq(Some(step)),
-            ))
-            .execute(conn)?;
-            if accepted == 1 {
-                return Ok(Ok(create_session(conn, tokens, &user.id, device)?));
-            }
-            // The code's step was used meanwhile, or the account was locked meanwhile: a failure.
-        }
-        // Counting takes the row's lock, so the count read back is the latest one.
-        let counted = diesel::update(users::table.find(&user.id).filter(unlocked))
-            .set(users::failed_sign_ins.eq(users::failed_sign_ins + 1))
-            .execute(conn)?;
-        let (failures, locked_until): (i32, Option<NaiveDateTime>) =
-            users::table.find(&user.id).select((users::failed_sign_ins, users::locked_until)).first(conn)?;
-        if counted == 0 {
-            // Locked by a parallel attempt after this one began.
-            return Ok(Err(locked_until.map_or(Refused::WrongCredentials, Refused::Locked)));
-        }
-        if failures < MAX_FAILURES {
+        let accepted = diesel::update(
+            users::table.find(&user.id).filter(users::totp_last_step.is_null().or(users::totp_last_step.lt(step))),
+        )
+        .set(users::totp_last_step.eq(Some(step)))
+        .execute(conn)?;
+        if accepted == 0 {
+            // The code's step was used meanwhile: a failure, counted already.
             return Ok(Err(Refused::WrongCredentials));
         }
-        let until = now + LOCKOUT;
-        diesel::update(users::table.find(&user.id))
-            .set((users::failed_sign_ins.eq(0), users::locked_until.eq(Some(until))))
-            .execute(conn)?;
-        Ok(Err(Refused::Locked(until)))
+        // This source knows the password: its failures are forgiven; those of
+        // other sources still count against the address.
+        rate_limit::clear(conn, &by_source)?;
+        rate_limit::forget(conn, &advance[1])?;
+        Ok(Ok(create_session(conn, tokens, &user.id, device)?))
+    })
+}
+
+/// How much longer a try counted in `bucket` must wait under `throttle` at `now`.
+fn wait_left(conn: &mut DbConnection, bucket: &str, throttle: Throttle, now: NaiveDateTime) -> Result<Duration> {
+    let (failures, latest) = rate_limit::hits_since(conn, bucket, now - FAILURE_WINDOW)?;
+    let wait = throttle.wait_after(failures);
+    if wait.is_zero() {
+        // Within the allowance (a parallel try may have counted a failure at a later `now`).
+        return Ok(Duration::zero());
+    }
+    Ok(latest.map_or(Duration::zero(), |latest| (latest + wait - now).max(Duration::zero())))
+}
+
+/// A staff member's failed sign-ins within [`FAILURE_WINDOW`], from every source.
+pub fn recent_failures(conn: &mut DbConnection, email: &str, now: NaiveDateTime) -> Result<i64> {
+    Ok(rate_limit::hits_since(conn, &address_bucket(&normalize_email(email)), now - FAILURE_WINDOW)?.0)
+}
+
+/// Clears the failed sign-ins of a staff member of the admin's firm, from every
+/// source, so they can sign in at once; audited. Returns how many failed
+/// sign-ins were cleared. [`Error::NotFound`] for an address that is not one of the firm's staff.
+pub fn unlock(conn: &mut DbConnection, admin: &Staff, email: &str, now: NaiveDateTime) -> Result<i64> {
+    admin.require_admin()?;
+    let email = normalize_email(email);
+    shared::db::write_transaction(conn, |conn| -> Result<i64> {
+        let id: String = users::table
+            .filter(users::firm_id.eq(&admin.firm_id))
+            .filter(users::email.eq(&email))
+            .filter(users::role.ne(Role::Client))
+            .select(users::id)
+            .first(conn)
+            .optional()?
+            .ok_or(Error::NotFound)?;
+        let failures = recent_failures(conn, &email, now)?;
+        rate_limit::clear(conn, &address_bucket(&email))?;
+        admin.audit(
+            conn,
+            "staff.sign_in_unlock",
+            "user",
+            &id,
+            Some(format!("{failures} failed sign-ins cleared")),
+            now,
+        )?;
+        Ok(failures)
     })
 }
 
@@ -252,6 +342,15 @@ mod tests {
         assert!(uri.starts_with("otpauth://totp/"), "{uri}");
         assert!(uri.contains(&format!("secret={secret}")), "{uri}");
         assert!(totp("not base32 !!", "a", "b").is_err());
+    }
+
+    #[test]
+    fn waits_start_after_the_free_failures_double_and_stop_at_the_cap() {
+        let waits: Vec<i64> = (10..=24).map(|n| PER_SOURCE.wait_after(n).num_seconds()).collect();
+        assert_eq!(waits, [0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]);
+        assert_eq!(PER_SOURCE.wait_after(i64::MAX), Duration::minutes(15));
+        assert_eq!(PER_ADDRESS.wait_after(23), Duration::zero());
+        assert_eq!(PER_ADDRESS.wait_after(30), Duration::minutes(1));
     }
 
     #[test]

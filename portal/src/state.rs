@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use shared::assets::Assets;
+use shared::clock::Clock;
 use shared::config::Config;
 use shared::db::Db;
 use shared::mail::Mailer;
@@ -10,6 +11,8 @@ use shared::notifications::Deliverer;
 use shared::render::Renderer;
 use shared::tokens::Tokens;
 use storage::Storage;
+
+use crate::background::Background;
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone, Debug)]
@@ -28,12 +31,21 @@ pub struct AppState {
     pub renderer: Renderer,
     /// Delivers the notifications a request queues, at once (the notifier retries what fails).
     pub notifications: Deliverer,
+    /// Work a request started and answered without waiting for (a sign-in email);
+    /// a graceful stop waits for it.
+    pub background: Background,
 }
 
 impl AppState {
     /// The public base URL without a trailing slash, for links.
     pub fn base_url(&self) -> String {
         self.config.public_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// The time sign-ins, sessions, rate limits and staff sign-in delays go by
+    /// (the tokens' clock; tests move it forward).
+    pub fn clock(&self) -> &Clock {
+        self.tokens.clock()
     }
 
     /// Outgoing mail (SMTP, or the dev mail folder).

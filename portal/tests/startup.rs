@@ -295,7 +295,15 @@ fn json_logs_carry_request_fields_and_no_address_token_or_file_contents() -> any
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
         let asked = http.post(format!("{url}/sign-in")).header("Origin", &url).form(&[("email", email)]).send().await?;
         anyhow::ensure!(asked.status() == 200, "asking for a link: {}", asked.status());
-        let mailbox = harness::pages::main_text(&http.get(format!("{url}/dev/mailbox")).send().await?.text().await?);
+        // The email is written after the answer: the mailbox shows it a moment later.
+        let mut mailbox = String::new();
+        for _ in 0..100 {
+            mailbox = harness::pages::main_text(&http.get(format!("{url}/dev/mailbox")).send().await?.text().await?);
+            if mailbox.contains("/sign-in/link?token=") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         let token = mailbox
             .split("/sign-in/link?token=")
             .nth(1)

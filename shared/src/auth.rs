@@ -6,7 +6,7 @@
 //! [`Purpose::Session`] token naming it, so a session can be revoked
 //! server-side although the token itself stays well signed.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -62,7 +62,7 @@ fn code_hash(token_id: &str, code: &str) -> String {
 pub fn issue_sign_in(conn: &mut DbConnection, tokens: &Tokens, user_id: &str) -> Result<SignInGrant> {
     let id = new_id();
     let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
-    let created_at = now();
+    let created_at = tokens.clock().now();
     let row = SignInToken {
         code_hash: code_hash(&id, &code),
         id,
@@ -77,9 +77,8 @@ pub fn issue_sign_in(conn: &mut DbConnection, tokens: &Tokens, user_id: &str) ->
     Ok(SignInGrant { token, code })
 }
 
-/// Marks the sign-in row used, if it still can be; true when this call used it.
-fn consume(conn: &mut DbConnection, token_id: &str, user_id: &str) -> Result<bool> {
-    let t = now();
+/// Marks the sign-in row used, if it still can be at `t`; true when this call used it.
+fn consume(conn: &mut DbConnection, token_id: &str, user_id: &str, t: NaiveDateTime) -> Result<bool> {
     let updated = diesel::update(
         sign_in_tokens::table
             .filter(sign_in_tokens::id.eq(token_id))
@@ -97,7 +96,7 @@ fn consume(conn: &mut DbConnection, token_id: &str, user_id: &str) -> Result<boo
 pub fn redeem_link(conn: &mut DbConnection, tokens: &Tokens, token: &str, device: &Device) -> Result<SessionGrant> {
     let claims = tokens.verify(Purpose::SignIn, token)?;
     crate::db::write_transaction(conn, |conn| {
-        if !consume(conn, &claims.jti, &claims.sub)? {
+        if !consume(conn, &claims.jti, &claims.sub, tokens.clock().now())? {
             return Err(Error::Unauthenticated);
         }
         create_session(conn, tokens, &claims.sub, device)
@@ -119,7 +118,7 @@ pub fn redeem_code(
     // It reads, then writes: on SQLite it must hold the write lock from its start, or a
     // writer committing in between fails it with "database is locked" (a 500 for the client).
     let granted = crate::db::write_transaction(conn, |conn| -> Result<Option<SessionGrant>> {
-        let t = now();
+        let t = tokens.clock().now();
         let live: Vec<SignInToken> = sign_in_tokens::table
             .inner_join(users::table)
             .filter(users::email.eq(&email))
@@ -143,7 +142,7 @@ pub fn redeem_code(
             .set(sign_in_tokens::attempts.eq(sign_in_tokens::attempts + 1))
             .execute(conn)?
                 == 1;
-            if counted && row.code_hash == code_hash(&row.id, code) && consume(conn, &row.id, &row.user_id)? {
+            if counted && row.code_hash == code_hash(&row.id, code) && consume(conn, &row.id, &row.user_id, t)? {
                 return create_session(conn, tokens, &row.user_id, device).map(Some);
             }
         }
@@ -159,7 +158,7 @@ pub fn create_session(
     user_id: &str,
     device: &Device,
 ) -> Result<SessionGrant> {
-    let t = now();
+    let t = tokens.clock().now();
     let session = Session {
         id: new_id(),
         user_id: user_id.to_owned(),
@@ -197,7 +196,7 @@ pub fn authenticate_in_firm(
     token: &str,
 ) -> Result<(Session, User, FirmBrand)> {
     let claims = tokens.verify(Purpose::Session, token)?;
-    let t = now();
+    let t = tokens.clock().now();
     let found: Option<(Session, User, FirmBrand)> = sessions::table
         .inner_join(users::table.inner_join(firms::table))
         .filter(sessions::id.eq(&claims.jti))

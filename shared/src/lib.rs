@@ -6,6 +6,7 @@
 //! - [`domain`], [`catalogue`]: the vocabulary, phase catalogues.
 //! - [`client_view`]: what a client sees of their matters (pages, API, weekly update).
 //! - [`tokens`], [`auth`]: signed tokens, sign-in links and device sessions.
+//! - [`clock`]: the time those checks go by, which tests can move forward.
 //! - [`i18n`], [`render`], [`mail`]: locales, page and email templates, sending mail.
 //! - [`notifications`], [`weekly`]: the one delivery pipeline (queue, kinds, channels,
 //!   the delivery loop) and the weekly update's derivation.
@@ -24,6 +25,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalogue;
 pub mod client_view;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod documents;

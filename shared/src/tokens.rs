@@ -1,17 +1,21 @@
 //! Signed tokens (JWT, HS256). Each purpose has its own audience, so a token
-//! issued for one purpose is refused for every other.
+//! issued for one purpose is refused for every other. Times in tokens follow the
+//! [`Clock`] the keys carry, the one the portal's other checks go by.
 
 use std::path::Path;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
 use crate::config::{Config, Secret};
 use crate::error::{Error, Result};
 
 const ISSUER: &str = "matterline";
+/// Clock skew tolerated on `exp` and `nbf` between portal instances.
+const LEEWAY_SECONDS: i64 = 5;
 
 /// What a token may be used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +66,7 @@ pub struct Claims {
 pub struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -74,7 +79,17 @@ impl Tokens {
     /// Keys from a secret (at least 32 bytes; the configuration checks that).
     pub fn new(secret: &Secret<String>) -> Self {
         let bytes = secret.expose().as_bytes();
-        Self { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes) }
+        Self {
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+            clock: Clock::default(),
+        }
+    }
+
+    /// The clock tokens are issued and checked by; every check that goes with
+    /// them (sign-in rows, sessions, rate limits) reads it too.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Keys from the configured secret or, when none is set, from
@@ -88,7 +103,7 @@ impl Tokens {
 
     /// A token for `purpose`, about `subject`, with id `jti`, valid for `ttl`.
     pub fn issue(&self, purpose: Purpose, subject: &str, jti: &str, ttl: Duration) -> Result<String> {
-        let now = Utc::now().timestamp();
+        let now = self.clock.timestamp();
         let claims = Claims {
             sub: subject.to_owned(),
             aud: purpose.audience().to_owned(),
@@ -109,12 +124,21 @@ impl Tokens {
         validation.set_audience(&[purpose.audience()]);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "nbf", "aud", "iss", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = 5;
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).map(|data| data.claims).map_err(|e| {
-            tracing::debug!(error = %e, purpose = purpose.audience(), "token refused");
-            Error::Unauthenticated
-        })
+        // Expiry and "not before" are checked below against this clock, not the system's.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| {
+                tracing::debug!(error = %e, purpose = purpose.audience(), "token refused");
+                Error::Unauthenticated
+            })?;
+        let now = self.clock.timestamp();
+        if claims.exp + LEEWAY_SECONDS < now || claims.nbf - LEEWAY_SECONDS > now {
+            tracing::debug!(purpose = purpose.audience(), "token refused: expired or not yet valid");
+            return Err(Error::Unauthenticated);
+        }
+        Ok(claims)
     }
 }
 
@@ -187,6 +211,21 @@ mod tests {
         let none_header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"; // {"alg":"none","typ":"JWT"}
         let unsigned = format!("{none_header}.{claims}.");
         assert!(matches!(t.verify(Purpose::Session, &unsigned), Err(Error::Unauthenticated)));
+        Ok(())
+    }
+
+    #[test]
+    fn a_token_expires_when_its_clock_passes_its_expiry() -> Result<()> {
+        let t = tokens();
+        let token = t.issue(Purpose::Session, "u", "j", Duration::minutes(15))?;
+        t.clock().advance(Duration::minutes(14));
+        assert_eq!(t.verify(Purpose::Session, &token)?.jti, "j");
+        t.clock().advance(Duration::minutes(2));
+        assert!(matches!(t.verify(Purpose::Session, &token), Err(Error::Unauthenticated)));
+        // Another portal's keys keep their own time.
+        assert!(
+            tokens().verify(Purpose::Session, &t.issue(Purpose::Session, "u", "k", Duration::minutes(1))?).is_err()
+        );
         Ok(())
     }
 

@@ -202,6 +202,12 @@ impl TestApp {
         Ok(self.client.get(self.url(path)).send().await?)
     }
 
+    /// Waits until the work the portal started after answering a request (the
+    /// sign-in email of `POST /sign-in`) has finished.
+    pub async fn background_done(&self) {
+        self.state.background.settled().await;
+    }
+
     /// Stops the server and waits until it has stopped.
     pub async fn stop(&self) {
         self.handle.stop(true).await;

@@ -79,6 +79,7 @@ async fn backup_wipe_restore(backend: Backend) -> anyhow::Result<()> {
     // Data in every kind of table: a sign-in (token, rate-limit hits, a
     // notification), a session, two uploads (documents, audit events), a rating.
     app.client.post(app.url("/sign-in")).form(&[("email", demo.email("jordan").as_str())]).send().await?;
+    app.background_done().await;
     let client = app.client(&demo.email("jordan")).await?;
     let bearer = format!("Bearer {}", app.session_token(&client.id).await?);
     let documents_url = format!("/api/v1/matters/{}/documents", client.matter_id);

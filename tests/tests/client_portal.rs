@@ -197,6 +197,7 @@ async fn the_reply_is_the_same_for_unknown_addresses_and_limits_are_readable(bac
     let (status, text) = page_for(known.clone()).await?;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(text.contains("Please wait a few minutes") && text.contains("15 minutes"), "{text}");
+    app.background_done().await;
     assert_eq!(mail.emails_to(&known)?.len(), before + 1);
     assert!(mail.emails_to(&demo.email("casey"))?.is_empty(), "staff got a client sign-in link");
 
@@ -366,6 +367,8 @@ async fn with_the_mail_server_down_the_sign_in_email_waits_and_arrives_later(bac
     assert_eq!(unknown.status(), StatusCode::OK);
     assert_eq!(known, main_text(&unknown.text().await?).replace(&stranger, "ADDRESS"), "the reply reveals a client");
     assert!(known.contains("Check your email"), "{known}");
+    // The email is queued and tried after the answer.
+    app.background_done().await;
     // With SMTP configured there is no dev mailbox.
     assert_eq!(app.get("/dev/mailbox").await?.status(), StatusCode::NOT_FOUND);
 
@@ -390,6 +393,7 @@ async fn with_the_mail_server_down_the_sign_in_email_waits_and_arrives_later(bac
 
     // Asked for while the server was down, retried after the link's lifetime: dropped, not sent.
     app.new_client()?.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
+    app.background_done().await;
     let late = up.delivery.deliver_all(shared::domain::now() + Duration::minutes(16), &|| {}).await?;
     assert_eq!((late.sent, late.skipped), (0, 1), "{late:?}");
     assert_eq!(harness::maildev::emails_to(&email).await?.len(), 1);
@@ -420,6 +424,7 @@ async fn without_smtp_the_dev_mailbox_shows_the_sign_in_email(backend: Backend) 
     let demo = app.seed_demo().await?;
     let email = demo.email("jordan");
     app.client.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
+    app.background_done().await;
     let mailbox = app.get("/dev/mailbox").await?;
     assert_eq!(mailbox.status(), StatusCode::OK);
     let text = main_text(&mailbox.text().await?);
@@ -537,6 +542,7 @@ async fn parallel_sign_in_requests_for_one_address_queue_five_emails(backend: Ba
     let statuses = futures_util::future::try_join_all(requests).await?;
     let answered = |status: StatusCode| statuses.iter().filter(|s| **s == status).count();
     assert_eq!((answered(StatusCode::OK), answered(StatusCode::TOO_MANY_REQUESTS)), (5, 7), "{statuses:?}");
+    app.background_done().await;
     let id = client.id.clone();
     let queued: i64 = app
         .state
@@ -610,7 +616,7 @@ async fn a_limit_hit_at_once_lets_exactly_its_maximum_through(backend: Backend) 
     let bucket = format!("test:{}", uuid::Uuid::new_v4());
     let hits = (0..16).map(|_| {
         let (db, bucket) = (app.state.db.clone(), bucket.clone());
-        tokio::spawn(async move { db.run(move |c| try_hit(c, &bucket, limit)).await })
+        tokio::spawn(async move { db.run(move |c| try_hit(c, &bucket, limit, shared::domain::now())).await })
     });
     let mut passed = 0;
     for hit in hits.collect::<Vec<_>>() {

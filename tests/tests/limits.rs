@@ -120,6 +120,8 @@ async fn a_panic_after_a_request_committed_does_not_take_its_answer(backend: Bac
     let lucia = app.user_id(&email).await?;
     let asked = app.client.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
     assert_eq!(asked.status(), StatusCode::OK, "the sign-in page's own answer");
+    // The email is queued and sent after the answer: wait for that work.
+    app.background_done().await;
     let links = settled_notices(&app, &lucia).await?;
     assert_eq!(links.len(), 1, "{links:?}");
     let reason = links[0].2.clone().unwrap_or_default();

@@ -38,6 +38,7 @@ async fn metrics_count_requests_uploads_and_emails(backend: Backend) -> anyhow::
     let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     app.client.post(app.url("/sign-in")).form(&[("email", demo.email("jordan").as_str())]).send().await?;
+    app.background_done().await;
     let client = app.client(&demo.email("jordan")).await?;
     let bearer = format!("Bearer {}", app.session_token(&client.id).await?);
     let part = Part::bytes(pdf(10_000)).file_name("bill.pdf").mime_str("application/pdf")?;

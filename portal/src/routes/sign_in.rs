@@ -1,11 +1,17 @@
 //! Passwordless sign-in: ask for a link, confirm it, or type the code; sign out.
 //!
-//! The reply to "email me a link" is the same page whether or not the address
-//! belongs to a client. Links open a confirmation page and are redeemed by its
+//! The reply to "email me a link" is the same page, after the same work,
+//! whether or not the address belongs to a client: the look-up and the email
+//! happen after the answer. Links open a confirmation page and are redeemed by its
 //! POST, so mail scanners that prefetch links cannot use them up.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use bytes::Bytes;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::auth::{self, Device};
@@ -18,6 +24,7 @@ use shared::tokens::Purpose;
 
 use crate::pages::{PageCtx, PageResult, see_other};
 use crate::session;
+use crate::state::AppState;
 
 /// Registers the sign-in routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -79,40 +86,86 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
     }
     let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let state = ctx.state.clone();
-    let lookup_email = email.clone();
-    // Limits first (per address and per IP), then one sign-in per client account with that address.
-    let outcome = state
+    let (bucket_email, now) = (email.clone(), state.clock().now());
+    // The limits (per IP, then per address) are all the request does with the
+    // address, whoever it belongs to: the same queries, the same answer.
+    let allowed = state
         .db
         .run(move |conn| {
-            let by_ip = rate_limit::try_hit(conn, &rate_limit::bucket("sign-in-ip", &ip), rate_limit::SIGN_IN_PER_IP)?;
-            let by_email = by_ip
+            Ok(rate_limit::try_hit(conn, &rate_limit::bucket("sign-in-ip", &ip), rate_limit::SIGN_IN_PER_IP, now)?
                 && rate_limit::try_hit(
                     conn,
-                    &rate_limit::bucket("sign-in-email", &lookup_email),
+                    &rate_limit::bucket("sign-in-email", &bucket_email),
                     rate_limit::SIGN_IN_PER_ADDRESS,
-                )?;
-            if !(by_ip && by_email) {
-                return Err(shared::Error::RateLimited);
-            }
-            let clients: Vec<User> = users::table
-                .filter(users::email.eq(&lookup_email))
-                .filter(users::role.eq(Role::Client))
-                .select(User::as_select())
-                .load(conn)?;
-            // Queued, then sent at once below; if the mail server is down the
-            // notifier retries, and the reply is the same either way.
-            clients.iter().map(|user| sign_in_notice::enqueue(conn, user, shared::domain::now())).collect()
+                    now,
+                )?)
         })
-        .await;
-    if let Err(shared::Error::RateLimited) = &outcome {
+        .await?;
+    if !allowed {
         sign_in_metric("rate_limited");
+        return Err(shared::Error::RateLimited.into());
     }
-    let queued: Vec<String> = outcome?;
-    if !queued.is_empty() {
-        sign_in_metric("link_sent");
+    let answer =
+        ctx.render(StatusCode::OK, "check_email", "check-email-title", AddressForm { email: &email, error: None });
+    Ok(send_sign_in_after_answering(&state, email.clone(), answer))
+}
+
+/// An answer's body that, once dropped (written out, or its connection gone),
+/// lets the work waiting on `answered` start.
+struct ThenAnswered {
+    body: BoxBody,
+    /// Held for its drop, which is the signal.
+    _answered: tokio::sync::oneshot::Sender<()>,
+}
+
+impl MessageBody for ThenAnswered {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
     }
-    state.notifications.deliver_now(queued).await;
-    Ok(ctx.render(StatusCode::OK, "check_email", "check-email-title", AddressForm { email: &email, error: None }))
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
+}
+
+/// Looks the address up and, for each client account with it, queues a sign-in
+/// and sends it, in a task that starts once `answer` has been written: nothing
+/// of it runs while the answer is made, so whether the address is a client's
+/// changes nothing the requester can time. The rows are queued before sending,
+/// so a mail server that is down only delays the email (the notifier retries
+/// it). The task is tracked from the start: a graceful stop waits for it
+/// ([`AppState::background`]).
+fn send_sign_in_after_answering(state: &AppState, email: String, answer: HttpResponse) -> HttpResponse {
+    let (answered, when_answered) = tokio::sync::oneshot::channel::<()>();
+    let state = state.clone();
+    state.background.clone().spawn(async move {
+        // Woken when the answer's body is dropped (the sender goes with it).
+        let _ = when_answered.await;
+        // The queue runs on the system clock, like the notifier that retries it.
+        let now = shared::domain::now();
+        let queued = state
+            .db
+            .run(move |conn| {
+                let clients: Vec<User> = users::table
+                    .filter(users::email.eq(&email))
+                    .filter(users::role.eq(Role::Client))
+                    .select(User::as_select())
+                    .load(conn)?;
+                clients.iter().map(|user| sign_in_notice::enqueue(conn, user, now)).collect::<shared::Result<Vec<_>>>()
+            })
+            .await;
+        match queued {
+            Ok(queued) if queued.is_empty() => {}
+            Ok(queued) => {
+                sign_in_metric("link_sent");
+                state.notifications.deliver_now(queued).await;
+            }
+            Err(e) => tracing::error!(error = %e, "could not queue a sign-in email"),
+        }
+    });
+    answer.map_body(|_, body| ThenAnswered { body, _answered: answered }).map_into_boxed_body()
 }
 
 #[derive(Deserialize)]

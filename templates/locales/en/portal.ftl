@@ -199,7 +199,10 @@ staff-code-hint = 6 digits; a new code appears every 30 seconds.
 staff-sign-in-submit = Sign in
 staff-sign-in-client-link = Are you a client? Sign in here.
 staff-sign-in-wrong = The email, password or code is not right. Please try again.
-staff-sign-in-locked = Too many failed attempts. This account is locked until { $until }.
+staff-sign-in-wait = { $seconds ->
+    [one] Too many failed attempts with this address. Please wait 1 second and try again.
+   *[other] Too many failed attempts with this address. Please wait { $seconds } seconds and try again.
+}
 staff-nav-matters = Matters
 staff-nav-new = New matter
 staff-nav-settings = Firm settings
@@ -296,6 +299,14 @@ staff-settings-closed-uploads = Let clients upload documents to closed matters
 staff-settings-closed-uploads-hint = When this is off, a client who tries to send documents to a closed matter is told that the matter is closed and to call the firm.
 staff-settings-save = Save settings
 staff-settings-schedule-off = off
+staff-settings-sign-ins = Staff sign-ins
+staff-settings-sign-ins-hint = After many wrong passwords or codes for an address, each new try must wait a little longer. If a colleague is kept waiting, clear their failed attempts here.
+staff-settings-sign-ins-failures = { $count ->
+    [0] No failed sign-ins in the last 24 hours
+    [one] 1 failed sign-in in the last 24 hours
+   *[other] { $count } failed sign-ins in the last 24 hours
+}
+staff-settings-unlock = Clear failed sign-ins of { $name }
 staff-sent-title = What was sent
 staff-sent-none = No email sent to this matter's clients yet.
 staff-mail-weekly_update = Weekly update

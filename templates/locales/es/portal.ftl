@@ -199,7 +199,10 @@ staff-code-hint = 6 dígitos; aparece un código nuevo cada 30 segundos.
 staff-sign-in-submit = Entrar
 staff-sign-in-client-link = ¿Es usted cliente? Entre aquí.
 staff-sign-in-wrong = El correo, la contraseña o el código no son correctos. Inténtelo de nuevo.
-staff-sign-in-locked = Demasiados intentos fallidos. Esta cuenta está bloqueada hasta las { $until }.
+staff-sign-in-wait = { $seconds ->
+    [one] Demasiados intentos fallidos con este correo. Espere 1 segundo e inténtelo de nuevo.
+   *[other] Demasiados intentos fallidos con este correo. Espere { $seconds } segundos e inténtelo de nuevo.
+}
 staff-nav-matters = Casos
 staff-nav-new = Caso nuevo
 staff-nav-settings = Ajustes del despacho
@@ -296,6 +299,14 @@ staff-settings-closed-uploads = Permitir que los clientes envíen documentos a c
 staff-settings-closed-uploads-hint = Si está desactivado, al cliente que intente enviar documentos a un caso cerrado se le dice que el caso está cerrado y que llame al despacho.
 staff-settings-save = Guardar los ajustes
 staff-settings-schedule-off = desactivado
+staff-settings-sign-ins = Accesos del personal
+staff-settings-sign-ins-hint = Tras muchas contraseñas o códigos incorrectos para un correo, cada nuevo intento debe esperar un poco más. Si un compañero tiene que esperar, borre aquí sus intentos fallidos.
+staff-settings-sign-ins-failures = { $count ->
+    [0] Ningún acceso fallido en las últimas 24 horas
+    [one] 1 acceso fallido en las últimas 24 horas
+   *[other] { $count } accesos fallidos en las últimas 24 horas
+}
+staff-settings-unlock = Borrar los accesos fallidos de { $name }
 staff-sent-title = Lo que se envió
 staff-sent-none = Aún no se ha enviado ningún correo a los clientes de este caso.
 staff-mail-weekly_update = Novedad semanal

@@ -185,6 +185,7 @@ async fn markup_typed_anywhere_is_shown_as_text(backend: Backend) -> anyhow::Res
     // A sign-in email to the client whose name and firm carry markup (kept in memory).
     let sent = http.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
     assert_eq!(sent.status(), StatusCode::OK);
+    app.background_done().await; // the sign-in email goes out after the answer
     app.mail()?.wait_for_emails(&email, 1).await?;
     let mut emails = 0;
     for sent in app.mail()?.emails()? {

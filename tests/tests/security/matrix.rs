@@ -152,6 +152,13 @@ const ROWS: &[Row] = &[
     ("GET", "/api/v1/staff/matters/{id}/documents/{document}/download", "", Body::Empty, STAFF_RECORD_API),
     ("POST", "/api/v1/staff/matters/{id}/documents/{document}/review", "", Body::Empty, [401, 403, 403, 204, 404, 204]),
     ("GET", "/api/v1/staff/staff", "", Body::Empty, STAFF_LIST_API),
+    (
+        "POST",
+        "/api/v1/staff/staff/unlock",
+        "",
+        Body::Json(r#"{"email":"casey@{domain}"}"#),
+        [401, 403, 403, 403, 404, 204],
+    ),
     ("GET", "/api/v1/staff/catalogue", "", Body::Empty, STAFF_LIST_API),
     (
         "PUT",
@@ -209,6 +216,7 @@ const ROWS: &[Row] = &[
     ("POST", "/staff/matters/{id}/documents", "", Body::Pdf, STAFF_RECORD_FORM),
     ("POST", "/staff/matters/{id}/documents/{document}/review", "", Body::Empty, STAFF_RECORD_FORM),
     ("GET", "/staff/settings", "", Body::Empty, STAFF_PAGE),
+    ("POST", "/staff/settings/unlock", "", Body::Form(&[("email", "casey@{domain}")]), [303, 403, 403, 403, 404, 303]),
     (
         "POST",
         "/staff/settings",

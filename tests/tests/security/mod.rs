@@ -10,6 +10,7 @@ mod error_pages;
 mod headers;
 mod markup;
 mod matrix;
+mod sign_in;
 mod tokens;
 mod uploads;
 

@@ -3,7 +3,8 @@
 //! sign-in page. Records of another firm answer 404; admin-only actions 403.
 
 use actix_multipart::Multipart;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, get, patch, post, put, web};
 use serde::{Deserialize, Serialize};
 use shared::domain::{Language, now};
 use shared::staff::clients::{self, ClientPatch, ClientView, NewClient, StaffMember};
@@ -42,6 +43,7 @@ pub fn configure(cfg: &mut ApiConfig) {
         .service(download_document)
         .service(review_document)
         .service(list_staff)
+        .service(unlock_staff)
         .service(get_catalogue)
         .service(set_phase_text)
         .service(get_settings)
@@ -78,13 +80,16 @@ pub struct StaffToken {
     pub user_id: String,
 }
 
-/// Signs a staff member in with password and TOTP code; 401 when any part is wrong, 429 when locked.
+/// Signs a staff member in with password and TOTP code; 401 when any part is
+/// wrong; 429 with `Retry-After` (seconds) after too many recent failures for
+/// the address (nothing is checked then; any address, staff or not, gets the
+/// same answers) or too many attempts from this IP address.
 #[utoipa::path(
     tag = "staff", request_body = StaffCredentials,
     responses(
         (status = 200, body = StaffToken),
         (status = 401, description = "Email, password or code is wrong", body = ErrorBody),
-        (status = 429, description = "Locked after repeated failures, or too many attempts from this address", body = ErrorBody)
+        (status = 429, description = "Too many recent failures for this address (wait `Retry-After` seconds), or too many attempts from this IP address", body = ErrorBody)
     )
 )]
 #[post("/api/v1/staff/sign-in")]
@@ -92,11 +97,17 @@ async fn sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<StaffCredentials>,
-) -> AppResult<web::Json<StaffToken>> {
+) -> AppResult<HttpResponse> {
     match attempt_sign_in(&state, &req, &body.email, &body.password, &body.code).await? {
-        Attempt::Granted(grant) => Ok(web::Json(StaffToken { token: grant.token, user_id: grant.user_id })),
+        Attempt::Granted(grant) => {
+            Ok(HttpResponse::Ok().json(StaffToken { token: grant.token, user_id: grant.user_id }))
+        }
         Attempt::Wrong => Err(AppError(shared::Error::Unauthenticated)),
-        Attempt::Locked(_) => Err(AppError(shared::Error::RateLimited)),
+        Attempt::Wait(seconds) => {
+            let mut refused = AppError(shared::Error::RateLimited).error_response();
+            refused.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+            Ok(refused)
+        }
     }
 }
 
@@ -432,6 +443,35 @@ async fn review_document(
 async fn list_staff(state: web::Data<AppState>, user: StaffApi) -> AppResult<web::Json<Vec<StaffMember>>> {
     let staff = user.staff;
     Ok(web::Json(state.db.run(move |c| clients::staff_members(c, &staff)).await?))
+}
+
+/// Whose staff sign-in failures to clear.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UnlockRequest {
+    /// The staff member's email address.
+    pub email: String,
+}
+
+/// Clears a staff member's failed sign-ins from every source, so they can sign
+/// in at once (admins only; audited as `staff.sign_in_unlock`). 404 for an
+/// address that is not one of the firm's staff.
+#[utoipa::path(
+    tag = "staff", request_body = UnlockRequest,
+    responses(
+        (status = 204, description = "Cleared"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)
+    ),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[post("/api/v1/staff/staff/unlock")]
+async fn unlock_staff(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    body: web::Json<UnlockRequest>,
+) -> AppResult<HttpResponse> {
+    let (staff, email, now) = (user.staff, body.into_inner().email, state.clock().now());
+    state.db.run(move |c| crate::staff_auth::unlock(c, &staff, &email, now)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The firm's phase catalogue with its texts in every language.

@@ -35,7 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(share_documents)
         .service(review_document)
         .service(settings_page)
-        .service(save_settings);
+        .service(save_settings)
+        .service(unlock_staff);
 }
 
 /// A validation problem shown on the page, naming the field; other errors as usual.
@@ -632,16 +633,40 @@ struct SettingsPage {
     admin: bool,
     /// The configured weekly schedule, for a firm without its own.
     default_schedule: String,
+    /// For admins: the staff members and their failed sign-ins, to unlock.
+    sign_ins: Vec<StaffSignIns>,
+}
+
+/// A staff member and their failed sign-ins within the last day, from every source.
+#[derive(Serialize)]
+struct StaffSignIns {
+    member: StaffMember,
+    failures: i64,
 }
 
 #[get("/staff/settings")]
 async fn settings_page(ctx: PageCtx, req: HttpRequest) -> PageResult {
     let staff = staff_of(&ctx, &req)?;
     let admin = staff.require_admin().is_ok();
-    let firm = ctx.state.db.run(move |c| settings::get(c, &staff)).await?;
+    let at = ctx.state.clock().now();
+    let (firm, sign_ins) = ctx
+        .state
+        .db
+        .run(move |c| {
+            let firm = settings::get(c, &staff)?;
+            let mut sign_ins = Vec::new();
+            if admin {
+                for member in clients::staff_members(c, &staff)? {
+                    let failures = crate::staff_auth::recent_failures(c, &member.email, at)?;
+                    sign_ins.push(StaffSignIns { member, failures });
+                }
+            }
+            Ok((firm, sign_ins))
+        })
+        .await?;
     let default_schedule =
         ctx.state.config.weekly_schedule.clone().unwrap_or_else(|| ctx.text("staff-settings-schedule-off"));
-    let page = SettingsPage { staff_nav: true, firm, admin, default_schedule };
+    let page = SettingsPage { staff_nav: true, firm, admin, default_schedule, sign_ins };
     Ok(ctx.render(StatusCode::OK, "staff_settings", "staff-settings-title", page))
 }
 
@@ -678,4 +703,23 @@ async fn save_settings(ctx: PageCtx, req: HttpRequest, form: web::Form<SettingsF
     };
     run_then_back(&ctx, "/staff/settings", move |c, staff| settings::update(c, staff, &patch, now()).map(|_| ()), staff)
         .await
+}
+
+#[derive(Debug, Deserialize)]
+struct UnlockForm {
+    email: String,
+}
+
+/// An admin clears a staff member's failed sign-ins (the button on the settings page).
+#[post("/staff/settings/unlock")]
+async fn unlock_staff(ctx: PageCtx, req: HttpRequest, form: web::Form<UnlockForm>) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
+    let (email, at) = (form.into_inner().email, ctx.state.clock().now());
+    run_then_back(
+        &ctx,
+        "/staff/settings",
+        move |c, staff| crate::staff_auth::unlock(c, staff, &email, at).map(|_| ()),
+        staff,
+    )
+    .await
 }

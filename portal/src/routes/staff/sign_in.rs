@@ -1,9 +1,11 @@
 //! Staff sign-in: email, password and the authenticator app's code, on one
-//! form (and as JSON for the API). Sign-out is the shared `/sign-out`.
+//! form (and as JSON for the API). Sign-out is the shared `/sign-out`. Too many
+//! recent failures for an address answer 429 with `Retry-After`, whoever's
+//! address it is ([`crate::staff_auth`]).
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use shared::auth::{Device, SessionGrant};
 use shared::rate_limit::{self, Limit};
@@ -27,8 +29,9 @@ pub enum Attempt {
     Granted(SessionGrant),
     /// Email, password or code is wrong.
     Wrong,
-    /// The account is locked until then (UTC).
-    Locked(NaiveDateTime),
+    /// Too many recent failures for this address: try again in this many seconds
+    /// (nothing was checked; the same for every address).
+    Wait(i64),
 }
 
 /// Checks the credentials (rate-limited per IP) and creates a session.
@@ -45,26 +48,30 @@ pub async fn attempt_sign_in(
     };
     let (email, password, code, tokens) =
         (email.to_owned(), password.to_owned(), code.to_owned(), state.tokens.clone());
+    let now = state.clock().now();
     let outcome = state
         .db
         .run(move |conn| {
             let ip = device.ip.clone().unwrap_or_default();
-            if !rate_limit::try_hit(conn, &rate_limit::bucket("staff-sign-in-ip", &ip), PER_IP)? {
+            if !rate_limit::try_hit(conn, &rate_limit::bucket("staff-sign-in-ip", &ip), PER_IP, now)? {
                 return Err(shared::Error::RateLimited);
             }
-            staff_auth::sign_in(conn, &tokens, &email, &password, &code, &device, shared::domain::now())
+            staff_auth::sign_in(conn, &tokens, &email, &password, &code, &device, now)
         })
         .await?;
     let (attempt, label) = match outcome {
         Ok(grant) => (Attempt::Granted(grant), "staff_signed_in"),
         Err(Refused::WrongCredentials) => (Attempt::Wrong, "staff_refused"),
-        Err(Refused::Locked(until)) => (Attempt::Locked(until), "staff_locked"),
+        // Whole seconds, rounded up: a try after that many seconds is not refused.
+        Err(Refused::Wait(wait)) => {
+            (Attempt::Wait((wait.num_milliseconds() + 999).div_euclid(1000).max(1)), "staff_throttled")
+        }
     };
     metrics::counter!(shared::metrics::SIGN_INS, "outcome" => label).increment(1);
     match &attempt {
         Attempt::Granted(grant) => tracing::info!(user = %grant.user_id, "staff signed in"),
         Attempt::Wrong => tracing::info!("staff sign-in refused"),
-        Attempt::Locked(until) => tracing::warn!(%until, "staff sign-in refused: account locked"),
+        Attempt::Wait(seconds) => tracing::warn!(seconds, "staff sign-in refused: too many recent failures"),
     }
     Ok(attempt)
 }
@@ -78,12 +85,12 @@ async fn page(ctx: PageCtx) -> HttpResponse {
 }
 
 /// The staff sign-in form: the address typed so far, the locale key of why it
-/// was refused, and until when a locked account waits.
+/// was refused, and how many seconds the next try must wait.
 #[derive(Serialize, Default)]
 struct SignInView<'a> {
     email: &'a str,
     error: Option<&'a str>,
-    until: Option<String>,
+    seconds: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -95,19 +102,20 @@ struct SignInForm {
 
 #[post("/staff/sign-in")]
 async fn submit(ctx: PageCtx, req: HttpRequest, form: web::Form<SignInForm>) -> PageResult {
-    let refused = |ctx: &PageCtx, status: StatusCode, error: &str, until: Option<String>| {
-        let view = SignInView { email: &form.email, error: Some(error), until };
-        Ok(ctx.render(status, "staff_sign_in", "staff-sign-in-title", view))
+    let refused = |ctx: &PageCtx, status: StatusCode, error: &str, seconds: Option<i64>| {
+        let view = SignInView { email: &form.email, error: Some(error), seconds };
+        ctx.render(status, "staff_sign_in", "staff-sign-in-title", view)
     };
     match attempt_sign_in(&ctx.state, &req, &form.email, &form.password, &form.code).await? {
         Attempt::Granted(grant) => Ok(HttpResponse::SeeOther()
             .insert_header((actix_web::http::header::LOCATION, "/staff"))
             .cookie(session::session_cookie(&ctx.state, grant.token))
             .finish()),
-        Attempt::Wrong => refused(&ctx, StatusCode::UNAUTHORIZED, "staff-sign-in-wrong", None),
-        Attempt::Locked(until) => {
-            let until = until.and_utc().format("%H:%M UTC").to_string();
-            refused(&ctx, StatusCode::TOO_MANY_REQUESTS, "staff-sign-in-locked", Some(until))
+        Attempt::Wrong => Ok(refused(&ctx, StatusCode::UNAUTHORIZED, "staff-sign-in-wrong", None)),
+        Attempt::Wait(seconds) => {
+            let mut answer = refused(&ctx, StatusCode::TOO_MANY_REQUESTS, "staff-sign-in-wait", Some(seconds));
+            answer.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+            Ok(answer)
         }
     }
 }
