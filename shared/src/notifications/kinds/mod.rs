@@ -9,3 +9,5 @@ pub mod weekly_update;
 
 #[cfg(test)]
 mod properties;
+#[cfg(any(test, feature = "samples"))]
+pub mod samples;
