@@ -39,6 +39,14 @@ async fn a_note_typed_with_a_phase_change_reaches_the_case_page_and_the_email(ba
     assert!(text.contains(note), "the case page lacks the note typed with the phase change: {text}");
     assert!(!text.contains("Adjuster is slow"), "an internal note reached the case page");
 
+    // The staff timeline says the same in staff words.
+    let staff_page = admin.request(reqwest::Method::GET, &format!("/staff/matters/{}", sam.matter_id)).send().await?;
+    let staff_text = main_text(&staff_page.text().await?);
+    for expected in ["Moved to: Investigation", note, "Internal note", "Adjuster is slow"] {
+        assert!(staff_text.contains(expected), "the staff timeline lacks {expected:?}: {staff_text}");
+    }
+    assert!(!staff_text.contains("Your case moved to a new step"), "client wording on the staff timeline");
+
     app.state.notifications.deliver_all(now(), &|| {}).await?;
     let mail = app.mail()?.wait_for_emails(&sam.email, 1).await?.remove(0);
     assert_eq!(app.mail()?.emails_to(&sam.email)?.len(), 1, "one phase-change email for Sam");
@@ -93,6 +101,21 @@ async fn a_rating_chosen_in_an_email_is_one_plain_tap_from_being_sent(backend: B
     assert!(main_text(&sent.text().await?).contains("Thank you"));
     let after: Value = admin.get("/api/v1/staff/ratings").await?;
     assert_eq!(sams(&after), vec![4], "the staff ratings after one tap on the send button");
+    Ok(())
+}
+
+/// Every page names its icon, and the icon is there: a browser (or Lighthouse)
+/// asking for it never logs a 404.
+#[tokio::test]
+async fn every_page_names_an_icon_that_exists() -> anyhow::Result<()> {
+    let _gate = harness::gate::beside_others().await;
+    let app = TestApp::builder(Backend::Sqlite).spawn().await?;
+    let page = app.get("/sign-in").await?.text().await?;
+    assert!(page.contains(r#"<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">"#), "{page}");
+    let icon = app.get("/static/favicon.svg").await?;
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(icon.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("image/svg+xml"));
+    assert!(icon.text().await?.starts_with("<svg"), "not an SVG");
     Ok(())
 }
 

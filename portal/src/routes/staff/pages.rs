@@ -464,7 +464,8 @@ fn matter_view<'a>(
 
 fn timeline_line<'a>(ctx: &PageCtx, m: &'a StaffMilestone) -> TimelineLine<'a> {
     TimelineLine {
-        label_key: format!("milestone-{}", m.kind),
+        // Staff wording ("Note to client"), not what the client reads ("Message from your legal team").
+        label_key: format!("staff-timeline-{}", m.kind),
         internal: !m.client_visible,
         phase: m.phase_title.as_deref(),
         body: m.body.as_deref(),
