@@ -351,7 +351,116 @@ async fn send_with_no_file_chosen_asks_for_a_file_on_the_same_form(backend: Back
     Ok(())
 }
 
+/// Five wrong codes use a sign-in up: the page says so, focus is on that
+/// message, and one tap on "Send me a new code" (the address already filled
+/// in) mails a new code that works. In Chromium at both sizes.
+async fn after_wrong_codes_one_tap_sends_a_new_code(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::builder(backend).with_memory_mail().spawn().await?;
+    let demo = app.seed_demo().await?;
+    let email = demo.email("sam");
+    for (n, screen) in [browser::PHONE, browser::DESKTOP].into_iter().enumerate() {
+        let size = format!("{}x{}", screen.width, screen.height);
+        app.new_client()?.post(app.url("/sign-in")).form(&[("email", email.as_str())]).send().await?;
+        let mails = app.mail()?.wait_for_emails(&email, 2 * n + 1).await?;
+        let code = mails[2 * n].six_digit_code().ok_or_else(|| anyhow::anyhow!("no code"))?;
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let browser = browser::open(screen).await?;
+        let outcome = async {
+            for _ in 0..5 {
+                browser.goto(&app.url("/sign-in/code")).await?;
+                browser.find(fantoccini::Locator::Css("#code-email")).await?.send_keys(&email).await?;
+                browser.find(fantoccini::Locator::Css("#code")).await?.send_keys(wrong).await?;
+                browser.find(fantoccini::Locator::Css("form[action='/sign-in/code'] button")).await?.click().await?;
+                browser::wait_for_text(&browser, "Check the 6-digit code in your newest email").await?;
+            }
+            let focused = browser.execute("return document.activeElement && document.activeElement.id", vec![]).await?;
+            assert_eq!(focused.as_str(), Some("code-error"), "focus is not on the error at {size}");
+            let text = browser::main_text(&browser).await?;
+            assert!(text.contains("after 5 wrong tries, ask for a new one"), "{text}");
+            browser::screenshot(&browser, &format!("code-used-up-{size}-{}", backend.name())).await?;
+            // The right code no longer works once the tries are used up...
+            let used_up = app
+                .new_client()?
+                .post(app.url("/sign-in/code"))
+                .form(&[("email", email.as_str()), ("code", code.as_str())])
+                .send()
+                .await?;
+            assert_eq!(used_up.status(), StatusCode::UNAUTHORIZED, "a code still worked after 5 wrong tries");
+            // ...and one tap asks for a new one, for the address typed.
+            browser.find(fantoccini::Locator::Css("form[action='/sign-in'] button.secondary")).await?.click().await?;
+            browser::wait_for_text(&browser, "Check your email").await?;
+            let mails = app.mail()?.wait_for_emails(&email, 2 * n + 2).await?;
+            let fresh = mails[2 * n + 1].six_digit_code().ok_or_else(|| anyhow::anyhow!("no new code"))?;
+            let address = browser.find(fantoccini::Locator::Css("#code-email")).await?;
+            assert_eq!(address.prop("value").await?.as_deref(), Some(email.as_str()), "the address is filled in");
+            browser.find(fantoccini::Locator::Css("#code")).await?.send_keys(&fresh).await?;
+            browser.find(fantoccini::Locator::Css("form[action='/sign-in/code'] button")).await?.click().await?;
+            browser.wait().for_element(fantoccini::Locator::Css("ul.cards, .current-phase")).await?;
+            anyhow::Ok(())
+        }
+        .await;
+        browser.close().await?;
+        outcome?;
+    }
+    Ok(())
+}
+
+/// A staff member who mistypes the authenticator code keeps the password
+/// typed, with focus on the message; the page is the same for an address
+/// without an account and for a wrong password (it tells nothing of which part
+/// was wrong). With the right code, the kept password signs in.
+async fn a_wrong_authenticator_code_keeps_the_typed_password(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::builder(backend).spawn().await?;
+    let demo = app.seed_demo().await?;
+    let admin = demo.staff_login("admin")?.clone();
+    let code = portal::staff_auth::current_code(&admin.totp_secret)?;
+    let wrong_code = if code == "000000" { "111111" } else { "000000" };
+    let page = |email: String, password: String, code: String| {
+        let app = &app;
+        async move {
+            let form = [("email", email), ("password", password), ("code", code)];
+            let reply = app.new_client()?.post(app.url("/staff/sign-in")).form(&form).send().await?;
+            anyhow::Ok((reply.status(), reply.text().await?))
+        }
+    };
+    let password_field =
+        |html: &str| html.split("<input").find(|i| i.contains(r#"id="password""#)).unwrap_or_default().to_owned();
+    let (status, html) = page(admin.email.clone(), admin.password.clone(), wrong_code.to_owned()).await?;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(password_field(&html).contains(&format!(r#"value="{}""#, admin.password)), "the password was not kept");
+    assert!(html.contains(r#"id="sign-in-error" tabindex="-1" autofocus"#), "focus is not on the message");
+
+    let (_, wrong_password) = page(admin.email.clone(), "not the password".to_owned(), wrong_code.to_owned()).await?;
+    assert!(password_field(&wrong_password).contains(r#"value="not the password""#));
+    let unknown = format!("nobody@{}", demo.domain);
+    let (status, nobody) = page(unknown.clone(), admin.password.clone(), wrong_code.to_owned()).await?;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        main_text(&nobody).replace(&unknown, &admin.email),
+        main_text(&html),
+        "an unknown address reads differently"
+    );
+
+    let kept = password_field(&html)
+        .split(r#"value=""#)
+        .nth(1)
+        .and_then(|v| v.split('"').next())
+        .unwrap_or_default()
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#x3D;", "=")
+        .replace("&#x60;", "`");
+    let (status, _) = page(admin.email.clone(), kept, portal::staff_auth::current_code(&admin.totp_secret)?).await?;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the kept password with the right code signs in");
+    Ok(())
+}
+
 on_both_backends!(
+    a_wrong_authenticator_code_keeps_the_typed_password,
+    after_wrong_codes_one_tap_sends_a_new_code,
     send_with_no_file_chosen_asks_for_a_file_on_the_same_form,
     staff_forms_have_full_size_controls_under_their_labels,
     the_rating_and_code_pages_work_in_chromium,

@@ -35,6 +35,7 @@ code-title = Sign in with a code
 code-email-label = Email address
 code-label = 6-digit code
 code-submit = Sign in
+code-send-new = Send me a new code
 check-email-retry = Nothing arrived? Check your spam folder, or ask for a new link.
 link-title = Continue signing in
 link-body = Press the button to sign in on this device.

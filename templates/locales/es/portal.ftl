@@ -35,6 +35,7 @@ code-title = Entrar con un código
 code-email-label = Correo electrónico
 code-label = Código de 6 dígitos
 code-submit = Entrar
+code-send-new = Envíenme un código nuevo
 check-email-retry = ¿No llegó nada? Revise la carpeta de correo no deseado o pida un enlace nuevo.
 link-title = Continuar con el acceso
 link-body = Pulse el botón para entrar en este dispositivo.

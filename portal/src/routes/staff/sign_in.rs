@@ -89,6 +89,9 @@ async fn page(ctx: PageCtx) -> HttpResponse {
 #[derive(Serialize, Default)]
 struct SignInView<'a> {
     email: &'a str,
+    /// The password typed, put back after any refusal (a wrong authenticator code is
+    /// the usual one), whatever was wrong: the page tells nothing about which part was.
+    password: &'a str,
     error: Option<&'a str>,
     seconds: Option<i64>,
 }
@@ -103,7 +106,7 @@ struct SignInForm {
 #[post("/staff/sign-in")]
 async fn submit(ctx: PageCtx, req: HttpRequest, form: web::Form<SignInForm>) -> PageResult {
     let refused = |ctx: &PageCtx, status: StatusCode, error: &str, seconds: Option<i64>| {
-        let view = SignInView { email: &form.email, error: Some(error), seconds };
+        let view = SignInView { email: &form.email, password: &form.password, error: Some(error), seconds };
         ctx.render(status, "staff_sign_in", "staff-sign-in-title", view)
     };
     match attempt_sign_in(&ctx.state, &req, &form.email, &form.password, &form.code).await? {
