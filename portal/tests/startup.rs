@@ -704,7 +704,18 @@ fn a_signal_lets_the_upload_in_flight_finish_within_the_grace_period(signal: &st
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         match std::net::TcpStream::connect(&address) {
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            // Refused once the listener is closed; reset (or aborted) when the kernel had
+            // queued the connection just as the listener closed: not accepted either way.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionRefused
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::ConnectionAborted
+                ) =>
+            {
+                break;
+            }
             Err(e) => anyhow::bail!("connecting after SIG{signal}: {e}"),
             Ok(connection) => drop(connection),
         }
