@@ -95,6 +95,9 @@ mod tests {
             no_activity_updates: true,
             created_at: NaiveDateTime::default(),
             closed_matter_uploads: false,
+            accent_colour: None,
+            reply_to_case_manager: false,
+            public_host: None,
         }
     }
 

@@ -105,6 +105,9 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
             no_activity_updates: true,
             created_at: t0,
             closed_matter_uploads: false,
+            accent_colour: None,
+            reply_to_case_manager: false,
+            public_host: None,
         };
         diesel::insert_into(firms::table).values(&firm).execute(conn)?;
         let phases = catalogue.install(conn, &firm.id)?;

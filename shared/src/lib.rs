@@ -23,6 +23,7 @@
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod branding;
 pub mod catalogue;
 pub mod client_view;
 pub mod clock;

@@ -285,6 +285,9 @@ async fn enum_columns_round_trip_and_refuse_unknown_text(backend: Backend) -> an
         no_activity_updates: true,
         created_at: shared::domain::now(),
         closed_matter_uploads: false,
+        accent_colour: None,
+        reply_to_case_manager: false,
+        public_host: None,
     };
     diesel::insert_into(firms::table).values(&firm).execute(conn)?;
     for (i, role) in Role::ALL.iter().enumerate() {

@@ -28,6 +28,25 @@ pub struct Firm {
     pub created_at: NaiveDateTime,
     /// Clients may still upload documents to a matter once it is closed.
     pub closed_matter_uploads: bool,
+    /// Accent colour `#rrggbb` for pages and emails; the built-in one when `None`.
+    pub accent_colour: Option<String>,
+    /// Client emails carry Reply-To the matter's case manager.
+    pub reply_to_case_manager: bool,
+    /// Host name that signed-out pages answer for (several firms on one portal).
+    pub public_host: Option<String>,
+}
+
+/// A firm's logo (`firm_logos`), read only when the picture itself is served.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = firm_logos)]
+pub struct FirmLogo {
+    pub firm_id: String,
+    /// `image/png`, `image/jpeg` or `image/webp`, from the bytes themselves.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    /// Hex digest of the bytes; names the version in the logo's URL.
+    pub digest: String,
+    pub updated_at: NaiveDateTime,
 }
 
 /// A client or a staff member of one firm.

@@ -13,6 +13,19 @@ diesel::table! {
         no_activity_updates -> Bool,
         created_at -> Timestamp,
         closed_matter_uploads -> Bool,
+        accent_colour -> Nullable<Text>,
+        reply_to_case_manager -> Bool,
+        public_host -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    firm_logos (firm_id) {
+        firm_id -> Text,
+        content_type -> Text,
+        bytes -> Binary,
+        digest -> Text,
+        updated_at -> Timestamp,
     }
 }
 
@@ -210,6 +223,7 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> firms (firm_id));
+diesel::joinable!(firm_logos -> firms (firm_id));
 diesel::joinable!(notifications -> users (recipient_id));
 diesel::joinable!(phases -> firms (firm_id));
 diesel::joinable!(phase_texts -> phases (phase_id));
@@ -224,6 +238,7 @@ diesel::joinable!(sign_in_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     firms,
+    firm_logos,
     users,
     phases,
     phase_texts,

@@ -73,6 +73,9 @@ fn people(name: &str, firm_name: &str, mail_from: Option<String>, language: Lang
         weekly_schedule: None,
         no_activity_updates: true,
         closed_matter_uploads: false,
+        accent_colour: None,
+        reply_to_case_manager: false,
+        public_host: None,
         created_at: at(),
     };
     (User::new(&firm.id, Role::Client, CLIENT, name, language, at()), firm)
