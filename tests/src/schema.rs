@@ -224,6 +224,8 @@ fn portable(data_type: &str) -> String {
         "boolean".into()
     } else if t == "text" || t.starts_with("character varying") || t.starts_with("varchar") {
         "text".into()
+    } else if t == "bytea" || t == "blob" {
+        "binary".into()
     } else {
         t
     }

@@ -240,6 +240,7 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
     }
     load!(
         firms => Firm,
+        firm_logos => FirmLogo,
         users => User,
         phases => Phase,
         phase_texts => PhaseText,
