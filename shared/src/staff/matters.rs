@@ -766,9 +766,8 @@ pub fn table(
                 .filter(matter_clients::matter_id.eq(matters::id))
                 .filter(users::full_name.like(pattern.clone())),
         );
-        query = query.filter(
-            matters::title.like(pattern.clone()).or(matters::external_id.like(pattern)).or(client_named),
-        );
+        query =
+            query.filter(matters::title.like(pattern.clone()).or(matters::external_id.like(pattern)).or(client_named));
     }
     query = match (sort, descending) {
         (SortColumn::Client, false) => query.order_by((first_client!().is_null(), first_client!().asc())),
@@ -809,24 +808,35 @@ pub fn table(
         catalogue.iter().map(|(p, t)| (p.id.as_str(), (p.key.as_str(), t.title.as_str()))).collect();
     Ok(found
         .into_iter()
-        .map(|((id, title, external_id, phase_id), (updated_at, closed_at), client, clients, manager, last, open, review)| {
-            let (phase_key, phase_title) = phases.get(phase_id.as_str()).copied().unwrap_or(("", ""));
-            TableRow {
-                id,
-                title,
-                external_id,
-                phase_key: phase_key.to_owned(),
-                phase_title: phase_title.to_owned(),
+        .map(
+            |(
+                (id, title, external_id, phase_id),
+                (updated_at, closed_at),
                 client,
-                clients: clients.unwrap_or(0),
+                clients,
                 manager,
-                last_client_update: last,
-                open_requests: open.unwrap_or(0),
-                to_review: review.unwrap_or(0),
-                updated_at,
-                closed_at,
-            }
-        })
+                last,
+                open,
+                review,
+            )| {
+                let (phase_key, phase_title) = phases.get(phase_id.as_str()).copied().unwrap_or(("", ""));
+                TableRow {
+                    id,
+                    title,
+                    external_id,
+                    phase_key: phase_key.to_owned(),
+                    phase_title: phase_title.to_owned(),
+                    client,
+                    clients: clients.unwrap_or(0),
+                    manager,
+                    last_client_update: last,
+                    open_requests: open.unwrap_or(0),
+                    to_review: review.unwrap_or(0),
+                    updated_at,
+                    closed_at,
+                }
+            },
+        )
         .collect())
 }
 

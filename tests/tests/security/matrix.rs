@@ -151,7 +151,13 @@ const ROWS: &[Row] = &[
     ("POST", "/api/v1/staff/matters/{id}/documents", "", Body::Pdf, [401, 403, 403, 201, 404, 201]),
     ("GET", "/api/v1/staff/matters/{id}/documents/{document}/download", "", Body::Empty, STAFF_RECORD_API),
     ("POST", "/api/v1/staff/matters/{id}/documents/{document}/review", "", Body::Empty, [401, 403, 403, 204, 404, 204]),
-    ("POST", "/api/v1/staff/matters/{id}/documents/review", "", Body::Json(r#"{"ids":["{document}"]}"#), STAFF_RECORD_API),
+    (
+        "POST",
+        "/api/v1/staff/matters/{id}/documents/review",
+        "",
+        Body::Json(r#"{"ids":["{document}"]}"#),
+        STAFF_RECORD_API,
+    ),
     ("PATCH", "/api/v1/staff/documents/{id}", "", Body::Json(r#"{"category":"medical_bill"}"#), STAFF_RECORD_API),
     ("GET", "/api/v1/staff/staff", "", Body::Empty, STAFF_LIST_API),
     (
@@ -226,7 +232,13 @@ const ROWS: &[Row] = &[
         STAFF_RECORD_FORM,
     ),
     ("GET", "/staff/matters/{id}/documents/{document}/preview", "", Body::Empty, STAFF_RECORD_PAGE),
-    ("POST", "/staff/filters", "", Body::Form(&[("name", "Filter {n}"), ("query", "phase=intake")]), [303, 403, 403, 303, 303, 303]),
+    (
+        "POST",
+        "/staff/filters",
+        "",
+        Body::Form(&[("name", "Filter {n}"), ("query", "phase=intake")]),
+        [303, 403, 403, 303, 303, 303],
+    ),
     // A saved filter is its owner's alone: an id that is not one of theirs is 404.
     ("POST", "/staff/filters/{id}/delete", "", Body::Empty, [303, 403, 403, 404, 404, 404]),
     ("GET", "/staff/settings", "", Body::Empty, STAFF_PAGE),

@@ -776,7 +776,8 @@ async fn cancel_request(ctx: PageCtx, req: HttpRequest, path: web::Path<(String,
     let staff = staff_of(&ctx, &req)?;
     let (id, request) = path.into_inner();
     let back = format!("/staff/matters/{id}");
-    let work = move |c: &mut shared::db::DbConnection, staff: &Staff| updates::cancel_request(c, staff, &id, &request, now());
+    let work =
+        move |c: &mut shared::db::DbConnection, staff: &Staff| updates::cancel_request(c, staff, &id, &request, now());
     run_then_done(&ctx, &back, "request-cancelled", work, staff).await
 }
 
@@ -820,7 +821,8 @@ async fn review_document(ctx: PageCtx, req: HttpRequest, path: web::Path<(String
     let staff = staff_of(&ctx, &req)?;
     let (id, document) = path.into_inner();
     let back = format!("/staff/matters/{id}");
-    let work = move |c: &mut shared::db::DbConnection, staff: &Staff| records::mark_reviewed(c, staff, &id, &document, now());
+    let work =
+        move |c: &mut shared::db::DbConnection, staff: &Staff| records::mark_reviewed(c, staff, &id, &document, now());
     run_then_done(&ctx, &back, "reviewed", work, staff).await
 }
 
@@ -890,8 +892,7 @@ async fn preview_document(ctx: PageCtx, req: HttpRequest, path: web::Path<(Strin
     let staff = staff_of(&ctx, &req)?;
     let (matter_id, document_id) = path.into_inner();
     let lookup = staff.clone();
-    let document =
-        ctx.state.db.run(move |c| records::document(c, &lookup, &matter_id, &document_id)).await?;
+    let document = ctx.state.db.run(move |c| records::document(c, &lookup, &matter_id, &document_id)).await?;
     let inline = INLINE_TYPES.contains(&document.content_type.as_str());
     let file_name = shared::documents::download_name(&document.original_name, &document.content_type);
     let how = ctx.state.storage.download(&document.object_key, &file_name).await?;
@@ -927,7 +928,9 @@ async fn preview_document(ctx: PageCtx, req: HttpRequest, path: web::Path<(Strin
     ctx.state
         .db
         .run(move |c| {
-            shared::db::write_transaction(c, |c| staff.audit(c, "document.preview", "document", &document_id, None, now()))
+            shared::db::write_transaction(c, |c| {
+                staff.audit(c, "document.preview", "document", &document_id, None, now())
+            })
         })
         .await?;
     Ok(response)
