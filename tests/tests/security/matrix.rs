@@ -489,7 +489,7 @@ async fn a_document_is_found_only_under_its_own_matter(backend: Backend) -> anyh
     }
     let firm_a = app.firm_rows(&world.admin_a.firm_id).await?;
     let routes: Vec<&Row> = ROWS.iter().filter(|r| r.1.contains("{document}")).collect();
-    assert_eq!(routes.len(), 5, "the routes that name a document");
+    assert_eq!(routes.len(), 7, "the routes that name a document");
     let (mut tried, mut others) = (0, 0);
     for row in &routes {
         let (method, template, ..) = **row;

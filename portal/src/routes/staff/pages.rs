@@ -844,23 +844,27 @@ async fn review_documents(ctx: PageCtx, req: HttpRequest, path: web::Path<String
     run_then_done(&ctx, &back, "reviewed", work, staff).await
 }
 
-#[derive(Debug, Deserialize)]
-struct CategoryForm {
-    category: String,
-}
-
-/// Files a document of the matter under another category.
+/// Files a document of the matter under another category (form field
+/// `category`). A form without a category changes nothing and goes back to
+/// the matter; a document of another matter or firm is 404 either way.
 #[post("/staff/matters/{id}/documents/{document}/category")]
 async fn recategorise_document(
     ctx: PageCtx,
     req: HttpRequest,
     path: web::Path<(String, String)>,
-    form: web::Form<CategoryForm>,
+    body: web::Bytes,
 ) -> PageResult {
     let staff = staff_of(&ctx, &req)?;
     let (id, document) = path.into_inner();
     let back = format!("/staff/matters/{id}");
-    let category = form.into_inner().category;
+    let category = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "category")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.trim().is_empty());
+    let Some(category) = category else {
+        ctx.state.db.run(move |c| records::document(c, &staff, &id, &document).map(|_| ())).await?;
+        return Ok(see_other(&back));
+    };
     let work = move |c: &mut shared::db::DbConnection, staff: &Staff| {
         records::recategorise(c, staff, Some(&id), &document, &category, now()).map(|_| ())
     };
