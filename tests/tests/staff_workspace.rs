@@ -474,6 +474,8 @@ async fn staff_triage_review_and_recategorise_in_chromium(backend: Backend) -> a
                 faults.push(format!("table at {size}: axe {fault}"));
             }
             browser::screenshot(&browser, &format!("staff-workspace-table-{size}-{}", backend.name())).await?;
+            browser.execute("document.querySelector('.table-scroll').scrollIntoView()", vec![]).await?;
+            browser::screenshot(&browser, &format!("staff-workspace-table-rows-{size}-{}", backend.name())).await?;
             first.click().await?;
             browser::wait_for_text(&browser, "crash-scene.png").await?;
             for fault in browser::form_layout_faults(&browser).await? {
