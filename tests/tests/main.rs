@@ -19,6 +19,7 @@ mod security;
 mod services;
 mod shutdown;
 mod staff;
+mod staff_workspace;
 mod storage_outage;
 mod upload_memory;
 mod uploads;

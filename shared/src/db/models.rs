@@ -342,3 +342,16 @@ pub struct StorageCleanup {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
 }
+
+/// A staff member's saved view of the matters table: its filter and sort as a query string.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = saved_filters)]
+pub struct SavedFilter {
+    pub id: String,
+    pub firm_id: String,
+    pub user_id: String,
+    pub name: String,
+    /// Whitelisted parameters only (`phase=…&sort=…`), never free text from the URL as is.
+    pub query: String,
+    pub created_at: NaiveDateTime,
+}

@@ -11,8 +11,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{Staff, firm_matter, firm_user, optional_line, required, unique_or};
 use crate::catalogue::{self, PERSONAL_INJURY};
-use crate::db::models::{Document, DocumentRequest, Matter, MatterClient, Milestone, Phase};
-use crate::db::schema::{document_requests, documents, matter_clients, matters, milestones, notifications, users};
+use crate::db::models::{Document, DocumentRequest, Matter, MatterClient, Milestone, Phase, SavedFilter};
+use crate::db::schema::{
+    document_requests, documents, matter_clients, matters, milestones, notifications, phases, saved_filters, users,
+};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::{Language, MilestoneKind, NotificationKind, NotificationStatus, RequestStatus, Role, new_id};
 use crate::error::{Error, Result};
@@ -549,4 +551,367 @@ pub fn update(
         Ok(())
     })?;
     Ok(get(conn, staff, matter_id, Language::En)?.summary)
+}
+
+/// A column the staff matters table sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortColumn {
+    /// The first client's name.
+    Client,
+    /// The matter's title.
+    Matter,
+    /// The phase's position in the catalogue.
+    Phase,
+    /// Days since the last weekly update sent to a client (never sent counts as the most days).
+    LastUpdate,
+    /// Open document requests.
+    Requests,
+    /// Client uploads not yet reviewed.
+    Review,
+    /// The case manager's name (unassigned last).
+    Manager,
+    /// The last change (the default, newest first).
+    #[default]
+    Changed,
+}
+
+impl SortColumn {
+    /// Every column, in the table's order.
+    pub const ALL: [SortColumn; 8] = [
+        Self::Client,
+        Self::Matter,
+        Self::Phase,
+        Self::LastUpdate,
+        Self::Requests,
+        Self::Review,
+        Self::Manager,
+        Self::Changed,
+    ];
+
+    /// The column named `key` in a URL (`?sort=phase`); `None` for anything else.
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == key)
+    }
+
+    /// Its name in a URL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Client => "client",
+            Self::Matter => "matter",
+            Self::Phase => "phase",
+            Self::LastUpdate => "days",
+            Self::Requests => "requests",
+            Self::Review => "review",
+            Self::Manager => "manager",
+            Self::Changed => "changed",
+        }
+    }
+
+    /// The direction a first click sorts in: counts and days with the most first, names A to Z.
+    pub fn first_descending(self) -> bool {
+        matches!(self, Self::LastUpdate | Self::Requests | Self::Review | Self::Changed)
+    }
+}
+
+/// A row of the staff matters table, read with every count in one query.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TableRow {
+    /// Matter id.
+    pub id: String,
+    /// Short description.
+    pub title: String,
+    /// Id in the firm's case-management system.
+    pub external_id: Option<String>,
+    /// Current phase key.
+    pub phase_key: String,
+    /// Current phase title (in the staff member's language).
+    pub phase_title: String,
+    /// The first client by name.
+    pub client: Option<String>,
+    /// How many clients the matter has.
+    pub clients: i64,
+    /// The case manager's name.
+    pub manager: Option<String>,
+    /// When a client of the matter last got a weekly update (UTC).
+    pub last_client_update: Option<NaiveDateTime>,
+    /// Document requests still open.
+    pub open_requests: i64,
+    /// Client uploads not yet reviewed.
+    pub to_review: i64,
+    /// Last change (UTC).
+    pub updated_at: NaiveDateTime,
+    /// When the matter was closed, if it is.
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+/// The subqueries of the table, each correlated with the outer `matters` row.
+macro_rules! first_client {
+    () => {
+        matter_clients::table
+            .inner_join(users::table.on(users::id.eq(matter_clients::client_id)))
+            .filter(matter_clients::matter_id.eq(matters::id))
+            .select(diesel::dsl::min(users::full_name))
+            .single_value()
+    };
+}
+macro_rules! client_count {
+    () => {
+        matter_clients::table.filter(matter_clients::matter_id.eq(matters::id)).count().single_value()
+    };
+}
+macro_rules! manager_name {
+    () => {
+        users::table.filter(users::id.nullable().eq(matters::case_manager_id)).select(users::full_name).single_value()
+    };
+}
+macro_rules! last_update {
+    () => {
+        matter_clients::table
+            .inner_join(notifications::table.on(notifications::recipient_id.eq(matter_clients::client_id)))
+            .filter(matter_clients::matter_id.eq(matters::id))
+            .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate))
+            .filter(notifications::status.eq(NotificationStatus::Sent))
+            .select(diesel::dsl::max(notifications::sent_at))
+            .single_value()
+    };
+}
+macro_rules! open_count {
+    () => {
+        document_requests::table
+            .filter(document_requests::matter_id.eq(matters::id))
+            .filter(document_requests::status.eq(RequestStatus::Open))
+            .count()
+            .single_value()
+    };
+}
+macro_rules! review_count {
+    () => {
+        documents::table
+            .filter(documents::matter_id.eq(matters::id))
+            .filter(documents::reviewed_at.is_null())
+            .filter(documents::source.eq("client"))
+            .count()
+            .single_value()
+    };
+}
+macro_rules! phase_position {
+    () => {
+        phases::table.filter(phases::id.eq(matters::phase_id)).select(phases::position).single_value()
+    };
+}
+
+/// The staff matters table: the firm's matters matching `filter` (its
+/// `case_manager` may be `mine`), sorted by `sort` (then by id, so equal
+/// values keep one order), each row with its counts — one query for the
+/// rows, one for the phase titles.
+pub fn table(
+    conn: &mut DbConnection,
+    staff: &Staff,
+    filter: &MatterFilter,
+    sort: SortColumn,
+    descending: bool,
+    language: Language,
+    now: NaiveDateTime,
+) -> Result<Vec<TableRow>> {
+    let mut query = matters::table
+        .filter(matters::firm_id.eq(&staff.firm_id))
+        .select((
+            (matters::id, matters::title, matters::external_id, matters::phase_id),
+            (matters::updated_at, matters::closed_at),
+            first_client!(),
+            client_count!(),
+            manager_name!(),
+            last_update!(),
+            open_count!(),
+            review_count!(),
+        ))
+        .into_boxed();
+    if !filter.include_closed.unwrap_or(false) {
+        query = query.filter(matters::closed_at.is_null());
+    }
+    if let Some(key) = filter.phase.as_deref().filter(|k| !k.is_empty()) {
+        let phase = phase_by_key(conn, staff, PERSONAL_INJURY, key)?;
+        query = query.filter(matters::phase_id.eq(phase.id));
+    }
+    match filter.case_manager.as_deref().filter(|k| !k.is_empty()) {
+        Some("none") => query = query.filter(matters::case_manager_id.is_null()),
+        Some("mine") => query = query.filter(matters::case_manager_id.eq(staff.id.clone())),
+        Some(id) => query = query.filter(matters::case_manager_id.eq(id.to_owned())),
+        None => {}
+    }
+    if filter.stale.unwrap_or(false) {
+        let cutoff = now - Duration::days(STALE_DAYS);
+        query = query.filter(not(exists(
+            matter_clients::table
+                .inner_join(notifications::table.on(notifications::recipient_id.eq(matter_clients::client_id)))
+                .filter(matter_clients::matter_id.eq(matters::id))
+                .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate))
+                .filter(notifications::status.eq(NotificationStatus::Sent))
+                .filter(notifications::sent_at.gt(cutoff)),
+        )));
+    }
+    if filter.unreviewed.unwrap_or(false) {
+        query = query.filter(exists(
+            documents::table
+                .filter(documents::matter_id.eq(matters::id))
+                .filter(documents::reviewed_at.is_null())
+                .filter(documents::source.eq("client")),
+        ));
+    }
+    if let Some(term) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = format!("%{}%", term.replace(['%', '_'], ""));
+        let client_named = exists(
+            matter_clients::table
+                .inner_join(users::table.on(users::id.eq(matter_clients::client_id)))
+                .filter(matter_clients::matter_id.eq(matters::id))
+                .filter(users::full_name.like(pattern.clone())),
+        );
+        query =
+            query.filter(matters::title.like(pattern.clone()).or(matters::external_id.like(pattern)).or(client_named));
+    }
+    query = match (sort, descending) {
+        (SortColumn::Client, false) => query.order_by((first_client!().is_null(), first_client!().asc())),
+        (SortColumn::Client, true) => query.order_by((first_client!().is_null(), first_client!().desc())),
+        (SortColumn::Matter, false) => query.order_by(matters::title.asc()),
+        (SortColumn::Matter, true) => query.order_by(matters::title.desc()),
+        (SortColumn::Phase, false) => query.order_by(phase_position!().asc()),
+        (SortColumn::Phase, true) => query.order_by(phase_position!().desc()),
+        // Fewest days first is the latest update first; never sent is the most days of all.
+        (SortColumn::LastUpdate, false) => query.order_by((last_update!().is_null(), last_update!().desc())),
+        (SortColumn::LastUpdate, true) => query.order_by((last_update!().is_not_null(), last_update!().asc())),
+        (SortColumn::Requests, false) => query.order_by(open_count!().asc()),
+        (SortColumn::Requests, true) => query.order_by(open_count!().desc()),
+        (SortColumn::Review, false) => query.order_by(review_count!().asc()),
+        (SortColumn::Review, true) => query.order_by(review_count!().desc()),
+        (SortColumn::Manager, false) => query.order_by((manager_name!().is_null(), manager_name!().asc())),
+        (SortColumn::Manager, true) => query.order_by((manager_name!().is_null(), manager_name!().desc())),
+        (SortColumn::Changed, false) => query.order_by(matters::updated_at.asc()),
+        (SortColumn::Changed, true) => query.order_by(matters::updated_at.desc()),
+    };
+    type Found = (
+        (String, String, Option<String>, String),
+        (NaiveDateTime, Option<NaiveDateTime>),
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<NaiveDateTime>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let found: Vec<Found> = query
+        .then_order_by(matters::id.asc())
+        .limit(filter.limit.unwrap_or(200).clamp(1, MAX_PAGE))
+        .offset(filter.offset.unwrap_or(0).max(0))
+        .load(conn)?;
+    let catalogue = catalogue::phases_in(conn, &staff.firm_id, &[PERSONAL_INJURY], language)?;
+    let phases: HashMap<&str, (&str, &str)> =
+        catalogue.iter().map(|(p, t)| (p.id.as_str(), (p.key.as_str(), t.title.as_str()))).collect();
+    Ok(found
+        .into_iter()
+        .map(
+            |(
+                (id, title, external_id, phase_id),
+                (updated_at, closed_at),
+                client,
+                clients,
+                manager,
+                last,
+                open,
+                review,
+            )| {
+                let (phase_key, phase_title) = phases.get(phase_id.as_str()).copied().unwrap_or(("", ""));
+                TableRow {
+                    id,
+                    title,
+                    external_id,
+                    phase_key: phase_key.to_owned(),
+                    phase_title: phase_title.to_owned(),
+                    client,
+                    clients: clients.unwrap_or(0),
+                    manager,
+                    last_client_update: last,
+                    open_requests: open.unwrap_or(0),
+                    to_review: review.unwrap_or(0),
+                    updated_at,
+                    closed_at,
+                }
+            },
+        )
+        .collect())
+}
+
+/// A staff member's saved view of the matters table.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SavedView {
+    /// Saved filter id.
+    pub id: String,
+    /// The name the staff member gave it.
+    pub name: String,
+    /// The table's filter and sort as a query string, e.g. `phase=negotiation&sort=days&dir=desc`.
+    pub query: String,
+}
+
+/// The longest saved query string accepted.
+pub const MAX_SAVED_QUERY: usize = 2000;
+/// The most saved filters a staff member keeps.
+pub const MAX_SAVED_FILTERS: i64 = 50;
+
+/// The staff member's own saved filters, by name.
+pub fn saved_filters(conn: &mut DbConnection, staff: &Staff) -> Result<Vec<SavedView>> {
+    Ok(saved_filters::table
+        .filter(saved_filters::user_id.eq(&staff.id))
+        .filter(saved_filters::firm_id.eq(&staff.firm_id))
+        .order((saved_filters::name.asc(), saved_filters::id.asc()))
+        .select((saved_filters::id, saved_filters::name, saved_filters::query))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, name, query)| SavedView { id, name, query })
+        .collect())
+}
+
+/// Saves `query` (built by the caller from whitelisted parameters) under
+/// `name` for the staff member; a filter of the same name is replaced.
+pub fn save_filter(
+    conn: &mut DbConnection,
+    staff: &Staff,
+    name: &str,
+    query: &str,
+    now: NaiveDateTime,
+) -> Result<SavedView> {
+    let name = required("name", name)?;
+    if query.len() > MAX_SAVED_QUERY {
+        return Err(Error::invalid("query", format!("must be at most {MAX_SAVED_QUERY} characters")));
+    }
+    write_transaction(conn, |conn| {
+        diesel::delete(
+            saved_filters::table.filter(saved_filters::user_id.eq(&staff.id)).filter(saved_filters::name.eq(&name)),
+        )
+        .execute(conn)?;
+        let kept: i64 = saved_filters::table.filter(saved_filters::user_id.eq(&staff.id)).count().get_result(conn)?;
+        if kept >= MAX_SAVED_FILTERS {
+            return Err(Error::Conflict(format!("you have {MAX_SAVED_FILTERS} saved filters; delete one first")));
+        }
+        let saved = SavedFilter {
+            id: new_id(),
+            firm_id: staff.firm_id.clone(),
+            user_id: staff.id.clone(),
+            name: name.clone(),
+            query: query.to_owned(),
+            created_at: now,
+        };
+        diesel::insert_into(saved_filters::table).values(&saved).execute(conn)?;
+        Ok(SavedView { id: saved.id, name: saved.name, query: saved.query })
+    })
+}
+
+/// Deletes one of the staff member's saved filters; another's (or none) is [`Error::NotFound`].
+pub fn delete_filter(conn: &mut DbConnection, staff: &Staff, filter_id: &str) -> Result<()> {
+    let deleted = diesel::delete(
+        saved_filters::table
+            .filter(saved_filters::id.eq(filter_id))
+            .filter(saved_filters::user_id.eq(&staff.id))
+            .filter(saved_filters::firm_id.eq(&staff.firm_id)),
+    )
+    .execute(conn)?;
+    if deleted == 0 { Err(Error::NotFound) } else { Ok(()) }
 }

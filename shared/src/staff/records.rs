@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{Staff, firm_matter, firm_user};
 use crate::db::models::{AuditEvent, Document, Notification};
-use crate::db::schema::{audit_events, documents, notifications, ratings, users};
+use crate::db::schema::{audit_events, documents, matters, notifications, ratings, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::Role;
 use crate::error::{Error, Result};
@@ -237,4 +237,96 @@ pub fn audit_log(conn: &mut DbConnection, staff: &Staff, query: &AuditQuery) -> 
             hash: e.hash,
         })
         .collect())
+}
+
+/// Marks several documents of one matter reviewed, all or nothing: an id that
+/// is not a document of that matter of the staff member's firm is
+/// [`Error::NotFound`] and nothing changes. Documents already reviewed keep
+/// their first reviewer. Answers how many were newly marked; each is audited.
+pub fn mark_many_reviewed(
+    conn: &mut DbConnection,
+    staff: &Staff,
+    matter_id: &str,
+    document_ids: &[String],
+    now: NaiveDateTime,
+) -> Result<usize> {
+    let ids: std::collections::BTreeSet<&str> = document_ids.iter().map(|s| s.trim()).collect();
+    if ids.is_empty() || ids.contains("") {
+        return Err(Error::invalid("ids", "choose at least one document"));
+    }
+    if ids.len() > 500 {
+        return Err(Error::invalid("ids", "at most 500 documents at once"));
+    }
+    write_transaction(conn, |conn| {
+        let matter = firm_matter(conn, staff, matter_id)?;
+        let found: Vec<(String, Option<NaiveDateTime>)> = documents::table
+            .filter(documents::matter_id.eq(&matter.id))
+            .filter(documents::id.eq_any(ids.iter().copied().collect::<Vec<&str>>()))
+            .select((documents::id, documents::reviewed_at))
+            .load(conn)?;
+        if found.len() != ids.len() {
+            return Err(Error::NotFound);
+        }
+        let mut marked = 0;
+        for (id, reviewed_at) in found {
+            if reviewed_at.is_some() {
+                continue;
+            }
+            let changed = diesel::update(documents::table.find(&id).filter(documents::reviewed_at.is_null()))
+                .set((documents::reviewed_at.eq(now), documents::reviewed_by.eq(&staff.id)))
+                .execute(conn)?;
+            if changed > 0 {
+                staff.audit(conn, "document.review", "document", &id, None, now)?;
+                marked += 1;
+            }
+        }
+        Ok(marked)
+    })
+}
+
+/// A document's category after a change.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CategoryChange {
+    /// Document id.
+    pub id: String,
+    /// Its matter.
+    pub matter_id: String,
+    /// The category before.
+    pub previous: crate::domain::DocumentCategory,
+    /// The category now.
+    pub category: crate::domain::DocumentCategory,
+}
+
+/// Files a document of the staff member's firm under another category
+/// (audited `document.recategorise`, with the old and new keys). With
+/// `matter_id`, the document must be of that matter; anything else is [`Error::NotFound`].
+pub fn recategorise(
+    conn: &mut DbConnection,
+    staff: &Staff,
+    matter_id: Option<&str>,
+    document_id: &str,
+    category: &str,
+    now: NaiveDateTime,
+) -> Result<CategoryChange> {
+    let category = crate::domain::DocumentCategory::parse(category.trim())
+        .ok_or_else(|| Error::invalid("category", "is not a document category"))?;
+    write_transaction(conn, |conn| {
+        let (id, doc_matter, previous): (String, String, crate::domain::DocumentCategory) = documents::table
+            .inner_join(matters::table)
+            .filter(documents::id.eq(document_id))
+            .filter(matters::firm_id.eq(&staff.firm_id))
+            .select((documents::id, documents::matter_id, documents::category))
+            .first(conn)
+            .optional()?
+            .ok_or(Error::NotFound)?;
+        if matter_id.is_some_and(|m| m != doc_matter) {
+            return Err(Error::NotFound);
+        }
+        if previous != category {
+            diesel::update(documents::table.find(&id)).set(documents::category.eq(category)).execute(conn)?;
+            let detail = format!("{}->{}", previous.as_str(), category.as_str());
+            staff.audit(conn, "document.recategorise", "document", &id, Some(detail), now)?;
+        }
+        Ok(CategoryChange { id, matter_id: doc_matter, previous, category })
+    })
 }

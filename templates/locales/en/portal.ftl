@@ -326,3 +326,43 @@ staff-mail-status-sending = being sent
 staff-mail-status-sent = sent
 staff-mail-status-failed = failed
 staff-mail-status-skipped = not sent
+# --- staff workspace ---
+staff-done-phase-changed = The phase is changed. The matter's clients get an email about it.
+staff-done-update-posted = Your update is on the timeline.
+staff-done-request-sent = Request sent. The client sees it under “what we need from you”.
+staff-done-request-cancelled = Request cancelled. The client no longer sees it.
+staff-done-documents-shared = Shared with the client. They see it under their documents.
+staff-done-reviewed = Marked as reviewed.
+staff-done-recategorised = Category changed.
+staff-done-filter-saved = Filter saved. It is under “My saved filters”.
+staff-done-filter-deleted = Saved filter deleted.
+staff-saved-title = My saved filters
+staff-saved-none = None yet. Filter and sort the table, then save it under a name.
+staff-saved-delete = Delete
+staff-saved-delete-named = Delete saved filter: { $name }
+staff-saved-name = Save this filter and sort as
+staff-saved-submit = Save filter
+staff-filter-search-any = Client, title or external id
+staff-filter-all = Everyone
+staff-filter-mine = My matters
+staff-table-caption = Matters (sort by any column heading)
+staff-col-client = Client
+staff-col-matter = Matter
+staff-col-phase = Phase
+staff-col-days = Days since update
+staff-col-requests = Open requests
+staff-col-review = Uploads to review
+staff-col-manager = Case manager
+staff-more-clients = { $count ->
+    [one] +1 more
+   *[other] +{ $count } more
+}
+staff-never = never
+staff-preview = Preview
+staff-preview-named = Preview: { $name }
+staff-preview-of = Preview of { $name }
+staff-review-pick-named = Tick to mark reviewed: { $name }
+staff-review-picked = Mark ticked documents reviewed
+staff-recategorise-label = Category
+staff-recategorise = Change category
+staff-recategorise-named = Change category: { $name }

@@ -326,3 +326,43 @@ staff-mail-status-sending = enviándose
 staff-mail-status-sent = enviado
 staff-mail-status-failed = falló
 staff-mail-status-skipped = no enviado
+# --- staff workspace ---
+staff-done-phase-changed = La fase ha cambiado. Los clientes del asunto reciben un correo al respecto.
+staff-done-update-posted = Su actualización ya está en la cronología.
+staff-done-request-sent = Solicitud enviada. El cliente la ve en “lo que necesitamos de usted”.
+staff-done-request-cancelled = Solicitud cancelada. El cliente ya no la ve.
+staff-done-documents-shared = Compartido con el cliente. Lo ve entre sus documentos.
+staff-done-reviewed = Marcado como revisado.
+staff-done-recategorised = Categoría cambiada.
+staff-done-filter-saved = Filtro guardado. Está en “Mis filtros guardados”.
+staff-done-filter-deleted = Filtro guardado eliminado.
+staff-saved-title = Mis filtros guardados
+staff-saved-none = Aún no hay ninguno. Filtre y ordene la tabla y guárdela con un nombre.
+staff-saved-delete = Eliminar
+staff-saved-delete-named = Eliminar el filtro guardado: { $name }
+staff-saved-name = Guardar este filtro y orden como
+staff-saved-submit = Guardar filtro
+staff-filter-search-any = Cliente, título o id externo
+staff-filter-all = Todos
+staff-filter-mine = Mis asuntos
+staff-table-caption = Asuntos (ordene por cualquier encabezado de columna)
+staff-col-client = Cliente
+staff-col-matter = Asunto
+staff-col-phase = Fase
+staff-col-days = Días desde la actualización
+staff-col-requests = Solicitudes abiertas
+staff-col-review = Archivos por revisar
+staff-col-manager = Gestor del caso
+staff-more-clients = { $count ->
+    [one] +1 más
+   *[other] +{ $count } más
+}
+staff-never = nunca
+staff-preview = Vista previa
+staff-preview-named = Vista previa: { $name }
+staff-preview-of = Vista previa de { $name }
+staff-review-pick-named = Seleccionar para marcar como revisado: { $name }
+staff-review-picked = Marcar como revisados los documentos seleccionados
+staff-recategorise-label = Categoría
+staff-recategorise = Cambiar categoría
+staff-recategorise-named = Cambiar la categoría de { $name }

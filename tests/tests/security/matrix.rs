@@ -151,6 +151,14 @@ const ROWS: &[Row] = &[
     ("POST", "/api/v1/staff/matters/{id}/documents", "", Body::Pdf, [401, 403, 403, 201, 404, 201]),
     ("GET", "/api/v1/staff/matters/{id}/documents/{document}/download", "", Body::Empty, STAFF_RECORD_API),
     ("POST", "/api/v1/staff/matters/{id}/documents/{document}/review", "", Body::Empty, [401, 403, 403, 204, 404, 204]),
+    (
+        "POST",
+        "/api/v1/staff/matters/{id}/documents/review",
+        "",
+        Body::Json(r#"{"ids":["{document}"]}"#),
+        STAFF_RECORD_API,
+    ),
+    ("PATCH", "/api/v1/staff/documents/{id}", "", Body::Json(r#"{"category":"medical_bill"}"#), STAFF_RECORD_API),
     ("GET", "/api/v1/staff/staff", "", Body::Empty, STAFF_LIST_API),
     (
         "POST",
@@ -215,6 +223,24 @@ const ROWS: &[Row] = &[
     ("POST", "/staff/matters/{id}/requests/{request}/cancel", "", Body::Empty, STAFF_RECORD_FORM),
     ("POST", "/staff/matters/{id}/documents", "", Body::Pdf, STAFF_RECORD_FORM),
     ("POST", "/staff/matters/{id}/documents/{document}/review", "", Body::Empty, STAFF_RECORD_FORM),
+    ("POST", "/staff/matters/{id}/documents/review", "", Body::Form(&[("ids", "{document}")]), STAFF_RECORD_FORM),
+    (
+        "POST",
+        "/staff/matters/{id}/documents/{document}/category",
+        "",
+        Body::Form(&[("category", "medical_bill")]),
+        STAFF_RECORD_FORM,
+    ),
+    ("GET", "/staff/matters/{id}/documents/{document}/preview", "", Body::Empty, STAFF_RECORD_PAGE),
+    (
+        "POST",
+        "/staff/filters",
+        "",
+        Body::Form(&[("name", "Filter {n}"), ("query", "phase=intake")]),
+        [303, 403, 403, 303, 303, 303],
+    ),
+    // A saved filter is its owner's alone: an id that is not one of theirs is 404.
+    ("POST", "/staff/filters/{id}/delete", "", Body::Empty, [303, 403, 403, 404, 404, 404]),
     ("GET", "/staff/settings", "", Body::Empty, STAFF_PAGE),
     ("POST", "/staff/settings/unlock", "", Body::Form(&[("email", "casey@{domain}")]), [303, 403, 403, 403, 404, 303]),
     (
@@ -305,6 +331,8 @@ impl World {
             .replace("{file}", "app.css");
         text = if text.contains("/clients/{id}") {
             text.replace("{id}", &self.client_a.id)
+        } else if text.contains("/staff/documents/{id}") {
+            text.replace("{id}", &self.document)
         } else {
             text.replace("{id}", &self.client_a.matter_id)
         };
@@ -461,7 +489,7 @@ async fn a_document_is_found_only_under_its_own_matter(backend: Backend) -> anyh
     }
     let firm_a = app.firm_rows(&world.admin_a.firm_id).await?;
     let routes: Vec<&Row> = ROWS.iter().filter(|r| r.1.contains("{document}")).collect();
-    assert_eq!(routes.len(), 5, "the routes that name a document");
+    assert_eq!(routes.len(), 7, "the routes that name a document");
     let (mut tried, mut others) = (0, 0);
     for row in &routes {
         let (method, template, ..) = **row;

@@ -11,7 +11,7 @@ use shared::staff::clients::{self, ClientPatch, ClientView, NewClient, StaffMemb
 use shared::staff::matters::{
     self, MatterFilter, MatterPatch, MatterRow, NewMatter, StaffDocument, StaffMatter, StaffMilestone, StaffRequest,
 };
-use shared::staff::records::{self, AuditEntry, AuditQuery, LogEntry, Ratings};
+use shared::staff::records::{self, AuditEntry, AuditQuery, CategoryChange, LogEntry, Ratings};
 use shared::staff::settings::{self, CatalogueEntry, FirmSettings, PhaseWordingView, SettingsPatch};
 use shared::staff::updates::{self, NewMilestone, NewRequest};
 use utoipa::{IntoParams, ToSchema};
@@ -42,6 +42,8 @@ pub fn configure(cfg: &mut ApiConfig) {
         .service(share_documents)
         .service(download_document)
         .service(review_document)
+        .service(review_documents)
+        .service(recategorise_document)
         .service(list_staff)
         .service(unlock_staff)
         .service(get_catalogue)
@@ -431,6 +433,78 @@ async fn review_document(
     let staff = user.staff;
     state.db.run(move |c| records::mark_reviewed(c, &staff, &matter, &document, now())).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Documents of one matter to mark reviewed at once.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReviewIds {
+    /// Document ids, all of this matter (at most 500).
+    pub ids: Vec<String>,
+}
+
+/// How many documents a review newly marked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reviewed {
+    /// Documents newly marked reviewed (those already reviewed keep their first reviewer).
+    pub reviewed: usize,
+}
+
+/// Marks several documents of a matter reviewed, all or nothing: an id that is
+/// not a document of this matter of the firm answers 404 and nothing changes.
+/// Each document newly marked is audited (`document.review`).
+#[utoipa::path(
+    tag = "staff", request_body = ReviewIds,
+    params(("id" = String, Path, description = "Matter id")),
+    responses(
+        (status = 200, body = Reviewed),
+        (status = 404, description = "The matter, or one of the documents, is not of this matter of the firm; nothing changed", body = ErrorBody),
+        (status = 422, description = "No ids, or too many", body = ErrorBody)
+    ),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[post("/api/v1/staff/matters/{id}/documents/review")]
+async fn review_documents(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    id: web::Path<String>,
+    body: web::Json<ReviewIds>,
+) -> AppResult<web::Json<Reviewed>> {
+    let staff = user.staff;
+    let ids = body.into_inner().ids;
+    let reviewed = state.db.run(move |c| records::mark_many_reviewed(c, &staff, &id, &ids, now())).await?;
+    Ok(web::Json(Reviewed { reviewed }))
+}
+
+/// A document's new category.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DocumentPatch {
+    /// Category key (`medical_bill`, `medical_record`, `photo`, `police_report`,
+    /// `insurance_letter`, `wage_proof`, `other`).
+    pub category: String,
+}
+
+/// Files a document of the firm under another category; audited
+/// (`document.recategorise`, with the old and new keys).
+#[utoipa::path(
+    tag = "staff", request_body = DocumentPatch,
+    params(("id" = String, Path, description = "Document id")),
+    responses(
+        (status = 200, body = CategoryChange),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Not a document category", body = ErrorBody)
+    ),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[patch("/api/v1/staff/documents/{id}")]
+async fn recategorise_document(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    id: web::Path<String>,
+    body: web::Json<DocumentPatch>,
+) -> AppResult<web::Json<CategoryChange>> {
+    let staff = user.staff;
+    let category = body.into_inner().category;
+    Ok(web::Json(state.db.run(move |c| records::recategorise(c, &staff, None, &id, &category, now())).await?))
 }
 
 /// The firm's staff members (for assigning case managers).

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use shared::domain::{DocumentCategory, DocumentSource, RequestStatus, now};
 use shared::staff::clients::{self, NewClient, StaffMember};
 use shared::staff::matters::{
-    self, MatterFilter, NewMatter, PersonRef, PhaseChoice, StaffDocument, StaffMatter, StaffMilestone, StaffRequest,
+    self, MatterFilter, NewMatter, PersonRef, PhaseChoice, SortColumn, StaffDocument, StaffMatter, StaffMilestone,
+    StaffRequest,
 };
 use shared::staff::records::LogEntry;
 use shared::staff::settings::{self, FirmSettings, SettingsPatch};
@@ -26,6 +27,8 @@ use crate::upload::{self, Target};
 /// Registers the staff pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(matters_page)
+        .service(save_filter)
+        .service(delete_filter)
         .service(new_matter_page)
         .service(create_matter)
         .service(matter_page)
@@ -34,6 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(cancel_request)
         .service(share_documents)
         .service(review_document)
+        .service(review_documents)
+        .service(recategorise_document)
+        .service(preview_document)
         .service(settings_page)
         .service(save_settings)
         .service(unlock_staff);
@@ -106,10 +112,12 @@ fn when(ctx: &PageCtx, at: NaiveDateTime) -> String {
     at.and_utc().with_timezone(&time_zone(ctx)).format("%Y-%m-%d %H:%M").to_string()
 }
 
-#[derive(Debug, Deserialize)]
+/// The matters table's parameters in the URL; anything else is ignored.
+#[derive(Debug, Default, Deserialize)]
 struct ListQuery {
     #[serde(default)]
     phase: Option<String>,
+    /// A staff member's id, `mine` or `none`.
     #[serde(default)]
     case_manager: Option<String>,
     #[serde(default)]
@@ -120,66 +128,177 @@ struct ListQuery {
     closed: Option<String>,
     #[serde(default)]
     q: Option<String>,
+    /// A column of [`SortColumn`].
+    #[serde(default)]
+    sort: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(default)]
+    dir: Option<String>,
+    /// What was just done, for the confirmation message.
+    #[serde(default)]
+    done: Option<String>,
 }
 
-/// A row of the matters list.
+impl ListQuery {
+    fn checked(v: &Option<String>) -> bool {
+        v.as_deref().is_some_and(|v| !v.is_empty())
+    }
+
+    /// The sort asked for (a whitelisted column, else the default) and its direction.
+    fn sort(&self) -> (SortColumn, bool) {
+        let column = self.sort.as_deref().and_then(SortColumn::parse).unwrap_or_default();
+        let descending = match self.dir.as_deref() {
+            Some("asc") => false,
+            Some("desc") => true,
+            _ => column.first_descending(),
+        };
+        (column, descending)
+    }
+
+    /// The filter and sort as a query string of whitelisted, normalised parameters
+    /// (sorted by `sort` when given): what links and saved filters carry.
+    fn to_query(&self, sort: Option<(SortColumn, bool)>) -> String {
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        let mut text = |name: &str, v: &Option<String>| {
+            if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                out.append_pair(name, v);
+            }
+        };
+        text("q", &self.q);
+        text("phase", &self.phase);
+        text("case_manager", &self.case_manager);
+        for (name, v) in [("stale", &self.stale), ("unreviewed", &self.unreviewed), ("closed", &self.closed)] {
+            if Self::checked(v) {
+                out.append_pair(name, "1");
+            }
+        }
+        let (column, descending) = sort.unwrap_or_else(|| self.sort());
+        if sort.is_some() || self.sort.is_some() {
+            out.append_pair("sort", column.as_str());
+            out.append_pair("dir", if descending { "desc" } else { "asc" });
+        }
+        out.finish()
+    }
+
+    /// The filter of the table.
+    fn filter(&self) -> MatterFilter {
+        MatterFilter {
+            phase: self.phase.clone().filter(|p| !p.is_empty()),
+            case_manager: self.case_manager.clone().filter(|c| !c.is_empty()),
+            stale: Some(Self::checked(&self.stale)),
+            unreviewed: Some(Self::checked(&self.unreviewed)),
+            include_closed: Some(Self::checked(&self.closed)),
+            q: self.q.clone(),
+            limit: Some(200),
+            offset: None,
+        }
+    }
+}
+
+/// The confirmation a page shows after an action: the locale key of a
+/// whitelisted `?done=` value, never the text of the URL itself.
+fn done_key(done: Option<&str>) -> Option<String> {
+    const DONE: [&str; 9] = [
+        "phase-changed",
+        "update-posted",
+        "request-sent",
+        "request-cancelled",
+        "documents-shared",
+        "reviewed",
+        "recategorised",
+        "filter-saved",
+        "filter-deleted",
+    ];
+    done.and_then(|d| DONE.iter().find(|k| **k == d)).map(|k| format!("staff-done-{k}"))
+}
+
+/// A header of the matters table: its label, the link that sorts by it, and
+/// `aria-sort` when the table is sorted by it.
+#[derive(Serialize)]
+struct Column {
+    label_key: &'static str,
+    href: String,
+    sorted: Option<&'static str>,
+    numeric: bool,
+}
+
+/// A row of the matters table.
 #[derive(Serialize)]
 struct MatterLine<'a> {
     id: &'a str,
     title: &'a str,
     external_id: Option<&'a str>,
+    client: Option<&'a str>,
+    more_clients: i64,
     phase: &'a str,
-    manager: Option<&'a str>,
-    clients: String,
+    /// Whole days since the last weekly update sent; `None` when none was.
+    days: Option<i64>,
     last_update: Option<String>,
-    unreviewed: i64,
     open_requests: i64,
-    updated: String,
+    to_review: i64,
+    manager: Option<&'a str>,
     closed: bool,
 }
 
-/// The matters list with its filters.
+/// A saved filter, as a link above the table.
+#[derive(Serialize)]
+struct SavedLink<'a> {
+    id: &'a str,
+    name: &'a str,
+    href: String,
+}
+
+/// The matters table with its filters and the staff member's saved filters.
 #[derive(Serialize)]
 struct MattersPage<'a> {
     staff_nav: bool,
+    done: Option<String>,
+    columns: Vec<Column>,
     matters: Vec<MatterLine<'a>>,
     count: usize,
     phases: Vec<Choice<'a>>,
     team: Vec<Choice<'a>>,
+    mine: bool,
     unassigned: bool,
     stale: bool,
     unreviewed: bool,
     closed: bool,
     q: &'a str,
+    /// The current filter and sort, for "save this filter".
+    current: String,
+    saved: Vec<SavedLink<'a>>,
 }
+
+/// The table's columns, in order: (column, locale key, numeric).
+const COLUMNS: [(SortColumn, &str, bool); 7] = [
+    (SortColumn::Client, "staff-col-client", false),
+    (SortColumn::Matter, "staff-col-matter", false),
+    (SortColumn::Phase, "staff-col-phase", false),
+    (SortColumn::LastUpdate, "staff-col-days", true),
+    (SortColumn::Requests, "staff-col-requests", true),
+    (SortColumn::Review, "staff-col-review", true),
+    (SortColumn::Manager, "staff-col-manager", false),
+];
 
 #[get("/staff")]
 async fn matters_page(ctx: PageCtx, req: HttpRequest, query: web::Query<ListQuery>) -> PageResult {
     let staff = staff_of(&ctx, &req)?;
     let query = query.into_inner();
-    let checked = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
-    let filter = MatterFilter {
-        phase: query.phase.clone().filter(|p| !p.is_empty()),
-        case_manager: query.case_manager.clone().filter(|c| !c.is_empty()),
-        stale: Some(checked(&query.stale)),
-        unreviewed: Some(checked(&query.unreviewed)),
-        include_closed: Some(checked(&query.closed)),
-        q: query.q.clone(),
-        limit: Some(200),
-        offset: None,
-    };
-    let lang = ctx.lang;
+    let filter = query.filter();
+    let (sort, descending) = query.sort();
+    let (lang, at) = (ctx.lang, now());
     let found = ctx
         .state
         .db
         .run(move |c| {
-            let rows = matters::list(c, &staff, &filter, lang, now())?;
+            let rows = matters::table(c, &staff, &filter, sort, descending, lang, at)?;
             let team = clients::staff_members(c, &staff)?;
             let phases = shared::catalogue::phases_in(c, &staff.firm_id, &[shared::catalogue::PERSONAL_INJURY], lang)?;
-            Ok((rows, team, phases))
+            let saved = matters::saved_filters(c, &staff)?;
+            Ok((rows, team, phases, saved))
         })
         .await;
-    let (rows, team, phases) = match found {
+    let (rows, team, phases, saved) = match found {
         Ok(found) => found,
         Err(e) => return invalid_page(&ctx, e, "/staff"),
     };
@@ -189,35 +308,89 @@ async fn matters_page(ctx: PageCtx, req: HttpRequest, query: web::Query<ListQuer
             id: &m.id,
             title: &m.title,
             external_id: m.external_id.as_deref(),
+            client: m.client.as_deref(),
+            more_clients: (m.clients - 1).max(0),
             phase: &m.phase_title,
-            manager: m.case_manager.as_ref().map(|p| p.name.as_str()),
-            clients: m.clients.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
+            days: m.last_client_update.map(|t| (at - t).num_days().max(0)),
             last_update: m.last_client_update.map(|t| ctx.date(t)),
-            unreviewed: m.unreviewed_documents,
             open_requests: m.open_requests,
-            updated: ctx.date(m.updated_at),
+            to_review: m.to_review,
+            manager: m.manager.as_deref(),
             closed: m.closed_at.is_some(),
         })
         .collect();
+    let columns = COLUMNS
+        .iter()
+        .map(|&(column, label_key, numeric)| {
+            let is_sorted = column == sort;
+            let next = if is_sorted { !descending } else { column.first_descending() };
+            Column {
+                label_key,
+                href: format!("/staff?{}", query.to_query(Some((column, next)))),
+                sorted: is_sorted.then_some(if descending { "descending" } else { "ascending" }),
+                numeric,
+            }
+        })
+        .collect();
+    let manager = query.case_manager.as_deref();
     let page = MattersPage {
         staff_nav: true,
+        done: done_key(query.done.as_deref()),
+        columns,
         count: matters.len(),
         matters,
         phases: phases
             .iter()
             .map(|(p, t)| Choice::phase(&p.key, &t.title, query.phase.as_deref() == Some(p.key.as_str())))
             .collect(),
-        team: team
-            .iter()
-            .map(|s| Choice::person(&s.id, &s.full_name, query.case_manager.as_deref() == Some(s.id.as_str())))
-            .collect(),
-        unassigned: query.case_manager.as_deref() == Some("none"),
-        stale: checked(&query.stale),
-        unreviewed: checked(&query.unreviewed),
-        closed: checked(&query.closed),
+        team: team.iter().map(|s| Choice::person(&s.id, &s.full_name, manager == Some(s.id.as_str()))).collect(),
+        mine: manager == Some("mine"),
+        unassigned: manager == Some("none"),
+        stale: ListQuery::checked(&query.stale),
+        unreviewed: ListQuery::checked(&query.unreviewed),
+        closed: ListQuery::checked(&query.closed),
         q: query.q.as_deref().unwrap_or_default(),
+        current: query.to_query(None),
+        saved: saved
+            .iter()
+            .map(|s| SavedLink { id: &s.id, name: &s.name, href: format!("/staff?{}", s.query) })
+            .collect(),
     };
     Ok(ctx.render(StatusCode::OK, "staff_matters", "staff-matters-title", page))
+}
+
+#[derive(Debug, Deserialize)]
+struct SaveFilterForm {
+    name: String,
+    /// The table's query string when the form was shown; re-read through the whitelist.
+    #[serde(default)]
+    query: String,
+}
+
+/// Saves the table's current filter and sort under a name, for this staff member only.
+#[post("/staff/filters")]
+async fn save_filter(ctx: PageCtx, req: HttpRequest, form: web::Form<SaveFilterForm>) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
+    let form = form.into_inner();
+    let parsed = web::Query::<ListQuery>::from_query(&form.query).map(|q| q.into_inner()).unwrap_or_default();
+    let query = parsed.to_query(None);
+    let saved = ctx.state.db.run(move |c| matters::save_filter(c, &staff, &form.name, &query, now())).await;
+    match saved {
+        Ok(saved) => {
+            let sep = if saved.query.is_empty() { "" } else { "&" };
+            Ok(see_other(&format!("/staff?{}{sep}done=filter-saved", saved.query)))
+        }
+        Err(e) => invalid_page(&ctx, e, "/staff"),
+    }
+}
+
+/// Deletes one of the staff member's saved filters; another's answers 404.
+#[post("/staff/filters/{id}/delete")]
+async fn delete_filter(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
+    let id = path.into_inner();
+    ctx.state.db.run(move |c| matters::delete_filter(c, &staff, &id)).await?;
+    Ok(see_other("/staff?done=filter-deleted"))
 }
 
 /// The new client and matter form.
@@ -320,6 +493,10 @@ async fn create_matter(ctx: PageCtx, req: HttpRequest, form: web::Form<NewMatter
 #[derive(Serialize)]
 struct MatterPage<'a> {
     staff_nav: bool,
+    /// The confirmation of what was just done (a locale key).
+    done: Option<String>,
+    /// Some client upload is unreviewed: the page shows "mark the ticked reviewed".
+    any_to_review: bool,
     title: &'a str,
     matter: MatterFacts<'a>,
     phases: &'a [PhaseChoice],
@@ -384,6 +561,12 @@ struct DocumentLine<'a> {
     shared: bool,
     reviewed: Option<String>,
     reviewer: Option<&'a str>,
+    /// A client upload nobody has reviewed yet: it gets a checkbox of "mark reviewed".
+    to_review: bool,
+    /// `image` (shown as a thumbnail) or `pdf` (a link that opens it), for types shown inline.
+    preview: Option<&'static str>,
+    /// The categories to file it under, its own selected.
+    categories: Vec<Choice<'static>>,
 }
 
 /// An email sent (or to send) to a client of the matter.
@@ -396,8 +579,20 @@ struct SentLine<'a> {
     error: Option<&'a str>,
 }
 
+/// The matter page's query: what was just done, for the confirmation.
+#[derive(Debug, Deserialize)]
+struct DoneQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
 #[get("/staff/matters/{id}")]
-async fn matter_page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) -> PageResult {
+async fn matter_page(
+    ctx: PageCtx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<DoneQuery>,
+) -> PageResult {
     let staff = staff_of(&ctx, &req)?;
     let (lang, id) = (ctx.lang, path.into_inner());
     let (matter, team, sent) = ctx
@@ -413,7 +608,8 @@ async fn matter_page(ctx: PageCtx, req: HttpRequest, path: web::Path<String>) ->
             Ok((matter, clients::staff_members(c, &staff)?, sent))
         })
         .await?;
-    let page = matter_view(&ctx, &matter, &team, &sent);
+    let mut page = matter_view(&ctx, &matter, &team, &sent);
+    page.done = done_key(query.done.as_deref());
     Ok(ctx.render(StatusCode::OK, "staff_matter", "staff-matters-title", page))
 }
 
@@ -427,6 +623,8 @@ fn matter_view<'a>(
     let s = &matter.summary;
     MatterPage {
         staff_nav: true,
+        done: None,
+        any_to_review: matter.documents.iter().any(|d| d.source == DocumentSource::Client && d.reviewed_at.is_none()),
         title: &s.title,
         matter: MatterFacts {
             id: &s.id,
@@ -498,6 +696,12 @@ fn document_line<'a>(ctx: &PageCtx, d: &'a StaffDocument) -> DocumentLine<'a> {
         shared: d.source == DocumentSource::Firm,
         reviewed: d.reviewed_at.map(|t| when(ctx, t)),
         reviewer: d.reviewed_by.as_ref().map(|p| p.name.as_str()),
+        to_review: d.source == DocumentSource::Client && d.reviewed_at.is_none(),
+        preview: preview_kind(&d.content_type),
+        categories: DocumentCategory::ALL
+            .iter()
+            .map(|c| Choice { selected: *c == d.category, ..Choice::category(*c) })
+            .collect(),
     }
 }
 
@@ -532,9 +736,12 @@ async fn post_milestone(
         },
         None => None,
     };
+    let done = if form.kind.trim() == "phase_change" { "phase-changed" } else { "update-posted" };
     let input = NewMilestone { kind: form.kind.clone(), phase: form.phase.clone(), body: form.body.clone(), occurs_at };
-    run_then_back(&ctx, &back, move |c, staff| updates::post_milestone(c, staff, &id, &input, now()).map(|_| ()), staff)
-        .await
+    let work = move |c: &mut shared::db::DbConnection, staff: &Staff| {
+        updates::post_milestone(c, staff, &id, &input, now()).map(|_| ())
+    };
+    run_then_done(&ctx, &back, done, work, staff).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -558,8 +765,10 @@ async fn open_request(
     let back = format!("/staff/matters/{id}");
     let form = form.into_inner();
     let input = NewRequest { title: form.title, details: form.details, category: form.category };
-    run_then_back(&ctx, &back, move |c, staff| updates::open_request(c, staff, &id, &input, now()).map(|_| ()), staff)
-        .await
+    let work = move |c: &mut shared::db::DbConnection, staff: &Staff| {
+        updates::open_request(c, staff, &id, &input, now()).map(|_| ())
+    };
+    run_then_done(&ctx, &back, "request-sent", work, staff).await
 }
 
 #[post("/staff/matters/{id}/requests/{request}/cancel")]
@@ -567,7 +776,9 @@ async fn cancel_request(ctx: PageCtx, req: HttpRequest, path: web::Path<(String,
     let staff = staff_of(&ctx, &req)?;
     let (id, request) = path.into_inner();
     let back = format!("/staff/matters/{id}");
-    run_then_back(&ctx, &back, move |c, staff| updates::cancel_request(c, staff, &id, &request, now()), staff).await
+    let work =
+        move |c: &mut shared::db::DbConnection, staff: &Staff| updates::cancel_request(c, staff, &id, &request, now());
+    run_then_done(&ctx, &back, "request-cancelled", work, staff).await
 }
 
 /// Shares documents with the matter's clients through the same pipeline as a
@@ -589,7 +800,7 @@ async fn share_documents(ctx: PageCtx, req: HttpRequest, path: web::Path<String>
     let back = format!("/staff/matters/{}", matter.id);
     let status = crate::routes::documents::status_of(&report);
     if status == StatusCode::CREATED {
-        return Ok(see_other(&back));
+        return Ok(see_other(&format!("{back}?done=documents-shared")));
     }
     let receipt = ReceiptView::of(&report, ctx.state.config.max_upload_bytes);
     let page = SharedPage { staff_nav: true, back: &back, receipt };
@@ -610,7 +821,142 @@ async fn review_document(ctx: PageCtx, req: HttpRequest, path: web::Path<(String
     let staff = staff_of(&ctx, &req)?;
     let (id, document) = path.into_inner();
     let back = format!("/staff/matters/{id}");
-    run_then_back(&ctx, &back, move |c, staff| records::mark_reviewed(c, staff, &id, &document, now()), staff).await
+    let work =
+        move |c: &mut shared::db::DbConnection, staff: &Staff| records::mark_reviewed(c, staff, &id, &document, now());
+    run_then_done(&ctx, &back, "reviewed", work, staff).await
+}
+
+/// Marks the ticked documents reviewed (form fields `ids`, repeated): all or
+/// nothing, a document of another matter or firm answers 404 and nothing changes.
+#[post("/staff/matters/{id}/documents/review")]
+async fn review_documents(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
+    let id = path.into_inner();
+    let back = format!("/staff/matters/{id}");
+    let ids: Vec<String> =
+        url::form_urlencoded::parse(&body).filter(|(k, _)| k == "ids").map(|(_, v)| v.into_owned()).collect();
+    if ids.is_empty() {
+        return invalid_page(&ctx, shared::Error::invalid("ids", "choose at least one document"), &back);
+    }
+    let work = move |c: &mut shared::db::DbConnection, staff: &Staff| {
+        records::mark_many_reviewed(c, staff, &id, &ids, now()).map(|_| ())
+    };
+    run_then_done(&ctx, &back, "reviewed", work, staff).await
+}
+
+/// Files a document of the matter under another category (form field
+/// `category`). A form without a category changes nothing and goes back to
+/// the matter; a document of another matter or firm is 404 either way.
+#[post("/staff/matters/{id}/documents/{document}/category")]
+async fn recategorise_document(
+    ctx: PageCtx,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
+    let (id, document) = path.into_inner();
+    let back = format!("/staff/matters/{id}");
+    let category = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "category")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.trim().is_empty());
+    let Some(category) = category else {
+        ctx.state.db.run(move |c| records::document(c, &staff, &id, &document).map(|_| ())).await?;
+        return Ok(see_other(&back));
+    };
+    let work = move |c: &mut shared::db::DbConnection, staff: &Staff| {
+        records::recategorise(c, staff, Some(&id), &document, &category, now()).map(|_| ())
+    };
+    run_then_done(&ctx, &back, "recategorised", work, staff).await
+}
+
+/// The types a preview shows inline; anything else is always an attachment.
+const INLINE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/webp", "application/pdf"];
+/// The largest file a preview streams from S3 through the portal (held in memory
+/// for the answer); a larger one is an attachment through the usual download.
+const PREVIEW_MAX_BYTES: i64 = 20 * 1024 * 1024;
+
+/// How the matter page previews a document of `content_type`: `image`, `pdf` or not at all.
+fn preview_kind(content_type: &str) -> Option<&'static str> {
+    match content_type {
+        "application/pdf" => Some("pdf"),
+        t if INLINE_TYPES.contains(&t) => Some("image"),
+        _ => None,
+    }
+}
+
+/// A document of the firm shown in the browser: `Content-Disposition: inline`
+/// only for a PNG, JPEG, WebP or PDF (as its bytes were sniffed at upload),
+/// served with that stored type, `nosniff` and a sandboxing CSP; any other
+/// type is an attachment. Audited `document.preview`.
+#[get("/staff/matters/{id}/documents/{document}/preview")]
+async fn preview_document(ctx: PageCtx, req: HttpRequest, path: web::Path<(String, String)>) -> PageResult {
+    use actix_web::http::header::{self, HeaderValue};
+    let staff = staff_of(&ctx, &req)?;
+    let (matter_id, document_id) = path.into_inner();
+    let lookup = staff.clone();
+    let document = ctx.state.db.run(move |c| records::document(c, &lookup, &matter_id, &document_id)).await?;
+    let inline = INLINE_TYPES.contains(&document.content_type.as_str());
+    let file_name = shared::documents::download_name(&document.original_name, &document.content_type);
+    let how = ctx.state.storage.download(&document.object_key, &file_name).await?;
+    let disposition = if inline {
+        storage::attachment(&file_name).replacen("attachment", "inline", 1)
+    } else {
+        storage::attachment(&file_name)
+    };
+    let mut response = match how {
+        storage::Download::File(path) => {
+            let file = actix_files::NamedFile::open_async(&path)
+                .await
+                .map_err(|e| shared::Error::Unavailable { service: "storage", cause: e.into() })?;
+            file.into_response(&req)
+        }
+        storage::Download::Redirect(url) if !inline || document.size_bytes > PREVIEW_MAX_BYTES => {
+            // Too large to pass through here, or not shown inline anyway: the usual download.
+            return Ok(see_other(&url));
+        }
+        storage::Download::Redirect(_) => {
+            let bytes = ctx.state.storage.fetch(&document.object_key).await?;
+            actix_web::HttpResponse::Ok().body(bytes)
+        }
+    };
+    let value = |v: String| HeaderValue::from_str(&v).map_err(|e| shared::Error::Internal(e.into()));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, value(document.content_type.clone())?);
+    headers.insert(header::CONTENT_DISPOSITION, value(disposition)?);
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PREVIEW_CSP));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    let document_id = document.id.clone();
+    ctx.state
+        .db
+        .run(move |c| {
+            shared::db::write_transaction(c, |c| {
+                staff.audit(c, "document.preview", "document", &document_id, None, now())
+            })
+        })
+        .await?;
+    Ok(response)
+}
+
+/// The policy of a previewed file: shown in a sandbox, loading nothing else.
+const PREVIEW_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; object-src 'none'; base-uri 'none'; \
+                           form-action 'none'; frame-ancestors 'none'";
+
+/// Runs a change and answers with a redirect to `back` with the confirmation
+/// `done` (`?done=request-sent`, one of [`done_key`]'s), or the problem.
+async fn run_then_done(
+    ctx: &PageCtx,
+    back: &str,
+    done: &'static str,
+    work: impl FnOnce(&mut shared::db::DbConnection, &Staff) -> shared::Result<()> + Send + 'static,
+    staff: Staff,
+) -> PageResult {
+    match ctx.state.db.run(move |c| work(c, &staff)).await {
+        Ok(()) => Ok(see_other(&format!("{back}?done={done}"))),
+        Err(e) => invalid_page(ctx, e, back),
+    }
 }
 
 /// Runs a change and answers with a redirect to `back` (post/redirect/get), or the problem.

@@ -1,0 +1,2 @@
+DROP INDEX notifications_recipient_kind_sent;
+DROP TABLE saved_filters;
