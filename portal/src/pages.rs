@@ -54,7 +54,8 @@ impl FromRequest for PageCtx {
         Box::pin(async move {
             let (state, viewer) = session::viewer_of(&req).await?;
             let mut ctx = PageCtx::new(&req, state, viewer);
-            if ctx.brand.is_none() && ctx.viewer_error.is_none() {
+            // Signed out: a token's firm wins over the host's (whose look `new` may have found cached).
+            if ctx.viewer.is_none() && ctx.viewer_error.is_none() {
                 ctx.brand = signed_out_brand(&ctx.state, &req).await;
                 req.extensions_mut().insert(ctx.clone());
             }

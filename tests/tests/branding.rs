@@ -99,7 +99,7 @@ async fn a_light_accent_is_refused_with_its_contrast_and_a_dark_one_reaches_ever
     let client = app.signed_in_client(&sam.email).await?;
     let case = page_get(&app, &client, &format!("/matters/{}", sam.matter_id)).await?;
     assert!(case.contains(&link), "the case page lacks the firm's colour");
-    assert!(page_get(&app, &admin, "/staff/settings").await?.contains(r#"type="color" value="#8b1a1a""#));
+    assert!(page_get(&app, &admin, "/staff/settings").await?.contains(r##"type="color" value="#8b1a1a""##));
 
     let css = app.get(&stylesheet).await?;
     assert_eq!(css.status(), StatusCode::OK);
@@ -426,6 +426,17 @@ async fn the_firm_look_in_chromium(backend: Backend) -> anyhow::Result<()> {
                     for fault in browser::form_layout_faults(&browser).await? {
                         faults.push(format!("settings at {size}: {fault}"));
                     }
+                    // The schedule picker and the firm's look, further down the form.
+                    for (part, id) in [("schedule", "weekly_day"), ("look", "accent_colour"), ("logo", "logo-title")] {
+                        browser
+                            .execute(
+                                &format!("document.getElementById('{id}').scrollIntoView({{block: 'center'}})"),
+                                vec![],
+                            )
+                            .await?;
+                        browser::screenshot(&browser, &format!("brand-settings-{part}-{size}-{}", backend.name()))
+                            .await?;
+                    }
                 }
             }
             anyhow::Ok(())
@@ -454,7 +465,9 @@ async fn look(
              const header = document.querySelector('.site-header .bar').getBoundingClientRect();\n\
              return [getComputedStyle(document.documentElement).getPropertyValue('--brand').trim(),\n\
                img ? img.naturalWidth : 0, img ? img.getBoundingClientRect().height : 0,\n\
-               img ? img.alt : '', header.height, document.documentElement.scrollWidth];",
+               img ? img.alt : '', header.height, document.documentElement.scrollWidth,\n\
+               [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)\n\
+                 .map(e => e.tagName + '.' + e.className + '#' + e.id).slice(-3).join(' ')];",
             vec![],
         )
         .await?;
@@ -476,7 +489,7 @@ async fn look(
         faults.push(format!("{name}: the header bar is {} px high", number(4)));
     }
     if number(5) > f64::from(screen.width) {
-        faults.push(format!("{name}: the page is wider than the screen"));
+        faults.push(format!("{name}: the page is wider than the screen: {:?}", values.get(6)));
     }
     for fault in browser::axe_violations(browser).await? {
         faults.push(format!("{name}: axe {fault}"));
