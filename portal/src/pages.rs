@@ -184,6 +184,9 @@ impl PageCtx {
             brand_css: firm.and_then(PageBrand::stylesheet),
             theme_colour: firm.map_or(shared::branding::DEFAULT_ACCENT, |b| b.accent.as_str()),
             brand_phone: firm.and_then(|b| b.phone.as_deref()).filter(|p| !p.trim().is_empty()),
+            brand_tel: firm
+                .and_then(|b| b.phone.as_deref())
+                .map(|p| p.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect::<String>()),
             user: self.viewer.as_ref().map(|v| SignedInAs { name: &v.user.full_name }),
         };
         let (mut context, data) = match (serde_json::to_value(frame), serde_json::to_value(data)) {
@@ -260,6 +263,8 @@ struct Frame<'a> {
     theme_colour: &'a str,
     /// The firm's phone, for the signed-out footer.
     brand_phone: Option<&'a str>,
+    /// The phone as a `tel:` link wants it (digits and `+`).
+    brand_tel: Option<String>,
     user: Option<SignedInAs<'a>>,
 }
 

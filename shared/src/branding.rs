@@ -165,19 +165,6 @@ pub fn check_host(field: &'static str, host: &str) -> Result<String> {
     Ok(host)
 }
 
-/// The firm a signed-out page answers for on `host`: the firm whose
-/// `public_host` it is, else the only firm when the database holds exactly one.
-pub fn firm_for_host(conn: &mut DbConnection, host: &str) -> Result<Option<String>> {
-    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-    let named: Option<String> =
-        firms::table.filter(firms::public_host.eq(&host)).select(firms::id).first(conn).optional()?;
-    if named.is_some() {
-        return Ok(named);
-    }
-    let mut two: Vec<String> = firms::table.select(firms::id).limit(2).load(conn)?;
-    Ok(if two.len() == 1 { two.pop() } else { None })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -215,7 +215,10 @@ async fn signed_out_pages_show_the_firm_of_the_host_the_token_or_the_only_one(ba
     let sign_in = app.get("/sign-in").await?.text().await?;
     assert!(header_of(&sign_in).contains("Demo Injury Law"), "one firm: its name: {}", header_of(&sign_in));
     assert!(sign_in.contains("<title>Sign in to see your case · Demo Injury Law</title>"), "{sign_in}");
-    assert!(sign_in.contains("Questions? Call Demo Injury Law at") && sign_in.contains(r#"href="tel:+1 555 0100""#));
+    assert!(
+        sign_in.contains("Questions? Call Demo Injury Law at")
+            && sign_in.contains(r#"href="tel:+15550100">+1 555 0100</a>"#)
+    );
     assert!(!sign_in.contains("case page"), "the signed-out footer points to the case page");
     let missing = app.get("/no-such-page").await?;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);

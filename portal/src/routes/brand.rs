@@ -88,7 +88,48 @@ impl AppKey {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Lookup {
     Firm(String),
-    Host(String),
+}
+
+/// Which firm answers for which host: the firms' public hosts, and the only
+/// firm when the database holds exactly one. Read whole (a portal holds a few
+/// firms), so that a request naming any host, known or not, finds its answer
+/// in memory.
+#[derive(Debug, Default)]
+struct Hosts {
+    named: HashMap<String, String>,
+    only: Option<String>,
+}
+
+impl Hosts {
+    fn read(conn: &mut DbConnection) -> shared::Result<Self> {
+        let firms: Vec<(String, Option<String>)> =
+            firms::table.select((firms::id, firms::public_host)).limit(10_000).load(conn)?;
+        let only = (firms.len() == 1).then(|| firms[0].0.clone());
+        let named = firms.into_iter().filter_map(|(id, host)| host.map(|h| (h, id))).collect();
+        Ok(Self { named, only })
+    }
+
+    /// The firm of `host`: the one it is the public host of, else the only one.
+    fn firm(&self, host: &str) -> Option<String> {
+        self.named.get(host).or(self.only.as_ref()).cloned()
+    }
+}
+
+type HostCache = HashMap<usize, (Weak<Config>, Instant, Arc<Hosts>)>;
+
+static HOSTS: LazyLock<Mutex<HostCache>> = LazyLock::new(Mutex::default);
+
+fn cached_hosts(app: &AppKey) -> Option<Arc<Hosts>> {
+    let cache = HOSTS.lock().ok()?;
+    let (weak, at, hosts) = cache.get(&app.id())?;
+    (weak.ptr_eq(&app.0) && at.elapsed() < CACHE_FOR).then(|| hosts.clone())
+}
+
+fn keep_hosts(app: &AppKey, hosts: Arc<Hosts>) {
+    if let Ok(mut cache) = HOSTS.lock() {
+        cache.retain(|_, (weak, _, _)| weak.strong_count() > 0);
+        cache.insert(app.id(), (app.0.clone(), Instant::now(), hosts));
+    }
 }
 
 struct Entry {
@@ -119,6 +160,9 @@ fn keep(app: &AppKey, lookup: Lookup, brand: Option<Arc<PageBrand>>) {
 pub fn forget(app: &AppKey) {
     if let Ok(mut cache) = CACHE.lock() {
         cache.retain(|(id, _), e| *id != app.id() && e.app.strong_count() > 0);
+    }
+    if let Ok(mut cache) = HOSTS.lock() {
+        cache.retain(|id, (weak, _, _)| *id != app.id() && weak.strong_count() > 0);
     }
 }
 
@@ -156,29 +200,40 @@ pub fn host_of(req: &HttpRequest) -> String {
 
 /// The look for a signed-out page on `host` if it is cached (no database work).
 pub fn peek_host(app: &AppKey, host: &str) -> Option<Arc<PageBrand>> {
-    cached(app, &Lookup::Host(host.to_owned())).flatten()
+    let firm = cached_hosts(app)?.firm(host)?;
+    cached(app, &Lookup::Firm(firm)).flatten()
 }
 
 /// The look for a signed-out page on `host`: the firm with that public host,
-/// else the only firm; `None` when neither applies. Cached for [`CACHE_FOR`].
+/// else the only firm; `None` when neither applies. What it needs is kept for
+/// [`CACHE_FOR`]: the hosts of every firm (one query), and the firm's look.
 pub async fn for_host(state: &AppState, host: String) -> shared::Result<Option<Arc<PageBrand>>> {
     let app = AppKey::of(state);
-    let lookup = Lookup::Host(host.clone());
-    if let Some(found) = cached(&app, &lookup) {
-        return Ok(found);
+    let hosts = cached_hosts(&app);
+    if let Some(hosts) = &hosts {
+        match hosts.firm(&host) {
+            None => return Ok(None),
+            Some(firm) => {
+                if let Some(Some(brand)) = cached(&app, &Lookup::Firm(firm)) {
+                    return Ok(Some(brand));
+                }
+            }
+        }
     }
-    let found = {
-        let app = app.clone();
-        state
-            .db
-            .run(move |conn| match branding::firm_for_host(conn, &host)? {
-                Some(firm_id) => Ok(Some(of_firm_id(conn, &app, &firm_id)?)),
-                None => Ok(None),
-            })
-            .await?
-    };
-    keep(&app, lookup, found.clone());
-    Ok(found)
+    state
+        .db
+        .run(move |conn| {
+            let hosts = match hosts {
+                Some(hosts) => hosts,
+                None => {
+                    let hosts = Arc::new(Hosts::read(conn)?);
+                    keep_hosts(&app, hosts.clone());
+                    hosts
+                }
+            };
+            hosts.firm(&host).map(|firm| of_firm_id(conn, &app, &firm)).transpose()
+        })
+        .await
 }
 
 /// The look for a page reached with a token: the token's user's firm, for the
