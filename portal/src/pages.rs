@@ -1,5 +1,6 @@
-//! Rendering HTML pages: the language, the signed-in user and the request path
-//! every page needs ([`PageCtx`]), and one mapping from errors to readable pages.
+//! Rendering HTML pages: the language, the signed-in user, the request path
+//! and the firm's look every page needs ([`PageCtx`]), and one mapping from
+//! errors to readable pages.
 //!
 //! Page handlers return [`PageResult`] and use `?` like the API's handlers: an
 //! error becomes a [`PageError`], whose status comes from the one mapping in
@@ -8,6 +9,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
@@ -20,6 +22,7 @@ use serde_json::Value;
 use shared::domain::Language;
 use shared::i18n;
 
+use crate::routes::brand::{self, PageBrand};
 use crate::session::{self, Authenticated, LANGUAGE_COOKIE};
 use crate::state::AppState;
 
@@ -38,6 +41,8 @@ pub struct PageCtx {
     viewer_error: Option<String>,
     /// The request id, shown on error pages so a client can quote it.
     pub request_id: String,
+    /// The firm the page answers for (see [`crate::routes::brand`]); the product's name when none.
+    pub brand: Option<Arc<PageBrand>>,
 }
 
 impl FromRequest for PageCtx {
@@ -48,9 +53,30 @@ impl FromRequest for PageCtx {
         let req = req.clone();
         Box::pin(async move {
             let (state, viewer) = session::viewer_of(&req).await?;
-            Ok(PageCtx::new(&req, state, viewer))
+            let mut ctx = PageCtx::new(&req, state, viewer);
+            // Signed out: a token's firm wins over the host's (whose look `new` may have found cached).
+            if ctx.viewer.is_none() && ctx.viewer_error.is_none() {
+                ctx.brand = signed_out_brand(&ctx.state, &req).await;
+                req.extensions_mut().insert(ctx.clone());
+            }
+            Ok(ctx)
         })
     }
+}
+
+/// The firm a signed-out page answers for: a token's user's on the pages reached
+/// with one, else by the request's host (see [`crate::routes::brand`]). A
+/// failure to find out is logged and shows the product's name.
+async fn signed_out_brand(state: &AppState, req: &HttpRequest) -> Option<Arc<PageBrand>> {
+    let found = match brand::for_token_page(state, req).await {
+        Ok(Some(found)) => Ok(Some(found)),
+        Ok(None) => brand::for_host(state, brand::host_of(req)).await,
+        Err(e) => Err(e),
+    };
+    found.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the firm of a signed-out page could not be read");
+        None
+    })
 }
 
 /// The client's language preferences a request carries (cookie and
@@ -89,7 +115,12 @@ impl PageCtx {
             "" => req.path().to_owned(),
             q => format!("{}?{q}", req.path()),
         };
-        let ctx = PageCtx { state, lang, path, viewer, viewer_error, request_id };
+        // Signed out: what is cached for the host now; the extractor finds it when it is not.
+        let brand = match &viewer {
+            Some(v) => Some(v.brand.clone()),
+            None => brand::peek_host(&brand::AppKey::of(&state), &brand::host_of(req)),
+        };
+        let ctx = PageCtx { state, lang, path, viewer, viewer_error, request_id, brand };
         // Kept for the error page, should the handler answer with an error.
         req.extensions_mut().insert(ctx.clone());
         ctx
@@ -99,7 +130,7 @@ impl PageCtx {
     /// beforehand, for an answer made once the request itself is gone (to a
     /// panic that unwound through it).
     pub fn detached(state: web::Data<AppState>, hints: &LanguageHints, path: String, request_id: String) -> Self {
-        PageCtx { state, lang: hints.choose(None), path, viewer: None, viewer_error: None, request_id }
+        PageCtx { state, lang: hints.choose(None), path, viewer: None, viewer_error: None, request_id, brand: None }
     }
 
     /// The page context for what [`session::SignedIn::run`] found, and the work's
@@ -143,11 +174,19 @@ impl PageCtx {
 
     /// Renders `template` with `data` (a view struct, or an object) plus what every page needs.
     pub fn render(&self, status: StatusCode, template: &str, title_key: &str, data: impl Serialize) -> HttpResponse {
+        let firm = self.brand.as_deref();
         let frame = Frame {
             lang: self.lang,
             path: &self.path,
             title: self.text(title_key),
-            brand: self.viewer.as_ref().map_or_else(|| self.text("app-name"), |v| v.firm_name.clone()),
+            brand: firm.map_or_else(|| self.text("app-name"), |b| b.name.clone()),
+            brand_logo: firm.and_then(|b| b.logo.as_deref()),
+            brand_css: firm.and_then(PageBrand::stylesheet),
+            theme_colour: firm.map_or(shared::branding::DEFAULT_ACCENT, |b| b.accent.as_str()),
+            brand_phone: firm.and_then(|b| b.phone.as_deref()).filter(|p| !p.trim().is_empty()),
+            brand_tel: firm
+                .and_then(|b| b.phone.as_deref())
+                .map(|p| p.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect::<String>()),
             user: self.viewer.as_ref().map(|v| SignedInAs { name: &v.user.full_name }),
         };
         let (mut context, data) = match (serde_json::to_value(frame), serde_json::to_value(data)) {
@@ -209,13 +248,23 @@ impl PageCtx {
 }
 
 /// What every page shows: its language, path (for the language switcher), title,
-/// the firm's name and who is signed in.
+/// the firm's name, logo, colour and phone, and who is signed in.
 #[derive(Serialize)]
 struct Frame<'a> {
     lang: Language,
     path: &'a str,
     title: String,
     brand: String,
+    /// Path of the firm's logo.
+    brand_logo: Option<&'a str>,
+    /// The stylesheet setting the firm's accent colour, when it has its own.
+    brand_css: Option<String>,
+    /// `<meta name="theme-color">`.
+    theme_colour: &'a str,
+    /// The firm's phone, for the signed-out footer.
+    brand_phone: Option<&'a str>,
+    /// The phone as a `tel:` link wants it (digits and `+`).
+    brand_tel: Option<String>,
     user: Option<SignedInAs<'a>>,
 }
 
@@ -327,7 +376,13 @@ pub async fn render_error_pages(
     let ctx = match ctx {
         Some(ctx) => ctx,
         None => match req.app_data::<web::Data<AppState>>() {
-            Some(state) => PageCtx::new(&req, state.clone(), Ok(None)),
+            Some(state) => {
+                let mut ctx = PageCtx::new(&req, state.clone(), Ok(None));
+                if ctx.brand.is_none() {
+                    ctx.brand = signed_out_brand(state, &req).await;
+                }
+                ctx
+            }
             None => return Ok(ServiceResponse::new(req, answer.map_into_boxed_body()).map_into_right_body()),
         },
     };

@@ -29,6 +29,8 @@ pub struct Authenticated {
     pub firm_name: String,
     /// The firm's time zone, for dates on pages.
     pub firm_time_zone: String,
+    /// The firm's look (name, accent colour, logo) for page headers.
+    pub brand: std::sync::Arc<crate::routes::brand::PageBrand>,
 }
 
 /// The session token a request carries, if any: the bearer token wins over the cookie.
@@ -46,10 +48,12 @@ pub fn token_of(req: &HttpRequest) -> Option<String> {
 pub async fn resolve(state: &AppState, token: Option<String>) -> Result<Option<Authenticated>, shared::Error> {
     let Some(token) = token else { return Ok(None) };
     let tokens = state.tokens.clone();
+    let app = crate::routes::brand::AppKey::of(state);
     state
         .db
         .run(move |conn| match shared::auth::authenticate_in_firm(conn, &tokens, &token) {
             Ok((session, user, firm)) => Ok(Some(Authenticated {
+                brand: crate::routes::brand::of_firm_id(conn, &app, &user.firm_id)?,
                 user,
                 session_id: session.id,
                 firm_name: firm.name,
@@ -171,12 +175,14 @@ impl SignedIn {
     {
         let Some(token) = token_of(&self.req) else { return Ok(Checked::Nobody) };
         let tokens = self.state.tokens.clone();
+        let app = crate::routes::brand::AppKey::of(&self.state);
         let checked = self
             .state
             .db
             .run(move |conn| match shared::auth::authenticate_in_firm(conn, &tokens, &token) {
                 Ok((session, user, firm)) => {
                     let viewer = Authenticated {
+                        brand: crate::routes::brand::of_firm_id(conn, &app, &user.firm_id)?,
                         user,
                         session_id: session.id,
                         firm_name: firm.name,

@@ -96,6 +96,75 @@ pub fn check_accent(field: &'static str, colour: &str) -> Result<String> {
     Ok(format!("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2]))
 }
 
+/// The darker shade of an accent, for hover states: each channel at three
+/// quarters, so white text on it keeps at least the accent's contrast.
+pub fn darker(accent: &str) -> String {
+    let [r, g, b] = parse_hex(accent).unwrap_or([0x1d, 0x4e, 0xd8]);
+    let dim = |c: u8| (u16::from(c) * 3 / 4) as u8;
+    format!("#{:02x}{:02x}{:02x}", dim(r), dim(g), dim(b))
+}
+
+/// A pale tint of an accent (a quarter of it over white), for rings and backgrounds.
+pub fn tint(accent: &str) -> String {
+    let [r, g, b] = parse_hex(accent).unwrap_or([0x1d, 0x4e, 0xd8]);
+    let pale = |c: u8| ((u16::from(c) + 3 * 255) / 4) as u8;
+    format!("#{:02x}{:02x}{:02x}", pale(r), pale(g), pale(b))
+}
+
+/// The largest logo accepted, in bytes (512 KB).
+pub const MAX_LOGO_BYTES: usize = 512 * 1024;
+
+/// The type of a logo's bytes (`image/png`, `image/jpeg` or `image/webp`), read
+/// from the bytes themselves, or a readable refusal: too large, an SVG (it can
+/// carry scripts), or not a picture of those kinds.
+pub fn sniff_logo(bytes: &[u8]) -> Result<&'static str> {
+    if bytes.is_empty() {
+        return Err(Error::invalid("logo", "choose a picture to upload"));
+    }
+    if bytes.len() > MAX_LOGO_BYTES {
+        return Err(Error::invalid("logo", "must be at most 512 KB; save it smaller and try again"));
+    }
+    match infer::get(bytes).map(|t| t.mime_type()) {
+        Some(kind @ ("image/png" | "image/jpeg" | "image/webp")) => Ok(kind),
+        _ => {
+            let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
+            if head.contains("<svg") {
+                Err(Error::invalid("logo", "cannot be an SVG; upload a PNG, JPEG or WebP picture"))
+            } else {
+                Err(Error::invalid("logo", "must be a PNG, JPEG or WebP picture"))
+            }
+        }
+    }
+}
+
+/// Hex SHA-256 of a logo's bytes: the version named in its URL.
+pub fn logo_digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The host name `host` normalised to lower case (a trailing dot dropped), or a
+/// readable error naming `field`: it must be a name like `portal.smithlaw.example`
+/// (letters, digits and hyphens in dot-separated labels), without scheme, port or path.
+pub fn check_host(field: &'static str, host: &str) -> Result<String> {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    let refused =
+        || Error::invalid(field, "must be a host name such as portal.smithlaw.example, without https:// or a path");
+    let labels: Vec<&str> = host.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let top_is_name = labels.last().is_some_and(|t| t.bytes().any(|b| b.is_ascii_alphabetic()));
+    if host.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) || !top_is_name {
+        return Err(refused());
+    }
+    Ok(host)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +189,42 @@ mod tests {
             let e = check_accent("accent_colour", bad).expect_err(bad);
             assert!(e.to_string().contains("#rrggbb"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn shades_keep_their_hue() {
+        assert_eq!(darker("#800000"), "#600000");
+        assert_eq!(tint("#000000"), "#bfbfbf");
+        let dark = parse_hex(&darker("#1d4ed8")).expect("hex");
+        assert!(contrast_ratio(dark, [255, 255, 255]) > contrast_ratio([0x1d, 0x4e, 0xd8], [255, 255, 255]));
+    }
+
+    #[test]
+    fn hosts_are_names_not_urls() {
+        assert_eq!(check_host("public_host", " Portal.SmithLaw.example. ").expect("a name"), "portal.smithlaw.example");
+        for bad in [
+            "",
+            "localhost",
+            "https://portal.example",
+            "portal.example/x",
+            "portal.example:8080",
+            "10.0.0.1",
+            "-a.example",
+            "a..example",
+        ] {
+            assert!(check_host("public_host", bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn logos_are_sniffed_from_their_bytes() {
+        let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00";
+        assert_eq!(sniff_logo(png).expect("png"), "image/png");
+        let svg = sniff_logo(b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"/>").expect_err("svg");
+        assert!(svg.to_string().contains("SVG"), "{svg}");
+        assert!(sniff_logo(b"hello").expect_err("text").to_string().contains("PNG, JPEG or WebP"));
+        let mut big = png.to_vec();
+        big.resize(MAX_LOGO_BYTES + 1, 7);
+        assert!(sniff_logo(&big).expect_err("big").to_string().contains("512 KB"));
     }
 }

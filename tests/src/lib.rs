@@ -7,6 +7,7 @@
 //! A missing service fails the test with a message saying what to start; it is
 //! never skipped.
 
+pub mod brand_files;
 pub mod browser;
 pub mod files;
 pub mod fixtures;

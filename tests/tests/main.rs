@@ -5,6 +5,7 @@
 //! process's memory runs in a process of its own (`harness::own_process`).
 
 mod backup;
+mod branding;
 mod browser;
 mod client_portal;
 mod emails;

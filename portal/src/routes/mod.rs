@@ -1,6 +1,7 @@
 //! Routes, one file per group.
 
 pub mod api;
+pub mod brand;
 pub mod client;
 pub mod dev_mailbox;
 pub mod documents;
@@ -65,6 +66,7 @@ pub fn configure(cfg: &mut ApiConfig, dev_mailbox: bool) {
     cfg.map(|cfg| {
         cfg.configure(client::configure)
             .configure(static_files::configure)
+            .configure(brand::configure)
             .configure(sign_in::configure)
             .configure(language::configure)
             .configure(documents::configure)

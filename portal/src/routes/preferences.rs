@@ -147,10 +147,18 @@ struct RateForm {
 }
 
 #[post("/rate")]
-async fn rate(ctx: PageCtx, form: web::Form<RateForm>) -> PageResult {
+async fn rate(mut ctx: PageCtx, form: web::Form<RateForm>) -> PageResult {
     let Ok(claims) = ctx.state.tokens.verify(Purpose::Rating, &form.token) else {
         return Ok(invalid_link(&ctx));
     };
+    // The token is in the form here, not the address: the page answers for its client's firm.
+    if ctx.viewer.is_none() {
+        match crate::routes::brand::for_user(&ctx.state, claims.sub.clone()).await {
+            Ok(Some(brand)) => ctx.brand = Some(brand),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "the firm of a rating page could not be read"),
+        }
+    }
     if !(1..=5).contains(&form.score) {
         return Err(shared::Error::invalid("score", "expected 1 to 5").into());
     }

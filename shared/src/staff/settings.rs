@@ -1,6 +1,7 @@
 //! Firm settings (name, sender, time zone, weekly schedule, no-activity
-//! updates, uploads to closed matters) and the phase catalogue's texts per
-//! language. Changes are for admins.
+//! updates, uploads to closed matters, the firm's look: accent colour, logo,
+//! Reply-To and public host) and the phase catalogue's texts per language.
+//! Changes are for admins.
 
 use std::str::FromStr;
 
@@ -10,9 +11,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{MAX_TEXT_CHARS, Staff, optional_line, required};
+use crate::branding;
 use crate::catalogue::{self, PhaseWording};
-use crate::db::models::Firm;
-use crate::db::schema::firms;
+use crate::db::models::{Firm, FirmLogo};
+use crate::db::schema::{firm_logos, firms};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::Language;
 use crate::error::{Error, Result};
@@ -37,6 +39,14 @@ pub struct FirmSettings {
     /// Clients may still upload documents to a matter once it is closed
     /// (off: such an upload is refused with a message saying the matter is closed).
     pub closed_matter_uploads: bool,
+    /// Accent colour of pages and emails, `#rrggbb`; the built-in blue when absent.
+    pub accent_colour: Option<String>,
+    /// Client emails carry Reply-To the matter's case manager.
+    pub reply_to_case_manager: bool,
+    /// Host name signed-out pages answer for, e.g. `portal.smithlaw.example`.
+    pub public_host: Option<String>,
+    /// Path of the firm's logo (`/brand/{firm}/logo/{digest}`), if it has one.
+    pub logo: Option<String>,
 }
 
 impl From<Firm> for FirmSettings {
@@ -50,6 +60,10 @@ impl From<Firm> for FirmSettings {
             weekly_schedule: f.weekly_schedule,
             no_activity_updates: f.no_activity_updates,
             closed_matter_uploads: f.closed_matter_uploads,
+            accent_colour: f.accent_colour,
+            reply_to_case_manager: f.reply_to_case_manager,
+            public_host: f.public_host,
+            logo: None,
         }
     }
 }
@@ -78,11 +92,22 @@ pub struct SettingsPatch {
     /// Uploads by clients to closed matters allowed or refused.
     #[serde(default)]
     pub closed_matter_uploads: Option<bool>,
+    /// Accent colour `#rrggbb`, dark enough for white text on it (4.5:1); `""` restores the built-in one.
+    #[serde(default)]
+    pub accent_colour: Option<String>,
+    /// Client emails carry Reply-To the matter's case manager.
+    #[serde(default)]
+    pub reply_to_case_manager: Option<bool>,
+    /// Host name of the firm's own portal address, e.g. `portal.smithlaw.example`; `""` clears it.
+    #[serde(default)]
+    pub public_host: Option<String>,
 }
 
 /// The staff member's firm's settings.
 pub fn get(conn: &mut DbConnection, staff: &Staff) -> Result<FirmSettings> {
-    Ok(firms::table.find(&staff.firm_id).select(Firm::as_select()).first(conn)?.into())
+    let mut settings: FirmSettings = firms::table.find(&staff.firm_id).select(Firm::as_select()).first(conn)?.into();
+    settings.logo = branding::brand_of(conn, &staff.firm_id)?.logo_path();
+    Ok(settings)
 }
 
 /// Validates and applies `patch`. Admins only.
@@ -123,6 +148,16 @@ pub fn update(
         }
         None => None,
     };
+    let accent = match patch.accent_colour.as_deref().map(str::trim) {
+        Some("") => Some(None),
+        Some(colour) => Some(Some(branding::check_accent("accent_colour", colour)?)),
+        None => None,
+    };
+    let public_host = match patch.public_host.as_deref().map(str::trim) {
+        Some("") => Some(None),
+        Some(host) => Some(Some(branding::check_host("public_host", host)?)),
+        None => None,
+    };
     write_transaction(conn, |conn| {
         let target = firms::table.find(&staff.firm_id);
         let mut changed = Vec::new();
@@ -154,6 +189,28 @@ pub fn update(
             diesel::update(target).set(firms::closed_matter_uploads.eq(on)).execute(conn)?;
             changed.push("closed_matter_uploads");
         }
+        if let Some(accent) = &accent {
+            diesel::update(target).set(firms::accent_colour.eq(accent)).execute(conn)?;
+            changed.push("accent_colour");
+        }
+        if let Some(on) = patch.reply_to_case_manager {
+            diesel::update(target).set(firms::reply_to_case_manager.eq(on)).execute(conn)?;
+            changed.push("reply_to_case_manager");
+        }
+        if let Some(host) = &public_host {
+            if let Some(host) = host {
+                let taken: i64 = firms::table
+                    .filter(firms::public_host.eq(host))
+                    .filter(firms::id.ne(&staff.firm_id))
+                    .count()
+                    .get_result(conn)?;
+                if taken > 0 {
+                    return Err(Error::invalid("public_host", "is already the address of another firm on this portal"));
+                }
+            }
+            diesel::update(target).set(firms::public_host.eq(host)).execute(conn)?;
+            changed.push("public_host");
+        }
         if !changed.is_empty() {
             let firm_id = staff.firm_id.clone();
             staff.audit(conn, "firm.update", "firm", &firm_id, Some(changed.join(",")), now)?;
@@ -161,6 +218,72 @@ pub fn update(
         Ok(())
     })?;
     get(conn, staff)
+}
+
+/// Replaces the firm's logo with `bytes` (PNG, JPEG or WebP, sniffed from the
+/// bytes; at most [`branding::MAX_LOGO_BYTES`]). Admins only.
+pub fn set_logo(conn: &mut DbConnection, staff: &Staff, bytes: Vec<u8>, now: NaiveDateTime) -> Result<FirmSettings> {
+    staff.require_admin()?;
+    let content_type = branding::sniff_logo(&bytes)?;
+    let logo = FirmLogo {
+        firm_id: staff.firm_id.clone(),
+        content_type: content_type.to_owned(),
+        digest: branding::logo_digest(&bytes),
+        bytes,
+        updated_at: now,
+    };
+    write_transaction(conn, |conn| {
+        diesel::delete(firm_logos::table.find(&staff.firm_id)).execute(conn)?;
+        diesel::insert_into(firm_logos::table).values(&logo).execute(conn)?;
+        let firm_id = staff.firm_id.clone();
+        staff.audit(conn, "firm.update", "firm", &firm_id, Some("logo".to_owned()), now)
+    })?;
+    get(conn, staff)
+}
+
+/// Removes the firm's logo (pages and emails show its name alone). Admins only.
+pub fn remove_logo(conn: &mut DbConnection, staff: &Staff, now: NaiveDateTime) -> Result<FirmSettings> {
+    staff.require_admin()?;
+    write_transaction(conn, |conn| {
+        let removed = diesel::delete(firm_logos::table.find(&staff.firm_id)).execute(conn)?;
+        if removed > 0 {
+            let firm_id = staff.firm_id.clone();
+            staff.audit(conn, "firm.update", "firm", &firm_id, Some("logo_removed".to_owned()), now)?;
+        }
+        Ok(())
+    })?;
+    get(conn, staff)
+}
+
+/// The days of the week as cron writes them, Monday first.
+pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// The weekday (one of [`WEEKDAYS`]) and time (`HH:MM`) of a schedule written
+/// `0 MM HH * * Day`, the shape the settings page writes; `None` for any other
+/// cron expression (a custom schedule).
+pub fn weekly_choice(expression: &str) -> Option<(&'static str, String)> {
+    let fields: Vec<&str> = expression.split_whitespace().collect();
+    let [second, minute, hour, "*", "*", day] = fields.as_slice() else { return None };
+    if *second != "0" {
+        return None;
+    }
+    let number = |text: &str, max: u32| text.parse::<u32>().ok().filter(|n| *n <= max && text.len() <= 2);
+    let (minute, hour) = (number(minute, 59)?, number(hour, 23)?);
+    let day = WEEKDAYS.iter().find(|d| d.eq_ignore_ascii_case(day))?;
+    Some((day, format!("{hour:02}:{minute:02}")))
+}
+
+/// The cron expression (`0 MM HH * * Day`) of a weekday (as in [`WEEKDAYS`],
+/// any case) and a time `HH:MM`, or a readable error.
+pub fn weekly_cron(day: &str, time: &str) -> Result<String> {
+    let day = WEEKDAYS
+        .iter()
+        .find(|d| d.eq_ignore_ascii_case(day.trim()))
+        .ok_or_else(|| Error::invalid("weekly_day", "must be a day of the week"))?;
+    let time = chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M")
+        .map_err(|_| Error::invalid("weekly_time", "must be a time such as 09:00"))?;
+    use chrono::Timelike;
+    Ok(format!("0 {} {} * * {day}", time.minute(), time.hour()))
 }
 
 /// A phase's texts in one language.
@@ -240,4 +363,23 @@ fn long_text(field: &'static str, value: &str) -> Result<String> {
         return Err(Error::invalid(field, format!("must be at most {MAX_TEXT_CHARS} characters")));
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_weekday_and_time_make_the_cron_expression_and_back() {
+        let cron = weekly_cron("thu", "07:30").expect("a weekday and time");
+        assert_eq!(cron, "0 30 7 * * Thu");
+        assert!(cron::Schedule::from_str(&cron).is_ok(), "{cron} is not a schedule");
+        assert_eq!(weekly_choice(&cron), Some(("Thu", "07:30".to_owned())));
+        assert_eq!(weekly_choice("0 0 9 * * Mon"), Some(("Mon", "09:00".to_owned())));
+        for custom in ["0 0 9 * * Mon-Fri", "0 0 9 1 * *", "30 0 9 * * Mon", "0 0 9 * * Mon,Thu", "0 0 25 * * Mon"] {
+            assert_eq!(weekly_choice(custom), None, "{custom} read as weekly");
+        }
+        assert!(weekly_cron("Funday", "09:00").is_err());
+        assert!(weekly_cron("Mon", "9 o'clock").is_err());
+    }
 }

@@ -179,6 +179,12 @@ const ROWS: &[Row] = &[
     ),
     ("GET", "/api/v1/staff/settings", "", Body::Empty, STAFF_LIST_API),
     ("PATCH", "/api/v1/staff/settings", "", Body::Json(r#"{"phone":"+1 555 0100"}"#), STAFF_ADMIN_API),
+    // Not a picture: refused for admins, after the role check.
+    ("PUT", "/api/v1/staff/settings/logo", "", Body::Csv("not,a,picture\n"), [401, 403, 403, 403, 422, 422]),
+    ("DELETE", "/api/v1/staff/settings/logo", "", Body::Empty, [401, 403, 403, 403, 204, 204]),
+    // Public: pages and emails load them. No logo is stored, so every digest is unknown.
+    ("GET", "/brand/{firm}/logo/{digest}", "", Body::Empty, [404; 6]),
+    ("GET", "/brand/{firm}/accent-{hex}.css", "", Body::Empty, EVERYONE_200),
     ("GET", "/api/v1/staff/ratings", "", Body::Empty, STAFF_LIST_API),
     ("GET", "/api/v1/staff/audit", "", Body::Empty, STAFF_ADMIN_API),
     (
@@ -250,6 +256,9 @@ const ROWS: &[Row] = &[
         Body::Form(&[("name", "Demo Injury Law"), ("time_zone", "America/Chicago")]),
         [303, 403, 403, 403, 303, 303],
     ),
+    // A PDF is not a logo: refused for admins, after the role check.
+    ("POST", "/staff/settings/logo", "", Body::Pdf, [303, 403, 403, 403, 422, 422]),
+    ("POST", "/staff/settings/logo/remove", "", Body::Empty, [303, 403, 403, 403, 303, 303]),
 ];
 
 /// The two firms, their people, and a document on client A's matter.
@@ -328,7 +337,9 @@ impl World {
             .replace("{document}", &self.document)
             .replace("{area}", shared::catalogue::PERSONAL_INJURY)
             .replace("{key}", "intake")
-            .replace("{file}", "app.css");
+            .replace("{file}", "app.css")
+            .replace("{firm}", &self.admin_a.firm_id)
+            .replace("{hex}", "8b1a1a");
         text = if text.contains("/clients/{id}") {
             text.replace("{id}", &self.client_a.id)
         } else if text.contains("/staff/documents/{id}") {

@@ -4,7 +4,7 @@
 
 use actix_multipart::Multipart;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, delete, get, patch, post, put, web};
 use serde::{Deserialize, Serialize};
 use shared::domain::{Language, now};
 use shared::staff::clients::{self, ClientPatch, ClientView, NewClient, StaffMember};
@@ -50,6 +50,8 @@ pub fn configure(cfg: &mut ApiConfig) {
         .service(set_phase_text)
         .service(get_settings)
         .service(update_settings)
+        .service(put_logo)
+        .service(delete_logo)
         .service(get_ratings)
         .service(audit_log)
         .service(import);
@@ -592,8 +594,9 @@ async fn get_settings(state: web::Data<AppState>, user: StaffApi) -> AppResult<w
     Ok(web::Json(state.db.run(move |c| settings::get(c, &staff)).await?))
 }
 
-/// Changes the firm's settings (admins): name, sender, phone, time zone, weekly schedule, no-activity
-/// updates, uploads to closed matters.
+/// Changes the firm's settings (admins): name, sender, phone, time zone, weekly schedule (cron), no-activity
+/// updates, uploads to closed matters, accent colour (refused when white text on it is below 4.5:1),
+/// Reply-To the case manager, public host.
 #[utoipa::path(
     tag = "staff", request_body = SettingsPatch,
     responses((status = 200, body = FirmSettings), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -606,7 +609,57 @@ async fn update_settings(
     body: web::Json<SettingsPatch>,
 ) -> AppResult<web::Json<FirmSettings>> {
     let staff = user.staff;
-    Ok(web::Json(state.db.run(move |c| settings::update(c, &staff, &body, now())).await?))
+    let settings = state.db.run(move |c| settings::update(c, &staff, &body, now())).await?;
+    crate::routes::brand::forget(&crate::routes::brand::AppKey::of(&state));
+    Ok(web::Json(settings))
+}
+
+/// Replaces the firm's logo (admins): the request body is the picture itself, PNG, JPEG or WebP
+/// (read from the bytes, whatever the `Content-Type`), at most 512 KB; SVG is refused.
+#[utoipa::path(
+    tag = "staff",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The logo's bytes"),
+    responses((status = 200, body = FirmSettings), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[put("/api/v1/staff/settings/logo")]
+async fn put_logo(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    mut body: web::Payload,
+) -> AppResult<web::Json<FirmSettings>> {
+    use futures_util::StreamExt;
+    let staff = user.staff;
+    staff.require_admin()?;
+    // Read to the end (an answer before the body is read breaks some clients' uploads),
+    // keeping one byte past the limit so that a larger picture is refused as too large.
+    let (mut bytes, mut total) = (Vec::new(), 0usize);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| shared::Error::invalid("logo", format!("could not be read: {e}")))?;
+        total += chunk.len();
+        if total > 32 * shared::branding::MAX_LOGO_BYTES {
+            break;
+        }
+        let room = (shared::branding::MAX_LOGO_BYTES + 1).saturating_sub(bytes.len());
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    let settings = state.db.run(move |c| settings::set_logo(c, &staff, bytes, now())).await?;
+    crate::routes::brand::forget(&crate::routes::brand::AppKey::of(&state));
+    Ok(web::Json(settings))
+}
+
+/// Removes the firm's logo (admins).
+#[utoipa::path(
+    tag = "staff",
+    responses((status = 204), (status = 403, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[delete("/api/v1/staff/settings/logo")]
+async fn delete_logo(state: web::Data<AppState>, user: StaffApi) -> AppResult<HttpResponse> {
+    let staff = user.staff;
+    state.db.run(move |c| settings::remove_logo(c, &staff, now())).await?;
+    crate::routes::brand::forget(&crate::routes::brand::AppKey::of(&state));
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Clients' ratings of their updates, with the average.

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod settings;
 pub mod sign_in;
 
 use actix_web::HttpRequest;
@@ -13,7 +14,7 @@ use crate::routes::ApiConfig;
 
 /// Registers the staff routes: sign-in and pages, then the API (with its descriptions).
 pub fn configure(cfg: &mut ApiConfig) {
-    cfg.map(|cfg| cfg.configure(sign_in::configure).configure(pages::configure));
+    cfg.map(|cfg| cfg.configure(sign_in::configure).configure(pages::configure).configure(settings::configure));
     api::configure(cfg);
 }
 

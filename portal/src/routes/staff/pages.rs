@@ -15,7 +15,6 @@ use shared::staff::matters::{
     StaffRequest,
 };
 use shared::staff::records::LogEntry;
-use shared::staff::settings::{self, FirmSettings, SettingsPatch};
 use shared::staff::updates::{self, NewMilestone, NewRequest};
 use shared::staff::{Staff, records};
 
@@ -39,10 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(review_document)
         .service(review_documents)
         .service(recategorise_document)
-        .service(preview_document)
-        .service(settings_page)
-        .service(save_settings)
-        .service(unlock_staff);
+        .service(preview_document);
 }
 
 /// A validation problem shown on the page, naming the field; other errors as usual.
@@ -957,116 +953,4 @@ async fn run_then_done(
         Ok(()) => Ok(see_other(&format!("{back}?done={done}"))),
         Err(e) => invalid_page(ctx, e, back),
     }
-}
-
-/// Runs a change and answers with a redirect to `back` (post/redirect/get), or the problem.
-async fn run_then_back(
-    ctx: &PageCtx,
-    back: &str,
-    work: impl FnOnce(&mut shared::db::DbConnection, &Staff) -> shared::Result<()> + Send + 'static,
-    staff: Staff,
-) -> PageResult {
-    match ctx.state.db.run(move |c| work(c, &staff)).await {
-        Ok(()) => Ok(see_other(back)),
-        Err(e) => invalid_page(ctx, e, back),
-    }
-}
-
-/// The firm's settings (editable by admins).
-#[derive(Serialize)]
-struct SettingsPage {
-    staff_nav: bool,
-    firm: FirmSettings,
-    admin: bool,
-    /// The configured weekly schedule, for a firm without its own.
-    default_schedule: String,
-    /// For admins: the staff members and their failed sign-ins, to unlock.
-    sign_ins: Vec<StaffSignIns>,
-}
-
-/// A staff member and their failed sign-ins within the last day, from every source.
-#[derive(Serialize)]
-struct StaffSignIns {
-    member: StaffMember,
-    failures: i64,
-}
-
-#[get("/staff/settings")]
-async fn settings_page(ctx: PageCtx, req: HttpRequest) -> PageResult {
-    let staff = staff_of(&ctx, &req)?;
-    let admin = staff.require_admin().is_ok();
-    let at = ctx.state.clock().now();
-    let (firm, sign_ins) = ctx
-        .state
-        .db
-        .run(move |c| {
-            let firm = settings::get(c, &staff)?;
-            let mut sign_ins = Vec::new();
-            if admin {
-                for member in clients::staff_members(c, &staff)? {
-                    let failures = crate::staff_auth::recent_failures(c, &member.email, at)?;
-                    sign_ins.push(StaffSignIns { member, failures });
-                }
-            }
-            Ok((firm, sign_ins))
-        })
-        .await?;
-    let default_schedule =
-        ctx.state.config.weekly_schedule.clone().unwrap_or_else(|| ctx.text("staff-settings-schedule-off"));
-    let page = SettingsPage { staff_nav: true, firm, admin, default_schedule, sign_ins };
-    Ok(ctx.render(StatusCode::OK, "staff_settings", "staff-settings-title", page))
-}
-
-#[derive(Debug, Deserialize)]
-struct SettingsForm {
-    name: String,
-    #[serde(default)]
-    mail_from: String,
-    #[serde(default)]
-    phone: String,
-    time_zone: String,
-    #[serde(default)]
-    weekly_schedule: String,
-    /// A checkbox: present when ticked.
-    #[serde(default)]
-    no_activity_updates: Option<String>,
-    /// A checkbox: present when ticked.
-    #[serde(default)]
-    closed_matter_uploads: Option<String>,
-}
-
-#[post("/staff/settings")]
-async fn save_settings(ctx: PageCtx, req: HttpRequest, form: web::Form<SettingsForm>) -> PageResult {
-    let staff = staff_of(&ctx, &req)?;
-    let form = form.into_inner();
-    let patch = SettingsPatch {
-        name: Some(form.name),
-        mail_from: Some(form.mail_from),
-        phone: Some(form.phone),
-        time_zone: Some(form.time_zone),
-        weekly_schedule: Some(form.weekly_schedule),
-        no_activity_updates: Some(form.no_activity_updates.is_some()),
-        closed_matter_uploads: Some(form.closed_matter_uploads.is_some()),
-    };
-    run_then_back(&ctx, "/staff/settings", move |c, staff| settings::update(c, staff, &patch, now()).map(|_| ()), staff)
-        .await
-}
-
-#[derive(Debug, Deserialize)]
-struct UnlockForm {
-    email: String,
-}
-
-/// An admin clears a staff member's failed sign-ins (the button on the settings page).
-#[post("/staff/settings/unlock")]
-async fn unlock_staff(ctx: PageCtx, req: HttpRequest, form: web::Form<UnlockForm>) -> PageResult {
-    let staff = staff_of(&ctx, &req)?;
-    let (email, at) = (form.into_inner().email, ctx.state.clock().now());
-    run_then_back(
-        &ctx,
-        "/staff/settings",
-        move |c, staff| crate::staff_auth::unlock(c, staff, &email, at).map(|_| ()),
-        staff,
-    )
-    .await
 }
