@@ -7,6 +7,7 @@
 mod backup;
 mod browser;
 mod client_portal;
+mod email_design;
 mod emails;
 mod experience;
 mod foundation;

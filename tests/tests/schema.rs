@@ -255,6 +255,7 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
         rate_limit_hits => RateLimitHit,
         ratings => Rating,
         storage_cleanup => StorageCleanup,
+        short_links => ShortLink,
     );
     loaded.sort_unstable();
     let tables = snapshot(c)?;

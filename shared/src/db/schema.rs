@@ -254,12 +254,22 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limit_hits,
     ratings,
     storage_cleanup,
+    short_links,
 );
 
 diesel::table! {
     rate_limit_hits (id) {
         id -> Text,
         bucket -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    short_links (code_hash) {
+        code_hash -> Text,
+        target -> Text,
+        expires_at -> Timestamp,
         created_at -> Timestamp,
     }
 }

@@ -326,3 +326,8 @@ staff-mail-status-sending = being sent
 staff-mail-status-sent = sent
 staff-mail-status-failed = failed
 staff-mail-status-skipped = not sent
+
+# --- emails ---
+short-link-gone-title = This link no longer works
+short-link-gone-body = Links in our emails stop working after a while, and sign-in links after 15 minutes. Sign in to see your case; we will email you a new link.
+short-link-sign-in = Sign in

@@ -326,3 +326,8 @@ staff-mail-status-sending = enviándose
 staff-mail-status-sent = enviado
 staff-mail-status-failed = falló
 staff-mail-status-skipped = no enviado
+
+# --- emails ---
+short-link-gone-title = Este enlace ya no funciona
+short-link-gone-body = Los enlaces de nuestros correos dejan de funcionar después de un tiempo, y los de acceso a los 15 minutos. Entre para ver su caso; le enviaremos un enlace nuevo por correo.
+short-link-sign-in = Entrar
