@@ -7,7 +7,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, get, web};
+use actix_web::{get, web};
 use shared::notifications::short_links;
 
 use crate::pages::{PageCtx, PageResult};
