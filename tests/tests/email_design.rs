@@ -138,8 +138,7 @@ async fn branded(app: TestApp) -> anyhow::Result<Branded> {
             let name: String = firms::table.find(&firm_id).select(firms::name).first(c)?;
             let manager_id: Option<String> =
                 matters::table.find(&matter_id).select(matters::case_manager_id).first(c)?;
-            let manager: String =
-                users::table.find(manager_id.unwrap_or_default()).select(users::email).first(c)?;
+            let manager: String = users::table.find(manager_id.unwrap_or_default()).select(users::email).first(c)?;
             Ok((name, manager))
         })
         .await?;
@@ -153,7 +152,9 @@ impl Branded {
             .state
             .db
             .run(move |c| {
-                diesel::update(firms::table.find(&firm_id)).set(firms::reply_to_case_manager.eq(reply_to)).execute(c)?;
+                diesel::update(firms::table.find(&firm_id))
+                    .set(firms::reply_to_case_manager.eq(reply_to))
+                    .execute(c)?;
                 diesel::update(users::table.find(&sam_id))
                     .set((users::language.eq(lang), users::full_name.eq(name)))
                     .execute(c)?;
@@ -173,7 +174,8 @@ impl Branded {
             .db
             .run(move |c| {
                 let row_id = kind.enqueue(c, &sam)?;
-                let row: Notification = notifications::table.find(&row_id).select(Notification::as_select()).first(c)?;
+                let row: Notification =
+                    notifications::table.find(&row_id).select(Notification::as_select()).first(c)?;
                 compose_one(c, &composer, &row, now())
             })
             .await?;
@@ -221,7 +223,10 @@ async fn every_client_email_carries_the_firm_and_leads_with_its_buttons(backend:
             let what = format!("{kind:?} in {lang:?}");
             assert!(html.contains(&logo), "{what}: no logo {logo} in {html}");
             assert!(html.contains(&format!("bgcolor=\"{ACCENT}\"")), "{what}: the button is not in the accent colour");
-            assert!(html.contains(&format!("border-bottom:4px solid {ACCENT}")), "{what}: no header rule in the accent");
+            assert!(
+                html.contains(&format!("border-bottom:4px solid {ACCENT}")),
+                "{what}: no header rule in the accent"
+            );
             assert!(html.contains("max-width:600px") && html.contains("<table role=\"presentation\""), "{what}");
             // The greeting: first name only.
             assert_eq!(text.lines().next(), Some(hi), "{what}: greeting of the text part");
@@ -244,7 +249,9 @@ async fn every_client_email_carries_the_firm_and_leads_with_its_buttons(backend:
                         .lines()
                         .find(|l| l.len() == 6 && l.bytes().all(|c| c.is_ascii_digit()))
                         .ok_or_else(|| anyhow::anyhow!("{what}: no line holds the code alone: {text}"))?;
-                    let big = format!("font-size:32px;line-height:40px;font-weight:bold;letter-spacing:8px;color:#1a1f2b\">{code}</span>");
+                    let big = format!(
+                        "font-size:32px;line-height:40px;font-weight:bold;letter-spacing:8px;color:#1a1f2b\">{code}</span>"
+                    );
                     assert!(html.contains(&big), "{what}: the code is not large in the HTML part: {html}");
                     assert!(html.contains("monospace"), "{what}");
                     assert_eq!(short_links_in(text, &base).len(), 1, "{what}: one short sign-in link: {text}");
@@ -262,13 +269,17 @@ async fn every_client_email_carries_the_firm_and_leads_with_its_buttons(backend:
                     let shown = &text[at_step..at_step + 12];
                     assert!(html.contains(shown.trim_end_matches(':').trim()), "{what}: {shown} not in the HTML part");
                     assert!(html.contains("aria-hidden=\"true\""), "{what}: the bar is hidden from screen readers");
-                    let open_at = html.find(&format!(">{open}</a>")).ok_or_else(|| anyhow::anyhow!("{what}: no {open}"))?;
+                    let open_at =
+                        html.find(&format!(">{open}</a>")).ok_or_else(|| anyhow::anyhow!("{what}: no {open}"))?;
                     let upload_at = html
                         .find(&format!(">{}</a>", b.text(lang, "email-upload-now")))
                         .ok_or_else(|| anyhow::anyhow!("{what}: no Upload now (the demo matter needs a document)"))?;
                     let next_at = html.find(&escaped(&b.text(lang, "weekly-next"))).unwrap_or_default();
                     assert!(open_at < upload_at && upload_at < next_at, "{what}: buttons after the long text");
-                    assert!(text.find(&open).unwrap_or(usize::MAX) < text.find(&b.text(lang, "weekly-next")).unwrap_or(0), "{what}: text order");
+                    assert!(
+                        text.find(&open).unwrap_or(usize::MAX) < text.find(&b.text(lang, "weekly-next")).unwrap_or(0),
+                        "{what}: text order"
+                    );
                     assert!(html.contains(&format!("/matters/{}/upload", b.sam.matter_id)), "{what}: upload link");
                     if kind == Kind::Weekly {
                         assert_eq!(short_links_in(text, &base).len(), 2, "{what}: rating and unsubscribe: {text}");
@@ -390,11 +401,17 @@ async fn look_at(browser: &fantoccini::Client, screen: Screen, html: &str, name:
     let width = browser.execute("return document.documentElement.scrollWidth", vec![]).await?;
     assert_eq!(width.as_u64(), Some(u64::from(screen.width)), "{name} scrolls sideways");
     let image = browser
-        .execute("const i = document.querySelector('img'); return i ? [i.complete, i.naturalWidth, i.width] : null", vec![])
+        .execute(
+            "const i = document.querySelector('img'); return i ? [i.complete, i.naturalWidth, i.width] : null",
+            vec![],
+        )
         .await?;
     assert_eq!(image, serde_json::json!([true, 320, 192]), "{name}: the logo did not load at 192 px");
     let button = browser
-        .execute("const r = document.querySelector('td[bgcolor] a').getBoundingClientRect(); return [r.top, r.height]", vec![])
+        .execute(
+            "const r = document.querySelector('td[bgcolor] a').getBoundingClientRect(); return [r.top, r.height]",
+            vec![],
+        )
         .await?;
     let top = button[0].as_f64().unwrap_or(f64::MAX);
     let height = button[1].as_f64().unwrap_or_default();
@@ -411,7 +428,8 @@ async fn every_email_reads_well_on_a_phone_and_a_desktop(backend: Backend) -> an
         for kind in KINDS {
             let (email, _) = b.compose(kind).await?;
             // The logo from beside the file (the portal's logo route is not what is looked at here).
-            let html = email.content.html.replace(&format!("{base}/brand/{}/logo/{LOGO_DIGEST}", b.firm_id), "logo.png");
+            let html =
+                email.content.html.replace(&format!("{base}/brand/{}/logo/{LOGO_DIGEST}", b.firm_id), "logo.png");
             pages.push((format!("{}-{lang:?}-{tag}", kind.name()).to_lowercase(), html));
         }
     }
@@ -421,7 +439,10 @@ async fn every_email_reads_well_on_a_phone_and_a_desktop(backend: Backend) -> an
             for (name, html) in &pages {
                 let (top, height) = look_at(&browser, screen, html, &format!("{name}-{size}")).await?;
                 assert!(height >= 24.0, "{name} at {size}: the first button is {height} px tall");
-                assert!(top + height <= f64::from(screen.height), "{name} at {size}: the first button is below the first screen ({top})");
+                assert!(
+                    top + height <= f64::from(screen.height),
+                    "{name} at {size}: the first button is below the first screen ({top})"
+                );
             }
             anyhow::Ok(())
         }

@@ -67,8 +67,11 @@ pub fn with_logo(conn: &mut DbConnection, base_url: &str, firm: &Firm, data: &mu
     Ok(())
 }
 
+/// The sizes of the logos read so far, by digest (`None`: not a picture we can measure).
+type Sizes = Mutex<HashMap<String, Option<(u32, u32)>>>;
+
 fn logo_size(conn: &mut DbConnection, firm_id: &str, digest: &str) -> Result<Option<(u32, u32)>> {
-    static SIZES: OnceLock<Mutex<HashMap<String, Option<(u32, u32)>>>> = OnceLock::new();
+    static SIZES: OnceLock<Sizes> = OnceLock::new();
     let sizes = SIZES.get_or_init(Mutex::default);
     if let Some(size) = sizes.lock().unwrap_or_else(PoisonError::into_inner).get(digest) {
         return Ok(*size);
