@@ -57,11 +57,7 @@ async fn fifty_clients_get_one_update_each_in_their_language(backend: Backend) -
             .ok_or_else(|| anyhow::anyhow!("client{i} got nothing"))?;
         let phase = &catalogue.phases[i % 10];
         let (subject, wording, step) = if i % 2 == 1 {
-            (
-                "Demo Injury Law: novedades semanales de su caso",
-                &phase.es,
-                format!("Paso {} de 10", i % 10 + 1),
-            )
+            ("Demo Injury Law: novedades semanales de su caso", &phase.es, format!("Paso {} de 10", i % 10 + 1))
         } else {
             ("Demo Injury Law: your weekly case update", &phase.en, format!("Step {} of 10", i % 10 + 1))
         };
