@@ -197,7 +197,7 @@ async fn a_notifier_killed_mid_pass_resumes_without_losing_or_repeating_a_messag
 
 /// `notifier preview` prints the weekly update (sending nothing); compared with a
 /// reviewed insta snapshot per language (tests/snapshots/weekly_update_preview.*.snap;
-/// `cargo insta review` after a change). Tokens and the per-test domain are masked.
+/// `cargo insta review` after a change). Tokens, the case's id and the per-test domain are masked.
 async fn the_preview_matches_its_snapshot_in_both_languages(backend: Backend) -> anyhow::Result<()> {
     harness::snapshots::compared_not_written();
     let app = TestApp::builder(backend).spawn().await?;
@@ -209,7 +209,8 @@ async fn the_preview_matches_its_snapshot_in_both_languages(backend: Backend) ->
         let args = ["preview", "--client", jordan.id.as_str(), "--lang", lang, "--html", html_arg.as_str()];
         let child = notifier(&app, &args, &[("MATTERLINE_PUBLIC_URL", "https://portal.example-firm.test")]).spawn()?;
         let text = wait_for_success(child, "notifier preview")?;
-        let masked = mask(&text, &demo.domain);
+        // The case's id is in its links ("Open my case" leads to the one case).
+        let masked = mask(&text, &demo.domain).replace(jordan.matter_id.as_str(), "MATTER");
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path("snapshots");
         settings.set_prepend_module_to_snapshot(false);

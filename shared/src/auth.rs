@@ -248,7 +248,8 @@ pub fn looks_like_email(email: &str) -> bool {
 
 /// Deletes what no longer serves a purpose: sign-in links and codes a day past
 /// their expiry, sessions a week past theirs (revoked or expired), and
-/// rate-limit hits older than a day. Returns the rows deleted.
+/// rate-limit hits older than a day, and email short links past their expiry.
+/// Returns the rows deleted.
 pub fn purge_expired(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Result<usize> {
     use crate::db::schema::rate_limit_hits;
     let tokens = diesel::delete(sign_in_tokens::table.filter(sign_in_tokens::expires_at.lt(now - Duration::days(1))))
@@ -259,7 +260,8 @@ pub fn purge_expired(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Res
         diesel::delete(sessions::table.filter(sessions::revoked_at.lt(now - Duration::days(7)))).execute(conn)?;
     let hits = diesel::delete(rate_limit_hits::table.filter(rate_limit_hits::created_at.lt(now - Duration::days(1))))
         .execute(conn)?;
-    Ok(tokens + sessions + revoked + hits)
+    let links = crate::notifications::short_links::purge_expired(conn, now)?;
+    Ok(tokens + sessions + revoked + hits + links)
 }
 
 #[cfg(test)]

@@ -49,6 +49,10 @@ pub struct OutgoingEmail {
     pub content: RenderedEmail,
     /// Extra headers, e.g. `List-Unsubscribe`.
     pub headers: Vec<(&'static str, String)>,
+    /// Where replies go (name, address), e.g. the case manager. Left out of
+    /// the message when the address is not usable in a header; the name
+    /// follows [`header_mailbox`]'s rules.
+    pub reply_to: Option<(String, String)>,
     /// A fixed Message-ID (`<id@host>`): a message re-sent after a crash keeps
     /// its identity, so mail clients show it once. Generated when `None`.
     pub message_id: Option<String>,
@@ -151,6 +155,18 @@ pub fn sender_for(configured: &Mailbox, firm_name: &str, firm_from: Option<&str>
 pub fn header_mailbox(mailbox: Mailbox) -> Mailbox {
     let name = mailbox.name.as_deref().and_then(crate::text::display_name);
     Mailbox::new(name, mailbox.email)
+}
+
+/// The Reply-To mailbox for `name` and `address`, by the rules of the other
+/// headers: `None` when the address is not one clean line or not an address;
+/// the name only when a header can carry it.
+pub fn reply_to_mailbox(name: &str, address: &str) -> Option<Mailbox> {
+    let address = address.trim();
+    if !crate::text::is_clean_line(address) {
+        return None;
+    }
+    let address = address.parse().ok()?;
+    Some(Mailbox::new(crate::text::display_name(name), address))
 }
 
 /// The Message-ID of the email for notification `row_id`: the same on every
@@ -258,10 +274,14 @@ impl Mailer {
             _ => return Err(unusable("recipient", &email.to_address)),
         };
         let to = Mailbox::new(crate::text::display_name(&email.to_name), to_address);
-        let mut message = Message::builder()
+        let mut builder = Message::builder()
             .message_id(email.message_id.as_deref().map(crate::text::header_text))
             .from(header_mailbox(from))
-            .to(to)
+            .to(to);
+        if let Some(reply_to) = email.reply_to.as_ref().and_then(|(name, address)| reply_to_mailbox(name, address)) {
+            builder = builder.reply_to(reply_to);
+        }
+        let mut message = builder
             .subject(crate::text::header_text(&email.content.subject))
             .multipart(MultiPart::alternative_plain_html(email.content.text.clone(), email.content.html.clone()))
             .map_err(|e| SendError::Permanent(format!("building the message: {e}")))?;

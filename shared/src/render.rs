@@ -1,6 +1,7 @@
 //! Rendering pages and emails with handlebars (strict mode) from the assets:
 //! `web/*.hbs` pages and `web/partials/*.hbs` partials, and per email
-//! `email/<name>/{subject,body.txt,body.html}.hbs`. The `t` helper looks a
+//! `email/<name>/{subject,body.txt,body.html}.hbs` with the shared pieces in
+//! `email/partials/` (`{{> email-layout}}`, `{{> email-buttons}}`…). The `t` helper looks a
 //! Fluent message up in the language named by the context's `lang`:
 //! `{{t "matter-next"}}`, `{{t "greeting" name=client.name}}`. In HTML, email
 //! addresses wrap only at their `@` and dots (`{{address x}}` for one on its own).
@@ -86,6 +87,42 @@ pub fn breakable_addresses(escaped: &str) -> String {
     out
 }
 
+/// The width the plain-text part of an email is wrapped at, in characters.
+pub const TEXT_WIDTH: usize = 76;
+
+/// `text` with every line longer than `width` characters broken at spaces
+/// (a word longer than the width, such as a URL, stays whole on its own
+/// line). A continued list item (`- `) is indented to its text.
+pub fn wrap_text(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / width.max(1));
+    for (n, line) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.chars().count() <= width {
+            out.push_str(line);
+            continue;
+        }
+        let indent = if line.starts_with("- ") { "  " } else { "" };
+        let mut used = 0;
+        for word in line.split(' ').filter(|w| !w.is_empty()) {
+            let len = word.chars().count();
+            if used > 0 && used + 1 + len > width {
+                out.push('\n');
+                out.push_str(indent);
+                used = indent.len();
+            } else if used > 0 {
+                out.push(' ');
+                used += 1;
+            }
+            out.push_str(word);
+            used += len;
+        }
+    }
+    out
+}
+
 /// `{{address value}}`: the value HTML-escaped, with the wrap points of [`breakable_addresses`].
 fn address_helper(
     h: &Helper<'_>,
@@ -126,6 +163,16 @@ impl Renderer {
         }
         for path in assets.list("email/") {
             let Some(stem) = path.strip_suffix(".hbs") else { continue };
+            // Shared pieces of every email: `email/partials/x.html.hbs` is `{{> email-x}}` in HTML parts,
+            // `email/partials/x.txt.hbs` the same in subjects and text parts.
+            if let Some(partial) = stem.strip_prefix("email/partials/") {
+                if let Some(name) = partial.strip_suffix(".html") {
+                    html.register_partial(&format!("email-{name}"), source(&path)?).map_err(|e| bad(&path, e))?;
+                } else if let Some(name) = partial.strip_suffix(".txt") {
+                    text.register_partial(&format!("email-{name}"), source(&path)?).map_err(|e| bad(&path, e))?;
+                }
+                continue;
+            }
             if stem.ends_with("/body.html") {
                 html.register_template_string(stem, source(&path)?).map_err(|e| bad(&path, e))?;
             } else {
@@ -161,7 +208,10 @@ impl Renderer {
         Ok(RenderedEmail {
             // A subject is one line, whatever the template's trailing newline.
             subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
-            text: self.text.render(&format!("email/{name}/body.txt"), data).map_err(|e| fail("body.txt", e))?,
+            text: wrap_text(
+                &self.text.render(&format!("email/{name}/body.txt"), data).map_err(|e| fail("body.txt", e))?,
+                TEXT_WIDTH,
+            ),
             html: self.html.render(&format!("email/{name}/body.html"), data).map_err(|e| fail("body.html", e))?,
         })
     }
@@ -170,6 +220,17 @@ impl Renderer {
 #[cfg(test)]
 mod tests {
     use super::breakable_addresses;
+
+    #[test]
+    fn long_text_lines_wrap_at_spaces_and_urls_stay_whole() {
+        let long = format!("- {}", "word ".repeat(30));
+        let wrapped = super::wrap_text(&format!("Hi Sam,\n\n{long}\nhttps://example.test/{}", "x".repeat(90)), 40);
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert_eq!(lines[0], "Hi Sam,");
+        assert!(lines[2].starts_with("- word") && lines[3].starts_with("  word"), "{wrapped}");
+        assert!(lines.iter().filter(|l| !l.starts_with("https")).all(|l| l.chars().count() <= 40), "{wrapped}");
+        assert_eq!(lines.last().map(|l| l.len()), Some(111));
+    }
 
     #[test]
     fn addresses_wrap_only_after_the_at_sign_or_before_a_dot() {

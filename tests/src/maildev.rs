@@ -34,8 +34,19 @@ pub struct Address {
 
 impl Email {
     /// The first `http…` link in the text body that contains `needle`.
+    /// The plain-text part carries short links (`/l/…`) for long ones, so a
+    /// link not found there is looked for among the HTML part's `href`s.
     pub fn link_containing(&self, needle: &str) -> Option<String> {
-        self.text.split_whitespace().find(|w| w.starts_with("http") && w.contains(needle)).map(str::to_owned)
+        self.text.split_whitespace().find(|w| w.starts_with("http") && w.contains(needle)).map(str::to_owned).or_else(
+            || {
+                self.html
+                    .split("href=\"")
+                    .skip(1)
+                    .filter_map(|rest| rest.split('"').next())
+                    .map(|href| href.replace("&#x3D;", "=").replace("&amp;", "&"))
+                    .find(|href| href.starts_with("http") && href.contains(needle))
+            },
+        )
     }
 
     /// The first run of exactly six digits in the text body (the sign-in code).

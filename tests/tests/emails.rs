@@ -4,7 +4,7 @@
 //! (`compose_one` with the test portal's `Composer`) from rows queued by each
 //! kind's own `enqueue`, for the demo client Jordan on the demo firm.
 //!
-//! What changes per run is masked by filters (tokens, codes, ids, the test's
+//! What changes per run is masked by filters (tokens, codes, short links, ids, the test's
 //! domain, the portal's port); the one date the demo seeds relative to today
 //! (Jordan's appointment) is set to a fixed day. Both backends compare with the
 //! same snapshot: the emails must not depend on the database.
@@ -108,6 +108,8 @@ fn settings() -> insta::Settings {
         (r"127\.0\.0\.1:[0-9]+", "127.0.0.1:[PORT]"),
         // The sign-in code.
         (r"\b[0-9]{6}\b", "[CODE]"),
+        // The short links of the plain-text part.
+        (r"/l/[A-Za-z]{16}\b", "/l/[SHORT]"),
     ] {
         settings.add_filter(pattern, replacement);
     }

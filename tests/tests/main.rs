@@ -8,6 +8,7 @@ mod backup;
 mod branding;
 mod browser;
 mod client_portal;
+mod email_design;
 mod emails;
 mod experience;
 mod foundation;

@@ -257,6 +257,7 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
         ratings => Rating,
         storage_cleanup => StorageCleanup,
         saved_filters => SavedFilter,
+        short_links => ShortLink,
     );
     loaded.sort_unstable();
     let tables = snapshot(c)?;

@@ -9,6 +9,7 @@ pub mod health;
 pub mod language;
 pub mod openapi;
 pub mod preferences;
+pub mod short_links;
 pub mod sign_in;
 pub mod staff;
 pub mod static_files;
@@ -70,6 +71,7 @@ pub fn configure(cfg: &mut ApiConfig, dev_mailbox: bool) {
             .configure(sign_in::configure)
             .configure(language::configure)
             .configure(documents::configure)
+            .configure(short_links::configure)
     });
     documents::configure_api(cfg);
     cfg.map(|cfg| cfg.configure(preferences::configure));

@@ -355,3 +355,16 @@ pub struct SavedFilter {
     pub query: String,
     pub created_at: NaiveDateTime,
 }
+
+/// A short link in an email's plain-text part (`/l/{code}`): the SHA-256 of
+/// its code, the portal path it leads to and when it stops working.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = short_links)]
+pub struct ShortLink {
+    /// Hex SHA-256 of the code; the code itself is only in the email.
+    pub code_hash: String,
+    /// Path and query on the portal, starting with `/`.
+    pub target: String,
+    pub expires_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}

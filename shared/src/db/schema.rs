@@ -254,6 +254,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limit_hits,
     ratings,
     storage_cleanup,
+    short_links,
 );
 
 diesel::table! {
@@ -271,6 +272,15 @@ diesel::table! {
         user_id -> Text,
         name -> Text,
         query -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    short_links (code_hash) {
+        code_hash -> Text,
+        target -> Text,
+        expires_at -> Timestamp,
         created_at -> Timestamp,
     }
 }

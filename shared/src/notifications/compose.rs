@@ -52,8 +52,17 @@ impl Composer {
     }
 
     /// A notice for `row`'s channel to `to`, from `firm`, rendered from the
-    /// message template `template` with `data` (which names the language).
-    pub fn notice(&self, row: &Notification, to: &User, firm: &Firm, template: &str, data: &Value) -> Result<Composed> {
+    /// message template `template` with `data` (which names the language),
+    /// with replies going to `reply_to` (name, address) when given.
+    pub fn notice(
+        &self,
+        row: &Notification,
+        to: &User,
+        firm: &Firm,
+        template: &str,
+        data: &Value,
+        reply_to: Option<(String, String)>,
+    ) -> Result<Composed> {
         Ok(Composed::Send(match row.channel {
             Channel::Email => Message::Email(Box::new(OutgoingEmail {
                 to_name: to.full_name.clone(),
@@ -61,6 +70,7 @@ impl Composer {
                 from: Some(self.sender_for(&firm.name, firm.mail_from.as_deref())),
                 content: self.renderer.email(template, data)?,
                 headers: Vec::new(),
+                reply_to,
                 message_id: Some(self.message_id(&row.id)),
             })),
         }))

@@ -25,7 +25,9 @@ pub mod channel;
 pub mod compose;
 pub mod delivery;
 pub mod kinds;
+pub mod look;
 pub mod queue;
+pub mod short_links;
 
 pub use channel::{Channels, DeliveryError, Message};
 pub use compose::{Composed, Composer};

@@ -52,3 +52,19 @@ phase-email-subject = { $firm }: your case moved to a new step ({ $phase })
 phase-email-greeting = Hello { $name },
 phase-email-intro = Your case "{ $matter }" has moved to a new step.
 phase-email-note = A note from your legal team:
+
+# --- emails ---
+email-hi = Hi { $name },
+email-hi-neutral = Hello,
+email-open-case = Open my case
+email-open-cases = Open my cases
+email-upload-now = Upload now
+email-step = Step { $position } of { $total }
+email-sign-in-link = Sign in with this link:
+email-sign-in-code-intro = Or type this code on the sign-in page:
+receipt-email-intro = Thank you. We received { $count ->
+    [one] 1 document
+   *[other] { $count } documents
+} for your case "{ $matter }":
+receipt-email-next = Your legal team will review them. You can see them in your case at any time.
+email-rate-link = Rate us (1 to 5):

@@ -408,3 +408,8 @@ staff-settings-logo-file = Logo picture
 staff-settings-logo-hint = PNG, JPEG or WebP, at most 512 KB. A wide logo on a white or clear background looks best.
 staff-settings-logo-upload = Upload logo
 staff-settings-logo-remove = Remove logo
+
+# --- emails ---
+short-link-gone-title = This link no longer works
+short-link-gone-body = Links in our emails stop working after a while, and sign-in links after 15 minutes. Sign in to see your case; we will email you a new link.
+short-link-sign-in = Sign in

@@ -52,3 +52,19 @@ phase-email-subject = { $firm }: su caso pasó a un nuevo paso ({ $phase })
 phase-email-greeting = Hola, { $name }:
 phase-email-intro = Su caso «{ $matter }» pasó a un nuevo paso.
 phase-email-note = Una nota de su equipo legal:
+
+# --- emails ---
+email-hi = Hola, { $name }:
+email-hi-neutral = Hola:
+email-open-case = Abrir mi caso
+email-open-cases = Abrir mis casos
+email-upload-now = Subir ahora
+email-step = Paso { $position } de { $total }
+email-sign-in-link = Entre con este enlace:
+email-sign-in-code-intro = O escriba este código en la página de acceso:
+receipt-email-intro = Gracias. Recibimos { $count ->
+    [one] 1 documento
+   *[other] { $count } documentos
+} para su caso «{ $matter }»:
+receipt-email-next = Su equipo legal los revisará. Puede verlos en su caso cuando quiera.
+email-rate-link = Califíquenos (del 1 al 5):

@@ -408,3 +408,8 @@ staff-settings-logo-file = Imagen del logotipo
 staff-settings-logo-hint = PNG, JPEG o WebP, de 512 KB como máximo. Un logotipo ancho sobre fondo blanco o transparente se ve mejor.
 staff-settings-logo-upload = Subir logotipo
 staff-settings-logo-remove = Quitar logotipo
+
+# --- emails ---
+short-link-gone-title = Este enlace ya no funciona
+short-link-gone-body = Los enlaces de nuestros correos dejan de funcionar después de un tiempo, y los de acceso a los 15 minutos. Entre para ver su caso; le enviaremos un enlace nuevo por correo.
+short-link-sign-in = Entrar

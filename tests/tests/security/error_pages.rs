@@ -125,7 +125,7 @@ async fn a_spanish_speaking_client_meets_every_error_in_spanish(backend: Backend
     let emails = app.mail()?.wait_for_emails(address, 5).await?;
     let email = &emails[0];
     assert!(email.subject.starts_with("Su enlace de acceso a "), "{}", email.subject);
-    for phrase in ["Hola, Lucía Ejemplo:", "O escriba este código en la página de acceso:", "durante 15 minutos"] {
+    for phrase in ["Hola, Lucía:", "O escriba este código en la página de acceso:", "durante 15 minutos"] {
         assert!(email.text.contains(phrase), "the sign-in email lacks {phrase:?}: {}", email.text);
         assert!(email.html.contains(phrase), "the sign-in email's HTML lacks {phrase:?}: {}", email.html);
     }
@@ -162,7 +162,7 @@ async fn a_spanish_speaking_client_meets_every_error_in_spanish(backend: Backend
         .find(|e| !e.subject.starts_with("Su enlace de acceso"))
         .ok_or_else(|| anyhow::anyhow!("no receipt among {} emails", emails.len()))?;
     assert!(receipt.subject.ends_with(": recibimos sus documentos"), "{}", receipt.subject);
-    for phrase in ["Hola, Lucía Ejemplo:", "Recibimos estos documentos para su caso «Caída en un supermercado»:"] {
+    for phrase in ["Hola, Lucía:", "Recibimos 1 documento para su caso «Caída en un supermercado»:"] {
         assert!(receipt.text.contains(phrase), "the receipt lacks {phrase:?}: {}", receipt.text);
     }
     assert!(receipt.text.contains("factura.pdf"), "{}", receipt.text);

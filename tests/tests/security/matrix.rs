@@ -81,6 +81,7 @@ const ROWS: &[Row] = &[
     ("POST", "/sign-in", "", Body::Form(&[("email", "nobody-{n}@{domain}")]), EVERYONE_200),
     ("GET", "/sign-in/link", "token={signin}", Body::Empty, EVERYONE_200),
     ("POST", "/sign-in/link", "", Body::Form(&[("token", "{signin}")]), [303; 6]),
+    ("GET", "/l/{code}", "", Body::Empty, [404; 6]),
     ("GET", "/sign-in/code", "", Body::Empty, EVERYONE_200),
     ("POST", "/sign-in/code", "", Body::Form(&[("email", "nobody@{domain}"), ("code", "000000")]), [401; 6]),
     ("POST", "/sign-out", "", Body::Empty, EVERYONE_200),

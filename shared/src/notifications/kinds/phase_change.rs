@@ -15,6 +15,7 @@ use crate::db::schema::{firms, matter_clients, notifications, users};
 use crate::domain::{Channel, MilestoneKind, NotificationKind, Role};
 use crate::error::{Error, Result};
 use crate::notifications::compose::{Composed, Composer};
+use crate::notifications::look;
 use crate::notifications::queue::one_off;
 
 /// What the email is about, stored as the notification's payload.
@@ -70,7 +71,9 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
         return Ok(Composed::Skip("the matter moved on again before this email was sent"));
     }
     let firm: Firm = firms::table.find(&client.firm_id).select(Firm::as_select()).first(conn)?;
-    composer.notice(row, &client, &firm, "phase_change", &data(composer, &client, &firm, &detail))
+    let mut data = data(composer, &client, &firm, &detail);
+    look::with_logo(conn, &composer.base_url, &firm, &mut data)?;
+    composer.notice(row, &client, &firm, "phase_change", &data, look::reply_to(&firm, detail.contact.as_ref()))
 }
 
 /// The template data of the email telling `client` their matter `detail` moved.
@@ -84,11 +87,16 @@ pub fn data(composer: &Composer, client: &User, firm: &Firm, detail: &client_vie
         .find(|m| m.kind == MilestoneKind::PhaseChange)
         .and_then(|m| m.body.as_deref())
         .filter(|body| !body.trim().is_empty());
+    let portal_url = format!("{}/matters/{}", composer.base_url, detail.id);
+    let upload_url = (!needs.is_empty() && detail.accepts_uploads).then(|| format!("{portal_url}/upload"));
     json!({
         "lang": client.language.as_str(),
         "note": note,
         "firm": firm.name,
+        "brand": look::brand_data(&composer.base_url, &look::brand_of_firm(firm), None),
         "name": client.full_name,
+        "first_name": look::first_name(&client.full_name),
+        "steps": look::steps(detail.phase.position, detail.phases.len(), firm.accent_colour.as_deref().unwrap_or_default()),
         "matter": detail.title,
         "phase_title": detail.phase.title,
         "position": detail.phase.position,
@@ -98,6 +106,7 @@ pub fn data(composer: &Composer, client: &User, firm: &Firm, detail: &client_vie
         "needs_count": needs.len(),
         "needs": needs,
         "contact": detail.contact,
-        "portal_url": format!("{}/matters/{}", composer.base_url, detail.id),
+        "portal_url": portal_url,
+        "upload_url": upload_url,
     })
 }

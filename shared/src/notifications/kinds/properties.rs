@@ -68,14 +68,16 @@ proptest! {
         }
     }
 
-    /// A stored sender or recipient address of any content: no panic; what
-    /// cannot be an address is a permanent failure (recorded on the row), what
-    /// builds is well formed.
+    /// A stored sender, recipient or Reply-To address of any content: no panic;
+    /// what cannot be an address is a permanent failure (recorded on the row),
+    /// what builds is well formed.
     #[test]
     fn stored_addresses_of_any_content_fail_cleanly_or_build(t in texts(), sender in text(), address in text()) {
         let f = fixture()?;
         for mut email in every_email(f, &t, Some(sender.clone()))? {
             email.to_address = address.clone();
+            // A case manager's stored address of any content as Reply-To: left out when unusable.
+            email.reply_to = Some((t.name.clone(), sender.clone()));
             match f.mailer.build_message(&email) {
                 Ok(message) => assert_well_formed(&message.formatted(), None)?,
                 Err(crate::mail::SendError::Permanent(reason)) => {
@@ -105,6 +107,9 @@ fn a_name_with_a_line_break_leaves_the_header_and_the_address_stays() -> Result<
         prop_assert!(head.contains("From: mail@matterline.test\r\n"), "the firm name was not left out: {head}");
         let injected = head.split("\r\n").any(|line| line.starts_with("X-Injected") || line.starts_with("Bcc"));
         prop_assert!(!injected && !head.contains("spy@evil.test>"), "a header was injected: {head}");
+        if email.reply_to.is_some() {
+            prop_assert!(head.contains("Reply-To: casey@firm.test\r\n"), "the Reply-To name was not left out: {head}");
+        }
     }
     // What a clean name looks like, for contrast: it stays.
     let clean = Texts { name: "Ana Pérez".to_owned(), firm: "Smith & Co".to_owned(), ..t };

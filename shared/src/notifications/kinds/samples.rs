@@ -159,7 +159,9 @@ pub fn every_email(f: &Fixture, t: &Texts, mail_from: Option<String>) -> Result<
             ),
         ];
         for (kind, template, data) in notices {
-            match f.composer.notice(&row(kind), &client, &firm, template, &data).map_err(fail)? {
+            // Replies to the case manager, whose name is any text too (never on a sign-in email).
+            let reply_to = (kind != NotificationKind::SignIn).then(|| (t.phase.clone(), "casey@firm.test".to_owned()));
+            match f.composer.notice(&row(kind), &client, &firm, template, &data, reply_to).map_err(fail)? {
                 Composed::Send(Message::Email(email)) => emails.push(*email),
                 Composed::Skip(why) => return Err(format!("{template} skipped: {why}")),
             }

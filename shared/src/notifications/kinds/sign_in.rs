@@ -15,6 +15,7 @@ use crate::domain::{Channel, NotificationKind, Role};
 use crate::error::Result;
 use crate::notifications::compose::{Composed, Composer};
 use crate::notifications::queue::one_off;
+use crate::notifications::{look, short_links};
 
 /// Queues a sign-in email for `user`; returns the notification's id.
 pub fn enqueue(conn: &mut DbConnection, user: &User, now: NaiveDateTime) -> Result<String> {
@@ -41,16 +42,28 @@ pub fn compose(
     }
     let firm: Firm = firms::table.find(&user.firm_id).select(Firm::as_select()).first(conn)?;
     let grant = auth::issue_sign_in(conn, &composer.tokens, &user.id)?;
-    composer.notice(row, &user, &firm, "sign_in", &data(composer, &user, &firm, &grant.token, &grant.code))
+    let mut data = data(composer, &user, &firm, &grant.token, &grant.code);
+    look::with_logo(conn, &composer.base_url, &firm, &mut data)?;
+    let link = data["link"].as_str().unwrap_or_default().to_owned();
+    let expires_at = composer.tokens.clock().now() + SIGN_IN_TTL;
+    data["short"]["link"] = short_links::shorten(conn, &composer.base_url, &link, expires_at, now)?.into();
+    // Never a Reply-To: a sign-in email is not a conversation with the case manager.
+    composer.notice(row, &user, &firm, "sign_in", &data, None)
 }
 
-/// The template data of a sign-in email with link token `token` and code `code`.
+/// The template data of a sign-in email with link token `token` and code
+/// `code`. The plain-text part shows `short.link`: the link itself here, a
+/// short link once [`compose`] has stored one.
 pub fn data(composer: &Composer, user: &User, firm: &Firm, token: &str, code: &str) -> Value {
+    let link = format!("{}/sign-in/link?token={token}", composer.base_url);
     json!({
         "lang": user.language.as_str(),
         "name": user.full_name,
+        "first_name": look::first_name(&user.full_name),
         "firm": firm.name,
-        "link": format!("{}/sign-in/link?token={token}", composer.base_url),
+        "brand": look::brand_data(&composer.base_url, &look::brand_of_firm(firm), None),
+        "short": { "link": link },
+        "link": link,
         "code": code,
     })
 }

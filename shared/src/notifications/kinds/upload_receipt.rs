@@ -6,12 +6,14 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::client_view::ContactView;
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Notification, User};
 use crate::db::schema::{firms, matters, notifications, users};
 use crate::domain::{Channel, NotificationKind};
 use crate::error::{Error, Result};
 use crate::notifications::compose::{Composed, Composer};
+use crate::notifications::look;
 use crate::notifications::queue::one_off;
 
 /// What the receipt lists, stored as the notification's payload.
@@ -45,8 +47,20 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
         return Ok(Composed::Skip("the recipient no longer exists"));
     };
     let firm: Firm = firms::table.find(&client.firm_id).select(Firm::as_select()).first(conn)?;
-    let matter_title: String = matters::table.find(&receipt.matter_id).select(matters::title).first(conn)?;
-    composer.notice(row, &client, &firm, "upload_receipt", &data(composer, &client, &firm, &matter_title, &receipt))
+    let (matter_title, case_manager): (String, Option<String>) =
+        matters::table.find(&receipt.matter_id).select((matters::title, matters::case_manager_id)).first(conn)?;
+    let contact: Option<ContactView> = match case_manager {
+        Some(id) => users::table
+            .find(id)
+            .select((users::full_name, users::phone, users::email))
+            .first::<(String, Option<String>, String)>(conn)
+            .optional()?
+            .map(|(name, phone, email)| ContactView { name, phone, email }),
+        None => None,
+    };
+    let mut data = data(composer, &client, &firm, &matter_title, &receipt);
+    look::with_logo(conn, &composer.base_url, &firm, &mut data)?;
+    composer.notice(row, &client, &firm, "upload_receipt", &data, look::reply_to(&firm, contact.as_ref()))
 }
 
 /// The template data of a receipt for `receipt`, on the matter titled `matter_title`.
@@ -55,8 +69,11 @@ pub fn data(composer: &Composer, client: &User, firm: &Firm, matter_title: &str,
     json!({
         "lang": client.language.as_str(),
         "firm": firm.name,
+        "brand": look::brand_data(&composer.base_url, &look::brand_of_firm(firm), None),
         "name": client.full_name,
+        "first_name": look::first_name(&client.full_name),
         "matter": matter_title,
+        "file_count": files.len(),
         "files": files,
         "portal_url": format!("{}/matters/{}", composer.base_url, receipt.matter_id),
     })

@@ -18,6 +18,7 @@ use crate::mail::OutgoingEmail;
 use crate::notifications::channel::Message;
 use crate::notifications::compose::{Composed, Composer};
 use crate::notifications::queue::{ENQUEUE_BATCH, insert_ignoring_duplicates};
+use crate::notifications::{look, short_links};
 use crate::tokens::Purpose;
 use crate::weekly::{self, WeeklyDigest};
 
@@ -52,6 +53,7 @@ pub fn data(composer: &Composer, digest: &WeeklyDigest, notification_id: &str) -
             let needs: Vec<Value> = m.needs.iter().map(|c| json!({ "key": format!("category-{c}") })).collect();
             json!({
                 "title": m.title,
+                "steps": look::steps(m.phase.position, m.phase_total, digest.firm.accent_colour.as_deref().unwrap_or_default()),
                 "phase_title": m.phase.title,
                 "position": m.phase.position,
                 "total": m.phase_total,
@@ -67,24 +69,68 @@ pub fn data(composer: &Composer, digest: &WeeklyDigest, notification_id: &str) -
     let ratings: Vec<Value> = (1..=5)
             .map(|score| json!({ "score": score, "url": format!("{}/rate?token={rating}&score={score}", composer.base_url) }))
             .collect();
+    // One case: the buttons lead to it; several: to the list. "Upload now"
+    // leads to the first case that needs a document.
+    let base = &composer.base_url;
+    let portal_url = match digest.matters.as_slice() {
+        [only] => format!("{base}/matters/{}", only.id),
+        _ => format!("{base}/"),
+    };
+    let upload_url =
+        digest.matters.iter().find(|m| !m.needs.is_empty()).map(|m| format!("{base}/matters/{}/upload", m.id));
+    let unsubscribe_url = format!("{base}/unsubscribe?token={unsubscribe}");
+    let rating_url = format!("{base}/rate?token={rating}");
     Ok(json!({
         "lang": lang.as_str(),
         "firm": digest.firm.name,
+        "brand": look::brand_data(base, &look::brand_of_firm(&digest.firm), None),
         "name": client.full_name,
+        "first_name": look::first_name(&client.full_name),
+        "several": digest.matters.len() > 1,
+        "upload_url": upload_url,
+        "short": { "unsubscribe": unsubscribe_url, "rating": rating_url },
         "activity": digest.has_activity(),
         "matters": matters,
-        "portal_url": format!("{}/", composer.base_url),
-        "unsubscribe_url": format!("{}/unsubscribe?token={unsubscribe}", composer.base_url),
+        "portal_url": portal_url,
+        "unsubscribe_url": unsubscribe_url,
         "ratings": ratings,
-        "rating_url": format!("{}/rate?token={rating}", composer.base_url),
+        "rating_url": rating_url,
     }))
 }
 
-/// The weekly update as an email, for the row `notification_id`.
+/// The weekly update as an email, for the row `notification_id`, as
+/// [`data`] makes it (no logo, direct links in the plain-text part: what
+/// previews and benchmarks need without a database).
 pub fn email(composer: &Composer, digest: &WeeklyDigest, notification_id: &str) -> Result<OutgoingEmail> {
-    let data = data(composer, digest, notification_id)?;
+    email_from(composer, digest, notification_id, data(composer, digest, notification_id)?)
+}
+
+/// The weekly update as it is sent: [`data`] with the firm's logo, and short
+/// links (stored in `conn`, expiring with their tokens) in the plain-text part.
+pub fn email_to_send(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    digest: &WeeklyDigest,
+    notification_id: &str,
+    now: NaiveDateTime,
+) -> Result<OutgoingEmail> {
+    let mut data = data(composer, digest, notification_id)?;
+    look::with_logo(conn, &composer.base_url, &digest.firm, &mut data)?;
+    let issued = composer.tokens.clock().now();
+    for (key, ttl) in [("unsubscribe", UNSUBSCRIBE_TTL), ("rating", RATING_TTL)] {
+        let url = data["short"][key].as_str().unwrap_or_default().to_owned();
+        data["short"][key] = short_links::shorten(conn, &composer.base_url, &url, issued + ttl, now)?.into();
+    }
+    email_from(composer, digest, notification_id, data)
+}
+
+fn email_from(composer: &Composer, digest: &WeeklyDigest, notification_id: &str, data: Value) -> Result<OutgoingEmail> {
     let content = composer.renderer.email("weekly_update", &data)?;
     let unsubscribe = data["unsubscribe_url"].as_str().unwrap_or_default().to_owned();
+    // Replies go to the case manager when the firm wants it and the client's cases share one.
+    let mut contacts = digest.matters.iter().map(|m| m.contact.as_ref());
+    let first = contacts.next().flatten();
+    let shared = first.filter(|c| contacts.all(|other| other.is_some_and(|o| o.email == c.email)));
     Ok(OutgoingEmail {
         to_name: digest.client.full_name.clone(),
         to_address: digest.client.email.clone(),
@@ -95,6 +141,7 @@ pub fn email(composer: &Composer, digest: &WeeklyDigest, notification_id: &str) 
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned()),
             ("X-Matterline-Notification", notification_id.to_owned()),
         ],
+        reply_to: look::reply_to(&digest.firm, shared),
         message_id: Some(composer.message_id(notification_id)),
     })
 }
@@ -149,11 +196,20 @@ pub fn compose_all(
     let recipients: Vec<String> = rows.iter().map(|r| r.recipient_id.clone()).collect();
     let digests: HashMap<String, WeeklyDigest> =
         weekly::derive(conn, &recipients, now, None)?.into_iter().map(|d| (d.client.id.clone(), d)).collect();
-    Ok(rows.iter().map(|row| (row.id.clone(), compose(composer, row, digests.get(&row.recipient_id)))).collect())
+    Ok(rows
+        .iter()
+        .map(|row| (row.id.clone(), compose(conn, composer, row, digests.get(&row.recipient_id), now)))
+        .collect())
 }
 
 /// One client's weekly update, or why it is not sent this week.
-fn compose(composer: &Composer, row: &Notification, digest: Option<&WeeklyDigest>) -> Result<Composed> {
+fn compose(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    row: &Notification,
+    digest: Option<&WeeklyDigest>,
+    now: NaiveDateTime,
+) -> Result<Composed> {
     let Some(digest) = digest else { return Ok(Composed::Skip("the recipient is no longer a client")) };
     if !digest.client.weekly_updates {
         return Ok(Composed::Skip("the client turned weekly updates off"));
@@ -165,6 +221,6 @@ fn compose(composer: &Composer, row: &Notification, digest: Option<&WeeklyDigest
         return Ok(Composed::Skip("no activity this week, and the firm sends no quiet-week updates"));
     }
     Ok(Composed::Send(match row.channel {
-        Channel::Email => Message::Email(Box::new(email(composer, digest, &row.id)?)),
+        Channel::Email => Message::Email(Box::new(email_to_send(conn, composer, digest, &row.id, now)?)),
     }))
 }
