@@ -392,7 +392,11 @@ async fn a_sign_in_email_through_smtp_shows_its_code_alone_and_a_short_link(back
 async fn look_at(browser: &fantoccini::Client, screen: Screen, html: &str, name: &str) -> anyhow::Result<(f64, f64)> {
     let dir = browser::screenshot_dir().join("emails");
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("logo.png"), LOGO)?;
+    // Both backends' tests render here at once: the logo is replaced in one
+    // step (write aside, then rename), so a page never loads half a file.
+    let aside = dir.join(format!("logo.{name}.png"));
+    std::fs::write(&aside, LOGO)?;
+    std::fs::rename(&aside, dir.join("logo.png"))?;
     let file = dir.join(format!("{name}.html"));
     std::fs::write(&file, html)?;
     browser.goto(&format!("file://{}", file.display())).await?;
@@ -400,12 +404,20 @@ async fn look_at(browser: &fantoccini::Client, screen: Screen, html: &str, name:
     browser::screenshot(browser, &format!("emails/{name}")).await?;
     let width = browser.execute("return document.documentElement.scrollWidth", vec![]).await?;
     assert_eq!(width.as_u64(), Some(u64::from(screen.width)), "{name} scrolls sideways");
-    let image = browser
-        .execute(
-            "const i = document.querySelector('img'); return i ? [i.complete, i.naturalWidth, i.width] : null",
-            vec![],
-        )
-        .await?;
+    // The logo loads asynchronously: wait (up to 5 s) until it has.
+    let mut image = serde_json::Value::Null;
+    for _ in 0..50 {
+        image = browser
+            .execute(
+                "const i = document.querySelector('img'); return i ? [i.complete, i.naturalWidth, i.width] : null",
+                vec![],
+            )
+            .await?;
+        if image[0] == true && image[1] != 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(image, serde_json::json!([true, 320, 192]), "{name}: the logo did not load at 192 px");
     let button = browser
         .execute(
