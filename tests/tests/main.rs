@@ -6,6 +6,7 @@
 
 mod backup;
 mod browser;
+mod case_page;
 mod client_portal;
 mod emails;
 mod experience;
@@ -13,6 +14,7 @@ mod foundation;
 mod limits;
 mod load;
 mod observability;
+mod phone_upload;
 mod postgres_restart;
 mod schema;
 mod security;

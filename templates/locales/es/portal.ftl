@@ -326,3 +326,27 @@ staff-mail-status-sending = enviándose
 staff-mail-status-sent = enviado
 staff-mail-status-failed = falló
 staff-mail-status-skipped = no enviado
+
+# --- client case page and phone upload ---
+matter-upload-now = Subir ahora
+matter-calm-body = Su equipo legal está trabajando en su caso. Le avisaremos aquí y por correo si necesitamos algo.
+matter-call = Llamar
+matter-email = Escribir
+matter-call-label = Llamar a { $name }, su gestor del caso
+matter-email-label = Escribir a { $name }, su gestor del caso
+matter-contact-bar = Contactar a su gestor del caso
+matter-all-steps = Ver los { $total } pasos
+milestone-documents-received = { $count ->
+    [one] Recibimos un documento: { $body }
+   *[other] Recibimos { $count } documentos: { $body }
+}
+upload-add = Añadir fotos o archivos
+upload-chosen-note = Archivos elegidos. Pulse «Enviar» para enviarlos.
+upload-chosen-title = Archivos para enviar
+upload-remove = Quitar
+upload-remove-file = Quitar { $name }
+upload-file-category = Tipo de documento
+receipt-success = Enviado. Ya tenemos sus documentos.
+receipt-request-complete = Pedido completado: { $title }
+receipt-next-title = Qué pasa después
+receipt-next = Su equipo legal revisará sus documentos y se pondrá en contacto con usted si hace falta algo más. Puede verlos en la página de su caso.
