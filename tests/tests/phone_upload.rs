@@ -132,6 +132,7 @@ async fn journey(backend: Backend, screen: Screen) -> anyhow::Result<()> {
         for fault in browser::axe_violations(&browser).await? {
             anyhow::bail!("{size}: upload page: {fault}");
         }
+        browser.execute("window.scrollTo(0, 0);", vec![]).await?;
         browser::screenshot(&browser, &format!("journey-upload-{size}-{}", backend.name())).await?;
         browser.execute("window.scrollTo(0, document.body.scrollHeight);", vec![]).await?;
         browser::screenshot(&browser, &format!("journey-upload-end-{size}-{}", backend.name())).await?;

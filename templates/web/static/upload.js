@@ -113,7 +113,9 @@
   });
 
   // Drag-and-drop only where there is a mouse: touch screens have nothing to drag.
-  if (window.matchMedia && window.matchMedia("(pointer: fine)").matches) {
+  // (A screen with no touch at all counts as one with a mouse.)
+  var media = function (query) { return window.matchMedia && window.matchMedia(query).matches; };
+  if (media("(pointer: fine)") || !media("(any-pointer: coarse)")) {
     zone.hidden = false;
     ["dragenter", "dragover"].forEach(function (name) {
       zone.addEventListener(name, function (event) {
@@ -154,6 +156,8 @@
       document.open();
       document.write(xhr.responseText);
       document.close();
+      // The answer is a new page: start at its top, where the receipt's mark is.
+      window.scrollTo(0, 0);
     });
     xhr.addEventListener("error", function () {
       status.textContent = "";
