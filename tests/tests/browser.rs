@@ -64,7 +64,7 @@ async fn a_client_follows_the_emailed_link_in_chromium(backend: Backend) -> anyh
         desktop.find(Locator::Css("button[name=lang][value=es]")).await?.click().await?;
         let spanish = wait_for_text(&desktop, "Dónde está su caso ahora").await?;
         assert!(spanish.contains("Expedientes y facturas"), "{spanish}");
-        assert!(spanish.contains("Lo que necesitamos de usted"), "{spanish}");
+        assert!(spanish.contains("Necesitamos 1 documento de usted"), "{spanish}");
         let lang = desktop.find(Locator::Css("html")).await?.attr("lang").await?;
         assert_eq!(lang.as_deref(), Some("es"));
 
@@ -182,7 +182,7 @@ async fn every_client_page_passes_axe_in_both_languages(backend: Backend) -> any
         browser.goto(&app.url(&format!("/sign-in/link?token={}", grant.token))).await?;
         check("link", browser::axe_violations(&browser).await?);
         browser.find(Locator::Css("form[action='/sign-in/link'] button")).await?.click().await?;
-        browser.wait().for_element(Locator::Css("ul.cards")).await?;
+        browser.wait().for_element(Locator::Css("ul.cards, .current-phase")).await?;
         for lang in ["en", "es"] {
             browser.find(Locator::Css(&format!("button[name=lang][value={lang}]"))).await?.click().await?;
             browser.wait().for_element(Locator::Css(&format!("html[lang={lang}]"))).await?;

@@ -550,7 +550,7 @@ async fn a_file_over_the_limit_on_a_local_folder_leaves_nothing(backend: Backend
     let response = reqwest::Client::new()
         .post(app.url(&format!("/api/v1/matters/{matter}/documents")))
         .header("Authorization", &bearer)
-        .multipart(Form::new().part("file", file(pdf(1_000_001), "one byte over.pdf")?))
+        .multipart(Form::new().part("file", file(pdf(1024 * 1024 + 1), "one byte over.pdf")?))
         .send()
         .await?;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
