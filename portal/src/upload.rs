@@ -274,6 +274,8 @@ async fn receive_fields(state: &AppState, target: &Target<'_>, body: &mut Multip
     let mut report = UploadReport::default();
     let mut category = DocumentCategory::Other;
     let mut request_id: Option<String> = None;
+    // The upload's one "document received" milestone, once its first file is stored.
+    let mut receipt: Option<String> = None;
     let pace = Pace::of(&state.config);
     let mut parts = 0;
     loop {
@@ -316,7 +318,8 @@ async fn receive_fields(state: &AppState, target: &Target<'_>, body: &mut Multip
             },
             "file" | "files" => {
                 let mut tracked = Tracked::new(&mut field, pace);
-                let stop = receive_file(state, target, &mut tracked, category, request_id.clone(), &mut report).await;
+                let file = FileMeta { category, request_id: request_id.clone() };
+                let stop = receive_file(state, target, &mut tracked, file, &mut receipt, &mut report).await;
                 if let Some(stop) = stop {
                     let mut limit = DRAIN_LIMIT;
                     let cut_off = matches!(stop.0, Stop::Incomplete | Stop::TooSlow);
@@ -390,15 +393,26 @@ async fn audit_attempt(state: &AppState, target: &Target<'_>, action: &'static s
     }
 }
 
-/// Streams one file to storage. Returns why the whole upload must stop, if it must.
+/// What the fields before a file said about it.
+struct FileMeta {
+    /// The category the last `category` (or `request`) field chose.
+    category: DocumentCategory,
+    /// The open request the upload answers, if any.
+    request_id: Option<String>,
+}
+
+/// Streams one file to storage. Returns why the whole upload must stop, if it
+/// must. `receipt` is the upload's "document received" milestone: set by its
+/// first stored file, extended by the next ones.
 async fn receive_file(
     state: &AppState,
     target: &Target<'_>,
     field: &mut Tracked<'_>,
-    category: DocumentCategory,
-    request_id: Option<String>,
+    meta: FileMeta,
+    receipt: &mut Option<String>,
     report: &mut UploadReport,
 ) -> Option<(Stop, String)> {
+    let FileMeta { category, request_id } = meta;
     let raw_name = field.field.content_disposition().and_then(|cd| cd.get_filename()).unwrap_or_default().to_owned();
     let name = documents::sanitize_file_name(&raw_name);
     let max = state.config.max_upload_bytes;
@@ -493,9 +507,15 @@ async fn receive_file(
         reviewed_by: None,
         created_at: now(),
     };
-    let (row, ip) = (document.clone(), target.ip.clone());
-    if let Err(e) = state.db.run(move |conn| documents::record_upload(conn, &row, ip.as_deref(), row.created_at)).await
-    {
+    let (row, ip, extend) = (document.clone(), target.ip.clone(), receipt.clone());
+    let recorded = state
+        .db
+        .run(move |conn| documents::record_upload(conn, &row, ip.as_deref(), row.created_at, extend.as_deref()))
+        .await;
+    if let Ok(Some(milestone)) = &recorded {
+        *receipt = Some(milestone.clone());
+    }
+    if let Err(e) = recorded {
         tracing::error!(error = %e, file = %name, "stored an object but could not record it; deleting the object");
         if let Err(e) = state.storage.delete(&key).await {
             tracing::error!(error = %e, key, "could not delete an unrecorded object; will retry");

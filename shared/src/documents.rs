@@ -148,18 +148,29 @@ pub fn open_request(conn: &mut DbConnection, matter_id: &str, request_id: &str) 
     category.ok_or_else(|| Error::invalid("request", "no such open request on this matter"))
 }
 
-/// Records a stored object: the document row, a "document received"
-/// milestone and the request it fulfils (closed, with its own milestone) for
-/// a client's upload, and the audit event — all or nothing. A document the
-/// firm shares gets no milestone (the client's timeline is for what they
-/// sent and what happened on their case) and fulfils no request.
-pub fn record_upload(conn: &mut DbConnection, document: &Document, ip: Option<&str>, now: NaiveDateTime) -> Result<()> {
+/// Records a stored object: the document row, the upload's "document
+/// received" milestone and the request it fulfils (closed, with its own
+/// milestone) for a client's upload, and the audit event — all or nothing. A
+/// document the firm shares gets no milestone (the client's timeline is for
+/// what they sent and what happened on their case) and fulfils no request.
+///
+/// One upload is one timeline entry: the first file of an upload adds the
+/// milestone and its id is returned; pass it back as `receipt` for the
+/// upload's next files, which add their names to it (see [`received_names`]).
+pub fn record_upload(
+    conn: &mut DbConnection,
+    document: &Document,
+    ip: Option<&str>,
+    now: NaiveDateTime,
+    receipt: Option<&str>,
+) -> Result<Option<String>> {
     let source = document.source;
     write_transaction(conn, |conn| {
         diesel::insert_into(documents::table).values(document).execute(conn)?;
-        if source == DocumentSource::Client {
-            record_receipt_milestones(conn, document, now)?;
-        }
+        let milestone = match source {
+            DocumentSource::Client => Some(record_receipt_milestones(conn, document, now, receipt)?),
+            DocumentSource::Firm => None,
+        };
         diesel::update(matters::table.find(&document.matter_id)).set(matters::updated_at.eq(now)).execute(conn)?;
         let firm_id: String = matters::table.find(&document.matter_id).select(matters::firm_id).first(conn)?;
         let uploader = document.uploaded_by.as_deref().unwrap_or_default();
@@ -178,13 +189,30 @@ pub fn record_upload(conn: &mut DbConnection, document: &Document, ip: Option<&s
                 detail: Some(format!("{} bytes, {}", document.size_bytes, document.content_type)),
             },
             now,
-        )
+        )?;
+        Ok(milestone)
     })
 }
 
-/// A client's document arrived: the "document received" milestone, and the
-/// request it fulfils closed with its own milestone.
-fn record_receipt_milestones(conn: &mut DbConnection, document: &Document, now: NaiveDateTime) -> Result<()> {
+/// What separates the file names in a "document received" milestone's body
+/// (names are sanitised, so none contains a line break).
+const NAME_SEPARATOR: char = '\n';
+
+/// The file names a "document received" milestone's `body` lists, in the
+/// order they arrived (one upload of several files is one milestone).
+pub fn received_names(body: &str) -> Vec<&str> {
+    body.split(NAME_SEPARATOR).map(str::trim).filter(|n| !n.is_empty()).collect()
+}
+
+/// A client's document arrived: the upload's "document received" milestone
+/// (added, or `receipt` extended with this file's name), and the request it
+/// fulfils closed with its own milestone. Returns the receipt milestone's id.
+fn record_receipt_milestones(
+    conn: &mut DbConnection,
+    document: &Document,
+    now: NaiveDateTime,
+    receipt: Option<&str>,
+) -> Result<String> {
     let milestone = |kind: MilestoneKind, body: Option<String>| Milestone {
         id: new_id(),
         matter_id: document.matter_id.clone(),
@@ -196,9 +224,32 @@ fn record_receipt_milestones(conn: &mut DbConnection, document: &Document, now: 
         created_by: document.uploaded_by.clone(),
         created_at: now,
     };
-    diesel::insert_into(milestones::table)
-        .values(milestone(MilestoneKind::DocumentReceived, Some(document.original_name.clone())))
-        .execute(conn)?;
+    let name = sanitize_file_name(&document.original_name);
+    let existing: Option<(String, Option<String>)> = match receipt {
+        Some(id) => milestones::table
+            .filter(milestones::id.eq(id))
+            .filter(milestones::matter_id.eq(&document.matter_id))
+            .filter(milestones::kind.eq(MilestoneKind::DocumentReceived))
+            .select((milestones::id, milestones::body))
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    let receipt_id = match existing {
+        Some((id, body)) => {
+            let body = match body.filter(|b| !b.is_empty()) {
+                Some(names) => format!("{names}{NAME_SEPARATOR}{name}"),
+                None => name,
+            };
+            diesel::update(milestones::table.find(&id)).set(milestones::body.eq(Some(body))).execute(conn)?;
+            id
+        }
+        None => {
+            let row = milestone(MilestoneKind::DocumentReceived, Some(name));
+            diesel::insert_into(milestones::table).values(&row).execute(conn)?;
+            row.id
+        }
+    };
     if let Some(request_id) = &document.request_id {
         let closed = diesel::update(
             document_requests::table
@@ -216,7 +267,7 @@ fn record_receipt_milestones(conn: &mut DbConnection, document: &Document, now: 
                 .execute(conn)?;
         }
     }
-    Ok(())
+    Ok(receipt_id)
 }
 
 /// A document as a client sees it.
@@ -290,12 +341,24 @@ pub fn for_download(conn: &mut DbConnection, client: &User, matter_id: &str, doc
         .ok_or(Error::NotFound)
 }
 
-/// A size for people: "1.4 MB", "820 KB", "12 bytes".
+/// A size for people: "1.4 MB", "820 KB", "12 bytes", "250 MB".
+///
+/// One convention wherever a size is shown: a kilobyte is 1024 bytes and a
+/// megabyte 1024 × 1024, as the upload limit is set (262,144,000 bytes is
+/// "250 MB"). Whole numbers lose their ".0".
 pub fn human_size(bytes: i64) -> String {
-    const KB: f64 = 1000.0;
+    const KB: f64 = 1024.0;
+    const MB: f64 = KB * KB;
+    const GB: f64 = MB * KB;
     let b = bytes as f64;
-    if b >= KB * KB {
-        format!("{:.1} MB", b / (KB * KB))
+    let one_decimal = |value: f64, unit: &str| {
+        let rounded = (value * 10.0).round() / 10.0;
+        if rounded.fract() == 0.0 { format!("{rounded:.0} {unit}") } else { format!("{rounded:.1} {unit}") }
+    };
+    if b >= GB {
+        one_decimal(b / GB, "GB")
+    } else if b >= MB || (b / KB).round() >= KB {
+        one_decimal(b / MB, "MB")
     } else if b >= KB {
         format!("{:.0} KB", b / KB)
     } else {
@@ -409,9 +472,22 @@ mod tests {
     }
 
     #[test]
+    fn an_upload_lists_its_names_in_one_milestone() {
+        assert_eq!(received_names("a.pdf\nb photo.jpg\nc.pdf"), ["a.pdf", "b photo.jpg", "c.pdf"]);
+        assert_eq!(received_names("bill.pdf"), ["bill.pdf"]);
+        assert!(received_names("").is_empty());
+    }
+
+    #[test]
     fn sizes_read_like_people_say_them() {
         assert_eq!(human_size(12), "12 bytes");
-        assert_eq!(human_size(820_400), "820 KB");
-        assert_eq!(human_size(1_400_000), "1.4 MB");
+        assert_eq!(human_size(820 * 1024), "820 KB");
+        assert_eq!(human_size(1_468_006), "1.4 MB");
+        // The default upload limit, as it is set (250 × 1024 × 1024 bytes).
+        assert_eq!(human_size(262_144_000), "250 MB");
+        assert_eq!(human_size(1024 * 1024), "1 MB");
+        // Just under a megabyte rounds up to it, not to "1024 KB".
+        assert_eq!(human_size(1024 * 1024 - 10), "1 MB");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3 GB");
     }
 }

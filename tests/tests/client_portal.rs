@@ -45,7 +45,12 @@ async fn a_client_signs_in_with_the_emailed_link_and_sees_their_case(backend: Ba
     }
     assert!(!cookie.contains("Secure"), "plain-http public URL: no Secure flag");
 
-    let dashboard = main_text(&app.client.get(app.url("/")).send().await?.text().await?);
+    // One open case: `/` goes straight to it.
+    let home = app.client.get(app.url("/")).send().await?;
+    assert_eq!(home.status(), StatusCode::SEE_OTHER);
+    let to = home.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(to.starts_with("/matters/"), "{to}");
+    let dashboard = main_text(&app.client.get(app.url(&to)).send().await?.text().await?);
     assert!(dashboard.contains("Current step: Records and bills"), "{dashboard}");
     assert!(dashboard.contains("We need 1 document from you"), "{dashboard}");
 
@@ -87,7 +92,9 @@ async fn the_code_from_the_email_signs_in_once(backend: Backend) -> anyhow::Resu
     let ok =
         phone.post(app.url("/sign-in/code")).form(&[("email", email.as_str()), ("code", code.as_str())]).send().await?;
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
-    assert!(main_text(&phone.get(app.url("/")).send().await?.text().await?).contains("Current step: Getting started"));
+    let sam = app.client(&email).await?;
+    let case = phone.get(app.url(&format!("/matters/{}", sam.matter_id))).send().await?;
+    assert!(main_text(&case.text().await?).contains("Current step: Getting started"));
 
     let replay = app
         .new_client()?

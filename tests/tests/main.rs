@@ -7,6 +7,7 @@
 mod backup;
 mod branding;
 mod browser;
+mod case_page;
 mod client_portal;
 mod email_design;
 mod emails;
@@ -15,6 +16,7 @@ mod foundation;
 mod limits;
 mod load;
 mod observability;
+mod phone_upload;
 mod postgres_restart;
 mod schema;
 mod security;

@@ -517,16 +517,16 @@ async fn a_row_that_cannot_be_written_leaves_no_object(backend: Backend) -> anyh
 /// Over the limit on the local folder: 413, the page names the file and the
 /// limit in the client's language, and no `.partial` file or row remains.
 async fn a_file_over_the_limit_on_a_local_folder_leaves_nothing(backend: Backend) -> anyhow::Result<()> {
-    let app = spawn(backend, Store::Local, &[("MATTERLINE_MAX_UPLOAD_BYTES", "1000000")]).await?;
+    let app = spawn(backend, Store::Local, &[("MATTERLINE_MAX_UPLOAD_BYTES", "1048576")]).await?;
     app.seed_demo().await?;
     for (who, expected) in [
         (
             "jordan",
-            "huge.pdf: the file is larger than 1.0 MB. Please send a smaller file or split it. Files after it in the same upload were not read; please send them again.",
+            "huge.pdf: the file is larger than 1 MB. Please send a smaller file or split it. Files after it in the same upload were not read; please send them again.",
         ),
         (
             "lucia",
-            "huge.pdf: el archivo es mayor de 1.0 MB. Envíe un archivo más pequeño o divídalo. Los archivos que venían después en el mismo envío no se leyeron; envíelos de nuevo.",
+            "huge.pdf: el archivo es mayor de 1 MB. Envíe un archivo más pequeño o divídalo. Los archivos que venían después en el mismo envío no se leyeron; envíelos de nuevo.",
         ),
     ] {
         let (bearer, matter, _) = client_of(&app, who).await?;
@@ -550,7 +550,7 @@ async fn a_file_over_the_limit_on_a_local_folder_leaves_nothing(backend: Backend
     let response = reqwest::Client::new()
         .post(app.url(&format!("/api/v1/matters/{matter}/documents")))
         .header("Authorization", &bearer)
-        .multipart(Form::new().part("file", file(pdf(1_000_001), "one byte over.pdf")?))
+        .multipart(Form::new().part("file", file(pdf(1024 * 1024 + 1), "one byte over.pdf")?))
         .send()
         .await?;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);

@@ -1,4 +1,12 @@
 //! The client's pages: the dashboard of their matters and a matter's page.
+//!
+//! A client with exactly one open matter goes straight from `/` to it. The
+//! matter page answers the client's three questions on the first screen —
+//! where the case is and what happens next, what the firm needs (with one
+//! "Upload now"), and whom to call — and a signed-out visit to it returns
+//! there after sign-in.
+
+use std::borrow::Cow;
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web};
@@ -6,6 +14,7 @@ use serde::Serialize;
 use shared::client_view::{self, ContactView, MatterDetail, PhaseView, StepState};
 use shared::documents::DocumentView;
 use shared::domain::{DocumentSource, MilestoneKind};
+use shared::error::Error;
 
 use crate::pages::{LanguageHints, PageCtx, PageResult};
 use crate::session::SignedIn;
@@ -40,6 +49,9 @@ async fn dashboard(ctx: PageCtx) -> PageResult {
     }
     let (lang, user) = (ctx.lang, viewer.user);
     let matters = ctx.state.db.run(move |conn| client_view::my_matters(conn, &user, lang)).await?;
+    if let Some(only) = only_open(&matters) {
+        return Ok(crate::pages::see_other(&format!("/matters/{only}")));
+    }
     let matters = matters
         .iter()
         .map(|m| MatterCard {
@@ -53,6 +65,15 @@ async fn dashboard(ctx: PageCtx) -> PageResult {
         })
         .collect();
     Ok(ctx.render(StatusCode::OK, "dashboard", "dashboard-title", Dashboard { matters }))
+}
+
+/// The id of the one open matter among `matters`, if exactly one is open.
+fn only_open(matters: &[client_view::MatterSummary]) -> Option<&str> {
+    let mut open = matters.iter().filter(|m| m.closed_at.is_none());
+    match (open.next(), open.next()) {
+        (Some(only), None) => Some(&only.id),
+        _ => None,
+    }
 }
 
 /// A document on the matter page.
@@ -87,10 +108,12 @@ struct Need<'a> {
 struct TimelineLine<'a> {
     label_key: String,
     phase: &'a str,
-    /// Text put into the label (an appointment's place, a request's title).
-    body: &'a str,
+    /// Text put into the label (an appointment's place, a request's title, the files received).
+    body: Cow<'a, str>,
     /// A client note's text, shown apart from its label.
     note: Option<&'a str>,
+    /// How many documents a "documents received" line names.
+    count: usize,
     occurs: Option<String>,
     at: String,
     at_iso: String,
@@ -105,6 +128,10 @@ struct MatterView<'a> {
     phase_total: usize,
     phases: Vec<Step<'a>>,
     open_requests: Vec<Need<'a>>,
+    /// How many documents the firm still needs.
+    open_count: usize,
+    /// Where "Upload now" goes: the upload page, for the first open request if there is one.
+    upload_href: String,
     milestones: Vec<TimelineLine<'a>>,
     contact: &'a Option<ContactView>,
     documents: Vec<DocumentLine<'a>>,
@@ -132,7 +159,11 @@ async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> PageResult
         })
         .await;
     let (ctx, loaded) = PageCtx::checked(&signed_in, checked);
-    let (detail, documents) = loaded?;
+    let (detail, documents) = match loaded {
+        // Signed out: to the sign-in, which brings the client back here.
+        Err(Error::Unauthenticated) => return Ok(crate::routes::sign_in::to_sign_in(&ctx.state, &ctx.path)),
+        other => other?,
+    };
     let page = MatterPage { title: &detail.title, matter: matter_view(&ctx, &detail, &documents) };
     Ok(ctx.render(StatusCode::OK, "matter", "dashboard-title", page))
 }
@@ -162,7 +193,7 @@ fn matter_view<'a>(ctx: &PageCtx, detail: &'a MatterDetail, documents: &'a [Docu
             },
         })
         .collect();
-    let open_requests = detail
+    let open_requests: Vec<Need> = detail
         .open_requests
         .iter()
         .map(|r| Need {
@@ -181,10 +212,20 @@ fn matter_view<'a>(ctx: &PageCtx, detail: &'a MatterDetail, documents: &'a [Docu
                 MilestoneKind::ClientNote | MilestoneKind::PhaseChange => m.body.as_deref(),
                 _ => None,
             };
+            let body = if note.is_some() { "" } else { m.body.as_deref().unwrap_or_default() };
+            // One upload is one line, naming each file it brought.
+            let (label_key, body, count) = match m.kind {
+                MilestoneKind::DocumentReceived => {
+                    let names = shared::documents::received_names(body);
+                    ("milestone-documents-received".to_owned(), Cow::Owned(names.join(", ")), names.len())
+                }
+                kind => (format!("milestone-{kind}"), Cow::Borrowed(body), 0),
+            };
             TimelineLine {
-                label_key: format!("milestone-{}", m.kind),
+                label_key,
                 phase: m.phase_title.as_deref().unwrap_or_default(),
-                body: if note.is_some() { "" } else { m.body.as_deref().unwrap_or_default() },
+                body,
+                count,
                 note,
                 occurs: m.occurs_at.map(|t| ctx.date(t)),
                 at: ctx.date(m.created_at),
@@ -192,6 +233,10 @@ fn matter_view<'a>(ctx: &PageCtx, detail: &'a MatterDetail, documents: &'a [Docu
             }
         })
         .collect();
+    let upload_href = match detail.open_requests.first() {
+        Some(request) => format!("/matters/{}/upload?request={}", detail.id, request.id),
+        None => format!("/matters/{}/upload", detail.id),
+    };
     MatterView {
         id: &detail.id,
         title: &detail.title,
@@ -199,7 +244,9 @@ fn matter_view<'a>(ctx: &PageCtx, detail: &'a MatterDetail, documents: &'a [Docu
         phase: &detail.phase,
         phase_total: detail.phases.len(),
         phases,
+        open_count: open_requests.len(),
         open_requests,
+        upload_href,
         milestones,
         contact: &detail.contact,
         documents,

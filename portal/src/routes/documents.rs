@@ -91,6 +91,10 @@ struct UploadQuery {
 #[get("/matters/{id}/upload")]
 async fn upload_page(ctx: PageCtx, path: web::Path<String>, query: web::Query<UploadQuery>) -> PageResult {
     let query = query.into_inner();
+    if matches!(ctx.require_user(), Err(shared::Error::Unauthenticated)) {
+        // Signed out: to the sign-in, which brings the client back to this form (and its request).
+        return Ok(crate::routes::sign_in::to_sign_in(&ctx.state, &ctx.path));
+    }
     upload_form_page(&ctx, path.into_inner(), query.request, None).await
 }
 
@@ -180,9 +184,39 @@ async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, bo
         StatusCode::CREATED => StatusCode::OK,
         other => other,
     };
-    let view =
-        ReceiptView { matter_id: Some(&matter.id), ..ReceiptView::of(&report, ctx.state.config.max_upload_bytes) };
+    let fulfilled = fulfilled_request(&ctx.state, &matter.id, &report).await;
+    let view = ReceiptView {
+        matter_id: Some(&matter.id),
+        fulfilled,
+        ..ReceiptView::of(&report, ctx.state.config.max_upload_bytes)
+    };
     Ok(ctx.render(status, "receipt", "receipt-title", view))
+}
+
+/// The title of the request `report` fulfilled, if it named one and stored a
+/// file for it (the first stored file closes it). A failure to look it up is
+/// logged: the receipt is shown without it.
+async fn fulfilled_request(state: &AppState, matter_id: &str, report: &UploadReport) -> Option<String> {
+    use diesel::prelude::*;
+    use shared::db::schema::document_requests;
+    let request_id = report.request.clone().filter(|_| !report.stored.is_empty())?;
+    let matter_id = matter_id.to_owned();
+    let found = state
+        .db
+        .run(move |conn| {
+            Ok(document_requests::table
+                .filter(document_requests::id.eq(&request_id))
+                .filter(document_requests::matter_id.eq(&matter_id))
+                .filter(document_requests::status.eq(shared::domain::RequestStatus::Fulfilled))
+                .select(document_requests::title)
+                .first::<String>(conn)
+                .optional()?)
+        })
+        .await;
+    found.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not look up the request an upload fulfilled");
+        None
+    })
 }
 
 /// What a page shows of an upload.
@@ -199,6 +233,9 @@ pub(crate) struct ReceiptView<'a> {
     /// The matter, for the way back to it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matter_id: Option<&'a str>,
+    /// The title of the request the upload fulfilled, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fulfilled: Option<String>,
 }
 
 /// A stored file on the receipt.
@@ -263,6 +300,7 @@ impl<'a> ReceiptView<'a> {
             failure,
             max: human_size(i64::try_from(max_upload_bytes).unwrap_or(i64::MAX)),
             matter_id: None,
+            fulfilled: None,
         }
     }
 }

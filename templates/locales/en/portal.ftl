@@ -413,3 +413,27 @@ staff-settings-logo-remove = Remove logo
 short-link-gone-title = This link no longer works
 short-link-gone-body = Links in our emails stop working after a while, and sign-in links after 15 minutes. Sign in to see your case; we will email you a new link.
 short-link-sign-in = Sign in
+
+# --- client case page and phone upload ---
+matter-upload-now = Upload now
+matter-calm-body = Your legal team is working on your case. We will tell you here and by email if we need anything.
+matter-call = Call
+matter-email = Email
+matter-call-label = Call { $name }, your case manager
+matter-email-label = Email { $name }, your case manager
+matter-contact-bar = Contact your case manager
+matter-all-steps = See all { $total } steps
+milestone-documents-received = { $count ->
+    [one] We received a document: { $body }
+   *[other] We received { $count } documents: { $body }
+}
+upload-add = Add photos or files
+upload-chosen-note = Files chosen. Press “Send” to send them.
+upload-chosen-title = Files to send
+upload-remove = Remove
+upload-remove-file = Remove { $name }
+upload-file-category = Type of document
+receipt-success = Sent. We have your documents.
+receipt-request-complete = Request complete: { $title }
+receipt-next-title = What happens next
+receipt-next = Your legal team will review your documents and contact you if anything else is needed. You can see them on your case page.

@@ -413,3 +413,27 @@ staff-settings-logo-remove = Quitar logotipo
 short-link-gone-title = Este enlace ya no funciona
 short-link-gone-body = Los enlaces de nuestros correos dejan de funcionar después de un tiempo, y los de acceso a los 15 minutos. Entre para ver su caso; le enviaremos un enlace nuevo por correo.
 short-link-sign-in = Entrar
+
+# --- client case page and phone upload ---
+matter-upload-now = Subir ahora
+matter-calm-body = Su equipo legal está trabajando en su caso. Le avisaremos aquí y por correo si necesitamos algo.
+matter-call = Llamar
+matter-email = Escribir
+matter-call-label = Llamar a { $name }, su gestor del caso
+matter-email-label = Escribir a { $name }, su gestor del caso
+matter-contact-bar = Contactar a su gestor del caso
+matter-all-steps = Ver los { $total } pasos
+milestone-documents-received = { $count ->
+    [one] Recibimos un documento: { $body }
+   *[other] Recibimos { $count } documentos: { $body }
+}
+upload-add = Añadir fotos o archivos
+upload-chosen-note = Archivos elegidos. Pulse «Enviar» para enviarlos.
+upload-chosen-title = Archivos para enviar
+upload-remove = Quitar
+upload-remove-file = Quitar { $name }
+upload-file-category = Tipo de documento
+receipt-success = Enviado. Ya tenemos sus documentos.
+receipt-request-complete = Pedido completado: { $title }
+receipt-next-title = Qué pasa después
+receipt-next = Su equipo legal revisará sus documentos y se pondrá en contacto con usted si hace falta algo más. Puede verlos en la página de su caso.

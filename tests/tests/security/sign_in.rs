@@ -417,7 +417,8 @@ async fn a_session_and_a_sign_in_link_expire_with_the_clock(backend: Backend) ->
     let (tokens, id) = (app.state.tokens.clone(), client.id.clone());
     let link = app.state.db.run(move |c| shared::auth::issue_sign_in(c, &tokens, &id)).await?;
     let page = |app: &TestApp| {
-        let (http, url, cookie) = (app.raw_client(), app.url("/"), format!("matterline_session={}", session.token));
+        let (http, url, cookie) =
+            (app.raw_client(), app.url("/preferences"), format!("matterline_session={}", session.token));
         async move { anyhow::Ok(http?.get(url).header("Cookie", cookie).send().await?) }
     };
     assert_eq!(session.get_status("/api/v1/me").await?, StatusCode::OK);
