@@ -33,6 +33,8 @@ pub struct Change {
     pub occurs_at: Option<NaiveDateTime>,
     /// When it was recorded (UTC).
     pub at: NaiveDateTime,
+    /// How many files one upload brought (a "document received" change), else 1.
+    pub count: usize,
 }
 
 /// One open matter in the update.
@@ -256,6 +258,12 @@ impl<'a> Index<'a> {
                 phase_title: ms.phase_id.as_deref().and_then(|p| self.text(p, language)).map(|t| t.title.clone()),
                 occurs_at: ms.occurs_at,
                 at: ms.created_at,
+                count: match (ms.kind, ms.body.as_deref()) {
+                    (MilestoneKind::DocumentReceived, Some(body)) => {
+                        crate::documents::received_names(body).len().max(1)
+                    }
+                    _ => 1,
+                },
             })
             .collect();
         Some(MatterDigest {

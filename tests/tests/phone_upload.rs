@@ -215,7 +215,8 @@ async fn a_client_sends_four_files_from_a_desktop(backend: Backend) -> anyhow::R
 /// Without JavaScript the form is a plain multipart POST: a `category` right
 /// before each `file` applies to that file, a file with none before it takes
 /// the request's category; one timeline entry names them all, the request is
-/// complete, and the receipt page says so.
+/// complete, and the receipt page says so; the staff timeline and the weekly
+/// update count that upload once, with its four files.
 async fn without_javascript_a_category_before_each_file_applies_to_it(backend: Backend) -> anyhow::Result<()> {
     let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
@@ -270,6 +271,24 @@ async fn without_javascript_a_category_before_each_file_applies_to_it(backend: B
         let text = main_text(&page.text().await?);
         assert!(text.contains(expected), "{lang}: the case page lacks {expected:?}: {text}");
     }
+
+    // The staff timeline and the weekly update count the upload once, with its four files.
+    let admin = app.signed_in_staff(&demo, "admin").await?;
+    let staff_page =
+        admin.request(reqwest::Method::GET, &format!("/staff/matters/{}", jordan.matter_id)).send().await?;
+    let staff_text = main_text(&staff_page.text().await?);
+    let line = "4 documents received from the client: first bill.pdf, report.pdf, car.jpg, payslip.png";
+    assert!(staff_text.contains(line), "the staff timeline lacks {line:?}: {staff_text}");
+    let client_id = jordan.id.clone();
+    let digests = app.state.db.run(move |c| shared::weekly::derive(c, &[client_id], now(), None)).await?;
+    let counts: Vec<usize> = digests
+        .iter()
+        .flat_map(|d| &d.matters)
+        .flat_map(|m| &m.changes)
+        .filter(|c| c.kind == shared::domain::MilestoneKind::DocumentReceived)
+        .map(|c| c.count)
+        .collect();
+    assert!(counts.contains(&4), "the weekly update lacks one change for the upload of four files: {counts:?}");
     Ok(())
 }
 

@@ -30,7 +30,10 @@ weekly-footer = You receive this update every week while your case is open.
 weekly-change-phase_change = Your case moved to a new step: { $phase }
 weekly-change-appointment = An appointment was scheduled for { $date }
 weekly-change-client_note = Your legal team left you a message in the portal
-weekly-change-document_received = We received a document
+weekly-change-document_received = { $count ->
+    [one] We received a document
+   *[other] We received { $count } documents
+}
 weekly-change-request_opened = We asked you for a document
 weekly-change-request_fulfilled = A document we asked for arrived
 category-medical_bill = Medical bill

@@ -437,3 +437,8 @@ receipt-success = Sent. We have your documents.
 receipt-request-complete = Request complete: { $title }
 receipt-next-title = What happens next
 receipt-next = Your legal team will review your documents and contact you if anything else is needed. You can see them on your case page.
+# --- one upload, one staff timeline line ---
+staff-timeline-documents-received = { $count ->
+    [one] Document received from the client: { $body }
+   *[other] { $count } documents received from the client: { $body }
+}

@@ -30,7 +30,10 @@ weekly-footer = Recibe esta actualización cada semana mientras su caso esté ab
 weekly-change-phase_change = Su caso pasó a un nuevo paso: { $phase }
 weekly-change-appointment = Se programó una cita para el { $date }
 weekly-change-client_note = Su equipo legal le dejó un mensaje en el portal
-weekly-change-document_received = Recibimos un documento
+weekly-change-document_received = { $count ->
+    [one] Recibimos un documento
+   *[other] Recibimos { $count } documentos
+}
 weekly-change-request_opened = Le pedimos un documento
 weekly-change-request_fulfilled = Llegó un documento que le pedimos
 category-medical_bill = Factura médica

@@ -437,3 +437,8 @@ receipt-success = Enviado. Ya tenemos sus documentos.
 receipt-request-complete = Pedido completado: { $title }
 receipt-next-title = Qué pasa después
 receipt-next = Su equipo legal revisará sus documentos y se pondrá en contacto con usted si hace falta algo más. Puede verlos en la página de su caso.
+# --- one upload, one staff timeline line ---
+staff-timeline-documents-received = { $count ->
+    [one] Documento recibido del cliente: { $body }
+   *[other] { $count } documentos recibidos del cliente: { $body }
+}

@@ -526,7 +526,9 @@ struct TimelineLine<'a> {
     label_key: String,
     internal: bool,
     phase: Option<&'a str>,
-    body: Option<&'a str>,
+    body: Option<std::borrow::Cow<'a, str>>,
+    /// Files one upload brought (a "document received" line), else 0.
+    count: usize,
     occurs: Option<String>,
     by: Option<&'a str>,
     at: String,
@@ -657,12 +659,21 @@ fn matter_view<'a>(
 }
 
 fn timeline_line<'a>(ctx: &PageCtx, m: &'a StaffMilestone) -> TimelineLine<'a> {
-    TimelineLine {
+    // One upload is one line naming each file it brought (their names are one per line in the body).
+    let (label_key, body, count) = match (m.kind, m.body.as_deref()) {
+        (shared::domain::MilestoneKind::DocumentReceived, Some(body)) => {
+            let names = shared::documents::received_names(body);
+            ("staff-timeline-documents-received".to_owned(), Some(names.join(", ").into()), names.len())
+        }
         // Staff wording ("Note to client"), not what the client reads ("Message from your legal team").
-        label_key: format!("staff-timeline-{}", m.kind),
+        (kind, body) => (format!("staff-timeline-{kind}"), body.map(Into::into), 0),
+    };
+    TimelineLine {
+        label_key,
         internal: !m.client_visible,
         phase: m.phase_title.as_deref(),
-        body: m.body.as_deref(),
+        body,
+        count,
         occurs: m.occurs_at.map(|t| when(ctx, t)),
         by: m.created_by.as_ref().map(|p| p.name.as_str()),
         at: when(ctx, m.created_at),

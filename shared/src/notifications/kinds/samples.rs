@@ -181,6 +181,7 @@ pub fn every_email(f: &Fixture, t: &Texts, mail_from: Option<String>) -> Result<
                     phase_title: Some(t.phase.clone()),
                     occurs_at: Some(at()),
                     at: at(),
+                    count: 1,
                 }],
                 needs: vec![DocumentCategory::Other],
                 contact: contact(&t.name),

@@ -47,6 +47,7 @@ pub fn data(composer: &Composer, digest: &WeeklyDigest, notification_id: &str) -
                         "key": format!("weekly-change-{}", c.kind.as_str()),
                         "phase": c.phase_title.clone().unwrap_or_default(),
                         "date": c.occurs_at.map(|t| locales.date(lang, local_date(zone, t))).unwrap_or_default(),
+                        "count": c.count,
                     })
                 })
                 .collect();
