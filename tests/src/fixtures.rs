@@ -117,6 +117,17 @@ impl TestApp {
             self.state.db.run(move |conn| auth::create_session(conn, &tokens, &user_id, &Device::default())).await?;
         Ok(grant.token)
     }
+
+    /// Signs `browser` in as the user with `email`: a session made directly,
+    /// set as the portal's session cookie on the portal's origin.
+    pub async fn sign_in_browser(&self, browser: &fantoccini::Client, email: &str) -> anyhow::Result<()> {
+        let user_id = self.user_id(email).await?;
+        let token = self.session_token(&user_id).await?;
+        browser.goto(&self.url("/healthz")).await?;
+        // The portal's own cookie (HttpOnly when it sets it; the portal only reads it here).
+        browser.execute(&format!("document.cookie = 'matterline_session={token}; path=/';"), vec![]).await?;
+        Ok(())
+    }
 }
 
 impl TestApp {

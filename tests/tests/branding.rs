@@ -375,15 +375,6 @@ on_both_backends!(
     the_weekday_picker_and_zone_list_round_trip,
 );
 
-/// Opens `browser` on `app` signed in as the user with `email` (the session cookie set directly).
-async fn browser_signed_in(browser: &fantoccini::Client, app: &TestApp, email: &str) -> anyhow::Result<()> {
-    let user_id = app.user_id(email).await?;
-    let token = app.session_token(&user_id).await?;
-    browser.goto(&app.url("/healthz")).await?;
-    browser.execute(&format!("document.cookie = 'matterline_session={token}; path=/';"), vec![]).await?;
-    Ok(())
-}
-
 /// The firm's look in Chromium at phone and desktop sizes, with a logo and a
 /// dark-red accent: sign-in, code page, an error page (signed out), the case
 /// page and the settings page (signed in) show the logo in the header at a
@@ -422,7 +413,7 @@ async fn the_firm_look_in_chromium(backend: Backend) -> anyhow::Result<()> {
             }
             for (email, name, path) in &signed_in {
                 browser.delete_all_cookies().await?;
-                browser_signed_in(&browser, &app, email).await?;
+                app.sign_in_browser(&browser, email).await?;
                 browser.goto(&app.url(path)).await?;
                 look(&browser, &format!("{name}-{size}-{}", backend.name()), screen, &mut faults).await?;
                 if *name == "settings" {

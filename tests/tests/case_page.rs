@@ -164,7 +164,7 @@ async fn the_three_answers_and_a_call_are_on_the_first_phone_screen(backend: Bac
         let outcome = async {
             for who in ["jordan", "lucia", "sam"] {
                 let client = app.client(&demo.email(who)).await?;
-                signed_in(&browser, &app, &client.email).await?;
+                app.sign_in_browser(&browser, &client.email).await?;
                 browser.goto(&app.url(&format!("/matters/{}", client.matter_id))).await?;
                 browser.wait().for_element(Locator::Css(".phase-name")).await?;
                 browser::screenshot(&browser, &format!("case-page-{who}-{size}-{}", backend.name())).await?;
@@ -234,15 +234,6 @@ async fn the_three_answers_and_a_call_are_on_the_first_phone_screen(backend: Bac
         outcome?;
     }
     assert!(faults.is_empty(), "accessibility faults:\n{}", faults.join("\n"));
-    Ok(())
-}
-
-/// Signs `browser` in as `email` through the portal's session cookie (issued directly).
-async fn signed_in(browser: &fantoccini::Client, app: &TestApp, email: &str) -> anyhow::Result<()> {
-    let user_id = app.user_id(email).await?;
-    let token = app.session_token(&user_id).await?;
-    browser.goto(&app.url("/healthz")).await?;
-    browser.execute(&format!("document.cookie = 'matterline_session={token}; path=/';"), vec![]).await?;
     Ok(())
 }
 

@@ -152,17 +152,6 @@ on_both_backends!(
     a_pasted_code_with_spaces_or_dashes_signs_in,
 );
 
-/// Opens `browser` on `app` signed in as the user with `email` (a session made
-/// directly, set as the session cookie).
-async fn browser_signed_in(browser: &fantoccini::Client, app: &TestApp, email: &str) -> anyhow::Result<()> {
-    let user_id = app.user_id(email).await?;
-    let token = app.session_token(&user_id).await?;
-    browser.goto(&app.url("/healthz")).await?;
-    // The portal's own cookie (HttpOnly when it sets it; the portal only reads it here).
-    browser.execute(&format!("document.cookie = 'matterline_session={token}; path=/';"), vec![]).await?;
-    Ok(())
-}
-
 /// The staff forms at phone and desktop sizes: every control at least 24 px
 /// (WCAG 2.2's target size), each label above its own control (Settings and
 /// New matter once ran labels inline, beside the wrong value), axe-core clean;
@@ -181,7 +170,7 @@ async fn staff_forms_have_full_size_controls_under_their_labels(backend: Backend
     for screen in [browser::PHONE, browser::DESKTOP] {
         let browser = browser::open(screen).await?;
         let outcome = async {
-            browser_signed_in(&browser, &app, &demo.email("admin")).await?;
+            app.sign_in_browser(&browser, &demo.email("admin")).await?;
             for (name, path) in &pages {
                 browser.goto(&app.url(path)).await?;
                 let size = format!("{}x{}", screen.width, screen.height);
@@ -330,7 +319,7 @@ async fn send_with_no_file_chosen_asks_for_a_file_on_the_same_form(backend: Back
     for screen in [browser::PHONE, browser::DESKTOP] {
         let browser = browser::open(screen).await?;
         let outcome = async {
-            browser_signed_in(&browser, &app, &jordan.email).await?;
+            app.sign_in_browser(&browser, &jordan.email).await?;
             browser.goto(&app.url(&format!("/matters/{}/upload", jordan.matter_id))).await?;
             browser.find(fantoccini::Locator::Css("#upload-form button[type=submit]")).await?.click().await?;
             browser::wait_for_text(&browser, "Choose at least one file to send.").await?;

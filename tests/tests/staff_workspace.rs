@@ -431,15 +431,6 @@ async fn previews_are_inline_only_for_images_and_pdfs(backend: Backend) -> anyho
     Ok(())
 }
 
-/// Opens `browser` signed in as the staff member with `email` (a session cookie set directly).
-async fn browser_signed_in(browser: &fantoccini::Client, app: &TestApp, email: &str) -> anyhow::Result<()> {
-    let user_id = app.user_id(email).await?;
-    let token = app.session_token(&user_id).await?;
-    browser.goto(&app.url("/healthz")).await?;
-    browser.execute(&format!("document.cookie = 'matterline_session={token}; path=/';"), vec![]).await?;
-    Ok(())
-}
-
 /// The journey "staff: triage the table, review and re-categorise uploads" in
 /// Chromium at phone and desktop sizes: the table sorted by uploads to review
 /// puts Jordan's matter first; its page shows thumbnails; ticking two uploads
@@ -462,7 +453,7 @@ async fn staff_triage_review_and_recategorise_in_chromium(backend: Backend) -> a
         .await?;
         let browser = browser::open(screen).await?;
         let outcome = async {
-            browser_signed_in(&browser, &app, &demo.email("admin")).await?;
+            app.sign_in_browser(&browser, &demo.email("admin")).await?;
             browser.goto(&app.url("/staff?sort=review&dir=desc")).await?;
             let first = browser.find(Css("tbody tr th a")).await?;
             let href = first.attr("href").await?.unwrap_or_default();

@@ -42,7 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A validation problem shown on the page, naming the field; other errors as usual.
-fn invalid_page(ctx: &PageCtx, error: shared::Error, back: &str) -> PageResult {
+pub(super) fn invalid_page(ctx: &PageCtx, error: shared::Error, back: &str) -> PageResult {
     let (status, field, reason) = match error {
         shared::Error::Invalid { field, reason } => (StatusCode::UNPROCESSABLE_ENTITY, field, reason),
         shared::Error::Conflict(reason) => (StatusCode::CONFLICT, "", reason),

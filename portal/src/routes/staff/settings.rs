@@ -14,6 +14,7 @@ use shared::staff::Staff;
 use shared::staff::clients::{self, StaffMember};
 use shared::staff::settings::{self, FirmSettings, SettingsPatch, WEEKDAYS};
 
+use super::pages::invalid_page;
 use super::staff_of;
 use crate::pages::{PageCtx, PageResult, see_other};
 use crate::routes::brand;
@@ -305,24 +306,6 @@ pub(crate) async fn read_logo(mut form: Multipart) -> shared::Result<Vec<u8>> {
         }
     }
     Err(shared::Error::invalid("logo", "choose a picture to upload"))
-}
-
-/// A validation problem shown on the page, naming the field; other errors as usual.
-fn invalid_page(ctx: &PageCtx, error: shared::Error, back: &str) -> PageResult {
-    let (status, field, reason) = match error {
-        shared::Error::Invalid { field, reason } => (StatusCode::UNPROCESSABLE_ENTITY, field, reason),
-        shared::Error::Conflict(reason) => (StatusCode::CONFLICT, "", reason),
-        other => return Err(other.into()),
-    };
-    Ok(ctx.render(status, "staff_invalid", "error-invalid-title", Invalid { field, reason: &reason, back }))
-}
-
-/// The page naming what was wrong with a form, and the way back to it.
-#[derive(Serialize)]
-struct Invalid<'a> {
-    field: &'a str,
-    reason: &'a str,
-    back: &'a str,
 }
 
 /// Runs a change and answers with a redirect to the settings page (post/redirect/get),
