@@ -92,8 +92,6 @@ phase-upcoming = Coming up
 matter-current-phase = Where your case is now
 matter-what-it-means = What this means
 matter-what-next = What happens next
-matter-needs-title = What we need from you
-matter-needs-none = Nothing right now. Thank you!
 matter-request-requested = Requested { $date }
 matter-upload = Upload
 matter-upload-for = Upload: { $title }
@@ -184,8 +182,6 @@ doc-category-police_report = Police report
 doc-category-insurance_letter = Insurance letter
 doc-category-wage_proof = Proof of lost wages
 doc-category-other = Other
-upload-camera-label = Take a photo
-upload-choose-label = Choose files
 upload-none-chosen = Choose at least one file to send.
 
 ## Staff side

@@ -92,8 +92,6 @@ phase-upcoming = Próximamente
 matter-current-phase = Dónde está su caso ahora
 matter-what-it-means = Qué significa
 matter-what-next = Qué pasa después
-matter-needs-title = Lo que necesitamos de usted
-matter-needs-none = Nada por ahora. ¡Gracias!
 matter-request-requested = Pedido el { $date }
 matter-upload = Subir
 matter-upload-for = Subir: { $title }
@@ -184,8 +182,6 @@ doc-category-police_report = Informe policial
 doc-category-insurance_letter = Carta del seguro
 doc-category-wage_proof = Prueba de salarios perdidos
 doc-category-other = Otro
-upload-camera-label = Tomar una foto
-upload-choose-label = Elegir archivos
 upload-none-chosen = Elija al menos un archivo para enviar.
 
 ## Personal del despacho
