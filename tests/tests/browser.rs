@@ -227,7 +227,7 @@ async fn staff_pages_work_in_chromium_and_pass_axe(backend: Backend) -> anyhow::
         let code = portal::staff_auth::current_code(&admin.totp_secret)?;
         browser.find(Locator::Css("#code")).await?.send_keys(&code).await?;
         browser.find(Locator::Css("form[action='/staff/sign-in'] button")).await?.click().await?;
-        browser.wait().for_element(Locator::Css("ul.staff-list")).await?;
+        browser.wait().for_element(Locator::Css("table.matters-table")).await?;
 
         let matter = format!("/staff/matters/{}", client.matter_id);
         browser.goto(&app.url(&matter)).await?;
