@@ -291,24 +291,33 @@ fn json_logs_carry_request_fields_and_no_address_token_or_file_contents() -> any
     let (missing_id, unmatched_id) = ("log-check-missing-matter-0001", "log-check-unmatched-page-0002");
 
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let (sign_in_token, session) = rt.block_on(async {
+    let (sign_in_token, session, short_code) = rt.block_on(async {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
         let asked = http.post(format!("{url}/sign-in")).header("Origin", &url).form(&[("email", email)]).send().await?;
         anyhow::ensure!(asked.status() == 200, "asking for a link: {}", asked.status());
         // The email is written after the answer: the mailbox shows it a moment later.
+        // Its text part carries a short link (`/l/{code}`) that redirects to the sign-in link.
         let mut mailbox = String::new();
         for _ in 0..100 {
             mailbox = harness::pages::main_text(&http.get(format!("{url}/dev/mailbox")).send().await?.text().await?);
-            if mailbox.contains("/sign-in/link?token=") {
+            if mailbox.contains("/l/") {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        let token = mailbox
+        let short = mailbox
+            .split(&format!("{url}/l/"))
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_alphanumeric()).next())
+            .ok_or_else(|| anyhow::anyhow!("no sign-in link in the dev mailbox: {mailbox}"))?
+            .to_owned();
+        let followed = http.get(format!("{url}/l/{short}")).send().await?;
+        anyhow::ensure!(followed.status() == 303, "following the short link: {}", followed.status());
+        let target = followed.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let token = target
             .split("/sign-in/link?token=")
             .nth(1)
-            .and_then(|rest| rest.split(|c: char| c.is_whitespace()).next())
-            .ok_or_else(|| anyhow::anyhow!("no sign-in link in the dev mailbox: {mailbox}"))?
+            .ok_or_else(|| anyhow::anyhow!("the short link leads elsewhere: {target}"))?
             .to_owned();
         let signed_in =
             http.post(format!("{url}/sign-in/link")).header("Origin", &url).form(&[("token", &token)]).send().await?;
@@ -347,7 +356,7 @@ fn json_logs_carry_request_fields_and_no_address_token_or_file_contents() -> any
         anyhow::ensure!(missing.status() == 404, "a missing matter: {}", missing.status());
         let unmatched = http.get(format!("{url}/no-such-page")).header("X-Request-Id", unmatched_id).send().await?;
         anyhow::ensure!(unmatched.status() == 404, "a missing page: {}", unmatched.status());
-        anyhow::Ok((token, session))
+        anyhow::Ok((token, session, short))
     })?;
 
     // Stop it, so every line is written, and read the whole log.
@@ -398,6 +407,7 @@ fn json_logs_carry_request_fields_and_no_address_token_or_file_contents() -> any
     for (what, secret) in [
         ("the client's email address", email),
         ("the sign-in token", sign_in_token.as_str()),
+        ("the short link's code", short_code.as_str()),
         ("the session token", session.as_str()),
         ("the uploaded file's contents", marker.as_str()),
     ] {
