@@ -98,6 +98,7 @@ mod tests {
             accent_colour: None,
             reply_to_case_manager: false,
             public_host: None,
+            message_text_in_email: false,
         }
     }
 

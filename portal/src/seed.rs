@@ -108,6 +108,7 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
             accent_colour: None,
             reply_to_case_manager: false,
             public_host: None,
+            message_text_in_email: false,
         };
         diesel::insert_into(firms::table).values(&firm).execute(conn)?;
         let phases = catalogue.install(conn, &firm.id)?;

@@ -227,6 +227,17 @@ pub fn own_matter(conn: &mut DbConnection, client: &User, matter_id: &str) -> Re
         .ok_or(Error::NotFound)
 }
 
+/// The case manager of `matter` as the client's contact, if it has one.
+pub fn contact_of(conn: &mut DbConnection, matter: &Matter) -> Result<Option<ContactView>> {
+    let Some(id) = &matter.case_manager_id else { return Ok(None) };
+    Ok(users::table
+        .find(id)
+        .select((users::full_name, users::phone, users::email))
+        .first::<ContactRow>(conn)
+        .optional()?
+        .map(|(name, phone, email)| ContactView { name, phone, email }))
+}
+
 /// Whether clients may upload documents to `matter`: it is open, or its firm
 /// lets clients upload to closed matters (`firms.closed_matter_uploads`).
 pub fn accepts_uploads(conn: &mut DbConnection, matter: &Matter) -> Result<bool> {

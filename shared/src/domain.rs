@@ -21,6 +21,14 @@ pub fn local_date(time_zone: &str, at: NaiveDateTime) -> chrono::NaiveDate {
     }
 }
 
+/// The wall-clock time of a UTC time in the firm's time zone (UTC when the zone is unknown).
+pub fn local_time(time_zone: &str, at: NaiveDateTime) -> NaiveDateTime {
+    match time_zone.parse::<chrono_tz::Tz>() {
+        Ok(tz) => at.and_utc().with_timezone(&tz).naive_local(),
+        Err(_) => at,
+    }
+}
+
 /// Generates an enum stored as text: `as_str`/`parse`, `Display`, serde, and
 /// diesel's `ToSql`/`FromSql<Text>` on every backend (SQLite, PostgreSQL and
 /// the two-backend [`crate::db::DbConnection`]), so a model field holds the
@@ -183,6 +191,25 @@ text_enum!(
 );
 
 text_enum!(
+    /// What a message on a matter's conversation is.
+    MessageKind {
+        /// Written by a client of the matter.
+        Client => "client",
+        /// A staff member's reply, read by the matter's clients.
+        Reply => "reply",
+        /// A staff note: staff only, never on a client's page, the client API or an email.
+        Note => "note",
+        /// Staff marked the client's messages as needing no reply: staff only.
+        Handled => "handled",
+    }
+);
+
+impl MessageKind {
+    /// The kinds a client sees: their own messages and the firm's replies.
+    pub const CLIENT_VISIBLE: &'static [MessageKind] = &[MessageKind::Client, MessageKind::Reply];
+}
+
+text_enum!(
     /// What a notification is.
     NotificationKind {
         /// The weekly update, one per client and ISO week.
@@ -193,6 +220,10 @@ text_enum!(
         UploadReceipt => "upload_receipt",
         /// "Your case moved to a new step", one per client of the matter.
         PhaseChange => "phase_change",
+        /// "You have a new message from the firm", one per client and reply, held 5 minutes.
+        MessageReply => "message_reply",
+        /// New client messages on a matter, to its case manager (else the admins), one per 15 minutes.
+        ClientMessages => "client_messages",
     }
 );
 

@@ -34,6 +34,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod mail;
+pub mod messages;
 pub mod metrics;
 pub mod notifications;
 pub mod rate_limit;

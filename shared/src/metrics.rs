@@ -25,6 +25,13 @@ pub const NOTIFICATIONS: &str = "matterline_notifications_total";
 pub const NOTIFICATION_ROWS: &str = "matterline_notifications";
 /// Duration of a weekly pass (enqueue and delivery), in seconds.
 pub const WEEKLY_PASS: &str = "matterline_weekly_pass_seconds";
+/// Messages written on matters' conversations, by `direction` (from_client, to_client, internal).
+pub const MESSAGES: &str = "matterline_messages_total";
+/// Seconds from a client's oldest unanswered message to the firm's reply (or "handled").
+pub const FIRST_REPLY: &str = "matterline_message_first_reply_seconds";
+
+/// Buckets of [`FIRST_REPLY`]: five minutes to a week.
+const REPLY_BUCKETS: [f64; 9] = [300.0, 900.0, 3600.0, 4.0 * 3600.0, 8.0 * 3600.0, 86400.0, 2.0 * 86400.0, 3.0 * 86400.0, 7.0 * 86400.0];
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -36,7 +43,8 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
             let buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0];
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.to_owned()), &buckets)
-                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(WEEKLY_PASS.to_owned()), &buckets));
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(WEEKLY_PASS.to_owned()), &buckets))
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(FIRST_REPLY.to_owned()), &REPLY_BUCKETS));
             match builder.map(|b| b.install_recorder()) {
                 Ok(Ok(handle)) => Some(handle),
                 Ok(Err(e)) => {

@@ -54,6 +54,8 @@ pub struct MatterDigest {
     pub needs: Vec<DocumentCategory>,
     /// The case manager.
     pub contact: Option<ContactView>,
+    /// Replies from the legal team the client has not read.
+    pub unread_replies: i64,
 }
 
 /// A client's weekly update, ready to render.
@@ -116,7 +118,7 @@ pub fn derive(
         .collect())
 }
 
-/// Everything a batch's digests are made of, read in six queries.
+/// Everything a batch's digests are made of, read in seven queries.
 struct Batch {
     /// The clients and their firms.
     clients: Vec<(User, Firm)>,
@@ -130,6 +132,8 @@ struct Batch {
     recent: Vec<Milestone>,
     /// Open document requests of those matters: (matter, category).
     needs: Vec<(String, DocumentCategory)>,
+    /// Unread replies per matter.
+    unread: HashMap<String, i64>,
 }
 
 impl Batch {
@@ -157,7 +161,7 @@ impl Batch {
                 CASE_MANAGERS.fields((users::full_name, users::phone, users::email)).nullable(),
             ))
             .load(conn)?;
-        let mut batch = Self { clients, last_sent, open, catalogue, recent: Vec::new(), needs: Vec::new() };
+        let mut batch = Self { clients, last_sent, open, catalogue, recent: Vec::new(), needs: Vec::new(), unread: HashMap::new() };
         let earliest = client_ids.iter().map(|c| batch.since(c, now)).min().unwrap_or(now - FIRST_LOOKBACK);
         let matter_ids: Vec<&str> = batch.open.iter().map(|(_, m, _)| m.id.as_str()).collect();
         batch.recent = milestones::table
@@ -175,6 +179,7 @@ impl Batch {
             .order(document_requests::created_at)
             .select((document_requests::matter_id, document_requests::category))
             .load(conn)?;
+        batch.unread = crate::messages::unread_on(conn, &matter_ids)?;
         Ok(batch)
     }
 
@@ -207,6 +212,7 @@ struct Index<'a> {
     milestones_by_matter: HashMap<&'a str, Vec<&'a Milestone>>,
     needs_by_matter: HashMap<&'a str, Vec<DocumentCategory>>,
     open_by_client: HashMap<&'a str, Vec<(&'a Matter, &'a Option<ContactRow>)>>,
+    unread: &'a HashMap<String, i64>,
 }
 
 impl<'a> Index<'a> {
@@ -229,7 +235,7 @@ impl<'a> Index<'a> {
         for (client_id, matter, manager) in &batch.open {
             open_by_client.entry(client_id.as_str()).or_default().push((matter, manager));
         }
-        Self { texts, phase_by_id, totals, milestones_by_matter, needs_by_matter, open_by_client }
+        Self { texts, phase_by_id, totals, milestones_by_matter, needs_by_matter, open_by_client, unread: &batch.unread }
     }
 
     /// A phase's texts in `language`, else in English.
@@ -284,6 +290,7 @@ impl<'a> Index<'a> {
             changes,
             needs: self.needs_by_matter.get(matter.id.as_str()).cloned().unwrap_or_default(),
             contact: manager.clone().map(ContactView::from),
+            unread_replies: self.unread.get(matter.id.as_str()).copied().unwrap_or(0),
         })
     }
 }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::schema::*;
 use crate::domain::{
     ActorKind, Channel, DocumentCategory, DocumentSource, Language, MilestoneKind, NotificationKind,
-    NotificationStatus, RequestStatus, Role,
+    MessageKind, NotificationStatus, RequestStatus, Role,
 };
 
 /// A law firm running Matterline.
@@ -34,6 +34,8 @@ pub struct Firm {
     pub reply_to_case_manager: bool,
     /// Host name that signed-out pages answer for (several firms on one portal).
     pub public_host: Option<String>,
+    /// The client's "new message" email carries the reply's text (else only that there is one).
+    pub message_text_in_email: bool,
 }
 
 /// A firm's logo (`firm_logos`), read only when the picture itself is served.
@@ -367,4 +369,32 @@ pub struct ShortLink {
     pub target: String,
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
+}
+
+/// A message on a matter's conversation: from a client, a staff reply, or
+/// (never shown to a client) a staff note or a "handled" mark.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = messages)]
+pub struct Message {
+    pub id: String,
+    pub firm_id: String,
+    pub matter_id: String,
+    /// Who wrote it; `None` once their account is gone.
+    pub author_id: Option<String>,
+    pub kind: MessageKind,
+    /// The text as written (trimmed; empty for a "handled" mark or a message of files only).
+    pub body: String,
+    pub created_at: NaiveDateTime,
+    /// When the other side first opened it.
+    pub read_at: Option<NaiveDateTime>,
+    /// On a client's message: when a reply or "handled" came after it.
+    pub answered_at: Option<NaiveDateTime>,
+}
+
+/// A document sent with a message.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = message_attachments)]
+pub struct MessageAttachment {
+    pub message_id: String,
+    pub document_id: String,
 }

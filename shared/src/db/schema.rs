@@ -16,6 +16,7 @@ diesel::table! {
         accent_colour -> Nullable<Text>,
         reply_to_case_manager -> Bool,
         public_host -> Nullable<Text>,
+        message_text_in_email -> Bool,
     }
 }
 
@@ -235,6 +236,9 @@ diesel::joinable!(document_requests -> matters (matter_id));
 diesel::joinable!(documents -> matters (matter_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sign_in_tokens -> users (user_id));
+diesel::joinable!(messages -> matters (matter_id));
+diesel::joinable!(message_attachments -> messages (message_id));
+diesel::joinable!(message_attachments -> documents (document_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     firms,
@@ -255,6 +259,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ratings,
     storage_cleanup,
     short_links,
+    messages,
+    message_attachments,
 );
 
 diesel::table! {
@@ -282,5 +288,26 @@ diesel::table! {
         target -> Text,
         expires_at -> Timestamp,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        firm_id -> Text,
+        matter_id -> Text,
+        author_id -> Nullable<Text>,
+        kind -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+        answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    message_attachments (message_id, document_id) {
+        message_id -> Text,
+        document_id -> Text,
     }
 }

@@ -71,3 +71,25 @@ receipt-email-intro = Thank you. We received { $count ->
 } for your case "{ $matter }":
 receipt-email-next = Your legal team will review them. You can see them in your case at any time.
 email-rate-link = Rate us (1 to 5):
+
+# --- messages ---
+message-email-subject = { $firm }: you have a new message
+message-email-intro = Your legal team sent you a message about your case "{ $matter }".
+message-email-intro-from = { $author } sent you a message about your case "{ $matter }".
+message-email-private = For your privacy, read it in your secure portal.
+message-email-open = Read the message
+client-messages-subject = { $count ->
+    [one] New message from a client
+   *[other] { $count } new messages from a client
+} ({ $matter })
+client-messages-intro = { $count ->
+    [one] A client wrote on "{ $matter }" and is waiting for an answer:
+   *[other] A client wrote { $count } messages on "{ $matter }" and is waiting for an answer:
+}
+client-messages-files-only = (files only)
+client-messages-open = Open the conversation
+client-messages-footer = You get this email at most once per conversation every 15 minutes. Reply in the portal, or mark the messages handled if no reply is needed.
+weekly-unread-replies = { $count ->
+    [one] You have 1 unread message from your legal team.
+   *[other] You have { $count } unread messages from your legal team.
+}

@@ -71,3 +71,25 @@ receipt-email-intro = Gracias. Recibimos { $count ->
 } para su caso «{ $matter }»:
 receipt-email-next = Su equipo legal los revisará. Puede verlos en su caso cuando quiera.
 email-rate-link = Califíquenos (del 1 al 5):
+
+# --- messages ---
+message-email-subject = { $firm }: tiene un mensaje nuevo
+message-email-intro = Su equipo legal le envió un mensaje sobre su caso «{ $matter }».
+message-email-intro-from = { $author } le envió un mensaje sobre su caso «{ $matter }».
+message-email-private = Por su privacidad, léalo en su portal seguro.
+message-email-open = Leer el mensaje
+client-messages-subject = { $count ->
+    [one] Mensaje nuevo de un cliente
+   *[other] { $count } mensajes nuevos de un cliente
+} ({ $matter })
+client-messages-intro = { $count ->
+    [one] Un cliente escribió en «{ $matter }» y espera respuesta:
+   *[other] Un cliente escribió { $count } mensajes en «{ $matter }» y espera respuesta:
+}
+client-messages-files-only = (solo archivos)
+client-messages-open = Abrir la conversación
+client-messages-footer = Recibe este correo como mucho una vez por conversación cada 15 minutos. Responda en el portal, o marque los mensajes como atendidos si no necesitan respuesta.
+weekly-unread-replies = { $count ->
+    [one] Tiene 1 mensaje sin leer de su equipo legal.
+   *[other] Tiene { $count } mensajes sin leer de su equipo legal.
+}

@@ -4,12 +4,12 @@
 
 use chrono::NaiveDateTime;
 
-use super::{phase_change, sign_in, upload_receipt, weekly_update};
+use super::{client_messages, message_reply, phase_change, sign_in, upload_receipt, weekly_update};
 use crate::assets::Assets;
 use crate::client_view::{ContactView, MatterDetail, MilestoneView, PhaseView, RequestView};
 use crate::config::Secret;
 use crate::db::models::{Firm, Notification, User};
-use crate::domain::{Channel, DocumentCategory, Language, MilestoneKind, NotificationKind, Role};
+use crate::domain::{Channel, DocumentCategory, Language, MessageKind, MilestoneKind, NotificationKind, Role};
 use crate::mail::{Mailbox, Mailer, OutgoingEmail};
 use crate::notifications::channel::Message;
 use crate::notifications::compose::{Composed, Composer};
@@ -76,6 +76,7 @@ fn people(name: &str, firm_name: &str, mail_from: Option<String>, language: Lang
         accent_colour: None,
         reply_to_case_manager: false,
         public_host: None,
+        message_text_in_email: false,
         created_at: at(),
     };
     (User::new(&firm.id, Role::Client, CLIENT, name, language, at()), firm)
@@ -92,6 +93,35 @@ fn phase(title: &str, means: &str) -> PhaseView {
         title: title.to_owned(),
         what_it_means: means.to_owned(),
         what_happens_next: means.to_owned(),
+    }
+}
+
+fn sample_matter(title: &str) -> crate::db::models::Matter {
+    crate::db::models::Matter {
+        id: "matter-1".to_owned(),
+        firm_id: "firm-1".to_owned(),
+        practice_area: "personal_injury".to_owned(),
+        phase_id: "phase-1".to_owned(),
+        title: title.to_owned(),
+        case_manager_id: None,
+        external_id: None,
+        opened_at: at(),
+        closed_at: None,
+        updated_at: at(),
+    }
+}
+
+fn sample_message(kind: MessageKind, body: &str) -> crate::db::models::Message {
+    crate::db::models::Message {
+        id: "message-1".to_owned(),
+        firm_id: "firm-1".to_owned(),
+        matter_id: "matter-1".to_owned(),
+        author_id: Some("client-1".to_owned()),
+        kind,
+        body: body.to_owned(),
+        created_at: at(),
+        read_at: None,
+        answered_at: None,
     }
 }
 
@@ -157,6 +187,30 @@ pub fn every_email(f: &Fixture, t: &Texts, mail_from: Option<String>) -> Result<
                     },
                 ),
             ),
+            (
+                NotificationKind::MessageReply,
+                "message_reply",
+                message_reply::data(
+                    &f.composer,
+                    &client,
+                    &firm,
+                    &sample_matter(&t.matter),
+                    &sample_message(MessageKind::Reply, &t.phase),
+                    Some(&t.name),
+                ),
+            ),
+            (
+                NotificationKind::ClientMessages,
+                "client_messages",
+                client_messages::data(
+                    &f.composer,
+                    &client,
+                    &firm,
+                    &sample_matter(&t.matter),
+                    &[sample_message(MessageKind::Client, &t.phase), sample_message(MessageKind::Client, "")],
+                    &[("client-1".to_owned(), t.name.clone())].into_iter().collect(),
+                ),
+            ),
         ];
         for (kind, template, data) in notices {
             // Replies to the case manager, whose name is any text too (never on a sign-in email).
@@ -185,6 +239,7 @@ pub fn every_email(f: &Fixture, t: &Texts, mail_from: Option<String>) -> Result<
                 }],
                 needs: vec![DocumentCategory::Other],
                 contact: contact(&t.name),
+                unread_replies: 2,
             }],
         };
         emails.push(weekly_update::email(&f.composer, &digest, "row-1").map_err(fail)?);

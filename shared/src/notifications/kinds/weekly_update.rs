@@ -64,6 +64,8 @@ pub fn data(composer: &Composer, digest: &WeeklyDigest, notification_id: &str) -
                 "needs_count": needs.len(),
                 "needs": needs,
                 "contact": m.contact,
+                "unread_replies": m.unread_replies,
+                "messages_url": format!("{}/matters/{}/messages", composer.base_url, m.id),
             })
         })
         .collect();
