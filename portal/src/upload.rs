@@ -76,7 +76,22 @@ pub struct UploadReport {
     pub stopped: Option<(Stop, String)>,
     /// The open request the form answered, if it named one.
     pub request: Option<String>,
+    /// A message's text (the `body` field, read when [`Target::message`] is set).
+    #[serde(skip)]
+    pub text: Option<MessageText>,
 }
+
+/// The text field of a message's form, as sent and as checked.
+#[derive(Debug, Clone)]
+pub struct MessageText {
+    /// What was sent (at most [`MESSAGE_BYTES`] of it), to fill the form again.
+    pub sent: String,
+    /// The text to store, or what is wrong with it.
+    pub checked: Result<String, shared::messages::Problem>,
+}
+
+/// The most of a message's text read: [`shared::messages::MAX_CHARS`] characters of up to 4 bytes.
+pub const MESSAGE_BYTES: usize = shared::messages::MAX_CHARS * 4;
 
 impl UploadReport {
     /// Nothing was sent: no file chosen (a form's empty file inputs), nothing refused, nothing stopped.
@@ -95,6 +110,9 @@ pub struct Target<'a> {
     pub matter: &'a Matter,
     /// The uploader's IP address.
     pub ip: Option<String>,
+    /// A message's form: its `body` field is read and checked, and a text
+    /// that fails the check stops the upload before any later file is stored.
+    pub message: bool,
 }
 
 /// Why reading the body failed: malformed or cut short, nothing arrived for
@@ -233,6 +251,21 @@ async fn read_text(field: &mut Field, pace: Pace) -> Result<String, ReadError> {
     Ok(String::from_utf8_lossy(&text).trim().to_owned())
 }
 
+/// Reads a message's text field: up to [`MESSAGE_BYTES`] kept, the rest read
+/// and counted (so an over-long text is refused as too long, not cut).
+async fn read_message(field: &mut Field, pace: Pace) -> Result<MessageText, ReadError> {
+    let mut text = Vec::new();
+    let mut over = false;
+    while let Some(chunk) = within(pace, field.try_next()).await? {
+        let room = (MESSAGE_BYTES + 1).saturating_sub(text.len());
+        over |= chunk.len() > room;
+        text.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    let sent = String::from_utf8_lossy(&text).into_owned();
+    let checked = if over { Err(shared::messages::Problem::TooLong) } else { shared::messages::check_text(&sent) };
+    Ok(MessageText { sent: sent.chars().take(shared::messages::MAX_CHARS).collect(), checked })
+}
+
 async fn drain(field: &mut Field, pace: Pace) -> Result<(), ReadError> {
     while within(pace, field.try_next()).await?.is_some() {}
     Ok(())
@@ -245,6 +278,12 @@ async fn drain(field: &mut Field, pace: Pace) -> Result<(), ReadError> {
 pub async fn refuse_closed_matter(state: &AppState, target: &Target<'_>, mut body: Multipart) {
     metrics::counter!(shared::metrics::UPLOADS, "outcome" => "matter_closed").increment(1);
     audit_attempt(state, target, "document.refused", "matter closed".to_owned()).await;
+    drain_rest(&mut body, DRAIN_LIMIT, Pace::of(&state.config)).await;
+}
+
+/// Reads and discards a body that is refused before it is read (a rate
+/// limit), up to [`DRAIN_LIMIT`], so the client gets to read the answer.
+pub async fn discard(state: &AppState, mut body: Multipart) {
     drain_rest(&mut body, DRAIN_LIMIT, Pace::of(&state.config)).await;
 }
 
@@ -315,6 +354,20 @@ async fn receive_fields(state: &AppState, target: &Target<'_>, body: &mut Multip
                     Ok(())
                 }
                 other => other.map(|_| ()),
+            },
+            "body" if target.message => match read_message(&mut field, pace).await {
+                Ok(text) => {
+                    let refused = text.checked.is_err();
+                    report.text = Some(text);
+                    if refused {
+                        // The text is refused: no file after it is stored.
+                        drop(field);
+                        drain_rest(body, DRAIN_LIMIT, pace).await;
+                        break;
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
             },
             "file" | "files" => {
                 let mut tracked = Tracked::new(&mut field, pace);

@@ -19,8 +19,8 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
-use diesel::prelude::*;
 use diesel::AggregateExpressionMethods;
+use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -158,7 +158,12 @@ fn names(conn: &mut DbConnection, rows: &[Message]) -> Result<HashMap<String, St
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(users::table.filter(users::id.eq_any(ids)).select((users::id, users::full_name)).load(conn)?.into_iter().collect())
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::full_name))
+        .load(conn)?
+        .into_iter()
+        .collect())
 }
 
 /// Attachments by message id.

@@ -31,7 +31,8 @@ pub const MESSAGES: &str = "matterline_messages_total";
 pub const FIRST_REPLY: &str = "matterline_message_first_reply_seconds";
 
 /// Buckets of [`FIRST_REPLY`]: five minutes to a week.
-const REPLY_BUCKETS: [f64; 9] = [300.0, 900.0, 3600.0, 4.0 * 3600.0, 8.0 * 3600.0, 86400.0, 2.0 * 86400.0, 3.0 * 86400.0, 7.0 * 86400.0];
+const REPLY_BUCKETS: [f64; 9] =
+    [300.0, 900.0, 3600.0, 4.0 * 3600.0, 8.0 * 3600.0, 86400.0, 2.0 * 86400.0, 3.0 * 86400.0, 7.0 * 86400.0];
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 

@@ -161,7 +161,8 @@ impl Batch {
                 CASE_MANAGERS.fields((users::full_name, users::phone, users::email)).nullable(),
             ))
             .load(conn)?;
-        let mut batch = Self { clients, last_sent, open, catalogue, recent: Vec::new(), needs: Vec::new(), unread: HashMap::new() };
+        let mut batch =
+            Self { clients, last_sent, open, catalogue, recent: Vec::new(), needs: Vec::new(), unread: HashMap::new() };
         let earliest = client_ids.iter().map(|c| batch.since(c, now)).min().unwrap_or(now - FIRST_LOOKBACK);
         let matter_ids: Vec<&str> = batch.open.iter().map(|(_, m, _)| m.id.as_str()).collect();
         batch.recent = milestones::table
@@ -235,7 +236,15 @@ impl<'a> Index<'a> {
         for (client_id, matter, manager) in &batch.open {
             open_by_client.entry(client_id.as_str()).or_default().push((matter, manager));
         }
-        Self { texts, phase_by_id, totals, milestones_by_matter, needs_by_matter, open_by_client, unread: &batch.unread }
+        Self {
+            texts,
+            phase_by_id,
+            totals,
+            milestones_by_matter,
+            needs_by_matter,
+            open_by_client,
+            unread: &batch.unread,
+        }
     }
 
     /// A phase's texts in `language`, else in English.

@@ -15,6 +15,7 @@ mod experience;
 mod foundation;
 mod limits;
 mod load;
+mod messages;
 mod observability;
 mod phone_upload;
 mod postgres_restart;

@@ -258,6 +258,8 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
         storage_cleanup => StorageCleanup,
         saved_filters => SavedFilter,
         short_links => ShortLink,
+        messages => Message,
+        message_attachments => MessageAttachment,
     );
     loaded.sort_unstable();
     let tables = snapshot(c)?;
@@ -291,6 +293,7 @@ async fn enum_columns_round_trip_and_refuse_unknown_text(backend: Backend) -> an
         accent_colour: None,
         reply_to_case_manager: false,
         public_host: None,
+        message_text_in_email: false,
     };
     diesel::insert_into(firms::table).values(&firm).execute(conn)?;
     for (i, role) in Role::ALL.iter().enumerate() {

@@ -33,11 +33,14 @@ struct MatterCard<'a> {
     phase_position: i32,
     phase_total: i32,
     open_requests: i64,
+    /// Replies from the legal team not read yet.
+    unread: i64,
     updated: String,
 }
 
 #[derive(Serialize)]
 struct Dashboard<'a> {
+    title: String,
     matters: Vec<MatterCard<'a>>,
 }
 
@@ -48,7 +51,13 @@ async fn dashboard(ctx: PageCtx) -> PageResult {
         return Ok(crate::pages::see_other("/staff"));
     }
     let (lang, user) = (ctx.lang, viewer.user);
-    let matters = ctx.state.db.run(move |conn| client_view::my_matters(conn, &user, lang)).await?;
+    let (matters, unread) = ctx
+        .state
+        .db
+        .run(move |conn| {
+            Ok((client_view::my_matters(conn, &user, lang)?, shared::messages::unread_replies(conn, &user.id)?))
+        })
+        .await?;
     if let Some(only) = only_open(&matters) {
         return Ok(crate::pages::see_other(&format!("/matters/{only}")));
     }
@@ -61,10 +70,17 @@ async fn dashboard(ctx: PageCtx) -> PageResult {
             phase_position: m.phase_position,
             phase_total: m.phase_total,
             open_requests: m.open_requests,
+            unread: unread.get(&m.id).copied().unwrap_or(0),
             updated: ctx.date(m.updated_at),
         })
         .collect();
-    Ok(ctx.render(StatusCode::OK, "dashboard", "dashboard-title", Dashboard { matters }))
+    // Unread replies name the tab too: "(2) My cases".
+    let total: i64 = unread.values().sum();
+    let title = match total {
+        0 => ctx.text("dashboard-title"),
+        n => format!("({n}) {}", ctx.text("dashboard-title")),
+    };
+    Ok(ctx.render(StatusCode::OK, "dashboard", "dashboard-title", Dashboard { title, matters }))
 }
 
 /// The id of the one open matter among `matters`, if exactly one is open.
@@ -137,14 +153,35 @@ struct MatterView<'a> {
     documents: Vec<DocumentLine<'a>>,
     /// Whether the upload links are shown (else: the matter is closed to uploads).
     accepts_uploads: bool,
+    /// The latest messages of the conversation (oldest of them first).
+    messages: Vec<crate::routes::messages::MessageLine>,
+    /// Messages in the conversation in all.
+    message_count: usize,
+    /// The conversation has more than the page shows.
+    more_messages: bool,
+    /// Replies that were unread when the page was opened.
+    unread: usize,
+    /// The compose form, as it starts.
+    draft: EmptyDraft,
+    max: String,
+    max_chars: usize,
+}
+
+/// The compose form's empty start.
+#[derive(Serialize, Default)]
+struct EmptyDraft {
+    text: &'static str,
 }
 
 #[derive(Serialize)]
 struct MatterPage<'a> {
-    /// The matter's own title names the page (it replaces the default title).
-    title: &'a str,
+    /// The matter's own title names the page (it replaces the default title), after the unread count.
+    title: String,
     matter: MatterView<'a>,
 }
+
+/// Messages the matter page shows (the rest are on the messages page).
+const LATEST_MESSAGES: usize = 3;
 
 #[get("/matters/{id}")]
 async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> PageResult {
@@ -155,16 +192,29 @@ async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> PageResult
             let lang = hints.choose(Some(viewer.user.language));
             let detail = client_view::matter_detail(conn, &viewer.user, &id, lang)?;
             let documents = shared::documents::list_shown(conn, &detail)?;
-            Ok((detail, documents))
+            let messages = shared::messages::for_client(conn, &viewer.user, &detail.id)?;
+            // The page shows the latest replies: they are read.
+            let unread = shared::messages::mark_read_by_client(conn, &detail.id, shared::domain::now())?;
+            Ok((detail, documents, messages, unread))
         })
         .await;
     let (ctx, loaded) = PageCtx::checked(&signed_in, checked);
-    let (detail, documents) = match loaded {
+    let (detail, documents, messages, unread) = match loaded {
         // Signed out: to the sign-in, which brings the client back here.
         Err(Error::Unauthenticated) => return Ok(crate::routes::sign_in::to_sign_in(&ctx.state, &ctx.path)),
         other => other?,
     };
-    let page = MatterPage { title: &detail.title, matter: matter_view(&ctx, &detail, &documents) };
+    let title = match unread {
+        0 => detail.title.clone(),
+        n => format!("({n}) {}", detail.title),
+    };
+    let mut matter = matter_view(&ctx, &detail, &documents);
+    matter.message_count = messages.len();
+    matter.more_messages = messages.len() > LATEST_MESSAGES;
+    matter.unread = unread;
+    let latest = messages.len().saturating_sub(LATEST_MESSAGES);
+    matter.messages = crate::routes::messages::lines(&ctx, &detail.id, messages.into_iter().skip(latest).collect());
+    let page = MatterPage { title, matter };
     Ok(ctx.render(StatusCode::OK, "matter", "dashboard-title", page))
 }
 
@@ -251,5 +301,12 @@ fn matter_view<'a>(ctx: &PageCtx, detail: &'a MatterDetail, documents: &'a [Docu
         contact: &detail.contact,
         documents,
         accepts_uploads: detail.accepts_uploads,
+        messages: Vec::new(),
+        message_count: 0,
+        more_messages: false,
+        unread: 0,
+        draft: EmptyDraft::default(),
+        max: shared::documents::human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
+        max_chars: shared::messages::MAX_CHARS,
     }
 }

@@ -33,7 +33,11 @@ pub fn configure_api(cfg: &mut ApiConfig) {
 
 /// The client's own matter `matter_id` for an upload, and whether it takes one
 /// (see [`shared::client_view::accepts_uploads`]).
-async fn matter_for_upload(state: &AppState, client: &User, matter_id: String) -> shared::Result<(Matter, bool)> {
+pub(crate) async fn matter_for_upload(
+    state: &AppState,
+    client: &User,
+    matter_id: String,
+) -> shared::Result<(Matter, bool)> {
     let client = client.clone();
     state
         .db
@@ -46,7 +50,7 @@ async fn matter_for_upload(state: &AppState, client: &User, matter_id: String) -
 }
 
 /// The page that says a matter takes no more uploads, with the way back to it.
-fn closed_page(ctx: &PageCtx, status: StatusCode, matter_id: &str) -> HttpResponse {
+pub(crate) fn closed_page(ctx: &PageCtx, status: StatusCode, matter_id: &str) -> HttpResponse {
     let back = format!("/matters/{matter_id}");
     ctx.message(status, "upload-closed-title", "upload-closed-body", Some((&back, "receipt-back")))
 }
@@ -168,8 +172,13 @@ pub(crate) struct CategoryOption {
 async fn upload_form(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, body: Multipart) -> PageResult {
     let viewer = ctx.require_user()?.clone();
     let (matter, accepts) = matter_for_upload(&ctx.state, &viewer.user, path.into_inner()).await?;
-    let target =
-        Target { uploader: &viewer.user, source: DocumentSource::Client, matter: &matter, ip: client_ip(&req) };
+    let target = Target {
+        uploader: &viewer.user,
+        source: DocumentSource::Client,
+        matter: &matter,
+        ip: client_ip(&req),
+        message: false,
+    };
     if !accepts {
         upload::refuse_closed_matter(&ctx.state, &target, body).await;
         return Ok(closed_page(&ctx, StatusCode::CONFLICT, &matter.id));
@@ -424,7 +433,13 @@ async fn api_upload(
 ) -> AppResult<HttpResponse> {
     let client = user.0.user;
     let (matter, accepts) = matter_for_upload(&state, &client, id.into_inner()).await?;
-    let target = Target { uploader: &client, source: DocumentSource::Client, matter: &matter, ip: client_ip(&req) };
+    let target = Target {
+        uploader: &client,
+        source: DocumentSource::Client,
+        matter: &matter,
+        ip: client_ip(&req),
+        message: false,
+    };
     if !accepts {
         upload::refuse_closed_matter(&state, &target, body).await;
         // In the client's own language: the app shows the message as it is.

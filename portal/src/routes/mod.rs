@@ -7,6 +7,7 @@ pub mod dev_mailbox;
 pub mod documents;
 pub mod health;
 pub mod language;
+pub mod messages;
 pub mod openapi;
 pub mod preferences;
 pub mod short_links;
@@ -71,9 +72,11 @@ pub fn configure(cfg: &mut ApiConfig, dev_mailbox: bool) {
             .configure(sign_in::configure)
             .configure(language::configure)
             .configure(documents::configure)
+            .configure(messages::configure)
             .configure(short_links::configure)
     });
     documents::configure_api(cfg);
+    messages::configure_api(cfg);
     cfg.map(|cfg| cfg.configure(preferences::configure));
     staff::configure(cfg);
     cfg.map(|cfg| cfg.configure(openapi::configure));

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 
 use super::schema::*;
 use crate::domain::{
-    ActorKind, Channel, DocumentCategory, DocumentSource, Language, MilestoneKind, NotificationKind,
-    MessageKind, NotificationStatus, RequestStatus, Role,
+    ActorKind, Channel, DocumentCategory, DocumentSource, Language, MessageKind, MilestoneKind, NotificationKind,
+    NotificationStatus, RequestStatus, Role,
 };
 
 /// A law firm running Matterline.

@@ -43,6 +43,8 @@ pub struct FirmSettings {
     pub accent_colour: Option<String>,
     /// Client emails carry Reply-To the matter's case manager.
     pub reply_to_case_manager: bool,
+    /// The client's "new message" email carries the reply's text (off: only that there is one).
+    pub message_text_in_email: bool,
     /// Host name signed-out pages answer for, e.g. `portal.smithlaw.example`.
     pub public_host: Option<String>,
     /// Path of the firm's logo (`/brand/{firm}/logo/{digest}`), if it has one.
@@ -62,6 +64,7 @@ impl From<Firm> for FirmSettings {
             closed_matter_uploads: f.closed_matter_uploads,
             accent_colour: f.accent_colour,
             reply_to_case_manager: f.reply_to_case_manager,
+            message_text_in_email: f.message_text_in_email,
             public_host: f.public_host,
             logo: None,
         }
@@ -98,6 +101,9 @@ pub struct SettingsPatch {
     /// Client emails carry Reply-To the matter's case manager.
     #[serde(default)]
     pub reply_to_case_manager: Option<bool>,
+    /// The client's "new message" email carries the reply's text (off by default: it says only that there is one).
+    #[serde(default)]
+    pub message_text_in_email: Option<bool>,
     /// Host name of the firm's own portal address, e.g. `portal.smithlaw.example`; `""` clears it.
     #[serde(default)]
     pub public_host: Option<String>,
@@ -196,6 +202,10 @@ pub fn update(
         if let Some(on) = patch.reply_to_case_manager {
             diesel::update(target).set(firms::reply_to_case_manager.eq(on)).execute(conn)?;
             changed.push("reply_to_case_manager");
+        }
+        if let Some(on) = patch.message_text_in_email {
+            diesel::update(target).set(firms::message_text_in_email.eq(on)).execute(conn)?;
+            changed.push("message_text_in_email");
         }
         if let Some(host) = &public_host {
             if let Some(host) = host {

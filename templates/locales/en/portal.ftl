@@ -440,3 +440,41 @@ staff-timeline-documents-received = { $count ->
     [one] Document received from the client: { $body }
    *[other] { $count } documents received from the client: { $body }
 }
+
+# --- client messages ---
+staff-settings-message-text = Put the text of the firm's replies in the "new message" email
+staff-settings-message-text-hint = Off (recommended): the email only says there is a message, and the client reads it after signing in. Email is not encrypted end to end.
+messages-title = Messages
+messages-conversation = Your conversation with your legal team
+messages-list-label = Messages, oldest first
+messages-you = You
+messages-legal-team = your legal team
+messages-attachments = Files sent with this message
+messages-read = Read by your legal team
+messages-delivered = Sent
+messages-none = No messages yet. Ask your legal team anything about your case here.
+messages-compose-title = Write to your legal team
+messages-compose-label = Your message
+messages-compose-hint = Your legal team answers during office hours. In an emergency, call 911.
+messages-attach = Attach photos or files
+messages-attach-hint = Optional. Photos or PDF files, up to { $max } each.
+messages-send = Send message
+messages-sent = Your message was sent. Your legal team will answer here, and we will email you when they do.
+messages-not-attached = These files were not attached:
+messages-closed = This case is closed, so it takes no new messages. Please call your legal team.
+messages-rate-limited-title = Please wait a little
+messages-rate-limited-body = You have sent many messages in the last hour. Please wait a while before sending another, or call your legal team.
+messages-back = Back to my messages
+messages-error-not-sent = Your message could not be sent just now. It is still in the box below: please try again in a minute.
+message-error-empty = Write a message or attach a file.
+message-error-too-long = Your message is too long. Please keep it under { $max } characters, or send it in two parts.
+message-error-control = Your message contains a hidden control character (often from copying text). Please retype that part and send again.
+messages-new = { $count ->
+    [one] 1 new
+   *[other] { $count } new
+}
+messages-all = See all { $count } messages
+dashboard-unread = { $count ->
+    [one] 1 unread message from your legal team
+   *[other] { $count } unread messages from your legal team
+}

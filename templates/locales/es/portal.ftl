@@ -440,3 +440,41 @@ staff-timeline-documents-received = { $count ->
     [one] Documento recibido del cliente: { $body }
    *[other] { $count } documentos recibidos del cliente: { $body }
 }
+
+# --- client messages ---
+staff-settings-message-text = Incluir el texto de las respuestas en el correo de «mensaje nuevo»
+staff-settings-message-text-hint = Desactivado (recomendado): el correo solo avisa de que hay un mensaje, y el cliente lo lee tras iniciar sesión. El correo no está cifrado de extremo a extremo.
+messages-title = Mensajes
+messages-conversation = Su conversación con su equipo legal
+messages-list-label = Mensajes, del más antiguo al más reciente
+messages-you = Usted
+messages-legal-team = su equipo legal
+messages-attachments = Archivos enviados con este mensaje
+messages-read = Leído por su equipo legal
+messages-delivered = Enviado
+messages-none = Todavía no hay mensajes. Pregunte aquí a su equipo legal lo que quiera sobre su caso.
+messages-compose-title = Escriba a su equipo legal
+messages-compose-label = Su mensaje
+messages-compose-hint = Su equipo legal responde en horario de oficina. En una emergencia, llame al 911.
+messages-attach = Adjuntar fotos o archivos
+messages-attach-hint = Opcional. Fotos o archivos PDF, de hasta { $max } cada uno.
+messages-send = Enviar mensaje
+messages-sent = Su mensaje fue enviado. Su equipo legal le responderá aquí, y le avisaremos por correo cuando lo haga.
+messages-not-attached = Estos archivos no se adjuntaron:
+messages-closed = Este caso está cerrado y no admite mensajes nuevos. Por favor, llame a su equipo legal.
+messages-rate-limited-title = Espere un poco, por favor
+messages-rate-limited-body = Ha enviado muchos mensajes en la última hora. Espere un rato antes de enviar otro, o llame a su equipo legal.
+messages-back = Volver a mis mensajes
+messages-error-not-sent = No se pudo enviar su mensaje en este momento. Sigue en el cuadro de abajo: inténtelo de nuevo en un minuto.
+message-error-empty = Escriba un mensaje o adjunte un archivo.
+message-error-too-long = Su mensaje es demasiado largo. Manténgalo por debajo de { $max } caracteres, o envíelo en dos partes.
+message-error-control = Su mensaje contiene un carácter de control oculto (suele venir de copiar texto). Vuelva a escribir esa parte y envíelo de nuevo.
+messages-new = { $count ->
+    [one] 1 nuevo
+   *[other] { $count } nuevos
+}
+messages-all = Ver los { $count } mensajes
+dashboard-unread = { $count ->
+    [one] 1 mensaje sin leer de su equipo legal
+   *[other] { $count } mensajes sin leer de su equipo legal
+}

@@ -93,6 +93,9 @@ const ROWS: &[Row] = &[
     ("GET", "/matters/{id}/upload", "", Body::Empty, OWN_CLIENT_PAGE),
     ("POST", "/matters/{id}/upload", "", Body::Pdf, OWN_CLIENT_PAGE),
     ("GET", "/matters/{id}/documents/{document}", "", Body::Empty, [303, 200, 404, 200, 404, 200]),
+    ("GET", "/matters/{id}/messages", "", Body::Empty, OWN_CLIENT_PAGE),
+    // A message of one file: sent, then back to the conversation.
+    ("POST", "/matters/{id}/messages", "", Body::Pdf, [303, 303, 404, 404, 404, 404]),
     ("GET", "/preferences", "", Body::Empty, SIGNED_IN_PAGE),
     ("POST", "/preferences", "", Body::Form(&[("weekly", "on")]), SIGNED_IN_PAGE),
     ("GET", "/unsubscribe", "token={unsubscribe}", Body::Empty, EVERYONE_200),
@@ -105,6 +108,14 @@ const ROWS: &[Row] = &[
     ("GET", "/api/v1/matters/{id}/documents", "", Body::Empty, [401, 200, 404, 404, 404, 404]),
     ("POST", "/api/v1/matters/{id}/documents", "", Body::Pdf, [401, 201, 404, 404, 404, 404]),
     ("GET", "/api/v1/matters/{id}/documents/{document}/download", "", Body::Empty, [401, 200, 404, 200, 404, 200]),
+    ("GET", "/api/v1/matters/{id}/messages", "", Body::Empty, [401, 200, 404, 404, 404, 404]),
+    (
+        "POST",
+        "/api/v1/matters/{id}/messages",
+        "",
+        Body::Json(r#"{"body":"Question {n}"}"#),
+        [401, 201, 404, 404, 404, 404],
+    ),
     (
         "POST",
         "/api/v1/staff/sign-in",

@@ -395,6 +395,7 @@ async fn share_documents(
         source: shared::documents::DocumentSource::Firm,
         matter: &matter,
         ip: client_ip(&req),
+        message: false,
     };
     let report = upload::receive(&state, target, body).await;
     Ok(HttpResponse::build(crate::routes::documents::status_of(&report)).json(report))

@@ -802,6 +802,7 @@ async fn share_documents(ctx: PageCtx, req: HttpRequest, path: web::Path<String>
         source: shared::documents::DocumentSource::Firm,
         matter: &matter,
         ip: crate::session::client_ip(&req),
+        message: false,
     };
     let report = upload::receive(&ctx.state, target, body).await;
     let back = format!("/staff/matters/{}", matter.id);

@@ -204,6 +204,9 @@ struct SettingsForm {
     /// A checkbox: present when ticked.
     #[serde(default)]
     closed_matter_uploads: Option<String>,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    message_text_in_email: Option<String>,
     /// A checkbox: present when ticked; the form says it has it with `look`.
     #[serde(default)]
     reply_to_case_manager: Option<String>,
@@ -250,6 +253,7 @@ async fn save_settings(ctx: PageCtx, req: HttpRequest, form: web::Form<SettingsF
         time_zone: Some(form.time_zone),
         no_activity_updates: Some(form.no_activity_updates.is_some()),
         closed_matter_uploads: Some(form.closed_matter_uploads.is_some()),
+        message_text_in_email: Some(form.message_text_in_email.is_some()),
     };
     run_then_back(&ctx, move |c, staff| settings::update(c, staff, &patch, now()).map(|_| ()), staff).await
 }

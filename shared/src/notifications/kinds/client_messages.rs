@@ -108,8 +108,12 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
     let mut authors: Vec<&str> = waiting.iter().filter_map(|m| m.author_id.as_deref()).collect();
     authors.sort_unstable();
     authors.dedup();
-    let names: std::collections::HashMap<String, String> =
-        users::table.filter(users::id.eq_any(authors)).select((users::id, users::full_name)).load(conn)?.into_iter().collect();
+    let names: std::collections::HashMap<String, String> = users::table
+        .filter(users::id.eq_any(authors))
+        .select((users::id, users::full_name))
+        .load(conn)?
+        .into_iter()
+        .collect();
     let data = data(composer, &staff, &firm, &matter, &waiting, &names);
     composer.notice(row, &staff, &firm, "client_messages", &data, None)
 }
