@@ -291,6 +291,7 @@ async fn enum_columns_round_trip_and_refuse_unknown_text(backend: Backend) -> an
         accent_colour: None,
         reply_to_case_manager: false,
         public_host: None,
+        message_text_in_email: false,
     };
     diesel::insert_into(firms::table).values(&firm).execute(conn)?;
     for (i, role) in Role::ALL.iter().enumerate() {
