@@ -258,6 +258,8 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
         storage_cleanup => StorageCleanup,
         saved_filters => SavedFilter,
         short_links => ShortLink,
+        messages => Message,
+        message_attachments => MessageAttachment,
     );
     loaded.sort_unstable();
     let tables = snapshot(c)?;
