@@ -295,6 +295,12 @@ async fn a_client_message_waits_until_a_reply_answers_it(backend: Backend) -> an
         .filter(|m| m.read_at.is_none() && m.kind == MessageKind::Client)
         .count();
     assert_eq!(unread, 0, "reading the thread marks the client's messages read");
+
+    // In Spanish once the staff member switches.
+    let (status, _, _) = post_form(&admin, "/language", "lang=es&next=%2Fstaff%2Fmessages").await?;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let spanish = main_text(&page(&admin, "/staff/messages").await?);
+    assert!(spanish.contains("Nada espera respuesta.") && spanish.contains("Esperan respuesta"), "{spanish}");
     Ok(())
 }
 
@@ -622,6 +628,8 @@ async fn the_inbox_and_a_conversation_in_chromium(backend: Backend) -> anyhow::R
             }
             browser.execute("document.getElementById('messages').scrollIntoView()", vec![]).await?;
             browser::screenshot(&browser, &format!("staff-inbox-matter-{size}-{}", backend.name())).await?;
+            browser.execute("document.querySelector('#messages .reply-form').scrollIntoView()", vec![]).await?;
+            browser::screenshot(&browser, &format!("staff-inbox-matter-form-{size}-{}", backend.name())).await?;
 
             // Reply to Sam from the inbox.
             browser.goto(&app.url("/staff/messages")).await?;
