@@ -24,6 +24,7 @@ mod security;
 mod services;
 mod shutdown;
 mod staff;
+mod staff_messages;
 mod staff_workspace;
 mod storage_outage;
 mod upload_memory;

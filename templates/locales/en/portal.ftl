@@ -478,3 +478,62 @@ dashboard-unread = { $count ->
     [one] 1 unread message from your legal team
    *[other] { $count } unread messages from your legal team
 }
+# --- staff messages ---
+staff-msg-nav = Messages
+staff-msg-nav-waiting = { $count ->
+    [one] Messages (1 conversation waiting for a reply)
+   *[other] Messages ({ $count } conversations waiting for a reply)
+}
+staff-msg-inbox-title = Messages
+staff-msg-show-label = Show conversations
+staff-msg-show-unanswered = Waiting for a reply
+staff-msg-show-mine = My matters
+staff-msg-show-all = All
+staff-msg-empty-unanswered = Nothing is waiting for a reply. Every client message has been answered.
+staff-msg-empty-mine = No client has written on the matters you manage yet.
+staff-msg-empty-all = No client has written yet.
+staff-msg-unanswered-count = { $count ->
+    [one] 1 unanswered message
+   *[other] { $count } unanswered messages
+}
+staff-msg-waiting-minutes = { $count ->
+    [0] waiting less than a minute
+    [one] waiting 1 minute
+   *[other] waiting { $count } minutes
+}
+staff-msg-waiting-hours = { $count ->
+    [one] waiting 1 hour
+   *[other] waiting { $count } hours
+}
+staff-msg-waiting-days = { $count ->
+    [one] waiting 1 day
+   *[other] waiting { $count } days
+}
+staff-msg-waiting-since = (since { $at })
+staff-msg-nothing-waiting = Nothing waiting. Last message { $at }.
+staff-msg-reply-label = Reply to “{ $title }”
+staff-msg-send-reply = Send reply
+staff-msg-send-reply-named = Send reply: { $title }
+staff-msg-handled = Handled, no reply needed
+staff-msg-handled-named = Handled, no reply needed: { $title }
+staff-msg-handled-hint = Nothing is sent to the client; the messages leave the “waiting” list.
+staff-msg-section-title = Messages with the client
+staff-msg-thread-none = No messages yet. What you write here reaches the matter's clients on their case page and by email.
+staff-msg-kind-client = Client
+staff-msg-kind-reply = Reply to the client
+staff-msg-kind-note = Internal note
+staff-msg-kind-handled = Handled
+staff-msg-note-flag = Internal note — clients never see this
+staff-msg-handled-by = Marked handled by { $name }
+staff-msg-handled-by-former = Marked handled by a former staff member
+staff-msg-former-author = Former user
+staff-msg-files = Files sent with the message
+staff-msg-read-by-client = Read by the client { $at }
+staff-msg-waiting-reply = Waiting for a reply
+staff-msg-write-label = Your message
+staff-msg-write-hint = The matter's clients see it on their case page and get an email 5 minutes later unless they read it first. Tick “Internal note” to keep it among staff.
+staff-msg-internal-label = Internal note (staff only)
+staff-msg-send = Send
+staff-msg-done-reply-sent = Reply sent. The clients get an email in 5 minutes unless they read it first.
+staff-msg-done-note-saved = Internal note saved. Clients never see it.
+staff-msg-done-marked-handled = Marked as handled. Nothing was sent to the client.

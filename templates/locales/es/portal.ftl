@@ -478,3 +478,62 @@ dashboard-unread = { $count ->
     [one] 1 mensaje sin leer de su equipo legal
    *[other] { $count } mensajes sin leer de su equipo legal
 }
+# --- staff messages ---
+staff-msg-nav = Mensajes
+staff-msg-nav-waiting = { $count ->
+    [one] Mensajes (1 conversación espera respuesta)
+   *[other] Mensajes ({ $count } conversaciones esperan respuesta)
+}
+staff-msg-inbox-title = Mensajes
+staff-msg-show-label = Mostrar conversaciones
+staff-msg-show-unanswered = Esperan respuesta
+staff-msg-show-mine = Mis casos
+staff-msg-show-all = Todas
+staff-msg-empty-unanswered = Nada espera respuesta. Todos los mensajes de clientes tienen respuesta.
+staff-msg-empty-mine = Ningún cliente ha escrito todavía en los casos que usted gestiona.
+staff-msg-empty-all = Ningún cliente ha escrito todavía.
+staff-msg-unanswered-count = { $count ->
+    [one] 1 mensaje sin responder
+   *[other] { $count } mensajes sin responder
+}
+staff-msg-waiting-minutes = { $count ->
+    [0] espera desde hace menos de un minuto
+    [one] espera desde hace 1 minuto
+   *[other] espera desde hace { $count } minutos
+}
+staff-msg-waiting-hours = { $count ->
+    [one] espera desde hace 1 hora
+   *[other] espera desde hace { $count } horas
+}
+staff-msg-waiting-days = { $count ->
+    [one] espera desde hace 1 día
+   *[other] espera desde hace { $count } días
+}
+staff-msg-waiting-since = (desde { $at })
+staff-msg-nothing-waiting = Nada en espera. Último mensaje: { $at }.
+staff-msg-reply-label = Responder a «{ $title }»
+staff-msg-send-reply = Enviar respuesta
+staff-msg-send-reply-named = Enviar respuesta: { $title }
+staff-msg-handled = Atendido, no hace falta responder
+staff-msg-handled-named = Atendido, no hace falta responder: { $title }
+staff-msg-handled-hint = No se envía nada al cliente; los mensajes salen de la lista de espera.
+staff-msg-section-title = Mensajes con el cliente
+staff-msg-thread-none = Aún no hay mensajes. Lo que escriba aquí llega a los clientes del caso en su página y por correo.
+staff-msg-kind-client = Cliente
+staff-msg-kind-reply = Respuesta al cliente
+staff-msg-kind-note = Nota interna
+staff-msg-kind-handled = Atendido
+staff-msg-note-flag = Nota interna — los clientes nunca la ven
+staff-msg-handled-by = Marcado como atendido por { $name }
+staff-msg-handled-by-former = Marcado como atendido por un antiguo miembro del equipo
+staff-msg-former-author = Antiguo usuario
+staff-msg-files = Archivos enviados con el mensaje
+staff-msg-read-by-client = Leído por el cliente el { $at }
+staff-msg-waiting-reply = Espera respuesta
+staff-msg-write-label = Su mensaje
+staff-msg-write-hint = Los clientes del caso lo ven en su página y reciben un correo 5 minutos después si no lo han leído antes. Marque «Nota interna» para que quede solo entre el equipo.
+staff-msg-internal-label = Nota interna (solo el equipo)
+staff-msg-send = Enviar
+staff-msg-done-reply-sent = Respuesta enviada. Los clientes reciben un correo en 5 minutos si no la leen antes.
+staff-msg-done-note-saved = Nota interna guardada. Los clientes nunca la ven.
+staff-msg-done-marked-handled = Marcado como atendido. No se envió nada al cliente.

@@ -198,6 +198,17 @@ const ROWS: &[Row] = &[
     // Public: pages and emails load them. No logo is stored, so every digest is unknown.
     ("GET", "/brand/{firm}/logo/{digest}", "", Body::Empty, [404; 6]),
     ("GET", "/brand/{firm}/accent-{hex}.css", "", Body::Empty, EVERYONE_200),
+    ("GET", "/api/v1/staff/conversations", "show=all", Body::Empty, STAFF_LIST_API),
+    ("GET", "/api/v1/staff/matters/{id}/messages", "", Body::Empty, STAFF_RECORD_API),
+    (
+        "POST",
+        "/api/v1/staff/matters/{id}/messages",
+        "",
+        Body::Json(r#"{"body":"Reply {n}","internal":false}"#),
+        [401, 403, 403, 201, 404, 201],
+    ),
+    // A client message waits before each request (see `World::send`), so there is something to mark.
+    ("POST", "/api/v1/staff/matters/{id}/messages/handled", "", Body::Empty, STAFF_RECORD_API),
     ("GET", "/api/v1/staff/ratings", "", Body::Empty, STAFF_LIST_API),
     ("GET", "/api/v1/staff/audit", "", Body::Empty, STAFF_ADMIN_API),
     (
@@ -260,6 +271,9 @@ const ROWS: &[Row] = &[
     ),
     // A saved filter is its owner's alone: an id that is not one of theirs is 404.
     ("POST", "/staff/filters/{id}/delete", "", Body::Empty, [303, 403, 403, 404, 404, 404]),
+    ("GET", "/staff/messages", "show=all", Body::Empty, STAFF_PAGE),
+    ("POST", "/staff/matters/{id}/messages", "", Body::Form(&[("body", "Page reply {n}")]), STAFF_RECORD_FORM),
+    ("POST", "/staff/matters/{id}/messages/handled", "", Body::Form(&[("back", "inbox")]), STAFF_RECORD_FORM),
     ("GET", "/staff/settings", "", Body::Empty, STAFF_PAGE),
     ("POST", "/staff/settings/unlock", "", Body::Form(&[("email", "casey@{domain}")]), [303, 403, 403, 403, 404, 303]),
     (
@@ -335,6 +349,24 @@ impl World {
             .id)
     }
 
+    /// A new message from client A on their matter, waiting for a reply.
+    async fn fresh_client_message(&self) -> anyhow::Result<()> {
+        let (client, matter) = (self.client_a.id.clone(), self.client_a.matter_id.clone());
+        self.app
+            .state
+            .db
+            .run(move |c| {
+                use diesel::prelude::*;
+                use shared::db::models::{Matter, User};
+                use shared::db::schema::{matters, users};
+                let client: User = users::table.find(&client).select(User::as_select()).first(c)?;
+                let matter: Matter = matters::table.find(&matter).select(Matter::as_select()).first(c)?;
+                shared::messages::post_by_client(c, &client, &matter, "Any news?", &[], None, now()).map(|_| ())
+            })
+            .await?;
+        Ok(())
+    }
+
     /// A new sign-in link token for client A.
     async fn fresh_sign_in(&self) -> anyhow::Result<String> {
         let (tokens, id) = (self.app.state.tokens.clone(), self.client_a.id.clone());
@@ -392,6 +424,9 @@ impl World {
         n: usize,
     ) -> anyhow::Result<reqwest::Response> {
         let (method, template, query, body, _) = *row;
+        if template.ends_with("/messages/handled") {
+            self.fresh_client_message().await?;
+        }
         let mut url = self.app.url(&self.fill(template, n).await?);
         if !query.is_empty() {
             url = format!("{url}?{}", self.fill(query, n).await?);

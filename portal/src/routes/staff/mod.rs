@@ -1,6 +1,7 @@
 //! The firm's side: staff sign-in, pages and the `/api/v1/staff` JSON API.
 
 pub mod api;
+pub mod messages;
 pub mod pages;
 pub mod settings;
 pub mod sign_in;
@@ -14,8 +15,14 @@ use crate::routes::ApiConfig;
 
 /// Registers the staff routes: sign-in and pages, then the API (with its descriptions).
 pub fn configure(cfg: &mut ApiConfig) {
-    cfg.map(|cfg| cfg.configure(sign_in::configure).configure(pages::configure).configure(settings::configure));
+    cfg.map(|cfg| {
+        cfg.configure(sign_in::configure)
+            .configure(pages::configure)
+            .configure(messages::configure)
+            .configure(settings::configure)
+    });
     api::configure(cfg);
+    messages::configure_api(cfg);
 }
 
 /// True for an admin or case manager.

@@ -1,14 +1,14 @@
 //! Staff pages (server-rendered, no JavaScript needed): the matters list with
-//! filters, a new client and matter, a matter's page (timeline, post an update
-//! or phase change, request a document, share a document with the client,
-//! review uploads) and firm settings.
+//! filters, a new client and matter, a matter's page (its conversation with
+//! the clients, timeline, post an update or phase change, request a document,
+//! share a document with the client, review uploads) and firm settings.
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, get, post, web};
 use chrono::{NaiveDateTime, TimeZone};
 use serde::{Deserialize, Serialize};
-use shared::domain::{DocumentCategory, DocumentSource, RequestStatus, now};
+use shared::domain::{DocumentCategory, DocumentSource, MessageKind, RequestStatus, now};
 use shared::staff::clients::{self, NewClient, StaffMember};
 use shared::staff::matters::{
     self, MatterFilter, NewMatter, PersonRef, PhaseChoice, SortColumn, StaffDocument, StaffMatter, StaffMilestone,
@@ -18,6 +18,7 @@ use shared::staff::records::LogEntry;
 use shared::staff::updates::{self, NewMilestone, NewRequest};
 use shared::staff::{Staff, records};
 
+use super::messages::{MessageLine, message_lines};
 use super::staff_of;
 use crate::pages::{PageCtx, PageResult, see_other};
 use crate::routes::documents::ReceiptView;
@@ -99,12 +100,13 @@ impl<'a> Choice<'a> {
     }
 }
 
-fn time_zone(ctx: &PageCtx) -> chrono_tz::Tz {
+/// The firm's time zone (UTC when unknown).
+pub(super) fn time_zone(ctx: &PageCtx) -> chrono_tz::Tz {
     ctx.viewer.as_ref().and_then(|v| v.firm_time_zone.parse().ok()).unwrap_or(chrono_tz::UTC)
 }
 
 /// A date and time for staff, in the firm's time zone: "2026-11-28 14:05".
-fn when(ctx: &PageCtx, at: NaiveDateTime) -> String {
+pub(super) fn when(ctx: &PageCtx, at: NaiveDateTime) -> String {
     at.and_utc().with_timezone(&time_zone(ctx)).format("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -193,7 +195,7 @@ impl ListQuery {
 
 /// The confirmation a page shows after an action: the locale key of a
 /// whitelisted `?done=` value, never the text of the URL itself.
-fn done_key(done: Option<&str>) -> Option<String> {
+pub(super) fn done_key(done: Option<&str>) -> Option<String> {
     const DONE: [&str; 9] = [
         "phase-changed",
         "update-posted",
@@ -205,7 +207,11 @@ fn done_key(done: Option<&str>) -> Option<String> {
         "filter-saved",
         "filter-deleted",
     ];
-    done.and_then(|d| DONE.iter().find(|k| **k == d)).map(|k| format!("staff-done-{k}"))
+    let done = done?;
+    if let Some(k) = DONE.iter().find(|k| **k == done) {
+        return Some(format!("staff-done-{k}"));
+    }
+    super::messages::DONE.iter().find(|k| **k == done).map(|k| format!("staff-msg-done-{k}"))
 }
 
 /// A header of the matters table: its label, the link that sorts by it, and
@@ -500,6 +506,10 @@ struct MatterPage<'a> {
     requests: Vec<RequestLine<'a>>,
     documents: Vec<DocumentLine<'a>>,
     sent: Vec<SentLine<'a>>,
+    /// The conversation with the matter's clients, notes and "handled" marks included.
+    messages: Vec<MessageLine<'a>>,
+    /// Some client message waits for a reply: the section offers "handled, no reply needed".
+    messages_waiting: bool,
     categories: Vec<Choice<'static>>,
     team: Vec<Choice<'a>>,
     /// The size limit of a shared document.
@@ -592,8 +602,8 @@ async fn matter_page(
     query: web::Query<DoneQuery>,
 ) -> PageResult {
     let staff = staff_of(&ctx, &req)?;
-    let (lang, id) = (ctx.lang, path.into_inner());
-    let (matter, team, sent) = ctx
+    let (lang, id, at) = (ctx.lang, path.into_inner(), now());
+    let (matter, team, sent, thread) = ctx
         .state
         .db
         .run(move |c| {
@@ -603,10 +613,15 @@ async fn matter_page(
                 let log = records::notification_log(c, &staff, &client.id)?;
                 sent.extend(log.into_iter().take(10).map(|entry| (client.name.clone(), entry)));
             }
-            Ok((matter, clients::staff_members(c, &staff)?, sent))
+            // Opening the page is the legal team reading the client's messages.
+            shared::messages::mark_read_by_staff(c, &matter.summary.id, at)?;
+            let thread = shared::messages::thread(c, &staff, &matter.summary.id)?;
+            Ok((matter, clients::staff_members(c, &staff)?, sent, thread))
         })
         .await?;
     let mut page = matter_view(&ctx, &matter, &team, &sent);
+    page.messages = message_lines(&ctx, &matter.summary.id, &thread);
+    page.messages_waiting = thread.iter().any(|m| m.kind == MessageKind::Client && m.answered_at.is_none());
     page.done = done_key(query.done.as_deref());
     Ok(ctx.render(StatusCode::OK, "staff_matter", "staff-matters-title", page))
 }
@@ -649,6 +664,8 @@ fn matter_view<'a>(
                 error: e.error.as_deref(),
             })
             .collect(),
+        messages: Vec::new(),
+        messages_waiting: false,
         categories: DocumentCategory::ALL.iter().map(|c| Choice::category(*c)).collect(),
         team: team
             .iter()
@@ -886,7 +903,7 @@ const INLINE_TYPES: [&str; 4] = ["image/png", "image/jpeg", "image/webp", "appli
 const PREVIEW_MAX_BYTES: i64 = 20 * 1024 * 1024;
 
 /// How the matter page previews a document of `content_type`: `image`, `pdf` or not at all.
-fn preview_kind(content_type: &str) -> Option<&'static str> {
+pub(super) fn preview_kind(content_type: &str) -> Option<&'static str> {
     match content_type {
         "application/pdf" => Some("pdf"),
         t if INLINE_TYPES.contains(&t) => Some("image"),
