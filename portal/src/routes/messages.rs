@@ -37,7 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Registers the messages API, each route with its description in `/api/openapi.json`.
 pub fn configure_api(cfg: &mut ApiConfig) {
-    cfg.service(api_list).service(api_post);
+    cfg.service(api_messages).service(api_write_message);
 }
 
 /// A file sent with a message, on a page.
@@ -303,7 +303,7 @@ async fn post_message(ctx: PageCtx, req: HttpRequest, path: web::Path<String>, b
     security(("session_cookie" = []), ("bearer" = []))
 )]
 #[get("/api/v1/matters/{id}/messages")]
-async fn api_list(
+async fn api_messages(
     state: web::Data<AppState>,
     user: ApiUser,
     id: web::Path<String>,
@@ -355,7 +355,7 @@ pub struct PostedMessage {
     security(("session_cookie" = []), ("bearer" = []))
 )]
 #[post("/api/v1/matters/{id}/messages")]
-async fn api_post(
+async fn api_write_message(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: ApiUser,
