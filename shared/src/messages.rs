@@ -220,10 +220,15 @@ pub fn for_client(conn: &mut DbConnection, client: &User, matter_id: &str) -> Re
 /// Marks the replies on `matter_id` read by a client (the first reading
 /// counts); returns how many were unread.
 pub fn mark_read_by_client(conn: &mut DbConnection, matter_id: &str, now: NaiveDateTime) -> Result<usize> {
+    mark_read(conn, matter_id, MessageKind::Reply, now)
+}
+
+/// Marks the unread messages of `kind` on `matter_id` read at `now`; returns how many there were.
+fn mark_read(conn: &mut DbConnection, matter_id: &str, kind: MessageKind, now: NaiveDateTime) -> Result<usize> {
     Ok(diesel::update(
         messages::table
             .filter(messages::matter_id.eq(matter_id))
-            .filter(messages::kind.eq(MessageKind::Reply))
+            .filter(messages::kind.eq(kind))
             .filter(messages::read_at.is_null()),
     )
     .set(messages::read_at.eq(now))
@@ -278,17 +283,7 @@ pub fn post_by_client(
     if body.is_empty() && attachments.is_empty() {
         return Err(Problem::Empty.into());
     }
-    let message = Message {
-        id: new_id(),
-        firm_id: matter.firm_id.clone(),
-        matter_id: matter.id.clone(),
-        author_id: Some(client.id.clone()),
-        kind: MessageKind::Client,
-        body,
-        created_at: now,
-        read_at: None,
-        answered_at: None,
-    };
+    let message = written(matter, &client.id, MessageKind::Client, body, now);
     write_transaction(conn, |conn| {
         // The matter is still the client's (it was checked before the files were read).
         crate::client_view::own_matter(conn, client, &matter.id)?;
@@ -312,6 +307,21 @@ pub fn post_by_client(
     })?;
     metrics::counter!(crate::metrics::MESSAGES, "direction" => "from_client").increment(1);
     Ok(message)
+}
+
+/// A new message of `kind` on `matter` by `author`, written at `now`.
+fn written(matter: &Matter, author: &str, kind: MessageKind, body: String, now: NaiveDateTime) -> Message {
+    Message {
+        id: new_id(),
+        firm_id: matter.firm_id.clone(),
+        matter_id: matter.id.clone(),
+        author_id: Some(author.to_owned()),
+        kind,
+        body,
+        created_at: now,
+        read_at: None,
+        answered_at: None,
+    }
 }
 
 /// Links the documents `ids` of matter `matter_id` to message `message_id`.
@@ -483,14 +493,7 @@ pub fn thread(conn: &mut DbConnection, staff: &Staff, matter_id: &str) -> Result
 
 /// Marks the client messages on `matter_id` read by the legal team; returns how many were unread.
 pub fn mark_read_by_staff(conn: &mut DbConnection, matter_id: &str, now: NaiveDateTime) -> Result<usize> {
-    Ok(diesel::update(
-        messages::table
-            .filter(messages::matter_id.eq(matter_id))
-            .filter(messages::kind.eq(MessageKind::Client))
-            .filter(messages::read_at.is_null()),
-    )
-    .set(messages::read_at.eq(now))
-    .execute(conn)?)
+    mark_read(conn, matter_id, MessageKind::Client, now)
 }
 
 /// What a staff member's reply, note or "handled" did.
@@ -538,17 +541,7 @@ pub fn reply(
     let kind = if internal { MessageKind::Note } else { MessageKind::Reply };
     let answered = write_transaction(conn, |conn| {
         let matter = firm_matter(conn, staff, matter_id)?;
-        let message = Message {
-            id: new_id(),
-            firm_id: matter.firm_id.clone(),
-            matter_id: matter.id.clone(),
-            author_id: Some(staff.id.clone()),
-            kind,
-            body,
-            created_at: now,
-            read_at: None,
-            answered_at: None,
-        };
+        let message = written(&matter, &staff.id, kind, body, now);
         diesel::insert_into(messages::table).values(&message).execute(conn)?;
         let (oldest, notices) = if internal {
             (None, Vec::new())
@@ -574,17 +567,7 @@ pub fn mark_handled(conn: &mut DbConnection, staff: &Staff, matter_id: &str, now
         let Some(oldest) = answer_waiting(conn, &matter.id, now)? else {
             return Err(Error::Conflict("no client message is waiting for a reply".to_owned()));
         };
-        let message = Message {
-            id: new_id(),
-            firm_id: matter.firm_id.clone(),
-            matter_id: matter.id.clone(),
-            author_id: Some(staff.id.clone()),
-            kind: MessageKind::Handled,
-            body: String::new(),
-            created_at: now,
-            read_at: None,
-            answered_at: None,
-        };
+        let message = written(&matter, &staff.id, MessageKind::Handled, String::new(), now);
         diesel::insert_into(messages::table).values(&message).execute(conn)?;
         staff.audit(conn, "message.handled", "matter", &matter.id, None, now)?;
         Ok(Answered { message, waited: Some(now - oldest), notices: Vec::new() })
