@@ -1,8 +1,9 @@
 //! Every request gets a request id (the caller's `X-Request-Id` if it is a
 //! sane one, else a new one), echoed in the response header, shown on error
 //! pages and carried by every log line of the request; one log line and the
-//! HTTP metrics per request, with route template, status, latency and user id
-//! — never an email address, a token or file contents.
+//! HTTP metrics per request, with route template, status, latency, user id and
+//! the client's IP address (behind a trusted proxy, the one it names) — never
+//! an email address, a token or file contents.
 
 use std::time::Instant;
 
@@ -40,7 +41,9 @@ pub async fn request_context(
         .map_or_else(|| shared::domain::new_id().replace('-', "")[..16].to_owned(), str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().to_string();
-    let span = tracing::info_span!("request", request_id = %id);
+    // The client's address (behind a trusted proxy, the one it names), on every line of the request.
+    let client = crate::session::client_addr(req.request()).map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+    let span = tracing::info_span!("request", request_id = %id, client = %client);
     let started = Instant::now();
     let mut response = next.call(req).instrument(span.clone()).await?;
     let elapsed = started.elapsed();

@@ -2,6 +2,7 @@
 //! `Authorization: Bearer` header, checked against the `sessions` table.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::cookie::time::Duration as CookieDuration;
@@ -119,9 +120,23 @@ impl FromRequest for ApiUser {
     }
 }
 
-/// The IP address a request came from, for sessions and the audit log.
+/// The address a request came from: the TCP peer, or, when the peer is one of
+/// `MATTERLINE_TRUSTED_PROXIES`, the client its forwarding header names
+/// (`shared::client_address`). Rate limits, sessions, the audit log, the
+/// request log and the dev mailbox all go by it.
+pub fn client_addr(req: &HttpRequest) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let Some(state) = req.app_data::<web::Data<AppState>>() else { return Some(peer.to_canonical()) };
+    let (proxies, header) = (&state.config.trusted_proxies, state.config.trusted_proxy_header);
+    // A line that is not text still counts as a hop (naming no one): skipping it
+    // could skip the line a proxy wrote and believe the one the client sent.
+    let lines = req.headers().get_all(header.name()).map(|v| v.to_str().unwrap_or(""));
+    Some(proxies.client_address(peer, header, lines))
+}
+
+/// [`client_addr`] as text, for sessions, rate-limit buckets and the audit log.
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    client_addr(req).map(|ip| ip.to_string())
 }
 
 /// A request whose session is checked in the same trip to the database as the

@@ -277,13 +277,15 @@ fn request_line<'a>(lines: &'a [serde_json::Value], id: &str) -> anyhow::Result<
 /// `MATTERLINE_LOG_FORMAT=json`: a client signs in through the form and the
 /// emailed link, uploads a PDF and asks for a page that does not exist. Every
 /// log line is a JSON object; the request lines carry the request id, route,
-/// status, latency and user id; the client's address, the sign-in token, the
-/// session token and the file's contents appear in none.
+/// status, latency, user id and the client's IP address (the one a trusted
+/// proxy names, when the test plays one); the client's email address, the
+/// sign-in token, the session token and the file's contents appear in none.
 #[test]
 fn json_logs_carry_request_fields_and_no_address_token_or_file_contents() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mut cmd = portal(dir.path());
-    cmd.env("MATTERLINE_LOG_FORMAT", "json").env_remove("RUST_LOG");
+    // The test plays a trusted proxy for one request (X-Forwarded-For on the missing page).
+    cmd.env("MATTERLINE_LOG_FORMAT", "json").env("MATTERLINE_TRUSTED_PROXIES", "127.0.0.1").env_remove("RUST_LOG");
     let mut running = start(cmd)?;
     let url = running.url.clone();
     let email = "jordan@demo.matterline.test";
@@ -354,7 +356,12 @@ fn json_logs_carry_request_fields_and_no_address_token_or_file_contents() -> any
             .send()
             .await?;
         anyhow::ensure!(missing.status() == 404, "a missing matter: {}", missing.status());
-        let unmatched = http.get(format!("{url}/no-such-page")).header("X-Request-Id", unmatched_id).send().await?;
+        let unmatched = http
+            .get(format!("{url}/no-such-page"))
+            .header("X-Request-Id", unmatched_id)
+            .header("X-Forwarded-For", "203.0.113.50")
+            .send()
+            .await?;
         anyhow::ensure!(unmatched.status() == 404, "a missing page: {}", unmatched.status());
         anyhow::Ok((token, session, short))
     })?;
@@ -398,6 +405,9 @@ fn json_logs_carry_request_fields_and_no_address_token_or_file_contents() -> any
     let unmatched = request_line(&lines, unmatched_id)?;
     assert_eq!((&unmatched["route"], &unmatched["status"]), (&"unmatched".into(), &404.into()), "{unmatched}");
     assert!(unmatched["latency_ms"].is_number(), "no latency: {unmatched}");
+    // The client's IP address: the peer, or the one the trusted proxy names.
+    assert_eq!(missing["span"]["client"], "127.0.0.1", "{missing}");
+    assert_eq!(unmatched["span"]["client"], "203.0.113.50", "{unmatched}");
     // Every request of the session was logged with the user it belonged to.
     let uploads: Vec<_> =
         lines.iter().filter(|l| l["message"] == "request" && l["route"] == "/api/v1/matters/{id}/documents").collect();
@@ -437,6 +447,19 @@ fn a_malformed_database_url_stops_start_up_with_one_line_naming_it() -> anyhow::
     );
     let stderr = fails_with_one_line("MATTERLINE_DATABASE_URL", "not a url")?;
     assert!(stderr.starts_with("configuration error: MATTERLINE_DATABASE_URL: not a URL"), "{stderr}");
+    Ok(())
+}
+
+#[test]
+fn a_bad_trusted_proxy_stops_start_up_with_one_line_naming_it() -> anyhow::Result<()> {
+    let stderr = fails_with_one_line("MATTERLINE_TRUSTED_PROXIES", "127.0.0.1, proxy.internal")?;
+    assert_eq!(
+        stderr.trim_end(),
+        "configuration error: MATTERLINE_TRUSTED_PROXIES: \"proxy.internal\" is not an IP address or CIDR range \
+         (e.g. 10.0.0.0/8, 192.0.2.10, fd00::/8, ::1)"
+    );
+    let stderr = fails_with_one_line("MATTERLINE_TRUSTED_PROXIES", "10.1.2.3/8")?;
+    assert!(stderr.contains("\"10.1.2.3/8\" has bits set after its prefix; the range is 10.0.0.0/8"), "{stderr}");
     Ok(())
 }
 

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+use crate::client_address::{ProxyHeader, TrustedProxies};
+
 /// Prefix of every environment variable Matterline reads.
 pub const ENV_PREFIX: &str = "MATTERLINE_";
 /// Environment variable naming the optional TOML file (not a key of the file itself).
@@ -275,6 +277,11 @@ declare_config! {
         parse |v| v.parse().map_err(|_| "expected HOST:PORT, e.g. 127.0.0.1:8080".to_owned());
     /// Base URL used in links in emails.
     public_url: Url, default url_of_bind(bind)?, parse parse_http_url;
+    /// Reverse proxies (addresses and CIDR ranges) whose forwarding header names the
+    /// client; empty: the TCP peer is the client (`crate::client_address`).
+    trusted_proxies: TrustedProxies, default TrustedProxies::default(), parse TrustedProxies::parse;
+    /// The header the trusted proxies name the client in: `x-forwarded-for` or `forwarded`.
+    trusted_proxy_header: ProxyHeader, default ProxyHeader::default(), parse ProxyHeader::parse;
     /// Where documents are stored.
     storage: StorageUrl, default StorageUrl::Local(data_dir.join("documents")), parse StorageUrl::parse;
     /// Custom S3 endpoint (MinIO, Garage, R2 …); AWS when unset.
@@ -598,6 +605,18 @@ impl Shown for LogFormat {
     }
 }
 
+impl Shown for TrustedProxies {
+    fn shown(&self) -> String {
+        if self.is_empty() { "(none)".to_owned() } else { self.to_string() }
+    }
+}
+
+impl Shown for ProxyHeader {
+    fn shown(&self) -> String {
+        self.name().to_owned()
+    }
+}
+
 impl Shown for SeedDemo {
     fn shown(&self) -> String {
         match self {
@@ -632,6 +651,31 @@ mod tests {
         assert_eq!(c.s3_checksum, S3Checksum::None, "only what the server requires");
         assert!(c.smtp_url.is_none());
         assert!(c.wants_demo_seed());
+        assert!(c.trusted_proxies.is_empty(), "no proxy is trusted unless named");
+        assert_eq!(c.trusted_proxy_header, ProxyHeader::XForwardedFor);
+        Ok(())
+    }
+
+    #[test]
+    fn trusted_proxies_are_read_and_a_bad_entry_is_named() -> Result<(), ConfigError> {
+        let c = Config::from_sources(
+            env(&[
+                ("MATTERLINE_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
+                ("MATTERLINE_TRUSTED_PROXY_HEADER", "forwarded"),
+            ]),
+            None,
+        )?;
+        assert!(c.trusted_proxies.contains("10.2.3.4".parse().map_err(|_| ConfigError::new("test", "address"))?));
+        assert_eq!(c.trusted_proxy_header, ProxyHeader::Forwarded);
+        let shown = c.redacted();
+        assert!(shown.contains(&("MATTERLINE_TRUSTED_PROXIES".to_owned(), "127.0.0.1/32,10.0.0.0/8".to_owned())));
+        let err = Config::from_sources(env(&[("MATTERLINE_TRUSTED_PROXIES", "10.0.0.0/8, 10.1.2.3/16")]), None).err();
+        assert_eq!(
+            err.map(|e| e.to_string()).as_deref(),
+            Some(
+                "configuration error: MATTERLINE_TRUSTED_PROXIES: \"10.1.2.3/16\" has bits set after its prefix; the range is 10.1.0.0/16"
+            )
+        );
         Ok(())
     }
 
@@ -673,6 +717,8 @@ mod tests {
             ("MATTERLINE_MAIL_FROM", "Firm <nobody>"),
             ("MATTERLINE_DATABASE_URL", "postgres:///nohost"),
             ("MATTERLINE_S3_CHECKSUM", "sha1024"),
+            ("MATTERLINE_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
+            ("MATTERLINE_TRUSTED_PROXY_HEADER", "x-real-ip"),
         ] {
             let err = Config::from_sources(env(&[(key, value)]), None).err();
             assert_eq!(err.as_ref().map(|e| e.key.as_str()), Some(key), "{key}={value} gave {err:?}");
@@ -764,6 +810,8 @@ mod tests {
                 "MATTERLINE_DATABASE_URL=sqlite://./data/matterline.db",
                 "MATTERLINE_BIND=127.0.0.1:8080",
                 "MATTERLINE_PUBLIC_URL=http://127.0.0.1:8080/",
+                "MATTERLINE_TRUSTED_PROXIES=(none)",
+                "MATTERLINE_TRUSTED_PROXY_HEADER=x-forwarded-for",
                 "MATTERLINE_STORAGE=local:./data/documents",
                 "MATTERLINE_S3_ENDPOINT=(unset)",
                 "MATTERLINE_S3_REGION=(unset)",
@@ -806,6 +854,8 @@ mod tests {
             ),
             ("bind", "0.0.0.0:9000", "0.0.0.0:9000"),
             ("public_url", "https://portal.example", "https://portal.example/"),
+            ("trusted_proxies", "10.0.0.0/8, ::1", "10.0.0.0/8,::1/128"),
+            ("trusted_proxy_header", "Forwarded", "forwarded"),
             ("storage", "s3://matter-docs/", "s3://matter-docs"),
             ("s3_endpoint", "http://minio:9000", "http://minio:9000/"),
             ("s3_region", "eu-west-1", "eu-west-1"),

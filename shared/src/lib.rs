@@ -25,6 +25,7 @@ pub mod audit;
 pub mod auth;
 pub mod branding;
 pub mod catalogue;
+pub mod client_address;
 pub mod client_view;
 pub mod clock;
 pub mod config;

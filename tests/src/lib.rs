@@ -9,6 +9,7 @@
 
 pub mod brand_files;
 pub mod browser;
+pub mod caddy;
 pub mod files;
 pub mod fixtures;
 pub mod gate;

@@ -19,6 +19,7 @@ mod messages;
 mod observability;
 mod phone_upload;
 mod postgres_restart;
+mod proxy;
 mod schema;
 mod security;
 mod services;

@@ -17,14 +17,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// How many messages the page lists.
 const SHOWN: usize = 50;
 
-/// Only visitors on this machine (loopback) may read the dev mailbox.
-fn allowed(peer: Option<std::net::IpAddr>) -> bool {
-    peer.is_some_and(|ip| ip.is_loopback())
+/// Only visitors on this machine (loopback) may read the dev mailbox: the
+/// client's address, so that a trusted proxy on this machine does not make
+/// every visitor look local.
+fn allowed(client: Option<std::net::IpAddr>) -> bool {
+    client.is_some_and(|ip| ip.is_loopback())
 }
 
 #[get("/dev/mailbox")]
 async fn mailbox(ctx: PageCtx, req: actix_web::HttpRequest) -> PageResult {
-    if !allowed(req.peer_addr().map(|a| a.ip())) {
+    if !allowed(crate::session::client_addr(&req)) {
         return Err(shared::Error::NotFound.into());
     }
     let dir = ctx.state.mailer().mail_folder().map(ToOwned::to_owned).ok_or(shared::Error::NotFound)?;

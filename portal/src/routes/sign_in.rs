@@ -49,7 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn device(req: &HttpRequest) -> Device {
     Device {
         user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned),
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        ip: session::client_ip(req),
     }
 }
 
@@ -168,7 +168,7 @@ async fn request_link(ctx: PageCtx, req: HttpRequest, form: web::Form<EmailForm>
         let form = AddressForm::new(&form.email, Some("error-email-invalid"), next);
         return Ok(ctx.render(StatusCode::UNPROCESSABLE_ENTITY, "sign_in", "sign-in-title", form));
     }
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let ip = session::client_ip(&req).unwrap_or_default();
     let state = ctx.state.clone();
     let (bucket_email, now) = (email.clone(), state.clock().now());
     // The limits (per IP, then per address) are all the request does with the
