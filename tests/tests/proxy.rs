@@ -314,7 +314,43 @@ async fn through_caddy_clients_keep_their_own_limits_and_cannot_name_themselves(
     Ok(())
 }
 
+/// Which firm a signed-out page shows may follow the host a proxy forwards
+/// (`X-Forwarded-Host`), but only from a trusted proxy: from anyone else the
+/// `Host` header decides, so a visitor cannot dress one firm's pages in another's look.
+async fn a_forwarded_host_counts_only_from_a_trusted_proxy(backend: Backend) -> anyhow::Result<()> {
+    for trusted in [false, true] {
+        let settings: Vec<(&str, &str)> = if trusted { vec![("MATTERLINE_TRUSTED_PROXIES", PROXY)] } else { vec![] };
+        let app = TestApp::builder(backend).settings(&settings).spawn().await?;
+        let _first = app.seed_demo().await?;
+        let second = app.seed_demo().await?;
+        let admin = app.signed_in_staff(&second, "admin").await?;
+        let _: Value = admin
+            .patch_json(
+                "/api/v1/staff/settings",
+                &serde_json::json!({ "name": "Second Street Law", "public_host": "portal.secondstreet.example" }),
+                StatusCode::OK,
+            )
+            .await?;
+        let page = from(&app, "127.0.0.1")?
+            .get(app.url("/sign-in"))
+            .header("X-Forwarded-Host", "portal.secondstreet.example")
+            .send()
+            .await?
+            .text()
+            .await?;
+        let header = page.split("</header>").next().unwrap_or_default();
+        assert_eq!(
+            header.contains("Second Street Law"),
+            trusted,
+            "trusted proxy {trusted}: the forwarded host was {}",
+            if trusted { "ignored" } else { "believed" }
+        );
+    }
+    Ok(())
+}
+
 on_both_backends!(
+    a_forwarded_host_counts_only_from_a_trusted_proxy,
     the_client_is_the_peer_unless_a_trusted_proxy_names_it,
     two_clients_behind_one_trusted_proxy_keep_their_own_sign_in_limits,
     a_forwarded_for_from_an_untrusted_peer_is_ignored,

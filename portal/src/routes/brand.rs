@@ -187,10 +187,24 @@ pub fn of_firm_id(conn: &mut DbConnection, app: &AppKey, firm_id: &str) -> share
     of_firm(conn, app, &firm)
 }
 
-/// The host a request was made to, lower case, without its port.
+/// The host a request was made to, lower case, without its port. A proxy's
+/// `X-Forwarded-Host` (or `Forwarded: host=`) counts only when the peer is one
+/// of `MATTERLINE_TRUSTED_PROXIES`; from anyone else, the `Host` header does.
 pub fn host_of(req: &HttpRequest) -> String {
+    let trusted = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .zip(req.peer_addr())
+        .is_some_and(|(state, peer)| state.config.trusted_proxies.contains(peer.ip().to_canonical()));
     let info = req.connection_info();
-    let host = info.host();
+    let host = if trusted {
+        info.host().to_owned()
+    } else {
+        req.headers()
+            .get(actix_web::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map_or_else(|| req.uri().authority().map(|a| a.to_string()).unwrap_or_default(), str::to_owned)
+    };
+    let host = host.as_str();
     let name = match host.rsplit_once(':') {
         Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => host,
