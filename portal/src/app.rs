@@ -20,8 +20,8 @@ use storage::Storage;
 use crate::background::Background;
 use crate::routes;
 use crate::seed;
-use crate::totp_at_rest::{self, TotpKey};
 use crate::state::AppState;
+use crate::totp_at_rest::{self, TotpKey};
 
 /// The demo client's one-time sign-in, printed at start-up after a demo seed.
 #[derive(Debug, Clone)]

@@ -747,7 +747,8 @@ mod tests {
         let bytes: [u8; 32] = std::array::from_fn(|i| u8::try_from(i * 7 + 250).unwrap_or(0));
         use base64::Engine;
         use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-        for spelling in [hex::encode(bytes), hex::encode_upper(bytes), STANDARD.encode(bytes), URL_SAFE_NO_PAD.encode(bytes)]
+        for spelling in
+            [hex::encode(bytes), hex::encode_upper(bytes), STANDARD.encode(bytes), URL_SAFE_NO_PAD.encode(bytes)]
         {
             let c = Config::from_sources(env(&[("MATTERLINE_TOTP_KEY", &spelling)]), None)?;
             assert_eq!(c.totp_key.map(|k| *k.expose()), Some(bytes), "{spelling}");

@@ -85,7 +85,11 @@ impl SigningKey {
     fn new(secret: &Secret<String>) -> Self {
         install_crypto_provider();
         let bytes = secret.expose().as_bytes();
-        Self { kid: key_id(bytes), encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes) }
+        Self {
+            kid: key_id(bytes),
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+        }
     }
 }
 
@@ -230,11 +234,8 @@ mod hmac_provider {
     use ring::hmac;
 
     /// HMAC only; JWK helpers are not provided (Matterline reads no JWKs).
-    pub(super) static PROVIDER: CryptoProvider = CryptoProvider {
-        signer_factory: signer,
-        verifier_factory: verifier,
-        key_utils: KeyUtils::new_unimplemented(),
-    };
+    pub(super) static PROVIDER: CryptoProvider =
+        CryptoProvider { signer_factory: signer, verifier_factory: verifier, key_utils: KeyUtils::new_unimplemented() };
 
     struct RingHmac {
         algorithm: Algorithm,
@@ -437,8 +438,8 @@ mod tests {
     fn a_token_naming_an_unknown_key_or_another_algorithm_is_refused() -> Result<()> {
         let t = tokens();
         let good = t.issue(Purpose::Session, "u", "j", Duration::minutes(5))?;
-        let claims = jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(&good)
-            .map_err(|e| Error::Internal(e.into()))?;
+        let claims =
+            jsonwebtoken::dangerous::insecure_decode_claims::<Claims>(&good).map_err(|e| Error::Internal(e.into()))?;
         for (alg, kid) in [
             (Algorithm::HS256, Some("0000000000000000".to_owned())),
             (Algorithm::HS384, Some(t.current_key_id().to_owned())),
@@ -446,8 +447,8 @@ mod tests {
         ] {
             let mut header = Header::new(alg);
             header.kid = kid.clone();
-            let forged = jsonwebtoken::encode(&header, &claims, &t.current.encoding)
-                .map_err(|e| Error::Internal(e.into()))?;
+            let forged =
+                jsonwebtoken::encode(&header, &claims, &t.current.encoding).map_err(|e| Error::Internal(e.into()))?;
             assert!(
                 matches!(t.verify(Purpose::Session, &forged), Err(Error::Unauthenticated)),
                 "{alg:?} with kid {kid:?} accepted"
