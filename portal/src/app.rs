@@ -71,9 +71,9 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
                 tracing::info!(migrations = ?applied, "database migrated");
             }
             let mut conn = db.get()?;
-            let sealed = totp_at_rest::seal_plain_rows(&mut conn, &totp_key)?;
+            let sealed = totp_at_rest::seal_rows(&mut conn, &totp_key)?;
             if sealed > 0 {
-                tracing::info!(sealed, "sealed staff TOTP secrets stored in plain text");
+                tracing::info!(sealed, "sealed staff TOTP secrets stored in plain text or with a previous key");
             }
             Ok(db)
         })

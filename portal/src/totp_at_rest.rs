@@ -7,7 +7,12 @@
 //! sealed with the row's user id as associated data: a sealed secret copied onto
 //! another account does not open. A value without the `v1:` prefix is a plain
 //! base32 secret from before (base32 has no `:`); start-up and `portal migrate`
-//! seal those ([`seal_plain_rows`]), and until then they still work.
+//! seal those ([`seal_rows`]), and until then they still work.
+//!
+//! Rotation: `MATTERLINE_TOTP_PREVIOUS_KEYS` lists earlier keys. Secrets sealed
+//! with one of them still open, and [`seal_rows`] seals them again with the
+//! current key, so after one start-up (or `portal migrate`) the previous key can
+//! be removed.
 
 use std::path::{Path, PathBuf};
 
@@ -26,10 +31,12 @@ pub const SEALED_PREFIX: &str = "v1:";
 /// Name of the generated key file in the data folder.
 pub const KEY_FILE: &str = "totp-key";
 
-/// The key TOTP secrets are sealed with (32 bytes; `Debug` prints nothing of it).
+/// The key TOTP secrets are sealed with (32 bytes), and earlier keys that still
+/// open what they sealed; `Debug` prints nothing of them.
 #[derive(Clone)]
 pub struct TotpKey {
     bytes: [u8; 32],
+    previous: Vec<[u8; 32]>,
 }
 
 impl std::fmt::Debug for TotpKey {
@@ -41,14 +48,20 @@ impl std::fmt::Debug for TotpKey {
 impl TotpKey {
     /// A key from its 32 bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self { bytes }
+        Self { bytes, previous: Vec::new() }
+    }
+
+    /// This key, also opening what the `previous` keys sealed (a rotation).
+    pub fn with_previous(mut self, previous: impl IntoIterator<Item = [u8; 32]>) -> Self {
+        self.previous.extend(previous);
+        self
     }
 
     /// A new random key (tests and throw-away databases).
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
-        Self { bytes }
+        Self::from_bytes(bytes)
     }
 
     /// The configured key or, when none is set, the one in `data_dir/totp-key`,
@@ -56,16 +69,15 @@ impl TotpKey {
     /// exists but does not hold a key is an error: it is never replaced, since
     /// the secrets sealed with it would be lost.
     pub fn from_config(config: &Config) -> Result<Self> {
-        match &config.totp_key {
-            Some(key) => Ok(Self::from_bytes(*key.expose())),
-            None => load_or_create(&config.data_dir.join(KEY_FILE)),
-        }
+        let key = match &config.totp_key {
+            Some(key) => Self::from_bytes(*key.expose()),
+            None => load_or_create(&config.data_dir.join(KEY_FILE))?,
+        };
+        Ok(key.with_previous(config.totp_previous_keys.iter().map(|k| *k.expose())))
     }
 
     fn aead(&self) -> Result<LessSafeKey> {
-        UnboundKey::new(&CHACHA20_POLY1305, &self.bytes)
-            .map(LessSafeKey::new)
-            .map_err(|_| Error::Internal(anyhow::anyhow!("the TOTP key is not a ChaCha20-Poly1305 key")))
+        aead(&self.bytes)
     }
 
     /// The stored form of `secret` (base32) for the account `user_id`.
@@ -99,13 +111,28 @@ impl TotpKey {
             .ok()
             .and_then(|n| n.try_into().ok())
             .ok_or_else(|| broken("malformed nonce"))?;
-        let mut sealed = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| broken("malformed ciphertext"))?;
-        let plain = self
-            .aead()?
-            .open_in_place(Nonce::assume_unique_for_key(nonce), associated(user_id), &mut sealed)
-            .map_err(|_| broken("wrong key or altered value"))?;
-        String::from_utf8(plain.to_vec()).map_err(|_| broken("not text"))
+        let sealed = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| broken("malformed ciphertext"))?;
+        for key in std::iter::once(&self.bytes).chain(&self.previous) {
+            let mut buffer = sealed.clone();
+            if let Ok(plain) =
+                aead(key)?.open_in_place(Nonce::assume_unique_for_key(nonce), associated(user_id), &mut buffer)
+            {
+                return String::from_utf8(plain.to_vec()).map_err(|_| broken("not text"));
+            }
+        }
+        Err(broken("wrong key or altered value"))
     }
+
+    /// Whether `stored` is sealed with the current key (not plain, not a previous key's).
+    fn sealed_with_current(&self, user_id: &str, stored: &str) -> bool {
+        is_sealed(stored) && Self::from_bytes(self.bytes).open(user_id, stored).is_ok()
+    }
+}
+
+fn aead(bytes: &[u8; 32]) -> Result<LessSafeKey> {
+    UnboundKey::new(&CHACHA20_POLY1305, bytes)
+        .map(LessSafeKey::new)
+        .map_err(|_| Error::Internal(anyhow::anyhow!("a TOTP key is not a ChaCha20-Poly1305 key")))
 }
 
 /// Whether a stored value is sealed (else a plain secret from before).
@@ -118,20 +145,29 @@ fn associated(user_id: &str) -> Aad<Vec<u8>> {
     Aad::from(format!("matterline totp secret v1 user {user_id}").into_bytes())
 }
 
-/// Seals every plain TOTP secret in `users`, in one write transaction; returns
-/// how many rows were sealed. Idempotent: sealed rows are left as they are, and
-/// a row is rewritten only if it still holds the plain value read (another
-/// instance starting at the same moment seals each row once).
-pub fn seal_plain_rows(conn: &mut DbConnection, key: &TotpKey) -> Result<usize> {
+/// Seals every TOTP secret in `users` that is plain, or sealed with a previous
+/// key, with the current key, in one write transaction; returns how many rows
+/// were sealed. Idempotent: rows sealed with the current key are left as they
+/// are, and a row is rewritten only if it still holds the value read (another
+/// instance starting at the same moment seals each row once). A row that opens
+/// under no configured key is left alone and logged: its owner cannot sign in
+/// until the key it was sealed with is configured again.
+pub fn seal_rows(conn: &mut DbConnection, key: &TotpKey) -> Result<usize> {
     shared::db::write_transaction(conn, |conn| {
         let stored: Vec<(String, Option<String>)> =
             users::table.filter(users::totp_secret.is_not_null()).select((users::id, users::totp_secret)).load(conn)?;
         let mut sealed = 0;
-        for (id, secret) in stored {
-            let Some(plain) = secret.filter(|s| !is_sealed(s)) else { continue };
-            let value = key.seal(&id, &plain)?;
-            sealed += diesel::update(users::table.find(&id).filter(users::totp_secret.eq(&plain)))
-                .set(users::totp_secret.eq(Some(value)))
+        for (id, value) in stored {
+            let Some(value) = value.filter(|v| !key.sealed_with_current(&id, v)) else { continue };
+            let secret = match key.open(&id, &value) {
+                Ok(secret) => secret,
+                Err(e) => {
+                    tracing::error!(user = %id, error = %e, "a TOTP secret opens under no configured key; left as it is");
+                    continue;
+                }
+            };
+            sealed += diesel::update(users::table.find(&id).filter(users::totp_secret.eq(&value)))
+                .set(users::totp_secret.eq(Some(key.seal(&id, &secret)?)))
                 .execute(conn)?;
         }
         Ok(sealed)
@@ -221,6 +257,20 @@ mod tests {
         altered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
         assert!(key.open("user-1", &altered).is_err(), "an altered value");
         assert_eq!(key.open("user-1", SECRET)?, SECRET, "a plain row from before sealing");
+        Ok(())
+    }
+
+    #[test]
+    fn a_previous_key_opens_what_it_sealed_and_only_the_current_key_seals() -> Result<()> {
+        let old = TotpKey::generate();
+        let sealed_before = old.seal("user-1", SECRET)?;
+        let new = TotpKey::generate().with_previous([old.bytes]);
+        assert_eq!(new.open("user-1", &sealed_before)?, SECRET);
+        assert!(!new.sealed_with_current("user-1", &sealed_before), "to be sealed again");
+        let sealed_now = new.seal("user-1", SECRET)?;
+        assert!(new.sealed_with_current("user-1", &sealed_now));
+        assert!(old.open("user-1", &sealed_now).is_err(), "the old key does not open what the new one sealed");
+        assert!(TotpKey::from_bytes(new.bytes).open("user-1", &sealed_before).is_err(), "once removed");
         Ok(())
     }
 

@@ -305,6 +305,9 @@ declare_config! {
     /// generated once into `data_dir` when unset.
     totp_key: Option<Secret<[u8; 32]>>, default None, parse |v| parse_totp_key(v).map(Some),
         unset format!("(generated in {})", data_dir.join("totp-key").display());
+    /// Earlier TOTP keys, comma-separated: secrets sealed with one of them are
+    /// sealed again with `totp_key` at start-up (and by `portal migrate`).
+    totp_previous_keys: Vec<Secret<[u8; 32]>>, default Vec::new(), parse parse_previous_totp_keys;
     /// Cron expression of the weekly update; `None` when blank (off).
     weekly_schedule: Option<String>, default Some("0 0 9 * * Mon".to_owned()), parse none_if_blank(parse_cron_shape),
         unset "(blank: off)";
@@ -501,6 +504,16 @@ fn parse_totp_key(v: &str) -> Result<Secret<[u8; 32]>, String> {
         .ok_or_else(|| "expected 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)".to_owned())
 }
 
+/// Previous TOTP keys: comma-separated, each like a current one; blank means none.
+fn parse_previous_totp_keys(v: &str) -> Result<Vec<Secret<[u8; 32]>>, String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .enumerate()
+        .map(|(i, s)| parse_totp_key(s).map_err(|e| format!("key {} (comma-separated, counted from 1): {e}", i + 1)))
+        .collect()
+}
+
 /// Accepts `address@host` or `Display Name <address@host>`.
 fn parse_mailbox(v: &str) -> Result<String, String> {
     let v = v.trim();
@@ -593,7 +606,7 @@ impl Shown for Secret<[u8; 32]> {
     }
 }
 
-impl Shown for Vec<Secret<String>> {
+impl<T> Shown for Vec<Secret<T>> {
     fn shown(&self) -> String {
         match self.len() {
             0 => "(none)".to_owned(),
@@ -721,6 +734,7 @@ mod tests {
             ("MATTERLINE_JWT_PREVIOUS_SECRETS", "0123456789abcdef0123456789abcdef-old,short"),
             ("MATTERLINE_TOTP_KEY", "0011"),
             ("MATTERLINE_TOTP_KEY", "not base64 at all, not 32 bytes"),
+            ("MATTERLINE_TOTP_PREVIOUS_KEYS", "0011"),
             ("MATTERLINE_WEEKLY_SCHEDULE", "every monday"),
             ("MATTERLINE_LOG_FORMAT", "xml"),
             ("MATTERLINE_MAIL_FROM", "Firm <nobody>"),
@@ -866,6 +880,7 @@ mod tests {
                 "MATTERLINE_JWT_SECRET=(generated in ./data/jwt-secret)",
                 "MATTERLINE_JWT_PREVIOUS_SECRETS=(none)",
                 "MATTERLINE_TOTP_KEY=(generated in ./data/totp-key)",
+                "MATTERLINE_TOTP_PREVIOUS_KEYS=(none)",
                 "MATTERLINE_WEEKLY_SCHEDULE=0 0 9 * * Mon",
                 "MATTERLINE_MAX_UPLOAD_BYTES=262144000",
                 "MATTERLINE_LOG_FORMAT=pretty",
@@ -914,6 +929,7 @@ mod tests {
                 "2 × [redacted]",
             ),
             ("totp_key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "[redacted]"),
+            ("totp_previous_keys", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "1 × [redacted]"),
             ("weekly_schedule", " ", "(blank: off)"),
             ("max_upload_bytes", "1000", "1000"),
             ("log_format", "json", "json"),
