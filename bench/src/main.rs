@@ -203,6 +203,7 @@ fn service_env(args: &Args, database_url: &str, port: u16, data_dir: &Path, s3: 
         ("MATTERLINE_PUBLIC_URL", format!("http://127.0.0.1:{port}")),
         ("MATTERLINE_SMTP_URL", args.smtp_url.clone()),
         ("MATTERLINE_JWT_SECRET", JWT_SECRET.to_owned()),
+        ("MATTERLINE_TOTP_KEY", seed::TOTP_KEY.iter().map(|b| format!("{b:02x}")).collect()),
         ("MATTERLINE_SEED_DEMO", "false".to_owned()),
         ("MATTERLINE_DATA_DIR", data_dir.display().to_string()),
         ("MATTERLINE_WEEKLY_SCHEDULE", String::new()),

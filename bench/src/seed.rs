@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use chrono::Duration;
 use diesel::prelude::*;
+use portal::totp_at_rest::TotpKey;
 use shared::assets::Assets;
 use shared::db::DbConnection;
 use shared::db::models::{DocumentRequest, Matter, MatterClient, Milestone, User};
@@ -40,11 +41,15 @@ const KINDS: [MilestoneKind; 8] = [
     MilestoneKind::InternalNote,
 ];
 
+/// The key the demo staff's TOTP secrets are sealed with; the bench's portals
+/// get it as `MATTERLINE_TOTP_KEY`.
+pub const TOTP_KEY: [u8; 32] = [7; 32];
+
 /// Seeds an empty, migrated database. The demo firm's own five clients get
 /// weekly updates turned off, so a weekly pass sends exactly `clients` emails.
 pub fn seed(conn: &mut DbConnection, clients: usize, per_matter: usize) -> anyhow::Result<Seeded> {
     let started = Instant::now();
-    let demo = portal::seed::seed_demo(conn, &Assets::new(None))?;
+    let demo = portal::seed::seed_demo(conn, &Assets::new(None), &TotpKey::from_bytes(TOTP_KEY))?;
     let firm_id = demo.firm_id;
     diesel::update(users::table.filter(users::firm_id.eq(&firm_id)).filter(users::role.eq(Role::Client)))
         .set(users::weekly_updates.eq(false))

@@ -21,6 +21,7 @@ use crate::background::Background;
 use crate::routes;
 use crate::seed;
 use crate::state::AppState;
+use crate::totp_at_rest::{self, TotpKey};
 
 /// The demo client's one-time sign-in, printed at start-up after a demo seed.
 #[derive(Debug, Clone)]
@@ -60,13 +61,19 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     shared::mail::install_crypto_provider();
     let _ = shared::metrics::handle();
     let config = Arc::new(config);
+    let totp_key = TotpKey::from_config(&config)?;
     let db = {
-        let config = config.clone();
+        let (config, totp_key) = (config.clone(), totp_key.clone());
         tokio::task::spawn_blocking(move || -> anyhow::Result<Db> {
             let db = Db::connect(&config.database_url, 10).with_context(|| config.database_url.describe())?;
             let applied = db.migrate()?;
             if !applied.is_empty() {
                 tracing::info!(migrations = ?applied, "database migrated");
+            }
+            let mut conn = db.get()?;
+            let sealed = totp_at_rest::seal_rows(&mut conn, &totp_key)?;
+            if sealed > 0 {
+                tracing::info!(sealed, "sealed staff TOTP secrets stored in plain text or with a previous key");
             }
             Ok(db)
         })
@@ -88,7 +95,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         faults: Faults::from_config(&config),
     };
     let background = Background::on_current_runtime()?;
-    Ok(AppState { config, db, storage, tokens, assets, renderer, notifications, background })
+    Ok(AppState { config, db, storage, tokens, totp_key, assets, renderer, notifications, background })
 }
 
 /// Seeds the demo firm when the configuration asks for it and the database is
@@ -99,13 +106,14 @@ pub async fn seed_demo_if_empty(state: &AppState, base_url: &str) -> anyhow::Res
     }
     let assets = state.assets.clone();
     let tokens = state.tokens.clone();
+    let totp_key = state.totp_key.clone();
     let seeded = state
         .db
         .run(move |conn| {
             if !seed::database_is_empty(conn)? {
                 return Ok(None);
             }
-            let demo = seed::seed_demo(conn, &assets)?;
+            let demo = seed::seed_demo(conn, &assets, &totp_key)?;
             let grant = auth::issue_sign_in(conn, &tokens, &demo.client_id)?;
             Ok(Some((demo, grant)))
         })

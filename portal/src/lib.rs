@@ -17,4 +17,5 @@ pub mod seed;
 pub mod session;
 pub mod staff_auth;
 pub mod state;
+pub mod totp_at_rest;
 pub mod upload;

@@ -69,13 +69,21 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 .filter(|r| r.is_staff())
                 .ok_or_else(|| anyhow::anyhow!("--role must be admin or case_manager"))?;
             let state = app::prepare(config).await?;
+            let totp_key = state.totp_key.clone();
             let created = state
                 .db
                 .run(move |conn| {
                     let firm_id = portal::import::choose_firm(conn, firm.as_deref())
                         .map_err(|e| shared::Error::invalid("firm", e.to_string()))?;
-                    let made =
-                        portal::staff_auth::create_staff(conn, &firm_id, role, &email, &name, shared::domain::now())?;
+                    let made = portal::staff_auth::create_staff(
+                        conn,
+                        &totp_key,
+                        &firm_id,
+                        role,
+                        &email,
+                        &name,
+                        shared::domain::now(),
+                    )?;
                     let uri = portal::staff_auth::totp_uri(&made.totp_secret, &made.user.email, "Matterline")?;
                     Ok((made, uri))
                 })

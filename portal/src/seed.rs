@@ -12,6 +12,8 @@ use shared::db::schema::{document_requests, firms, matter_clients, matters, mile
 use shared::domain::{DocumentCategory, Language, MilestoneKind, RequestStatus, Role, new_id, now};
 use shared::error::Result;
 
+use crate::totp_at_rest::TotpKey;
+
 /// What the seed created that the caller may want to show.
 #[derive(Debug, Clone)]
 pub struct DemoSeed {
@@ -90,8 +92,8 @@ const CLIENTS: [DemoClient; 5] = [
     },
 ];
 
-/// Seeds the demo firm in one transaction.
-pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
+/// Seeds the demo firm in one transaction; the staff's TOTP secrets are sealed with `totp_key`.
+pub fn seed_demo(conn: &mut DbConnection, assets: &Assets, totp_key: &TotpKey) -> Result<DemoSeed> {
     let catalogue = Catalogue::load(assets, PERSONAL_INJURY)?;
     shared::db::write_transaction(conn, |conn| {
         let t0 = now();
@@ -126,7 +128,7 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets) -> Result<DemoSeed> {
             let password = crate::staff_auth::generate_password();
             let totp_secret = crate::staff_auth::new_totp_secret();
             member.password_hash = Some(crate::staff_auth::hash_password(&password)?);
-            member.totp_secret = Some(totp_secret.clone());
+            member.totp_secret = Some(totp_key.seal(&member.id, &totp_secret)?);
             member.weekly_updates = false;
             logins.push(DemoStaff { email: member.email.clone(), role: member.role, password, totp_secret });
         }

@@ -31,6 +31,8 @@ use shared::staff::Staff;
 use shared::tokens::Tokens;
 use totp_rs::{Builder, Secret, Totp};
 
+use crate::totp_at_rest::TotpKey;
+
 /// Shortest password accepted for a staff account.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -144,8 +146,8 @@ pub fn generate_password() -> String {
     (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
-/// Checks email, password and TOTP code; on success clears this source's
-/// failures and creates a session.
+/// Checks email, password and TOTP code (the stored secret opened with
+/// `totp_key`); on success clears this source's failures and creates a session.
 ///
 /// One write transaction first decides whether the address may try now, and if
 /// so counts the try as a failure in advance (per source and per address; on
@@ -156,9 +158,11 @@ pub fn generate_password() -> String {
 /// as long). A success takes its advance failures back in the transaction that
 /// accepts the code: a code is accepted only if its step is later than the last
 /// one used, so parallel tries cannot both use one code, on either database.
+#[allow(clippy::too_many_arguments)]
 pub fn sign_in(
     conn: &mut DbConnection,
     tokens: &Tokens,
+    totp_key: &TotpKey,
     email: &str,
     password: &str,
     code: &str,
@@ -193,9 +197,10 @@ pub fn sign_in(
     };
     let password_ok = user.password_hash.as_deref().is_some_and(|phc| verify_password(password, phc));
     let step = match (&user.totp_secret, password_ok) {
-        (Some(secret), true) => {
+        (Some(stored), true) => {
+            let secret = totp_key.open(&user.id, stored)?;
             let seconds = u64::try_from(now.and_utc().timestamp()).unwrap_or_default();
-            totp(secret, &user.email, "Matterline")?.check(&code, seconds).and_then(|step| i64::try_from(step).ok())
+            totp(&secret, &user.email, "Matterline")?.check(&code, seconds).and_then(|step| i64::try_from(step).ok())
         }
         _ => None,
     };
@@ -274,9 +279,11 @@ pub struct NewStaff {
     pub totp_secret: String,
 }
 
-/// Creates a staff account of `firm_id` with a generated password and TOTP secret.
+/// Creates a staff account of `firm_id` with a generated password and TOTP
+/// secret (stored sealed with `totp_key`).
 pub fn create_staff(
     conn: &mut DbConnection,
+    totp_key: &TotpKey,
     firm_id: &str,
     role: Role,
     email: &str,
@@ -293,7 +300,7 @@ pub fn create_staff(
     let mut user = User::new(firm_id, role, email, full_name.trim(), Language::En, now);
     user.weekly_updates = false;
     user.password_hash = Some(hash_password(&password)?);
-    user.totp_secret = Some(totp_secret.clone());
+    user.totp_secret = Some(totp_key.seal(&user.id, &totp_secret)?);
     let inserted = diesel::insert_into(users::table).values(&user).execute(conn);
     match inserted {
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {

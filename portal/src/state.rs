@@ -13,6 +13,7 @@ use shared::tokens::Tokens;
 use storage::Storage;
 
 use crate::background::Background;
+use crate::totp_at_rest::TotpKey;
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone, Debug)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub storage: Storage,
     /// Token signing and verification.
     pub tokens: Tokens,
+    /// The key staff TOTP secrets are sealed with in the database.
+    pub totp_key: TotpKey,
     /// Templates, locales and catalogues.
     pub assets: Assets,
     /// Page and email templates with their locales.

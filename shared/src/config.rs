@@ -305,6 +305,16 @@ declare_config! {
     /// Secret signing every token; generated once into `data_dir` when unset.
     jwt_secret: Option<Secret<String>>, default None, parse |v| parse_jwt_secret(v).map(Some),
         unset format!("(generated in {})", data_dir.join("jwt-secret").display());
+    /// Earlier token signing secrets, comma-separated: what they signed is still
+    /// accepted until they are removed; only `jwt_secret` signs.
+    jwt_previous_secrets: Vec<Secret<String>>, default Vec::new(), parse parse_previous_secrets;
+    /// Key sealing staff TOTP secrets in the database (32 bytes, hex or base64);
+    /// generated once into `data_dir` when unset.
+    totp_key: Option<Secret<[u8; 32]>>, default None, parse |v| parse_totp_key(v).map(Some),
+        unset format!("(generated in {})", data_dir.join("totp-key").display());
+    /// Earlier TOTP keys, comma-separated: secrets sealed with one of them are
+    /// sealed again with `totp_key` at start-up (and by `portal migrate`).
+    totp_previous_keys: Vec<Secret<[u8; 32]>>, default Vec::new(), parse parse_previous_totp_keys;
     /// Cron expression of the weekly update; `None` when blank (off).
     weekly_schedule: Option<String>, default Some("0 0 9 * * Mon".to_owned()), parse none_if_blank(parse_cron_shape),
         unset "(blank: off)";
@@ -473,6 +483,44 @@ fn parse_jwt_secret(v: &str) -> Result<Secret<String>, String> {
     Ok(Secret::new(v.to_owned()))
 }
 
+/// Previous token secrets: comma-separated, each as long as a current one; blank means none.
+fn parse_previous_secrets(v: &str) -> Result<Vec<Secret<String>>, String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .enumerate()
+        .map(|(i, s)| {
+            parse_jwt_secret(s).map_err(|e| format!("secret {} (comma-separated, counted from 1) {e}", i + 1))
+        })
+        .collect()
+}
+
+/// A 32-byte key as 64 hex digits or base64 (standard or URL-safe, padded or not).
+fn parse_totp_key(v: &str) -> Result<Secret<[u8; 32]>, String> {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let v = v.trim();
+    let bytes = if v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(v).ok()
+    } else {
+        [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD].iter().find_map(|engine| engine.decode(v).ok())
+    };
+    bytes
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .map(Secret::new)
+        .ok_or_else(|| "expected 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)".to_owned())
+}
+
+/// Previous TOTP keys: comma-separated, each like a current one; blank means none.
+fn parse_previous_totp_keys(v: &str) -> Result<Vec<Secret<[u8; 32]>>, String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .enumerate()
+        .map(|(i, s)| parse_totp_key(s).map_err(|e| format!("key {} (comma-separated, counted from 1): {e}", i + 1)))
+        .collect()
+}
+
 /// Accepts `address@host` or `Display Name <address@host>`.
 fn parse_mailbox(v: &str) -> Result<String, String> {
     let v = v.trim();
@@ -556,6 +604,21 @@ shown_as_displayed!(String, bool, u64, SocketAddr, Url);
 impl Shown for Secret<String> {
     fn shown(&self) -> String {
         "[redacted]".to_owned()
+    }
+}
+
+impl Shown for Secret<[u8; 32]> {
+    fn shown(&self) -> String {
+        "[redacted]".to_owned()
+    }
+}
+
+impl<T> Shown for Vec<Secret<T>> {
+    fn shown(&self) -> String {
+        match self.len() {
+            0 => "(none)".to_owned(),
+            n => format!("{n} × [redacted]"),
+        }
     }
 }
 
@@ -712,6 +775,10 @@ mod tests {
             ("MATTERLINE_FAULT_PANIC_MARKER", "short"),
             ("MATTERLINE_SMTP_URL", "http://mail"),
             ("MATTERLINE_JWT_SECRET", "short"),
+            ("MATTERLINE_JWT_PREVIOUS_SECRETS", "0123456789abcdef0123456789abcdef-old,short"),
+            ("MATTERLINE_TOTP_KEY", "0011"),
+            ("MATTERLINE_TOTP_KEY", "not base64 at all, not 32 bytes"),
+            ("MATTERLINE_TOTP_PREVIOUS_KEYS", "0011"),
             ("MATTERLINE_WEEKLY_SCHEDULE", "every monday"),
             ("MATTERLINE_LOG_FORMAT", "xml"),
             ("MATTERLINE_MAIL_FROM", "Firm <nobody>"),
@@ -723,6 +790,41 @@ mod tests {
             let err = Config::from_sources(env(&[(key, value)]), None).err();
             assert_eq!(err.as_ref().map(|e| e.key.as_str()), Some(key), "{key}={value} gave {err:?}");
         }
+    }
+
+    #[test]
+    fn previous_secrets_and_the_totp_key_are_read_in_every_spelling() -> Result<(), ConfigError> {
+        let c = Config::from_sources(
+            env(&[
+                ("MATTERLINE_JWT_PREVIOUS_SECRETS", " 0123456789abcdef0123456789abcdef-old-one ,, "),
+                ("MATTERLINE_TOTP_KEY", &"0f".repeat(32)),
+            ]),
+            None,
+        )?;
+        assert_eq!(c.jwt_previous_secrets.len(), 1);
+        assert_eq!(c.jwt_previous_secrets[0].expose(), "0123456789abcdef0123456789abcdef-old-one");
+        assert_eq!(c.totp_key.as_ref().map(|k| *k.expose()), Some([0x0f; 32]));
+        let bytes: [u8; 32] = std::array::from_fn(|i| u8::try_from(i * 7 + 250).unwrap_or(0));
+        use base64::Engine;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        for spelling in
+            [hex::encode(bytes), hex::encode_upper(bytes), STANDARD.encode(bytes), URL_SAFE_NO_PAD.encode(bytes)]
+        {
+            let c = Config::from_sources(env(&[("MATTERLINE_TOTP_KEY", &spelling)]), None)?;
+            assert_eq!(c.totp_key.map(|k| *k.expose()), Some(bytes), "{spelling}");
+        }
+        let err = Config::from_sources(env(&[("MATTERLINE_TOTP_KEY", &STANDARD.encode([1u8; 16]))]), None).err();
+        assert_eq!(err.map(|e| e.key), Some("MATTERLINE_TOTP_KEY".to_owned()), "16 bytes are not a key");
+        let err = Config::from_sources(env(&[("MATTERLINE_JWT_PREVIOUS_SECRETS", "too-short")]), None).err();
+        assert_eq!(
+            err.map(|e| e.to_string()),
+            Some(
+                "configuration error: MATTERLINE_JWT_PREVIOUS_SECRETS: secret 1 (comma-separated, counted from 1) \
+                 must be at least 32 characters (e.g. `openssl rand -hex 32`)"
+                    .to_owned()
+            )
+        );
+        Ok(())
     }
 
     #[test]
@@ -764,6 +866,8 @@ mod tests {
         let c = Config::from_sources(
             env(&[
                 ("MATTERLINE_JWT_SECRET", "0123456789abcdef0123456789abcdef-very-secret"),
+                ("MATTERLINE_JWT_PREVIOUS_SECRETS", "0123456789abcdef0123456789abcdef-once-secret"),
+                ("MATTERLINE_TOTP_KEY", "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e"),
                 ("MATTERLINE_SMTP_URL", "smtp://user:hunter2@mail.example:587"),
                 ("MATTERLINE_DATABASE_URL", "postgres://app:pg-password@db.example/matterline"),
             ]),
@@ -771,7 +875,7 @@ mod tests {
         )?;
         let printed = format!("{c:?}");
         let listed = format!("{:?}", c.redacted());
-        for secret in ["very-secret", "hunter2", "pg-password"] {
+        for secret in ["very-secret", "once-secret", "5e5e5e5e", "94, 94", "hunter2", "pg-password"] {
             assert!(!printed.contains(secret), "{secret} leaked: {printed}");
             assert!(!listed.contains(secret), "{secret} leaked: {listed}");
         }
@@ -822,6 +926,9 @@ mod tests {
                 "MATTERLINE_SMTP_CA_FILE=(unset)",
                 "MATTERLINE_MAIL_FROM=Matterline <no-reply@localhost>",
                 "MATTERLINE_JWT_SECRET=(generated in ./data/jwt-secret)",
+                "MATTERLINE_JWT_PREVIOUS_SECRETS=(none)",
+                "MATTERLINE_TOTP_KEY=(generated in ./data/totp-key)",
+                "MATTERLINE_TOTP_PREVIOUS_KEYS=(none)",
                 "MATTERLINE_WEEKLY_SCHEDULE=0 0 9 * * Mon",
                 "MATTERLINE_MAX_UPLOAD_BYTES=262144000",
                 "MATTERLINE_LOG_FORMAT=pretty",
@@ -866,6 +973,13 @@ mod tests {
             ("smtp_ca_file", &ca, &ca),
             ("mail_from", "Firm <office@firm.example>", "Firm <office@firm.example>"),
             ("jwt_secret", "0123456789abcdef0123456789abcdef-very-secret", "[redacted]"),
+            (
+                "jwt_previous_secrets",
+                "0123456789abcdef0123456789abcdef-old-one, 0123456789abcdef0123456789abcdef-older-one",
+                "2 × [redacted]",
+            ),
+            ("totp_key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "[redacted]"),
+            ("totp_previous_keys", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "1 × [redacted]"),
             ("weekly_schedule", " ", "(blank: off)"),
             ("max_upload_bytes", "1000", "1000"),
             ("log_format", "json", "json"),

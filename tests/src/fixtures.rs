@@ -49,14 +49,14 @@ impl TestApp {
     /// Seeds the demo firm and gives its addresses a domain unique to this test.
     /// Called twice, it makes a second firm with its own domain (for isolation tests).
     pub async fn seed_demo(&self) -> anyhow::Result<Demo> {
-        let assets = self.state.assets.clone();
+        let (assets, totp_key) = (self.state.assets.clone(), self.state.totp_key.clone());
         let domain = format!("t{}.test", uuid::Uuid::new_v4().simple());
         let suffix = format!("@{domain}");
         let demo = self
             .state
             .db
             .run(move |conn| {
-                let demo = portal::seed::seed_demo(conn, &assets)?;
+                let demo = portal::seed::seed_demo(conn, &assets, &totp_key)?;
                 let people: Vec<(String, String)> = users::table
                     .filter(users::firm_id.eq(&demo.firm_id))
                     .select((users::id, users::email))

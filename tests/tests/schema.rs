@@ -265,7 +265,8 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
     let tables = snapshot(c)?;
     assert_eq!(loaded, tables.keys().map(String::as_str).collect::<Vec<_>>(), "tables loaded through a model");
     // And the demo seed writes through every insertable model on this backend.
-    let demo = portal::seed::seed_demo(c, &shared::assets::Assets::default())?;
+    let demo =
+        portal::seed::seed_demo(c, &shared::assets::Assets::default(), &portal::totp_at_rest::TotpKey::generate())?;
     let phases_per_firm: i64 = phases::table.filter(phases::firm_id.eq(&demo.firm_id)).count().get_result(c)?;
     assert_eq!(phases_per_firm, 10);
     Ok(())

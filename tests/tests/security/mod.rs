@@ -8,6 +8,7 @@ mod controls;
 mod cross_site;
 mod error_pages;
 mod headers;
+mod keys;
 mod markup;
 mod matrix;
 mod sign_in;

@@ -27,6 +27,7 @@ fn b64(bytes: &[u8]) -> String {
 /// A JWT with exactly this header and these claims, signed with `key` by `alg`
 /// (HMAC family), or unsigned for `None`.
 fn forge(header: &Value, claims: &Value, alg: Option<Algorithm>, key: &str) -> anyhow::Result<String> {
+    shared::tokens::install_crypto_provider();
     let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
     let signature = match alg {
         Some(alg) => jsonwebtoken::crypto::sign(input.as_bytes(), &EncodingKey::from_secret(key.as_bytes()), alg)?,

@@ -46,8 +46,8 @@ pub async fn attempt_sign_in(
         user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned),
         ip: session::client_ip(req),
     };
-    let (email, password, code, tokens) =
-        (email.to_owned(), password.to_owned(), code.to_owned(), state.tokens.clone());
+    let (email, password, code, tokens, totp_key) =
+        (email.to_owned(), password.to_owned(), code.to_owned(), state.tokens.clone(), state.totp_key.clone());
     let now = state.clock().now();
     let outcome = state
         .db
@@ -56,7 +56,7 @@ pub async fn attempt_sign_in(
             if !rate_limit::try_hit(conn, &rate_limit::bucket("staff-sign-in-ip", &ip), PER_IP, now)? {
                 return Err(shared::Error::RateLimited);
             }
-            staff_auth::sign_in(conn, &tokens, &email, &password, &code, &device, now)
+            staff_auth::sign_in(conn, &tokens, &totp_key, &email, &password, &code, &device, now)
         })
         .await?;
     let (attempt, label) = match outcome {
