@@ -478,3 +478,7 @@ dashboard-unread = { $count ->
     [one] 1 unread message from your legal team
    *[other] { $count } unread messages from your legal team
 }
+
+# Virus scanning (clamd)
+upload-refused-infected = { $name }: our virus check found something harmful in this file, so it was not saved. If you did not expect this, please tell your legal team.
+receipt-scan-failed = { $name } could not be checked for viruses just now, so it was not saved, and the files after it were not sent. Please try again later.

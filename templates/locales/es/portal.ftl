@@ -478,3 +478,7 @@ dashboard-unread = { $count ->
     [one] 1 mensaje sin leer de su equipo legal
    *[other] { $count } mensajes sin leer de su equipo legal
 }
+
+# Virus scanning (clamd)
+upload-refused-infected = { $name }: nuestra revisión antivirus encontró algo dañino en este archivo, así que no se guardó. Si no lo esperaba, avise a su equipo legal.
+receipt-scan-failed = No se pudo revisar { $name } en busca de virus en este momento, así que no se guardó, y los archivos que venían después no se enviaron. Inténtelo de nuevo más tarde.
