@@ -39,7 +39,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 // until it answers (or stored unscanned, failing open).
                 match portal::scan::ping(url).await {
                     Ok(()) => tracing::info!(clamd = %url, "uploads are scanned for viruses"),
-                    Err(e) => tracing::warn!(clamd = %url, error = %e, "clamd does not answer; uploads cannot be scanned for viruses until it does"),
+                    Err(e) => {
+                        tracing::warn!(clamd = %url, error = %e, "clamd does not answer; uploads cannot be scanned for viruses until it does")
+                    }
                 }
             } else {
                 tracing::info!("uploads are not scanned for viruses (MATTERLINE_CLAMD_URL is unset)");

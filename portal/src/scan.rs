@@ -97,9 +97,7 @@ async fn connect(url: &ClamdUrl) -> Result<Box<dyn Connection>, ScanError> {
                 Ok(Box::new(stream) as Box<dyn Connection>)
             }
             #[cfg(unix)]
-            ClamdUrl::Unix(path) => {
-                Ok(Box::new(tokio::net::UnixStream::connect(path).await?) as Box<dyn Connection>)
-            }
+            ClamdUrl::Unix(path) => Ok(Box::new(tokio::net::UnixStream::connect(path).await?) as Box<dyn Connection>),
             #[cfg(not(unix))]
             ClamdUrl::Unix(_) => Err(io::Error::new(io::ErrorKind::Unsupported, "unix sockets need a Unix system")),
         }

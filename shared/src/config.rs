@@ -953,7 +953,10 @@ mod tests {
             ("unix:/run/clamav/clamd.ctl", ClamdUrl::Unix("/run/clamav/clamd.ctl".into())),
             ("unix:///run/clamav/clamd.ctl", ClamdUrl::Unix("/run/clamav/clamd.ctl".into())),
         ] {
-            let c = Config::from_sources(env(&[("MATTERLINE_CLAMD_URL", raw), ("MATTERLINE_CLAMD_FAIL_OPEN", "true")]), None)?;
+            let c = Config::from_sources(
+                env(&[("MATTERLINE_CLAMD_URL", raw), ("MATTERLINE_CLAMD_FAIL_OPEN", "true")]),
+                None,
+            )?;
             assert_eq!(c.clamd_url.as_ref(), Some(&parsed), "{raw}");
             assert!(c.clamd_fail_open);
             let shown = c.redacted().into_iter().find(|(k, _)| k == "MATTERLINE_CLAMD_URL").map(|(_, v)| v);
@@ -961,7 +964,10 @@ mod tests {
         }
         for raw in ["127.0.0.1:3310", "http://127.0.0.1:3310", "tcp://", "tcp://host:3310/scan", "unix:"] {
             let err = Config::from_sources(env(&[("MATTERLINE_CLAMD_URL", raw)]), None).err().map(|e| e.to_string());
-            assert!(err.as_deref().is_some_and(|e| e.starts_with("configuration error: MATTERLINE_CLAMD_URL: ")), "{raw}: {err:?}");
+            assert!(
+                err.as_deref().is_some_and(|e| e.starts_with("configuration error: MATTERLINE_CLAMD_URL: ")),
+                "{raw}: {err:?}"
+            );
         }
         Ok(())
     }
