@@ -12,5 +12,6 @@ fuzz_target!(|head: &[u8]| {
         Err(Refusal::Empty) => assert!(head.is_empty()),
         Err(Refusal::UnsupportedType) => assert!(!head.is_empty()),
         Err(Refusal::TooLarge) => panic!("sniffing never decides the size"),
+        Err(Refusal::Infected) => panic!("sniffing never scans for viruses"),
     }
 });

@@ -13,6 +13,7 @@ pub mod observe;
 pub mod pages;
 pub mod routes;
 pub mod safety;
+pub mod scan;
 pub mod seed;
 pub mod session;
 pub mod staff_auth;

@@ -34,6 +34,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 storage = %state.storage.describe(),
                 "Matterline portal ready"
             );
+            if let Some(url) = &state.config.clamd_url {
+                // Not fatal: clamd may start after the portal; uploads are refused
+                // until it answers (or stored unscanned, failing open).
+                match portal::scan::ping(url).await {
+                    Ok(()) => tracing::info!(clamd = %url, "uploads are scanned for viruses"),
+                    Err(e) => {
+                        tracing::warn!(clamd = %url, error = %e, "clamd does not answer; uploads cannot be scanned for viruses until it does")
+                    }
+                }
+            } else {
+                tracing::info!("uploads are not scanned for viruses (MATTERLINE_CLAMD_URL is unset)");
+            }
             println!("Matterline portal: {url}");
             if let Some(demo) = app.demo_sign_in() {
                 println!("{}", demo.instructions());

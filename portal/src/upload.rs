@@ -2,8 +2,10 @@
 //! arrives while its SHA-256 and size are computed; its type is decided from
 //! its first bytes; the database row is written only after the object is
 //! stored, and the object is deleted if the row cannot be written. Nothing of
-//! a file that failed is left behind. Pages and the API share this, for
-//! clients sending documents and for staff sharing documents with a client.
+//! a file that failed is left behind. When clamd is configured, each file also
+//! streams to it as it arrives (see [`crate::scan`]), and the object is finished
+//! only after clamd found it clean. Pages and the API share this, for clients
+//! sending documents and for staff sharing documents with a client.
 
 use actix_multipart::{Field, Multipart};
 use bytes::BytesMut;
@@ -20,6 +22,7 @@ use storage::Leftover;
 use storage::cleanup as storage_cleanup;
 use utoipa::ToSchema;
 
+use crate::scan::{Scan, ScanError, Verdict};
 use crate::state::AppState;
 
 /// A file that was stored.
@@ -63,6 +66,10 @@ pub enum Stop {
     /// The upload went on past `MATTERLINE_UPLOAD_TOTAL_SECONDS`; the files
     /// before were kept, nothing of the one being sent.
     TooSlow,
+    /// The virus scanner (clamd) could not check a file (down, too slow,
+    /// erring, or the file over its size limit) and `MATTERLINE_CLAMD_FAIL_OPEN`
+    /// is off: nothing of that file was kept, the files after it were not read.
+    ScanFailed,
 }
 
 /// What an upload request achieved.
@@ -299,6 +306,7 @@ pub async fn receive(state: &AppState, target: Target<'_>, mut body: Multipart) 
             Stop::Incomplete => Some("incomplete"),
             Stop::TooManyParts => Some("too_many_parts"),
             Stop::TooSlow => Some("too_slow"),
+            Stop::ScanFailed => Some("scan_failed"),
         };
         if let Some(outcome) = outcome {
             metrics::counter!(shared::metrics::UPLOADS, "outcome" => outcome).increment(1);
@@ -407,13 +415,37 @@ async fn forget(state: &AppState, leftover: Option<Leftover>) {
 
 /// Records a refused file in the audit log.
 async fn refuse(state: &AppState, target: &Target<'_>, name: &str, reason: Refusal) {
+    refuse_with(state, target, name, reason, None).await;
+}
+
+/// Records a refused file in the audit log, with what else is known of it
+/// (the signature clamd found).
+async fn refuse_with(state: &AppState, target: &Target<'_>, name: &str, reason: Refusal, note: Option<&str>) {
     let outcome = match reason {
         Refusal::UnsupportedType => "refused_type",
         Refusal::Empty => "refused_empty",
         Refusal::TooLarge => "too_large",
+        Refusal::Infected => "infected",
     };
     metrics::counter!(shared::metrics::UPLOADS, "outcome" => outcome).increment(1);
-    audit_attempt(state, target, "document.refused", format!("{reason:?}: {name}")).await;
+    let detail = match note {
+        Some(note) => format!("{reason:?}: {name} ({note})"),
+        None => format!("{reason:?}: {name}"),
+    };
+    audit_attempt(state, target, "document.refused", detail).await;
+}
+
+/// Logs and counts a file clamd could not check. True when the file is to be
+/// stored anyway (`MATTERLINE_CLAMD_FAIL_OPEN`), false when it is refused.
+fn unchecked(state: &AppState, name: &str, error: &ScanError) -> bool {
+    metrics::counter!(shared::metrics::VIRUS_SCANS, "outcome" => "failed").increment(1);
+    if state.config.clamd_fail_open {
+        tracing::warn!(%error, file = %name, "could not scan an upload for viruses; storing it unscanned (MATTERLINE_CLAMD_FAIL_OPEN)");
+        true
+    } else {
+        tracing::warn!(%error, file = %name, "could not scan an upload for viruses; refusing it");
+        false
+    }
 }
 
 /// Records an attempt that stored nothing (a refused file, or an upload that
@@ -498,6 +530,16 @@ async fn receive_file(
             };
         }
     };
+    // The virus scan starts before the storage upload: a clamd that is down
+    // refuses the file before anything of it is stored.
+    let mut scan: Option<Scan> = match &state.config.clamd_url {
+        None => None,
+        Some(url) => match Scan::start(url).await {
+            Ok(started) => Some(started),
+            Err(e) if unchecked(state, &name, &e) => None,
+            Err(_) => return Some((Stop::ScanFailed, name)),
+        },
+    };
     let id = new_id();
     let key = documents::object_key(&target.matter.firm_id, &target.matter.id, &id);
     let mut upload = match state.storage.begin(&key, content_type).await {
@@ -523,10 +565,25 @@ async fn receive_file(
             return Some((Stop::TooLarge, name));
         }
         hasher.update(&chunk);
-        if let Err(e) = upload.write(&chunk).await {
+        // The chunk goes to storage and to clamd at the same time.
+        let (stored, scanned) = match scan.as_mut() {
+            Some(scan) => {
+                let (stored, scanned) = tokio::join!(upload.write(&chunk), scan.write(&chunk));
+                (stored, Some(scanned))
+            }
+            None => (upload.write(&chunk).await, None),
+        };
+        if let Err(e) = stored {
             tracing::warn!(error = %e, file = %name, "storage failed during an upload");
             forget(state, upload.abort().await).await;
             return Some((Stop::StorageFailed, name));
+        }
+        if let Some(Err(e)) = scanned {
+            scan = None;
+            if !unchecked(state, &name, &e) {
+                forget(state, upload.abort().await).await;
+                return Some((Stop::ScanFailed, name));
+            }
         }
         chunk = match field.next().await {
             Ok(Some(next)) => next,
@@ -539,6 +596,28 @@ async fn receive_file(
         };
     }
     let sha256 = hex::encode(hasher.finish());
+    // Only a file clamd found clean (or could not check, when failing open) is finished.
+    if let Some(scan) = scan {
+        match scan.finish().await {
+            Ok(Verdict::Clean) => {
+                metrics::counter!(shared::metrics::VIRUS_SCANS, "outcome" => "clean").increment(1);
+            }
+            Ok(Verdict::Infected(signature)) => {
+                metrics::counter!(shared::metrics::VIRUS_SCANS, "outcome" => "infected").increment(1);
+                tracing::warn!(file = %name, %signature, bytes = size, "refused an infected upload");
+                forget(state, upload.abort().await).await;
+                refuse_with(state, target, &name, Refusal::Infected, Some(&signature)).await;
+                report.refused.push(RefusedFile { name, reason: Refusal::Infected });
+                // The file was read to its end: the next one follows.
+                return None;
+            }
+            Err(e) if unchecked(state, &name, &e) => {}
+            Err(_) => {
+                forget(state, upload.abort().await).await;
+                return Some((Stop::ScanFailed, name));
+            }
+        }
+    }
     if let Err(unfinished) = upload.finish().await {
         tracing::warn!(error = %unfinished.error, file = %name, "storage could not complete an upload");
         forget(state, unfinished.leftover).await;

@@ -177,6 +177,47 @@ impl S3Checksum {
     }
 }
 
+/// Where clamd, the ClamAV daemon that scans every upload, listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClamdUrl {
+    /// `tcp://HOST:PORT` (port 3310 when left out), kept as `HOST:PORT`.
+    Tcp(String),
+    /// `unix:/path/to/clamd.ctl` — a socket on this machine.
+    Unix(PathBuf),
+}
+
+impl ClamdUrl {
+    /// Parses `tcp://HOST[:PORT]` or `unix:PATH`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        const EXPECTED: &str = "expected tcp://HOST:PORT (e.g. tcp://127.0.0.1:3310) or unix:/path/to/clamd.ctl";
+        if let Some(path) = raw.strip_prefix("unix:") {
+            // `unix:///run/clamav/clamd.ctl` names the same socket as `unix:/run/clamav/clamd.ctl`.
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err(format!("unix: needs the socket's path; {EXPECTED}"));
+            }
+            return Ok(Self::Unix(PathBuf::from(path)));
+        }
+        let url = Url::parse(raw).map_err(|e| format!("not a URL ({e}); {EXPECTED}"))?;
+        match (url.scheme(), url.host_str()) {
+            ("tcp", Some(host)) if !host.is_empty() && matches!(url.path(), "" | "/") => {
+                Ok(Self::Tcp(format!("{host}:{}", url.port().unwrap_or(3310))))
+            }
+            _ => Err(EXPECTED.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for ClamdUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tcp(address) => write!(f, "tcp://{address}"),
+            Self::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
 /// Whether the portal seeds the demo firm into an empty database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeedDemo {
@@ -320,6 +361,13 @@ declare_config! {
         unset "(blank: off)";
     /// Largest accepted upload, per file.
     max_upload_bytes: u64, default 262_144_000, parse |v| parse_positive(v, "bytes");
+    /// clamd to scan every upload with as it streams to storage (`tcp://HOST:PORT`
+    /// or `unix:/path/to/clamd.ctl`); uploads are not scanned when unset.
+    clamd_url: Option<ClamdUrl>, default None, parse none_if_blank(ClamdUrl::parse),
+        unset "(unset: uploads are not scanned for viruses)";
+    /// Store a file that clamd could not check (down, too slow, over its size
+    /// limit) with a warning in the log, instead of refusing it (the default).
+    clamd_fail_open: bool, default false, parse parse_bool;
     /// Log line format.
     log_format: LogFormat, default LogFormat::Pretty, parse LogFormat::parse;
     /// Demo seeding policy.
@@ -600,6 +648,12 @@ macro_rules! shown_as_displayed {
 }
 
 shown_as_displayed!(String, bool, u64, SocketAddr, Url);
+
+impl Shown for ClamdUrl {
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
 
 impl Shown for Secret<String> {
     fn shown(&self) -> String {
@@ -931,6 +985,8 @@ mod tests {
                 "MATTERLINE_TOTP_PREVIOUS_KEYS=(none)",
                 "MATTERLINE_WEEKLY_SCHEDULE=0 0 9 * * Mon",
                 "MATTERLINE_MAX_UPLOAD_BYTES=262144000",
+                "MATTERLINE_CLAMD_URL=(unset: uploads are not scanned for viruses)",
+                "MATTERLINE_CLAMD_FAIL_OPEN=false",
                 "MATTERLINE_LOG_FORMAT=pretty",
                 "MATTERLINE_SEED_DEMO=auto",
                 "MATTERLINE_ASSETS_DIR=(unset)",
@@ -982,6 +1038,8 @@ mod tests {
             ("totp_previous_keys", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "1 × [redacted]"),
             ("weekly_schedule", " ", "(blank: off)"),
             ("max_upload_bytes", "1000", "1000"),
+            ("clamd_url", "unix:///run/clamav/clamd.ctl", "unix:/run/clamav/clamd.ctl"),
+            ("clamd_fail_open", "yes", "true"),
             ("log_format", "json", "json"),
             ("seed_demo", "never", "never"),
             ("assets_dir", "/srv/assets", "/srv/assets"),
@@ -1049,6 +1107,36 @@ mod tests {
             None,
         )?;
         assert_eq!(c.public_url.as_str(), "https://portal.example/");
+        Ok(())
+    }
+
+    #[test]
+    fn clamd_is_reached_over_tcp_or_a_unix_socket_and_anything_else_is_refused() -> Result<(), ConfigError> {
+        let none = Config::from_sources(env(&[]), None)?;
+        assert_eq!((none.clamd_url, none.clamd_fail_open), (None, false), "no scanning, and fail closed");
+        for (raw, parsed) in [
+            ("tcp://127.0.0.1:3310", ClamdUrl::Tcp("127.0.0.1:3310".into())),
+            ("tcp://clamav", ClamdUrl::Tcp("clamav:3310".into())),
+            ("tcp://[::1]:3311/", ClamdUrl::Tcp("[::1]:3311".into())),
+            ("unix:/run/clamav/clamd.ctl", ClamdUrl::Unix("/run/clamav/clamd.ctl".into())),
+            ("unix:///run/clamav/clamd.ctl", ClamdUrl::Unix("/run/clamav/clamd.ctl".into())),
+        ] {
+            let c = Config::from_sources(
+                env(&[("MATTERLINE_CLAMD_URL", raw), ("MATTERLINE_CLAMD_FAIL_OPEN", "true")]),
+                None,
+            )?;
+            assert_eq!(c.clamd_url.as_ref(), Some(&parsed), "{raw}");
+            assert!(c.clamd_fail_open);
+            let shown = c.redacted().into_iter().find(|(k, _)| k == "MATTERLINE_CLAMD_URL").map(|(_, v)| v);
+            assert_eq!(shown, Some(parsed.to_string()), "{raw}");
+        }
+        for raw in ["127.0.0.1:3310", "http://127.0.0.1:3310", "tcp://", "tcp://host:3310/scan", "unix:"] {
+            let err = Config::from_sources(env(&[("MATTERLINE_CLAMD_URL", raw)]), None).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref().is_some_and(|e| e.starts_with("configuration error: MATTERLINE_CLAMD_URL: ")),
+                "{raw}: {err:?}"
+            );
+        }
         Ok(())
     }
 }

@@ -47,6 +47,8 @@ pub enum Refusal {
     Empty,
     /// The file is larger than the limit.
     TooLarge,
+    /// The virus scanner (clamd) found malware in the file.
+    Infected,
 }
 
 impl Refusal {
@@ -56,6 +58,7 @@ impl Refusal {
             Self::UnsupportedType => "upload-refused-type",
             Self::Empty => "upload-refused-empty",
             Self::TooLarge => "upload-refused-size",
+            Self::Infected => "upload-refused-infected",
         }
     }
 }

@@ -15,8 +15,11 @@ pub const PANICS: &str = "matterline_panics_total";
 /// Bytes of uploaded documents stored.
 pub const UPLOAD_BYTES: &str = "matterline_upload_bytes_total";
 /// Uploaded files, by `outcome` (stored, refused_type, refused_empty, too_large, storage_failed, incomplete,
-/// too_slow, too_many_parts, matter_closed).
+/// too_slow, too_many_parts, matter_closed, infected, scan_failed).
 pub const UPLOADS: &str = "matterline_uploads_total";
+/// Files checked by the virus scanner (clamd), by `outcome` (clean, infected,
+/// failed: clamd down, too slow, erring or over its size limit).
+pub const VIRUS_SCANS: &str = "matterline_virus_scans_total";
 /// Sign-in attempts, by `outcome` (link_sent, rate_limited, invalid_email, redeemed, refused).
 pub const SIGN_INS: &str = "matterline_sign_in_attempts_total";
 /// Notification delivery attempts, by `kind`, `channel` and `outcome` (sent, failed, retrying, skipped).

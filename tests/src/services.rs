@@ -88,3 +88,15 @@ pub fn smtps_auth() -> anyhow::Result<(String, String)> {
 pub fn openapi_validator() -> anyhow::Result<String> {
     required("MATTERLINE_TEST_OPENAPI_VALIDATOR", "the OpenAPI validator (openapi-spec-validator)")
 }
+
+/// clamd, started by `scripts/test` with signatures for the EICAR test file
+/// (`MATTERLINE_TEST_CLAMD`, `tcp://127.0.0.1:PORT`).
+pub fn clamd() -> anyhow::Result<String> {
+    required("MATTERLINE_TEST_CLAMD", "the virus scanner (clamd)")
+}
+
+/// The test clamd's `StreamMaxLength` in bytes (`MATTERLINE_TEST_CLAMD_STREAM_MAX`).
+pub fn clamd_stream_max() -> anyhow::Result<u64> {
+    let raw = required("MATTERLINE_TEST_CLAMD_STREAM_MAX", "the virus scanner (clamd)")?;
+    raw.parse().map_err(|e| anyhow::anyhow!("MATTERLINE_TEST_CLAMD_STREAM_MAX={raw}: {e}"))
+}

@@ -30,6 +30,7 @@ mod staff_workspace;
 mod storage_outage;
 mod upload_memory;
 mod uploads;
+mod virus_scan;
 
 /// A file in tests/ that no `mod` above names would never run.
 #[test]

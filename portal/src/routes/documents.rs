@@ -63,6 +63,9 @@ pub(crate) fn status_of(report: &UploadReport) -> StatusCode {
         Some((Stop::Incomplete, _)) => StatusCode::BAD_REQUEST,
         Some((Stop::TooManyParts, _)) => StatusCode::PAYLOAD_TOO_LARGE,
         Some((Stop::TooSlow, _)) => StatusCode::REQUEST_TIMEOUT,
+        // Nothing is wrong with the file as far as anyone knows: the portal
+        // cannot check it now, and the same upload may succeed later.
+        Some((Stop::ScanFailed, _)) => StatusCode::SERVICE_UNAVAILABLE,
         None if !report.refused.is_empty() => StatusCode::UNPROCESSABLE_ENTITY,
         None if report.stored.is_empty() => StatusCode::UNPROCESSABLE_ENTITY,
         None => StatusCode::CREATED,
@@ -299,6 +302,7 @@ impl<'a> ReceiptView<'a> {
                     Stop::Incomplete => ("receipt-incomplete", false),
                     Stop::TooManyParts => ("receipt-too-many-parts", false),
                     Stop::TooSlow => ("receipt-too-slow", false),
+                    Stop::ScanFailed => ("receipt-scan-failed", false),
                 };
                 Failure { key, name, stopped }
             })
@@ -416,8 +420,8 @@ async fn api_list(
         (status = 408, description = "The upload went on past the time allowed for one upload; the files before were kept, nothing of the one being sent", body = UploadReport),
         (status = 409, description = "The matter is closed and the firm takes no uploads to closed matters; nothing was stored (the message is in the client's language)", body = crate::error::ErrorBody),
         (status = 413, description = "A file exceeded the size limit (it was not stored), or the body had more than 100 parts (the rest was not read)", body = UploadReport),
-        (status = 422, description = "Some files were refused (type, empty) or none sent", body = UploadReport),
-        (status = 503, description = "Storage failed; nothing of that file was kept", body = UploadReport),
+        (status = 422, description = "Some files were refused (type, empty, a virus found) or none sent", body = UploadReport),
+        (status = 503, description = "Storage failed, or the virus scanner could not check a file; nothing of that file was kept, the files after it were not read", body = UploadReport),
         (status = 401, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody)
     ),

@@ -1,5 +1,6 @@
 //! `/healthz` (the process is up) and `/readyz` (it can do its work: the
-//! database and the document store answer).
+//! database and the document store answer; clamd's answer is reported too,
+//! when it is configured).
 
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
@@ -25,6 +26,10 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Err(e) => Err(e.to_string()),
     };
     let storage = state.storage.check().await.map_err(|e| e.to_string());
+    let clamd = match &state.config.clamd_url {
+        Some(url) => Some(crate::scan::ping(url).await.map_err(|e| e.to_string())),
+        None => None,
+    };
     let ready = database.is_ok() && storage.is_ok();
     let status = |r: &Result<(), String>| match r {
         Ok(()) => "ok".to_owned(),
@@ -33,7 +38,23 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if !ready {
         tracing::warn!(database = %status(&database), storage = %status(&storage), "not ready");
     }
-    let body = json!({ "status": if ready { "ok" } else { "unavailable" }, "database": status(&database), "storage": status(&storage) });
+    // A clamd that does not answer PING does not make the portal unready:
+    // sign-ins, case pages and messages still work, and uploads are refused
+    // (or stored unscanned, failing open). It is reported, and `status` says
+    // `degraded`, for monitoring to alert on.
+    let clamd_down = clamd.as_ref().is_some_and(Result::is_err);
+    if let Some(Err(e)) = &clamd {
+        tracing::warn!(clamd = %e, "clamd does not answer; uploads cannot be scanned for viruses");
+    }
+    let overall = match (ready, clamd_down) {
+        (false, _) => "unavailable",
+        (true, true) => "degraded",
+        (true, false) => "ok",
+    };
+    let mut body = json!({ "status": overall, "database": status(&database), "storage": status(&storage) });
+    if let Some(clamd) = &clamd {
+        body["clamd"] = json!(status(clamd));
+    }
     if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 

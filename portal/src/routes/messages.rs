@@ -28,7 +28,7 @@ use crate::routes::ApiConfig;
 use crate::routes::documents::{ReceiptView, closed_page, matter_for_upload};
 use crate::session::{ApiUser, client_ip};
 use crate::state::AppState;
-use crate::upload::{self, MESSAGE_BYTES, Target, UploadReport};
+use crate::upload::{self, Target, UploadReport};
 
 /// Registers the messages pages.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -395,7 +395,17 @@ async fn api_write_message(
     let report = if multipart {
         upload::receive(&state, target, Multipart::new(req.headers(), payload)).await
     } else {
-        let text = json_text(payload).await?;
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > crate::app::JSON_BODY_LIMIT) {
+            return Ok(crate::error::too_large_answer("body", crate::app::JSON_BODY_LIMIT));
+        }
+        let Some(text) = json_text(payload).await? else {
+            return Ok(crate::error::too_large_answer("body", crate::app::JSON_BODY_LIMIT));
+        };
         UploadReport { text: Some(text), ..UploadReport::default() }
     };
     match write(&state, &client, &matter, &report, client_ip(&req)).await? {
@@ -404,14 +414,15 @@ async fn api_write_message(
     }
 }
 
-/// The text of a JSON message body (`{"body": "…"}`), read up to a limit.
-async fn json_text(mut payload: web::Payload) -> AppResult<upload::MessageText> {
+/// The text of a JSON message body (`{"body": "…"}`); `None` when the body is
+/// larger than the API's JSON limit (413, like every JSON route).
+async fn json_text(mut payload: web::Payload) -> AppResult<Option<upload::MessageText>> {
     let mut bytes = web::BytesMut::new();
-    let limit = MESSAGE_BYTES * 2 + 1024;
+    let limit = crate::app::JSON_BODY_LIMIT;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| AppError(shared::Error::invalid("body", format!("could not be read: {e}"))))?;
         if bytes.len() + chunk.len() > limit {
-            return Ok(upload::MessageText { sent: String::new(), checked: Err(Problem::TooLong) });
+            return Ok(None);
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -419,5 +430,5 @@ async fn json_text(mut payload: web::Payload) -> AppResult<upload::MessageText> 
         AppError(shared::Error::invalid("body", format!("is not JSON of the form {{\"body\": \"…\"}}: {e}")))
     })?;
     let checked = messages::check_text(&input.body);
-    Ok(upload::MessageText { sent: input.body, checked })
+    Ok(Some(upload::MessageText { sent: input.body, checked }))
 }

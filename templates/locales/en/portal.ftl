@@ -537,3 +537,7 @@ staff-msg-send = Send
 staff-msg-done-reply-sent = Reply sent. The clients get an email in 5 minutes unless they read it first.
 staff-msg-done-note-saved = Internal note saved. Clients never see it.
 staff-msg-done-marked-handled = Marked as handled. Nothing was sent to the client.
+
+# Virus scanning (clamd)
+upload-refused-infected = { $name }: our virus check found something harmful in this file, so it was not saved. If you did not expect this, please tell your legal team.
+receipt-scan-failed = { $name } could not be checked for viruses just now, so it was not saved, and the files after it were not sent. Please try again later.

@@ -537,3 +537,7 @@ staff-msg-send = Enviar
 staff-msg-done-reply-sent = Respuesta enviada. Los clientes reciben un correo en 5 minutos si no la leen antes.
 staff-msg-done-note-saved = Nota interna guardada. Los clientes nunca la ven.
 staff-msg-done-marked-handled = Marcado como atendido. No se envió nada al cliente.
+
+# Virus scanning (clamd)
+upload-refused-infected = { $name }: nuestra revisión antivirus encontró algo dañino en este archivo, así que no se guardó. Si no lo esperaba, avise a su equipo legal.
+receipt-scan-failed = No se pudo revisar { $name } en busca de virus en este momento, así que no se guardó, y los archivos que venían después no se enviaron. Inténtelo de nuevo más tarde.

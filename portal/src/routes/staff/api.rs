@@ -374,8 +374,8 @@ async fn list_documents(
     responses(
         (status = 201, description = "Every file stored and shared", body = UploadReport),
         (status = 413, description = "A file exceeded the size limit (it was not stored), or the body had more than 100 parts (the rest was not read)", body = UploadReport),
-        (status = 422, description = "Some files were refused (type, empty) or none sent", body = UploadReport),
-        (status = 503, description = "Storage failed; nothing of that file was kept", body = UploadReport),
+        (status = 422, description = "Some files were refused (type, empty, a virus found) or none sent", body = UploadReport),
+        (status = 503, description = "Storage failed, or the virus scanner could not check a file; nothing of that file was kept, the files after it were not read", body = UploadReport),
         (status = 404, body = ErrorBody)
     ),
     security(("session_cookie" = []), ("bearer" = []))
