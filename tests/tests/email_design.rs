@@ -52,9 +52,13 @@ enum Kind {
     Receipt,
     PhaseChange,
     Weekly,
+    MessageReply,
 }
 
-const KINDS: [Kind; 4] = [Kind::SignIn, Kind::Receipt, Kind::PhaseChange, Kind::Weekly];
+const KINDS: [Kind; 5] = [Kind::SignIn, Kind::Receipt, Kind::PhaseChange, Kind::Weekly, Kind::MessageReply];
+
+/// The case manager's reply behind a "new message" email (never in the email itself).
+const REPLY: &str = "Please send the repair estimate when you have it.";
 
 impl Kind {
     fn name(self) -> &'static str {
@@ -63,6 +67,7 @@ impl Kind {
             Kind::Receipt => "upload_receipt",
             Kind::PhaseChange => "phase_change",
             Kind::Weekly => "weekly_update",
+            Kind::MessageReply => "message_reply",
         }
     }
 
@@ -90,6 +95,19 @@ impl Kind {
                 let change = PhaseChange { matter_id: client.matter_id.clone(), phase_key };
                 let mut ids = phase_change::enqueue_for_matter(c, &firm_id, &change, now())?;
                 ids.pop().ok_or(shared::Error::NotFound)
+            }
+            Kind::MessageReply => {
+                let manager: Option<String> =
+                    matters::table.find(&client.matter_id).select(matters::case_manager_id).first(c)?;
+                let manager = manager.ok_or(shared::Error::NotFound)?;
+                let user: User = users::table.find(&manager).select(User::as_select()).first(c)?;
+                let staff = shared::staff::Staff::from_user(&user, None)?;
+                let answered = shared::messages::reply(c, &staff, &client.matter_id, REPLY, false, now())?;
+                Ok(notifications::table
+                    .filter(notifications::id.eq_any(&answered.notices))
+                    .filter(notifications::recipient_id.eq(&client.id))
+                    .select(notifications::id)
+                    .first(c)?)
             }
             Kind::Weekly => {
                 let period = format!("design-{}", shared::domain::new_id());
@@ -255,6 +273,17 @@ async fn every_client_email_carries_the_firm_and_leads_with_its_buttons(backend:
                     assert!(html.contains(&big), "{what}: the code is not large in the HTML part: {html}");
                     assert!(html.contains("monospace"), "{what}");
                     assert_eq!(short_links_in(text, &base).len(), 1, "{what}: one short sign-in link: {text}");
+                }
+                Kind::MessageReply => {
+                    let button = format!("<a href=\"{base}/matters/{}/messages\"", b.sam.matter_id);
+                    let at = html.find(&button).ok_or_else(|| anyhow::anyhow!("{what}: no button to the messages"))?;
+                    assert!(html[..at].ends_with(&format!("background:{ACCENT}\">")), "{what}: not a button: {html}");
+                    let label = b.text(lang, "message-email-open");
+                    assert!(html.contains(&format!(">{label}</a>")), "{what}: button label");
+                    assert!(
+                        !html.contains("repair estimate") && !text.contains("repair estimate"),
+                        "{what}: the reply's text"
+                    );
                 }
                 Kind::Receipt => {
                     let button = format!("<a href=\"{base}/matters/{}\"", b.sam.matter_id);
