@@ -170,6 +170,7 @@ pub fn create_session(
         ip: device.ip.clone(),
     };
     diesel::insert_into(sessions::table).values(&session).execute(conn)?;
+    diesel::update(users::table.find(user_id)).set(users::last_active_at.eq(t)).execute(conn)?;
     let token = tokens.issue(Purpose::Session, user_id, &session.id, SESSION_TTL)?;
     Ok(SessionGrant { session_id: session.id, token, user_id: user_id.to_owned() })
 }
@@ -210,6 +211,7 @@ pub fn authenticate_in_firm(
     // Refresh "last seen" at most every five minutes: a write per page view is wasted work.
     if t - session.last_seen_at > Duration::minutes(5) {
         diesel::update(sessions::table.find(&session.id)).set(sessions::last_seen_at.eq(t)).execute(conn)?;
+        diesel::update(users::table.find(&user.id)).set(users::last_active_at.eq(t)).execute(conn)?;
     }
     Ok((session, user, firm))
 }

@@ -4,6 +4,7 @@
 //! (the load test, the PostgreSQL restart), and the one that measures its
 //! process's memory runs in a process of its own (`harness::own_process`).
 
+mod adoption;
 mod backup;
 mod branding;
 mod browser;

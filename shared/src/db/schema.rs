@@ -47,6 +47,7 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        last_active_at -> Nullable<Timestamp>,
     }
 }
 

@@ -11,6 +11,7 @@
 //!
 //! Staff sign-in (password + TOTP, lockout, new staff accounts) is the portal's `staff_auth`.
 
+pub mod adoption;
 pub mod clients;
 pub mod matters;
 pub mod records;

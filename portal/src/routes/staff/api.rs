@@ -53,6 +53,7 @@ pub fn configure(cfg: &mut ApiConfig) {
         .service(put_logo)
         .service(delete_logo)
         .service(get_ratings)
+        .service(get_adoption)
         .service(audit_log)
         .service(import);
 }
@@ -673,6 +674,25 @@ async fn delete_logo(state: web::Data<AppState>, user: StaffApi) -> AppResult<Ht
 async fn get_ratings(state: web::Data<AppState>, user: StaffApi) -> AppResult<web::Json<Ratings>> {
     let staff = user.staff;
     Ok(web::Json(state.db.run(move |c| records::ratings(c, &staff)).await?))
+}
+
+/// Adoption: activation (open matters whose clients the firm has emailed ÷
+/// open matters) and engagement (those invited clients who signed in within
+/// 30 days ÷ invited clients), for the firm and per case manager. Admins see
+/// the firm and every case manager; a case manager sees their own matters.
+#[utoipa::path(
+    tag = "staff",
+    responses((status = 200, body = shared::staff::adoption::Adoption)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/adoption")]
+async fn get_adoption(
+    state: web::Data<AppState>,
+    user: StaffApi,
+) -> AppResult<web::Json<shared::staff::adoption::Adoption>> {
+    let staff = user.staff;
+    let at = state.clock().now();
+    Ok(web::Json(state.db.run(move |c| shared::staff::adoption::adoption(c, &staff, at)).await?))
 }
 
 /// The firm's audit log, newest first (admins).
