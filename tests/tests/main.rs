@@ -14,6 +14,7 @@ mod email_design;
 mod emails;
 mod experience;
 mod foundation;
+mod insights;
 mod limits;
 mod load;
 mod messages;

@@ -72,7 +72,8 @@ pub struct Share {
 }
 
 impl Share {
-    fn new(count: i64, of: i64) -> Self {
+    /// `count` out of `of`.
+    pub fn new(count: i64, of: i64) -> Self {
         let share = (of > 0).then(|| count as f64 / of as f64);
         Self { count, of, share, grade: share.map(Grade::of) }
     }

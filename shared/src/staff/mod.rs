@@ -13,6 +13,7 @@
 
 pub mod adoption;
 pub mod clients;
+pub mod insights;
 pub mod matters;
 pub mod records;
 pub mod settings;

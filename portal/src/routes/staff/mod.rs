@@ -1,6 +1,7 @@
 //! The firm's side: staff sign-in, pages and the `/api/v1/staff` JSON API.
 
 pub mod api;
+pub mod insights;
 pub mod messages;
 pub mod pages;
 pub mod settings;
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut ApiConfig) {
     });
     api::configure(cfg);
     messages::configure_api(cfg);
+    insights::configure_api(cfg);
 }
 
 /// True for an admin or case manager.
