@@ -13,6 +13,7 @@ mod email_design;
 mod emails;
 mod experience;
 mod foundation;
+mod languages;
 mod limits;
 mod load;
 mod messages;
