@@ -1,6 +1,8 @@
 //! Templates, locale files and catalogues: embedded in the binary from
 //! `templates/`, so the binaries work from any folder, and overridable file by
-//! file from `MATTERLINE_ASSETS_DIR` (a firm's own wording or branding).
+//! file from `MATTERLINE_ASSETS_DIR` (a firm's own wording or branding). There
+//! a `locales/<tag>/` folder may also add a language ([`Assets::folders_in`],
+//! [`Assets::files_in`]; see [`crate::i18n::Locales::load`]).
 
 use std::borrow::Cow;
 use std::path::PathBuf;
