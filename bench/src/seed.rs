@@ -71,7 +71,7 @@ pub fn seed(conn: &mut DbConnection, clients: usize, per_matter: usize) -> anyho
         let (mut people, mut cases, mut links, mut events, mut requests) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for i in start..end {
-            let language = if i % 2 == 1 { Language::Es } else { Language::En };
+            let language = if i % 2 == 1 { Language::ES } else { Language::EN };
             let user = User::new(
                 &firm_id,
                 Role::Client,

@@ -57,7 +57,7 @@ pub enum Command {
         /// The client's user id.
         #[arg(long)]
         client: String,
-        /// Language to render in (`en`, `es`); the client's own when omitted.
+        /// Language to render in (`en`, `es` or an added one); the client's own when omitted.
         #[arg(long)]
         lang: Option<String>,
         /// Where to write the HTML part.

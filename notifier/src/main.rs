@@ -49,13 +49,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Preview { client, lang, html } => {
+            // Built first: loading its locales makes the added languages known.
+            let notifier = Notifier::build(config, &WorkerOptions { lease_seconds: 1, concurrency: 1, batch: 1 })?;
             let lang = match lang.as_deref() {
-                Some(code) => Some(
-                    Language::parse(code).ok_or_else(|| anyhow::anyhow!("--lang: expected en or es, got {code}"))?,
-                ),
+                Some(code) => Some(Language::parse(code).ok_or_else(|| {
+                    anyhow::anyhow!("--lang: expected one of {}, got {code}", Language::loaded_list())
+                })?),
                 None => None,
             };
-            let notifier = Notifier::build(config, &WorkerOptions { lease_seconds: 1, concurrency: 1, batch: 1 })?;
             let email = notifier.preview(&client, lang).await?;
             std::fs::write(&html, &email.html).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", html.display()))?;
             println!("Subject: {}\n\n{}", email.subject, email.text);

@@ -49,6 +49,10 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         firm: Option<String>,
     },
+    /// List the languages the portal speaks (English, Spanish and each folder
+    /// added under MATTERLINE_ASSETS_DIR/locales/): the messages each lacks
+    /// (shown in English) and its phase texts. Exits 1 when a locale file does not load.
+    CheckLocales,
     /// Audit log commands.
     Audit {
         /// What to do with the audit log.

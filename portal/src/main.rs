@@ -146,6 +146,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             Ok(if summary.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        Command::CheckLocales => {
+            let assets = shared::assets::Assets::new(config.assets_dir.clone());
+            match shared::i18n::Locales::load(&assets) {
+                Ok(locales) => {
+                    print!("{}", locales.report(&assets));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("the locales do not load: {e:#}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::Audit { command: AuditCommand::Verify } => {
             let db = shared::db::Db::connect(&config.database_url, 1)?;
             let (events, broken) = tokio::task::spawn_blocking(move || -> shared::Result<(i64, Option<i64>)> {

@@ -177,6 +177,7 @@ impl PageCtx {
         let firm = self.brand.as_deref();
         let frame = Frame {
             lang: self.lang,
+            languages: language_choices(self.state.renderer.locales(), self.lang),
             path: &self.path,
             title: self.text(title_key),
             brand: firm.map_or_else(|| self.text("app-name"), |b| b.name.clone()),
@@ -252,6 +253,8 @@ impl PageCtx {
 #[derive(Serialize)]
 struct Frame<'a> {
     lang: Language,
+    /// Every loaded language, for the language switcher and staff forms.
+    languages: Vec<LanguageChoice>,
     path: &'a str,
     title: String,
     brand: String,
@@ -266,6 +269,26 @@ struct Frame<'a> {
     /// The phone as a `tel:` link wants it (digits and `+`).
     brand_tel: Option<String>,
     user: Option<SignedInAs<'a>>,
+}
+
+/// A language a page offers: its tag, its name in itself, and whether it is the page's.
+#[derive(Debug, Serialize)]
+pub struct LanguageChoice {
+    /// The tag, e.g. `es`.
+    pub code: Language,
+    /// Its name in itself, e.g. "Español".
+    pub name: String,
+    /// Whether it is the language of the page (or the person it lists the choices for).
+    pub current: bool,
+}
+
+/// The loaded languages as choices, `current` marked.
+pub fn language_choices(locales: &i18n::Locales, current: Language) -> Vec<LanguageChoice> {
+    locales
+        .languages()
+        .iter()
+        .map(|&code| LanguageChoice { code, name: locales.name(code), current: code == current })
+        .collect()
 }
 
 /// The signed-in person, as the page header names them.

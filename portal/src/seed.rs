@@ -58,35 +58,35 @@ const CLIENTS: [DemoClient; 5] = [
     DemoClient {
         name: "Jordan Example",
         email: "jordan@demo.matterline.test",
-        language: Language::En,
+        language: Language::EN,
         phase: "records_and_bills",
         title: "Rear-end collision on Route 9",
     },
     DemoClient {
         name: "Lucía Ejemplo",
         email: "lucia@demo.matterline.test",
-        language: Language::Es,
+        language: Language::ES,
         phase: "medical_treatment",
         title: "Caída en un supermercado",
     },
     DemoClient {
         name: "Sam Sample",
         email: "sam@demo.matterline.test",
-        language: Language::En,
+        language: Language::EN,
         phase: "intake",
         title: "Dog bite at a neighbour's house",
     },
     DemoClient {
         name: "Mateo Muestra",
         email: "mateo@demo.matterline.test",
-        language: Language::Es,
+        language: Language::ES,
         phase: "negotiation",
         title: "Accidente de motocicleta",
     },
     DemoClient {
         name: "Riley Placeholder",
         email: "riley@demo.matterline.test",
-        language: Language::En,
+        language: Language::EN,
         phase: "settlement",
         title: "Truck collision on the interstate",
     },
@@ -119,9 +119,9 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets, totp_key: &TotpKey) -
             phone: phone.map(Into::into),
             ..User::new(&firm.id, role, email, name, language, t0)
         };
-        let admin = person(Role::Admin, "Avery Admin", "admin@demo.matterline.test", Some("+1 555 0101"), Language::En);
+        let admin = person(Role::Admin, "Avery Admin", "admin@demo.matterline.test", Some("+1 555 0101"), Language::EN);
         let manager =
-            person(Role::CaseManager, "Casey Manager", "casey@demo.matterline.test", Some("+1 555 0102"), Language::En);
+            person(Role::CaseManager, "Casey Manager", "casey@demo.matterline.test", Some("+1 555 0102"), Language::EN);
         let mut staff = vec![admin, manager];
         let mut logins = Vec::new();
         for member in &mut staff {
@@ -176,8 +176,8 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets, totp_key: &TotpKey) -
                 events.push(milestone(MilestoneKind::PhaseChange, Some(phase), None, at));
             }
             let note = match c.language {
-                Language::En => "Thank you for sending your photos. They help your case.",
-                Language::Es => "Gracias por enviar sus fotos. Ayudan a su caso.",
+                Language::EN => "Thank you for sending your photos. They help your case.",
+                _ => "Gracias por enviar sus fotos. Ayudan a su caso.",
             };
             events.push(milestone(MilestoneKind::ClientNote, None, Some(note), t0 - Duration::days(3)));
             events.push(milestone(

@@ -297,7 +297,7 @@ pub fn create_staff(
     shared::staff::required("full_name", full_name)?;
     let password = generate_password();
     let totp_secret = new_totp_secret();
-    let mut user = User::new(firm_id, role, email, full_name.trim(), Language::En, now);
+    let mut user = User::new(firm_id, role, email, full_name.trim(), Language::EN, now);
     user.weekly_updates = false;
     user.password_hash = Some(hash_password(&password)?);
     user.totp_secret = Some(totp_key.seal(&user.id, &totp_secret)?);

@@ -112,15 +112,154 @@ impl Role {
     }
 }
 
-text_enum!(
-    /// A language Matterline speaks to clients.
-    Language {
-        /// English.
-        En => "en",
-        /// Spanish.
-        Es => "es",
+/// A language Matterline speaks to clients: the BCP 47 tag of a loaded locale
+/// (`en`, `es`, or a `locales/<tag>/` folder an operator added under
+/// `MATTERLINE_ASSETS_DIR`, see [`crate::i18n::Locales::load`]). Cheap to copy:
+/// the tag is interned for the life of the process. Stored as its tag; a
+/// stored tag this process has not loaded reads as English (logged), so a
+/// removed locale folder never breaks a page.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct Language(&'static str);
+
+/// The tags of every loaded language: the built-in ones, then those registered at start-up.
+static LOADED: std::sync::LazyLock<std::sync::RwLock<Vec<&'static str>>> =
+    std::sync::LazyLock::new(|| std::sync::RwLock::new(Language::BUILT_IN.iter().map(|l| l.0).collect()));
+
+impl Language {
+    /// English: the language every missing text falls back to.
+    pub const EN: Language = Language("en");
+    /// Spanish.
+    pub const ES: Language = Language("es");
+    /// The languages shipped in the binary (complete, checked by the tests).
+    pub const BUILT_IN: [Language; 2] = [Language::EN, Language::ES];
+
+    /// The tag stored in the database, e.g. `en` or `pt-BR`.
+    pub fn as_str(self) -> &'static str {
+        self.0
     }
-);
+
+    /// The loaded language tagged `text` (in any case: `pt-br` finds `pt-BR`),
+    /// or `None` when no such language is loaded.
+    pub fn parse(text: &str) -> Option<Self> {
+        let loaded = LOADED.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tag) = loaded.iter().find(|tag| **tag == text) {
+            return Some(Language(tag));
+        }
+        let canonical = canonical_tag(text)?;
+        loaded.iter().find(|tag| **tag == canonical).map(|tag| Language(tag))
+    }
+
+    /// Makes `tag` a loaded language of this process (again: the same value).
+    /// An error when `tag` is no BCP 47 language tag in its canonical form
+    /// (`pt-BR`, not `pt_br`), so a folder's name is the tag stored for it.
+    pub fn register(tag: &str) -> Result<Self, String> {
+        if canonical_tag(tag).as_deref() != Some(tag) {
+            return Err(format!("\"{tag}\" is not a language tag such as fr or pt-BR"));
+        }
+        let mut loaded = LOADED.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(found) = loaded.iter().find(|t| **t == tag) {
+            return Ok(Language(found));
+        }
+        // Leaked once per language and process: a handful of short strings at start-up.
+        let interned: &'static str = Box::leak(tag.to_owned().into_boxed_str());
+        loaded.push(interned);
+        Ok(Language(interned))
+    }
+
+    /// Every language loaded in this process: the built-in ones, then the others by tag.
+    pub fn loaded() -> Vec<Language> {
+        let loaded = LOADED.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut all: Vec<Language> = loaded.iter().map(|tag| Language(tag)).collect();
+        all.sort_by_key(|l| (!Language::BUILT_IN.contains(l), l.0));
+        all
+    }
+
+    /// The loaded tags as one readable list, e.g. "en, es, fr" (for error messages).
+    pub fn loaded_list() -> String {
+        Language::loaded().iter().map(|l| l.0).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The language stored as `text`: English (with a warning) when it is not loaded.
+    pub fn stored(text: &str) -> Self {
+        Language::parse(text).unwrap_or_else(|| {
+            tracing::warn!(language = text, "a stored language is not loaded; English is used");
+            Language::EN
+        })
+    }
+}
+
+/// `text` as a canonical BCP 47 language tag (`pt-br` → `pt-BR`), if it is one
+/// with a language subtag (not `und`).
+fn canonical_tag(text: &str) -> Option<String> {
+    let id: unic_langid::LanguageIdentifier = text.trim().parse().ok()?;
+    (!id.language.is_empty()).then(|| id.to_string())
+}
+
+impl std::fmt::Display for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl serde::Serialize for Language {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Language {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+        Language::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("\"{text}\" is not a loaded language ({})", Language::loaded_list()))
+        })
+    }
+}
+
+impl utoipa::PartialSchema for Language {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("A BCP 47 language tag of a loaded language: `en`, `es`, or one the firm added."))
+            .examples(["es"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Language {}
+
+impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for Language
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+        <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(self.0, out)
+    }
+}
+
+impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for Language
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+        let text = <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?;
+        Ok(Language::stored(&text))
+    }
+}
 
 text_enum!(
     /// What happened on a matter.
@@ -274,7 +413,9 @@ mod tests {
         for c in DocumentCategory::ALL {
             assert_eq!(DocumentCategory::parse(c.as_str()), Some(*c));
         }
-        assert_eq!(Language::parse("fr"), None);
+        assert_eq!(Language::parse("zz"), None);
+        assert_eq!(Language::stored("zz"), Language::EN);
+        assert_eq!(Language::parse(" es "), Some(Language::ES));
         assert!(Role::Admin.is_staff() && !Role::Client.is_staff());
     }
 }

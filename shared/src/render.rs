@@ -53,7 +53,7 @@ impl HelperDef for Translate {
     ) -> HelperResult {
         let key =
             h.param(0).and_then(|p| p.value().as_str()).ok_or(RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
-        let lang = ctx.data().get("lang").and_then(|v| v.as_str()).and_then(Language::parse).unwrap_or(Language::En);
+        let lang = ctx.data().get("lang").and_then(|v| v.as_str()).and_then(Language::parse).unwrap_or(Language::EN);
         let args = args_from_json(h.hash().iter().map(|(name, value)| (*name, value.value())));
         let text = self
             .locales

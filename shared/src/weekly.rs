@@ -249,7 +249,7 @@ impl<'a> Index<'a> {
 
     /// A phase's texts in `language`, else in English.
     fn text(&self, phase_id: &str, language: Language) -> Option<&'a PhaseText> {
-        self.texts.get(&(phase_id, language)).or_else(|| self.texts.get(&(phase_id, Language::En))).copied()
+        self.texts.get(&(phase_id, language)).or_else(|| self.texts.get(&(phase_id, Language::EN))).copied()
     }
 
     /// One open matter's part of the update: its phase, what changed after `since`, what is needed.

@@ -157,7 +157,7 @@ impl TestApp {
                     let (mut people, mut cases, mut links, mut events) =
                         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
                     for &i in chunk {
-                        let language = if i % 2 == 1 { Language::Es } else { Language::En };
+                        let language = if i % 2 == 1 { Language::ES } else { Language::EN };
                         let user = User::new(
                             &firm_id,
                             Role::Client,

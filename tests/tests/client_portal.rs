@@ -664,8 +664,8 @@ fn every_message_exists_in_english_and_spanish_and_every_template_key_exists() -
         let text = assets.text(&path).unwrap_or_default();
         for piece in text.split("t \"").skip(1) {
             let key = piece.split('"').next().unwrap_or_default();
-            for lang in shared::domain::Language::ALL {
-                assert!(renderer.locales().get(*lang, key, None).is_some(), "{path}: no message {key:?} in {lang}");
+            for lang in shared::domain::Language::BUILT_IN {
+                assert!(renderer.locales().get(lang, key, None).is_some(), "{path}: no message {key:?} in {lang}");
             }
         }
     }

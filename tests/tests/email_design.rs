@@ -232,9 +232,9 @@ async fn every_client_email_carries_the_firm_and_leads_with_its_buttons(backend:
         b.firm_id,
         escaped(&b.firm_name)
     );
-    for lang in [Language::En, Language::Es] {
+    for lang in [Language::EN, Language::ES] {
         b.set(true, lang, "Sam Rivera").await?;
-        let hi = if lang == Language::En { "Hi Sam," } else { "Hola, Sam:" };
+        let hi = if lang == Language::EN { "Hi Sam," } else { "Hola, Sam:" };
         for kind in KINDS {
             let (email, reply_to) = b.compose(kind).await?;
             let (html, text) = (&email.content.html, &email.content.text);
@@ -293,7 +293,7 @@ async fn every_client_email_carries_the_firm_and_leads_with_its_buttons(backend:
                     assert!(html.contains(&format!(">{open}</a>")), "{what}: button label");
                 }
                 Kind::PhaseChange | Kind::Weekly => {
-                    let step = if lang == Language::En { "Step " } else { "Paso " };
+                    let step = if lang == Language::EN { "Step " } else { "Paso " };
                     let at_step = text.find(step).ok_or_else(|| anyhow::anyhow!("{what}: no step in {text}"))?;
                     let shown = &text[at_step..at_step + 12];
                     assert!(html.contains(shown.trim_end_matches(':').trim()), "{what}: {shown} not in the HTML part");
@@ -318,7 +318,7 @@ async fn every_client_email_carries_the_firm_and_leads_with_its_buttons(backend:
         }
     }
     // With the setting off, no Reply-To; and a client without a name is greeted without one.
-    b.set(false, Language::En, " ").await?;
+    b.set(false, Language::EN, " ").await?;
     for kind in KINDS {
         let (email, reply_to) = b.compose(kind).await?;
         assert_eq!(reply_to, None, "{kind:?}: Reply-To with the setting off");
@@ -378,13 +378,13 @@ async fn short_links_lead_to_their_page_and_use_nothing_up(backend: Backend) -> 
     let unknown = http.get(format!("{base}/l/NoSuchCodeAtAllX")).header("Accept-Language", "es").send().await?;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
     let page = unknown.text().await?;
-    assert!(page.contains(&b.text(Language::Es, "short-link-gone-title")), "{page}");
+    assert!(page.contains(&b.text(Language::ES, "short-link-gone-title")), "{page}");
     assert!(page.contains("href=\"/sign-in\""), "{page}");
     b.app.state.tokens.clock().advance(Duration::minutes(16));
     let expired = http.get(short).send().await?;
     assert_eq!(expired.status(), StatusCode::NOT_FOUND, "a sign-in short link outlived its token");
     let page = expired.text().await?;
-    assert!(page.contains(&b.text(Language::En, "short-link-gone-title")) && page.contains("href=\"/sign-in\""));
+    assert!(page.contains(&b.text(Language::EN, "short-link-gone-title")) && page.contains("href=\"/sign-in\""));
     assert!(!page.contains("panicked"), "{page}");
     // Expired links are purged with the other expired rows.
     let purged = b.app.state.db.run(|c| shared::auth::purge_expired(c, now() + Duration::days(400))).await?;
@@ -464,7 +464,7 @@ async fn every_email_reads_well_on_a_phone_and_a_desktop(backend: Backend) -> an
     let base = b.app.state.notifications.composer.base_url.clone();
     let tag = format!("{backend:?}").to_lowercase();
     let mut pages = Vec::new();
-    for lang in [Language::En, Language::Es] {
+    for lang in [Language::EN, Language::ES] {
         b.set(true, lang, "Sam Rivera").await?;
         for kind in KINDS {
             let (email, _) = b.compose(kind).await?;

@@ -120,8 +120,8 @@ fn settings() -> insta::Settings {
 async fn snapshot_both_languages(backend: Backend, name: &str, enqueue: Enqueue) -> anyhow::Result<()> {
     let app = TestApp::builder(backend).spawn().await?;
     let jordan = demo_with_jordan(&app).await?;
-    let en = compose_for(&app, &jordan, Language::En, enqueue).await?;
-    let es = compose_for(&app, &jordan, Language::Es, enqueue).await?;
+    let en = compose_for(&app, &jordan, Language::EN, enqueue).await?;
+    let es = compose_for(&app, &jordan, Language::ES, enqueue).await?;
     settings().bind(|| {
         insta::assert_snapshot!(format!("{name}.en"), en);
         insta::assert_snapshot!(format!("{name}.es"), es);

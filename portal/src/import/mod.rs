@@ -395,8 +395,12 @@ impl FirmContext {
         }
         let language = match record.get("language") {
             None => None,
-            Some(code) => Some(Language::parse(&code.to_ascii_lowercase()).ok_or_else(|| {
-                RowError::new(line, "language", format!("unknown language \"{code}\"; use en or es"))
+            Some(code) => Some(Language::parse(code).ok_or_else(|| {
+                RowError::new(
+                    line,
+                    "language",
+                    format!("unknown language \"{code}\"; use one of {}", Language::loaded_list()),
+                )
             })?),
         };
         let phase_id = match record.get("phase") {
@@ -622,7 +626,7 @@ impl Writer<'_> {
                     changes.changed_clients.insert(email);
                 }
                 None => {
-                    let language = spec.language.unwrap_or(Language::En);
+                    let language = spec.language.unwrap_or(Language::EN);
                     let client = User {
                         phone: spec.phone.clone(),
                         ..User::new(self.firm_id, Role::Client, email, &spec.name, language, t)
@@ -887,7 +891,7 @@ mod tests {
         assert_eq!((first.phase_id.as_deref(), first.case_manager_id.as_deref()), (Some("p5"), Some("u-casey")));
         // Midnight in Chicago (CDT, UTC-5) on 31 March.
         assert_eq!(first.opened_at.map(|t| t.to_string()).as_deref(), Some("2026-03-31 05:00:00"));
-        assert_eq!(clients.get("ann@example.com").and_then(|c| c.language), Some(Language::Es));
+        assert_eq!(clients.get("ann@example.com").and_then(|c| c.language), Some(Language::ES));
         Ok(())
     }
 

@@ -28,7 +28,7 @@ pub struct Me {
     pub email: String,
     /// `client`, `case_manager` or `admin`.
     pub role: shared::domain::Role,
-    /// Preferred language (`en`, `es`); texts in responses are in it.
+    /// Preferred language (`en`, `es` or one the firm added); texts in responses are in it.
     pub language: shared::domain::Language,
     /// The firm's name.
     pub firm: String,

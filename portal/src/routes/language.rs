@@ -36,7 +36,9 @@ fn local_path(next: &str) -> &str {
 
 #[post("/language")]
 async fn switch_language(ctx: PageCtx, form: web::Form<LanguageForm>) -> PageResult {
-    let lang = Language::parse(&form.lang).ok_or_else(|| shared::Error::invalid("lang", "unknown language"))?;
+    let lang = Language::parse(&form.lang)
+        .filter(|lang| ctx.state.renderer.locales().speaks(*lang))
+        .ok_or_else(|| shared::Error::invalid("lang", "unknown language"))?;
     if let Some(viewer) = &ctx.viewer {
         let id = viewer.user.id.clone();
         ctx.state

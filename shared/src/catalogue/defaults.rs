@@ -47,12 +47,10 @@ pub struct PhaseWording {
 }
 
 impl PhaseDefinition {
-    /// The wording in `language`.
+    /// The wording in a built-in `language` (English for any other: an added
+    /// language's texts come from its locale folder, see [`super::locale_phase`]).
     pub fn wording(&self, language: Language) -> &PhaseWording {
-        match language {
-            Language::En => &self.en,
-            Language::Es => &self.es,
-        }
+        if language == Language::ES { &self.es } else { &self.en }
     }
 }
 
@@ -72,7 +70,7 @@ impl Catalogue {
     /// Writes this catalogue as `firm_id`'s phases (and their texts in every language).
     pub fn install(&self, conn: &mut DbConnection, firm_id: &str) -> Result<Vec<Phase>> {
         let mut installed = Vec::with_capacity(self.phases.len());
-        let mut texts = Vec::with_capacity(self.phases.len() * Language::ALL.len());
+        let mut texts = Vec::with_capacity(self.phases.len() * Language::BUILT_IN.len());
         for (index, def) in self.phases.iter().enumerate() {
             let phase = Phase {
                 id: new_id(),
@@ -81,11 +79,11 @@ impl Catalogue {
                 key: def.key.clone(),
                 position: i32::try_from(index + 1).unwrap_or(i32::MAX),
             };
-            for language in Language::ALL {
-                let w = def.wording(*language);
+            for language in Language::BUILT_IN {
+                let w = def.wording(language);
                 texts.push(PhaseText {
                     phase_id: phase.id.clone(),
-                    language: *language,
+                    language,
                     title: w.title.clone(),
                     what_it_means: w.what_it_means.clone(),
                     what_happens_next: w.what_happens_next.clone(),
@@ -124,8 +122,8 @@ mod tests {
             ]
         );
         for phase in &c.phases {
-            for language in Language::ALL {
-                let w = phase.wording(*language);
+            for language in Language::BUILT_IN {
+                let w = phase.wording(language);
                 for text in [&w.title, &w.what_it_means, &w.what_happens_next] {
                     assert!(text.trim().len() > 3, "{} {language}: empty text", phase.key);
                 }

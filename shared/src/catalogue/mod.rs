@@ -10,7 +10,7 @@
 mod defaults;
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -36,6 +36,48 @@ type CacheKey = (String, Vec<String>, Language);
 static CACHE: LazyLock<Mutex<HashMap<CacheKey, (Instant, PhaseCatalogue)>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
+/// The phase texts of added locale folders (`locales/<tag>/phases.toml`), per
+/// language and phase key: what a client reads where the firm's own
+/// catalogue has no text in their language (before English).
+static LOCALE_PHASES: LazyLock<RwLock<HashMap<Language, Arc<LocalePhases>>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+
+/// One locale folder's phase texts: phase key → texts.
+type LocalePhases = HashMap<String, PhaseWording>;
+
+/// Makes `wordings` (phase key → texts) the locale folder's phase texts of
+/// `language` (see [`crate::i18n::Locales::load`]); cached catalogues are dropped.
+pub fn add_locale_phases(language: Language, wordings: HashMap<String, PhaseWording>) {
+    LOCALE_PHASES.write().unwrap_or_else(PoisonError::into_inner).insert(language, Arc::new(wordings));
+    if let Ok(mut cached) = CACHE.lock() {
+        cached.clear();
+    }
+}
+
+/// The locale folder's texts of the phase `key` in `language`, if it has them.
+pub fn locale_phase(language: Language, key: &str) -> Option<PhaseWording> {
+    LOCALE_PHASES.read().unwrap_or_else(PoisonError::into_inner).get(&language)?.get(key).cloned()
+}
+
+/// The phase keys the locale folder of `language` has texts for, sorted.
+pub fn locale_phase_keys(language: Language) -> Vec<String> {
+    let all = LOCALE_PHASES.read().unwrap_or_else(PoisonError::into_inner);
+    let mut keys: Vec<String> = all.get(&language).map(|w| w.keys().cloned().collect()).unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+/// `phase`'s text in `language` from the locale folder, if it has one.
+fn locale_text(phase: &Phase, language: Language) -> Option<PhaseText> {
+    locale_phase(language, &phase.key).map(|w| PhaseText {
+        phase_id: phase.id.clone(),
+        language,
+        title: w.title,
+        what_it_means: w.what_it_means,
+        what_happens_next: w.what_happens_next,
+    })
+}
+
 /// Drops this process's cached catalogues of `firm_id`.
 fn forget(firm_id: &str) {
     if let Ok(mut cached) = CACHE.lock() {
@@ -43,8 +85,9 @@ fn forget(firm_id: &str) {
     }
 }
 
-/// Phases of `firm_id`'s practice areas with texts in `language` (English where
-/// a text is missing), read at most once per [`CACHE_TTL`] in a process.
+/// Phases of `firm_id`'s practice areas with texts in `language` (where the
+/// firm has none in it: the locale folder's, else English), read at most once
+/// per [`CACHE_TTL`] in a process.
 pub fn phases_in(
     conn: &mut DbConnection,
     firm_id: &str,
@@ -74,7 +117,7 @@ fn read_phases_in(
         .inner_join(phase_texts::table)
         .filter(phases::firm_id.eq(firm_id))
         .filter(phases::practice_area.eq_any(practice_areas))
-        .filter(phase_texts::language.eq_any([language, Language::En]))
+        .filter(phase_texts::language.eq_any([language, Language::EN]))
         .order((phases::practice_area, phases::position))
         .select((Phase::as_select(), PhaseText::as_select()))
         .load(conn)?;
@@ -89,17 +132,44 @@ fn read_phases_in(
             _ => chosen.push((phase, text)),
         }
     }
+    for (phase, text) in &mut chosen {
+        if text.language != language
+            && let Some(own) = locale_text(phase, language)
+        {
+            *text = own;
+        }
+    }
     Ok(chosen)
 }
 
 /// The phases of several firms with their texts in every language (the weekly
-/// update's batch: one query for all the firms of a claim).
+/// update's batch: one query for all the firms of a claim), plus the locale
+/// folders' texts in the languages a firm has none in.
 pub fn every_text_of(conn: &mut DbConnection, firm_ids: &[&str]) -> Result<Vec<(Phase, PhaseText)>> {
-    Ok(phases::table
+    let mut rows: Vec<(Phase, PhaseText)> = phases::table
         .inner_join(phase_texts::table)
         .filter(phases::firm_id.eq_any(firm_ids))
         .select((Phase::as_select(), PhaseText::as_select()))
-        .load(conn)?)
+        .load(conn)?;
+    let languages: Vec<Language> =
+        LOCALE_PHASES.read().unwrap_or_else(PoisonError::into_inner).keys().copied().collect();
+    if languages.is_empty() {
+        return Ok(rows);
+    }
+    let have: std::collections::HashSet<(String, Language)> =
+        rows.iter().map(|(p, t)| (p.id.clone(), t.language)).collect();
+    let mut seen = std::collections::HashSet::new();
+    let phases: Vec<Phase> = rows.iter().filter(|(p, _)| seen.insert(p.id.clone())).map(|(p, _)| p.clone()).collect();
+    for phase in phases {
+        for language in &languages {
+            if !have.contains(&(phase.id.clone(), *language))
+                && let Some(text) = locale_text(&phase, *language)
+            {
+                rows.push((phase.clone(), text));
+            }
+        }
+    }
+    Ok(rows)
 }
 
 /// Each phase of the firm's catalogue with its texts in every language (the settings page).

@@ -23,7 +23,7 @@ pub struct ClientView {
     pub email: String,
     /// Phone number.
     pub phone: Option<String>,
-    /// `en` or `es`.
+    /// Language tag: `en`, `es` or one the firm added.
     pub language: crate::domain::Language,
     /// Whether the client gets the weekly update.
     pub weekly_updates: bool,
@@ -43,7 +43,7 @@ pub struct NewClient {
     /// Phone number.
     #[serde(default)]
     pub phone: Option<String>,
-    /// `en` (default) or `es`.
+    /// Language tag: `en` (default), `es` or one the firm added.
     #[serde(default)]
     pub language: Option<String>,
 }
@@ -60,7 +60,7 @@ pub struct ClientPatch {
     /// Phone number; an empty string removes it.
     #[serde(default)]
     pub phone: Option<String>,
-    /// `en` or `es`.
+    /// Language tag: `en`, `es` or one the firm added.
     #[serde(default)]
     pub language: Option<String>,
     /// Weekly update on or off.
@@ -73,9 +73,15 @@ diesel::define_sql_function!(
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text
 );
 
-/// `en`/`es`, else an error naming `language`.
+/// A loaded language's tag (`en`, `es` or an added one), else an error naming
+/// `language` and listing the loaded ones.
 pub fn parse_language(value: &str) -> Result<Language> {
-    Language::parse(value.trim()).ok_or_else(|| Error::invalid("language", "must be en or es"))
+    Language::parse(value.trim()).ok_or_else(|| {
+        Error::invalid(
+            "language",
+            format!("must be a loaded language ({}), not \"{}\"", Language::loaded_list(), value.trim()),
+        )
+    })
 }
 
 fn views(conn: &mut DbConnection, people: Vec<User>) -> Result<Vec<ClientView>> {
@@ -132,7 +138,7 @@ pub fn get(conn: &mut DbConnection, staff: &Staff, client_id: &str) -> Result<Cl
 pub fn create(conn: &mut DbConnection, staff: &Staff, input: &NewClient, now: NaiveDateTime) -> Result<ClientView> {
     let name = required("full_name", &input.full_name)?;
     let email = validate_email(&input.email)?;
-    let language = input.language.as_deref().map(parse_language).transpose()?.unwrap_or(Language::En);
+    let language = input.language.as_deref().map(parse_language).transpose()?.unwrap_or(Language::EN);
     let mut client = User::new(&staff.firm_id, Role::Client, &email, &name, language, now);
     client.phone = optional_line("phone", input.phone.as_deref())?;
     write_transaction(conn, |conn| {

@@ -452,7 +452,7 @@ pub fn insights(
     let titles: HashMap<String, String> = phase_texts::table
         .inner_join(phases::table)
         .filter(phases::firm_id.eq(&staff.firm_id))
-        .filter(phase_texts::language.eq_any([language, Language::En]))
+        .filter(phase_texts::language.eq_any([language, Language::EN]))
         .order(phase_texts::language.eq(language))
         .select((phase_texts::phase_id, phase_texts::title))
         .load::<(String, String)>(conn)?

@@ -478,7 +478,7 @@ pub fn create(conn: &mut DbConnection, staff: &Staff, input: &NewMatter, now: Na
         staff.audit(conn, "matter.create", "matter", &matter.id, None, now)?;
         Ok(matter.id)
     })?;
-    Ok(get(conn, staff, &id, Language::En)?.summary)
+    Ok(get(conn, staff, &id, Language::EN)?.summary)
 }
 
 fn first_phase(conn: &mut DbConnection, staff: &Staff) -> Result<Phase> {
@@ -550,7 +550,7 @@ pub fn update(
         }
         Ok(())
     })?;
-    Ok(get(conn, staff, matter_id, Language::En)?.summary)
+    Ok(get(conn, staff, matter_id, Language::EN)?.summary)
 }
 
 /// A column the staff matters table sorts by.

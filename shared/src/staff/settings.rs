@@ -16,7 +16,6 @@ use crate::catalogue::{self, PhaseWording};
 use crate::db::models::{Firm, FirmLogo};
 use crate::db::schema::{firm_logos, firms};
 use crate::db::{DbConnection, write_transaction};
-use crate::domain::Language;
 use crate::error::{Error, Result};
 
 /// A firm's settings.
@@ -299,7 +298,7 @@ pub fn weekly_cron(day: &str, time: &str) -> Result<String> {
 /// A phase's texts in one language.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PhaseWordingView {
-    /// `en` or `es`.
+    /// Language tag: `en`, `es` or one the firm added.
     pub language: String,
     /// Title.
     pub title: String,
@@ -353,8 +352,7 @@ pub fn set_phase_text(
     now: NaiveDateTime,
 ) -> Result<()> {
     staff.require_admin()?;
-    let language =
-        Language::parse(wording.language.trim()).ok_or_else(|| Error::invalid("language", "must be en or es"))?;
+    let language = super::clients::parse_language(&wording.language)?;
     let title = required("title", &wording.title)?;
     let means = long_text("what_it_means", &wording.what_it_means)?;
     let next = long_text("what_happens_next", &wording.what_happens_next)?;

@@ -541,3 +541,7 @@ staff-msg-done-marked-handled = Marked as handled. Nothing was sent to the clien
 # Virus scanning (clamd)
 upload-refused-infected = { $name }: our virus check found something harmful in this file, so it was not saved. If you did not expect this, please tell your legal team.
 receipt-scan-failed = { $name } could not be checked for viruses just now, so it was not saved, and the files after it were not sent. Please try again later.
+
+# --- locales ---
+# The language named in itself: the language switcher and staff forms show it.
+language-name = English

@@ -541,3 +541,7 @@ staff-msg-done-marked-handled = Marcado como atendido. No se envió nada al clie
 # Virus scanning (clamd)
 upload-refused-infected = { $name }: nuestra revisión antivirus encontró algo dañino en este archivo, así que no se guardó. Si no lo esperaba, avise a su equipo legal.
 receipt-scan-failed = No se pudo revisar { $name } en busca de virus en este momento, así que no se guardó, y los archivos que venían después no se enviaron. Inténtelo de nuevo más tarde.
+
+# --- locales ---
+# El idioma con su propio nombre: lo muestran el selector de idioma y los formularios del personal.
+language-name = Español

@@ -134,7 +134,7 @@ fn contact(name: &str) -> Option<ContactView> {
 pub fn every_email(f: &Fixture, t: &Texts, mail_from: Option<String>) -> Result<Vec<OutgoingEmail>, String> {
     let fail = |e: crate::Error| e.to_string();
     let mut emails = Vec::new();
-    for language in [Language::En, Language::Es] {
+    for language in [Language::EN, Language::ES] {
         let (client, firm) = people(&t.name, &t.firm, mail_from.clone(), language);
         let notices = [
             (NotificationKind::SignIn, "sign_in", sign_in::data(&f.composer, &client, &firm, "token", "123456")),
