@@ -541,3 +541,28 @@ staff-msg-done-marked-handled = Marcado como atendido. No se envió nada al clie
 # Virus scanning (clamd)
 upload-refused-infected = { $name }: nuestra revisión antivirus encontró algo dañino en este archivo, así que no se guardó. Si no lo esperaba, avise a su equipo legal.
 receipt-scan-failed = No se pudo revisar { $name } en busca de virus en este momento, así que no se guardó, y los archivos que venían después no se enviaron. Inténtelo de nuevo más tarde.
+
+# --- requests ---
+day-format = { $weekday } { $day } de { $month }
+matter-request-due = Vence el { $date }
+matter-request-overdue = Atrasado
+staff-filter-overdue = Documentos atrasados
+staff-overdue-count = { $count } atrasados
+staff-request-template = Partir de una solicitud preparada
+staff-request-template-none = Ninguna: la escribo yo
+staff-request-template-hint = Con una solicitud preparada, deje vacío «¿Qué necesita?» para usar su texto en el idioma del cliente.
+staff-request-due = Fecha límite (opcional)
+staff-request-fulfil = ¿Cuándo queda completa?
+staff-request-fulfil-first_upload = Cuando el cliente sube un archivo
+staff-request-fulfil-staff = Solo cuando yo la marque completa (varios archivos)
+staff-request-due-on = Vence el { $date }
+staff-request-overdue = Atrasada
+staff-request-waits-for-staff = Sigue abierta hasta marcarla completa
+staff-request-complete = Marcar completa
+staff-request-complete-named = Marcar completa: { $title }
+staff-request-change-due = Cambiar fecha límite
+staff-request-change-due-named = Fecha límite de: { $title }
+staff-request-save-due = Guardar fecha
+staff-done-request-completed = Solicitud marcada como completa. El cliente la ve como recibida.
+staff-done-request-due-changed = Fecha límite guardada.
+staff-request-category-auto = La de la solicitud preparada (si no, Otro)
