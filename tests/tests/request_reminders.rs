@@ -59,6 +59,11 @@ async fn ask(
     Ok(app.state.db.run(move |c| updates::open_request(c, &staff, &matter, &input, now())).await?.id)
 }
 
+/// An email's text with its line wrapping undone.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The notifier's reminder pass as of `at`: rows added.
 async fn pass(app: &TestApp, at: NaiveDateTime) -> anyhow::Result<usize> {
     Ok(app.state.db.run(move |c| request_reminder::enqueue_all(c, at)).await?)
@@ -123,14 +128,15 @@ async fn reminders_go_out_once_at_each_step_in_one_email(backend: Backend) -> an
     deliver(day(0)).await?;
     let emails = maildev::wait_for_emails(&jordan.email, 1).await?;
     let soon = &emails[0];
+    let soon_text = flat(&soon.text);
     assert!(soon.subject.contains("2 documents are due soon"), "{}", soon.subject);
     for expected in ["Police report (Rear-end collision on Route 9)", "Proof of lost wages (Second claim: ladder fall)"]
     {
-        assert!(soon.text.contains(expected), "the email lacks {expected:?}:\n{}", soon.text);
+        assert!(soon_text.contains(expected), "the email lacks {expected:?}:\n{}", soon.text);
     }
     let due_text = app.state.renderer.locales().day(shared::domain::Language::En, due);
-    assert!(soon.text.contains(&format!("due {due_text}")), "no due date {due_text:?}:\n{}", soon.text);
-    assert!(!soon.text.contains("Photos") && !soon.text.contains("Records"), "{}", soon.text);
+    assert!(soon_text.contains(&format!("due {due_text}")), "no due date {due_text:?}:\n{}", soon.text);
+    assert!(!soon_text.contains("Photos") && !soon_text.contains("Records"), "{}", soon.text);
     assert!(soon.html.contains("Police report"), "the HTML part lists the requests too");
 
     // The day before and the due day: nothing.
@@ -145,7 +151,7 @@ async fn reminders_go_out_once_at_each_step_in_one_email(backend: Backend) -> an
     assert_eq!(emails.len(), 2, "{:?}", emails.iter().map(|e| &e.subject).collect::<Vec<_>>());
     let overdue = &emails[1];
     assert!(overdue.subject.contains("Documents are overdue"), "{}", overdue.subject);
-    assert!(overdue.text.contains(&format!("overdue since {due_text}")), "{}", overdue.text);
+    assert!(flat(&overdue.text).contains(&format!("overdue since {due_text}")), "{}", overdue.text);
     for quiet in 4..10 {
         assert_eq!(pass(&app, day(quiet)).await?, 0, "day {quiet} after the reminder");
     }
@@ -158,7 +164,8 @@ async fn reminders_go_out_once_at_each_step_in_one_email(backend: Backend) -> an
     let emails = maildev::wait_for_emails(&jordan.email, 3).await?;
     let weekly = &emails[2];
     assert!(weekly.subject.contains("A document is overdue"), "{}", weekly.subject);
-    assert!(weekly.text.contains("Police report") && !weekly.text.contains("lost wages"), "{}", weekly.text);
+    let weekly_text = flat(&weekly.text);
+    assert!(weekly_text.contains("Police report") && !weekly_text.contains("lost wages"), "{}", weekly.text);
 
     // A row queued, then the last request cancelled before it is sent: skipped, not sent.
     assert_eq!(pass(&app, day(17)).await?, 1);
@@ -430,6 +437,9 @@ async fn the_case_page_and_the_staff_form_show_due_dates(backend: Backend) -> an
             let text = browser::main_text(&browser).await?;
             assert!(text.contains(&due_text), "{due_text:?} missing: {text}");
             assert!(text.contains("Overdue"), "no overdue badge: {text}");
+            browser
+                .execute("document.querySelector('.request-due').scrollIntoView({block: 'center'});", vec![])
+                .await?;
             browser::screenshot(&browser, &format!("request-due-client-{size}-{}", backend.name())).await?;
             for v in browser::axe_violations(&browser).await? {
                 faults.push(format!("case page at {size}: {v}"));
@@ -439,6 +449,10 @@ async fn the_case_page_and_the_staff_form_show_due_dates(backend: Backend) -> an
             browser.wait().for_element(Locator::Css("#request-template")).await?;
             browser.execute("document.getElementById('request-heading').scrollIntoView();", vec![]).await?;
             browser::screenshot(&browser, &format!("request-due-staff-{size}-{}", backend.name())).await?;
+            browser
+                .execute("document.querySelector('.request-actions').scrollIntoView({block: 'center'});", vec![])
+                .await?;
+            browser::screenshot(&browser, &format!("request-due-staff-list-{size}-{}", backend.name())).await?;
             for v in browser::axe_violations(&browser).await? {
                 faults.push(format!("staff page at {size}: {v}"));
             }

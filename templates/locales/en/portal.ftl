@@ -566,3 +566,4 @@ staff-request-save-due = Save date
 staff-done-request-completed = Request marked complete. The client sees it as received.
 staff-done-request-due-changed = Due date saved.
 staff-request-category-auto = As the ready-made request says (else Other)
+staff-mail-request_reminder = Document reminder

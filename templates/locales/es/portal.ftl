@@ -566,3 +566,4 @@ staff-request-save-due = Guardar fecha
 staff-done-request-completed = Solicitud marcada como completa. El cliente la ve como recibida.
 staff-done-request-due-changed = Fecha límite guardada.
 staff-request-category-auto = La de la solicitud preparada (si no, Otro)
+staff-mail-request_reminder = Recordatorio de documentos

@@ -355,8 +355,7 @@ impl World {
     /// A new open document request on client A's matter.
     async fn fresh_request(&self) -> anyhow::Result<String> {
         let (staff, matter) = (self.admin_a.clone(), self.client_a.matter_id.clone());
-        let input =
-            shared::staff::updates::NewRequest { title: "Another bill".to_owned(), details: None, category: None };
+        let input = shared::staff::updates::NewRequest { title: "Another bill".to_owned(), ..Default::default() };
         Ok(self
             .app
             .state
