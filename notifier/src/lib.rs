@@ -100,7 +100,9 @@ impl Notifier {
         let started = std::time::Instant::now();
         let now = shared::domain::now();
         let firms = pass::all_firms(&self.db).await?;
-        let enqueued = pass::enqueue_for(&self.db, firms, now).await? + pass::enqueue_reminders(&self.db, now).await?;
+        let enqueued = pass::enqueue_for(&self.db, firms, now).await?;
+        // Logged by the pass; the count reported is the weekly updates'.
+        pass::enqueue_reminders(&self.db, now).await?;
         let due = self.db.run(move |conn| shared::notifications::queue::count_due(conn, now)).await?;
         let bar = ProgressBar::new(due);
         bar.set_style(
