@@ -466,7 +466,46 @@ async fn the_case_page_and_the_staff_form_show_due_dates(backend: Backend) -> an
     Ok(())
 }
 
+/// A firm that existed before the migration that added ready-made requests
+/// gets the same six, in both languages, from the migration itself.
+async fn the_migration_gives_existing_firms_the_ready_made_requests(backend: Backend) -> anyhow::Result<()> {
+    use crate::schema::migrations;
+    use shared::db::schema::firms;
+    let test_db = harness::TestDb::create(backend)?;
+    let db = shared::db::Db::connect(&test_db.url, 2)?;
+    let mut conn = db.get()?;
+    while let Some(name) = migrations::next_pending(&mut conn)? {
+        if name.starts_with("2026-12-06-000014") {
+            break;
+        }
+        migrations::run_next(&mut conn)?;
+    }
+    let firm = |id: &str| {
+        diesel::insert_into(firms::table).values((
+            firms::id.eq(id.to_owned()),
+            firms::name.eq("A firm"),
+            firms::time_zone.eq(ZONE),
+            firms::no_activity_updates.eq(true),
+            firms::created_at.eq(now()),
+        ))
+    };
+    firm("old-firm").execute(&mut **conn)?;
+    migrations::run_next(&mut conn)?;
+    // A firm made after it gets them from the code: the same texts, word for word.
+    firm("new-firm").execute(&mut **conn)?;
+    shared::requests::install_templates(&mut conn, "new-firm")?;
+    let of = |conn: &mut shared::db::DbConnection, id: &str| -> anyhow::Result<Vec<Value>> {
+        Ok(shared::requests::templates(conn, id, None)?.iter().map(|t| json!(t)).collect())
+    };
+    let (old, new) = (of(&mut conn, "old-firm")?, of(&mut conn, "new-firm")?);
+    assert_eq!(old.len(), 12, "{old:?}");
+    assert_eq!(old, new, "the migration's texts and the code's differ");
+    assert!(old.iter().any(|t| t["key"] == "police_report" && t["title"] == "Informe policial"), "{old:?}");
+    Ok(())
+}
+
 on_both_backends!(
+    the_migration_gives_existing_firms_the_ready_made_requests,
     reminders_go_out_once_at_each_step_in_one_email,
     a_request_for_several_files_stays_open_until_staff_mark_it,
     the_overdue_filter_and_counts_match_a_hand_count,
