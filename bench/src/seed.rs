@@ -121,6 +121,8 @@ pub fn seed(conn: &mut DbConnection, clients: usize, per_matter: usize) -> anyho
                     requested_by: manager.clone(),
                     created_at: t - Duration::days(4),
                     closed_at: None,
+                    due_date: None,
+                    fulfil_on: shared::domain::FulfilOn::FirstUpload,
                 });
             }
             links.push(MatterClient { matter_id: matter.id.clone(), client_id: user.id.clone() });

@@ -93,13 +93,16 @@ impl Notifier {
         Ok(Self { config: Arc::new(config), db, delivery })
     }
 
-    /// One weekly pass now: enqueue this week's updates for every firm, then
-    /// deliver everything due, with a progress bar on a terminal.
+    /// One weekly pass now: enqueue this week's updates and today's
+    /// document-request reminders for every firm, then deliver everything due,
+    /// with a progress bar on a terminal.
     pub async fn once(&self) -> anyhow::Result<(usize, Summary)> {
         let started = std::time::Instant::now();
         let now = shared::domain::now();
         let firms = pass::all_firms(&self.db).await?;
         let enqueued = pass::enqueue_for(&self.db, firms, now).await?;
+        // Logged by the pass; the count reported is the weekly updates'.
+        pass::enqueue_reminders(&self.db, now).await?;
         let due = self.db.run(move |conn| shared::notifications::queue::count_due(conn, now)).await?;
         let bar = ProgressBar::new(due);
         bar.set_style(
@@ -145,6 +148,10 @@ impl Notifier {
             let pass_started = (!due.is_empty()).then(std::time::Instant::now);
             if !due.is_empty() {
                 pass::enqueue_for(&self.db, due, now.naive_utc()).await?;
+            }
+            // A failed reminder pass is retried on the next poll; delivery goes on meanwhile.
+            if let Err(e) = pass::enqueue_reminders(&self.db, now.naive_utc()).await {
+                tracing::error!(error = %e, "request reminders not queued; will retry");
             }
             last_check = Some(now);
             let delivered = self.delivery.deliver_all(now.naive_utc(), &|| {}).await;

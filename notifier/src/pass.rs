@@ -1,5 +1,6 @@
 //! The weekly pass: for each firm whose schedule fired, enqueue one update per
-//! active client for the firm's current ISO week (idempotent).
+//! active client for the firm's current ISO week (idempotent). And on every
+//! pass, the day's document-request reminders (idempotent per client and day).
 
 use std::str::FromStr;
 
@@ -9,7 +10,7 @@ use shared::db::Db;
 use shared::db::models::Firm;
 use shared::db::schema::firms;
 use shared::domain::local_date;
-use shared::notifications::kinds::weekly_update;
+use shared::notifications::kinds::{request_reminder, weekly_update};
 use shared::notifications::queue;
 
 /// A firm's weekly schedule: its own cron expression, else the configured one.
@@ -35,6 +36,19 @@ pub async fn enqueue_for(db: &Db, firms: Vec<Firm>, now: NaiveDateTime) -> share
             let n = weekly_update::enqueue_for_firm(conn, &firm.id, &period, now)?;
             tracing::info!(firm = %firm.id, period, enqueued = n, "weekly pass");
             added += n;
+        }
+        Ok(added)
+    })
+    .await
+}
+
+/// Queues the document-request reminders of every firm for its local day as
+/// of `now` (idempotent per client and day: every pass may call it); returns rows added.
+pub async fn enqueue_reminders(db: &Db, now: NaiveDateTime) -> shared::Result<usize> {
+    db.run(move |conn| {
+        let added = request_reminder::enqueue_all(conn, now)?;
+        if added > 0 {
+            tracing::info!(enqueued = added, "request reminders");
         }
         Ok(added)
     })

@@ -114,6 +114,7 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets, totp_key: &TotpKey) -
         };
         diesel::insert_into(firms::table).values(&firm).execute(conn)?;
         let phases = catalogue.install(conn, &firm.id)?;
+        shared::requests::install_templates(conn, &firm.id)?;
 
         let person = |role: Role, name: &str, email: &str, phone: Option<&str>, language: Language| User {
             phone: phone.map(Into::into),
@@ -207,6 +208,8 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets, totp_key: &TotpKey) -
                     requested_by: Some(manager.id.clone()),
                     created_at: t0 - Duration::days(4),
                     closed_at: None,
+                    due_date: None,
+                    fulfil_on: shared::domain::FulfilOn::FirstUpload,
                 };
                 diesel::insert_into(document_requests::table).values(&request).execute(conn)?;
                 let opened_request =

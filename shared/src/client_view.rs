@@ -96,6 +96,10 @@ pub struct RequestView {
     pub category: crate::domain::DocumentCategory,
     /// When the firm asked (UTC).
     pub requested_at: NaiveDateTime,
+    /// The day it is due, in the firm's time zone.
+    pub due_date: Option<chrono::NaiveDate>,
+    /// Past its due date.
+    pub overdue: bool,
 }
 
 /// A client-visible event on the matter.
@@ -281,6 +285,7 @@ pub fn matter_detail(
             },
         })
         .collect();
+    let today = crate::requests::firm_today(conn, &matter.firm_id, crate::domain::now())?;
     let open_requests = document_requests::table
         .filter(document_requests::matter_id.eq(&matter.id))
         .filter(document_requests::status.eq(RequestStatus::Open))
@@ -294,6 +299,8 @@ pub fn matter_detail(
             details: r.details,
             category: r.category,
             requested_at: r.created_at,
+            overdue: r.due_date.is_some_and(|d| crate::requests::is_overdue(d, today)),
+            due_date: r.due_date,
         })
         .collect();
     let accepts_uploads = accepts_uploads(conn, &matter)?;

@@ -1,7 +1,8 @@
 //! Documents on a matter: which files are accepted (decided from their bytes),
 //! how a client's file name is kept (sanitised, for display only), and the
 //! bookkeeping once an object is stored — the row, the "document received"
-//! milestone, the fulfilled request and the audit event, in one transaction.
+//! milestone, the fulfilled request (one that waits for staff to mark it
+//! complete stays open) and the audit event, in one transaction.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -13,7 +14,7 @@ use crate::client_view::own_matter;
 use crate::db::models::{Document, Milestone, User};
 use crate::db::schema::{document_requests, documents, matters, milestones};
 use crate::db::{DbConnection, write_transaction};
-use crate::domain::{DocumentCategory, MilestoneKind, RequestStatus, new_id};
+use crate::domain::{DocumentCategory, FulfilOn, MilestoneKind, RequestStatus, new_id};
 use crate::error::{Error, Result};
 
 /// Bytes of a file's start that the type check looks at.
@@ -258,7 +259,9 @@ fn record_receipt_milestones(
             document_requests::table
                 .filter(document_requests::id.eq(request_id))
                 .filter(document_requests::matter_id.eq(&document.matter_id))
-                .filter(document_requests::status.eq(RequestStatus::Open)),
+                .filter(document_requests::status.eq(RequestStatus::Open))
+                // A request for several files stays open until staff mark it complete.
+                .filter(document_requests::fulfil_on.eq(FulfilOn::FirstUpload)),
         )
         .set((document_requests::status.eq(RequestStatus::Fulfilled), document_requests::closed_at.eq(now)))
         .execute(conn)?;

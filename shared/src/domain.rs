@@ -294,6 +294,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// When a document request counts as fulfilled.
+    FulfilOn {
+        /// The client's first upload for it fulfils it (one file).
+        FirstUpload => "first_upload",
+        /// It stays open through uploads until staff mark it complete (several files).
+        Staff => "staff",
+    }
+);
+
+text_enum!(
     /// What kind of paper a document is.
     DocumentCategory {
         /// A bill from a doctor, hospital or pharmacy.
@@ -363,6 +373,8 @@ text_enum!(
         MessageReply => "message_reply",
         /// New client messages on a matter, to its case manager (else the admins), one per 15 minutes.
         ClientMessages => "client_messages",
+        /// Documents due soon or overdue, one email per client and firm-local day listing them all.
+        RequestReminder => "request_reminder",
     }
 );
 

@@ -241,6 +241,18 @@ impl Locales {
         self.get(language, "date-format", Some(&args)).unwrap_or_else(|| date.to_string())
     }
 
+    /// A day in `language` with its weekday and no year, e.g. "Friday, January 8"
+    /// or "viernes 8 de enero" (a due date, near enough not to need the year).
+    pub fn day(&self, language: Language, date: chrono::NaiveDate) -> String {
+        use chrono::Datelike;
+        let weekday = date.weekday().to_string().to_ascii_lowercase();
+        let weekday = serde_json::Value::String(self.text(language, &format!("weekday-{weekday}")));
+        let month = serde_json::Value::String(self.text(language, &format!("month-{}", date.month())));
+        let day = serde_json::Value::String(date.day().to_string());
+        let args = args_from_json([("weekday", &weekday), ("month", &month), ("day", &day)]);
+        self.get(language, "day-format", Some(&args)).unwrap_or_else(|| date.to_string())
+    }
+
     /// Every key of `language`.
     pub fn keys(&self, language: Language) -> impl Iterator<Item = &str> {
         self.keys.get(&language).into_iter().flatten().map(String::as_str)

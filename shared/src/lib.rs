@@ -40,6 +40,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod rate_limit;
 pub mod render;
+pub mod requests;
 pub mod staff;
 pub mod startup;
 pub mod telemetry;

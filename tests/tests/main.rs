@@ -23,6 +23,7 @@ mod observability;
 mod phone_upload;
 mod postgres_restart;
 mod proxy;
+mod request_reminders;
 mod schema;
 mod security;
 mod services;

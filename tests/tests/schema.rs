@@ -179,7 +179,7 @@ async fn each_migration_reverts_cleanly(backend: Backend) -> anyhow::Result<()> 
 }
 
 /// Migration steps on either backend (the harness is implemented per concrete connection).
-mod migrations {
+pub(crate) mod migrations {
     use super::*;
 
     fn err(e: Box<dyn std::error::Error + Send + Sync>) -> anyhow::Error {
@@ -260,6 +260,7 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
         short_links => ShortLink,
         messages => Message,
         message_attachments => MessageAttachment,
+        request_templates => RequestTemplate,
     );
     loaded.sort_unstable();
     let tables = snapshot(c)?;

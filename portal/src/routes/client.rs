@@ -117,6 +117,9 @@ struct Need<'a> {
     title: &'a str,
     details: Option<&'a str>,
     requested: String,
+    /// "Friday, January 8", in the page's language.
+    due: Option<String>,
+    overdue: bool,
 }
 
 /// A line of the matter's timeline.
@@ -251,6 +254,8 @@ fn matter_view<'a>(ctx: &PageCtx, detail: &'a MatterDetail, documents: &'a [Docu
             title: &r.title,
             details: r.details.as_deref(),
             requested: ctx.date(r.requested_at),
+            due: r.due_date.map(|d| ctx.state.renderer.locales().day(ctx.lang, d)),
+            overdue: r.overdue,
         })
         .collect();
     let milestones = detail

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 
 use super::schema::*;
 use crate::domain::{
-    ActorKind, Channel, DocumentCategory, DocumentSource, Language, MessageKind, MilestoneKind, NotificationKind,
-    NotificationStatus, RequestStatus, Role,
+    ActorKind, Channel, DocumentCategory, DocumentSource, FulfilOn, Language, MessageKind, MilestoneKind,
+    NotificationKind, NotificationStatus, RequestStatus, Role,
 };
 
 /// A law firm running Matterline.
@@ -185,6 +185,10 @@ pub struct DocumentRequest {
     pub requested_by: Option<String>,
     pub created_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
+    /// The day it is due, in the firm's time zone; reminders follow it.
+    pub due_date: Option<chrono::NaiveDate>,
+    /// Fulfilled by the client's first upload, or only when staff mark it complete.
+    pub fulfil_on: FulfilOn,
 }
 
 /// A stored document: the bytes live in storage under `object_key`.
@@ -397,4 +401,19 @@ pub struct Message {
 pub struct MessageAttachment {
     pub message_id: String,
     pub document_id: String,
+}
+
+/// A firm's ready-made document request in one language ("Police report").
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = request_templates)]
+pub struct RequestTemplate {
+    pub firm_id: String,
+    /// Stable key, the same in every language, e.g. `police_report`.
+    pub key: String,
+    pub language: Language,
+    /// Order in the list, from 1.
+    pub position: i32,
+    pub category: DocumentCategory,
+    pub title: String,
+    pub details: Option<String>,
 }

@@ -118,6 +118,8 @@ diesel::table! {
         requested_by -> Nullable<Text>,
         created_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        due_date -> Nullable<Date>,
+        fulfil_on -> Text,
     }
 }
 
@@ -262,6 +264,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     short_links,
     messages,
     message_attachments,
+    request_templates,
 );
 
 diesel::table! {
@@ -310,5 +313,17 @@ diesel::table! {
     message_attachments (message_id, document_id) {
         message_id -> Text,
         document_id -> Text,
+    }
+}
+
+diesel::table! {
+    request_templates (firm_id, key, language) {
+        firm_id -> Text,
+        key -> Text,
+        language -> Text,
+        position -> Integer,
+        category -> Text,
+        title -> Text,
+        details -> Nullable<Text>,
     }
 }

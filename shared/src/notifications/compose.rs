@@ -8,7 +8,9 @@ use chrono::NaiveDateTime;
 use serde_json::Value;
 
 use super::channel::Message;
-use super::kinds::{client_messages, message_reply, phase_change, sign_in, upload_receipt, weekly_update};
+use super::kinds::{
+    client_messages, message_reply, phase_change, request_reminder, sign_in, upload_receipt, weekly_update,
+};
 use crate::config::Config;
 use crate::db::DbConnection;
 
@@ -123,6 +125,7 @@ pub fn compose_one(
         NotificationKind::PhaseChange => phase_change::compose(conn, composer, row),
         NotificationKind::MessageReply => message_reply::compose(conn, composer, row),
         NotificationKind::ClientMessages => client_messages::compose(conn, composer, row),
+        NotificationKind::RequestReminder => request_reminder::compose(conn, composer, row),
         NotificationKind::WeeklyUpdate => {
             let mut composed = weekly_update::compose_all(conn, composer, &[row], now)?;
             composed

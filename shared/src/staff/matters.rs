@@ -40,6 +40,9 @@ pub struct MatterFilter {
     /// Only matters with client uploads nobody has reviewed.
     #[serde(default)]
     pub unreviewed: Option<bool>,
+    /// Only matters with an open document request past its due date (firm-local).
+    #[serde(default)]
+    pub overdue: Option<bool>,
     /// Include closed matters (default: open only).
     #[serde(default)]
     pub include_closed: Option<bool>,
@@ -86,6 +89,8 @@ pub struct MatterRow {
     pub unreviewed_documents: i64,
     /// Document requests still open.
     pub open_requests: i64,
+    /// Open document requests past their due date (firm-local).
+    pub overdue_requests: i64,
     /// Last change (UTC).
     pub updated_at: NaiveDateTime,
     /// When the matter was closed, if it is.
@@ -132,6 +137,15 @@ pub fn list(
                 .filter(documents::source.eq("client")),
         ));
     }
+    let today = crate::requests::firm_today(conn, &staff.firm_id, now)?;
+    if filter.overdue.unwrap_or(false) {
+        query = query.filter(exists(
+            document_requests::table
+                .filter(document_requests::matter_id.eq(matters::id))
+                .filter(document_requests::status.eq(RequestStatus::Open))
+                .filter(document_requests::due_date.lt(today)),
+        ));
+    }
     if let Some(term) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!("%{}%", term.replace(['%', '_'], ""));
         query = query.filter(matters::title.like(pattern.clone()).or(matters::external_id.like(pattern)));
@@ -142,11 +156,17 @@ pub fn list(
         .offset(filter.offset.unwrap_or(0).max(0))
         .select(Matter::as_select())
         .load(conn)?;
-    rows(conn, staff, found, language)
+    rows(conn, staff, found, language, today)
 }
 
 /// Builds list rows for `found` with one query per kind of fact, not per matter.
-fn rows(conn: &mut DbConnection, staff: &Staff, found: Vec<Matter>, language: Language) -> Result<Vec<MatterRow>> {
+fn rows(
+    conn: &mut DbConnection,
+    staff: &Staff,
+    found: Vec<Matter>,
+    language: Language,
+    today: chrono::NaiveDate,
+) -> Result<Vec<MatterRow>> {
     let ids: Vec<&str> = found.iter().map(|m| m.id.as_str()).collect();
     let catalogue = catalogue::phases_in(conn, &staff.firm_id, &[PERSONAL_INJURY], language)?;
     let phases: HashMap<&str, (&str, &str)> =
@@ -185,6 +205,13 @@ fn rows(conn: &mut DbConnection, staff: &Staff, found: Vec<Matter>, language: La
         .group_by(document_requests::matter_id)
         .select((document_requests::matter_id, diesel::dsl::count_star()))
         .load(conn)?;
+    let overdue: Vec<(String, i64)> = document_requests::table
+        .filter(document_requests::matter_id.eq_any(&ids))
+        .filter(document_requests::status.eq(RequestStatus::Open))
+        .filter(document_requests::due_date.lt(today))
+        .group_by(document_requests::matter_id)
+        .select((document_requests::matter_id, diesel::dsl::count_star()))
+        .load(conn)?;
     let person = |id: &str| people.get(id).map(|name| PersonRef { id: id.to_owned(), name: name.clone() });
     Ok(found
         .into_iter()
@@ -198,6 +225,7 @@ fn rows(conn: &mut DbConnection, staff: &Staff, found: Vec<Matter>, language: La
                 last_client_update: last_updates.iter().find(|(id, _)| *id == m.id).and_then(|(_, at)| *at),
                 unreviewed_documents: unreviewed.iter().find(|(id, _)| *id == m.id).map_or(0, |(_, n)| *n),
                 open_requests: open.iter().find(|(id, _)| *id == m.id).map_or(0, |(_, n)| *n),
+                overdue_requests: overdue.iter().find(|(id, _)| *id == m.id).map_or(0, |(_, n)| *n),
                 id: m.id,
                 title: m.title,
                 external_id: m.external_id,
@@ -248,6 +276,31 @@ pub struct StaffRequest {
     pub created_at: NaiveDateTime,
     /// When it was fulfilled or cancelled (UTC).
     pub closed_at: Option<NaiveDateTime>,
+    /// The day it is due, in the firm's time zone.
+    pub due_date: Option<chrono::NaiveDate>,
+    /// Open and past its due date (firm-local).
+    pub overdue: bool,
+    /// `first_upload` or `staff` (open until staff mark it complete).
+    pub fulfil_on: crate::domain::FulfilOn,
+}
+
+impl StaffRequest {
+    /// The view of a stored request on the firm-local day `today`.
+    pub fn from_row(r: DocumentRequest, today: chrono::NaiveDate) -> Self {
+        Self {
+            overdue: r.status == RequestStatus::Open
+                && r.due_date.is_some_and(|d| crate::requests::is_overdue(d, today)),
+            id: r.id,
+            title: r.title,
+            details: r.details,
+            category: r.category,
+            status: r.status,
+            created_at: r.created_at,
+            closed_at: r.closed_at,
+            due_date: r.due_date,
+            fulfil_on: r.fulfil_on,
+        }
+    }
 }
 
 /// A document as staff see it.
@@ -315,7 +368,8 @@ pub fn get(conn: &mut DbConnection, staff: &Staff, matter_id: &str, language: La
     let matter = firm_matter(conn, staff, matter_id)?;
     let opened_at = matter.opened_at;
     let current_phase = matter.phase_id.clone();
-    let summary = rows(conn, staff, vec![matter], language)?.pop().ok_or(Error::NotFound)?;
+    let today = crate::requests::firm_today(conn, &staff.firm_id, crate::domain::now())?;
+    let summary = rows(conn, staff, vec![matter], language, today)?.pop().ok_or(Error::NotFound)?;
     let catalogue = catalogue::phases_in(conn, &staff.firm_id, &[PERSONAL_INJURY], language)?;
     let titles: HashMap<&str, (&str, &str)> =
         catalogue.iter().map(|(p, t)| (p.id.as_str(), (p.key.as_str(), t.title.as_str()))).collect();
@@ -356,15 +410,7 @@ pub fn get(conn: &mut DbConnection, staff: &Staff, matter_id: &str, language: La
         .select(DocumentRequest::as_select())
         .load(conn)?
         .into_iter()
-        .map(|r| StaffRequest {
-            id: r.id,
-            title: r.title,
-            details: r.details,
-            category: r.category,
-            status: r.status,
-            created_at: r.created_at,
-            closed_at: r.closed_at,
-        })
+        .map(|r| StaffRequest::from_row(r, today))
         .collect();
     let documents = documents::table
         .filter(documents::matter_id.eq(matter_id))
@@ -636,6 +682,8 @@ pub struct TableRow {
     pub last_client_update: Option<NaiveDateTime>,
     /// Document requests still open.
     pub open_requests: i64,
+    /// Open document requests past their due date (firm-local).
+    pub overdue_requests: i64,
     /// Client uploads not yet reviewed.
     pub to_review: i64,
     /// Last change (UTC).
@@ -684,6 +732,16 @@ macro_rules! open_count {
             .single_value()
     };
 }
+macro_rules! overdue_count {
+    ($today:expr) => {
+        document_requests::table
+            .filter(document_requests::matter_id.eq(matters::id))
+            .filter(document_requests::status.eq(RequestStatus::Open))
+            .filter(document_requests::due_date.lt($today))
+            .count()
+            .single_value()
+    };
+}
 macro_rules! review_count {
     () => {
         documents::table
@@ -713,6 +771,7 @@ pub fn table(
     language: Language,
     now: NaiveDateTime,
 ) -> Result<Vec<TableRow>> {
+    let today = crate::requests::firm_today(conn, &staff.firm_id, now)?;
     let mut query = matters::table
         .filter(matters::firm_id.eq(&staff.firm_id))
         .select((
@@ -724,6 +783,7 @@ pub fn table(
             last_update!(),
             open_count!(),
             review_count!(),
+            overdue_count!(today),
         ))
         .into_boxed();
     if !filter.include_closed.unwrap_or(false) {
@@ -756,6 +816,14 @@ pub fn table(
                 .filter(documents::matter_id.eq(matters::id))
                 .filter(documents::reviewed_at.is_null())
                 .filter(documents::source.eq("client")),
+        ));
+    }
+    if filter.overdue.unwrap_or(false) {
+        query = query.filter(exists(
+            document_requests::table
+                .filter(document_requests::matter_id.eq(matters::id))
+                .filter(document_requests::status.eq(RequestStatus::Open))
+                .filter(document_requests::due_date.lt(today)),
         ));
     }
     if let Some(term) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
@@ -797,6 +865,7 @@ pub fn table(
         Option<NaiveDateTime>,
         Option<i64>,
         Option<i64>,
+        Option<i64>,
     );
     let found: Vec<Found> = query
         .then_order_by(matters::id.asc())
@@ -818,6 +887,7 @@ pub fn table(
                 last,
                 open,
                 review,
+                overdue,
             )| {
                 let (phase_key, phase_title) = phases.get(phase_id.as_str()).copied().unwrap_or(("", ""));
                 TableRow {
@@ -832,6 +902,7 @@ pub fn table(
                     last_client_update: last,
                     open_requests: open.unwrap_or(0),
                     to_review: review.unwrap_or(0),
+                    overdue_requests: overdue.unwrap_or(0),
                     updated_at,
                     closed_at,
                 }

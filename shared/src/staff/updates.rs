@@ -1,8 +1,9 @@
 //! What staff post on a matter: milestones (phase change, appointment, note to
-//! the client, internal note) and document requests (open, cancel). The
-//! client's page and the next weekly update are derived from these.
+//! the client, internal note) and document requests (open, change the due
+//! date, mark complete, cancel). The client's page and the next weekly update
+//! are derived from these.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -12,7 +13,7 @@ use super::{Staff, firm_matter, optional_text, required};
 use crate::db::models::{DocumentRequest, Milestone};
 use crate::db::schema::{document_requests, matters, milestones};
 use crate::db::{DbConnection, write_transaction};
-use crate::domain::{DocumentCategory, MilestoneKind, RequestStatus, new_id};
+use crate::domain::{DocumentCategory, FulfilOn, Language, MilestoneKind, RequestStatus, new_id};
 use crate::error::{Error, Result};
 use crate::notifications::kinds::phase_change::{self, PhaseChange};
 
@@ -106,17 +107,42 @@ pub fn post_milestone(
 }
 
 /// A document request to open.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct NewRequest {
-    /// What is needed, e.g. "Bills from the emergency room visit".
+    /// What is needed, e.g. "Bills from the emergency room visit". May be left
+    /// out with a `template`: the template's title in the client's language is used.
+    #[serde(default)]
     pub title: String,
-    /// More detail for the client.
+    /// More detail for the client (with a `template` and none given, the template's).
     #[serde(default)]
     pub details: Option<String>,
     /// Category key (`medical_bill`, `medical_record`, `photo`, `police_report`,
-    /// `insurance_letter`, `wage_proof`, `other`); `other` when absent.
+    /// `insurance_letter`, `wage_proof`, `other`); the template's, else `other`, when absent.
     #[serde(default)]
     pub category: Option<String>,
+    /// The key of one of the firm's ready-made requests (`GET /api/v1/staff/request-templates`).
+    #[serde(default)]
+    pub template: Option<String>,
+    /// The day it is due, in the firm's time zone (`2027-01-08`); reminders follow it.
+    #[serde(default)]
+    pub due_date: Option<NaiveDate>,
+    /// `first_upload` (default: the client's first upload fulfils it) or `staff`
+    /// (it stays open for more files until staff mark it complete).
+    #[serde(default)]
+    pub fulfil_on: Option<String>,
+}
+
+/// The language the matter's clients read: the first client's (by name), else English.
+fn clients_language(conn: &mut DbConnection, matter_id: &str) -> Result<Language> {
+    use crate::db::schema::{matter_clients, users};
+    let found: Option<Language> = matter_clients::table
+        .inner_join(users::table.on(users::id.eq(matter_clients::client_id)))
+        .filter(matter_clients::matter_id.eq(matter_id))
+        .order(users::full_name)
+        .select(users::language)
+        .first(conn)
+        .optional()?;
+    Ok(found.unwrap_or(Language::EN))
 }
 
 /// Asks the client for a document: the request shows under "what we need from you".
@@ -127,16 +153,35 @@ pub fn open_request(
     input: &NewRequest,
     now: NaiveDateTime,
 ) -> Result<StaffRequest> {
-    let title = required("title", &input.title)?;
-    let details = optional_text("details", input.details.as_deref())?;
-    let category = match input.category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    let fulfil_on = match input.fulfil_on.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        Some(f) => FulfilOn::parse(f).ok_or_else(|| Error::invalid("fulfil_on", "must be first_upload or staff"))?,
+        None => FulfilOn::FirstUpload,
+    };
+    let mut category = match input.category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) => {
-            DocumentCategory::parse(c).ok_or_else(|| Error::invalid("category", "is not a document category"))?
+            Some(DocumentCategory::parse(c).ok_or_else(|| Error::invalid("category", "is not a document category"))?)
         }
-        None => DocumentCategory::Other,
+        None => None,
     };
     write_transaction(conn, |conn| {
         let matter = firm_matter(conn, staff, matter_id)?;
+        let mut title = input.title.clone();
+        let mut details = input.details.clone();
+        if let Some(key) = input.template.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            let language = clients_language(conn, &matter.id)?;
+            let template = crate::requests::template(conn, &staff.firm_id, key, language)?
+                .ok_or_else(|| Error::invalid("template", "is not one of the firm's ready-made requests"))?;
+            if title.trim().is_empty() {
+                title = template.title;
+            }
+            if details.as_deref().is_none_or(|d| d.trim().is_empty()) {
+                details = template.details;
+            }
+            category = category.or(Some(template.category));
+        }
+        let title = required("title", &title)?;
+        let details = optional_text("details", details.as_deref())?;
+        let category = category.unwrap_or(DocumentCategory::Other);
         let request = DocumentRequest {
             id: new_id(),
             matter_id: matter.id.clone(),
@@ -147,6 +192,8 @@ pub fn open_request(
             requested_by: Some(staff.id.clone()),
             created_at: now,
             closed_at: None,
+            due_date: input.due_date,
+            fulfil_on,
         };
         diesel::insert_into(document_requests::table).values(&request).execute(conn)?;
         let milestone = Milestone {
@@ -163,15 +210,94 @@ pub fn open_request(
         diesel::insert_into(milestones::table).values(&milestone).execute(conn)?;
         diesel::update(matters::table.find(&matter.id)).set(matters::updated_at.eq(now)).execute(conn)?;
         staff.audit(conn, "request.open", "document_request", &request.id, None, now)?;
-        Ok(StaffRequest {
-            id: request.id,
-            title: request.title,
-            details: request.details,
-            category: request.category,
-            status: request.status,
+        let today = crate::requests::firm_today(conn, &staff.firm_id, now)?;
+        Ok(StaffRequest::from_row(request, today))
+    })
+}
+
+/// A change to a document request.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct RequestPatch {
+    /// The new due date (firm-local, `2027-01-08`), or `null` for none.
+    pub due_date: Option<NaiveDate>,
+}
+
+/// The request `request_id` of a matter of the staff member's firm, or [`Error::NotFound`].
+fn firm_request(conn: &mut DbConnection, staff: &Staff, matter_id: &str, request_id: &str) -> Result<DocumentRequest> {
+    let matter = firm_matter(conn, staff, matter_id)?;
+    document_requests::table
+        .filter(document_requests::id.eq(request_id))
+        .filter(document_requests::matter_id.eq(&matter.id))
+        .select(DocumentRequest::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound)
+}
+
+/// Sets or clears an open request's due date (audited `request.due_date`); 409 once it is closed.
+pub fn set_due_date(
+    conn: &mut DbConnection,
+    staff: &Staff,
+    matter_id: &str,
+    request_id: &str,
+    patch: &RequestPatch,
+    now: NaiveDateTime,
+) -> Result<StaffRequest> {
+    write_transaction(conn, |conn| {
+        let found = firm_request(conn, staff, matter_id, request_id)?;
+        let changed = diesel::update(
+            document_requests::table.find(&found.id).filter(document_requests::status.eq(RequestStatus::Open)),
+        )
+        .set(document_requests::due_date.eq(patch.due_date))
+        .execute(conn)?;
+        if changed == 0 {
+            return Err(Error::Conflict(format!("the request is already {}", found.status)));
+        }
+        let detail = patch.due_date.map_or_else(|| "none".to_owned(), |d| d.to_string());
+        staff.audit(conn, "request.due_date", "document_request", &found.id, Some(detail), now)?;
+        let today = crate::requests::firm_today(conn, &staff.firm_id, now)?;
+        Ok(StaffRequest::from_row(DocumentRequest { due_date: patch.due_date, ..found }, today))
+    })
+}
+
+/// Marks an open request complete (fulfilled, with the client's "request
+/// fulfilled" milestone; audited `request.complete`): how staff close a
+/// request for several files. 409 once it is closed.
+pub fn complete_request(
+    conn: &mut DbConnection,
+    staff: &Staff,
+    matter_id: &str,
+    request_id: &str,
+    now: NaiveDateTime,
+) -> Result<StaffRequest> {
+    write_transaction(conn, |conn| {
+        let found = firm_request(conn, staff, matter_id, request_id)?;
+        // The update re-checks, so a request cancelled or fulfilled at the same moment stays as it is.
+        let completed = diesel::update(
+            document_requests::table.find(&found.id).filter(document_requests::status.eq(RequestStatus::Open)),
+        )
+        .set((document_requests::status.eq(RequestStatus::Fulfilled), document_requests::closed_at.eq(now)))
+        .execute(conn)?;
+        if completed == 0 {
+            return Err(Error::Conflict(format!("the request is already {}", found.status)));
+        }
+        let milestone = Milestone {
+            id: new_id(),
+            matter_id: found.matter_id.clone(),
+            kind: MilestoneKind::RequestFulfilled,
+            client_visible: true,
+            phase_id: None,
+            body: Some(found.title.clone()),
+            occurs_at: None,
+            created_by: Some(staff.id.clone()),
             created_at: now,
-            closed_at: None,
-        })
+        };
+        diesel::insert_into(milestones::table).values(&milestone).execute(conn)?;
+        diesel::update(matters::table.find(&found.matter_id)).set(matters::updated_at.eq(now)).execute(conn)?;
+        staff.audit(conn, "request.complete", "document_request", &found.id, None, now)?;
+        let today = crate::requests::firm_today(conn, &staff.firm_id, now)?;
+        let row = DocumentRequest { status: RequestStatus::Fulfilled, closed_at: Some(now), ..found };
+        Ok(StaffRequest::from_row(row, today))
     })
 }
 

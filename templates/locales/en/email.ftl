@@ -93,3 +93,24 @@ weekly-unread-replies = { $count ->
     [one] You have 1 unread message from your legal team.
    *[other] You have { $count } unread messages from your legal team.
 }
+
+# --- requests ---
+reminder-subject-soon = { $count ->
+    [one] A document is due soon
+   *[other] { $count } documents are due soon
+} ({ $firm })
+reminder-subject-overdue = { $count ->
+    [one] A document is overdue
+   *[other] Documents are overdue
+} ({ $firm })
+reminder-intro-soon = { $count ->
+    [one] Your legal team needs a document from you soon:
+   *[other] Your legal team needs { $count } documents from you soon:
+}
+reminder-intro-overdue = { $count ->
+    [one] Your legal team is still waiting for a document from you:
+   *[other] Your legal team is still waiting for { $count } documents from you:
+}
+reminder-item-due = due { $date }
+reminder-item-overdue = overdue since { $date }
+reminder-footer = Upload them in the portal, from your phone or computer. If you cannot get one, tell your legal team; they can help.

@@ -545,3 +545,28 @@ receipt-scan-failed = { $name } could not be checked for viruses just now, so it
 # --- locales ---
 # The language named in itself: the language switcher and staff forms show it.
 language-name = English
+# --- requests ---
+day-format = { $weekday }, { $month } { $day }
+matter-request-due = Due { $date }
+matter-request-overdue = Overdue
+staff-filter-overdue = Overdue documents
+staff-overdue-count = { $count } overdue
+staff-request-template = Start from a ready-made request
+staff-request-template-none = None: I will write it
+staff-request-template-hint = With a ready-made request, leave “What do you need?” empty to use its wording in the client’s language.
+staff-request-due = Due date (optional)
+staff-request-fulfil = When is it complete?
+staff-request-fulfil-first_upload = When the client uploads a file
+staff-request-fulfil-staff = Only when I mark it complete (several files)
+staff-request-due-on = Due { $date }
+staff-request-overdue = Overdue
+staff-request-waits-for-staff = Stays open until marked complete
+staff-request-complete = Mark complete
+staff-request-complete-named = Mark complete: { $title }
+staff-request-change-due = Change due date
+staff-request-change-due-named = Due date for: { $title }
+staff-request-save-due = Save date
+staff-done-request-completed = Request marked complete. The client sees it as received.
+staff-done-request-due-changed = Due date saved.
+staff-request-category-auto = As the ready-made request says (else Other)
+staff-mail-request_reminder = Document reminder

@@ -93,3 +93,24 @@ weekly-unread-replies = { $count ->
     [one] Tiene 1 mensaje sin leer de su equipo legal.
    *[other] Tiene { $count } mensajes sin leer de su equipo legal.
 }
+
+# --- requests ---
+reminder-subject-soon = { $count ->
+    [one] Pronto vence la entrega de un documento
+   *[other] Pronto vence la entrega de { $count } documentos
+} ({ $firm })
+reminder-subject-overdue = { $count ->
+    [one] Un documento está atrasado
+   *[other] Hay documentos atrasados
+} ({ $firm })
+reminder-intro-soon = { $count ->
+    [one] Su equipo legal necesita pronto un documento suyo:
+   *[other] Su equipo legal necesita pronto { $count } documentos suyos:
+}
+reminder-intro-overdue = { $count ->
+    [one] Su equipo legal todavía espera un documento suyo:
+   *[other] Su equipo legal todavía espera { $count } documentos suyos:
+}
+reminder-item-due = vence el { $date }
+reminder-item-overdue = atrasado desde el { $date }
+reminder-footer = Súbalos en el portal, desde su teléfono o computadora. Si no puede conseguir alguno, dígaselo a su equipo legal; le pueden ayudar.

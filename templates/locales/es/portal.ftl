@@ -545,3 +545,28 @@ receipt-scan-failed = No se pudo revisar { $name } en busca de virus en este mom
 # --- locales ---
 # El idioma con su propio nombre: lo muestran el selector de idioma y los formularios del personal.
 language-name = Español
+# --- requests ---
+day-format = { $weekday } { $day } de { $month }
+matter-request-due = Vence el { $date }
+matter-request-overdue = Atrasado
+staff-filter-overdue = Documentos atrasados
+staff-overdue-count = { $count } atrasados
+staff-request-template = Partir de una solicitud preparada
+staff-request-template-none = Ninguna: la escribo yo
+staff-request-template-hint = Con una solicitud preparada, deje vacío «¿Qué necesita?» para usar su texto en el idioma del cliente.
+staff-request-due = Fecha límite (opcional)
+staff-request-fulfil = ¿Cuándo queda completa?
+staff-request-fulfil-first_upload = Cuando el cliente sube un archivo
+staff-request-fulfil-staff = Solo cuando yo la marque completa (varios archivos)
+staff-request-due-on = Vence el { $date }
+staff-request-overdue = Atrasada
+staff-request-waits-for-staff = Sigue abierta hasta marcarla completa
+staff-request-complete = Marcar completa
+staff-request-complete-named = Marcar completa: { $title }
+staff-request-change-due = Cambiar fecha límite
+staff-request-change-due-named = Fecha límite de: { $title }
+staff-request-save-due = Guardar fecha
+staff-done-request-completed = Solicitud marcada como completa. El cliente la ve como recibida.
+staff-done-request-due-changed = Fecha límite guardada.
+staff-request-category-auto = La de la solicitud preparada (si no, Otro)
+staff-mail-request_reminder = Recordatorio de documentos

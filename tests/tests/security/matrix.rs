@@ -160,6 +160,15 @@ const ROWS: &[Row] = &[
         [401, 403, 403, 201, 404, 201],
     ),
     ("POST", "/api/v1/staff/matters/{id}/requests/{request}/cancel", "", Body::Empty, [401, 403, 403, 204, 404, 204]),
+    (
+        "PATCH",
+        "/api/v1/staff/matters/{id}/requests/{request}",
+        "",
+        Body::Json(r#"{"due_date":"2030-01-08"}"#),
+        STAFF_RECORD_API,
+    ),
+    ("POST", "/api/v1/staff/matters/{id}/requests/{request}/complete", "", Body::Empty, STAFF_RECORD_API),
+    ("GET", "/api/v1/staff/request-templates", "", Body::Empty, STAFF_LIST_API),
     ("GET", "/api/v1/staff/matters/{id}/documents", "", Body::Empty, STAFF_RECORD_API),
     ("POST", "/api/v1/staff/matters/{id}/documents", "", Body::Pdf, [401, 403, 403, 201, 404, 201]),
     ("GET", "/api/v1/staff/matters/{id}/documents/{document}/download", "", Body::Empty, STAFF_RECORD_API),
@@ -251,6 +260,14 @@ const ROWS: &[Row] = &[
     ),
     ("POST", "/staff/matters/{id}/requests", "", Body::Form(&[("title", "Page request {n}")]), STAFF_RECORD_FORM),
     ("POST", "/staff/matters/{id}/requests/{request}/cancel", "", Body::Empty, STAFF_RECORD_FORM),
+    ("POST", "/staff/matters/{id}/requests/{request}/complete", "", Body::Empty, STAFF_RECORD_FORM),
+    (
+        "POST",
+        "/staff/matters/{id}/requests/{request}/due",
+        "",
+        Body::Form(&[("due_date", "2030-01-08")]),
+        STAFF_RECORD_FORM,
+    ),
     ("POST", "/staff/matters/{id}/documents", "", Body::Pdf, STAFF_RECORD_FORM),
     ("POST", "/staff/matters/{id}/documents/{document}/review", "", Body::Empty, STAFF_RECORD_FORM),
     ("POST", "/staff/matters/{id}/documents/review", "", Body::Form(&[("ids", "{document}")]), STAFF_RECORD_FORM),
@@ -338,8 +355,7 @@ impl World {
     /// A new open document request on client A's matter.
     async fn fresh_request(&self) -> anyhow::Result<String> {
         let (staff, matter) = (self.admin_a.clone(), self.client_a.matter_id.clone());
-        let input =
-            shared::staff::updates::NewRequest { title: "Another bill".to_owned(), details: None, category: None };
+        let input = shared::staff::updates::NewRequest { title: "Another bill".to_owned(), ..Default::default() };
         Ok(self
             .app
             .state

@@ -7,13 +7,14 @@ use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, delete, get, patch, post, put, web};
 use serde::{Deserialize, Serialize};
 use shared::domain::{Language, now};
+use shared::requests::TemplateView;
 use shared::staff::clients::{self, ClientPatch, ClientView, NewClient, StaffMember};
 use shared::staff::matters::{
     self, MatterFilter, MatterPatch, MatterRow, NewMatter, StaffDocument, StaffMatter, StaffMilestone, StaffRequest,
 };
 use shared::staff::records::{self, AuditEntry, AuditQuery, CategoryChange, LogEntry, Ratings};
 use shared::staff::settings::{self, CatalogueEntry, FirmSettings, PhaseWordingView, SettingsPatch};
-use shared::staff::updates::{self, NewMilestone, NewRequest};
+use shared::staff::updates::{self, NewMilestone, NewRequest, RequestPatch};
 use utoipa::{IntoParams, ToSchema};
 
 use super::sign_in::{Attempt, attempt_sign_in};
@@ -38,6 +39,9 @@ pub fn configure(cfg: &mut ApiConfig) {
         .service(post_milestone)
         .service(open_request)
         .service(cancel_request)
+        .service(requests_set_due_date)
+        .service(requests_complete)
+        .service(requests_list_templates)
         .service(list_documents)
         .service(share_documents)
         .service(download_document)
@@ -308,7 +312,10 @@ async fn post_milestone(
     Ok(HttpResponse::Created().json(posted))
 }
 
-/// Asks the client for a document.
+/// Asks the client for a document: written out, or from one of the firm's
+/// ready-made requests (`template`, worded in the client's language), with an
+/// optional `due_date` (reminders follow it) and `fulfil_on` (`staff`: several
+/// files, open until marked complete).
 #[utoipa::path(
     tag = "staff", request_body = NewRequest,
     params(("id" = String, Path, description = "Matter id")),
@@ -344,6 +351,78 @@ async fn cancel_request(
     let staff = user.staff;
     state.db.run(move |c| updates::cancel_request(c, &staff, &matter, &request, now())).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Sets or clears an open document request's due date (firm-local); reminders follow the new date. 409 once closed.
+#[utoipa::path(
+    tag = "staff", request_body = RequestPatch,
+    params(("id" = String, Path, description = "Matter id"), ("request" = String, Path, description = "Request id")),
+    responses(
+        (status = 200, body = StaffRequest), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)
+    ),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[patch("/api/v1/staff/matters/{id}/requests/{request}")]
+async fn requests_set_due_date(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    path: web::Path<(String, String)>,
+    body: web::Json<RequestPatch>,
+) -> AppResult<web::Json<StaffRequest>> {
+    let (matter, request) = path.into_inner();
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| updates::set_due_date(c, &staff, &matter, &request, &body, now())).await?))
+}
+
+/// Marks an open document request complete (how a request for several files
+/// closes; any open request may be). 409 once it is closed.
+#[utoipa::path(
+    tag = "staff",
+    params(("id" = String, Path, description = "Matter id"), ("request" = String, Path, description = "Request id")),
+    responses((status = 200, body = StaffRequest), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[post("/api/v1/staff/matters/{id}/requests/{request}/complete")]
+async fn requests_complete(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    path: web::Path<(String, String)>,
+) -> AppResult<web::Json<StaffRequest>> {
+    let (matter, request) = path.into_inner();
+    let staff = user.staff;
+    Ok(web::Json(state.db.run(move |c| updates::complete_request(c, &staff, &matter, &request, now())).await?))
+}
+
+/// Which ready-made requests to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TemplateQuery {
+    /// `en` or `es`; every language when absent.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// The firm's ready-made document requests (medical bills, police report, …)
+/// in list order, in one language or every language; pass a `key` as
+/// `template` when opening a request.
+#[utoipa::path(
+    tag = "staff", params(TemplateQuery),
+    responses((status = 200, body = Vec<TemplateView>), (status = 422, body = ErrorBody)),
+    security(("session_cookie" = []), ("bearer" = []))
+)]
+#[get("/api/v1/staff/request-templates")]
+async fn requests_list_templates(
+    state: web::Data<AppState>,
+    user: StaffApi,
+    query: web::Query<TemplateQuery>,
+) -> AppResult<web::Json<Vec<TemplateView>>> {
+    let language = match query.language.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        Some(l) => Some(Language::parse(l).ok_or_else(|| shared::Error::invalid("language", "must be en or es"))?),
+        None => None,
+    };
+    let firm_id = user.staff.firm_id;
+    Ok(web::Json(state.db.run(move |c| shared::requests::templates(c, &firm_id, language)).await?))
 }
 
 /// A matter's documents, newest first, with who reviewed them.

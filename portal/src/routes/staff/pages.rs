@@ -35,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(post_milestone)
         .service(open_request)
         .service(cancel_request)
+        .service(complete_request)
+        .service(change_due_date)
         .service(share_documents)
         .service(review_document)
         .service(review_documents)
@@ -123,6 +125,8 @@ struct ListQuery {
     #[serde(default)]
     unreviewed: Option<String>,
     #[serde(default)]
+    overdue: Option<String>,
+    #[serde(default)]
     closed: Option<String>,
     #[serde(default)]
     q: Option<String>,
@@ -165,7 +169,12 @@ impl ListQuery {
         text("q", &self.q);
         text("phase", &self.phase);
         text("case_manager", &self.case_manager);
-        for (name, v) in [("stale", &self.stale), ("unreviewed", &self.unreviewed), ("closed", &self.closed)] {
+        for (name, v) in [
+            ("stale", &self.stale),
+            ("unreviewed", &self.unreviewed),
+            ("overdue", &self.overdue),
+            ("closed", &self.closed),
+        ] {
             if Self::checked(v) {
                 out.append_pair(name, "1");
             }
@@ -185,6 +194,7 @@ impl ListQuery {
             case_manager: self.case_manager.clone().filter(|c| !c.is_empty()),
             stale: Some(Self::checked(&self.stale)),
             unreviewed: Some(Self::checked(&self.unreviewed)),
+            overdue: Some(Self::checked(&self.overdue)),
             include_closed: Some(Self::checked(&self.closed)),
             q: self.q.clone(),
             limit: Some(200),
@@ -196,11 +206,13 @@ impl ListQuery {
 /// The confirmation a page shows after an action: the locale key of a
 /// whitelisted `?done=` value, never the text of the URL itself.
 pub(super) fn done_key(done: Option<&str>) -> Option<String> {
-    const DONE: [&str; 9] = [
+    const DONE: [&str; 11] = [
         "phase-changed",
         "update-posted",
         "request-sent",
         "request-cancelled",
+        "request-completed",
+        "request-due-changed",
         "documents-shared",
         "reviewed",
         "recategorised",
@@ -237,6 +249,8 @@ struct MatterLine<'a> {
     days: Option<i64>,
     last_update: Option<String>,
     open_requests: i64,
+    /// Open requests past their due date.
+    overdue_requests: i64,
     to_review: i64,
     manager: Option<&'a str>,
     closed: bool,
@@ -264,6 +278,7 @@ struct MattersPage<'a> {
     unassigned: bool,
     stale: bool,
     unreviewed: bool,
+    overdue: bool,
     closed: bool,
     q: &'a str,
     /// The current filter and sort, for "save this filter".
@@ -316,6 +331,7 @@ async fn matters_page(ctx: PageCtx, req: HttpRequest, query: web::Query<ListQuer
             days: m.last_client_update.map(|t| (at - t).num_days().max(0)),
             last_update: m.last_client_update.map(|t| ctx.date(t)),
             open_requests: m.open_requests,
+            overdue_requests: m.overdue_requests,
             to_review: m.to_review,
             manager: m.manager.as_deref(),
             closed: m.closed_at.is_some(),
@@ -350,6 +366,7 @@ async fn matters_page(ctx: PageCtx, req: HttpRequest, query: web::Query<ListQuer
         unassigned: manager == Some("none"),
         stale: ListQuery::checked(&query.stale),
         unreviewed: ListQuery::checked(&query.unreviewed),
+        overdue: ListQuery::checked(&query.overdue),
         closed: ListQuery::checked(&query.closed),
         q: query.q.as_deref().unwrap_or_default(),
         current: query.to_query(None),
@@ -511,9 +528,18 @@ struct MatterPage<'a> {
     /// Some client message waits for a reply: the section offers "handled, no reply needed".
     messages_waiting: bool,
     categories: Vec<Choice<'static>>,
+    /// The firm's ready-made requests in the staff member's language.
+    templates: Vec<TemplateChoice>,
     team: Vec<Choice<'a>>,
     /// The size limit of a shared document.
     max: String,
+}
+
+/// A ready-made request to start the "ask for a document" form from.
+#[derive(Serialize)]
+struct TemplateChoice {
+    key: String,
+    title: String,
 }
 
 /// The matter's facts at the top of its page.
@@ -554,6 +580,13 @@ struct RequestLine<'a> {
     status_key: String,
     open: bool,
     at: String,
+    /// "Friday, January 8", in the page's language.
+    due: Option<String>,
+    /// The due date as a date input's value (`2027-01-08`).
+    due_value: String,
+    overdue: bool,
+    /// Open until staff mark it complete.
+    waits_for_staff: bool,
 }
 
 /// A document of the matter.
@@ -603,11 +636,12 @@ async fn matter_page(
 ) -> PageResult {
     let staff = staff_of(&ctx, &req)?;
     let (lang, id, at) = (ctx.lang, path.into_inner(), now());
-    let (matter, team, sent, thread) = ctx
+    let (matter, team, sent, thread, templates) = ctx
         .state
         .db
         .run(move |c| {
             let matter = matters::get(c, &staff, &id, lang)?;
+            let templates = shared::requests::templates(c, &staff.firm_id, Some(lang))?;
             let mut sent = Vec::new();
             for client in &matter.summary.clients {
                 let log = records::notification_log(c, &staff, &client.id)?;
@@ -616,10 +650,11 @@ async fn matter_page(
             // Opening the page is the legal team reading the client's messages.
             shared::messages::mark_read_by_staff(c, &matter.summary.id, at)?;
             let thread = shared::messages::thread(c, &staff, &matter.summary.id)?;
-            Ok((matter, clients::staff_members(c, &staff)?, sent, thread))
+            Ok((matter, clients::staff_members(c, &staff)?, sent, thread, templates))
         })
         .await?;
     let mut page = matter_view(&ctx, &matter, &team, &sent);
+    page.templates = templates.into_iter().map(|t| TemplateChoice { key: t.key, title: t.title }).collect();
     page.messages = message_lines(&ctx, &matter.summary.id, &thread);
     page.messages_waiting = thread.iter().any(|m| m.kind == MessageKind::Client && m.answered_at.is_none());
     page.done = done_key(query.done.as_deref());
@@ -667,6 +702,7 @@ fn matter_view<'a>(
         messages: Vec::new(),
         messages_waiting: false,
         categories: DocumentCategory::ALL.iter().map(|c| Choice::category(*c)).collect(),
+        templates: Vec::new(),
         team: team
             .iter()
             .map(|t| Choice::person(&t.id, &t.full_name, s.case_manager.as_ref().is_some_and(|m| m.id == t.id)))
@@ -706,6 +742,10 @@ fn request_line<'a>(ctx: &PageCtx, r: &'a StaffRequest) -> RequestLine<'a> {
         status_key: format!("staff-request-{}", r.status),
         open: r.status == RequestStatus::Open,
         at: when(ctx, r.created_at),
+        due: r.due_date.map(|d| ctx.state.renderer.locales().day(ctx.lang, d)),
+        due_value: r.due_date.map(|d| d.to_string()).unwrap_or_default(),
+        overdue: r.overdue,
+        waits_for_staff: r.fulfil_on == shared::domain::FulfilOn::Staff,
     }
 }
 
@@ -770,11 +810,31 @@ async fn post_milestone(
 
 #[derive(Debug, Deserialize)]
 struct RequestForm {
+    #[serde(default)]
     title: String,
     #[serde(default)]
     details: Option<String>,
     #[serde(default)]
     category: Option<String>,
+    /// A ready-made request's key; empty for none.
+    #[serde(default)]
+    template: Option<String>,
+    /// A date input's value (`2027-01-08`), in the firm's time zone; empty for none.
+    #[serde(default)]
+    due_date: Option<String>,
+    /// `first_upload` or `staff`.
+    #[serde(default)]
+    fulfil_on: Option<String>,
+}
+
+/// A date input's value: `None` when empty, an error naming `due_date` when not a date.
+fn due_date_of(value: Option<&str>) -> Result<Option<chrono::NaiveDate>, shared::Error> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| shared::Error::invalid("due_date", "is not a date")),
+        None => Ok(None),
+    }
 }
 
 #[post("/staff/matters/{id}/requests")]
@@ -788,7 +848,18 @@ async fn open_request(
     let id = path.into_inner();
     let back = format!("/staff/matters/{id}");
     let form = form.into_inner();
-    let input = NewRequest { title: form.title, details: form.details, category: form.category };
+    let due_date = match due_date_of(form.due_date.as_deref()) {
+        Ok(d) => d,
+        Err(e) => return invalid_page(&ctx, e, &back),
+    };
+    let input = NewRequest {
+        title: form.title,
+        details: form.details,
+        category: form.category,
+        template: form.template,
+        due_date,
+        fulfil_on: form.fulfil_on,
+    };
     let work = move |c: &mut shared::db::DbConnection, staff: &Staff| {
         updates::open_request(c, staff, &id, &input, now()).map(|_| ())
     };
@@ -803,6 +874,44 @@ async fn cancel_request(ctx: PageCtx, req: HttpRequest, path: web::Path<(String,
     let work =
         move |c: &mut shared::db::DbConnection, staff: &Staff| updates::cancel_request(c, staff, &id, &request, now());
     run_then_done(&ctx, &back, "request-cancelled", work, staff).await
+}
+
+#[post("/staff/matters/{id}/requests/{request}/complete")]
+async fn complete_request(ctx: PageCtx, req: HttpRequest, path: web::Path<(String, String)>) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
+    let (id, request) = path.into_inner();
+    let back = format!("/staff/matters/{id}");
+    let work = move |c: &mut shared::db::DbConnection, staff: &Staff| {
+        updates::complete_request(c, staff, &id, &request, now()).map(|_| ())
+    };
+    run_then_done(&ctx, &back, "request-completed", work, staff).await
+}
+
+#[derive(Debug, Deserialize)]
+struct DueDateForm {
+    /// A date input's value; empty clears the due date.
+    #[serde(default)]
+    due_date: Option<String>,
+}
+
+#[post("/staff/matters/{id}/requests/{request}/due")]
+async fn change_due_date(
+    ctx: PageCtx,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    form: web::Form<DueDateForm>,
+) -> PageResult {
+    let staff = staff_of(&ctx, &req)?;
+    let (id, request) = path.into_inner();
+    let back = format!("/staff/matters/{id}");
+    let patch = match due_date_of(form.due_date.as_deref()) {
+        Ok(due_date) => updates::RequestPatch { due_date },
+        Err(e) => return invalid_page(&ctx, e, &back),
+    };
+    let work = move |c: &mut shared::db::DbConnection, staff: &Staff| {
+        updates::set_due_date(c, staff, &id, &request, &patch, now()).map(|_| ())
+    };
+    run_then_done(&ctx, &back, "request-due-changed", work, staff).await
 }
 
 /// Shares documents with the matter's clients through the same pipeline as a

@@ -5,6 +5,7 @@
 pub mod client_messages;
 pub mod message_reply;
 pub mod phase_change;
+pub mod request_reminder;
 pub mod sign_in;
 pub mod upload_receipt;
 pub mod weekly_update;

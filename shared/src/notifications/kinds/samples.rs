@@ -4,7 +4,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::{client_messages, message_reply, phase_change, sign_in, upload_receipt, weekly_update};
+use super::{client_messages, message_reply, phase_change, request_reminder, sign_in, upload_receipt, weekly_update};
 use crate::assets::Assets;
 use crate::client_view::{ContactView, MatterDetail, MilestoneView, PhaseView, RequestView};
 use crate::config::Secret;
@@ -173,6 +173,8 @@ pub fn every_email(f: &Fixture, t: &Texts, mail_from: Option<String>) -> Result<
                             details: Some(t.phase.clone()),
                             category: DocumentCategory::MedicalBill,
                             requested_at: at(),
+                            due_date: None,
+                            overdue: false,
                         }],
                         // The note staff typed with the change is in the email too.
                         milestones: vec![MilestoneView {
@@ -209,6 +211,29 @@ pub fn every_email(f: &Fixture, t: &Texts, mail_from: Option<String>) -> Result<
                     &sample_matter(&t.matter),
                     &[sample_message(MessageKind::Client, &t.phase), sample_message(MessageKind::Client, "")],
                     &[("client-1".to_owned(), t.name.clone())].into_iter().collect(),
+                ),
+            ),
+            (
+                NotificationKind::RequestReminder,
+                "request_reminder",
+                request_reminder::data(
+                    &f.composer,
+                    &client,
+                    &firm,
+                    &[
+                        request_reminder::Due {
+                            matter: t.matter.clone(),
+                            category: DocumentCategory::PoliceReport,
+                            due_date: at().date(),
+                        },
+                        request_reminder::Due {
+                            matter: t.phase.clone(),
+                            category: DocumentCategory::MedicalBill,
+                            due_date: at().date() + chrono::Duration::days(2),
+                        },
+                    ],
+                    at().date() + chrono::Duration::days(1),
+                    Some("matter-1"),
                 ),
             ),
         ];
