@@ -17,6 +17,7 @@ diesel::table! {
         reply_to_case_manager -> Bool,
         public_host -> Nullable<Text>,
         message_text_in_email -> Bool,
+        one_tap_sign_in -> Bool,
     }
 }
 
@@ -261,6 +262,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     short_links,
     messages,
     message_attachments,
+    one_tap_links,
 );
 
 diesel::table! {
@@ -311,3 +313,19 @@ diesel::table! {
         document_id -> Text,
     }
 }
+
+diesel::table! {
+    one_tap_links (id) {
+        id -> Text,
+        secret_hash -> Text,
+        notification_id -> Text,
+        user_id -> Text,
+        target -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(one_tap_links -> users (user_id));
+diesel::joinable!(one_tap_links -> notifications (notification_id));
