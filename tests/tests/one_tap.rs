@@ -8,7 +8,7 @@
 use chrono::Duration;
 use diesel::prelude::*;
 use fantoccini::Locator;
-use harness::browser::{self, PHONE};
+use harness::browser::{self, DESKTOP, PHONE};
 use harness::fixtures::Client;
 use harness::maildev::Email;
 use harness::{Backend, TestApp, on_both_backends};
@@ -387,6 +387,24 @@ async fn one_tap_pages_pass_axe_on_a_phone(backend: Backend) -> anyhow::Result<(
     }
     .await;
     browser.close().await?;
+    outcome?;
+
+    // On a laptop: both pages, for the screenshots (a second email gives a live link).
+    let live = button_link(&weekly_email(&app, &demo.firm_id, &jordan, "2099-W02", 2).await?)?;
+    let desktop = browser::open(DESKTOP).await?;
+    let outcome = async {
+        desktop.goto(&live).await?;
+        browser::wait_for_text(&desktop, "No code needed").await?;
+        let name = format!("one-tap-1280x800-{}", backend.name());
+        assert_eq!(browser::screenshot(&desktop, &name).await?, (DESKTOP.width, DESKTOP.height));
+        desktop.goto(&link).await?;
+        browser::wait_for_text(&desktop, "Email me a sign-in code").await?;
+        let name = format!("one-tap-spent-1280x800-{}", backend.name());
+        assert_eq!(browser::screenshot(&desktop, &name).await?, (DESKTOP.width, DESKTOP.height));
+        anyhow::Ok(())
+    }
+    .await;
+    desktop.close().await?;
     outcome
 }
 

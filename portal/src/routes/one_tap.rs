@@ -40,9 +40,12 @@ struct Spent<'a> {
     email: &'a str,
 }
 
-/// Answers in `user`'s language and firm's look (the page is about them).
-async fn as_for(ctx: &mut PageCtx, user: &User) {
-    ctx.lang = user.language;
+/// Answers in `user`'s language (unless the visitor chose one with the
+/// switcher) and their firm's look: the page is about them.
+async fn as_for(ctx: &mut PageCtx, req: &HttpRequest, user: &User) {
+    if req.cookie(session::LANGUAGE_COOKIE).is_none() {
+        ctx.lang = user.language;
+    }
     match brand::for_user(&ctx.state, user.id.clone()).await {
         Ok(Some(found)) => ctx.brand = Some(found),
         Ok(None) => {}
@@ -57,28 +60,28 @@ fn private(mut response: HttpResponse) -> HttpResponse {
 }
 
 /// The page for a link that cannot sign in: a fresh code for `user`'s address (empty when unknown).
-async fn spent_page(mut ctx: PageCtx, user: Option<User>) -> HttpResponse {
+async fn spent_page(mut ctx: PageCtx, req: &HttpRequest, user: Option<User>) -> HttpResponse {
     metrics::counter!(shared::metrics::SIGN_INS, "outcome" => "refused").increment(1);
     if let Some(user) = &user {
-        as_for(&mut ctx, user).await;
+        as_for(&mut ctx, req, user).await;
     }
     let email = user.as_ref().map(|u| u.email.as_str()).unwrap_or_default();
     private(ctx.render(StatusCode::UNAUTHORIZED, "one_tap_spent", "one-tap-spent-title", Spent { email }))
 }
 
 #[get("/one-tap")]
-async fn one_tap_page(mut ctx: PageCtx, query: web::Query<TokenForm>) -> PageResult {
+async fn one_tap_page(mut ctx: PageCtx, req: HttpRequest, query: web::Query<TokenForm>) -> PageResult {
     let token = query.into_inner().token;
     let now = ctx.state.tokens.clock().now();
     let lookup = token.clone();
     let opened = ctx.state.db.run(move |conn| one_tap::open(conn, &lookup, now)).await?;
     Ok(match opened {
         Opened::Live(user) => {
-            as_for(&mut ctx, &user).await;
+            as_for(&mut ctx, &req, &user).await;
             private(ctx.render(StatusCode::OK, "one_tap", "one-tap-title", Confirm { token: &token }))
         }
-        Opened::Spent(user) => spent_page(ctx, Some(user)).await,
-        Opened::Unknown => spent_page(ctx, None).await,
+        Opened::Spent(user) => spent_page(ctx, &req, Some(user)).await,
+        Opened::Unknown => spent_page(ctx, &req, None).await,
     })
 }
 
@@ -88,7 +91,7 @@ async fn one_tap_redeem(ctx: PageCtx, req: HttpRequest, form: web::Form<TokenFor
     let ip = session::client_ip(&req).unwrap_or_default();
     let (state, tokens) = (ctx.state.clone(), ctx.state.tokens.clone());
     let now = tokens.clock().now();
-    // Limited per address like the other sign-in forms: the secrets are unguessable, the database is not free.
+    // Limited per IP address like the other sign-in forms: the secrets are unguessable, the database is not free.
     let allowed = state
         .db
         .run(move |conn| {
@@ -102,6 +105,6 @@ async fn one_tap_redeem(ctx: PageCtx, req: HttpRequest, form: web::Form<TokenFor
     let device = crate::routes::sign_in::device(&req);
     match state.db.run(move |conn| one_tap::redeem(conn, &tokens, &token, &device)).await? {
         Redeemed::SignedIn(grant, target) => Ok(crate::routes::sign_in::signed_in(&ctx, grant, Some(&target))),
-        Redeemed::Refused(user) => Ok(spent_page(ctx, user).await),
+        Redeemed::Refused(user) => Ok(spent_page(ctx, &req, user).await),
     }
 }
