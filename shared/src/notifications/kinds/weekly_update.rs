@@ -119,13 +119,16 @@ pub fn email_to_send(
     now: NaiveDateTime,
 ) -> Result<OutgoingEmail> {
     let mut data = data(composer, digest, notification_id)?;
-    look::with_logo(conn, &composer.base_url, &digest.firm, &mut data)?;
-    let issued = composer.tokens.clock().now();
-    for (key, ttl) in [("unsubscribe", UNSUBSCRIBE_TTL), ("rating", RATING_TTL)] {
-        let url = data["short"][key].as_str().unwrap_or_default().to_owned();
-        data["short"][key] = short_links::shorten(conn, &composer.base_url, &url, issued + ttl, now)?.into();
-    }
-    crate::one_tap::personalise_email(conn, composer, &digest.firm, &digest.client, notification_id, &mut data, now)?;
+    // The links' rows in one transaction: one commit per email, not one per link.
+    crate::db::write_transaction(conn, |conn| {
+        look::with_logo(conn, &composer.base_url, &digest.firm, &mut data)?;
+        let issued = composer.tokens.clock().now();
+        for (key, ttl) in [("unsubscribe", UNSUBSCRIBE_TTL), ("rating", RATING_TTL)] {
+            let url = data["short"][key].as_str().unwrap_or_default().to_owned();
+            data["short"][key] = short_links::shorten(conn, &composer.base_url, &url, issued + ttl, now)?.into();
+        }
+        crate::one_tap::personalise_email(conn, composer, &digest.firm, &digest.client, notification_id, &mut data, now)
+    })?;
     email_from(composer, digest, notification_id, data)
 }
 
