@@ -96,8 +96,9 @@ pub fn is_known(conn: &mut DbConnection, secret: &str) -> Result<bool> {
 pub enum Opened {
     /// It can still sign this client in.
     Live(User),
-    /// It was used, expired or revoked: the client may ask for a fresh code.
-    Spent(User),
+    /// It was used, expired or revoked: the client may ask for a fresh code
+    /// (and land on the link's page, the second field, once signed in).
+    Spent(User, String),
     /// Not a link of this portal.
     Unknown,
 }
@@ -106,7 +107,7 @@ pub enum Opened {
 pub fn open(conn: &mut DbConnection, secret: &str, now: NaiveDateTime) -> Result<Opened> {
     Ok(match find(conn, secret)? {
         Some((link, user)) if link.used_at.is_none() && link.expires_at > now => Opened::Live(user),
-        Some((_, user)) => Opened::Spent(user),
+        Some((link, user)) => Opened::Spent(user, link.target),
         None => Opened::Unknown,
     })
 }
@@ -116,8 +117,9 @@ pub fn open(conn: &mut DbConnection, secret: &str, now: NaiveDateTime) -> Result
 pub enum Redeemed {
     /// Signed in: the new session, and the path to land on.
     SignedIn(SessionGrant, String),
-    /// The link was used, expired or revoked (its client, to offer a fresh code) or unknown.
-    Refused(Option<User>),
+    /// The link was used, expired or revoked (its client, to offer a fresh
+    /// code, and its page) or unknown (`None`).
+    Refused(Option<(User, String)>),
 }
 
 /// Uses link `secret` up and signs its client in, at the `tokens`' clock.
@@ -147,7 +149,7 @@ pub fn redeem(conn: &mut DbConnection, tokens: &Tokens, secret: &str, device: &D
         };
         if !used {
             audit::append(conn, &event, t)?;
-            return Ok(Redeemed::Refused(Some(user)));
+            return Ok(Redeemed::Refused(Some((user, link.target))));
         }
         let grant = auth::create_session(conn, tokens, &user.id, device)?;
         event.actor = Actor::Client(&user.id);

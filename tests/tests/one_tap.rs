@@ -165,8 +165,15 @@ async fn the_weekly_email_signs_in_with_one_press_once(backend: Backend) -> anyh
     offers_fresh_code(&again.text().await?, &jordan.email, Language::En);
     let reopened = other.get(&link).send().await?;
     assert_eq!(reopened.status(), StatusCode::UNAUTHORIZED);
-    offers_fresh_code(&reopened.text().await?, &jordan.email, Language::En);
-    let asked = other.post(app.url("/sign-in")).form(&[("email", jordan.email.as_str())]).send().await?;
+    let html = reopened.text().await?;
+    offers_fresh_code(&html, &jordan.email, Language::En);
+    let next = format!("/matters/{}", jordan.matter_id);
+    assert!(html.contains(&format!("name=\"next\" value=\"{next}\"")), "the fresh code does not lead back: {html}");
+    let asked = other
+        .post(app.url("/sign-in"))
+        .form(&[("email", jordan.email.as_str()), ("next", next.as_str())])
+        .send()
+        .await?;
     assert_eq!(asked.status(), StatusCode::OK);
     let sign_in = app.mail()?.wait_for_emails(&jordan.email, 2).await?.remove(1);
     assert!(sign_in.six_digit_code().is_some(), "no code was sent:\n{}", sign_in.text);

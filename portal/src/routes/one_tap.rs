@@ -15,6 +15,7 @@ use shared::rate_limit;
 
 use crate::pages::{PageCtx, PageResult};
 use crate::routes::brand;
+use crate::routes::sign_in::return_path;
 use crate::session;
 
 /// Registers the one-tap routes.
@@ -34,10 +35,12 @@ struct Confirm<'a> {
     token: &'a str,
 }
 
-/// The "no longer works" page's data: the address to send a fresh code to.
+/// The "no longer works" page's data: the address to send a fresh code to,
+/// and the page to land on once signed in.
 #[derive(Serialize)]
 struct Spent<'a> {
     email: &'a str,
+    next: &'a str,
 }
 
 /// Answers in `user`'s language (unless the visitor chose one with the
@@ -59,14 +62,18 @@ fn private(mut response: HttpResponse) -> HttpResponse {
     response
 }
 
-/// The page for a link that cannot sign in: a fresh code for `user`'s address (empty when unknown).
-async fn spent_page(mut ctx: PageCtx, req: &HttpRequest, user: Option<User>) -> HttpResponse {
+/// The page for a link that cannot sign in: a fresh code for its client's
+/// address, landing on its page (nothing filled in when the link is unknown).
+async fn spent_page(mut ctx: PageCtx, req: &HttpRequest, spent: Option<(User, String)>) -> HttpResponse {
     metrics::counter!(shared::metrics::SIGN_INS, "outcome" => "refused").increment(1);
-    if let Some(user) = &user {
+    if let Some((user, _)) = &spent {
         as_for(&mut ctx, req, user).await;
     }
-    let email = user.as_ref().map(|u| u.email.as_str()).unwrap_or_default();
-    private(ctx.render(StatusCode::UNAUTHORIZED, "one_tap_spent", "one-tap-spent-title", Spent { email }))
+    let (email, next) = match &spent {
+        Some((user, target)) => (user.email.as_str(), return_path(target).filter(|p| *p != "/").unwrap_or_default()),
+        None => ("", ""),
+    };
+    private(ctx.render(StatusCode::UNAUTHORIZED, "one_tap_spent", "one-tap-spent-title", Spent { email, next }))
 }
 
 #[get("/one-tap")]
@@ -80,7 +87,7 @@ async fn one_tap_page(mut ctx: PageCtx, req: HttpRequest, query: web::Query<Toke
             as_for(&mut ctx, &req, &user).await;
             private(ctx.render(StatusCode::OK, "one_tap", "one-tap-title", Confirm { token: &token }))
         }
-        Opened::Spent(user) => spent_page(ctx, &req, Some(user)).await,
+        Opened::Spent(user, target) => spent_page(ctx, &req, Some((user, target))).await,
         Opened::Unknown => spent_page(ctx, &req, None).await,
     })
 }
@@ -105,6 +112,6 @@ async fn one_tap_redeem(ctx: PageCtx, req: HttpRequest, form: web::Form<TokenFor
     let device = crate::routes::sign_in::device(&req);
     match state.db.run(move |conn| one_tap::redeem(conn, &tokens, &token, &device)).await? {
         Redeemed::SignedIn(grant, target) => Ok(crate::routes::sign_in::signed_in(&ctx, grant, Some(&target))),
-        Redeemed::Refused(user) => Ok(spent_page(ctx, &req, user).await),
+        Redeemed::Refused(spent) => Ok(spent_page(ctx, &req, spent).await),
     }
 }
