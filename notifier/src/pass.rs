@@ -113,6 +113,7 @@ mod tests {
             reply_to_case_manager: false,
             public_host: None,
             message_text_in_email: false,
+            one_tap_sign_in: true,
         }
     }
 

@@ -132,7 +132,18 @@ async fn a_phase_change_reaches_the_client_in_their_language(backend: Backend) -
     // Names the matter, never the milestone's text or a request's details.
     let jordan_email = emails.iter().find(|e| recipient(e) == jordan.email).ok_or_else(|| anyhow::anyhow!("jordan"))?;
     assert!(jordan_email.text.contains("Rear-end collision on Route 9"), "{}", jordan_email.text);
-    assert!(jordan_email.text.contains(&format!("/matters/{}", jordan.matter_id)), "{}", jordan_email.text);
+    // "Open my case" is Jordan's one-tap link, which leads to the matter.
+    assert!(jordan_email.html.contains("/one-tap?token"), "{}", jordan_email.html);
+    let id = jordan.id.clone();
+    let targets: Vec<String> = app
+        .state
+        .db
+        .run(move |c| {
+            use shared::db::schema::one_tap_links;
+            Ok(one_tap_links::table.filter(one_tap_links::user_id.eq(&id)).select(one_tap_links::target).load(c)?)
+        })
+        .await?;
+    assert_eq!(targets, [format!("/matters/{}", jordan.matter_id)]);
     Ok(())
 }
 

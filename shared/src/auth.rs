@@ -224,11 +224,15 @@ pub fn revoke_session(conn: &mut DbConnection, session_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Revokes every session of a user ("sign out everywhere"); returns how many.
-pub fn revoke_all_sessions(conn: &mut DbConnection, user_id: &str) -> Result<usize> {
-    Ok(diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()))
-        .set(sessions::revoked_at.eq(now()))
-        .execute(conn)?)
+/// Revokes every session of a user ("sign out everywhere") and ends the
+/// unused one-tap links of their emails ([`crate::one_tap`]); returns how many sessions.
+pub fn revoke_all_sessions(conn: &mut DbConnection, tokens: &Tokens, user_id: &str) -> Result<usize> {
+    crate::db::write_transaction(conn, |conn| {
+        crate::one_tap::revoke_for_user(conn, user_id, tokens.clock().now())?;
+        Ok(diesel::update(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::revoked_at.is_null()))
+            .set(sessions::revoked_at.eq(now()))
+            .execute(conn)?)
+    })
 }
 
 /// Email addresses are compared trimmed and in lower case.
@@ -250,7 +254,8 @@ pub fn looks_like_email(email: &str) -> bool {
 
 /// Deletes what no longer serves a purpose: sign-in links and codes a day past
 /// their expiry, sessions a week past theirs (revoked or expired), and
-/// rate-limit hits older than a day, and email short links past their expiry.
+/// rate-limit hits older than a day, email short links past their expiry, and
+/// one-tap links a month past theirs.
 /// Returns the rows deleted.
 pub fn purge_expired(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Result<usize> {
     use crate::db::schema::rate_limit_hits;
@@ -263,7 +268,8 @@ pub fn purge_expired(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Res
     let hits = diesel::delete(rate_limit_hits::table.filter(rate_limit_hits::created_at.lt(now - Duration::days(1))))
         .execute(conn)?;
     let links = crate::notifications::short_links::purge_expired(conn, now)?;
-    Ok(tokens + sessions + revoked + hits + links)
+    let one_tap = crate::one_tap::purge_expired(conn, now)?;
+    Ok(tokens + sessions + revoked + hits + links + one_tap)
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! - [`db`]: the diesel schema, models, pool and migrations for SQLite and PostgreSQL.
 //! - [`domain`], [`catalogue`]: the vocabulary, phase catalogues.
 //! - [`client_view`]: what a client sees of their matters (pages, API, weekly update).
-//! - [`tokens`], [`auth`]: signed tokens, sign-in links and device sessions.
+//! - [`tokens`], [`auth`], [`one_tap`]: signed tokens, sign-in links, device sessions,
+//!   and the one-tap links of client emails.
 //! - [`clock`]: the time those checks go by, which tests can move forward.
 //! - [`i18n`], [`render`], [`mail`]: locales, page and email templates, sending mail.
 //! - [`notifications`], [`weekly`]: the one delivery pipeline (queue, kinds, channels,
@@ -38,6 +39,7 @@ pub mod mail;
 pub mod messages;
 pub mod metrics;
 pub mod notifications;
+pub mod one_tap;
 pub mod rate_limit;
 pub mod render;
 pub mod requests;

@@ -275,7 +275,8 @@ async fn every_client_email_carries_the_firm_and_leads_with_its_buttons(backend:
                     assert_eq!(short_links_in(text, &base).len(), 1, "{what}: one short sign-in link: {text}");
                 }
                 Kind::MessageReply => {
-                    let button = format!("<a href=\"{base}/matters/{}/messages\"", b.sam.matter_id);
+                    // The client's one-tap link, which leads to the conversation (tests/one_tap.rs).
+                    let button = format!("<a href=\"{base}/one-tap?token&#x3D;");
                     let at = html.find(&button).ok_or_else(|| anyhow::anyhow!("{what}: no button to the messages"))?;
                     assert!(html[..at].ends_with(&format!("background:{ACCENT}\">")), "{what}: not a button: {html}");
                     let label = b.text(lang, "message-email-open");
@@ -286,10 +287,12 @@ async fn every_client_email_carries_the_firm_and_leads_with_its_buttons(backend:
                     );
                 }
                 Kind::Receipt => {
-                    let button = format!("<a href=\"{base}/matters/{}\"", b.sam.matter_id);
+                    // The client's one-tap link, which leads to the case (tests/one_tap.rs).
+                    let button = format!("<a href=\"{base}/one-tap?token&#x3D;");
                     let at = html.find(&button).ok_or_else(|| anyhow::anyhow!("{what}: no button to the case"))?;
                     assert!(html[..at].ends_with(&format!("background:{ACCENT}\">")), "{what}: not a button: {html}");
-                    assert!(html[at..].starts_with(&format!("{button} style=\"display:inline-block")), "{what}");
+                    let rest = html[at + button.len()..].split_once('"').map(|(_, rest)| rest).unwrap_or_default();
+                    assert!(rest.starts_with(" style=\"display:inline-block"), "{what}");
                     assert!(html.contains(&format!(">{open}</a>")), "{what}: button label");
                 }
                 Kind::PhaseChange | Kind::Weekly => {
@@ -311,7 +314,11 @@ async fn every_client_email_carries_the_firm_and_leads_with_its_buttons(backend:
                     );
                     assert!(html.contains(&format!("/matters/{}/upload", b.sam.matter_id)), "{what}: upload link");
                     if kind == Kind::Weekly {
-                        assert_eq!(short_links_in(text, &base).len(), 2, "{what}: rating and unsubscribe: {text}");
+                        assert_eq!(
+                            short_links_in(text, &base).len(),
+                            3,
+                            "{what}: open (one tap), rating and unsubscribe: {text}"
+                        );
                     }
                 }
             }
@@ -366,7 +373,8 @@ async fn short_links_lead_to_their_page_and_use_nothing_up(backend: Backend) -> 
         let answer = http.get(&link).send().await?;
         assert_eq!(answer.status(), StatusCode::SEE_OTHER);
         let to = answer.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-        assert!(to.starts_with("/rate?token=") || to.starts_with("/unsubscribe?token="), "{to}");
+        let page = ["/rate?token=", "/unsubscribe?token=", "/one-tap?token="];
+        assert!(page.iter().any(|p| to.starts_with(p)), "{to}");
         assert_eq!(http.get(b.app.url(&to)).send().await?.status(), StatusCode::OK, "{to}");
     }
     let sam_id = b.sam.id.clone();

@@ -20,6 +20,7 @@ mod limits;
 mod load;
 mod messages;
 mod observability;
+mod one_tap;
 mod phone_upload;
 mod postgres_restart;
 mod proxy;

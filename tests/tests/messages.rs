@@ -199,7 +199,16 @@ async fn a_message_and_its_reply_go_both_ways(backend: Backend) -> anyhow::Resul
     assert!(mail.subject.contains("you have a new message"), "{}", mail.subject);
     assert!(mail.text.contains("read it in your secure portal"), "{}", mail.text);
     assert!(!mail.text.contains("adjuster") && !mail.html.contains("adjuster"), "the reply's text is in the email");
-    assert!(mail.text.contains(&format!("/matters/{}/messages", jordan.matter_id)), "{}", mail.text);
+    // "Open the conversation" is the client's one-tap link, which leads to the messages.
+    let link = mail.link_containing("/one-tap?token=").ok_or_else(|| anyhow::anyhow!("{}", mail.html))?;
+    let opened = app
+        .new_client()?
+        .post(app.url("/one-tap"))
+        .form(&[("token", link.rsplit('=').next().unwrap_or_default())])
+        .send()
+        .await?;
+    let landed = opened.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert_eq!(landed, format!("/matters/{}/messages", jordan.matter_id));
 
     // Casey's notice went out at the window's end (the reply had answered it: skipped).
     app.state.notifications.deliver_all(now() + Duration::minutes(16), &|| {}).await?;

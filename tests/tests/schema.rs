@@ -261,6 +261,7 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
         messages => Message,
         message_attachments => MessageAttachment,
         request_templates => RequestTemplate,
+        one_tap_links => OneTapLink,
     );
     loaded.sort_unstable();
     let tables = snapshot(c)?;
@@ -296,6 +297,7 @@ async fn enum_columns_round_trip_and_an_unloaded_language_reads_as_english(backe
         reply_to_case_manager: false,
         public_host: None,
         message_text_in_email: false,
+        one_tap_sign_in: true,
     };
     diesel::insert_into(firms::table).values(&firm).execute(conn)?;
     for (i, role) in Role::ALL.iter().enumerate() {

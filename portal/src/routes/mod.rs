@@ -8,6 +8,7 @@ pub mod documents;
 pub mod health;
 pub mod language;
 pub mod messages;
+pub mod one_tap;
 pub mod openapi;
 pub mod preferences;
 pub mod short_links;
@@ -74,6 +75,7 @@ pub fn configure(cfg: &mut ApiConfig, dev_mailbox: bool) {
             .configure(documents::configure)
             .configure(messages::configure)
             .configure(short_links::configure)
+            .configure(one_tap::configure)
     });
     documents::configure_api(cfg);
     messages::configure_api(cfg);

@@ -46,7 +46,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(sign_out_everywhere);
 }
 
-fn device(req: &HttpRequest) -> Device {
+/// The device a request comes from, recorded on the session it starts.
+pub(crate) fn device(req: &HttpRequest) -> Device {
     Device {
         user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned),
         ip: session::client_ip(req),
@@ -137,6 +138,16 @@ struct NextQuery {
     next: String,
 }
 
+/// What the sign-in page may be opened with: the page to return to, and the
+/// address to fill in (the link of an email whose firm turned one-tap links off).
+#[derive(Deserialize)]
+struct SignInQuery {
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    email: String,
+}
+
 /// A page that carries a signed token in its form.
 #[derive(Serialize)]
 struct TokenForm<'a> {
@@ -144,12 +155,15 @@ struct TokenForm<'a> {
 }
 
 #[get("/sign-in")]
-async fn sign_in_page(ctx: PageCtx, query: web::Query<NextQuery>) -> HttpResponse {
+async fn sign_in_page(ctx: PageCtx, query: web::Query<SignInQuery>) -> HttpResponse {
     let next = return_path(&query.next).unwrap_or_default();
     if ctx.viewer.is_some() {
         return see_other(if next.is_empty() { "/" } else { next });
     }
-    ctx.render(StatusCode::OK, "sign_in", "sign-in-title", AddressForm::empty(next))
+    // Only something shaped like an address is filled in: the field shows it back as typed.
+    let email = auth::normalize_email(&query.email);
+    let email = if auth::looks_like_email(&email) { email.as_str() } else { "" };
+    ctx.render(StatusCode::OK, "sign_in", "sign-in-title", AddressForm::new(email, None, next))
 }
 
 #[derive(Deserialize)]
@@ -339,7 +353,7 @@ async fn redeem_code(ctx: PageCtx, req: HttpRequest, form: web::Form<CodeForm>) 
 }
 
 /// Signed in: the session cookie, and on to `next` (a checked path) or the dashboard.
-fn signed_in(ctx: &PageCtx, grant: auth::SessionGrant, next: Option<&str>) -> HttpResponse {
+pub(crate) fn signed_in(ctx: &PageCtx, grant: auth::SessionGrant, next: Option<&str>) -> HttpResponse {
     tracing::info!(user = %grant.user_id, "signed in");
     sign_in_metric("redeemed");
     let mut spent = return_cookie(&ctx.state, String::new());
@@ -364,7 +378,8 @@ async fn sign_out(ctx: PageCtx) -> PageResult {
 async fn sign_out_everywhere(ctx: PageCtx) -> PageResult {
     if let Some(viewer) = &ctx.viewer {
         let user_id = viewer.user.id.clone();
-        ctx.state.db.run(move |conn| auth::revoke_all_sessions(conn, &user_id)).await?;
+        let tokens = ctx.state.tokens.clone();
+        ctx.state.db.run(move |conn| auth::revoke_all_sessions(conn, &tokens, &user_id)).await?;
     }
     Ok(signed_out(ctx, "signed-out-everywhere-body"))
 }

@@ -36,6 +36,8 @@ pub struct Firm {
     pub public_host: Option<String>,
     /// The client's "new message" email carries the reply's text (else only that there is one).
     pub message_text_in_email: bool,
+    /// Client emails carry a one-tap sign-in link (else a link to the sign-in page).
+    pub one_tap_sign_in: bool,
 }
 
 /// A firm's logo (`firm_logos`), read only when the picture itself is served.
@@ -416,4 +418,24 @@ pub struct RequestTemplate {
     pub category: DocumentCategory,
     pub title: String,
     pub details: Option<String>,
+}
+
+/// A one-tap link of a client email (`one_tap_links`): it signs the client in
+/// once, within its lifetime. Only the SHA-256 of its secret is kept.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = one_tap_links)]
+pub struct OneTapLink {
+    pub id: String,
+    /// Hex SHA-256 of the secret; the secret itself is only in the email.
+    pub secret_hash: String,
+    /// The email (notification row) that carries the link.
+    pub notification_id: String,
+    /// The client it signs in.
+    pub user_id: String,
+    /// The path to land on once signed in.
+    pub target: String,
+    pub created_at: NaiveDateTime,
+    /// When it stops working (7 days, or the moment the client signed out everywhere).
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
 }

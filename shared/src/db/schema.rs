@@ -17,6 +17,7 @@ diesel::table! {
         reply_to_case_manager -> Bool,
         public_host -> Nullable<Text>,
         message_text_in_email -> Bool,
+        one_tap_sign_in -> Bool,
     }
 }
 
@@ -265,6 +266,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     message_attachments,
     request_templates,
+    one_tap_links,
 );
 
 diesel::table! {
@@ -327,3 +329,19 @@ diesel::table! {
         details -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    one_tap_links (id) {
+        id -> Text,
+        secret_hash -> Text,
+        notification_id -> Text,
+        user_id -> Text,
+        target -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(one_tap_links -> users (user_id));
+diesel::joinable!(one_tap_links -> notifications (notification_id));

@@ -121,11 +121,11 @@ pub fn compose_one(
 ) -> Result<Composed> {
     match row.kind {
         NotificationKind::SignIn => sign_in::compose(conn, composer, row, now),
-        NotificationKind::UploadReceipt => upload_receipt::compose(conn, composer, row),
-        NotificationKind::PhaseChange => phase_change::compose(conn, composer, row),
-        NotificationKind::MessageReply => message_reply::compose(conn, composer, row),
+        NotificationKind::UploadReceipt => upload_receipt::compose(conn, composer, row, now),
+        NotificationKind::PhaseChange => phase_change::compose(conn, composer, row, now),
+        NotificationKind::MessageReply => message_reply::compose(conn, composer, row, now),
         NotificationKind::ClientMessages => client_messages::compose(conn, composer, row),
-        NotificationKind::RequestReminder => request_reminder::compose(conn, composer, row),
+        NotificationKind::RequestReminder => request_reminder::compose(conn, composer, row, now),
         NotificationKind::WeeklyUpdate => {
             let mut composed = weekly_update::compose_all(conn, composer, &[row], now)?;
             composed

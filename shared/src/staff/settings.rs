@@ -48,6 +48,9 @@ pub struct FirmSettings {
     pub public_host: Option<String>,
     /// Path of the firm's logo (`/brand/{firm}/logo/{digest}`), if it has one.
     pub logo: Option<String>,
+    /// The "Open my case" button of client emails signs the client in once, for
+    /// 7 days (off: it opens the sign-in page with the client's address filled in).
+    pub one_tap_sign_in: bool,
 }
 
 impl From<Firm> for FirmSettings {
@@ -66,6 +69,7 @@ impl From<Firm> for FirmSettings {
             message_text_in_email: f.message_text_in_email,
             public_host: f.public_host,
             logo: None,
+            one_tap_sign_in: f.one_tap_sign_in,
         }
     }
 }
@@ -106,6 +110,9 @@ pub struct SettingsPatch {
     /// Host name of the firm's own portal address, e.g. `portal.smithlaw.example`; `""` clears it.
     #[serde(default)]
     pub public_host: Option<String>,
+    /// One-tap sign-in links in client emails on (the default) or off.
+    #[serde(default)]
+    pub one_tap_sign_in: Option<bool>,
 }
 
 /// The staff member's firm's settings.
@@ -205,6 +212,10 @@ pub fn update(
         if let Some(on) = patch.message_text_in_email {
             diesel::update(target).set(firms::message_text_in_email.eq(on)).execute(conn)?;
             changed.push("message_text_in_email");
+        }
+        if let Some(on) = patch.one_tap_sign_in {
+            diesel::update(target).set(firms::one_tap_sign_in.eq(on)).execute(conn)?;
+            changed.push("one_tap_sign_in");
         }
         if let Some(host) = &public_host {
             if let Some(host) = host {

@@ -570,3 +570,13 @@ staff-done-request-completed = Request marked complete. The client sees it as re
 staff-done-request-due-changed = Due date saved.
 staff-request-category-auto = As the ready-made request says (else Other)
 staff-mail-request_reminder = Document reminder
+# --- onetap ---
+one-tap-title = Open your case
+one-tap-body = Press the button to sign in on this device and see your case. No code needed.
+one-tap-submit = Open my case
+one-tap-once = This button works once, for 7 days after the email was sent. If someone else has this email, do not press it.
+one-tap-spent-title = This link has already been used or has expired
+one-tap-spent-body = For your safety, the button in our emails works only once and only for 7 days. We can email you a 6-digit code to sign in instead.
+one-tap-spent-submit = Email me a sign-in code
+staff-settings-one-tap = Let the "Open my case" button in client emails sign the client in with one tap
+staff-settings-one-tap-hint = On: the button works once, for 7 days, and stops working when the client signs out everywhere. Anyone the email is forwarded to could use it. Off: the button opens the sign-in page with the client's address filled in, and the client asks for a code.

@@ -570,3 +570,13 @@ staff-done-request-completed = Solicitud marcada como completa. El cliente la ve
 staff-done-request-due-changed = Fecha límite guardada.
 staff-request-category-auto = La de la solicitud preparada (si no, Otro)
 staff-mail-request_reminder = Recordatorio de documentos
+# --- onetap ---
+one-tap-title = Abra su caso
+one-tap-body = Pulse el botón para iniciar sesión en este dispositivo y ver su caso. No necesita ningún código.
+one-tap-submit = Abrir mi caso
+one-tap-once = Este botón funciona una sola vez, durante 7 días desde que se envió el correo. Si otra persona tiene este correo, no lo pulse.
+one-tap-spent-title = Este enlace ya se usó o ha caducado
+one-tap-spent-body = Por su seguridad, el botón de nuestros correos funciona una sola vez y solo durante 7 días. Podemos enviarle por correo un código de 6 dígitos para iniciar sesión.
+one-tap-spent-submit = Enviarme un código de acceso
+staff-settings-one-tap = Que el botón «Abrir mi caso» de los correos a clientes inicie sesión con un solo toque
+staff-settings-one-tap-hint = Activado: el botón funciona una sola vez, durante 7 días, y deja de funcionar cuando el cliente cierra todas sus sesiones. Cualquier persona a quien se reenvíe el correo podría usarlo. Desactivado: el botón abre la página de inicio de sesión con la dirección del cliente ya escrita, y el cliente pide un código.

@@ -82,6 +82,9 @@ const ROWS: &[Row] = &[
     ("GET", "/sign-in/link", "token={signin}", Body::Empty, EVERYONE_200),
     ("POST", "/sign-in/link", "", Body::Form(&[("token", "{signin}")]), [303; 6]),
     ("GET", "/l/{code}", "", Body::Empty, [404; 6]),
+    // An unknown one-tap link: the readable "ask for a code" page, for anyone.
+    ("GET", "/one-tap", "token=ABCDEFGHIJKLMNOP", Body::Empty, [401; 6]),
+    ("POST", "/one-tap", "", Body::Form(&[("token", "ABCDEFGHIJKLMNOP")]), [401; 6]),
     ("GET", "/sign-in/code", "", Body::Empty, EVERYONE_200),
     ("POST", "/sign-in/code", "", Body::Form(&[("email", "nobody@{domain}"), ("code", "000000")]), [401; 6]),
     ("POST", "/sign-out", "", Body::Empty, EVERYONE_200),

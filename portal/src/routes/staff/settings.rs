@@ -213,6 +213,12 @@ struct SettingsForm {
     /// Present on the page's form, whose Reply-To box may be unticked.
     #[serde(default)]
     look: Option<String>,
+    /// A checkbox: present when ticked; the form says it has it with `one_tap_form`.
+    #[serde(default)]
+    one_tap_sign_in: Option<String>,
+    /// Present on the page's form, whose one-tap box may be unticked.
+    #[serde(default)]
+    one_tap_form: Option<String>,
 }
 
 impl SettingsForm {
@@ -254,6 +260,7 @@ async fn save_settings(ctx: PageCtx, req: HttpRequest, form: web::Form<SettingsF
         no_activity_updates: Some(form.no_activity_updates.is_some()),
         closed_matter_uploads: Some(form.closed_matter_uploads.is_some()),
         message_text_in_email: Some(form.message_text_in_email.is_some()),
+        one_tap_sign_in: form.one_tap_form.is_some().then_some(form.one_tap_sign_in.is_some()),
     };
     run_then_back(&ctx, move |c, staff| settings::update(c, staff, &patch, now()).map(|_| ()), staff).await
 }

@@ -64,8 +64,14 @@ pub fn enqueue_for_matter(
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// The email for a queued row, or why it is no longer worth sending.
-pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification) -> Result<Composed> {
+/// The email for a queued row sent at `now` (with the client's one-tap link),
+/// or why it is no longer worth sending.
+pub fn compose(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    row: &Notification,
+    now: NaiveDateTime,
+) -> Result<Composed> {
     let reply: Reply = serde_json::from_str(row.payload.as_deref().unwrap_or_default())
         .map_err(|e| Error::Internal(anyhow::anyhow!("message reply payload: {e}")))?;
     let Some(client) = users::table.find(&row.recipient_id).select(User::as_select()).first(conn).optional()? else {
@@ -106,6 +112,7 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
     let contact = crate::client_view::contact_of(conn, &matter)?;
     let mut data = data(composer, &client, &firm, &matter, &message, author.as_deref());
     look::with_logo(conn, &composer.base_url, &firm, &mut data)?;
+    crate::one_tap::personalise_email(conn, composer, &firm, &client, &row.id, &mut data, now)?;
     composer.notice(row, &client, &firm, "message_reply", &data, look::reply_to(&firm, contact.as_ref()))
 }
 
@@ -118,6 +125,7 @@ pub fn data(
     message: &Message,
     author: Option<&str>,
 ) -> Value {
+    let portal_url = format!("{}/matters/{}/messages", composer.base_url, matter.id);
     json!({
         "lang": client.language.as_str(),
         "firm": firm.name,
@@ -127,6 +135,7 @@ pub fn data(
         "matter": matter.title,
         "author": author,
         "text": firm.message_text_in_email.then_some(message.body.as_str()).filter(|t| !t.is_empty()),
-        "portal_url": format!("{}/matters/{}/messages", composer.base_url, matter.id),
+        "short": { "open": portal_url },
+        "portal_url": portal_url,
     })
 }

@@ -51,8 +51,13 @@ pub fn enqueue_for_matter(
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// The email for a queued phase-change row.
-pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification) -> Result<Composed> {
+/// The email for a queued phase-change row, sent at `now`, with the client's one-tap link.
+pub fn compose(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    row: &Notification,
+    now: NaiveDateTime,
+) -> Result<Composed> {
     let change: PhaseChange = serde_json::from_str(row.payload.as_deref().unwrap_or_default())
         .map_err(|e| Error::Internal(anyhow::anyhow!("phase change payload: {e}")))?;
     let Some(client) = users::table.find(&row.recipient_id).select(User::as_select()).first(conn).optional()? else {
@@ -73,6 +78,7 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
     let firm: Firm = firms::table.find(&client.firm_id).select(Firm::as_select()).first(conn)?;
     let mut data = data(composer, &client, &firm, &detail);
     look::with_logo(conn, &composer.base_url, &firm, &mut data)?;
+    crate::one_tap::personalise_email(conn, composer, &firm, &client, &row.id, &mut data, now)?;
     composer.notice(row, &client, &firm, "phase_change", &data, look::reply_to(&firm, detail.contact.as_ref()))
 }
 
@@ -106,6 +112,7 @@ pub fn data(composer: &Composer, client: &User, firm: &Firm, detail: &client_vie
         "needs_count": needs.len(),
         "needs": needs,
         "contact": detail.contact,
+        "short": { "open": portal_url },
         "portal_url": portal_url,
         "upload_url": upload_url,
     })

@@ -98,8 +98,14 @@ pub struct Due {
     pub due_date: NaiveDate,
 }
 
-/// The email for a queued row, or why it is no longer worth sending.
-pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification) -> Result<Composed> {
+/// The reminder email of `row`, sent at `now` with the client's one-tap link,
+/// or why it is no longer worth sending.
+pub fn compose(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    row: &Notification,
+    now: chrono::NaiveDateTime,
+) -> Result<Composed> {
     let day = NaiveDate::parse_from_str(&row.period_key, "%Y-%m-%d")
         .map_err(|e| Error::Internal(anyhow::anyhow!("request reminder period {:?}: {e}", row.period_key)))?;
     let Some(client) = users::table.find(&row.recipient_id).select(User::as_select()).first(conn).optional()? else {
@@ -130,6 +136,7 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
     let several = found.iter().any(|(_, m, _, _)| *m != first_matter);
     let mut data = data(composer, &client, &firm, &items, day, (!several).then_some(first_matter.as_str()));
     look::with_logo(conn, &composer.base_url, &firm, &mut data)?;
+    crate::one_tap::personalise_email(conn, composer, &firm, &client, &row.id, &mut data, now)?;
     composer.notice(row, &client, &firm, "request_reminder", &data, None)
 }
 
@@ -171,6 +178,7 @@ pub fn data(
         "count": list.len(),
         "overdue": items.iter().any(|d| is_overdue(d.due_date, day)),
         "items": list,
+        "short": { "open": portal_url },
         "portal_url": portal_url,
         "upload_url": upload_url,
     })

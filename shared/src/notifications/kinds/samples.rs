@@ -77,6 +77,7 @@ fn people(name: &str, firm_name: &str, mail_from: Option<String>, language: Lang
         reply_to_case_manager: false,
         public_host: None,
         message_text_in_email: false,
+        one_tap_sign_in: true,
         created_at: at(),
     };
     (User::new(&firm.id, Role::Client, CLIENT, name, language, at()), firm)

@@ -39,8 +39,13 @@ pub fn enqueue(
     Ok(row.id)
 }
 
-/// The email for a queued receipt row.
-pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification) -> Result<Composed> {
+/// The email for a queued receipt row, sent at `now`, with the client's one-tap link.
+pub fn compose(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    row: &Notification,
+    now: NaiveDateTime,
+) -> Result<Composed> {
     let receipt: Receipt = serde_json::from_str(row.payload.as_deref().unwrap_or_default())
         .map_err(|e| Error::Internal(anyhow::anyhow!("receipt payload: {e}")))?;
     let Some(client) = users::table.find(&row.recipient_id).select(User::as_select()).first(conn).optional()? else {
@@ -60,11 +65,13 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
     };
     let mut data = data(composer, &client, &firm, &matter_title, &receipt);
     look::with_logo(conn, &composer.base_url, &firm, &mut data)?;
+    crate::one_tap::personalise_email(conn, composer, &firm, &client, &row.id, &mut data, now)?;
     composer.notice(row, &client, &firm, "upload_receipt", &data, look::reply_to(&firm, contact.as_ref()))
 }
 
 /// The template data of a receipt for `receipt`, on the matter titled `matter_title`.
 pub fn data(composer: &Composer, client: &User, firm: &Firm, matter_title: &str, receipt: &Receipt) -> Value {
+    let portal_url = format!("{}/matters/{}", composer.base_url, receipt.matter_id);
     let files: Vec<_> = receipt.files.iter().map(|(name, size)| json!({ "name": name, "size": size })).collect();
     json!({
         "lang": client.language.as_str(),
@@ -75,6 +82,7 @@ pub fn data(composer: &Composer, client: &User, firm: &Firm, matter_title: &str,
         "matter": matter_title,
         "file_count": files.len(),
         "files": files,
-        "portal_url": format!("{}/matters/{}", composer.base_url, receipt.matter_id),
+        "short": { "open": portal_url },
+        "portal_url": portal_url,
     })
 }

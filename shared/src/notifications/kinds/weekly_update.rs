@@ -91,7 +91,7 @@ pub fn data(composer: &Composer, digest: &WeeklyDigest, notification_id: &str) -
         "first_name": look::first_name(&client.full_name),
         "several": digest.matters.len() > 1,
         "upload_url": upload_url,
-        "short": { "unsubscribe": unsubscribe_url, "rating": rating_url },
+        "short": { "unsubscribe": unsubscribe_url, "rating": rating_url, "open": portal_url },
         "activity": digest.has_activity(),
         "matters": matters,
         "portal_url": portal_url,
@@ -108,8 +108,9 @@ pub fn email(composer: &Composer, digest: &WeeklyDigest, notification_id: &str) 
     email_from(composer, digest, notification_id, data(composer, digest, notification_id)?)
 }
 
-/// The weekly update as it is sent: [`data`] with the firm's logo, and short
-/// links (stored in `conn`, expiring with their tokens) in the plain-text part.
+/// The weekly update as it is sent: [`data`] with the firm's logo, the
+/// client's one-tap link ([`crate::one_tap`]), and short links (stored in
+/// `conn`, expiring with their tokens) in the plain-text part.
 pub fn email_to_send(
     conn: &mut DbConnection,
     composer: &Composer,
@@ -118,12 +119,16 @@ pub fn email_to_send(
     now: NaiveDateTime,
 ) -> Result<OutgoingEmail> {
     let mut data = data(composer, digest, notification_id)?;
-    look::with_logo(conn, &composer.base_url, &digest.firm, &mut data)?;
-    let issued = composer.tokens.clock().now();
-    for (key, ttl) in [("unsubscribe", UNSUBSCRIBE_TTL), ("rating", RATING_TTL)] {
-        let url = data["short"][key].as_str().unwrap_or_default().to_owned();
-        data["short"][key] = short_links::shorten(conn, &composer.base_url, &url, issued + ttl, now)?.into();
-    }
+    // The links' rows in one transaction: one commit per email, not one per link.
+    crate::db::write_transaction(conn, |conn| {
+        look::with_logo(conn, &composer.base_url, &digest.firm, &mut data)?;
+        let issued = composer.tokens.clock().now();
+        for (key, ttl) in [("unsubscribe", UNSUBSCRIBE_TTL), ("rating", RATING_TTL)] {
+            let url = data["short"][key].as_str().unwrap_or_default().to_owned();
+            data["short"][key] = short_links::shorten(conn, &composer.base_url, &url, issued + ttl, now)?.into();
+        }
+        crate::one_tap::personalise_email(conn, composer, &digest.firm, &digest.client, notification_id, &mut data, now)
+    })?;
     email_from(composer, digest, notification_id, data)
 }
 
