@@ -100,6 +100,7 @@ impl Notifier {
         let now = shared::domain::now();
         let firms = pass::all_firms(&self.db).await?;
         let enqueued = pass::enqueue_for(&self.db, firms, now).await?;
+        pass::enqueue_reminders(&self.db, now).await?;
         let due = self.db.run(move |conn| shared::notifications::queue::count_due(conn, now)).await?;
         let bar = ProgressBar::new(due);
         bar.set_style(
@@ -147,6 +148,9 @@ impl Notifier {
                 pass::enqueue_for(&self.db, due, now.naive_utc()).await?;
             }
             last_check = Some(now);
+            if let Err(e) = pass::enqueue_reminders(&self.db, now.naive_utc()).await {
+                tracing::error!(error = %e, "queueing appointment reminders failed; will retry");
+            }
             let delivered = self.delivery.deliver_all(now.naive_utc(), &|| {}).await;
             if let (Some(started), Ok(_)) = (pass_started, &delivered) {
                 metrics::histogram!(shared::metrics::WEEKLY_PASS).record(started.elapsed().as_secs_f64());

@@ -41,6 +41,19 @@ pub async fn enqueue_for(db: &Db, firms: Vec<Firm>, now: NaiveDateTime) -> share
     .await
 }
 
+/// Queues the reminders of appointments due on the firms' next day (each once: see
+/// [`shared::appointments::enqueue_reminders`]); returns rows added.
+pub async fn enqueue_reminders(db: &Db, now: NaiveDateTime) -> shared::Result<usize> {
+    db.run(move |conn| {
+        let added = shared::appointments::enqueue_reminders(conn, now)?;
+        if added > 0 {
+            tracing::info!(enqueued = added, "appointment reminders");
+        }
+        Ok(added)
+    })
+    .await
+}
+
 /// Every firm.
 pub async fn all_firms(db: &Db) -> shared::Result<Vec<Firm>> {
     db.run(|conn| Ok(firms::table.select(Firm::as_select()).load(conn)?)).await
@@ -99,6 +112,7 @@ mod tests {
             reply_to_case_manager: false,
             public_host: None,
             message_text_in_email: false,
+            treatment_gap_days: 30,
         }
     }
 

@@ -111,6 +111,7 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets, totp_key: &TotpKey) -
             reply_to_case_manager: false,
             public_host: None,
             message_text_in_email: false,
+            treatment_gap_days: 30,
         };
         diesel::insert_into(firms::table).values(&firm).execute(conn)?;
         let phases = catalogue.install(conn, &firm.id)?;

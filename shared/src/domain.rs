@@ -224,6 +224,10 @@ text_enum!(
         MessageReply => "message_reply",
         /// New client messages on a matter, to its case manager (else the admins), one per 15 minutes.
         ClientMessages => "client_messages",
+        /// An appointment scheduled, changed or cancelled, with its `.ics`, one per client and change.
+        Appointment => "appointment",
+        /// "Your appointment is tomorrow", one per client, appointment and start time.
+        AppointmentReminder => "appointment_reminder",
     }
 );
 

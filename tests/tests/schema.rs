@@ -295,6 +295,7 @@ async fn enum_columns_round_trip_and_refuse_unknown_text(backend: Backend) -> an
         reply_to_case_manager: false,
         public_host: None,
         message_text_in_email: false,
+        treatment_gap_days: 30,
     };
     diesel::insert_into(firms::table).values(&firm).execute(conn)?;
     for (i, role) in Role::ALL.iter().enumerate() {

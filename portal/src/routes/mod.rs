@@ -14,6 +14,7 @@ pub mod short_links;
 pub mod sign_in;
 pub mod staff;
 pub mod static_files;
+pub mod treatment;
 
 use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::{App, web};
@@ -74,9 +75,11 @@ pub fn configure(cfg: &mut ApiConfig, dev_mailbox: bool) {
             .configure(documents::configure)
             .configure(messages::configure)
             .configure(short_links::configure)
+            .configure(treatment::configure)
     });
     documents::configure_api(cfg);
     messages::configure_api(cfg);
+    treatment::configure_api(cfg);
     cfg.map(|cfg| cfg.configure(preferences::configure));
     staff::configure(cfg);
     cfg.map(|cfg| cfg.configure(openapi::configure));

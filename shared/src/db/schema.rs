@@ -17,6 +17,7 @@ diesel::table! {
         reply_to_case_manager -> Bool,
         public_host -> Nullable<Text>,
         message_text_in_email -> Bool,
+        treatment_gap_days -> Integer,
     }
 }
 
@@ -57,6 +58,7 @@ diesel::table! {
         practice_area -> Text,
         key -> Text,
         position -> Integer,
+        treatment -> Bool,
     }
 }
 
@@ -261,6 +263,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     short_links,
     messages,
     message_attachments,
+    treatment_providers,
+    treatment_visits,
+    appointments,
 );
 
 diesel::table! {
@@ -311,3 +316,51 @@ diesel::table! {
         document_id -> Text,
     }
 }
+
+diesel::table! {
+    treatment_providers (id) {
+        id -> Text,
+        firm_id -> Text,
+        matter_id -> Text,
+        name -> Text,
+        kind -> Text,
+        phone -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    treatment_visits (id) {
+        id -> Text,
+        matter_id -> Text,
+        provider_id -> Text,
+        visit_on -> Date,
+        status -> Text,
+        note -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    appointments (id) {
+        id -> Text,
+        firm_id -> Text,
+        matter_id -> Text,
+        kind -> Text,
+        starts_at -> Timestamp,
+        duration_minutes -> Integer,
+        place -> Text,
+        bring -> Nullable<Text>,
+        sequence -> Integer,
+        cancelled_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(treatment_providers -> matters (matter_id));
+diesel::joinable!(treatment_visits -> treatment_providers (provider_id));
+diesel::joinable!(appointments -> matters (matter_id));

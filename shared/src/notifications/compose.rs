@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use serde_json::Value;
 
 use super::channel::Message;
-use super::kinds::{client_messages, message_reply, phase_change, sign_in, upload_receipt, weekly_update};
+use super::kinds::{appointment, client_messages, message_reply, phase_change, sign_in, upload_receipt, weekly_update};
 use crate::config::Config;
 use crate::db::DbConnection;
 
@@ -71,6 +71,7 @@ impl Composer {
                 content: self.renderer.email(template, data)?,
                 headers: Vec::new(),
                 reply_to,
+                attachments: Vec::new(),
                 message_id: Some(self.message_id(&row.id)),
             })),
         }))
@@ -123,6 +124,8 @@ pub fn compose_one(
         NotificationKind::PhaseChange => phase_change::compose(conn, composer, row),
         NotificationKind::MessageReply => message_reply::compose(conn, composer, row),
         NotificationKind::ClientMessages => client_messages::compose(conn, composer, row),
+        NotificationKind::Appointment => appointment::compose(conn, composer, row, now),
+        NotificationKind::AppointmentReminder => appointment::compose_reminder(conn, composer, row, now),
         NotificationKind::WeeklyUpdate => {
             let mut composed = weekly_update::compose_all(conn, composer, &[row], now)?;
             composed

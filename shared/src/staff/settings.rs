@@ -49,6 +49,8 @@ pub struct FirmSettings {
     pub public_host: Option<String>,
     /// Path of the firm's logo (`/brand/{firm}/logo/{digest}`), if it has one.
     pub logo: Option<String>,
+    /// Days without a logged medical visit, in a treatment phase, before a matter is flagged.
+    pub treatment_gap_days: i32,
 }
 
 impl From<Firm> for FirmSettings {
@@ -67,6 +69,7 @@ impl From<Firm> for FirmSettings {
             message_text_in_email: f.message_text_in_email,
             public_host: f.public_host,
             logo: None,
+            treatment_gap_days: f.treatment_gap_days,
         }
     }
 }
@@ -107,6 +110,9 @@ pub struct SettingsPatch {
     /// Host name of the firm's own portal address, e.g. `portal.smithlaw.example`; `""` clears it.
     #[serde(default)]
     pub public_host: Option<String>,
+    /// Days without a logged medical visit, in a treatment phase, before a matter is flagged (1 to 365).
+    #[serde(default)]
+    pub treatment_gap_days: Option<i32>,
 }
 
 /// The staff member's firm's settings.
@@ -202,6 +208,13 @@ pub fn update(
         if let Some(on) = patch.reply_to_case_manager {
             diesel::update(target).set(firms::reply_to_case_manager.eq(on)).execute(conn)?;
             changed.push("reply_to_case_manager");
+        }
+        if let Some(days) = patch.treatment_gap_days {
+            if !(1..=365).contains(&days) {
+                return Err(Error::invalid("treatment_gap_days", "must be between 1 and 365"));
+            }
+            diesel::update(target).set(firms::treatment_gap_days.eq(days)).execute(conn)?;
+            changed.push("treatment_gap_days");
         }
         if let Some(on) = patch.message_text_in_email {
             diesel::update(target).set(firms::message_text_in_email.eq(on)).execute(conn)?;

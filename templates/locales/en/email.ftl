@@ -93,3 +93,25 @@ weekly-unread-replies = { $count ->
     [one] You have 1 unread message from your legal team.
    *[other] You have { $count } unread messages from your legal team.
 }
+
+# --- treatment ---
+appointment-subject-scheduled = Appointment on { $when } — { $firm }
+appointment-subject-changed = Appointment changed: now { $when } — { $firm }
+appointment-subject-cancelled = Appointment cancelled: { $when } — { $firm }
+appointment-subject-reminder = Reminder: your appointment on { $when } — { $firm }
+appointment-email-scheduled = We have scheduled an appointment for your case "{ $matter }".
+appointment-email-changed = An appointment for your case "{ $matter }" has changed. These are the new details.
+appointment-email-cancelled = An appointment for your case "{ $matter }" is cancelled. You do not need to go.
+appointment-email-reminder = A reminder: your appointment for your case "{ $matter }" is tomorrow.
+appointment-email-when = When
+appointment-email-length = How long
+appointment-email-duration = { $minutes } minutes
+appointment-email-place = Where
+appointment-email-bring = What to bring
+appointment-email-calendar = Open the attached invitation (appointment.ics) to add it to your calendar.
+appointment-email-calendar-cancel = Open the attached file (appointment.ics) to remove it from your calendar.
+appointment-kind-medical_exam = Medical exam
+appointment-kind-deposition = Deposition
+appointment-kind-mediation = Mediation
+appointment-kind-call = Call with your legal team
+weekly-log-visits = You have not told us about a medical visit in the last 2 weeks. Seeing your providers regularly matters for your health and your case: log each visit or upcoming appointment here:

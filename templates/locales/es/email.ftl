@@ -93,3 +93,25 @@ weekly-unread-replies = { $count ->
     [one] Tiene 1 mensaje sin leer de su equipo legal.
    *[other] Tiene { $count } mensajes sin leer de su equipo legal.
 }
+
+# --- treatment ---
+appointment-subject-scheduled = Cita el { $when } — { $firm }
+appointment-subject-changed = Cita modificada: ahora el { $when } — { $firm }
+appointment-subject-cancelled = Cita cancelada: { $when } — { $firm }
+appointment-subject-reminder = Recordatorio: su cita el { $when } — { $firm }
+appointment-email-scheduled = Hemos programado una cita para su caso «{ $matter }».
+appointment-email-changed = Una cita de su caso «{ $matter }» ha cambiado. Estos son los nuevos datos.
+appointment-email-cancelled = Una cita de su caso «{ $matter }» se ha cancelado. No tiene que ir.
+appointment-email-reminder = Le recordamos que mañana tiene una cita de su caso «{ $matter }».
+appointment-email-when = Cuándo
+appointment-email-length = Duración
+appointment-email-duration = { $minutes } minutos
+appointment-email-place = Dónde
+appointment-email-bring = Qué traer
+appointment-email-calendar = Abra la invitación adjunta (appointment.ics) para añadirla a su calendario.
+appointment-email-calendar-cancel = Abra el archivo adjunto (appointment.ics) para quitarla de su calendario.
+appointment-kind-medical_exam = Examen médico
+appointment-kind-deposition = Declaración jurada
+appointment-kind-mediation = Mediación
+appointment-kind-call = Llamada con su equipo legal
+weekly-log-visits = No nos ha contado ninguna visita médica en las últimas 2 semanas. Ver a sus proveedores con regularidad es importante para su salud y para su caso: anote cada visita o próxima cita aquí:

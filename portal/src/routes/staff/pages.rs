@@ -123,6 +123,8 @@ struct ListQuery {
     #[serde(default)]
     unreviewed: Option<String>,
     #[serde(default)]
+    treatment_gap: Option<String>,
+    #[serde(default)]
     closed: Option<String>,
     #[serde(default)]
     q: Option<String>,
@@ -165,7 +167,12 @@ impl ListQuery {
         text("q", &self.q);
         text("phase", &self.phase);
         text("case_manager", &self.case_manager);
-        for (name, v) in [("stale", &self.stale), ("unreviewed", &self.unreviewed), ("closed", &self.closed)] {
+        for (name, v) in [
+            ("stale", &self.stale),
+            ("unreviewed", &self.unreviewed),
+            ("treatment_gap", &self.treatment_gap),
+            ("closed", &self.closed),
+        ] {
             if Self::checked(v) {
                 out.append_pair(name, "1");
             }
@@ -185,6 +192,7 @@ impl ListQuery {
             case_manager: self.case_manager.clone().filter(|c| !c.is_empty()),
             stale: Some(Self::checked(&self.stale)),
             unreviewed: Some(Self::checked(&self.unreviewed)),
+            treatment_gap: Some(Self::checked(&self.treatment_gap)),
             include_closed: Some(Self::checked(&self.closed)),
             q: self.q.clone(),
             limit: Some(200),
@@ -196,7 +204,7 @@ impl ListQuery {
 /// The confirmation a page shows after an action: the locale key of a
 /// whitelisted `?done=` value, never the text of the URL itself.
 pub(super) fn done_key(done: Option<&str>) -> Option<String> {
-    const DONE: [&str; 9] = [
+    const DONE: [&str; 12] = [
         "phase-changed",
         "update-posted",
         "request-sent",
@@ -206,6 +214,9 @@ pub(super) fn done_key(done: Option<&str>) -> Option<String> {
         "recategorised",
         "filter-saved",
         "filter-deleted",
+        "visit-logged",
+        "appointment-scheduled",
+        "appointment-cancelled",
     ];
     let done = done?;
     if let Some(k) = DONE.iter().find(|k| **k == done) {
@@ -240,6 +251,8 @@ struct MatterLine<'a> {
     to_review: i64,
     manager: Option<&'a str>,
     closed: bool,
+    /// Days without a logged visit, when flagged for a gap in treatment.
+    gap_days: Option<i64>,
 }
 
 /// A saved filter, as a link above the table.
@@ -264,6 +277,7 @@ struct MattersPage<'a> {
     unassigned: bool,
     stale: bool,
     unreviewed: bool,
+    treatment_gap: bool,
     closed: bool,
     q: &'a str,
     /// The current filter and sort, for "save this filter".
@@ -319,6 +333,7 @@ async fn matters_page(ctx: PageCtx, req: HttpRequest, query: web::Query<ListQuer
             to_review: m.to_review,
             manager: m.manager.as_deref(),
             closed: m.closed_at.is_some(),
+            gap_days: m.treatment_gap_days,
         })
         .collect();
     let columns = COLUMNS
@@ -350,6 +365,7 @@ async fn matters_page(ctx: PageCtx, req: HttpRequest, query: web::Query<ListQuer
         unassigned: manager == Some("none"),
         stale: ListQuery::checked(&query.stale),
         unreviewed: ListQuery::checked(&query.unreviewed),
+        treatment_gap: ListQuery::checked(&query.treatment_gap),
         closed: ListQuery::checked(&query.closed),
         q: query.q.as_deref().unwrap_or_default(),
         current: query.to_query(None),
@@ -514,6 +530,8 @@ struct MatterPage<'a> {
     team: Vec<Choice<'a>>,
     /// The size limit of a shared document.
     max: String,
+    /// Treatment log and appointments.
+    care: Option<super::treatment::CarePanel>,
 }
 
 /// The matter's facts at the top of its page.
@@ -616,13 +634,17 @@ async fn matter_page(
             // Opening the page is the legal team reading the client's messages.
             shared::messages::mark_read_by_staff(c, &matter.summary.id, at)?;
             let thread = shared::messages::thread(c, &staff, &matter.summary.id)?;
-            Ok((matter, clients::staff_members(c, &staff)?, sent, thread))
+            let care = super::treatment::load_care(c, &staff, &matter.summary.id, at)?;
+            Ok((matter, clients::staff_members(c, &staff)?, sent, (thread, care)))
         })
         .await?;
+    let (thread, (log, appointments)) = thread;
     let mut page = matter_view(&ctx, &matter, &team, &sent);
     page.messages = message_lines(&ctx, &matter.summary.id, &thread);
     page.messages_waiting = thread.iter().any(|m| m.kind == MessageKind::Client && m.answered_at.is_none());
     page.done = done_key(query.done.as_deref());
+    let today = shared::domain::local_date(&time_zone(&ctx).to_string(), at);
+    page.care = Some(super::treatment::care_panel(&ctx, log, appointments, today));
     Ok(ctx.render(StatusCode::OK, "staff_matter", "staff-matters-title", page))
 }
 
@@ -672,6 +694,7 @@ fn matter_view<'a>(
             .map(|t| Choice::person(&t.id, &t.full_name, s.case_manager.as_ref().is_some_and(|m| m.id == t.id)))
             .collect(),
         max: shared::documents::human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
+        care: None,
     }
 }
 
@@ -971,7 +994,7 @@ const PREVIEW_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; object-s
 
 /// Runs a change and answers with a redirect to `back` with the confirmation
 /// `done` (`?done=request-sent`, one of [`done_key`]'s), or the problem.
-async fn run_then_done(
+pub(super) async fn run_then_done(
     ctx: &PageCtx,
     back: &str,
     done: &'static str,
