@@ -165,14 +165,17 @@ pub struct Notice {
     pub sequence: i32,
 }
 
-/// Queues the email about `appointment` for every client of `matter`.
+/// The queued emails of a change (to deliver at once; the notifier retries what fails).
+pub type Queued = Vec<String>;
+
+/// Queues the email about `appointment` for every client of `matter`; returns the rows' ids.
 fn enqueue(
     conn: &mut DbConnection,
     matter: &Matter,
     appointment: &Appointment,
     change: Change,
     now: NaiveDateTime,
-) -> Result<()> {
+) -> Result<Queued> {
     let notice = Notice { appointment_id: appointment.id.clone(), change, sequence: appointment.sequence };
     let payload = serde_json::to_string(&notice).map_err(|e| Error::Internal(e.into()))?;
     let clients: Vec<String> = matter_clients::table
@@ -195,17 +198,17 @@ fn enqueue(
     if !rows.is_empty() {
         crate::insert_many!(conn, notifications::table, &rows)?;
     }
-    Ok(())
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// Schedules an appointment on a matter and queues its invitation to the clients.
+/// Schedules an appointment on a matter and queues its invitation to the clients (their ids returned).
 pub fn schedule(
     conn: &mut DbConnection,
     staff: &Staff,
     matter_id: &str,
     input: &NewAppointment,
     now: NaiveDateTime,
-) -> Result<AppointmentView> {
+) -> Result<(AppointmentView, Queued)> {
     let kind = kind_of(&input.kind)?;
     let duration = duration_of(input.duration_minutes)?;
     let place = required("place", &input.place)?;
@@ -231,10 +234,10 @@ pub fn schedule(
             updated_at: now,
         };
         diesel::insert_into(appointments::table).values(&appointment).execute(conn)?;
-        enqueue(conn, &matter, &appointment, Change::Scheduled, now)?;
+        let queued = enqueue(conn, &matter, &appointment, Change::Scheduled, now)?;
         diesel::update(matters::table.find(&matter.id)).set(matters::updated_at.eq(now)).execute(conn)?;
         staff.audit(conn, "appointment.schedule", "appointment", &appointment.id, None, now)?;
-        Ok(appointment.into())
+        Ok((appointment.into(), queued))
     })
 }
 
@@ -248,7 +251,7 @@ fn firm_appointment(conn: &mut DbConnection, matter: &Matter, appointment_id: &s
         .ok_or(Error::NotFound)
 }
 
-/// Changes an appointment (SEQUENCE goes up) and queues the updated invitation.
+/// Changes an appointment (SEQUENCE goes up) and queues the updated invitation (their ids returned).
 pub fn change(
     conn: &mut DbConnection,
     staff: &Staff,
@@ -256,7 +259,7 @@ pub fn change(
     appointment_id: &str,
     patch: &AppointmentPatch,
     now: NaiveDateTime,
-) -> Result<AppointmentView> {
+) -> Result<(AppointmentView, Queued)> {
     write_transaction(conn, |conn| {
         let matter = firm_matter(conn, staff, matter_id)?;
         let mut appointment = firm_appointment(conn, &matter, appointment_id)?;
@@ -294,21 +297,21 @@ pub fn change(
                 appointments::updated_at.eq(now),
             ))
             .execute(conn)?;
-        enqueue(conn, &matter, &appointment, Change::Changed, now)?;
+        let queued = enqueue(conn, &matter, &appointment, Change::Changed, now)?;
         diesel::update(matters::table.find(&matter.id)).set(matters::updated_at.eq(now)).execute(conn)?;
         staff.audit(conn, "appointment.change", "appointment", &appointment.id, None, now)?;
-        Ok(appointment.into())
+        Ok((appointment.into(), queued))
     })
 }
 
-/// Cancels an appointment and queues the cancellation (`METHOD:CANCEL`, same UID).
+/// Cancels an appointment and queues the cancellation (`METHOD:CANCEL`, same UID; their ids returned).
 pub fn cancel(
     conn: &mut DbConnection,
     staff: &Staff,
     matter_id: &str,
     appointment_id: &str,
     now: NaiveDateTime,
-) -> Result<AppointmentView> {
+) -> Result<(AppointmentView, Queued)> {
     write_transaction(conn, |conn| {
         let matter = firm_matter(conn, staff, matter_id)?;
         let mut appointment = firm_appointment(conn, &matter, appointment_id)?;
@@ -325,10 +328,10 @@ pub fn cancel(
                 appointments::updated_at.eq(now),
             ))
             .execute(conn)?;
-        enqueue(conn, &matter, &appointment, Change::Cancelled, now)?;
+        let queued = enqueue(conn, &matter, &appointment, Change::Cancelled, now)?;
         diesel::update(matters::table.find(&matter.id)).set(matters::updated_at.eq(now)).execute(conn)?;
         staff.audit(conn, "appointment.cancel", "appointment", &appointment.id, None, now)?;
-        Ok(appointment.into())
+        Ok((appointment.into(), queued))
     })
 }
 

@@ -994,7 +994,7 @@ const PREVIEW_CSP: &str = "sandbox; default-src 'none'; img-src 'self'; object-s
 
 /// Runs a change and answers with a redirect to `back` with the confirmation
 /// `done` (`?done=request-sent`, one of [`done_key`]'s), or the problem.
-pub(super) async fn run_then_done(
+async fn run_then_done(
     ctx: &PageCtx,
     back: &str,
     done: &'static str,

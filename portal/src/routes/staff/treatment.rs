@@ -11,7 +11,7 @@ use shared::domain::{local_date, now};
 use shared::staff::{Staff, firm_matter};
 use shared::treatment::{self, Author, NewProvider, NewVisit, ProviderView, TreatmentLog, VisitView};
 
-use super::pages::{invalid_page, run_then_done, time_zone};
+use super::pages::{invalid_page, time_zone};
 use super::staff_of;
 use crate::error::{AppResult, ErrorBody};
 use crate::pages::{PageCtx, PageResult, see_other};
@@ -168,10 +168,13 @@ async fn staff_post_appointment(
     };
     let input =
         NewAppointment { kind: form.kind, starts_at, duration_minutes: duration, place: form.place, bring: form.bring };
-    let work = move |c: &mut shared::db::DbConnection, staff: &Staff| {
-        appointments::schedule(c, staff, &id, &input, now()).map(|_| ())
-    };
-    run_then_done(&ctx, &back, "appointment-scheduled", work, staff).await
+    match ctx.state.db.run(move |c| appointments::schedule(c, &staff, &id, &input, now())).await {
+        Ok((_, queued)) => {
+            ctx.state.notifications.deliver_now(queued).await;
+            Ok(see_other(&format!("{back}?done=appointment-scheduled#appointments")))
+        }
+        Err(e) => invalid_page(&ctx, e, &back),
+    }
 }
 
 #[post("/staff/matters/{id}/appointments/{appointment}/cancel")]
@@ -183,10 +186,13 @@ async fn staff_post_cancel_appointment(
     let staff = staff_of(&ctx, &req)?;
     let (id, appointment) = path.into_inner();
     let back = format!("/staff/matters/{id}");
-    let work = move |c: &mut shared::db::DbConnection, staff: &Staff| {
-        appointments::cancel(c, staff, &id, &appointment, now()).map(|_| ())
-    };
-    run_then_done(&ctx, &back, "appointment-cancelled", work, staff).await
+    match ctx.state.db.run(move |c| appointments::cancel(c, &staff, &id, &appointment, now())).await {
+        Ok((_, queued)) => {
+            ctx.state.notifications.deliver_now(queued).await;
+            Ok(see_other(&format!("{back}?done=appointment-cancelled#appointments")))
+        }
+        Err(e) => invalid_page(&ctx, e, &back),
+    }
 }
 
 /// A matter's treatment log: providers, visits and upcoming appointments the
@@ -303,7 +309,8 @@ async fn staff_schedule_appointment(
     body: web::Json<NewAppointment>,
 ) -> AppResult<HttpResponse> {
     let staff = user.staff;
-    let made = state.db.run(move |c| appointments::schedule(c, &staff, &id, &body, now())).await?;
+    let (made, queued) = state.db.run(move |c| appointments::schedule(c, &staff, &id, &body, now())).await?;
+    state.notifications.deliver_now(queued).await;
     Ok(HttpResponse::Created().json(made))
 }
 
@@ -323,7 +330,10 @@ async fn staff_change_appointment(
 ) -> AppResult<web::Json<AppointmentView>> {
     let staff = user.staff;
     let (id, appointment) = path.into_inner();
-    Ok(web::Json(state.db.run(move |c| appointments::change(c, &staff, &id, &appointment, &body, now())).await?))
+    let (changed, queued) =
+        state.db.run(move |c| appointments::change(c, &staff, &id, &appointment, &body, now())).await?;
+    state.notifications.deliver_now(queued).await;
+    Ok(web::Json(changed))
 }
 
 /// Cancels an appointment; the clients get a `METHOD:CANCEL` with the same UID.
@@ -341,5 +351,7 @@ async fn staff_cancel_appointment(
 ) -> AppResult<web::Json<AppointmentView>> {
     let staff = user.staff;
     let (id, appointment) = path.into_inner();
-    Ok(web::Json(state.db.run(move |c| appointments::cancel(c, &staff, &id, &appointment, now())).await?))
+    let (cancelled, queued) = state.db.run(move |c| appointments::cancel(c, &staff, &id, &appointment, now())).await?;
+    state.notifications.deliver_now(queued).await;
+    Ok(web::Json(cancelled))
 }
