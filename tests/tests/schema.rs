@@ -260,6 +260,9 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
         short_links => ShortLink,
         messages => Message,
         message_attachments => MessageAttachment,
+        treatment_providers => TreatmentProvider,
+        treatment_visits => TreatmentVisit,
+        appointments => Appointment,
     );
     loaded.sort_unstable();
     let tables = snapshot(c)?;
