@@ -395,7 +395,7 @@ async fn z_and_an_offset_name_the_same_appointment_time(backend: Backend) -> any
 
 async fn a_client_logs_visits_from_a_phone(backend: Backend) -> anyhow::Result<()> {
     use fantoccini::Locator;
-    use harness::browser::{self, PHONE};
+    use harness::browser::{self, DESKTOP, PHONE};
     let app = TestApp::builder(backend).spawn().await?;
     let demo = app.seed_demo().await?;
     let jordan = app.client(&demo.email("jordan")).await?;
@@ -455,6 +455,30 @@ async fn a_client_logs_visits_from_a_phone(backend: Backend) -> anyhow::Result<(
     .await;
     browser.close().await?;
     outcome?;
+
+    // The case manager, at a desk, sees the log and schedules a call from the matter page.
+    let desk = browser::open(DESKTOP).await?;
+    let staffed = async {
+        app.sign_in_browser(&desk, &demo.email("casey")).await?;
+        desk.goto(&app.url(&format!("/staff/matters/{}#treatment", jordan.matter_id))).await?;
+        let text = browser::wait_for_text(&desk, "Dr. Rivera").await?;
+        assert!(text.contains("Follow-up on my back") && text.contains("Medical exam"), "{text}");
+        desk.find(Locator::Css("#appointment-kind")).await?.select_by_value("call").await?;
+        desk.execute("document.getElementById('appointment-starts').value = '2027-02-01T10:00';", vec![]).await?;
+        desk.find(Locator::Css("#appointment-place")).await?.send_keys("By phone").await?;
+        desk.find(Locator::Css("#schedule-heading ~ form button[type=submit]")).await?.click().await?;
+        let text = browser::wait_for_text(&desk, "Appointment scheduled.").await?;
+        assert!(text.contains("Call with your legal team") && text.contains("February 1, 2027, 10:00 (CST)"), "{text}");
+        desk.execute("document.getElementById('treatment').scrollIntoView();", vec![]).await?;
+        browser::screenshot(&desk, &format!("treatment-staff-desktop-{}", backend.name())).await?;
+        for v in browser::axe_violations(&desk).await? {
+            faults.push(format!("staff matter page: {v}"));
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    desk.close().await?;
+    staffed?;
     assert!(faults.is_empty(), "axe: {faults:#?}");
     let client = app.signed_in_client(&jordan.email).await?;
     let log: Value = client.get(&format!("/api/v1/matters/{}/treatment", jordan.matter_id)).await?;
