@@ -30,6 +30,7 @@ on_both_backends!(
     the_reminder_goes_once_however_often_the_pass_runs,
     z_and_an_offset_name_the_same_appointment_time,
     a_client_logs_visits_from_a_phone,
+    the_weekly_update_asks_for_visits_during_treatment,
 );
 
 /// Moves `matter`'s entry into its current phase (and its opening) `days` back,
@@ -484,5 +485,39 @@ async fn a_client_logs_visits_from_a_phone(backend: Backend) -> anyhow::Result<(
     let log: Value = client.get(&format!("/api/v1/matters/{}/treatment", jordan.matter_id)).await?;
     assert_eq!(log["providers"].as_array().map(Vec::len), Some(1), "{log}");
     assert_eq!(log["visits"].as_array().map(Vec::len), Some(2), "{log}");
+    Ok(())
+}
+
+async fn the_weekly_update_asks_for_visits_during_treatment(backend: Backend) -> anyhow::Result<()> {
+    let app = TestApp::builder(backend).spawn().await?;
+    let demo = app.seed_demo().await?;
+    // Lucía is in medical treatment, Jordan is not.
+    let lucia = app.client(&demo.email("lucia")).await?;
+    let jordan = app.client(&demo.email("jordan")).await?;
+    let asks = |ids: Vec<String>| {
+        let db = app.state.db.clone();
+        async move {
+            let digests = db.run(move |c| shared::weekly::derive(c, &ids, now(), None)).await?;
+            anyhow::Ok(digests.iter().map(|d| d.matters.iter().any(|m| m.log_visits)).collect::<Vec<bool>>())
+        }
+    };
+    assert_eq!(asks(vec![lucia.id.clone(), jordan.id.clone()]).await?, vec![true, false]);
+    let composer = app.state.notifications.composer.clone();
+    let ids = vec![lucia.id.clone()];
+    let digest = app.state.db.run(move |c| shared::weekly::derive(c, &ids, now(), None)).await?;
+    let email = shared::notifications::kinds::weekly_update::email(&composer, &digest[0], "row-1")?;
+    assert!(email.content.text.contains("No nos ha contado ninguna visita médica"), "{}", email.content.text);
+    assert!(email.content.text.contains(&format!("/matters/{}/treatment", lucia.matter_id)));
+    // A visit logged this week: no more asking.
+    let client = app.signed_in_client(&lucia.email).await?;
+    let visit = json!({ "new_provider": { "name": "Dr. Rivera", "kind": "doctor" }, "visit_on": day(-3) });
+    client
+        .post_json::<Value>(
+            &format!("/api/v1/matters/{}/treatment/visits", lucia.matter_id),
+            &visit,
+            StatusCode::CREATED,
+        )
+        .await?;
+    assert_eq!(asks(vec![lucia.id.clone()]).await?, vec![false]);
     Ok(())
 }
