@@ -94,7 +94,7 @@ impl Notifier {
     }
 
     /// One weekly pass now: enqueue this week's updates and today's
-    /// document-request reminders for every firm, then deliver everything due,
+    /// document-request and appointment reminders for every firm, then deliver everything due,
     /// with a progress bar on a terminal.
     pub async fn once(&self) -> anyhow::Result<(usize, Summary)> {
         let started = std::time::Instant::now();
@@ -151,7 +151,7 @@ impl Notifier {
             }
             // A failed reminder pass is retried on the next poll; delivery goes on meanwhile.
             if let Err(e) = pass::enqueue_reminders(&self.db, now.naive_utc()).await {
-                tracing::error!(error = %e, "request reminders not queued; will retry");
+                tracing::error!(error = %e, "reminders not queued; will retry");
             }
             last_check = Some(now);
             let delivered = self.delivery.deliver_all(now.naive_utc(), &|| {}).await;

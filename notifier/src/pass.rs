@@ -42,15 +42,22 @@ pub async fn enqueue_for(db: &Db, firms: Vec<Firm>, now: NaiveDateTime) -> share
     .await
 }
 
-/// Queues the document-request reminders of every firm for its local day as
-/// of `now` (idempotent per client and day: every pass may call it); returns rows added.
+/// Queues the reminders due as of `now` in every firm's local day: the
+/// document-request reminders (one per client and day) and the reminders of
+/// appointments on the firms' next day (each once: see
+/// [`shared::appointments::enqueue_reminders`]). Idempotent, so every pass may
+/// call it; returns rows added.
 pub async fn enqueue_reminders(db: &Db, now: NaiveDateTime) -> shared::Result<usize> {
     db.run(move |conn| {
-        let added = request_reminder::enqueue_all(conn, now)?;
-        if added > 0 {
-            tracing::info!(enqueued = added, "request reminders");
+        let requests = request_reminder::enqueue_all(conn, now)?;
+        if requests > 0 {
+            tracing::info!(enqueued = requests, "request reminders");
         }
-        Ok(added)
+        let appointments = shared::appointments::enqueue_reminders(conn, now)?;
+        if appointments > 0 {
+            tracing::info!(enqueued = appointments, "appointment reminders");
+        }
+        Ok(requests + appointments)
     })
     .await
 }
@@ -114,6 +121,7 @@ mod tests {
             public_host: None,
             message_text_in_email: false,
             one_tap_sign_in: true,
+            treatment_gap_days: 30,
         }
     }
 

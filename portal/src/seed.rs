@@ -112,6 +112,7 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets, totp_key: &TotpKey) -
             public_host: None,
             message_text_in_email: false,
             one_tap_sign_in: true,
+            treatment_gap_days: 30,
         };
         diesel::insert_into(firms::table).values(&firm).execute(conn)?;
         let phases = catalogue.install(conn, &firm.id)?;

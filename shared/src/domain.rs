@@ -375,6 +375,10 @@ text_enum!(
         ClientMessages => "client_messages",
         /// Documents due soon or overdue, one email per client and firm-local day listing them all.
         RequestReminder => "request_reminder",
+        /// An appointment scheduled, changed or cancelled, with its `.ics`, one per client and change.
+        Appointment => "appointment",
+        /// "Your appointment is tomorrow", one per client, appointment and start time.
+        AppointmentReminder => "appointment_reminder",
     }
 );
 

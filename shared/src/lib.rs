@@ -21,6 +21,7 @@
 //! seed and the case-management import are the portal's (`portal::staff_auth`,
 //! `portal::seed`, `portal::import`).
 
+pub mod appointments;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -35,6 +36,7 @@ pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod ics;
 pub mod mail;
 pub mod messages;
 pub mod metrics;
@@ -47,7 +49,9 @@ pub mod staff;
 pub mod startup;
 pub mod telemetry;
 pub mod text;
+pub mod timestamps;
 pub mod tokens;
+pub mod treatment;
 pub mod weekly;
 
 pub use error::{Error, Result};

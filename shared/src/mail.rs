@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 pub use lettre::message::Mailbox;
-use lettre::message::MultiPart;
+use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Attachment, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -56,6 +57,19 @@ pub struct OutgoingEmail {
     /// A fixed Message-ID (`<id@host>`): a message re-sent after a crash keeps
     /// its identity, so mail clients show it once. Generated when `None`.
     pub message_id: Option<String>,
+    /// Files sent with the message (an appointment's `.ics`); none for most notices.
+    pub attachments: Vec<EmailAttachment>,
+}
+
+/// A file attached to an email.
+#[derive(Debug, Clone)]
+pub struct EmailAttachment {
+    /// The file name the recipient sees, e.g. `appointment.ics`.
+    pub file_name: String,
+    /// The MIME type with its parameters, e.g. `text/calendar; method=REQUEST; charset=UTF-8`.
+    pub content_type: String,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Clone)]
@@ -281,9 +295,27 @@ impl Mailer {
         if let Some(reply_to) = email.reply_to.as_ref().and_then(|(name, address)| reply_to_mailbox(name, address)) {
             builder = builder.reply_to(reply_to);
         }
+        let alternative = MultiPart::alternative_plain_html(email.content.text.clone(), email.content.html.clone());
+        // With attachments: multipart/mixed of the two bodies and the files.
+        let body = if email.attachments.is_empty() {
+            alternative
+        } else {
+            let mut mixed = MultiPart::mixed().multipart(alternative);
+            for file in &email.attachments {
+                let content_type = ContentType::parse(&file.content_type).map_err(|e| {
+                    SendError::Permanent(format!(
+                        "attachment type {:?}: {e}",
+                        crate::text::header_text(&file.content_type)
+                    ))
+                })?;
+                let name = crate::text::header_text(&file.file_name);
+                mixed = mixed.singlepart(Attachment::new(name).body(file.bytes.clone(), content_type));
+            }
+            mixed
+        };
         let mut message = builder
             .subject(crate::text::header_text(&email.content.subject))
-            .multipart(MultiPart::alternative_plain_html(email.content.text.clone(), email.content.html.clone()))
+            .multipart(body)
             .map_err(|e| SendError::Permanent(format!("building the message: {e}")))?;
         for (name, value) in &email.headers {
             let name = HeaderName::new_from_ascii((*name).to_owned())

@@ -14,7 +14,9 @@ use serde::Serialize;
 use crate::client_view::{CASE_MANAGERS, ContactRow, ContactView, PhaseView};
 use crate::db::DbConnection;
 use crate::db::models::{Firm, Matter, Milestone, Phase, PhaseText, User};
-use crate::db::schema::{document_requests, firms, matter_clients, matters, milestones, notifications, users};
+use crate::db::schema::{
+    document_requests, firms, matter_clients, matters, milestones, notifications, treatment_visits, users,
+};
 use crate::domain::{DocumentCategory, Language, MilestoneKind, NotificationKind, NotificationStatus, RequestStatus};
 use crate::error::Result;
 
@@ -56,6 +58,8 @@ pub struct MatterDigest {
     pub contact: Option<ContactView>,
     /// Replies from the legal team the client has not read.
     pub unread_replies: i64,
+    /// In a treatment phase with no visit logged for [`crate::treatment::WEEKLY_ASK_DAYS`]: ask the client to log them.
+    pub log_visits: bool,
 }
 
 /// A client's weekly update, ready to render.
@@ -134,6 +138,8 @@ struct Batch {
     needs: Vec<(String, DocumentCategory)>,
     /// Unread replies per matter.
     unread: HashMap<String, i64>,
+    /// Matters with a visit logged in the last [`crate::treatment::WEEKLY_ASK_DAYS`] days.
+    visits_logged: std::collections::HashSet<String>,
 }
 
 impl Batch {
@@ -161,8 +167,16 @@ impl Batch {
                 CASE_MANAGERS.fields((users::full_name, users::phone, users::email)).nullable(),
             ))
             .load(conn)?;
-        let mut batch =
-            Self { clients, last_sent, open, catalogue, recent: Vec::new(), needs: Vec::new(), unread: HashMap::new() };
+        let mut batch = Self {
+            clients,
+            last_sent,
+            open,
+            catalogue,
+            recent: Vec::new(),
+            needs: Vec::new(),
+            unread: HashMap::new(),
+            visits_logged: Default::default(),
+        };
         let earliest = client_ids.iter().map(|c| batch.since(c, now)).min().unwrap_or(now - FIRST_LOOKBACK);
         let matter_ids: Vec<&str> = batch.open.iter().map(|(_, m, _)| m.id.as_str()).collect();
         batch.recent = milestones::table
@@ -181,6 +195,14 @@ impl Batch {
             .select((document_requests::matter_id, document_requests::category))
             .load(conn)?;
         batch.unread = crate::messages::unread_on(conn, &matter_ids)?;
+        batch.visits_logged = treatment_visits::table
+            .filter(treatment_visits::matter_id.eq_any(&matter_ids))
+            .filter(treatment_visits::created_at.gt(now - Duration::days(crate::treatment::WEEKLY_ASK_DAYS)))
+            .select(treatment_visits::matter_id)
+            .distinct()
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
         Ok(batch)
     }
 
@@ -214,6 +236,7 @@ struct Index<'a> {
     needs_by_matter: HashMap<&'a str, Vec<DocumentCategory>>,
     open_by_client: HashMap<&'a str, Vec<(&'a Matter, &'a Option<ContactRow>)>>,
     unread: &'a HashMap<String, i64>,
+    visits_logged: &'a std::collections::HashSet<String>,
 }
 
 impl<'a> Index<'a> {
@@ -244,6 +267,7 @@ impl<'a> Index<'a> {
             needs_by_matter,
             open_by_client,
             unread: &batch.unread,
+            visits_logged: &batch.visits_logged,
         }
     }
 
@@ -300,6 +324,7 @@ impl<'a> Index<'a> {
             needs: self.needs_by_matter.get(matter.id.as_str()).cloned().unwrap_or_default(),
             contact: manager.clone().map(ContactView::from),
             unread_replies: self.unread.get(matter.id.as_str()).copied().unwrap_or(0),
+            log_visits: phase.treatment && !self.visits_logged.contains(&matter.id),
         })
     }
 }

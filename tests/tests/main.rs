@@ -33,6 +33,7 @@ mod staff;
 mod staff_messages;
 mod staff_workspace;
 mod storage_outage;
+mod treatment;
 mod upload_memory;
 mod uploads;
 mod virus_scan;

@@ -262,6 +262,9 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
         message_attachments => MessageAttachment,
         request_templates => RequestTemplate,
         one_tap_links => OneTapLink,
+        treatment_providers => TreatmentProvider,
+        treatment_visits => TreatmentVisit,
+        appointments => Appointment,
     );
     loaded.sort_unstable();
     let tables = snapshot(c)?;
@@ -298,6 +301,7 @@ async fn enum_columns_round_trip_and_an_unloaded_language_reads_as_english(backe
         public_host: None,
         message_text_in_email: false,
         one_tap_sign_in: true,
+        treatment_gap_days: 30,
     };
     diesel::insert_into(firms::table).values(&firm).execute(conn)?;
     for (i, role) in Role::ALL.iter().enumerate() {

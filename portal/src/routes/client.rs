@@ -181,7 +181,19 @@ struct MatterPage<'a> {
     /// The matter's own title names the page (it replaces the default title), after the unread count.
     title: String,
     matter: MatterView<'a>,
+    /// Upcoming appointments and the latest visits the treatment log holds.
+    care: Care,
 }
+
+/// The case page's "appointments and treatment" panel.
+#[derive(Serialize)]
+struct Care {
+    appointments: Vec<crate::routes::treatment::AppointmentLine>,
+    visits: Vec<crate::routes::treatment::VisitLine>,
+}
+
+/// Visits the case page shows (the rest are on the treatment page).
+const LATEST_VISITS: usize = 3;
 
 /// Messages the matter page shows (the rest are on the messages page).
 const LATEST_MESSAGES: usize = 3;
@@ -198,11 +210,15 @@ async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> PageResult
             let messages = shared::messages::for_client(conn, &viewer.user, &detail.id)?;
             // The page shows the latest replies: they are read.
             let unread = shared::messages::mark_read_by_client(conn, &detail.id, shared::domain::now())?;
-            Ok((detail, documents, messages, unread))
+            let matter = client_view::own_matter(conn, &viewer.user, &detail.id)?;
+            let upcoming = shared::appointments::upcoming(conn, &matter, shared::domain::now())?;
+            let mut visits = shared::treatment::log(conn, &matter, shared::domain::now())?.visits;
+            visits.truncate(LATEST_VISITS);
+            Ok((detail, documents, messages, (unread, upcoming, visits)))
         })
         .await;
     let (ctx, loaded) = PageCtx::checked(&signed_in, checked);
-    let (detail, documents, messages, unread) = match loaded {
+    let (detail, documents, messages, (unread, upcoming, visits)) = match loaded {
         // Signed out: to the sign-in, which brings the client back here.
         Err(Error::Unauthenticated) => return Ok(crate::routes::sign_in::to_sign_in(&ctx.state, &ctx.path)),
         other => other?,
@@ -217,7 +233,11 @@ async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> PageResult
     matter.unread = unread;
     let latest = messages.len().saturating_sub(LATEST_MESSAGES);
     matter.messages = crate::routes::messages::lines(&ctx, &detail.id, messages.into_iter().skip(latest).collect());
-    let page = MatterPage { title, matter };
+    let care = Care {
+        appointments: crate::routes::treatment::appointment_lines(&ctx, upcoming),
+        visits: crate::routes::treatment::visit_lines(&ctx, visits),
+    };
+    let page = MatterPage { title, matter, care };
     Ok(ctx.render(StatusCode::OK, "matter", "dashboard-title", page))
 }
 

@@ -15,6 +15,7 @@ pub mod short_links;
 pub mod sign_in;
 pub mod staff;
 pub mod static_files;
+pub mod treatment;
 
 use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::{App, web};
@@ -76,9 +77,11 @@ pub fn configure(cfg: &mut ApiConfig, dev_mailbox: bool) {
             .configure(messages::configure)
             .configure(short_links::configure)
             .configure(one_tap::configure)
+            .configure(treatment::configure)
     });
     documents::configure_api(cfg);
     messages::configure_api(cfg);
+    treatment::configure_api(cfg);
     cfg.map(|cfg| cfg.configure(preferences::configure));
     staff::configure(cfg);
     cfg.map(|cfg| cfg.configure(openapi::configure));

@@ -28,6 +28,9 @@ pub struct Catalogue {
 pub struct PhaseDefinition {
     /// Stable key, e.g. `medical_treatment`.
     pub key: String,
+    /// The client is being treated in this phase (gaps in treatment are flagged).
+    #[serde(default)]
+    pub treatment: bool,
     /// English texts.
     pub en: PhaseWording,
     /// Spanish texts.
@@ -78,6 +81,7 @@ impl Catalogue {
                 practice_area: self.practice_area.clone(),
                 key: def.key.clone(),
                 position: i32::try_from(index + 1).unwrap_or(i32::MAX),
+                treatment: def.treatment,
             };
             for language in Language::BUILT_IN {
                 let w = def.wording(language);

@@ -38,6 +38,8 @@ pub struct Firm {
     pub message_text_in_email: bool,
     /// Client emails carry a one-tap sign-in link (else a link to the sign-in page).
     pub one_tap_sign_in: bool,
+    /// Days without a logged visit, in a treatment phase, before a matter is flagged.
+    pub treatment_gap_days: i32,
 }
 
 /// A firm's logo (`firm_logos`), read only when the picture itself is served.
@@ -118,6 +120,8 @@ pub struct Phase {
     pub key: String,
     /// Order within the practice area, from 1.
     pub position: i32,
+    /// The client is being treated in this phase: gaps in treatment are flagged.
+    pub treatment: bool,
 }
 
 /// A phase's plain-language texts in one language.
@@ -438,4 +442,56 @@ pub struct OneTapLink {
     /// When it stops working (7 days, or the moment the client signed out everywhere).
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
+}
+
+/// A medical provider of a matter's client, in the treatment log.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = treatment_providers)]
+pub struct TreatmentProvider {
+    pub id: String,
+    pub firm_id: String,
+    pub matter_id: String,
+    pub name: String,
+    pub kind: crate::treatment::ProviderKind,
+    pub phone: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A visit to a provider (or an upcoming one the client told of).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = treatment_visits)]
+pub struct TreatmentVisit {
+    pub id: String,
+    pub matter_id: String,
+    pub provider_id: String,
+    /// The day of the visit (the firm's calendar).
+    pub visit_on: chrono::NaiveDate,
+    pub status: crate::treatment::VisitStatus,
+    pub note: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+/// An appointment the firm scheduled for a matter's clients; its id is the
+/// calendar event's UID.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = appointments)]
+pub struct Appointment {
+    pub id: String,
+    pub firm_id: String,
+    pub matter_id: String,
+    pub kind: crate::appointments::AppointmentKind,
+    /// UTC.
+    pub starts_at: NaiveDateTime,
+    pub duration_minutes: i32,
+    pub place: String,
+    /// What to bring.
+    pub bring: Option<String>,
+    /// iCalendar SEQUENCE: one more on each change and on the cancellation.
+    pub sequence: i32,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub created_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }

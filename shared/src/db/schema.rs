@@ -18,6 +18,7 @@ diesel::table! {
         public_host -> Nullable<Text>,
         message_text_in_email -> Bool,
         one_tap_sign_in -> Bool,
+        treatment_gap_days -> Integer,
     }
 }
 
@@ -59,6 +60,7 @@ diesel::table! {
         practice_area -> Text,
         key -> Text,
         position -> Integer,
+        treatment -> Bool,
     }
 }
 
@@ -267,6 +269,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     message_attachments,
     request_templates,
     one_tap_links,
+    treatment_providers,
+    treatment_visits,
+    appointments,
 );
 
 diesel::table! {
@@ -345,3 +350,51 @@ diesel::table! {
 
 diesel::joinable!(one_tap_links -> users (user_id));
 diesel::joinable!(one_tap_links -> notifications (notification_id));
+
+diesel::table! {
+    treatment_providers (id) {
+        id -> Text,
+        firm_id -> Text,
+        matter_id -> Text,
+        name -> Text,
+        kind -> Text,
+        phone -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    treatment_visits (id) {
+        id -> Text,
+        matter_id -> Text,
+        provider_id -> Text,
+        visit_on -> Date,
+        status -> Text,
+        note -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    appointments (id) {
+        id -> Text,
+        firm_id -> Text,
+        matter_id -> Text,
+        kind -> Text,
+        starts_at -> Timestamp,
+        duration_minutes -> Integer,
+        place -> Text,
+        bring -> Nullable<Text>,
+        sequence -> Integer,
+        cancelled_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(treatment_providers -> matters (matter_id));
+diesel::joinable!(treatment_visits -> treatment_providers (provider_id));
+diesel::joinable!(appointments -> matters (matter_id));

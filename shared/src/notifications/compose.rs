@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::channel::Message;
 use super::kinds::{
-    client_messages, message_reply, phase_change, request_reminder, sign_in, upload_receipt, weekly_update,
+    appointment, client_messages, message_reply, phase_change, request_reminder, sign_in, upload_receipt, weekly_update,
 };
 use crate::config::Config;
 use crate::db::DbConnection;
@@ -73,6 +73,7 @@ impl Composer {
                 content: self.renderer.email(template, data)?,
                 headers: Vec::new(),
                 reply_to,
+                attachments: Vec::new(),
                 message_id: Some(self.message_id(&row.id)),
             })),
         }))
@@ -126,6 +127,8 @@ pub fn compose_one(
         NotificationKind::MessageReply => message_reply::compose(conn, composer, row, now),
         NotificationKind::ClientMessages => client_messages::compose(conn, composer, row),
         NotificationKind::RequestReminder => request_reminder::compose(conn, composer, row, now),
+        NotificationKind::Appointment => appointment::compose(conn, composer, row, now),
+        NotificationKind::AppointmentReminder => appointment::compose_reminder(conn, composer, row, now),
         NotificationKind::WeeklyUpdate => {
             let mut composed = weekly_update::compose_all(conn, composer, &[row], now)?;
             composed

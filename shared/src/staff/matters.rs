@@ -43,6 +43,9 @@ pub struct MatterFilter {
     /// Only matters with an open document request past its due date (firm-local).
     #[serde(default)]
     pub overdue: Option<bool>,
+    /// Only matters flagged for a gap in treatment (see `treatment_gap_days`).
+    #[serde(default)]
+    pub treatment_gap: Option<bool>,
     /// Include closed matters (default: open only).
     #[serde(default)]
     pub include_closed: Option<bool>,
@@ -95,6 +98,9 @@ pub struct MatterRow {
     pub updated_at: NaiveDateTime,
     /// When the matter was closed, if it is.
     pub closed_at: Option<NaiveDateTime>,
+    /// Days without a logged medical visit while in a treatment phase, when
+    /// that reaches the firm's limit (the matter is flagged); `None` otherwise.
+    pub treatment_gap_days: Option<i64>,
 }
 
 /// The firm's matters matching `filter`, most recently changed first.
@@ -145,6 +151,10 @@ pub fn list(
                 .filter(document_requests::status.eq(RequestStatus::Open))
                 .filter(document_requests::due_date.lt(today)),
         ));
+    }
+    if filter.treatment_gap.unwrap_or(false) {
+        let flagged: Vec<String> = crate::treatment::gaps(conn, &staff.firm_id, None, now)?.into_keys().collect();
+        query = query.filter(matters::id.eq_any(flagged));
     }
     if let Some(term) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!("%{}%", term.replace(['%', '_'], ""));
@@ -212,6 +222,8 @@ fn rows(
         .group_by(document_requests::matter_id)
         .select((document_requests::matter_id, diesel::dsl::count_star()))
         .load(conn)?;
+    let owned_ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+    let gaps = crate::treatment::gaps(conn, &staff.firm_id, Some(&owned_ids), crate::domain::now())?;
     let person = |id: &str| people.get(id).map(|name| PersonRef { id: id.to_owned(), name: name.clone() });
     Ok(found
         .into_iter()
@@ -226,6 +238,7 @@ fn rows(
                 unreviewed_documents: unreviewed.iter().find(|(id, _)| *id == m.id).map_or(0, |(_, n)| *n),
                 open_requests: open.iter().find(|(id, _)| *id == m.id).map_or(0, |(_, n)| *n),
                 overdue_requests: overdue.iter().find(|(id, _)| *id == m.id).map_or(0, |(_, n)| *n),
+                treatment_gap_days: gaps.get(&m.id).copied(),
                 id: m.id,
                 title: m.title,
                 external_id: m.external_id,
@@ -690,6 +703,8 @@ pub struct TableRow {
     pub updated_at: NaiveDateTime,
     /// When the matter was closed, if it is.
     pub closed_at: Option<NaiveDateTime>,
+    /// Days without a logged visit in a treatment phase, when the matter is flagged.
+    pub treatment_gap_days: Option<i64>,
 }
 
 /// The subqueries of the table, each correlated with the outer `matters` row.
@@ -826,6 +841,11 @@ pub fn table(
                 .filter(document_requests::due_date.lt(today)),
         ));
     }
+    // Flagged for a gap in treatment: a few matters per firm, read once for the filter and the badges.
+    let gaps = crate::treatment::gaps(conn, &staff.firm_id, None, now)?;
+    if filter.treatment_gap.unwrap_or(false) {
+        query = query.filter(matters::id.eq_any(gaps.keys().cloned().collect::<Vec<String>>()));
+    }
     if let Some(term) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!("%{}%", term.replace(['%', '_'], ""));
         let client_named = exists(
@@ -891,6 +911,7 @@ pub fn table(
             )| {
                 let (phase_key, phase_title) = phases.get(phase_id.as_str()).copied().unwrap_or(("", ""));
                 TableRow {
+                    treatment_gap_days: gaps.get(&id).copied(),
                     id,
                     title,
                     external_id,

@@ -158,8 +158,8 @@ pub struct AuditQuery {
     /// The record's id.
     #[serde(default)]
     pub target_id: Option<String>,
-    /// Events at or after this time (UTC, ISO 8601).
-    #[serde(default)]
+    /// Events at or after this time (RFC 3339 with `Z` or an offset; without one, UTC).
+    #[serde(default, deserialize_with = "crate::timestamps::optional")]
     pub since: Option<NaiveDateTime>,
     /// Only events before this event id (for paging backwards).
     #[serde(default)]

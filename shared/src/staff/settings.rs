@@ -51,6 +51,8 @@ pub struct FirmSettings {
     /// The "Open my case" button of client emails signs the client in once, for
     /// 7 days (off: it opens the sign-in page with the client's address filled in).
     pub one_tap_sign_in: bool,
+    /// Days without a logged medical visit, in a treatment phase, before a matter is flagged.
+    pub treatment_gap_days: i32,
 }
 
 impl From<Firm> for FirmSettings {
@@ -70,6 +72,7 @@ impl From<Firm> for FirmSettings {
             public_host: f.public_host,
             logo: None,
             one_tap_sign_in: f.one_tap_sign_in,
+            treatment_gap_days: f.treatment_gap_days,
         }
     }
 }
@@ -113,6 +116,9 @@ pub struct SettingsPatch {
     /// One-tap sign-in links in client emails on (the default) or off.
     #[serde(default)]
     pub one_tap_sign_in: Option<bool>,
+    /// Days without a logged medical visit, in a treatment phase, before a matter is flagged (1 to 365).
+    #[serde(default)]
+    pub treatment_gap_days: Option<i32>,
 }
 
 /// The staff member's firm's settings.
@@ -208,6 +214,13 @@ pub fn update(
         if let Some(on) = patch.reply_to_case_manager {
             diesel::update(target).set(firms::reply_to_case_manager.eq(on)).execute(conn)?;
             changed.push("reply_to_case_manager");
+        }
+        if let Some(days) = patch.treatment_gap_days {
+            if !(1..=365).contains(&days) {
+                return Err(Error::invalid("treatment_gap_days", "must be between 1 and 365"));
+            }
+            diesel::update(target).set(firms::treatment_gap_days.eq(days)).execute(conn)?;
+            changed.push("treatment_gap_days");
         }
         if let Some(on) = patch.message_text_in_email {
             diesel::update(target).set(firms::message_text_in_email.eq(on)).execute(conn)?;

@@ -28,8 +28,8 @@ pub struct NewMilestone {
     /// Text: required for notes, optional otherwise. Never medical details in a client note.
     #[serde(default)]
     pub body: Option<String>,
-    /// When the appointment takes place (UTC, ISO 8601; appointment only).
-    #[serde(default)]
+    /// When the appointment takes place (appointment only): RFC 3339 with `Z` or an offset; without one, UTC.
+    #[serde(default, deserialize_with = "crate::timestamps::optional")]
     pub occurs_at: Option<NaiveDateTime>,
 }
 

@@ -306,6 +306,77 @@ const ROWS: &[Row] = &[
     // A PDF is not a logo: refused for admins, after the role check.
     ("POST", "/staff/settings/logo", "", Body::Pdf, [303, 403, 403, 403, 422, 422]),
     ("POST", "/staff/settings/logo/remove", "", Body::Empty, [303, 403, 403, 403, 303, 303]),
+    // --- treatment: the treatment log and appointments ---
+    ("GET", "/matters/{id}/treatment", "", Body::Empty, OWN_CLIENT_PAGE),
+    (
+        "POST",
+        "/matters/{id}/treatment/visits",
+        "",
+        Body::Form(&[("status", "visited"), ("visit_on", "2026-01-01"), ("provider_name", "Dr. {n}")]),
+        [303, 303, 404, 404, 404, 404],
+    ),
+    ("GET", "/api/v1/matters/{id}/treatment", "", Body::Empty, [401, 200, 404, 404, 404, 404]),
+    (
+        "POST",
+        "/api/v1/matters/{id}/treatment/visits",
+        "",
+        Body::Json(r#"{"new_provider":{"name":"Dr. {n}"},"visit_on":"2026-01-01"}"#),
+        [401, 201, 404, 404, 404, 404],
+    ),
+    (
+        "POST",
+        "/api/v1/matters/{id}/treatment/providers",
+        "",
+        Body::Json(r#"{"name":"Clinic {n}","kind":"imaging"}"#),
+        [401, 201, 404, 404, 404, 404],
+    ),
+    ("GET", "/api/v1/matters/{id}/appointments", "", Body::Empty, [401, 200, 404, 404, 404, 404]),
+    ("GET", "/api/v1/staff/matters/{id}/treatment", "", Body::Empty, STAFF_RECORD_API),
+    (
+        "POST",
+        "/api/v1/staff/matters/{id}/treatment/visits",
+        "",
+        Body::Json(r#"{"new_provider":{"name":"Dr. {n}"},"visit_on":"2026-01-01"}"#),
+        [401, 403, 403, 201, 404, 201],
+    ),
+    (
+        "POST",
+        "/api/v1/staff/matters/{id}/treatment/providers",
+        "",
+        Body::Json(r#"{"name":"Clinic {n}"}"#),
+        [401, 403, 403, 201, 404, 201],
+    ),
+    ("GET", "/api/v1/staff/matters/{id}/appointments", "", Body::Empty, STAFF_RECORD_API),
+    (
+        "POST",
+        "/api/v1/staff/matters/{id}/appointments",
+        "",
+        Body::Json(r#"{"kind":"call","starts_at":"2030-01-05T15:00:00Z","place":"By phone {n}"}"#),
+        [401, 403, 403, 201, 404, 201],
+    ),
+    (
+        "PATCH",
+        "/api/v1/staff/matters/{id}/appointments/{appointment}",
+        "",
+        Body::Json(r#"{"place":"Room {n}"}"#),
+        STAFF_RECORD_API,
+    ),
+    ("POST", "/api/v1/staff/matters/{id}/appointments/{appointment}/cancel", "", Body::Empty, STAFF_RECORD_API),
+    (
+        "POST",
+        "/staff/matters/{id}/treatment/visits",
+        "",
+        Body::Form(&[("status", "visited"), ("visit_on", "2026-01-01"), ("provider_name", "Dr. {n}")]),
+        STAFF_RECORD_FORM,
+    ),
+    (
+        "POST",
+        "/staff/matters/{id}/appointments",
+        "",
+        Body::Form(&[("kind", "call"), ("starts_at", "2030-01-05T09:00"), ("place", "By phone {n}")]),
+        STAFF_RECORD_FORM,
+    ),
+    ("POST", "/staff/matters/{id}/appointments/{appointment}/cancel", "", Body::Empty, STAFF_RECORD_FORM),
 ];
 
 /// The two firms, their people, and a document on client A's matter.
@@ -386,6 +457,26 @@ impl World {
         Ok(())
     }
 
+    /// A new appointment on client A's matter.
+    async fn fresh_appointment(&self) -> anyhow::Result<String> {
+        let (staff, matter) = (self.admin_a.clone(), self.client_a.matter_id.clone());
+        let input = shared::appointments::NewAppointment {
+            kind: "call".to_owned(),
+            starts_at: now() + chrono::Duration::days(30),
+            duration_minutes: None,
+            place: "By phone".to_owned(),
+            bring: None,
+        };
+        Ok(self
+            .app
+            .state
+            .db
+            .run(move |c| shared::appointments::schedule(c, &staff, &matter, &input, now()))
+            .await?
+            .0
+            .id)
+    }
+
     /// A new sign-in link token for client A.
     async fn fresh_sign_in(&self) -> anyhow::Result<String> {
         let (tokens, id) = (self.app.state.tokens.clone(), self.client_a.id.clone());
@@ -413,6 +504,9 @@ impl World {
         };
         if text.contains("{request}") {
             text = text.replace("{request}", &self.fresh_request().await?);
+        }
+        if text.contains("{appointment}") {
+            text = text.replace("{appointment}", &self.fresh_appointment().await?);
         }
         if text.contains("{signin}") {
             text = text.replace("{signin}", &self.fresh_sign_in().await?);

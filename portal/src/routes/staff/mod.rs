@@ -6,6 +6,7 @@ pub mod messages;
 pub mod pages;
 pub mod settings;
 pub mod sign_in;
+pub mod treatment;
 
 use actix_web::HttpRequest;
 use shared::db::models::User;
@@ -21,10 +22,12 @@ pub fn configure(cfg: &mut ApiConfig) {
             .configure(pages::configure)
             .configure(messages::configure)
             .configure(settings::configure)
+            .configure(treatment::configure)
     });
     api::configure(cfg);
     messages::configure_api(cfg);
     insights::configure_api(cfg);
+    treatment::configure_api(cfg);
 }
 
 /// True for an admin or case manager.

@@ -126,6 +126,7 @@ struct ListQuery {
     unreviewed: Option<String>,
     #[serde(default)]
     overdue: Option<String>,
+    treatment_gap: Option<String>,
     #[serde(default)]
     closed: Option<String>,
     #[serde(default)]
@@ -173,6 +174,7 @@ impl ListQuery {
             ("stale", &self.stale),
             ("unreviewed", &self.unreviewed),
             ("overdue", &self.overdue),
+            ("treatment_gap", &self.treatment_gap),
             ("closed", &self.closed),
         ] {
             if Self::checked(v) {
@@ -195,6 +197,7 @@ impl ListQuery {
             stale: Some(Self::checked(&self.stale)),
             unreviewed: Some(Self::checked(&self.unreviewed)),
             overdue: Some(Self::checked(&self.overdue)),
+            treatment_gap: Some(Self::checked(&self.treatment_gap)),
             include_closed: Some(Self::checked(&self.closed)),
             q: self.q.clone(),
             limit: Some(200),
@@ -206,7 +209,7 @@ impl ListQuery {
 /// The confirmation a page shows after an action: the locale key of a
 /// whitelisted `?done=` value, never the text of the URL itself.
 pub(super) fn done_key(done: Option<&str>) -> Option<String> {
-    const DONE: [&str; 11] = [
+    const DONE: [&str; 14] = [
         "phase-changed",
         "update-posted",
         "request-sent",
@@ -218,6 +221,9 @@ pub(super) fn done_key(done: Option<&str>) -> Option<String> {
         "recategorised",
         "filter-saved",
         "filter-deleted",
+        "visit-logged",
+        "appointment-scheduled",
+        "appointment-cancelled",
     ];
     let done = done?;
     if let Some(k) = DONE.iter().find(|k| **k == done) {
@@ -254,6 +260,8 @@ struct MatterLine<'a> {
     to_review: i64,
     manager: Option<&'a str>,
     closed: bool,
+    /// Days without a logged visit, when flagged for a gap in treatment.
+    gap_days: Option<i64>,
 }
 
 /// A saved filter, as a link above the table.
@@ -279,6 +287,7 @@ struct MattersPage<'a> {
     stale: bool,
     unreviewed: bool,
     overdue: bool,
+    treatment_gap: bool,
     closed: bool,
     q: &'a str,
     /// The current filter and sort, for "save this filter".
@@ -335,6 +344,7 @@ async fn matters_page(ctx: PageCtx, req: HttpRequest, query: web::Query<ListQuer
             to_review: m.to_review,
             manager: m.manager.as_deref(),
             closed: m.closed_at.is_some(),
+            gap_days: m.treatment_gap_days,
         })
         .collect();
     let columns = COLUMNS
@@ -367,6 +377,7 @@ async fn matters_page(ctx: PageCtx, req: HttpRequest, query: web::Query<ListQuer
         stale: ListQuery::checked(&query.stale),
         unreviewed: ListQuery::checked(&query.unreviewed),
         overdue: ListQuery::checked(&query.overdue),
+        treatment_gap: ListQuery::checked(&query.treatment_gap),
         closed: ListQuery::checked(&query.closed),
         q: query.q.as_deref().unwrap_or_default(),
         current: query.to_query(None),
@@ -533,6 +544,8 @@ struct MatterPage<'a> {
     team: Vec<Choice<'a>>,
     /// The size limit of a shared document.
     max: String,
+    /// Treatment log and appointments.
+    care: Option<super::treatment::CarePanel>,
 }
 
 /// A ready-made request to start the "ask for a document" form from.
@@ -650,14 +663,18 @@ async fn matter_page(
             // Opening the page is the legal team reading the client's messages.
             shared::messages::mark_read_by_staff(c, &matter.summary.id, at)?;
             let thread = shared::messages::thread(c, &staff, &matter.summary.id)?;
-            Ok((matter, clients::staff_members(c, &staff)?, sent, thread, templates))
+            let care = super::treatment::load_care(c, &staff, &matter.summary.id, at)?;
+            Ok((matter, clients::staff_members(c, &staff)?, sent, (thread, care), templates))
         })
         .await?;
+    let (thread, (log, appointments)) = thread;
     let mut page = matter_view(&ctx, &matter, &team, &sent);
     page.templates = templates.into_iter().map(|t| TemplateChoice { key: t.key, title: t.title }).collect();
     page.messages = message_lines(&ctx, &matter.summary.id, &thread);
     page.messages_waiting = thread.iter().any(|m| m.kind == MessageKind::Client && m.answered_at.is_none());
     page.done = done_key(query.done.as_deref());
+    let today = shared::domain::local_date(&time_zone(&ctx).to_string(), at);
+    page.care = Some(super::treatment::care_panel(&ctx, log, appointments, today));
     Ok(ctx.render(StatusCode::OK, "staff_matter", "staff-matters-title", page))
 }
 
@@ -708,6 +725,7 @@ fn matter_view<'a>(
             .map(|t| Choice::person(&t.id, &t.full_name, s.case_manager.as_ref().is_some_and(|m| m.id == t.id)))
             .collect(),
         max: shared::documents::human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
+        care: None,
     }
 }
 

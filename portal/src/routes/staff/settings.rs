@@ -219,6 +219,8 @@ struct SettingsForm {
     /// Present on the page's form, whose one-tap box may be unticked.
     #[serde(default)]
     one_tap_form: Option<String>,
+    #[serde(default)]
+    treatment_gap_days: Option<String>,
 }
 
 impl SettingsForm {
@@ -248,7 +250,18 @@ async fn save_settings(ctx: PageCtx, req: HttpRequest, form: web::Form<SettingsF
         Ok(schedule) => schedule,
         Err(e) => return invalid_page(&ctx, e, "/staff/settings"),
     };
+    let treatment_gap_days = match form.treatment_gap_days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => match d.parse::<i32>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                let e = shared::Error::invalid("treatment_gap_days", "must be between 1 and 365");
+                return invalid_page(&ctx, e, "/staff/settings");
+            }
+        },
+        None => None,
+    };
     let patch = SettingsPatch {
+        treatment_gap_days,
         weekly_schedule,
         reply_to_case_manager: form.look.is_some().then_some(form.reply_to_case_manager.is_some()),
         accent_colour: form.accent_colour,

@@ -2,6 +2,7 @@
 //! composes itself per channel, from what the database says when it is sent
 //! (so a retry sends what is true then).
 
+pub mod appointment;
 pub mod client_messages;
 pub mod message_reply;
 pub mod phase_change;

@@ -78,6 +78,7 @@ fn people(name: &str, firm_name: &str, mail_from: Option<String>, language: Lang
         public_host: None,
         message_text_in_email: false,
         one_tap_sign_in: true,
+        treatment_gap_days: 30,
         created_at: at(),
     };
     (User::new(&firm.id, Role::Client, CLIENT, name, language, at()), firm)
@@ -266,6 +267,7 @@ pub fn every_email(f: &Fixture, t: &Texts, mail_from: Option<String>) -> Result<
                 needs: vec![DocumentCategory::Other],
                 contact: contact(&t.name),
                 unread_replies: 2,
+                log_visits: false,
             }],
         };
         emails.push(weekly_update::email(&f.composer, &digest, "row-1").map_err(fail)?);

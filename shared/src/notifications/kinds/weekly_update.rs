@@ -66,6 +66,8 @@ pub fn data(composer: &Composer, digest: &WeeklyDigest, notification_id: &str) -
                 "contact": m.contact,
                 "unread_replies": m.unread_replies,
                 "messages_url": format!("{}/matters/{}/messages", composer.base_url, m.id),
+                "log_visits": m.log_visits,
+                "treatment_url": format!("{}/matters/{}/treatment", composer.base_url, m.id),
             })
         })
         .collect();
@@ -150,6 +152,7 @@ fn email_from(composer: &Composer, digest: &WeeklyDigest, notification_id: &str,
             ("X-Matterline-Notification", notification_id.to_owned()),
         ],
         reply_to: look::reply_to(&digest.firm, shared),
+        attachments: Vec::new(),
         message_id: Some(composer.message_id(notification_id)),
     })
 }
