@@ -224,6 +224,8 @@ text_enum!(
         MessageReply => "message_reply",
         /// New client messages on a matter, to its case manager (else the admins), one per 15 minutes.
         ClientMessages => "client_messages",
+        /// "The firm needs a document from you": a push when staff open a document request.
+        DocumentRequest => "document_request",
     }
 );
 
@@ -232,6 +234,8 @@ text_enum!(
     Channel {
         /// An email (SMTP, or the dev mail folder in embedded mode).
         Email => "email",
+        /// A web push notification (RFC 8030/8291/8292) to each browser the client turned them on in.
+        Push => "push",
     }
 );
 

@@ -6,10 +6,12 @@ pub mod client;
 pub mod dev_mailbox;
 pub mod documents;
 pub mod health;
+pub mod install;
 pub mod language;
 pub mod messages;
 pub mod openapi;
 pub mod preferences;
+pub mod push;
 pub mod short_links;
 pub mod sign_in;
 pub mod staff;
@@ -74,9 +76,11 @@ pub fn configure(cfg: &mut ApiConfig, dev_mailbox: bool) {
             .configure(documents::configure)
             .configure(messages::configure)
             .configure(short_links::configure)
+            .configure(install::configure)
     });
     documents::configure_api(cfg);
     messages::configure_api(cfg);
+    push::configure(cfg);
     cfg.map(|cfg| cfg.configure(preferences::configure));
     staff::configure(cfg);
     cfg.map(|cfg| cfg.configure(openapi::configure));

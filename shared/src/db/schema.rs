@@ -261,6 +261,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     short_links,
     messages,
     message_attachments,
+    push_subscriptions,
 );
 
 diesel::table! {
@@ -309,5 +310,18 @@ diesel::table! {
     message_attachments (message_id, document_id) {
         message_id -> Text,
         document_id -> Text,
+    }
+}
+
+diesel::table! {
+    push_subscriptions (id) {
+        id -> Text,
+        user_id -> Text,
+        endpoint -> Text,
+        p256dh -> Text,
+        auth -> Text,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_success_at -> Nullable<Timestamp>,
     }
 }

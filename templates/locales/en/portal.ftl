@@ -541,3 +541,37 @@ staff-msg-done-marked-handled = Marked as handled. Nothing was sent to the clien
 # Virus scanning (clamd)
 upload-refused-infected = { $name }: our virus check found something harmful in this file, so it was not saved. If you did not expect this, please tell your legal team.
 receipt-scan-failed = { $name } could not be checked for viruses just now, so it was not saved, and the files after it were not sent. Please try again later.
+
+# --- push ---
+install-short-name = My case
+install-description = Where your case stands, what happens next and what we need from you.
+install-hint-text = Add this site to your home screen to open your case in one tap.
+install-hint-ios = In Safari, tap Share, then “Add to Home Screen”.
+install-hint-add = Add to home screen
+install-hint-dismiss = Not now
+offline-title = You are offline
+offline-body = This page needs an internet connection. Nothing about your case is kept on this device. Check your connection and try again.
+offline-call = Urgent? Call { $firm }:
+offline-retry = Try again
+push-heading = Notifications on this device
+push-hint = A notification when your case moves to a new step, when we need a document from you, or when we answer your message. It never shows details of your case.
+push-status-on = Notifications are on for this device.
+push-status-off = Notifications are off for this device.
+push-status-denied = This browser blocks notifications from this site. You can allow them in the browser’s settings.
+push-status-failed = Notifications could not be turned on. Please try again later.
+push-turn-on = Turn on notifications
+push-turn-off = Turn off notifications
+push-unsupported = Notifications need a browser that supports them, with JavaScript on. We still send you emails.
+push-devices = { $count ->
+    [one] Notifications are on for 1 device.
+   *[other] Notifications are on for { $count } devices.
+}
+push-off-everywhere = Turn off notifications on all devices
+push-prompt-text = Get a notification on this phone when your case moves forward or when we need something from you.
+push-prompt-later = Not now
+push-phase-change-title = Your case moved to a new step
+push-phase-change-body = Now: { $step }
+push-reply-title = New message from your legal team
+push-reply-body = Open your case to read it.
+push-request-title = Your legal team needs a document
+push-request-body = Open your case to see what to send.

@@ -3,6 +3,7 @@
 //! (so a retry sends what is true then).
 
 pub mod client_messages;
+pub mod document_request;
 pub mod message_reply;
 pub mod phase_change;
 pub mod sign_in;
