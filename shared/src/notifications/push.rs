@@ -237,6 +237,8 @@ impl PushSender {
             Some(subject) => subject.clone(),
             None => format!("mailto:{}", mail_address(&config.mail_from)),
         };
+        // reqwest's rustls takes the process's provider (ring): installed here too, for any caller.
+        crate::mail::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .redirect(reqwest::redirect::Policy::none())
