@@ -260,6 +260,7 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
         short_links => ShortLink,
         messages => Message,
         message_attachments => MessageAttachment,
+        push_subscriptions => PushSubscription,
     );
     loaded.sort_unstable();
     let tables = snapshot(c)?;

@@ -430,8 +430,8 @@ async fn the_app_installs_and_works_offline_in_chromium(backend: Backend) -> any
         assert!(paths.iter().all(|p| *p == "/offline" || p.starts_with("/static/")), "only static files: {paths:?}");
 
         // The "add to home screen" hint: shown when the browser offers installing (Chromium
-        // may already have; the test offers it again), over the page (nothing moves), and gone
-        // for good once dismissed.
+        // may already have; the test offers it again), after the footer (nothing on screen moves,
+        // nothing is covered), and gone for good once dismissed.
         let hint_hidden = "return document.getElementById('install-hint').hidden;";
         browser.execute("document.getElementById('install-hint').hidden = true;", vec![]).await?;
         let top = "return document.querySelector('main').getBoundingClientRect().top;";
@@ -439,6 +439,7 @@ async fn the_app_installs_and_works_offline_in_chromium(backend: Backend) -> any
         browser.execute("window.dispatchEvent(new Event('beforeinstallprompt', { cancelable: true }));", vec![]).await?;
         assert_eq!(browser.execute(hint_hidden, vec![]).await?, json!(false));
         assert_eq!(browser.execute(top, vec![]).await?, before, "showing the hint moves nothing");
+        browser.execute("document.getElementById('install-hint').scrollIntoView();", vec![]).await?;
         screenshot(&browser, &format!("install-hint-390x844-{}", backend.name())).await?;
         let findings = browser::axe_violations(&browser).await?;
         assert!(findings.is_empty(), "case page with the hint: {findings:?}");
@@ -451,6 +452,8 @@ async fn the_app_installs_and_works_offline_in_chromium(backend: Backend) -> any
         // The preferences page: the push switch shows where the browser can push.
         browser.goto(&app.url("/preferences")).await?;
         browser.wait().for_element(Locator::Css("[data-push-control]:not([hidden]) [data-push-on]:not([hidden])")).await?;
+        let off_shown = "return getComputedStyle(document.querySelector('[data-push-off]')).display !== 'none';";
+        assert_eq!(browser.execute(off_shown, vec![]).await?, json!(false), "no \"turn off\" while off");
         let findings = browser::axe_violations(&browser).await?;
         assert!(findings.is_empty(), "preferences: {findings:?}");
         screenshot(&browser, &format!("preferences-push-390x844-{}", backend.name())).await?;

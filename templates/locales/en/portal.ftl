@@ -551,7 +551,6 @@ install-hint-add = Add to home screen
 install-hint-dismiss = Not now
 offline-title = You are offline
 offline-body = This page needs an internet connection. Nothing about your case is kept on this device. Check your connection and try again.
-offline-call = Urgent? Call { $firm }:
 offline-retry = Try again
 push-heading = Notifications on this device
 push-hint = A notification when your case moves to a new step, when we need a document from you, or when we answer your message. It never shows details of your case.

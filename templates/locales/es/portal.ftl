@@ -551,7 +551,6 @@ install-hint-add = Agregar a la pantalla de inicio
 install-hint-dismiss = Ahora no
 offline-title = No hay conexión
 offline-body = Esta página necesita conexión a internet. Nada de su caso se guarda en este dispositivo. Revise su conexión e inténtelo de nuevo.
-offline-call = ¿Es urgente? Llame a { $firm }:
 offline-retry = Intentar de nuevo
 push-heading = Notificaciones en este dispositivo
 push-hint = Una notificación cuando su caso pase a una nueva etapa, cuando necesitemos un documento suyo o cuando respondamos a su mensaje. Nunca muestra detalles de su caso.
