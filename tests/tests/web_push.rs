@@ -228,7 +228,10 @@ async fn document_requests_and_replies_are_pushed_to_subscribed_clients_only(bac
     assert!(push_rows(&app, &sam.id).await?.is_empty(), "no subscription, no push rows");
     let mut kinds: Vec<NotificationKind> = push_rows(&app, &lucia.id).await?.into_iter().map(|r| r.kind).collect();
     kinds.sort_by_key(|k| k.as_str());
-    assert_eq!(kinds, [NotificationKind::DocumentRequest, NotificationKind::MessageReply, NotificationKind::PhaseChange]);
+    assert_eq!(
+        kinds,
+        [NotificationKind::DocumentRequest, NotificationKind::MessageReply, NotificationKind::PhaseChange]
+    );
 
     // The reply's notice waits five minutes (a read reply needs none).
     deliver(&app, 6).await?;
@@ -355,10 +358,7 @@ async fn the_app_installs_and_works_offline_in_chromium(backend: Backend) -> any
         app.state
             .db
             .run(move |c| {
-                Ok(shared::db::schema::firms::table
-                    .find(&id)
-                    .select(shared::db::schema::firms::name)
-                    .first(c)?)
+                Ok(shared::db::schema::firms::table.find(&id).select(shared::db::schema::firms::name).first(c)?)
             })
             .await?
     };

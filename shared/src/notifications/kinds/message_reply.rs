@@ -51,14 +51,8 @@ pub fn enqueue_for_matter(
         .map(|client| (client, Channel::Email))
         .chain(pushed.iter().map(|client| (client, Channel::Push)))
         .map(|(client, channel)| {
-            let mut row = one_off(
-                &matter.firm_id,
-                client,
-                NotificationKind::MessageReply,
-                channel,
-                Some(payload.clone()),
-                now,
-            );
+            let mut row =
+                one_off(&matter.firm_id, client, NotificationKind::MessageReply, channel, Some(payload.clone()), now);
             row.next_attempt_at = now + NOTICE_DELAY;
             row
         })

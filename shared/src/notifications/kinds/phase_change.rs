@@ -80,7 +80,8 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
         let title = locales.text(lang, "push-phase-change-title");
         let step = serde_json::json!(detail.phase.title);
         let args = crate::i18n::args_from_json([("step", &step)]);
-        let body = locales.get(lang, "push-phase-change-body", Some(&args)).unwrap_or_else(|| detail.phase.title.clone());
+        let body =
+            locales.get(lang, "push-phase-change-body", Some(&args)).unwrap_or_else(|| detail.phase.title.clone());
         return compose::push_notice(conn, composer, row, &client, title, body, &format!("/matters/{}", detail.id));
     }
     let firm: Firm = firms::table.find(&client.firm_id).select(Firm::as_select()).first(conn)?;
