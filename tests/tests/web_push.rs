@@ -458,6 +458,18 @@ async fn the_app_installs_and_works_offline_in_chromium(backend: Backend) -> any
         assert!(findings.is_empty(), "preferences: {findings:?}");
         screenshot(&browser, &format!("preferences-push-390x844-{}", backend.name())).await?;
 
+        // The same page on a desktop (the push card; no install card there).
+        let desktop = browser::open(browser::DESKTOP).await?;
+        let shot = async {
+            app.sign_in_browser(&desktop, &client.email).await?;
+            desktop.goto(&app.url("/preferences")).await?;
+            desktop.wait().for_element(Locator::Css("[data-push-control]:not([hidden])")).await?;
+            screenshot(&desktop, &format!("preferences-push-1280x800-{}", backend.name())).await
+        }
+        .await;
+        desktop.close().await?;
+        assert_eq!(shot?, (browser::DESKTOP.width, browser::DESKTOP.height));
+
         // The portal goes down: the service worker answers a page with the offline page.
         app.stop().await;
         browser.goto(&app.url(&format!("/matters/{}", client.matter_id))).await?;
