@@ -16,7 +16,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use shared::config::Config;
 use shared::db::Db;
 use shared::domain::Language;
-use shared::mail::Mailer;
 use shared::notifications::kinds::weekly_update;
 use shared::notifications::{Channels, Composer, Deliverer, Faults, Summary};
 use shared::render::{RenderedEmail, Renderer};
@@ -81,7 +80,7 @@ impl Notifier {
         let tokens = Tokens::from_config(&config)?;
         let delivery = Deliverer {
             db: db.clone(),
-            channels: Channels { email: Mailer::from_config(&config)? },
+            channels: Channels::from_config(&config, db.clone())?,
             composer: Composer::new(&config, renderer, tokens)?,
             id: worker_id(),
             lease: chrono::Duration::seconds(options.lease_seconds.max(1)),

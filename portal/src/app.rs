@@ -10,7 +10,6 @@ use shared::assets::Assets;
 use shared::auth;
 use shared::config::Config;
 use shared::db::Db;
-use shared::mail::Mailer;
 use shared::notifications::delivery::IMMEDIATE_LEASE;
 use shared::notifications::{Channels, Composer, Deliverer, Faults};
 use shared::render::Renderer;
@@ -85,7 +84,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
     let renderer = Renderer::load(&assets)?;
     let notifications = Deliverer {
         db: db.clone(),
-        channels: Channels { email: Mailer::from_config(&config)? },
+        channels: Channels::from_config(&config, db.clone())?,
         composer: Composer::new(&config, renderer.clone(), tokens.clone())?,
         id: format!("portal-{}", std::process::id()),
         lease: IMMEDIATE_LEASE,

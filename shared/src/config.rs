@@ -356,6 +356,15 @@ declare_config! {
     /// Earlier TOTP keys, comma-separated: secrets sealed with one of them are
     /// sealed again with `totp_key` at start-up (and by `portal migrate`).
     totp_previous_keys: Vec<Secret<[u8; 32]>>, default Vec::new(), parse parse_previous_totp_keys;
+    /// The VAPID private key signing every web push (a P-256 scalar: 32 bytes,
+    /// base64url as `web-push generate-vapid-keys` prints it, or hex); generated
+    /// once into `data_dir` when unset.
+    vapid_private_key: Option<Secret<[u8; 32]>>, default None, parse |v| parse_vapid_key(v).map(Some),
+        unset format!("(generated in {})", data_dir.join("vapid-private-key").display());
+    /// Who push services may contact about this portal's pushes (`mailto:` or
+    /// `https:`); the address of `mail_from` when unset.
+    vapid_subject: Option<String>, default None, parse none_if_blank(parse_vapid_subject),
+        unset format!("(mailto: of {mail_from})");
     /// Cron expression of the weekly update; `None` when blank (off).
     weekly_schedule: Option<String>, default Some("0 0 9 * * Mon".to_owned()), parse none_if_blank(parse_cron_shape),
         unset "(blank: off)";
@@ -529,6 +538,25 @@ fn parse_jwt_secret(v: &str) -> Result<Secret<String>, String> {
         return Err("must be at least 32 characters (e.g. `openssl rand -hex 32`)".into());
     }
     Ok(Secret::new(v.to_owned()))
+}
+
+/// A VAPID private key: 32 bytes as base64url (or any base64) or 64 hex digits.
+fn parse_vapid_key(v: &str) -> Result<Secret<[u8; 32]>, String> {
+    parse_totp_key(v).map_err(|_| {
+        "expected a P-256 private key: 32 bytes as base64url or 64 hex digits (e.g. from `npx web-push generate-vapid-keys`)"
+            .to_owned()
+    })
+}
+
+/// The VAPID subject: a `mailto:` address or an `https:` URL (RFC 8292).
+fn parse_vapid_subject(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    let ok = match v.split_once(':') {
+        Some(("mailto", address)) => address.contains('@') && !address.contains(char::is_whitespace),
+        Some(("https", _)) => Url::parse(v).is_ok_and(|u| u.host().is_some()),
+        _ => false,
+    };
+    if ok { Ok(v.to_owned()) } else { Err("expected mailto:address@host or an https: URL".to_owned()) }
 }
 
 /// Previous token secrets: comma-separated, each as long as a current one; blank means none.
@@ -983,6 +1011,8 @@ mod tests {
                 "MATTERLINE_JWT_PREVIOUS_SECRETS=(none)",
                 "MATTERLINE_TOTP_KEY=(generated in ./data/totp-key)",
                 "MATTERLINE_TOTP_PREVIOUS_KEYS=(none)",
+                "MATTERLINE_VAPID_PRIVATE_KEY=(generated in ./data/vapid-private-key)",
+                "MATTERLINE_VAPID_SUBJECT=(mailto: of Matterline <no-reply@localhost>)",
                 "MATTERLINE_WEEKLY_SCHEDULE=0 0 9 * * Mon",
                 "MATTERLINE_MAX_UPLOAD_BYTES=262144000",
                 "MATTERLINE_CLAMD_URL=(unset: uploads are not scanned for viruses)",
@@ -1036,6 +1066,8 @@ mod tests {
             ),
             ("totp_key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "[redacted]"),
             ("totp_previous_keys", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "1 × [redacted]"),
+            ("vapid_private_key", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "[redacted]"),
+            ("vapid_subject", "mailto:it@firm.example", "mailto:it@firm.example"),
             ("weekly_schedule", " ", "(blank: off)"),
             ("max_upload_bytes", "1000", "1000"),
             ("clamd_url", "unix:///run/clamav/clamd.ctl", "unix:/run/clamav/clamd.ctl"),

@@ -379,6 +379,8 @@ text_enum!(
         Appointment => "appointment",
         /// "Your appointment is tomorrow", one per client, appointment and start time.
         AppointmentReminder => "appointment_reminder",
+        /// "The firm needs a document from you": a push when staff open a document request.
+        DocumentRequest => "document_request",
     }
 );
 
@@ -387,6 +389,8 @@ text_enum!(
     Channel {
         /// An email (SMTP, or the dev mail folder in embedded mode).
         Email => "email",
+        /// A web push notification (RFC 8030/8291/8292) to each browser the client turned them on in.
+        Push => "push",
     }
 );
 

@@ -100,3 +100,10 @@ pub fn clamd_stream_max() -> anyhow::Result<u64> {
     let raw = required("MATTERLINE_TEST_CLAMD_STREAM_MAX", "the virus scanner (clamd)")?;
     raw.parse().map_err(|e| anyhow::anyhow!("MATTERLINE_TEST_CLAMD_STREAM_MAX={raw}: {e}"))
 }
+
+/// The web push service written in Python (`tests/support/push_service.py`,
+/// `MATTERLINE_TEST_PUSH_SERVICE`): it mints subscriptions, checks each push's
+/// VAPID signature with py_vapid, decrypts it with http_ece and records it.
+pub fn push_service() -> anyhow::Result<String> {
+    required("MATTERLINE_TEST_PUSH_SERVICE", "the web push service (tests/support/push_service.py)")
+}

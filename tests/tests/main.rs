@@ -37,6 +37,7 @@ mod treatment;
 mod upload_memory;
 mod uploads;
 mod virus_scan;
+mod web_push;
 
 /// A file in tests/ that no `mod` above names would never run.
 #[test]

@@ -265,6 +265,7 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
         treatment_providers => TreatmentProvider,
         treatment_visits => TreatmentVisit,
         appointments => Appointment,
+        push_subscriptions => PushSubscription,
     );
     loaded.sort_unstable();
     let tables = snapshot(c)?;

@@ -6,11 +6,13 @@ pub mod client;
 pub mod dev_mailbox;
 pub mod documents;
 pub mod health;
+pub mod install;
 pub mod language;
 pub mod messages;
 pub mod one_tap;
 pub mod openapi;
 pub mod preferences;
+pub mod push;
 pub mod short_links;
 pub mod sign_in;
 pub mod staff;
@@ -78,10 +80,12 @@ pub fn configure(cfg: &mut ApiConfig, dev_mailbox: bool) {
             .configure(short_links::configure)
             .configure(one_tap::configure)
             .configure(treatment::configure)
+            .configure(install::configure)
     });
     documents::configure_api(cfg);
     messages::configure_api(cfg);
     treatment::configure_api(cfg);
+    push::configure(cfg);
     cfg.map(|cfg| cfg.configure(preferences::configure));
     staff::configure(cfg);
     cfg.map(|cfg| cfg.configure(openapi::configure));

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, get, post, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::db::models::Rating;
-use shared::db::schema::{notifications, ratings, users};
+use shared::db::schema::{notifications, push_subscriptions, ratings, users};
 use shared::domain::{new_id, now};
 use shared::tokens::Purpose;
 
@@ -17,6 +17,7 @@ use crate::pages::{PageCtx, PageResult};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(preferences_page)
         .service(save_preferences)
+        .service(push_off_everywhere)
         .service(unsubscribe_page)
         .service(unsubscribe)
         .service(rate_page)
@@ -35,17 +36,55 @@ async fn set_weekly_updates(ctx: &PageCtx, user_id: String, on: bool) -> shared:
         .await
 }
 
-/// The preferences form: whether weekly updates are on, and whether they were just saved.
+/// The preferences form: whether weekly updates are on, and whether they were
+/// just saved; how many browsers get push notifications.
 #[derive(Serialize)]
 struct PreferencesView {
     weekly: bool,
     saved: bool,
+    push_devices: i64,
+}
+
+/// How many browsers `user_id` turned push notifications on in.
+async fn push_devices(ctx: &PageCtx, user_id: String) -> shared::Result<i64> {
+    ctx.state
+        .db
+        .run(move |conn| {
+            Ok(push_subscriptions::table.filter(push_subscriptions::user_id.eq(&user_id)).count().get_result(conn)?)
+        })
+        .await
+}
+
+async fn preferences_view(ctx: &PageCtx, weekly: bool, saved: bool) -> PageResult {
+    let user_id = ctx.require_user()?.user.id.clone();
+    let push_devices = push_devices(ctx, user_id).await?;
+    Ok(ctx.render(StatusCode::OK, "preferences", "preferences-title", PreferencesView { weekly, saved, push_devices }))
 }
 
 #[get("/preferences")]
 async fn preferences_page(ctx: PageCtx) -> PageResult {
     let weekly = ctx.require_user()?.user.weekly_updates;
-    Ok(ctx.render(StatusCode::OK, "preferences", "preferences-title", PreferencesView { weekly, saved: false }))
+    preferences_view(&ctx, weekly, false).await
+}
+
+/// Push notifications off in every browser of mine (works without JavaScript).
+#[post("/preferences/push/off")]
+async fn push_off_everywhere(ctx: PageCtx) -> PageResult {
+    let user_id = ctx.require_user()?.user.id.clone();
+    let weekly = ctx.require_user()?.user.weekly_updates;
+    let removed = ctx
+        .state
+        .db
+        .run({
+            let user_id = user_id.clone();
+            move |conn| {
+                Ok(diesel::delete(push_subscriptions::table.filter(push_subscriptions::user_id.eq(&user_id)))
+                    .execute(conn)?)
+            }
+        })
+        .await?;
+    tracing::info!(user = %user_id, removed, "push notifications turned off in every browser");
+    preferences_view(&ctx, weekly, true).await
 }
 
 #[derive(Deserialize)]
@@ -59,7 +98,7 @@ async fn save_preferences(ctx: PageCtx, form: web::Form<PreferencesForm>) -> Pag
     let on = form.weekly.as_deref() == Some("on");
     set_weekly_updates(&ctx, user_id.clone(), on).await?;
     tracing::info!(user = %user_id, weekly_updates = on, "email preferences saved");
-    Ok(ctx.render(StatusCode::OK, "preferences", "preferences-title", PreferencesView { weekly: on, saved: true }))
+    preferences_view(&ctx, on, true).await
 }
 
 #[derive(Deserialize)]

@@ -495,3 +495,23 @@ pub struct Appointment {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
+
+/// A browser (device) a client turned push notifications on in: where its
+/// push service takes messages for it, and its keys for RFC 8291 encryption.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = push_subscriptions)]
+pub struct PushSubscription {
+    pub id: String,
+    pub user_id: String,
+    /// The push service's URL for this browser.
+    pub endpoint: String,
+    /// The browser's P-256 public key, base64url (uncompressed point).
+    pub p256dh: String,
+    /// The browser's 16-byte authentication secret, base64url.
+    pub auth: String,
+    /// The browser as it named itself when subscribing (for the client's list of devices).
+    pub user_agent: Option<String>,
+    pub created_at: NaiveDateTime,
+    /// When a push service last accepted a message for it.
+    pub last_success_at: Option<NaiveDateTime>,
+}

@@ -272,6 +272,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     treatment_providers,
     treatment_visits,
     appointments,
+    push_subscriptions,
 );
 
 diesel::table! {
@@ -398,3 +399,16 @@ diesel::table! {
 diesel::joinable!(treatment_providers -> matters (matter_id));
 diesel::joinable!(treatment_visits -> treatment_providers (provider_id));
 diesel::joinable!(appointments -> matters (matter_id));
+
+diesel::table! {
+    push_subscriptions (id) {
+        id -> Text,
+        user_id -> Text,
+        endpoint -> Text,
+        p256dh -> Text,
+        auth -> Text,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_success_at -> Nullable<Timestamp>,
+    }
+}

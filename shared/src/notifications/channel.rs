@@ -5,6 +5,9 @@
 //! in [`Channels`]; the delivery loop, the claim and the outcome recording do
 //! not change.
 
+use super::push::{PushMessage, PushSender};
+use crate::config::Config;
+use crate::db::Db;
 use crate::domain::Channel;
 use crate::mail::{Mailer, OutgoingEmail, SendError};
 
@@ -13,6 +16,8 @@ use crate::mail::{Mailer, OutgoingEmail, SendError};
 pub enum Message {
     /// An email.
     Email(Box<OutgoingEmail>),
+    /// A web push to each of the recipient's browsers.
+    Push(Box<PushMessage>),
 }
 
 impl Message {
@@ -20,6 +25,7 @@ impl Message {
     pub fn channel(&self) -> Channel {
         match self {
             Self::Email(_) => Channel::Email,
+            Self::Push(_) => Channel::Push,
         }
     }
 }
@@ -50,13 +56,21 @@ impl From<SendError> for DeliveryError {
 pub struct Channels {
     /// Email: SMTP, or the dev mail folder.
     pub email: Mailer,
+    /// Web push: to push services, signed with the portal's VAPID key.
+    pub push: PushSender,
 }
 
 impl Channels {
+    /// The transports the configuration describes; `db` keeps push subscriptions up to date.
+    pub fn from_config(config: &Config, db: Db) -> crate::Result<Self> {
+        Ok(Self { email: Mailer::from_config(config)?, push: PushSender::from_config(config, db)? })
+    }
+
     /// Delivers `message` over its channel.
     pub async fn deliver(&self, message: &Message) -> Result<(), DeliveryError> {
         match message {
             Message::Email(email) => self.email.send(email).await.map_err(DeliveryError::from),
+            Message::Push(push) => self.push.send(push).await,
         }
     }
 }

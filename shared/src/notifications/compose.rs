@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::channel::Message;
 use super::kinds::{
-    appointment, client_messages, message_reply, phase_change, request_reminder, sign_in, upload_receipt, weekly_update,
+    appointment, client_messages, document_request, message_reply, phase_change, request_reminder, sign_in,
+    upload_receipt, weekly_update,
 };
 use crate::config::Config;
 use crate::db::DbConnection;
@@ -66,6 +67,9 @@ impl Composer {
         reply_to: Option<(String, String)>,
     ) -> Result<Composed> {
         Ok(Composed::Send(match row.channel {
+            Channel::Push => {
+                return Err(Error::Internal(anyhow::anyhow!("{} has no email-style notice on web push", row.kind)));
+            }
             Channel::Email => Message::Email(Box::new(OutgoingEmail {
                 to_name: to.full_name.clone(),
                 to_address: to.email.clone(),
@@ -78,6 +82,28 @@ impl Composer {
             })),
         }))
     }
+}
+
+/// A web push for `row` to each browser of `to`: a `title` and `body` (in
+/// their language already) and the portal page to open at `path`. Nothing
+/// else goes in the payload: push services and lock screens see it.
+pub fn push_notice(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    row: &Notification,
+    to: &User,
+    title: String,
+    body: String,
+    path: &str,
+) -> Result<Composed> {
+    let subscriptions = super::push::subscriptions_of(conn, &to.id)?;
+    if subscriptions.is_empty() {
+        return Ok(Composed::Skip("the recipient has no browser subscribed to push notifications"));
+    }
+    let url = format!("{}{path}", composer.base_url);
+    let payload = serde_json::json!({ "title": title, "body": body, "url": url }).to_string();
+    tracing::debug!(notification = %row.id, browsers = subscriptions.len(), "push composed");
+    Ok(Composed::Send(Message::Push(Box::new(super::push::PushMessage { subscriptions, payload }))))
 }
 
 /// A composed notification, or why it is no longer worth sending.
@@ -129,6 +155,7 @@ pub fn compose_one(
         NotificationKind::RequestReminder => request_reminder::compose(conn, composer, row, now),
         NotificationKind::Appointment => appointment::compose(conn, composer, row, now),
         NotificationKind::AppointmentReminder => appointment::compose_reminder(conn, composer, row, now),
+        NotificationKind::DocumentRequest => document_request::compose(conn, composer, row),
         NotificationKind::WeeklyUpdate => {
             let mut composed = weekly_update::compose_all(conn, composer, &[row], now)?;
             composed

@@ -139,6 +139,7 @@ impl Faults {
     fn while_sending(&self, message: &Message) {
         let marked = match message {
             Message::Email(email) => self.marked(&[&email.to_name, &email.content.subject]),
+            Message::Push(push) => self.marked(&[&push.payload]),
         };
         if marked {
             panic!("injected fault: panic while sending a message");

@@ -11,7 +11,8 @@
 //! 3. [`compose`]: what composing needs ([`Composer`]) and the dispatch from a
 //!    row's kind and channel to its composer.
 //! 4. [`channel`]: how a composed [`Message`] reaches its recipient; email is
-//!    the first channel (SMTP, or the dev mail folder in embedded mode).
+//!    the first channel (SMTP, or the dev mail folder in embedded mode); web
+//!    push the second ([`push`]: to each browser the client subscribed).
 //! 5. [`delivery`]: the one loop. The portal runs it at once for the rows a
 //!    request queued ([`Deliverer::deliver_now`]); the notifier runs it over
 //!    every due row ([`Deliverer::deliver_all`]), with a lease, concurrent
@@ -26,6 +27,7 @@ pub mod compose;
 pub mod delivery;
 pub mod kinds;
 pub mod look;
+pub mod push;
 pub mod queue;
 pub mod short_links;
 

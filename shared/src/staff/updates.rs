@@ -15,6 +15,7 @@ use crate::db::schema::{document_requests, matters, milestones};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::{DocumentCategory, FulfilOn, Language, MilestoneKind, RequestStatus, new_id};
 use crate::error::{Error, Result};
+use crate::notifications::kinds::document_request::{self, Requested};
 use crate::notifications::kinds::phase_change::{self, PhaseChange};
 
 /// A milestone to post.
@@ -209,6 +210,9 @@ pub fn open_request(
         };
         diesel::insert_into(milestones::table).values(&milestone).execute(conn)?;
         diesel::update(matters::table.find(&matter.id)).set(matters::updated_at.eq(now)).execute(conn)?;
+        // A push to each client with a browser subscribed; queued with the request, sent by the notifier.
+        let requested = Requested { matter_id: matter.id.clone(), request_id: request.id.clone() };
+        document_request::enqueue_for_matter(conn, &matter.firm_id, &requested, now)?;
         staff.audit(conn, "request.open", "document_request", &request.id, None, now)?;
         let today = crate::requests::firm_today(conn, &staff.firm_id, now)?;
         Ok(StaffRequest::from_row(request, today))

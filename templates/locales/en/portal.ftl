@@ -651,3 +651,35 @@ staff-settings-treatment-gap = Days without treatment before a matter is flagged
 staff-settings-treatment-gap-hint = A matter in a treatment phase with no visit logged for this many days is marked in the matters table.
 staff-mail-appointment = Appointment
 staff-mail-appointment_reminder = Appointment reminder
+# --- push ---
+install-short-name = My case
+install-description = Where your case stands, what happens next and what we need from you.
+install-hint-text = Add this site to your home screen to open your case in one tap.
+install-hint-ios = In Safari, tap Share, then “Add to Home Screen”.
+install-hint-add = Add to home screen
+install-hint-dismiss = Not now
+offline-title = You are offline
+offline-body = This page needs an internet connection. Nothing about your case is kept on this device. Check your connection and try again.
+offline-retry = Try again
+push-heading = Notifications on this device
+push-hint = A notification when your case moves to a new step, when we need a document from you, or when we answer your message. It never shows details of your case.
+push-status-on = Notifications are on for this device.
+push-status-off = Notifications are off for this device.
+push-status-denied = This browser blocks notifications from this site. You can allow them in the browser’s settings.
+push-status-failed = Notifications could not be turned on. Please try again later.
+push-turn-on = Turn on notifications
+push-turn-off = Turn off notifications
+push-unsupported = Notifications need a browser that supports them, with JavaScript on. We still send you emails.
+push-devices = { $count ->
+    [one] Notifications are on for 1 device.
+   *[other] Notifications are on for { $count } devices.
+}
+push-off-everywhere = Turn off notifications on all devices
+push-prompt-text = Get a notification on this phone when your case moves forward or when we need something from you.
+push-prompt-later = Not now
+push-phase-change-title = Your case moved to a new step
+push-phase-change-body = Now: { $step }
+push-reply-title = New message from your legal team
+push-reply-body = Open your case to read it.
+push-request-title = Your legal team needs a document
+push-request-body = Open your case to see what to send.

@@ -651,3 +651,35 @@ staff-settings-treatment-gap = Días sin tratamiento antes de marcar un caso
 staff-settings-treatment-gap-hint = Un caso en una fase de tratamiento sin visitas registradas durante esta cantidad de días se marca en la tabla de casos.
 staff-mail-appointment = Cita
 staff-mail-appointment_reminder = Recordatorio de cita
+# --- push ---
+install-short-name = Mi caso
+install-description = En qué punto está su caso, qué sigue y qué necesitamos de usted.
+install-hint-text = Agregue este sitio a su pantalla de inicio para abrir su caso con un toque.
+install-hint-ios = En Safari, toque Compartir y luego “Agregar a pantalla de inicio”.
+install-hint-add = Agregar a la pantalla de inicio
+install-hint-dismiss = Ahora no
+offline-title = No hay conexión
+offline-body = Esta página necesita conexión a internet. Nada de su caso se guarda en este dispositivo. Revise su conexión e inténtelo de nuevo.
+offline-retry = Intentar de nuevo
+push-heading = Notificaciones en este dispositivo
+push-hint = Una notificación cuando su caso pase a una nueva etapa, cuando necesitemos un documento suyo o cuando respondamos a su mensaje. Nunca muestra detalles de su caso.
+push-status-on = Las notificaciones están activadas en este dispositivo.
+push-status-off = Las notificaciones están desactivadas en este dispositivo.
+push-status-denied = Este navegador bloquea las notificaciones de este sitio. Puede permitirlas en la configuración del navegador.
+push-status-failed = No se pudieron activar las notificaciones. Inténtelo de nuevo más tarde.
+push-turn-on = Activar notificaciones
+push-turn-off = Desactivar notificaciones
+push-unsupported = Las notificaciones necesitan un navegador compatible, con JavaScript activado. Le seguiremos enviando correos.
+push-devices = { $count ->
+    [one] Las notificaciones están activadas en 1 dispositivo.
+   *[other] Las notificaciones están activadas en { $count } dispositivos.
+}
+push-off-everywhere = Desactivar las notificaciones en todos los dispositivos
+push-prompt-text = Reciba una notificación en este teléfono cuando su caso avance o cuando necesitemos algo de usted.
+push-prompt-later = Ahora no
+push-phase-change-title = Su caso pasó a una nueva etapa
+push-phase-change-body = Ahora: { $step }
+push-reply-title = Nuevo mensaje de su equipo legal
+push-reply-body = Abra su caso para leerlo.
+push-request-title = Su equipo legal necesita un documento
+push-request-body = Abra su caso para ver qué enviar.

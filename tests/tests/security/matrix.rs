@@ -106,6 +106,31 @@ const ROWS: &[Row] = &[
     ("GET", "/rate", "token={rating}&score=4", Body::Empty, EVERYONE_200),
     ("POST", "/rate", "", Body::Form(&[("token", "{rating}"), ("score", "4")]), EVERYONE_200),
     ("GET", "/api/v1/me", "", Body::Empty, SIGNED_IN_API),
+    // The installable app: public, per host (the manifest names the page's firm).
+    ("GET", "/manifest.webmanifest", "", Body::Empty, EVERYONE_200),
+    ("GET", "/sw.js", "", Body::Empty, EVERYONE_200),
+    ("GET", "/offline", "", Body::Empty, EVERYONE_200),
+    // Web push: the public key is public; subscriptions are clients' only (staff get no pushes).
+    ("GET", "/api/v1/push/key", "", Body::Empty, EVERYONE_200),
+    (
+        "POST",
+        "/api/v1/push/subscriptions",
+        "",
+        Body::Json(
+            r#"{"endpoint":"https://push.example/{n}","keys":{"p256dh":"BLPM5nuGhCIqsVxNuvtKNhix-mwbEyqYBCaBUTJjoGKcX2U6NImBmZfPFwu7nL0HkojDIK8TGeszzV3gXL-_NYo","auth":"xsrwzmNZ6SmnZLLoXm2-4A"}}"#,
+        ),
+        [401, 201, 201, 403, 403, 403],
+    ),
+    (
+        "DELETE",
+        "/api/v1/push/subscriptions",
+        "",
+        Body::Json(r#"{"endpoint":"https://push.example/{n}"}"#),
+        [401, 204, 204, 403, 403, 403],
+    ),
+    // Not a subscription of anyone's: 404 for clients, after the role check.
+    ("DELETE", "/api/v1/push/subscriptions/{id}", "", Body::Empty, [401, 404, 404, 403, 403, 403]),
+    ("POST", "/preferences/push/off", "", Body::Empty, SIGNED_IN_PAGE),
     ("GET", "/api/v1/matters", "", Body::Empty, SIGNED_IN_API),
     ("GET", "/api/v1/matters/{id}", "", Body::Empty, [401, 200, 404, 404, 404, 404]),
     ("GET", "/api/v1/matters/{id}/documents", "", Body::Empty, [401, 200, 404, 404, 404, 404]),

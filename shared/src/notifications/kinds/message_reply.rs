@@ -16,7 +16,7 @@ use crate::db::schema::{firms, matter_clients, messages, notifications, users};
 use crate::domain::{Channel, MessageKind, NotificationKind, Role};
 use crate::error::{Error, Result};
 use crate::messages::NOTICE_DELAY;
-use crate::notifications::compose::{Composed, Composer};
+use crate::notifications::compose::{self, Composed, Composer};
 use crate::notifications::look;
 use crate::notifications::queue::one_off;
 
@@ -29,7 +29,8 @@ pub struct Reply {
     pub message_id: String,
 }
 
-/// Queues the notice of reply `message_id` for every client of `matter`,
+/// Queues the notice of reply `message_id` for every client of `matter` (and
+/// a push for each one with a browser subscribed),
 /// due [`NOTICE_DELAY`] after `now`; returns the rows' ids.
 pub fn enqueue_for_matter(
     conn: &mut DbConnection,
@@ -43,17 +44,15 @@ pub fn enqueue_for_matter(
         .filter(matter_clients::matter_id.eq(&matter.id))
         .select(matter_clients::client_id)
         .load(conn)?;
+    // An email to every client, and a push to those with a browser subscribed.
+    let pushed = crate::notifications::push::subscribed(conn, &clients)?;
     let rows: Vec<Notification> = clients
         .iter()
-        .map(|client| {
-            let mut row = one_off(
-                &matter.firm_id,
-                client,
-                NotificationKind::MessageReply,
-                Channel::Email,
-                Some(payload.clone()),
-                now,
-            );
+        .map(|client| (client, Channel::Email))
+        .chain(pushed.iter().map(|client| (client, Channel::Push)))
+        .map(|(client, channel)| {
+            let mut row =
+                one_off(&matter.firm_id, client, NotificationKind::MessageReply, channel, Some(payload.clone()), now);
             row.next_attempt_at = now + NOTICE_DELAY;
             row
         })
@@ -104,6 +103,13 @@ pub fn compose(
     let Ok(matter) = crate::client_view::own_matter(conn, &client, &message.matter_id) else {
         return Ok(Composed::Skip("the recipient is no longer a client of the matter"));
     };
+    if row.channel == Channel::Push {
+        let locales = composer.renderer.locales();
+        let (title, body) =
+            (locales.text(client.language, "push-reply-title"), locales.text(client.language, "push-reply-body"));
+        let path = format!("/matters/{}/messages", matter.id);
+        return compose::push_notice(conn, composer, row, &client, title, body, &path);
+    }
     let firm: Firm = firms::table.find(&client.firm_id).select(Firm::as_select()).first(conn)?;
     let author: Option<String> = match &message.author_id {
         Some(id) => users::table.find(id).select(users::full_name).first(conn).optional()?,

@@ -4,6 +4,7 @@
 
 pub mod appointment;
 pub mod client_messages;
+pub mod document_request;
 pub mod message_reply;
 pub mod phase_change;
 pub mod request_reminder;

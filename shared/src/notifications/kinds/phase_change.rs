@@ -14,7 +14,7 @@ use crate::db::models::{Firm, Notification, User};
 use crate::db::schema::{firms, matter_clients, notifications, users};
 use crate::domain::{Channel, MilestoneKind, NotificationKind, Role};
 use crate::error::{Error, Result};
-use crate::notifications::compose::{Composed, Composer};
+use crate::notifications::compose::{self, Composed, Composer};
 use crate::notifications::look;
 use crate::notifications::queue::one_off;
 
@@ -27,7 +27,8 @@ pub struct PhaseChange {
     pub phase_key: String,
 }
 
-/// Queues the email for every client of the matter; returns the rows' ids.
+/// Queues the email for every client of the matter, and a push for each one
+/// with a browser subscribed; returns the rows' ids.
 pub fn enqueue_for_matter(
     conn: &mut DbConnection,
     firm_id: &str,
@@ -39,10 +40,14 @@ pub fn enqueue_for_matter(
         .filter(matter_clients::matter_id.eq(&change.matter_id))
         .select(matter_clients::client_id)
         .load(conn)?;
+    // An email to every client, and a push to those with a browser subscribed.
+    let pushed = crate::notifications::push::subscribed(conn, &clients)?;
     let rows: Vec<Notification> = clients
         .iter()
-        .map(|client| {
-            one_off(firm_id, client, NotificationKind::PhaseChange, Channel::Email, Some(payload.clone()), now)
+        .map(|client| (client, Channel::Email))
+        .chain(pushed.iter().map(|client| (client, Channel::Push)))
+        .map(|(client, channel)| {
+            one_off(firm_id, client, NotificationKind::PhaseChange, channel, Some(payload.clone()), now)
         })
         .collect();
     if !rows.is_empty() {
@@ -74,6 +79,15 @@ pub fn compose(
     };
     if detail.phase.key != change.phase_key {
         return Ok(Composed::Skip("the matter moved on again before this email was sent"));
+    }
+    if row.channel == Channel::Push {
+        let locales = composer.renderer.locales();
+        let title = locales.text(lang, "push-phase-change-title");
+        let step = serde_json::json!(detail.phase.title);
+        let args = crate::i18n::args_from_json([("step", &step)]);
+        let body =
+            locales.get(lang, "push-phase-change-body", Some(&args)).unwrap_or_else(|| detail.phase.title.clone());
+        return compose::push_notice(conn, composer, row, &client, title, body, &format!("/matters/{}", detail.id));
     }
     let firm: Firm = firms::table.find(&client.firm_id).select(Firm::as_select()).first(conn)?;
     let mut data = data(composer, &client, &firm, &detail);

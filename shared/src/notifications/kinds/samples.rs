@@ -244,6 +244,7 @@ pub fn every_email(f: &Fixture, t: &Texts, mail_from: Option<String>) -> Result<
             let reply_to = (kind != NotificationKind::SignIn).then(|| (t.phase.clone(), "casey@firm.test".to_owned()));
             match f.composer.notice(&row(kind), &client, &firm, template, &data, reply_to).map_err(fail)? {
                 Composed::Send(Message::Email(email)) => emails.push(*email),
+                Composed::Send(Message::Push(_)) => return Err(format!("{template} composed a push, not an email")),
                 Composed::Skip(why) => return Err(format!("{template} skipped: {why}")),
             }
         }
