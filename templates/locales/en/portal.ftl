@@ -120,8 +120,8 @@ mailbox-date = Date
 mailbox-open = Open
 
 ## Email preferences, unsubscribe, rating
-nav-preferences = Email preferences
-preferences-title = Email preferences
+nav-preferences = Notifications
+preferences-title = Notifications
 preferences-weekly-label = Send me a weekly update about my case by email
 preferences-weekly-hint = Once a week: where your case stands and what we still need. No medical details.
 preferences-save = Save

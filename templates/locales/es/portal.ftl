@@ -120,8 +120,8 @@ mailbox-date = Fecha
 mailbox-open = Abrir
 
 ## Preferencias de correo, baja, calificación
-nav-preferences = Preferencias de correo
-preferences-title = Preferencias de correo
+nav-preferences = Notificaciones
+preferences-title = Notificaciones
 preferences-weekly-label = Enviarme cada semana por correo una actualización de mi caso
 preferences-weekly-hint = Una vez por semana: cómo va su caso y qué necesitamos todavía. Sin detalles médicos.
 preferences-save = Guardar

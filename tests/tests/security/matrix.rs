@@ -247,6 +247,9 @@ const ROWS: &[Row] = &[
     // A client message waits before each request (see `World::send`), so there is something to mark.
     ("POST", "/api/v1/staff/matters/{id}/messages/handled", "", Body::Empty, STAFF_RECORD_API),
     ("GET", "/api/v1/staff/ratings", "", Body::Empty, STAFF_LIST_API),
+    ("GET", "/api/v1/staff/adoption", "", Body::Empty, STAFF_LIST_API),
+    ("GET", "/api/v1/staff/insights", "", Body::Empty, STAFF_LIST_API),
+    ("GET", "/api/v1/staff/insights/csv/{table}", "", Body::Empty, STAFF_LIST_API),
     ("GET", "/api/v1/staff/audit", "", Body::Empty, STAFF_ADMIN_API),
     (
         "POST",
@@ -519,7 +522,8 @@ impl World {
             .replace("{key}", "intake")
             .replace("{file}", "app.css")
             .replace("{firm}", &self.admin_a.firm_id)
-            .replace("{hex}", "8b1a1a");
+            .replace("{hex}", "8b1a1a")
+            .replace("{table}", "phases");
         text = if text.contains("/clients/{id}") {
             text.replace("{id}", &self.client_a.id)
         } else if text.contains("/staff/documents/{id}") {
