@@ -14,7 +14,7 @@
 //! current key, so after one start-up (or `portal migrate`) the previous key can
 //! be removed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -174,67 +174,29 @@ pub fn seal_rows(conn: &mut DbConnection, key: &TotpKey) -> Result<usize> {
     })
 }
 
-/// Reads the key file, or creates it when missing. Creation is atomic (a
-/// private temporary file hard-linked into place), so two processes starting at
-/// once end up with the same key and nobody reads a half-written file.
+/// Reads the key file, or creates it once when missing ([`shared::key_file`]).
 fn load_or_create(path: &Path) -> Result<TotpKey> {
-    let io = |e: std::io::Error| Error::Internal(anyhow::anyhow!("{}: {e}", path.display()));
-    if let Some(key) = read_key(path)? {
-        return Ok(key);
+    let (text, created) = shared::key_file::read_or_create(path, || hex::encode(TotpKey::generate().bytes))?;
+    let key = parse_key(path, &text)?;
+    if created {
+        tracing::info!(
+            path = %path.display(),
+            "generated the key sealing staff TOTP secrets (set MATTERLINE_TOTP_KEY to share one between instances; back it up apart from the database)"
+        );
     }
-    let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    let key = TotpKey::generate();
-    let temporary = dir.join(format!(".{KEY_FILE}.{:016x}", rand::rng().next_u64()));
-    write_private(&temporary, &hex::encode(key.bytes)).map_err(io)?;
-    let linked = std::fs::hard_link(&temporary, path);
-    let _ = std::fs::remove_file(&temporary);
-    match linked {
-        Ok(()) => {
-            tracing::info!(
-                path = %path.display(),
-                "generated the key sealing staff TOTP secrets (set MATTERLINE_TOTP_KEY to share one between instances; back it up apart from the database)"
-            );
-            Ok(key)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            read_key(path)?.ok_or_else(|| io(std::io::Error::other("vanished while being created")))
-        }
-        Err(e) => Err(io(e)),
-    }
+    Ok(key)
 }
 
-/// The key in `path`, `None` when there is no such file.
-fn read_key(path: &Path) -> Result<Option<TotpKey>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::Internal(anyhow::anyhow!("{}: {e}", path.display()))),
-    };
-    hex::decode(text.trim())
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .map(|bytes| Some(TotpKey::from_bytes(bytes)))
-        .ok_or_else(|| {
+/// The key in a key file's `text` (read from `path`).
+fn parse_key(path: &Path, text: &str) -> Result<TotpKey> {
+    hex::decode(text.trim()).ok().and_then(|b| <[u8; 32]>::try_from(b).ok()).map(TotpKey::from_bytes).ok_or_else(
+        || {
             Error::Internal(anyhow::anyhow!(
                 "{} does not hold a TOTP key (64 hex digits); it is not replaced, since the staff's TOTP secrets are sealed with it",
                 path.display()
             ))
-        })
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
+        },
+    )
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod ics;
+pub mod key_file;
 pub mod mail;
 pub mod messages;
 pub mod metrics;

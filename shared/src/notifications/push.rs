@@ -14,7 +14,7 @@
 //! subscribe with its public half (`GET /api/v1/push/key`): a new key means
 //! every browser must subscribe again.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -115,64 +115,27 @@ impl VapidKey {
     }
 }
 
-/// Reads the key file, or creates it when missing. Creation is atomic (a
-/// private temporary file hard-linked into place), so the portal and the
-/// notifier starting at once end up with the same key.
+/// Reads the key file, or creates it once when missing ([`crate::key_file`]).
 fn load_or_create(path: &Path) -> Result<VapidKey> {
-    let io = |e: std::io::Error| Error::Internal(anyhow::anyhow!("{}: {e}", path.display()));
-    if let Some(key) = read_key(path)? {
-        return Ok(key);
+    let (text, created) = crate::key_file::read_or_create(path, || VapidKey::generate().private_text())?;
+    let key = parse_key(path, &text)?;
+    if created {
+        tracing::info!(
+            path = %path.display(),
+            "generated the VAPID key signing web pushes (set MATTERLINE_VAPID_PRIVATE_KEY to share one between hosts)"
+        );
     }
-    let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    let key = VapidKey::generate();
-    let temporary = dir.join(format!(".{KEY_FILE}.{:016x}", rand::rng().next_u64()));
-    write_private(&temporary, &key.private_text()).map_err(io)?;
-    let linked = std::fs::hard_link(&temporary, path);
-    let _ = std::fs::remove_file(&temporary);
-    match linked {
-        Ok(()) => {
-            tracing::info!(
-                path = %path.display(),
-                "generated the VAPID key signing web pushes (set MATTERLINE_VAPID_PRIVATE_KEY to share one between hosts)"
-            );
-            Ok(key)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            read_key(path)?.ok_or_else(|| io(std::io::Error::other("vanished while being created")))
-        }
-        Err(e) => Err(io(e)),
-    }
+    Ok(key)
 }
 
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
-}
-
-/// The key in `path`, `None` when there is no such file.
-fn read_key(path: &Path) -> Result<Option<VapidKey>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::Internal(anyhow::anyhow!("{}: {e}", path.display()))),
-    };
+/// The key in a key file's `text` (read from `path`).
+fn parse_key(path: &Path, text: &str) -> Result<VapidKey> {
     URL_SAFE_NO_PAD
         .decode(text.trim())
         .ok()
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
         .map(|bytes| VapidKey::from_bytes(&bytes))
         .transpose()?
-        .map(Some)
         .ok_or_else(|| {
             Error::Internal(anyhow::anyhow!(
                 "{} does not hold a VAPID key (32 bytes, base64url); it is not replaced, since browsers subscribed with it",
