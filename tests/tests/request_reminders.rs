@@ -138,6 +138,8 @@ async fn reminders_go_out_once_at_each_step_in_one_email(backend: Backend) -> an
     assert!(soon_text.contains(&format!("due {due_text}")), "no due date {due_text:?}:\n{}", soon.text);
     assert!(!soon_text.contains("Photos") && !soon_text.contains("Records"), "{}", soon.text);
     assert!(soon.html.contains("Police report"), "the HTML part lists the requests too");
+    // Like every client email, it opens the case in one tap.
+    assert!(soon.link_containing("/one-tap?token=").is_some(), "no one-tap button:\n{}", soon.html);
 
     // The day before and the due day: nothing.
     assert_eq!(pass(&app, day(1)).await?, 0);

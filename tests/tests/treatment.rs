@@ -295,6 +295,7 @@ async fn appointment_emails_carry_an_invitation_a_calendar_reads(backend: Backen
     // The email says when in the firm's time (Chicago, 9:00) and what to bring.
     assert!(sent[0].text.contains("January 5, 2027, 09:00 (CST)"), "{}", sent[0].text);
     assert!(sent[0].text.contains("Photo ID, insurance card"), "{}", sent[0].text);
+    assert!(sent[0].link_containing("/one-tap?token=").is_some(), "no one-tap button:\n{}", sent[0].html);
 
     // A change: same UID, SEQUENCE 1, the new time (given with an offset).
     let changed: Value = staff

@@ -118,6 +118,7 @@ pub fn data(composer: &Composer, client: &User, firm: &Firm, matter: &Matter, a:
         "bring": a.bring,
         "cancelled": change == "cancelled",
         "invitation": change == "scheduled" || change == "changed",
+        "short": { "open": format!("{}/matters/{}", composer.base_url, matter.id) },
         "portal_url": format!("{}/matters/{}", composer.base_url, matter.id),
     })
 }
@@ -137,7 +138,7 @@ pub fn compose(
     conn: &mut DbConnection,
     composer: &Composer,
     row: &Notification,
-    _now: NaiveDateTime,
+    now: NaiveDateTime,
 ) -> Result<Composed> {
     let notice: Notice = serde_json::from_str(row.payload.as_deref().unwrap_or_default())
         .map_err(|e| Error::Internal(anyhow::anyhow!("appointment payload: {e}")))?;
@@ -157,6 +158,7 @@ pub fn compose(
     let contact = crate::client_view::contact_of(conn, &p.matter)?;
     let mut data = data(composer, &p.client, &p.firm, &p.matter, &p.appointment, notice.change.as_str());
     look::with_logo(conn, &composer.base_url, &p.firm, &mut data)?;
+    crate::one_tap::personalise_email(conn, composer, &p.firm, &p.client, &row.id, &mut data, now)?;
     let composed =
         composer.notice(row, &p.client, &p.firm, "appointment", &data, look::reply_to(&p.firm, contact.as_ref()))?;
     let file = invitation(composer, (&p.client, &p.firm, &p.appointment), method, row.created_at);
@@ -188,6 +190,7 @@ pub fn compose_reminder(
     let contact = crate::client_view::contact_of(conn, &p.matter)?;
     let mut data = data(composer, &p.client, &p.firm, &p.matter, &p.appointment, "reminder");
     look::with_logo(conn, &composer.base_url, &p.firm, &mut data)?;
+    crate::one_tap::personalise_email(conn, composer, &p.firm, &p.client, &row.id, &mut data, now)?;
     // No invitation: the calendar already has the event from the "scheduled" email.
     composer.notice(row, &p.client, &p.firm, "appointment", &data, look::reply_to(&p.firm, contact.as_ref()))
 }
