@@ -4,7 +4,9 @@
 
 use chrono::NaiveDateTime;
 
-use super::{client_messages, message_reply, phase_change, request_reminder, sign_in, upload_receipt, weekly_update};
+use super::{
+    appointment, client_messages, message_reply, phase_change, request_reminder, sign_in, upload_receipt, weekly_update,
+};
 use crate::assets::Assets;
 use crate::client_view::{ContactView, MatterDetail, MilestoneView, PhaseView, RequestView};
 use crate::config::Secret;
@@ -109,6 +111,24 @@ fn sample_matter(title: &str) -> crate::db::models::Matter {
         external_id: None,
         opened_at: at(),
         closed_at: None,
+        updated_at: at(),
+    }
+}
+
+fn sample_appointment(place: &str, bring: &str) -> crate::db::models::Appointment {
+    crate::db::models::Appointment {
+        id: "appointment-1".to_owned(),
+        firm_id: "firm-1".to_owned(),
+        matter_id: "matter-1".to_owned(),
+        kind: crate::appointments::AppointmentKind::MedicalExam,
+        starts_at: at() + chrono::Duration::days(3),
+        duration_minutes: 60,
+        place: place.to_owned(),
+        bring: Some(bring.to_owned()),
+        sequence: 0,
+        cancelled_at: None,
+        created_by: None,
+        created_at: at(),
         updated_at: at(),
     }
 }
@@ -236,6 +256,30 @@ pub fn every_email(f: &Fixture, t: &Texts, mail_from: Option<String>) -> Result<
                     ],
                     at().date() + chrono::Duration::days(1),
                     Some("matter-1"),
+                ),
+            ),
+            (
+                NotificationKind::Appointment,
+                "appointment",
+                appointment::data(
+                    &f.composer,
+                    &client,
+                    &firm,
+                    &sample_matter(&t.matter),
+                    &sample_appointment(&t.phase, &t.file),
+                    "scheduled",
+                ),
+            ),
+            (
+                NotificationKind::AppointmentReminder,
+                "appointment",
+                appointment::data(
+                    &f.composer,
+                    &client,
+                    &firm,
+                    &sample_matter(&t.matter),
+                    &sample_appointment(&t.phase, &t.file),
+                    "reminder",
                 ),
             ),
         ];
