@@ -122,6 +122,8 @@ mod tests {
             message_text_in_email: false,
             one_tap_sign_in: true,
             treatment_gap_days: 30,
+            sms_from_hour: 9,
+            sms_until_hour: 20,
         }
     }
 

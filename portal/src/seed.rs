@@ -113,6 +113,8 @@ pub fn seed_demo(conn: &mut DbConnection, assets: &Assets, totp_key: &TotpKey) -
             message_text_in_email: false,
             one_tap_sign_in: true,
             treatment_gap_days: 30,
+            sms_from_hour: 9,
+            sms_until_hour: 20,
         };
         diesel::insert_into(firms::table).values(&firm).execute(conn)?;
         let phases = catalogue.install(conn, &firm.id)?;

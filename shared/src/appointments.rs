@@ -388,24 +388,26 @@ pub fn enqueue_reminders(conn: &mut DbConnection, now: NaiveDateTime) -> Result<
         .select((Appointment::as_select(), firms::time_zone, matter_clients::client_id))
         .load(conn)?;
     let today = |zone: &str| crate::domain::local_date(zone, now);
+    // An email to each client, and a text to those who opted in to texts.
+    let clients: Vec<String> = soon.iter().map(|(_, _, c)| c.clone()).collect();
+    let texted = crate::notifications::sms::consented(conn, &clients)?;
     let rows: Vec<Notification> = soon
         .into_iter()
         .filter(|(a, zone, _)| {
             let day = crate::domain::local_date(zone, a.starts_at);
             day.pred_opt().is_some_and(|before| today(zone) >= before)
         })
-        .filter_map(|(a, _, client)| {
+        .flat_map(|(a, _, client)| {
+            let channels =
+                if texted.binary_search(&client).is_ok() { vec![Channel::Email, Channel::Sms] } else { vec![Channel::Email] };
+            channels.into_iter().map(move |channel| (a.clone(), client.clone(), channel))
+        })
+        .filter_map(|(a, client, channel)| {
             let reminder = Reminder { appointment_id: a.id.clone(), starts_at: a.starts_at };
             let payload = serde_json::to_string(&reminder).ok()?;
             let period = format!("{}@{}", a.id, a.starts_at.format("%Y%m%dT%H%M%S"));
-            let mut row = Notification::pending(
-                &a.firm_id,
-                &client,
-                NotificationKind::AppointmentReminder,
-                Channel::Email,
-                &period,
-                now,
-            );
+            let mut row =
+                Notification::pending(&a.firm_id, &client, NotificationKind::AppointmentReminder, channel, &period, now);
             row.payload = Some(payload);
             Some(row)
         })

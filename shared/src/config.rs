@@ -402,6 +402,44 @@ declare_config! {
     /// recipient's name contains this text panics while it is composed or
     /// sent, to prove that a panic is contained.
     fault_panic_marker: Option<String>, default None, parse none_if_blank(parse_fault_marker), unset "(unset)";
+    /// The base of the Twilio-compatible text message API (`{base}/2010-04-01/Accounts/{sid}/Messages.json`).
+    sms_url: Url, default Url::parse("https://api.twilio.com/").map_err(|e| ConfigError::new("MATTERLINE_SMS_URL", e.to_string()))?,
+        parse parse_http_url;
+    /// The account SID of the text message API; texts are off when unset.
+    sms_account_sid: Option<String>, default None, parse none_if_blank(parse_sms_id), unset "(unset: texts are off)";
+    /// The auth token of the text message API: signs requests to it (basic auth) and its webhooks to us.
+    sms_auth_token: Option<Secret<String>>, default None, parse none_if_blank(|v| Ok(Secret::new(v.trim().to_owned()))),
+        unset "(unset: texts are off)";
+    /// The number texts are sent from (E.164); or set `sms_messaging_service_sid`.
+    sms_from: Option<String>, default None, parse none_if_blank(parse_sms_from), unset "(unset)";
+    /// The messaging service texts are sent through, instead of `sms_from`.
+    sms_messaging_service_sid: Option<String>, default None, parse none_if_blank(parse_sms_id), unset "(unset)";
+}
+
+/// An account or messaging service SID: letters and digits only (it is part of a URL path).
+fn parse_sms_id(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    if v.len() > 64 || !v.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err("expected letters and digits, e.g. AC0123456789abcdef0123456789abcdef".to_owned());
+    }
+    Ok(v.to_owned())
+}
+
+/// A sender number in E.164 (`+15550001111`), or an alphanumeric sender ID.
+fn parse_sms_from(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    let e164 = v.strip_prefix('+').is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
+    let alpha = (1..=11).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ');
+    if e164 || alpha { Ok(v.to_owned()) } else { Err("expected a number in E.164, e.g. +15550001111".to_owned()) }
+}
+
+impl Config {
+    /// Whether text messages are configured: an account, its token, and a sender number or messaging service.
+    pub fn sms_enabled(&self) -> bool {
+        self.sms_account_sid.is_some()
+            && self.sms_auth_token.is_some()
+            && (self.sms_from.is_some() || self.sms_messaging_service_sid.is_some())
+    }
 }
 
 /// One raw value and the name to blame when it is malformed.
@@ -1025,6 +1063,11 @@ mod tests {
                 "MATTERLINE_UPLOAD_IDLE_SECONDS=30",
                 "MATTERLINE_UPLOAD_TOTAL_SECONDS=3600",
                 "MATTERLINE_FAULT_PANIC_MARKER=(unset)",
+                "MATTERLINE_SMS_URL=https://api.twilio.com/",
+                "MATTERLINE_SMS_ACCOUNT_SID=(unset: texts are off)",
+                "MATTERLINE_SMS_AUTH_TOKEN=(unset: texts are off)",
+                "MATTERLINE_SMS_FROM=(unset)",
+                "MATTERLINE_SMS_MESSAGING_SERVICE_SID=(unset)",
             ]
         );
         Ok(())
@@ -1080,6 +1123,11 @@ mod tests {
             ("upload_idle_seconds", "5", "5"),
             ("upload_total_seconds", "600", "600"),
             ("fault_panic_marker", " panic-here-7f3a ", "panic-here-7f3a"),
+            ("sms_url", "http://127.0.0.1:9999", "http://127.0.0.1:9999/"),
+            ("sms_account_sid", "AC0123456789abcdef", "AC0123456789abcdef"),
+            ("sms_auth_token", "sms-token-hunter2", "[redacted]"),
+            ("sms_from", "+15550001111", "+15550001111"),
+            ("sms_messaging_service_sid", "MG0123456789abcdef", "MG0123456789abcdef"),
         ];
         let mut keys: Vec<&str> = settings.iter().map(|(k, _, _)| *k).collect();
         keys.sort_unstable();

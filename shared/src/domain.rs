@@ -391,6 +391,8 @@ text_enum!(
         Email => "email",
         /// A web push notification (RFC 8030/8291/8292) to each browser the client turned them on in.
         Push => "push",
+        /// A text message (SMS) through a Twilio-compatible API, to a client who opted in.
+        Sms => "sms",
     }
 );
 

@@ -32,6 +32,8 @@ pub const WEEKLY_PASS: &str = "matterline_weekly_pass_seconds";
 pub const MESSAGES: &str = "matterline_messages_total";
 /// Seconds from a client's oldest unanswered message to the firm's reply (or "handled").
 pub const FIRST_REPLY: &str = "matterline_message_first_reply_seconds";
+/// Requests to the text message webhooks, by `outcome` (refused, keyword, message, pointed, status, status_unknown).
+pub const SMS_WEBHOOKS: &str = "matterline_sms_webhooks_total";
 
 /// Buckets of [`FIRST_REPLY`]: five minutes to a week.
 const REPLY_BUCKETS: [f64; 9] =

@@ -221,6 +221,29 @@ pub fn personalise_email(
     Ok(())
 }
 
+/// The link of a text about to be sent as row `notification_id` to `client`,
+/// leading to `path` on the portal: the short form of a one-tap link (or,
+/// when the firm turned them off, a short link to the sign-in page with the
+/// client's address filled in).
+pub fn personalise_sms(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    firm: &Firm,
+    client: &User,
+    notification_id: &str,
+    path: &str,
+    now: NaiveDateTime,
+) -> Result<String> {
+    let base = composer.base_url.as_str();
+    if firm.one_tap_sign_in && client.role == Role::Client {
+        let secret = issue(conn, &composer.tokens, &client.id, notification_id, path)?;
+        return Ok(format!("{base}{}{secret}", short_links::PREFIX));
+    }
+    let sign_in = sign_in_url(base, &client.email, path);
+    let expires_at = composer.tokens.clock().now() + ONE_TAP_TTL;
+    short_links::shorten(conn, base, &sign_in, expires_at, now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::sign_in_url;

@@ -107,3 +107,11 @@ pub fn clamd_stream_max() -> anyhow::Result<u64> {
 pub fn push_service() -> anyhow::Result<String> {
     required("MATTERLINE_TEST_PUSH_SERVICE", "the web push service (tests/support/push_service.py)")
 }
+
+/// The Twilio-compatible text message gateway written in Python
+/// (`tests/support/sms_gateway.py`, `MATTERLINE_TEST_SMS_GATEWAY`): it checks
+/// basic auth and the form of every send, records the messages, and signs the
+/// webhooks it sends with the `twilio` package's `RequestValidator`.
+pub fn sms_gateway() -> anyhow::Result<String> {
+    required("MATTERLINE_TEST_SMS_GATEWAY", "the text message gateway (tests/support/sms_gateway.py)")
+}

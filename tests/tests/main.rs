@@ -29,6 +29,7 @@ mod schema;
 mod security;
 mod services;
 mod shutdown;
+mod sms;
 mod staff;
 mod staff_messages;
 mod staff_workspace;

@@ -266,6 +266,8 @@ async fn the_diesel_schema_matches_the_migrations(backend: Backend) -> anyhow::R
         treatment_visits => TreatmentVisit,
         appointments => Appointment,
         push_subscriptions => PushSubscription,
+        sms_consents => SmsConsent,
+        sms_messages => SmsMessage,
     );
     loaded.sort_unstable();
     let tables = snapshot(c)?;
@@ -303,6 +305,8 @@ async fn enum_columns_round_trip_and_an_unloaded_language_reads_as_english(backe
         message_text_in_email: false,
         one_tap_sign_in: true,
         treatment_gap_days: 30,
+        sms_from_hour: 9,
+        sms_until_hour: 20,
     };
     diesel::insert_into(firms::table).values(&firm).execute(conn)?;
     for (i, role) in Role::ALL.iter().enumerate() {

@@ -15,6 +15,7 @@ pub mod preferences;
 pub mod push;
 pub mod short_links;
 pub mod sign_in;
+pub mod sms;
 pub mod staff;
 pub mod static_files;
 pub mod treatment;
@@ -81,6 +82,7 @@ pub fn configure(cfg: &mut ApiConfig, dev_mailbox: bool) {
             .configure(one_tap::configure)
             .configure(treatment::configure)
             .configure(install::configure)
+            .configure(sms::configure)
     });
     documents::configure_api(cfg);
     messages::configure_api(cfg);

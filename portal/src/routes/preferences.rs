@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use shared::db::models::Rating;
 use shared::db::schema::{notifications, push_subscriptions, ratings, users};
 use shared::domain::{new_id, now};
+use shared::notifications::sms;
 use shared::tokens::Purpose;
 
 use crate::pages::{PageCtx, PageResult};
@@ -37,12 +38,34 @@ async fn set_weekly_updates(ctx: &PageCtx, user_id: String, on: bool) -> shared:
 }
 
 /// The preferences form: whether weekly updates are on, and whether they were
-/// just saved; how many browsers get push notifications.
+/// just saved; how many browsers get push notifications; the text message
+/// number and opt-in (when texts are configured).
 #[derive(Serialize)]
 struct PreferencesView {
     weekly: bool,
     saved: bool,
     push_devices: i64,
+    sms: Option<SmsView>,
+}
+
+/// The text message part of the form.
+#[derive(Serialize, Default)]
+struct SmsView {
+    /// The number as stored (E.164) or as typed when it was refused.
+    number: String,
+    /// Opted in and not opted out.
+    on: bool,
+    /// Why the number was refused, if it was.
+    error: Option<String>,
+}
+
+/// The client's text message consent as the form shows it; `None` when texts are not configured.
+async fn sms_view(ctx: &PageCtx, user_id: String) -> shared::Result<Option<SmsView>> {
+    if !ctx.state.config.sms_enabled() {
+        return Ok(None);
+    }
+    let consent = ctx.state.db.run(move |conn| sms::consent_of(conn, &user_id)).await?;
+    Ok(Some(consent.map_or_else(SmsView::default, |c| SmsView { on: sms::allows(&c), number: c.number, error: None })))
 }
 
 /// How many browsers `user_id` turned push notifications on in.
@@ -57,8 +80,9 @@ async fn push_devices(ctx: &PageCtx, user_id: String) -> shared::Result<i64> {
 
 async fn preferences_view(ctx: &PageCtx, weekly: bool, saved: bool) -> PageResult {
     let user_id = ctx.require_user()?.user.id.clone();
-    let push_devices = push_devices(ctx, user_id).await?;
-    Ok(ctx.render(StatusCode::OK, "preferences", "preferences-title", PreferencesView { weekly, saved, push_devices }))
+    let push_devices = push_devices(ctx, user_id.clone()).await?;
+    let sms = sms_view(ctx, user_id).await?;
+    Ok(ctx.render(StatusCode::OK, "preferences", "preferences-title", PreferencesView { weekly, saved, push_devices, sms }))
 }
 
 #[get("/preferences")]
@@ -90,12 +114,44 @@ async fn push_off_everywhere(ctx: PageCtx) -> PageResult {
 #[derive(Deserialize)]
 struct PreferencesForm {
     weekly: Option<String>,
+    /// The mobile number for texts (blank: none).
+    #[serde(default)]
+    sms_number: Option<String>,
+    /// The explicit opt-in to texts.
+    #[serde(default)]
+    sms_opt_in: Option<String>,
 }
 
 #[post("/preferences")]
 async fn save_preferences(ctx: PageCtx, form: web::Form<PreferencesForm>) -> PageResult {
     let user_id = ctx.require_user()?.user.id.clone();
     let on = form.weekly.as_deref() == Some("on");
+    // Texts: only when configured, and only with a number that is one.
+    if ctx.state.config.sms_enabled() {
+        let typed = form.sms_number.as_deref().unwrap_or_default().trim().to_owned();
+        let opt_in = form.sms_opt_in.as_deref() == Some("on");
+        let number = if typed.is_empty() { Ok(None) } else { sms::parse_number("sms_number", &typed).map(Some) };
+        let number = match number {
+            Ok(number) => number,
+            Err(_) => {
+                let push_devices = push_devices(&ctx, user_id).await?;
+                let error = Some(ctx.text("preferences-sms-invalid"));
+                let sms = Some(SmsView { number: typed, on: opt_in, error });
+                let view = PreferencesView { weekly: on, saved: false, push_devices, sms };
+                return Ok(ctx.render(StatusCode::UNPROCESSABLE_ENTITY, "preferences", "preferences-title", view));
+            }
+        };
+        let (id, at) = (user_id.clone(), now());
+        ctx.state
+            .db
+            .run(move |conn| {
+                shared::db::write_transaction(conn, |conn| {
+                    sms::set_consent(conn, &id, number.as_deref(), opt_in, sms::source::CLIENT, at)
+                })
+            })
+            .await?;
+        tracing::info!(user = %user_id, sms = opt_in, "text message preferences saved");
+    }
     set_weekly_updates(&ctx, user_id.clone(), on).await?;
     tracing::info!(user = %user_id, weekly_updates = on, "email preferences saved");
     preferences_view(&ctx, on, true).await

@@ -40,6 +40,10 @@ pub struct Firm {
     pub one_tap_sign_in: bool,
     /// Days without a logged visit, in a treatment phase, before a matter is flagged.
     pub treatment_gap_days: i32,
+    /// Texts go out from this firm-local hour on (0 to 23; 9 by default).
+    pub sms_from_hour: i32,
+    /// Texts go out until this firm-local hour (1 to 24; 20 by default).
+    pub sms_until_hour: i32,
 }
 
 /// A firm's logo (`firm_logos`), read only when the picture itself is served.
@@ -514,4 +518,36 @@ pub struct PushSubscription {
     pub created_at: NaiveDateTime,
     /// When a push service last accepted a message for it.
     pub last_success_at: Option<NaiveDateTime>,
+}
+
+/// A client's consent to text messages: their mobile number (E.164), when and
+/// how they opted in, and when they opted out. A text goes out only while
+/// `opted_in_at` is set and `opted_out_at` is not.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = sms_consents, primary_key(user_id))]
+pub struct SmsConsent {
+    pub user_id: String,
+    /// The mobile number, E.164 (`+15551234567`).
+    pub number: String,
+    /// When the client opted in (None: never, or not since the number changed).
+    pub opted_in_at: Option<NaiveDateTime>,
+    /// How: `client` (their Notifications page), `staff` (on the client's word), `keyword` (texted START).
+    pub opt_in_source: Option<String>,
+    /// When the client opted out (STOP, or the provider said they unsubscribed).
+    pub opted_out_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The provider's id of a text sent for a notification row, and its latest reported status.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[diesel(table_name = sms_messages, primary_key(notification_id))]
+pub struct SmsMessage {
+    pub notification_id: String,
+    /// The provider's `MessageSid`.
+    pub message_sid: String,
+    /// `queued`/`accepted` when sent; then what status callbacks said (`delivered`, `undelivered`, `failed`).
+    pub status: String,
+    /// The provider's error code with an undelivered or failed status.
+    pub error_code: Option<String>,
+    pub updated_at: NaiveDateTime,
 }

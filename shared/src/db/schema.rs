@@ -19,6 +19,8 @@ diesel::table! {
         message_text_in_email -> Bool,
         one_tap_sign_in -> Bool,
         treatment_gap_days -> Integer,
+        sms_from_hour -> Integer,
+        sms_until_hour -> Integer,
     }
 }
 
@@ -273,6 +275,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     treatment_visits,
     appointments,
     push_subscriptions,
+    sms_consents,
+    sms_messages,
 );
 
 diesel::table! {
@@ -412,3 +416,27 @@ diesel::table! {
         last_success_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    sms_consents (user_id) {
+        user_id -> Text,
+        number -> Text,
+        opted_in_at -> Nullable<Timestamp>,
+        opt_in_source -> Nullable<Text>,
+        opted_out_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sms_messages (notification_id) {
+        notification_id -> Text,
+        message_sid -> Text,
+        status -> Text,
+        error_code -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sms_consents -> users (user_id));
+diesel::joinable!(sms_messages -> notifications (notification_id));

@@ -6,6 +6,7 @@
 //! not change.
 
 use super::push::{PushMessage, PushSender};
+use super::sms::{SmsSender, Text};
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::Channel;
@@ -18,6 +19,8 @@ pub enum Message {
     Email(Box<OutgoingEmail>),
     /// A web push to each of the recipient's browsers.
     Push(Box<PushMessage>),
+    /// A text message to the client's mobile number.
+    Sms(Box<Text>),
 }
 
 impl Message {
@@ -26,6 +29,7 @@ impl Message {
         match self {
             Self::Email(_) => Channel::Email,
             Self::Push(_) => Channel::Push,
+            Self::Sms(_) => Channel::Sms,
         }
     }
 }
@@ -58,12 +62,18 @@ pub struct Channels {
     pub email: Mailer,
     /// Web push: to push services, signed with the portal's VAPID key.
     pub push: PushSender,
+    /// Text messages: a Twilio-compatible API (off when not configured).
+    pub sms: SmsSender,
 }
 
 impl Channels {
     /// The transports the configuration describes; `db` keeps push subscriptions up to date.
     pub fn from_config(config: &Config, db: Db) -> crate::Result<Self> {
-        Ok(Self { email: Mailer::from_config(config)?, push: PushSender::from_config(config, db)? })
+        Ok(Self {
+            email: Mailer::from_config(config)?,
+            push: PushSender::from_config(config, db.clone())?,
+            sms: SmsSender::from_config(config, db)?,
+        })
     }
 
     /// Delivers `message` over its channel.
@@ -71,6 +81,7 @@ impl Channels {
         match message {
             Message::Email(email) => self.email.send(email).await.map_err(DeliveryError::from),
             Message::Push(push) => self.push.send(push).await,
+            Message::Sms(text) => self.sms.send(text).await,
         }
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
+use diesel::prelude::*;
 use serde_json::Value;
 
 use super::channel::Message;
@@ -33,6 +34,8 @@ pub struct Composer {
     pub base_url: String,
     /// The configured sender (`MATTERLINE_MAIL_FROM`).
     pub default_from: Mailbox,
+    /// Whether text messages are configured (else text rows are skipped).
+    pub sms_enabled: bool,
 }
 
 impl Composer {
@@ -41,7 +44,7 @@ impl Composer {
         let default_from: Mailbox =
             config.mail_from.parse().map_err(|e| Error::invalid("MATTERLINE_MAIL_FROM", format!("{e}")))?;
         let base_url = config.public_url.as_str().trim_end_matches('/').to_owned();
-        Ok(Self { renderer, tokens, base_url, default_from })
+        Ok(Self { renderer, tokens, base_url, default_from, sms_enabled: config.sms_enabled() })
     }
 
     /// The sender for a firm: its own address, else the configured address under the firm's name.
@@ -67,8 +70,8 @@ impl Composer {
         reply_to: Option<(String, String)>,
     ) -> Result<Composed> {
         Ok(Composed::Send(match row.channel {
-            Channel::Push => {
-                return Err(Error::Internal(anyhow::anyhow!("{} has no email-style notice on web push", row.kind)));
+            Channel::Push | Channel::Sms => {
+                return Err(Error::Internal(anyhow::anyhow!("{} has no email-style notice on {}", row.kind, row.channel)));
             }
             Channel::Email => Message::Email(Box::new(OutgoingEmail {
                 to_name: to.full_name.clone(),
@@ -106,6 +109,39 @@ pub fn push_notice(
     Ok(Composed::Send(Message::Push(Box::new(super::push::PushMessage { subscriptions, payload }))))
 }
 
+/// A text for `row` to `to`, at `now`: `text` (in their language already),
+/// then a link that opens `path` on the portal (a one-tap link when the firm
+/// has them), shortened to at most two segments. Skipped without consent;
+/// held when `now` is in the firm's quiet hours.
+pub fn sms_notice(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    row: &Notification,
+    to: &User,
+    text: &str,
+    path: &str,
+    now: NaiveDateTime,
+) -> Result<Composed> {
+    if !composer.sms_enabled {
+        return Ok(Composed::Skip("text messages are not configured"));
+    }
+    let Some(consent) = super::sms::consent_of(conn, &to.id)?.filter(super::sms::allows) else {
+        return Ok(Composed::Skip("the client does not consent to texts (any more)"));
+    };
+    let firm: Firm = crate::db::schema::firms::table.find(&to.firm_id).select(Firm::as_select()).first(conn)?;
+    if let Some(until) = super::sms::hold_until(&firm.time_zone, firm.sms_from_hour, firm.sms_until_hour, now) {
+        return Ok(Composed::Hold(until));
+    }
+    let link = crate::one_tap::personalise_sms(conn, composer, &firm, to, &row.id, path, now)?;
+    let body = super::sms::fit(&format!("{}: {text}", firm.name), &link);
+    Ok(Composed::Send(Message::Sms(Box::new(super::sms::Text {
+        notification_id: row.id.clone(),
+        user_id: to.id.clone(),
+        to: consent.number,
+        body,
+    }))))
+}
+
 /// A composed notification, or why it is no longer worth sending.
 #[derive(Debug)]
 pub enum Composed {
@@ -113,6 +149,8 @@ pub enum Composed {
     Send(Message),
     /// Record the row as skipped, for this reason.
     Skip(&'static str),
+    /// Not now (quiet hours): back to the queue, due at this time (UTC).
+    Hold(NaiveDateTime),
 }
 
 /// Composes each of `rows` as of `now`, in order. Weekly updates are derived
@@ -155,7 +193,7 @@ pub fn compose_one(
         NotificationKind::RequestReminder => request_reminder::compose(conn, composer, row, now),
         NotificationKind::Appointment => appointment::compose(conn, composer, row, now),
         NotificationKind::AppointmentReminder => appointment::compose_reminder(conn, composer, row, now),
-        NotificationKind::DocumentRequest => document_request::compose(conn, composer, row),
+        NotificationKind::DocumentRequest => document_request::compose(conn, composer, row, now),
         NotificationKind::WeeklyUpdate => {
             let mut composed = weekly_update::compose_all(conn, composer, &[row], now)?;
             composed

@@ -42,6 +42,8 @@ pub struct Summary {
     pub retrying: usize,
     /// Not started because the claim was about to run out; handed back.
     pub deferred: usize,
+    /// Held in the queue until quiet hours end (texts).
+    pub held: usize,
 }
 
 impl Summary {
@@ -51,11 +53,12 @@ impl Summary {
         self.failed += other.failed;
         self.retrying += other.retrying;
         self.deferred += other.deferred;
+        self.held += other.held;
     }
 
     /// Rows handled.
     pub fn total(&self) -> usize {
-        self.sent + self.skipped + self.failed + self.retrying + self.deferred
+        self.sent + self.skipped + self.failed + self.retrying + self.deferred + self.held
     }
 
     /// The outcome label of a one-row summary, for metrics.
@@ -66,6 +69,8 @@ impl Summary {
             "failed"
         } else if self.retrying > 0 {
             "retrying"
+        } else if self.held > 0 {
+            "held"
         } else {
             "skipped"
         }
@@ -140,6 +145,7 @@ impl Faults {
         let marked = match message {
             Message::Email(email) => self.marked(&[&email.to_name, &email.content.subject]),
             Message::Push(push) => self.marked(&[&push.payload]),
+            Message::Sms(text) => self.marked(&[&text.body]),
         };
         if marked {
             panic!("injected fault: panic while sending a message");
@@ -315,6 +321,13 @@ impl Deliverer {
                 }
                 Err(error) => self.failed(row, error).await?,
             },
+            Ok(Composed::Hold(until)) => {
+                // Quiet hours: back to the queue, due at `until`, the attempt not counted.
+                let (worker, id) = (self.id.clone(), row.id.clone());
+                self.db.run(move |conn| queue::hold(conn, &id, &worker, until)).await?;
+                tracing::debug!(notification = %row.id, until = %until, "held for quiet hours");
+                Summary { held: 1, ..Summary::default() }
+            }
             Ok(Composed::Skip(reason)) => {
                 recorder.record(row.id.clone(), Outcome::Skipped(reason)).await?;
                 Summary { skipped: 1, ..Summary::default() }

@@ -12,7 +12,8 @@
 //!    row's kind and channel to its composer.
 //! 4. [`channel`]: how a composed [`Message`] reaches its recipient; email is
 //!    the first channel (SMTP, or the dev mail folder in embedded mode); web
-//!    push the second ([`push`]: to each browser the client subscribed).
+//!    push the second ([`push`]: to each browser the client subscribed); text
+//!    messages the third ([`sms`]: to clients who opted in, within quiet hours).
 //! 5. [`delivery`]: the one loop. The portal runs it at once for the rows a
 //!    request queued ([`Deliverer::deliver_now`]); the notifier runs it over
 //!    every due row ([`Deliverer::deliver_all`]), with a lease, concurrent
@@ -30,6 +31,7 @@ pub mod look;
 pub mod push;
 pub mod queue;
 pub mod short_links;
+pub mod sms;
 
 pub use channel::{Channels, DeliveryError, Message};
 pub use compose::{Composed, Composer};

@@ -279,6 +279,20 @@ pub fn mark_failure(
     Ok(outcome)
 }
 
+/// Hands row `id` back to the queue, due at `until`, the attempt not counted
+/// (a text that came due in quiet hours). False when the claim was lost.
+pub fn hold(conn: &mut DbConnection, id: &str, worker: &str, until: NaiveDateTime) -> Result<bool> {
+    Ok(diesel::update(claimed_by(id, worker))
+        .set((
+            notifications::status.eq(NotificationStatus::Pending),
+            notifications::next_attempt_at.eq(until),
+            notifications::claimed_until.eq(None::<NaiveDateTime>),
+            notifications::attempts.eq(notifications::attempts - 1),
+        ))
+        .execute(conn)?
+        == 1)
+}
+
 /// Gives `worker`'s claimed rows back (a clean shutdown), so another worker can take them now.
 pub fn release(conn: &mut DbConnection, worker: &str) -> Result<usize> {
     let held: Vec<String> = notifications::table

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::{Staff, firm_user, optional_line, required, unique_or, validate_email};
 use crate::db::models::User;
-use crate::db::schema::{matter_clients, users};
+use crate::db::schema::{matter_clients, sms_consents, users};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::{Language, Role};
 use crate::error::{Error, Result};
@@ -31,6 +31,35 @@ pub struct ClientView {
     pub matter_ids: Vec<String>,
     /// When the client was added (UTC).
     pub created_at: NaiveDateTime,
+    /// The client's text message consent, when they gave a mobile number.
+    pub sms: Option<SmsConsentView>,
+}
+
+/// A client's consent to text messages, as staff see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SmsConsentView {
+    /// Mobile number, E.164.
+    pub number: String,
+    /// Texts go to it now: opted in and not opted out.
+    pub texts: bool,
+    /// When the client opted in (UTC).
+    pub opted_in_at: Option<NaiveDateTime>,
+    /// How: `client` (their Notifications page), `staff` (on the client's word) or `keyword` (texted START).
+    pub opt_in_source: Option<String>,
+    /// When the client opted out (STOP, or the provider reported it) (UTC).
+    pub opted_out_at: Option<NaiveDateTime>,
+}
+
+impl From<crate::db::models::SmsConsent> for SmsConsentView {
+    fn from(c: crate::db::models::SmsConsent) -> Self {
+        Self {
+            texts: crate::notifications::sms::allows(&c),
+            number: c.number,
+            opted_in_at: c.opted_in_at,
+            opt_in_source: c.opt_in_source,
+            opted_out_at: c.opted_out_at,
+        }
+    }
 }
 
 /// A new client.
@@ -46,6 +75,12 @@ pub struct NewClient {
     /// Language tag: `en` (default), `es` or one the firm added.
     #[serde(default)]
     pub language: Option<String>,
+    /// Mobile number for text messages (checked, stored in E.164).
+    #[serde(default)]
+    pub sms_number: Option<String>,
+    /// The client told staff they want text messages (recorded with source `staff`).
+    #[serde(default)]
+    pub sms_opt_in: Option<bool>,
 }
 
 /// Changes to a client; absent fields stay as they are.
@@ -66,6 +101,12 @@ pub struct ClientPatch {
     /// Weekly update on or off.
     #[serde(default)]
     pub weekly_updates: Option<bool>,
+    /// Mobile number for text messages; an empty string removes it (and the consent with it).
+    #[serde(default)]
+    pub sms_number: Option<String>,
+    /// Texts on (the client said so to staff) or off.
+    #[serde(default)]
+    pub sms_opt_in: Option<bool>,
 }
 
 diesel::define_sql_function!(
@@ -90,9 +131,17 @@ fn views(conn: &mut DbConnection, people: Vec<User>) -> Result<Vec<ClientView>> 
         .filter(matter_clients::client_id.eq_any(&ids))
         .select((matter_clients::client_id, matter_clients::matter_id))
         .load(conn)?;
+    let mut consents: std::collections::HashMap<String, crate::db::models::SmsConsent> = sms_consents::table
+        .filter(sms_consents::user_id.eq_any(&ids))
+        .select(crate::db::models::SmsConsent::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|c| (c.user_id.clone(), c))
+        .collect();
     Ok(people
         .into_iter()
         .map(|u| ClientView {
+            sms: consents.remove(&u.id).map(SmsConsentView::from),
             matter_ids: links.iter().filter(|(c, _)| *c == u.id).map(|(_, m)| m.clone()).collect(),
             id: u.id,
             full_name: u.full_name,
@@ -141,11 +190,15 @@ pub fn create(conn: &mut DbConnection, staff: &Staff, input: &NewClient, now: Na
     let language = input.language.as_deref().map(parse_language).transpose()?.unwrap_or(Language::EN);
     let mut client = User::new(&staff.firm_id, Role::Client, &email, &name, language, now);
     client.phone = optional_line("phone", input.phone.as_deref())?;
+    let sms = sms_change(input.sms_number.as_deref(), input.sms_opt_in)?;
     write_transaction(conn, |conn| {
         diesel::insert_into(users::table)
             .values(&client)
             .execute(conn)
             .map_err(|e| unique_or(e, format!("email: {email} already belongs to someone at this firm")))?;
+        if let Some((number, opt_in)) = &sms {
+            record_sms(conn, staff, &client.id, number.as_deref(), *opt_in, now)?;
+        }
         staff.audit(conn, "client.create", "user", &client.id, None, now)
     })?;
     get(conn, staff, &client.id)
@@ -163,9 +216,23 @@ pub fn update(
     let email = patch.email.as_deref().map(validate_email).transpose()?;
     let language = patch.language.as_deref().map(parse_language).transpose()?;
     let phone = patch.phone.as_deref().map(|p| optional_line("phone", Some(p))).transpose()?;
+    let sms = sms_change(patch.sms_number.as_deref(), patch.sms_opt_in)?;
     write_transaction(conn, |conn| {
         let client = firm_user(conn, staff, client_id, &[Role::Client])?;
         let mut changed = Vec::new();
+        if let Some((number, opt_in)) = &sms {
+            // Only the opt-in given: the number on file stays.
+            let kept = match number {
+                Some(n) if n.is_empty() => None,
+                Some(n) => Some(n.clone()),
+                None => crate::notifications::sms::consent_of(conn, &client.id)?.map(|c| c.number),
+            };
+            if kept.is_none() && *opt_in && number.is_none() {
+                return Err(Error::invalid("sms_number", "is needed before texts can be turned on"));
+            }
+            record_sms(conn, staff, &client.id, kept.as_deref(), *opt_in, now)?;
+            changed.push("sms");
+        }
         if let Some(name) = &name {
             diesel::update(users::table.find(&client.id)).set(users::full_name.eq(name)).execute(conn)?;
             changed.push("full_name");
@@ -196,6 +263,39 @@ pub fn update(
         Ok(())
     })?;
     get(conn, staff, client_id)
+}
+
+/// A change of text message consent asked for: the number (`Some("")`
+/// removes it, `None` keeps it), checked and in E.164, and whether texts are on.
+/// `None` when neither field was given.
+type SmsChange = Option<(Option<String>, bool)>;
+
+fn sms_change(number: Option<&str>, opt_in: Option<bool>) -> Result<SmsChange> {
+    if number.is_none() && opt_in.is_none() {
+        return Ok(None);
+    }
+    let number = match number.map(str::trim) {
+        Some("") => Some(String::new()),
+        Some(n) => Some(crate::notifications::sms::parse_number("sms_number", n)?),
+        None => None,
+    };
+    Ok(Some((number, opt_in.unwrap_or(false))))
+}
+
+/// Records a consent change staff made on the client's word (source `staff`), audited.
+fn record_sms(
+    conn: &mut DbConnection,
+    staff: &Staff,
+    client_id: &str,
+    number: Option<&str>,
+    opt_in: bool,
+    now: NaiveDateTime,
+) -> Result<()> {
+    use crate::notifications::sms;
+    let number = number.filter(|n| !n.is_empty());
+    sms::set_consent(conn, client_id, number, opt_in && number.is_some(), sms::source::STAFF, now)?;
+    let detail = if number.is_none() { "removed" } else if opt_in { "opted in" } else { "opted out" };
+    staff.audit(conn, "client.sms_consent", "user", client_id, Some(detail.to_owned()), now)
 }
 
 /// The firm's staff, for "assign a case manager" choices.

@@ -65,20 +65,31 @@ pub struct LogEntry {
     pub sent_at: Option<NaiveDateTime>,
     /// When it was queued (UTC).
     pub created_at: NaiveDateTime,
+    /// `email`, `push` or `sms`.
+    pub channel: crate::domain::Channel,
+    /// For a text: what the provider's status callbacks last said (`queued`, `delivered`, `undelivered`, `failed`).
+    pub delivery: Option<String>,
 }
 
 /// What was sent to a client of the firm, newest first (at most 200).
 pub fn notification_log(conn: &mut DbConnection, staff: &Staff, client_id: &str) -> Result<Vec<LogEntry>> {
     let client = firm_user(conn, staff, client_id, &[Role::Client])?;
-    Ok(notifications::table
+    let rows: Vec<Notification> = notifications::table
         .filter(notifications::recipient_id.eq(&client.id))
         .filter(notifications::firm_id.eq(&staff.firm_id))
         .order(notifications::created_at.desc())
         .limit(200)
         .select(Notification::as_select())
-        .load(conn)?
+        .load(conn)?;
+    let texts: Vec<String> =
+        rows.iter().filter(|n| n.channel == crate::domain::Channel::Sms).map(|n| n.id.clone()).collect();
+    let delivery: std::collections::HashMap<String, String> =
+        crate::notifications::sms::statuses(conn, &texts)?.into_iter().collect();
+    Ok(rows
         .into_iter()
         .map(|n| LogEntry {
+            delivery: delivery.get(&n.id).cloned(),
+            channel: n.channel,
             id: n.id,
             kind: n.kind,
             period: n.period_key,

@@ -53,6 +53,10 @@ pub struct FirmSettings {
     pub one_tap_sign_in: bool,
     /// Days without a logged medical visit, in a treatment phase, before a matter is flagged.
     pub treatment_gap_days: i32,
+    /// Texts go out from this hour, firm-local (quiet hours end), 0 to 23.
+    pub sms_from_hour: i32,
+    /// Texts go out until this hour, firm-local (quiet hours begin), 1 to 24.
+    pub sms_until_hour: i32,
 }
 
 impl From<Firm> for FirmSettings {
@@ -73,6 +77,8 @@ impl From<Firm> for FirmSettings {
             logo: None,
             one_tap_sign_in: f.one_tap_sign_in,
             treatment_gap_days: f.treatment_gap_days,
+            sms_from_hour: f.sms_from_hour,
+            sms_until_hour: f.sms_until_hour,
         }
     }
 }
@@ -119,6 +125,12 @@ pub struct SettingsPatch {
     /// Days without a logged medical visit, in a treatment phase, before a matter is flagged (1 to 365).
     #[serde(default)]
     pub treatment_gap_days: Option<i32>,
+    /// Texts go out from this firm-local hour (0 to 23; 9 by default).
+    #[serde(default)]
+    pub sms_from_hour: Option<i32>,
+    /// Texts go out until this firm-local hour (1 to 24, after `sms_from_hour`; 20 by default).
+    #[serde(default)]
+    pub sms_until_hour: Option<i32>,
 }
 
 /// The staff member's firm's settings.
@@ -221,6 +233,19 @@ pub fn update(
             }
             diesel::update(target).set(firms::treatment_gap_days.eq(days)).execute(conn)?;
             changed.push("treatment_gap_days");
+        }
+        if patch.sms_from_hour.is_some() || patch.sms_until_hour.is_some() {
+            let firm: Firm = firms::table.find(&staff.firm_id).select(Firm::as_select()).first(conn)?;
+            let from = patch.sms_from_hour.unwrap_or(firm.sms_from_hour);
+            let until = patch.sms_until_hour.unwrap_or(firm.sms_until_hour);
+            if !(0..=23).contains(&from) {
+                return Err(Error::invalid("sms_from_hour", "must be an hour from 0 to 23"));
+            }
+            if !(1..=24).contains(&until) || until <= from {
+                return Err(Error::invalid("sms_until_hour", "must be an hour from 1 to 24, after sms_from_hour"));
+            }
+            diesel::update(target).set((firms::sms_from_hour.eq(from), firms::sms_until_hour.eq(until))).execute(conn)?;
+            changed.push("sms_hours");
         }
         if let Some(on) = patch.message_text_in_email {
             diesel::update(target).set(firms::message_text_in_email.eq(on)).execute(conn)?;

@@ -169,6 +169,7 @@ async fn create_client(
     body: web::Json<NewClient>,
 ) -> AppResult<HttpResponse> {
     let staff = user.staff;
+    texts_configured(&state, body.sms_number.is_some() || body.sms_opt_in.is_some())?;
     let created = state.db.run(move |c| clients::create(c, &staff, &body, now())).await?;
     Ok(HttpResponse::Created().json(created))
 }
@@ -189,7 +190,16 @@ async fn get_client(
     Ok(web::Json(state.db.run(move |c| clients::get(c, &staff, &id)).await?))
 }
 
-/// Changes a client's name, email, phone, language or weekly-update choice.
+/// Refuses a text message field when texts are not configured (nobody can opt in to them then).
+fn texts_configured(state: &AppState, asked: bool) -> Result<(), shared::Error> {
+    if asked && !state.config.sms_enabled() {
+        return Err(shared::Error::invalid("sms_number", "text messages are not configured on this portal"));
+    }
+    Ok(())
+}
+
+/// Changes a client's name, email, phone, language, weekly-update choice or
+/// text message consent (on the client's word: recorded with source `staff`).
 #[utoipa::path(
     tag = "staff", request_body = ClientPatch,
     params(("id" = String, Path, description = "Client id")),
@@ -204,6 +214,7 @@ async fn update_client(
     body: web::Json<ClientPatch>,
 ) -> AppResult<web::Json<ClientView>> {
     let staff = user.staff;
+    texts_configured(&state, body.sms_number.is_some() || body.sms_opt_in.is_some())?;
     Ok(web::Json(state.db.run(move |c| clients::update(c, &staff, &id, &body, now())).await?))
 }
 

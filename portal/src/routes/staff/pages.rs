@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, get, post, web};
 use chrono::{NaiveDateTime, TimeZone};
 use serde::{Deserialize, Serialize};
 use shared::domain::{DocumentCategory, DocumentSource, MessageKind, RequestStatus, now};
-use shared::staff::clients::{self, NewClient, StaffMember};
+use shared::staff::clients::{self, ClientPatch, NewClient, StaffMember};
 use shared::staff::matters::{
     self, MatterFilter, NewMatter, PersonRef, PhaseChoice, SortColumn, StaffDocument, StaffMatter, StaffMilestone,
     StaffRequest,
@@ -429,6 +429,8 @@ struct NewMatterPage<'a> {
     staff_nav: bool,
     phases: Vec<Choice<'a>>,
     team: Vec<Choice<'a>>,
+    /// Text messages are configured: the form asks for the mobile number and the client's consent.
+    sms: bool,
 }
 
 #[get("/staff/matters/new")]
@@ -449,6 +451,7 @@ async fn new_matter_page(ctx: PageCtx, req: HttpRequest) -> PageResult {
         staff_nav: true,
         phases: phases.iter().map(|(p, t)| Choice::phase(&p.key, &t.title, false)).collect(),
         team: team.iter().map(|s| Choice::person(&s.id, &s.full_name, false)).collect(),
+        sms: ctx.state.config.sms_enabled(),
     };
     Ok(ctx.render(StatusCode::OK, "staff_new_matter", "staff-new-matter-title", page))
 }
@@ -459,6 +462,12 @@ struct NewMatterForm {
     client_email: String,
     #[serde(default)]
     client_phone: Option<String>,
+    /// The client's mobile number for texts.
+    #[serde(default)]
+    client_sms_number: Option<String>,
+    /// The client said they want texts.
+    #[serde(default)]
+    client_sms_opt_in: Option<String>,
     #[serde(default)]
     language: Option<String>,
     title: String,
@@ -475,6 +484,13 @@ struct NewMatterForm {
 async fn create_matter(ctx: PageCtx, req: HttpRequest, form: web::Form<NewMatterForm>) -> PageResult {
     let staff = staff_of(&ctx, &req)?;
     let form = form.into_inner();
+    let sms_number = form.client_sms_number.clone().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let sms_opt_in = form.client_sms_opt_in.as_deref() == Some("on");
+    // Texts only when configured; a number is needed for the opt-in.
+    let (sms_number, sms_opt_in) = match ctx.state.config.sms_enabled() {
+        true if sms_number.is_some() || sms_opt_in => (Some(sms_number.unwrap_or_default()), Some(sms_opt_in)),
+        _ => (None, None),
+    };
     let created = ctx
         .state
         .db
@@ -484,8 +500,17 @@ async fn create_matter(ctx: PageCtx, req: HttpRequest, form: web::Form<NewMatter
             shared::staff::optional_line("external_id", form.external_id.as_deref())?;
             let email = shared::staff::validate_email(&form.client_email)?;
             let existing = clients::list(c, &staff, Some(&email), 10, 0)?.into_iter().find(|cl| cl.email == email);
+            if sms_opt_in == Some(true) && sms_number.as_deref() == Some("") {
+                return Err(shared::Error::invalid("sms_number", "is needed before texts can be turned on"));
+            }
             let client = match existing {
-                Some(client) => client,
+                Some(client) => {
+                    if sms_number.is_some() {
+                        let patch = ClientPatch { sms_number: sms_number.clone(), sms_opt_in, ..ClientPatch::default() };
+                        clients::update(c, &staff, &client.id, &patch, now())?;
+                    }
+                    client
+                }
                 None => clients::create(
                     c,
                     &staff,
@@ -494,6 +519,8 @@ async fn create_matter(ctx: PageCtx, req: HttpRequest, form: web::Form<NewMatter
                         email,
                         phone: form.client_phone.clone(),
                         language: form.language.clone(),
+                        sms_number: sms_number.clone(),
+                        sms_opt_in,
                     },
                     now(),
                 )?,
@@ -631,6 +658,8 @@ struct SentLine<'a> {
     status_key: String,
     at: String,
     error: Option<&'a str>,
+    /// For a text: the channel and what the provider last reported (`delivered`, `undelivered`, `failed`).
+    sms_status: Option<&'a str>,
 }
 
 /// The matter page's query: what was just done, for the confirmation.
@@ -714,6 +743,8 @@ fn matter_view<'a>(
                 status_key: format!("staff-mail-status-{}", e.status),
                 at: when(ctx, e.sent_at.unwrap_or(e.created_at)),
                 error: e.error.as_deref(),
+                sms_status: (e.channel == shared::domain::Channel::Sms)
+                    .then(|| e.delivery.as_deref().unwrap_or("pending")),
             })
             .collect(),
         messages: Vec::new(),

@@ -113,6 +113,8 @@ struct SettingsPage {
     accent: String,
     /// For admins: the staff members and their failed sign-ins, to unlock.
     sign_ins: Vec<StaffSignIns>,
+    /// Text messages are configured (the quiet hours apply to them).
+    sms: bool,
 }
 
 /// A staff member and their failed sign-ins within the last day, from every source.
@@ -158,6 +160,7 @@ async fn settings_page(ctx: PageCtx, req: HttpRequest) -> PageResult {
     let (zones_common, zones) = zone_choices(&ctx, &firm.time_zone);
     let page = SettingsPage {
         staff_nav: true,
+        sms: ctx.state.config.sms_enabled(),
         accent: firm.accent_colour.clone().unwrap_or_else(|| DEFAULT_ACCENT.to_owned()),
         weekdays: weekday_choices(&ctx, day),
         weekly_time: time,
@@ -221,6 +224,12 @@ struct SettingsForm {
     one_tap_form: Option<String>,
     #[serde(default)]
     treatment_gap_days: Option<String>,
+    /// Texts from this firm-local hour (the quiet hours' end).
+    #[serde(default)]
+    sms_from_hour: Option<String>,
+    /// Texts until this firm-local hour (the quiet hours' start).
+    #[serde(default)]
+    sms_until_hour: Option<String>,
 }
 
 impl SettingsForm {
@@ -260,7 +269,20 @@ async fn save_settings(ctx: PageCtx, req: HttpRequest, form: web::Form<SettingsF
         },
         None => None,
     };
+    let hour = |field: &'static str, value: &Option<String>| -> shared::Result<Option<i32>> {
+        match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            Some(v) => v.parse::<i32>().map(Some).map_err(|_| shared::Error::invalid(field, "must be an hour")),
+            None => Ok(None),
+        }
+    };
+    let (sms_from_hour, sms_until_hour) =
+        match (hour("sms_from_hour", &form.sms_from_hour), hour("sms_until_hour", &form.sms_until_hour)) {
+            (Ok(from), Ok(until)) => (from, until),
+            (Err(e), _) | (_, Err(e)) => return invalid_page(&ctx, e, "/staff/settings"),
+        };
     let patch = SettingsPatch {
+        sms_from_hour,
+        sms_until_hour,
         treatment_gap_days,
         weekly_schedule,
         reply_to_case_manager: form.look.is_some().then_some(form.reply_to_case_manager.is_some()),

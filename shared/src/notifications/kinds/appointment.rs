@@ -187,6 +187,14 @@ pub fn compose_reminder(
     if p.appointment.starts_at <= now {
         return Ok(Composed::Skip("the appointment has begun"));
     }
+    if row.channel == crate::domain::Channel::Sms {
+        let locales = composer.renderer.locales();
+        let when = json!(when_text(locales, p.client.language, &p.firm.time_zone, p.appointment.starts_at));
+        let args = crate::i18n::args_from_json([("when", &when)]);
+        let text = locales.get(p.client.language, "sms-appointment-reminder", Some(&args)).unwrap_or_default();
+        let path = format!("/matters/{}", p.matter.id);
+        return crate::notifications::compose::sms_notice(conn, composer, row, &p.client, &text, &path, now);
+    }
     let contact = crate::client_view::contact_of(conn, &p.matter)?;
     let mut data = data(composer, &p.client, &p.firm, &p.matter, &p.appointment, "reminder");
     look::with_logo(conn, &composer.base_url, &p.firm, &mut data)?;

@@ -1,6 +1,6 @@
 //! "Your legal team needs a document": a web push queued for every client of
-//! a matter with a browser subscribed, in the transaction that opens the
-//! request. (The request already reaches everyone by email in the weekly
+//! a matter with a browser subscribed, and a text for every client who opted
+//! in to texts, in the transaction that opens the request. (The request already reaches everyone by email in the weekly
 //! update; the push is the nudge.) It names no title or category: lock
 //! screens show it. Skipped when the request is no longer open.
 
@@ -25,7 +25,8 @@ pub struct Requested {
     pub request_id: String,
 }
 
-/// Queues the push for every client of the matter with a browser subscribed; returns the rows' ids.
+/// Queues the push for every client of the matter with a browser subscribed,
+/// and the text for every one who opted in to texts; returns the rows' ids.
 pub fn enqueue_for_matter(
     conn: &mut DbConnection,
     firm_id: &str,
@@ -37,10 +38,14 @@ pub fn enqueue_for_matter(
         .filter(matter_clients::matter_id.eq(&requested.matter_id))
         .select(matter_clients::client_id)
         .load(conn)?;
-    let rows: Vec<Notification> = crate::notifications::push::subscribed(conn, &clients)?
+    let pushed = crate::notifications::push::subscribed(conn, &clients)?;
+    let texted = crate::notifications::sms::consented(conn, &clients)?;
+    let rows: Vec<Notification> = pushed
         .iter()
-        .map(|client| {
-            one_off(firm_id, client, NotificationKind::DocumentRequest, Channel::Push, Some(payload.clone()), now)
+        .map(|client| (client, Channel::Push))
+        .chain(texted.iter().map(|client| (client, Channel::Sms)))
+        .map(|(client, channel)| {
+            one_off(firm_id, client, NotificationKind::DocumentRequest, channel, Some(payload.clone()), now)
         })
         .collect();
     if !rows.is_empty() {
@@ -50,11 +55,11 @@ pub fn enqueue_for_matter(
 }
 
 /// The push for a queued row, or why it is no longer worth sending.
-pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification) -> Result<Composed> {
+pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification, now: NaiveDateTime) -> Result<Composed> {
     let requested: Requested = serde_json::from_str(row.payload.as_deref().unwrap_or_default())
         .map_err(|e| Error::Internal(anyhow::anyhow!("document request payload: {e}")))?;
-    if row.channel != Channel::Push {
-        return Ok(Composed::Skip("document requests are told by push only"));
+    if row.channel == Channel::Email {
+        return Ok(Composed::Skip("document requests are told by push and text only"));
     }
     let Some(client) = users::table.find(&row.recipient_id).select(User::as_select()).first(conn).optional()? else {
         return Ok(Composed::Skip("the recipient no longer exists"));
@@ -74,8 +79,12 @@ pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification)
         return Ok(Composed::Skip("the request is no longer open"));
     }
     let locales = composer.renderer.locales();
+    let path = format!("/matters/{}", requested.matter_id);
+    if row.channel == Channel::Sms {
+        let text = locales.text(client.language, "sms-request");
+        return compose::sms_notice(conn, composer, row, &client, &text, &path, now);
+    }
     let (title, body) =
         (locales.text(client.language, "push-request-title"), locales.text(client.language, "push-request-body"));
-    let path = format!("/matters/{}", requested.matter_id);
     compose::push_notice(conn, composer, row, &client, title, body, &path)
 }

@@ -44,12 +44,14 @@ pub fn enqueue_for_matter(
         .filter(matter_clients::matter_id.eq(&matter.id))
         .select(matter_clients::client_id)
         .load(conn)?;
-    // An email to every client, and a push to those with a browser subscribed.
+    // An email to every client, a push to those with a browser subscribed, a text to those who opted in.
     let pushed = crate::notifications::push::subscribed(conn, &clients)?;
+    let texted = crate::notifications::sms::consented(conn, &clients)?;
     let rows: Vec<Notification> = clients
         .iter()
         .map(|client| (client, Channel::Email))
         .chain(pushed.iter().map(|client| (client, Channel::Push)))
+        .chain(texted.iter().map(|client| (client, Channel::Sms)))
         .map(|(client, channel)| {
             let mut row =
                 one_off(&matter.firm_id, client, NotificationKind::MessageReply, channel, Some(payload.clone()), now);
@@ -103,6 +105,10 @@ pub fn compose(
     let Ok(matter) = crate::client_view::own_matter(conn, &client, &message.matter_id) else {
         return Ok(Composed::Skip("the recipient is no longer a client of the matter"));
     };
+    if row.channel == Channel::Sms {
+        let text = composer.renderer.locales().text(client.language, "sms-reply");
+        return compose::sms_notice(conn, composer, row, &client, &text, &format!("/matters/{}/messages", matter.id), now);
+    }
     if row.channel == Channel::Push {
         let locales = composer.renderer.locales();
         let (title, body) =

@@ -40,12 +40,14 @@ pub fn enqueue_for_matter(
         .filter(matter_clients::matter_id.eq(&change.matter_id))
         .select(matter_clients::client_id)
         .load(conn)?;
-    // An email to every client, and a push to those with a browser subscribed.
+    // An email to every client, a push to those with a browser subscribed, a text to those who opted in.
     let pushed = crate::notifications::push::subscribed(conn, &clients)?;
+    let texted = crate::notifications::sms::consented(conn, &clients)?;
     let rows: Vec<Notification> = clients
         .iter()
         .map(|client| (client, Channel::Email))
         .chain(pushed.iter().map(|client| (client, Channel::Push)))
+        .chain(texted.iter().map(|client| (client, Channel::Sms)))
         .map(|(client, channel)| {
             one_off(firm_id, client, NotificationKind::PhaseChange, channel, Some(payload.clone()), now)
         })
@@ -79,6 +81,12 @@ pub fn compose(
     };
     if detail.phase.key != change.phase_key {
         return Ok(Composed::Skip("the matter moved on again before this email was sent"));
+    }
+    if row.channel == Channel::Sms {
+        let step = serde_json::json!(detail.phase.title);
+        let args = crate::i18n::args_from_json([("step", &step)]);
+        let text = composer.renderer.locales().get(lang, "sms-phase-change", Some(&args)).unwrap_or_default();
+        return compose::sms_notice(conn, composer, row, &client, &text, &format!("/matters/{}", detail.id), now);
     }
     if row.channel == Channel::Push {
         let locales = composer.renderer.locales();

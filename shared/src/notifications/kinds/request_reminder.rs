@@ -65,10 +65,15 @@ pub fn enqueue_for_firm(conn: &mut DbConnection, firm: &Firm, now: NaiveDateTime
         due.iter().filter(|(_, _, day, _)| reminder_on(*day, today).is_some()).map(|(c, ..)| c.as_str()).collect();
     clients.dedup();
     let period = period_key(today);
+    // An email to each, and a text to those who opted in to texts.
+    let ids: Vec<String> = clients.iter().map(|c| (*c).to_owned()).collect();
+    let texted = crate::notifications::sms::consented(conn, &ids)?;
     let rows: Vec<Notification> = clients
         .into_iter()
-        .map(|client| {
-            Notification::pending(&firm.id, client, NotificationKind::RequestReminder, Channel::Email, &period, now)
+        .map(|client| (client, Channel::Email))
+        .chain(texted.iter().map(|client| (client.as_str(), Channel::Sms)))
+        .map(|(client, channel)| {
+            Notification::pending(&firm.id, client, NotificationKind::RequestReminder, channel, &period, now)
         })
         .collect();
     if rows.is_empty() {
@@ -134,6 +139,12 @@ pub fn compose(
         .collect();
     let first_matter = found.first().map(|(_, m, _, _)| m.clone()).unwrap_or_default();
     let several = found.iter().any(|(_, m, _, _)| *m != first_matter);
+    if row.channel == Channel::Sms {
+        let key = if items.iter().any(|d| is_overdue(d.due_date, day)) { "sms-reminder-overdue" } else { "sms-reminder" };
+        let text = composer.renderer.locales().text(client.language, key);
+        let path = if several { "/".to_owned() } else { format!("/matters/{first_matter}") };
+        return crate::notifications::compose::sms_notice(conn, composer, row, &client, &text, &path, now);
+    }
     let mut data = data(composer, &client, &firm, &items, day, (!several).then_some(first_matter.as_str()));
     look::with_logo(conn, &composer.base_url, &firm, &mut data)?;
     crate::one_tap::personalise_email(conn, composer, &firm, &client, &row.id, &mut data, now)?;

@@ -55,6 +55,7 @@ pub fn fixture() -> Result<&'static Fixture, String> {
             tokens: Tokens::new(&Secret::new("an-unguessable-test-secret-of-40-characters".to_owned())),
             base_url: "https://portal.example.test".to_owned(),
             default_from: from.clone(),
+            sms_enabled: false,
         };
         Ok(Fixture { composer, mailer: Mailer::in_memory(from) })
     });
@@ -81,6 +82,8 @@ fn people(name: &str, firm_name: &str, mail_from: Option<String>, language: Lang
         message_text_in_email: false,
         one_tap_sign_in: true,
         treatment_gap_days: 30,
+        sms_from_hour: 9,
+        sms_until_hour: 20,
         created_at: at(),
     };
     (User::new(&firm.id, Role::Client, CLIENT, name, language, at()), firm)
@@ -288,8 +291,11 @@ pub fn every_email(f: &Fixture, t: &Texts, mail_from: Option<String>) -> Result<
             let reply_to = (kind != NotificationKind::SignIn).then(|| (t.phase.clone(), "casey@firm.test".to_owned()));
             match f.composer.notice(&row(kind), &client, &firm, template, &data, reply_to).map_err(fail)? {
                 Composed::Send(Message::Email(email)) => emails.push(*email),
-                Composed::Send(Message::Push(_)) => return Err(format!("{template} composed a push, not an email")),
+                Composed::Send(Message::Push(_) | Message::Sms(_)) => {
+                    return Err(format!("{template} composed a push or a text, not an email"));
+                }
                 Composed::Skip(why) => return Err(format!("{template} skipped: {why}")),
+                Composed::Hold(until) => return Err(format!("{template} held until {until}")),
             }
         }
         let digest = WeeklyDigest {

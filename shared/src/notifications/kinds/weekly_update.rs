@@ -234,6 +234,6 @@ fn compose(
     Ok(Composed::Send(match row.channel {
         Channel::Email => Message::Email(Box::new(email_to_send(conn, composer, digest, &row.id, now)?)),
         // The weekly update is queued by email only.
-        Channel::Push => return Ok(Composed::Skip("the weekly update is sent by email only")),
+        Channel::Push | Channel::Sms => return Ok(Composed::Skip("the weekly update is sent by email only")),
     }))
 }
