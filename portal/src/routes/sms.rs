@@ -20,7 +20,7 @@ const PER_ADDRESS: Limit = Limit { max: 300, window: chrono::Duration::minutes(1
 
 /// Registers the webhooks.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(inbound).service(status);
+    cfg.service(sms_inbound).service(sms_status);
 }
 
 /// The form fields of a webhook, when its signature is right; else the answer refusing it.
@@ -73,7 +73,7 @@ fn twiml(answer: Option<&str>) -> HttpResponse {
 
 /// A client texted the firm's number: a keyword (STOP, START, HELP) or a message.
 #[post("/webhooks/sms")]
-async fn inbound(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+async fn sms_inbound(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let params = match signed_form(&state, &req, &body).await {
         Ok(params) => params,
         Err(refused) => return refused,
@@ -114,7 +114,7 @@ async fn inbound(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
 
 /// The provider reports what became of a text: queued, sent, delivered, undelivered, failed.
 #[post("/webhooks/sms/status")]
-async fn status(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+async fn sms_status(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let params = match signed_form(&state, &req, &body).await {
         Ok(params) => params,
         Err(refused) => return refused,

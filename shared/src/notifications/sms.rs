@@ -64,7 +64,7 @@ pub mod source {
 
 /// `input` as an E.164 mobile number (`+12015550123`), checked against
 /// libphonenumber's metadata; a number without `+` is read as a US number.
-pub fn parse_number(field: &str, input: &str) -> Result<String> {
+pub fn parse_number(field: &'static str, input: &str) -> Result<String> {
     let input = input.trim();
     let parsed = phonenumber::parse(Some(phonenumber::country::Id::US), input)
         .map_err(|_| Error::invalid(field, "is not a phone number; write it with its country code, e.g. +1 201 555 0123"))?;

@@ -695,7 +695,6 @@ sms-keyword-stop = { $firm }: you will get no more texts from us. Reply START to
 sms-keyword-start = { $firm }: you will get texts about your case again. Reply STOP to stop, HELP for help.
 sms-keyword-help = { $firm }: texts about your case. Reply STOP to stop. Help: { $contact }
 sms-pointer = { $firm }: we could not tell which case this is about. Please write to us on the portal: { $url }
-sms-unknown = This number does not take replies. Please contact your legal team on their portal.
 staff-sms-status = text: { $status }
 preferences-sms-heading = Text messages
 preferences-sms-number = Mobile number

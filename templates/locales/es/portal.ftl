@@ -695,7 +695,6 @@ sms-keyword-stop = { $firm }: ya no recibirá mensajes de texto nuestros. Respon
 sms-keyword-start = { $firm }: recibirá de nuevo mensajes sobre su caso. Responda PARAR para dejarlos, AYUDA para ayuda.
 sms-keyword-help = { $firm }: mensajes sobre su caso. Responda PARAR para dejarlos. Ayuda: { $contact }
 sms-pointer = { $firm }: no sabemos a qué caso se refiere. Escríbanos en el portal: { $url }
-sms-unknown = Este número no recibe respuestas. Comuníquese con su equipo legal en su portal.
 staff-sms-status = texto: { $status }
 preferences-sms-heading = Mensajes de texto
 preferences-sms-number = Número de celular

@@ -487,9 +487,10 @@ async fn create_matter(ctx: PageCtx, req: HttpRequest, form: web::Form<NewMatter
     let sms_number = form.client_sms_number.clone().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let sms_opt_in = form.client_sms_opt_in.as_deref() == Some("on");
     // Texts only when configured; a number is needed for the opt-in.
-    let (sms_number, sms_opt_in) = match ctx.state.config.sms_enabled() {
-        true if sms_number.is_some() || sms_opt_in => (Some(sms_number.unwrap_or_default()), Some(sms_opt_in)),
-        _ => (None, None),
+    let (sms_number, sms_opt_in) = if ctx.state.config.sms_enabled() && (sms_number.is_some() || sms_opt_in) {
+        (Some(sms_number.unwrap_or_default()), Some(sms_opt_in))
+    } else {
+        (None, None)
     };
     let created = ctx
         .state
