@@ -181,6 +181,16 @@ async fn consent(app: &TestApp, user_id: &str) -> anyhow::Result<Option<SmsConse
         .await?)
 }
 
+/// How many messages the conversation of `matter_id` holds.
+async fn message_count(app: &TestApp, matter_id: &str) -> anyhow::Result<i64> {
+    let matter = matter_id.to_owned();
+    Ok(app
+        .state
+        .db
+        .run(move |c| Ok(messages::table.filter(messages::matter_id.eq(&matter)).count().get_result::<i64>(c)?))
+        .await?)
+}
+
 /// Delivers everything due as of `at`, once the portal's own immediate attempts have finished.
 async fn deliver_at(app: &TestApp, at: NaiveDateTime) -> anyhow::Result<shared::notifications::Summary> {
     app.background_done().await;
@@ -418,16 +428,7 @@ async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing(back
     let to = number();
     opt_in_by_staff(&staff, &jordan.id, &to).await?;
     let before = consent(&app, &jordan.id).await?.map(|c| (c.opted_in_at, c.opted_out_at));
-    let count_messages = || {
-        let matter = jordan.matter_id.clone();
-        async move {
-            app.state
-                .db
-                .run(move |c| Ok(messages::table.filter(messages::matter_id.eq(&matter)).count().get_result::<i64>(c)?))
-                .await
-        }
-    };
-    let messages_before = count_messages().await?;
+    let messages_before = message_count(&app, &jordan.matter_id).await?;
     for sign in ["none", "wrong"] {
         for body in ["STOP", "Here is my answer"] {
             let (status, answer) = gateway.inbound(&app, &to, body, sign).await?;
@@ -438,7 +439,7 @@ async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing(back
         assert_eq!(status, 403, "{sign} status callback");
     }
     assert_eq!(consent(&app, &jordan.id).await?.map(|c| (c.opted_in_at, c.opted_out_at)), before, "consent unchanged");
-    assert_eq!(count_messages().await?, messages_before, "no message written");
+    assert_eq!(message_count(&app, &jordan.matter_id).await?, messages_before, "no message written");
     // A body changed after signing is refused too.
     let url = format!("{}/webhooks/sms", app.origin());
     let params = vec![("From".to_owned(), to.clone()), ("Body".to_owned(), "START".to_owned())];
