@@ -398,16 +398,25 @@ pub fn enqueue_reminders(conn: &mut DbConnection, now: NaiveDateTime) -> Result<
             day.pred_opt().is_some_and(|before| today(zone) >= before)
         })
         .flat_map(|(a, _, client)| {
-            let channels =
-                if texted.binary_search(&client).is_ok() { vec![Channel::Email, Channel::Sms] } else { vec![Channel::Email] };
+            let channels = if texted.binary_search(&client).is_ok() {
+                vec![Channel::Email, Channel::Sms]
+            } else {
+                vec![Channel::Email]
+            };
             channels.into_iter().map(move |channel| (a.clone(), client.clone(), channel))
         })
         .filter_map(|(a, client, channel)| {
             let reminder = Reminder { appointment_id: a.id.clone(), starts_at: a.starts_at };
             let payload = serde_json::to_string(&reminder).ok()?;
             let period = format!("{}@{}", a.id, a.starts_at.format("%Y%m%dT%H%M%S"));
-            let mut row =
-                Notification::pending(&a.firm_id, &client, NotificationKind::AppointmentReminder, channel, &period, now);
+            let mut row = Notification::pending(
+                &a.firm_id,
+                &client,
+                NotificationKind::AppointmentReminder,
+                channel,
+                &period,
+                now,
+            );
             row.payload = Some(payload);
             Some(row)
         })

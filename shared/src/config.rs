@@ -428,7 +428,8 @@ fn parse_sms_id(v: &str) -> Result<String, String> {
 /// A sender number in E.164 (`+15550001111`), or an alphanumeric sender ID.
 fn parse_sms_from(v: &str) -> Result<String, String> {
     let v = v.trim();
-    let e164 = v.strip_prefix('+').is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
+    let e164 =
+        v.strip_prefix('+').is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
     let alpha = (1..=11).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ');
     if e164 || alpha { Ok(v.to_owned()) } else { Err("expected a number in E.164, e.g. +15550001111".to_owned()) }
 }

@@ -57,7 +57,8 @@ impl Gateway {
 
     /// The texts the gateway accepted for `to`, what it refused, and how many sends came.
     async fn seen(&self, to: &str) -> anyhow::Result<(Vec<Value>, Vec<String>, u64)> {
-        let seen: Value = self.http.get(format!("{}/messages", self.base)).query(&[("to", to)]).send().await?.json().await?;
+        let seen: Value =
+            self.http.get(format!("{}/messages", self.base)).query(&[("to", to)]).send().await?.json().await?;
         let messages = seen["messages"].as_array().cloned().unwrap_or_default();
         let refused = seen["refused"].as_array().into_iter().flatten().filter_map(|r| r.as_str().map(str::to_owned));
         Ok((messages, refused.collect(), seen["attempts"].as_u64().unwrap_or_default()))
@@ -65,8 +66,12 @@ impl Gateway {
 
     /// The gateway answers the next sends to `to` with `answers` (429, 500 or a Twilio error code), one each.
     async fn answer(&self, to: &str, answers: &[u16]) -> anyhow::Result<()> {
-        let reply =
-            self.http.post(format!("{}/answers", self.base)).json(&json!({ "to": to, "answers": answers })).send().await?;
+        let reply = self
+            .http
+            .post(format!("{}/answers", self.base))
+            .json(&json!({ "to": to, "answers": answers }))
+            .send()
+            .await?;
         anyhow::ensure!(reply.status() == StatusCode::NO_CONTENT, "answer setup: {}", reply.status());
         Ok(())
     }
@@ -79,7 +84,14 @@ impl Gateway {
     }
 
     /// The gateway reports `status` of text `sid` to the portal's status callback.
-    async fn status(&self, app: &TestApp, sid: &str, status: &str, code: Option<&str>, sign: &str) -> anyhow::Result<(u16, String)> {
+    async fn status(
+        &self,
+        app: &TestApp,
+        sid: &str,
+        status: &str,
+        code: Option<&str>,
+        sign: &str,
+    ) -> anyhow::Result<(u16, String)> {
         let ask = json!({
             "url": format!("{}/webhooks/sms/status", app.origin()),
             "sid": sid, "status": status, "error_code": code, "sign": sign,
@@ -113,8 +125,9 @@ async fn texting_app(backend: Backend, gateway: &Gateway) -> anyhow::Result<(Tes
     let app = TestApp::builder(backend).with_memory_mail().settings(&settings).spawn().await?;
     let demo = app.seed_demo().await?;
     let admin = app.signed_in_staff(&demo, "admin").await?;
-    let _: Value =
-        admin.patch_json("/api/v1/staff/settings", &json!({ "sms_from_hour": 0, "sms_until_hour": 24 }), StatusCode::OK).await?;
+    let _: Value = admin
+        .patch_json("/api/v1/staff/settings", &json!({ "sms_from_hour": 0, "sms_until_hour": 24 }), StatusCode::OK)
+        .await?;
     Ok((app, demo))
 }
 
@@ -280,7 +293,10 @@ async fn no_consent_no_text_and_consent_comes_from_the_client_or_staff(backend: 
         assert_eq!(texts.len(), 1, "{texts:?}");
         let text = &texts[0];
         let body = text["body"].as_str().unwrap_or_default();
-        assert!(body.contains(words) && body.contains(step.as_str()), "the step's name in the client's language: {body}");
+        assert!(
+            body.contains(words) && body.contains(step.as_str()),
+            "the step's name in the client's language: {body}"
+        );
         assert!(body.contains(&format!("{}/l/", app.origin())), "the one-tap link: {body}");
         assert!(sms::segments(body).1 <= 2, "at most two segments: {body}");
         assert!(!body.contains(&client.email), "no personal data: {body}");
@@ -456,7 +472,9 @@ async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_change_nothing(back
     Ok(())
 }
 
-async fn a_busy_provider_is_retried_and_an_unsubscribed_recipient_fails_for_good(backend: Backend) -> anyhow::Result<()> {
+async fn a_busy_provider_is_retried_and_an_unsubscribed_recipient_fails_for_good(
+    backend: Backend,
+) -> anyhow::Result<()> {
     let gateway = Gateway::new()?;
     let (app, demo) = texting_app(backend, &gateway).await?;
     let staff = app.signed_in_staff(&demo, "casey").await?;
@@ -499,7 +517,9 @@ async fn a_busy_provider_is_retried_and_an_unsubscribed_recipient_fails_for_good
     Ok(())
 }
 
-async fn inbound_texts_land_in_the_right_conversation_and_replies_go_out_by_text(backend: Backend) -> anyhow::Result<()> {
+async fn inbound_texts_land_in_the_right_conversation_and_replies_go_out_by_text(
+    backend: Backend,
+) -> anyhow::Result<()> {
     let gateway = Gateway::new()?;
     let (app, demo) = texting_app(backend, &gateway).await?;
     let staff = app.signed_in_staff(&demo, "casey").await?;
@@ -551,7 +571,11 @@ async fn inbound_texts_land_in_the_right_conversation_and_replies_go_out_by_text
 
     // A second open matter: the text cannot be placed, one pointer answers it.
     let _: Value = staff
-        .post_json("/api/v1/staff/matters", &json!({ "title": "Second claim", "client_ids": [jordan.id] }), StatusCode::CREATED)
+        .post_json(
+            "/api/v1/staff/matters",
+            &json!({ "title": "Second claim", "client_ids": [jordan.id] }),
+            StatusCode::CREATED,
+        )
         .await?;
     let before: Vec<Value> = jordan_session.get(&format!("/api/v1/matters/{}/messages", jordan.matter_id)).await?;
     let (_, answer) = gateway.inbound(&app, &to, "Which one?", "right").await?;
@@ -593,7 +617,10 @@ async fn status_callbacks_update_the_row_and_the_staff_log(backend: Backend) -> 
     assert_eq!(status, 204);
     let log: Vec<Value> = staff.get(&format!("/api/v1/staff/clients/{}/notifications", jordan.id)).await?;
     let entry = log.iter().find(|e| e["id"] == row.id.as_str()).cloned().unwrap_or_default();
-    assert_eq!((entry["channel"].clone(), entry["delivery"].clone(), entry["status"].clone()), (json!("sms"), json!("delivered"), json!("sent")));
+    assert_eq!(
+        (entry["channel"].clone(), entry["delivery"].clone(), entry["status"].clone()),
+        (json!("sms"), json!("delivered"), json!("sent"))
+    );
 
     // Undelivered, with the carrier's code: the row fails and says why.
     move_phase(&staff, &jordan_session, &jordan.matter_id).await?;
@@ -648,7 +675,7 @@ async fn the_text_message_forms_work_in_chromium_and_pass_axe(backend: Backend) 
             browser.wait().for_element(Locator::Css("#client_sms_number")).await?;
             let findings = browser::axe_violations(&browser).await?;
             assert!(findings.is_empty(), "new matter with texts ({size}): {findings:?}");
-            browser.execute("document.querySelector('#client_sms_number').scrollIntoView();", vec![]).await?;
+            browser.execute("document.querySelector('label[for=client_sms_number]').scrollIntoView();", vec![]).await?;
             screenshot(&browser, &format!("sms-staff-client-{size}-{}", backend.name())).await?;
             anyhow::Ok(())
         }

@@ -82,7 +82,12 @@ async fn preferences_view(ctx: &PageCtx, weekly: bool, saved: bool) -> PageResul
     let user_id = ctx.require_user()?.user.id.clone();
     let push_devices = push_devices(ctx, user_id.clone()).await?;
     let sms = sms_view(ctx, user_id).await?;
-    Ok(ctx.render(StatusCode::OK, "preferences", "preferences-title", PreferencesView { weekly, saved, push_devices, sms }))
+    Ok(ctx.render(
+        StatusCode::OK,
+        "preferences",
+        "preferences-title",
+        PreferencesView { weekly, saved, push_devices, sms },
+    ))
 }
 
 #[get("/preferences")]

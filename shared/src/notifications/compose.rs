@@ -71,7 +71,11 @@ impl Composer {
     ) -> Result<Composed> {
         Ok(Composed::Send(match row.channel {
             Channel::Push | Channel::Sms => {
-                return Err(Error::Internal(anyhow::anyhow!("{} has no email-style notice on {}", row.kind, row.channel)));
+                return Err(Error::Internal(anyhow::anyhow!(
+                    "{} has no email-style notice on {}",
+                    row.kind,
+                    row.channel
+                )));
             }
             Channel::Email => Message::Email(Box::new(OutgoingEmail {
                 to_name: to.full_name.clone(),

@@ -66,10 +66,14 @@ pub mod source {
 /// libphonenumber's metadata; a number without `+` is read as a US number.
 pub fn parse_number(field: &'static str, input: &str) -> Result<String> {
     let input = input.trim();
-    let parsed = phonenumber::parse(Some(phonenumber::country::Id::US), input)
-        .map_err(|_| Error::invalid(field, "is not a phone number; write it with its country code, e.g. +1 201 555 0123"))?;
+    let parsed = phonenumber::parse(Some(phonenumber::country::Id::US), input).map_err(|_| {
+        Error::invalid(field, "is not a phone number; write it with its country code, e.g. +1 201 555 0123")
+    })?;
     if !phonenumber::is_valid(&parsed) {
-        return Err(Error::invalid(field, "is not a valid phone number; write it with its country code, e.g. +1 201 555 0123"));
+        return Err(Error::invalid(
+            field,
+            "is not a valid phone number; write it with its country code, e.g. +1 201 555 0123",
+        ));
     }
     Ok(parsed.format().mode(phonenumber::Mode::E164).to_string())
 }
@@ -354,8 +358,9 @@ pub fn record_status(
         return Ok(false);
     };
     let status: String = status.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(40).collect();
-    let error_code: Option<String> =
-        error_code.map(|c| c.chars().filter(char::is_ascii_alphanumeric).take(20).collect()).filter(|c: &String| !c.is_empty());
+    let error_code: Option<String> = error_code
+        .map(|c| c.chars().filter(char::is_ascii_alphanumeric).take(20).collect())
+        .filter(|c: &String| !c.is_empty());
     crate::db::write_transaction(conn, |conn| {
         diesel::update(sms_messages::table.find(&sent.notification_id))
             .set((
@@ -456,7 +461,9 @@ pub fn receive(
                 say("sms-keyword-start", &[])
             }
             Keyword::Help => {
-                let contact = serde_json::json!(firm.as_ref().and_then(|f| f.phone.clone()).unwrap_or_else(|| format!("{base_url}/")));
+                let contact = serde_json::json!(
+                    firm.as_ref().and_then(|f| f.phone.clone()).unwrap_or_else(|| format!("{base_url}/"))
+                );
                 say("sms-keyword-help", &[("contact", &contact)])
             }
         };
@@ -583,13 +590,7 @@ impl SmsSender {
             ("Body", text.body.as_str()),
             ("StatusCallback", self.status_callback.as_str()),
         ];
-        let sent = self
-            .http
-            .post(&self.messages_url)
-            .basic_auth(sid, Some(token.expose()))
-            .form(&form)
-            .send()
-            .await;
+        let sent = self.http.post(&self.messages_url).basic_auth(sid, Some(token.expose())).form(&form).send().await;
         let response = match sent {
             Ok(response) => response,
             Err(e) => return Err(DeliveryError::Transient(format!("text message provider unreachable: {e}"))),
@@ -621,8 +622,7 @@ impl SmsSender {
             }
             return Ok(());
         }
-        let words: ProviderError =
-            serde_json::from_str(&body).unwrap_or(ProviderError { code: None, message: None });
+        let words: ProviderError = serde_json::from_str(&body).unwrap_or(ProviderError { code: None, message: None });
         let message: String = words.message.unwrap_or_else(|| body.trim().to_owned()).chars().take(300).collect();
         let why = match words.code {
             Some(code) => format!("{code}: {message}"),

@@ -294,7 +294,13 @@ fn record_sms(
     use crate::notifications::sms;
     let number = number.filter(|n| !n.is_empty());
     sms::set_consent(conn, client_id, number, opt_in && number.is_some(), sms::source::STAFF, now)?;
-    let detail = if number.is_none() { "removed" } else if opt_in { "opted in" } else { "opted out" };
+    let detail = if number.is_none() {
+        "removed"
+    } else if opt_in {
+        "opted in"
+    } else {
+        "opted out"
+    };
     staff.audit(conn, "client.sms_consent", "user", client_id, Some(detail.to_owned()), now)
 }
 

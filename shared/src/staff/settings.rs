@@ -244,7 +244,9 @@ pub fn update(
             if !(1..=24).contains(&until) || until <= from {
                 return Err(Error::invalid("sms_until_hour", "must be an hour from 1 to 24, after sms_from_hour"));
             }
-            diesel::update(target).set((firms::sms_from_hour.eq(from), firms::sms_until_hour.eq(until))).execute(conn)?;
+            diesel::update(target)
+                .set((firms::sms_from_hour.eq(from), firms::sms_until_hour.eq(until)))
+                .execute(conn)?;
             changed.push("sms_hours");
         }
         if let Some(on) = patch.message_text_in_email {

@@ -133,7 +133,13 @@ const ROWS: &[Row] = &[
     ("POST", "/preferences/push/off", "", Body::Empty, SIGNED_IN_PAGE),
     // The text message provider's webhooks: a signature or nothing, whoever asks (sessions count for nothing).
     ("POST", "/webhooks/sms", "", Body::Form(&[("From", "+12015550123"), ("Body", "STOP")]), [403; 6]),
-    ("POST", "/webhooks/sms/status", "", Body::Form(&[("MessageSid", "SM1"), ("MessageStatus", "delivered")]), [403; 6]),
+    (
+        "POST",
+        "/webhooks/sms/status",
+        "",
+        Body::Form(&[("MessageSid", "SM1"), ("MessageStatus", "delivered")]),
+        [403; 6],
+    ),
     ("GET", "/api/v1/matters", "", Body::Empty, SIGNED_IN_API),
     ("GET", "/api/v1/matters/{id}", "", Body::Empty, [401, 200, 404, 404, 404, 404]),
     ("GET", "/api/v1/matters/{id}/documents", "", Body::Empty, [401, 200, 404, 404, 404, 404]),

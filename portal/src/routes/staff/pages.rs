@@ -507,7 +507,8 @@ async fn create_matter(ctx: PageCtx, req: HttpRequest, form: web::Form<NewMatter
             let client = match existing {
                 Some(client) => {
                     if sms_number.is_some() {
-                        let patch = ClientPatch { sms_number: sms_number.clone(), sms_opt_in, ..ClientPatch::default() };
+                        let patch =
+                            ClientPatch { sms_number: sms_number.clone(), sms_opt_in, ..ClientPatch::default() };
                         clients::update(c, &staff, &client.id, &patch, now())?;
                     }
                     client

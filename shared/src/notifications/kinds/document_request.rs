@@ -55,7 +55,12 @@ pub fn enqueue_for_matter(
 }
 
 /// The push for a queued row, or why it is no longer worth sending.
-pub fn compose(conn: &mut DbConnection, composer: &Composer, row: &Notification, now: NaiveDateTime) -> Result<Composed> {
+pub fn compose(
+    conn: &mut DbConnection,
+    composer: &Composer,
+    row: &Notification,
+    now: NaiveDateTime,
+) -> Result<Composed> {
     let requested: Requested = serde_json::from_str(row.payload.as_deref().unwrap_or_default())
         .map_err(|e| Error::Internal(anyhow::anyhow!("document request payload: {e}")))?;
     if row.channel == Channel::Email {

@@ -107,7 +107,15 @@ pub fn compose(
     };
     if row.channel == Channel::Sms {
         let text = composer.renderer.locales().text(client.language, "sms-reply");
-        return compose::sms_notice(conn, composer, row, &client, &text, &format!("/matters/{}/messages", matter.id), now);
+        return compose::sms_notice(
+            conn,
+            composer,
+            row,
+            &client,
+            &text,
+            &format!("/matters/{}/messages", matter.id),
+            now,
+        );
     }
     if row.channel == Channel::Push {
         let locales = composer.renderer.locales();

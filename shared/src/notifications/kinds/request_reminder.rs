@@ -140,7 +140,8 @@ pub fn compose(
     let first_matter = found.first().map(|(_, m, _, _)| m.clone()).unwrap_or_default();
     let several = found.iter().any(|(_, m, _, _)| *m != first_matter);
     if row.channel == Channel::Sms {
-        let key = if items.iter().any(|d| is_overdue(d.due_date, day)) { "sms-reminder-overdue" } else { "sms-reminder" };
+        let key =
+            if items.iter().any(|d| is_overdue(d.due_date, day)) { "sms-reminder-overdue" } else { "sms-reminder" };
         let text = composer.renderer.locales().text(client.language, key);
         let path = if several { "/".to_owned() } else { format!("/matters/{first_matter}") };
         return crate::notifications::compose::sms_notice(conn, composer, row, &client, &text, &path, now);
