@@ -3,6 +3,7 @@
 //! test suite starts the real portal on port 0.
 
 pub mod app;
+pub mod charts;
 pub mod background;
 pub mod backup;
 pub mod cli;
