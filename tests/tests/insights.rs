@@ -402,7 +402,7 @@ async fn each_figure_equals_the_hand_count(backend: Backend) -> anyhow::Result<(
     Ok(())
 }
 
-/// The page's text with tags removed and whitespace squeezed, for reading figures.
+/// The page's text with tags removed, quotes unescaped and whitespace squeezed, for reading figures.
 fn text_of(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
@@ -417,6 +417,8 @@ fn text_of(html: &str) -> String {
             _ => {}
         }
     }
+    // The entities Handlebars writes for quotes (markup stays escaped: `&lt;` is kept).
+    let out = out.replace("&#x27;", "'").replace("&#39;", "'").replace("&quot;", "\"").replace("&#x3D;", "=");
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -484,7 +486,9 @@ async fn the_page_shows_the_hand_counted_figures(backend: Backend) -> anyhow::Re
     // The admin's scope picker and a CSV link per table, for the same range.
     assert!(html.contains(&format!("<option value=\"{casey}\"")), "{html}");
     for table in portal::routes::staff::insights::TABLES {
-        assert!(html.contains(&format!("/api/v1/staff/insights/csv/{table}?{range}")), "{table}");
+        // Handlebars writes `&` and `=` of the attribute as entities.
+        let href = format!("/api/v1/staff/insights/csv/{table}?{range}").replace('&', "&amp;").replace('=', "&#x3D;");
+        assert!(html.contains(&format!("href=\"{href}\"")), "{table}: {html}");
     }
     assert!(html.contains("href=\"/staff/insights\""), "the staff navigation links the page");
 
