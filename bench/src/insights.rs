@@ -5,11 +5,9 @@
 //! Before timing, one rating for every tenth bench client and one client
 //! message for every twentieth are added (once), so those figures have rows.
 
-use std::time::Instant;
-
 use chrono::Duration;
 use diesel::prelude::*;
-use shared::db::models::Rating;
+use shared::db::models::{Message, Rating};
 use shared::db::schema::{matter_clients, messages, ratings, users};
 use shared::db::{Db, DbConnection};
 use shared::domain::{MessageKind, Role, new_id, now};
@@ -64,7 +62,7 @@ fn add_rows(conn: &mut DbConnection, firm_id: &str, clients: &[String]) -> anyho
         })
         .collect();
     for chunk in rated.chunks(2000) {
-        diesel::insert_into(ratings::table).values(chunk).execute(conn)?;
+        shared::insert_many!(&mut *conn, ratings::table, chunk)?;
     }
     let writers: Vec<&String> = clients.iter().step_by(20).collect();
     let links: Vec<(String, String)> = matter_clients::table
@@ -72,24 +70,25 @@ fn add_rows(conn: &mut DbConnection, firm_id: &str, clients: &[String]) -> anyho
         .select((matter_clients::client_id, matter_clients::matter_id))
         .load(conn)?;
     for (n, chunk) in links.chunks(1000).enumerate() {
-        let rows: Vec<_> = chunk
+        let rows: Vec<Message> = chunk
             .iter()
             .enumerate()
             .map(|(i, (client, matter))| {
                 let written = t - Duration::hours(i64::try_from((n * 1000 + i) % (60 * 24)).unwrap_or(0));
-                (
-                    messages::id.eq(new_id()),
-                    messages::firm_id.eq(firm_id.to_owned()),
-                    messages::matter_id.eq(matter.clone()),
-                    messages::author_id.eq(client.clone()),
-                    messages::kind.eq(MessageKind::Client),
-                    messages::body.eq("Any news?"),
-                    messages::created_at.eq(written),
-                    messages::answered_at.eq((i % 3 != 0).then(|| written + Duration::hours(3))),
-                )
+                Message {
+                    id: new_id(),
+                    firm_id: firm_id.to_owned(),
+                    matter_id: matter.clone(),
+                    author_id: Some(client.clone()),
+                    kind: MessageKind::Client,
+                    body: "Any news?".to_owned(),
+                    created_at: written,
+                    read_at: None,
+                    answered_at: (i % 3 != 0).then(|| written + Duration::hours(3)),
+                }
             })
             .collect();
-        diesel::insert_into(messages::table).values(rows).execute(conn)?;
+        shared::insert_many!(&mut *conn, messages::table, &rows)?;
     }
     Ok(())
 }
@@ -107,13 +106,14 @@ pub fn measure(
             .filter(users::role.eq(Role::Admin))
             .order(users::created_at)
             .select((users::id, users::firm_id))
-            .first(&mut *conn)?
+            .first::<(String, String)>(&mut *conn as &mut DbConnection)?
     };
     {
         let mut conn = db.get()?;
-        add_rows(&mut conn, &firm_id, clients)?;
-        diesel::sql_query("ANALYZE ratings").execute(&mut *conn)?;
-        diesel::sql_query("ANALYZE messages").execute(&mut *conn)?;
+        let conn: &mut DbConnection = &mut conn;
+        add_rows(conn, &firm_id, clients)?;
+        diesel::sql_query("ANALYZE ratings").execute(conn)?;
+        diesel::sql_query("ANALYZE messages").execute(conn)?;
     }
     let count: i64 = {
         let mut conn = db.get()?;
@@ -121,7 +121,7 @@ pub fn measure(
             .filter(users::firm_id.eq(&firm_id))
             .filter(users::role.eq(Role::Client))
             .count()
-            .get_result(&mut *conn)?
+            .get_result(&mut *conn as &mut DbConnection)?
     };
     let token = session(&admin)?;
     let cookie = format!("Cookie: matterline_session={token}");

@@ -393,7 +393,11 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         report.derive_pg = Some((big_clients.len(), seconds));
     }
 
-    if args.wants("http") || args.wants("upload") || args.wants("signin") || args.wants("insights") || args.wants("idle")
+    if args.wants("http")
+        || args.wants("upload")
+        || args.wants("signin")
+        || args.wants("insights")
+        || args.wants("idle")
     {
         step("portal on PostgreSQL + S3");
         let port = procs::free_port()?;

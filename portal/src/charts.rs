@@ -127,7 +127,9 @@ pub fn bars(caption: &Caption<'_>, labels: &[String], series: &[Series<'_>], y_d
             .build_cartesian_2d((0..n - 1).into_segmented(), 0i64..top)
             .map_err(failed)?;
         let name = |v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(i) => usize::try_from(*i).ok().and_then(|i| labels.get(i)).map_or_else(String::new, |l| short(l)),
+            SegmentValue::CenterOf(i) => {
+                usize::try_from(*i).ok().and_then(|i| labels.get(i)).map_or_else(String::new, |l| short(l))
+            }
             _ => String::new(),
         };
         chart
@@ -206,10 +208,9 @@ pub fn lying_bars(caption: &Caption<'_>, labels: &[String], values: &[i64], x_de
             .build_cartesian_2d(0i64..top, (0..n - 1).into_segmented())
             .map_err(failed)?;
         let name = |v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(row) => usize::try_from(n - 1 - row)
-                .ok()
-                .and_then(|i| labels.get(i))
-                .map_or_else(String::new, |l| short(l)),
+            SegmentValue::CenterOf(row) => {
+                usize::try_from(n - 1 - row).ok().and_then(|i| labels.get(i)).map_or_else(String::new, |l| short(l))
+            }
             _ => String::new(),
         };
         chart
@@ -291,9 +292,7 @@ pub fn line(
             .filter_map(|(i, v)| Some((SegmentValue::CenterOf(i32::try_from(i).ok()?), *v)))
             .collect();
         chart.draw_series(LineSeries::new(points.clone(), BLUE.stroke_width(3))).map_err(failed)?;
-        chart
-            .draw_series(points.into_iter().map(|p| Circle::new(p, 5, BLUE.filled())))
-            .map_err(failed)?;
+        chart.draw_series(points.into_iter().map(|p| Circle::new(p, 5, BLUE.filled()))).map_err(failed)?;
         root.present().map_err(failed)?;
     }
     Ok(accessible(&svg, caption, HEIGHT))

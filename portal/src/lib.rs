@@ -3,9 +3,9 @@
 //! test suite starts the real portal on port 0.
 
 pub mod app;
-pub mod charts;
 pub mod background;
 pub mod backup;
+pub mod charts;
 pub mod cli;
 pub mod csrf;
 pub mod error;

@@ -332,8 +332,13 @@ async fn each_figure_equals_the_hand_count(backend: Backend) -> anyhow::Result<(
     }
     // Hand-counted too: 1 of 4 covered, average 3.5, 3 open requests, 1 overdue, 1 unanswered.
     assert_eq!(
-        [m::INSIGHTS_WEEKLY_COVERAGE, m::INSIGHTS_SATISFACTION, m::INSIGHTS_REQUESTS_OPEN, m::INSIGHTS_REQUESTS_OVERDUE]
-            .map(gauge),
+        [
+            m::INSIGHTS_WEEKLY_COVERAGE,
+            m::INSIGHTS_SATISFACTION,
+            m::INSIGHTS_REQUESTS_OPEN,
+            m::INSIGHTS_REQUESTS_OVERDUE
+        ]
+        .map(gauge),
         [Some(0.25), Some(3.5), Some(3.0), Some(1.0)]
     );
     assert_eq!(gauge(m::INSIGHTS_UNANSWERED), Some(1.0));
@@ -437,8 +442,12 @@ async fn the_page_shows_the_hand_counted_figures(backend: Backend) -> anyhow::Re
         app.state
             .db
             .run(move |c| {
-                let third: String =
-                    phases::table.filter(phases::firm_id.eq(&firm)).order(phases::position).select(phases::id).offset(2).first(c)?;
+                let third: String = phases::table
+                    .filter(phases::firm_id.eq(&firm))
+                    .order(phases::position)
+                    .select(phases::id)
+                    .offset(2)
+                    .first(c)?;
                 diesel::update(phase_texts::table.filter(phase_texts::phase_id.eq(&third)))
                     .set(phase_texts::title.eq("<script>alert(1)</script>"))
                     .execute(c)?;
@@ -546,14 +555,18 @@ async fn the_page_in_chromium(backend: Backend) -> anyhow::Result<()> {
                     faults.push(format!("{lang} at {size}: axe {fault}"));
                 }
                 let wide = chromium
-                    .execute("return document.documentElement.scrollWidth > document.documentElement.clientWidth;", vec![])
+                    .execute(
+                        "return document.documentElement.scrollWidth > document.documentElement.clientWidth;",
+                        vec![],
+                    )
                     .await?;
                 if wide.as_bool() == Some(true) {
                     faults.push(format!("{lang} at {size}: the page scrolls sideways"));
                 }
                 let tag = format!("staff-insights-{lang}-{size}-{}", backend.name());
                 browser::screenshot(&chromium, &tag).await?;
-                for (n, section) in ["insights-satisfaction", "insights-phases", "insights-quarters"].iter().enumerate() {
+                for (n, section) in ["insights-satisfaction", "insights-phases", "insights-quarters"].iter().enumerate()
+                {
                     chromium.execute(&format!("document.getElementById('{section}').scrollIntoView()"), vec![]).await?;
                     browser::screenshot(&chromium, &format!("{tag}-{}", n + 2)).await?;
                 }

@@ -206,7 +206,8 @@ struct PageQuery {
 impl PageQuery {
     /// The figures' query, or the field that is not a date.
     fn parse(&self) -> Result<InsightsQuery, shared::Error> {
-        let date = |field: &'static str, v: &Option<String>| match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        let date = |field: &'static str, v: &Option<String>| match v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        {
             None => Ok(None),
             Some(v) => v
                 .parse::<chrono::NaiveDate>()
@@ -415,7 +416,11 @@ async fn insights_page(ctx: PageCtx, req: HttpRequest, query: web::Query<PageQue
         scope_name: f.scope.name.clone(),
         picks: team
             .into_iter()
-            .map(|m| Pick { selected: f.scope.case_manager_id.as_deref() == Some(m.id.as_str()), id: m.id, name: m.full_name })
+            .map(|m| Pick {
+                selected: f.scope.case_manager_id.as_deref() == Some(m.id.as_str()),
+                id: m.id,
+                name: m.full_name,
+            })
             .collect(),
         activation: ShareLine::of(&f.adoption.activation),
         engagement: ShareLine::of(&f.adoption.engagement),
@@ -425,7 +430,10 @@ async fn insights_page(ctx: PageCtx, req: HttpRequest, query: web::Query<PageQue
             .weekly_updates
             .failures
             .iter()
-            .map(|x| Row { label: x.client_name.clone(), cells: vec![when(&ctx, x.at), x.error.clone().unwrap_or_default()] })
+            .map(|x| Row {
+                label: x.client_name.clone(),
+                cells: vec![when(&ctx, x.at), x.error.clone().unwrap_or_default()],
+            })
             .collect(),
         rating_count: s.count,
         rating_average: one_decimal(s.average),
@@ -462,7 +470,11 @@ async fn insights_page(ctx: PageCtx, req: HttpRequest, query: web::Query<PageQue
             .iter()
             .map(|p| Row {
                 label: p.title.clone(),
-                cells: vec![p.open_matters.to_string(), p.stays.to_string(), one_decimal(p.median_days).unwrap_or_default()],
+                cells: vec![
+                    p.open_matters.to_string(),
+                    p.stays.to_string(),
+                    one_decimal(p.median_days).unwrap_or_default(),
+                ],
             })
             .collect(),
         phases_chart,
