@@ -3,6 +3,7 @@
 //! `scripts/bench`, which installs and starts the services it names.
 
 mod http;
+mod insights;
 mod procs;
 mod report;
 mod seed;
@@ -87,7 +88,7 @@ pub struct Args {
     /// Record the portal with `perf record -g` during each HTTP run and the upload, and print the busiest functions.
     #[arg(long)]
     pub perf: bool,
-    /// Run only these parts (comma-separated: http, upload, signin, weekly, derive, idle, sqlite).
+    /// Run only these parts (comma-separated: http, upload, signin, insights, weekly, derive, idle, sqlite).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }
@@ -392,7 +393,12 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         report.derive_pg = Some((big_clients.len(), seconds));
     }
 
-    if args.wants("http") || args.wants("upload") || args.wants("signin") || args.wants("idle") {
+    if args.wants("http")
+        || args.wants("upload")
+        || args.wants("signin")
+        || args.wants("insights")
+        || args.wants("idle")
+    {
         step("portal on PostgreSQL + S3");
         let port = procs::free_port()?;
         let env = service_env(args, &big_url, port, &args.work_dir.join("portal-pg"), true);
@@ -411,6 +417,10 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         if args.wants("signin") {
             step(&format!("sign-in requests: {} clients' addresses against unknown ones", sign_in::SAMPLES));
             report.sign_in = Some(sign_in::measure(&big, &addr, &big_clients)?);
+        }
+        if args.wants("insights") {
+            step("the firm's insights: page and API, one request at a time");
+            report.insights = Some(insights::measure(&big, &addr, &big_clients, |id| session_for(&big, id))?);
         }
         drop(portal);
     }

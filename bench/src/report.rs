@@ -66,6 +66,7 @@ pub struct Report {
     pub upload: Option<Upload>,
     pub weekly: Option<Weekly>,
     pub sign_in: Option<crate::sign_in::SignIns>,
+    pub insights: Option<crate::insights::Timings>,
     pub total_seconds: f64,
 }
 
@@ -394,6 +395,9 @@ impl Report {
                  time, the two kinds alternating, each with the rate-limit hits cleared before it and 150 ms after \
                  it (the email a client's request sends goes out after the answer)."
             );
+        }
+        if let Some(t) = &self.insights {
+            crate::insights::section(&mut out, t);
         }
         let _ = writeln!(out);
         let _ = writeln!(out, "{NOTES_MARKER}");

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod background;
 pub mod backup;
+pub mod charts;
 pub mod cli;
 pub mod csrf;
 pub mod error;

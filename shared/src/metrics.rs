@@ -1,7 +1,9 @@
 //! Prometheus metrics: one recorder per process (installed on first use), the
 //! names every part uses, and the text both binaries serve at `/metrics`.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -34,6 +36,23 @@ pub const MESSAGES: &str = "matterline_messages_total";
 pub const FIRST_REPLY: &str = "matterline_message_first_reply_seconds";
 /// Requests to the text message webhooks, by `outcome` (refused, keyword, message, pointed, status, status_unknown).
 pub const SMS_WEBHOOKS: &str = "matterline_sms_webhooks_total";
+
+/// Open matters with an invited client ÷ open matters, by `firm` (0–1; see [`crate::staff::adoption`]).
+pub const INSIGHTS_ACTIVATION: &str = "matterline_insights_activation_ratio";
+/// Invited clients who signed in within 30 days ÷ invited clients, by `firm` (0–1).
+pub const INSIGHTS_ENGAGEMENT: &str = "matterline_insights_engagement_ratio";
+/// Open matters whose clients were sent a weekly update in the last 7 days ÷ open matters, by `firm` (0–1).
+pub const INSIGHTS_WEEKLY_COVERAGE: &str = "matterline_insights_weekly_coverage_ratio";
+/// Average rating (1–5) of the last [`crate::staff::insights::DEFAULT_DAYS`] days, by `firm`.
+pub const INSIGHTS_SATISFACTION: &str = "matterline_insights_satisfaction_average";
+/// Document requests open now, by `firm`.
+pub const INSIGHTS_REQUESTS_OPEN: &str = "matterline_insights_requests_open";
+/// Open document requests past their due date, by `firm`.
+pub const INSIGHTS_REQUESTS_OVERDUE: &str = "matterline_insights_requests_overdue";
+/// Client messages unanswered for more than one business day, by `firm`.
+pub const INSIGHTS_UNANSWERED: &str = "matterline_insights_messages_unanswered";
+/// How long a firm's insight gauges are kept before a scrape computes them again.
+pub const INSIGHTS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Buckets of [`FIRST_REPLY`]: five minutes to a week.
 const REPLY_BUCKETS: [f64; 9] =
@@ -86,4 +105,49 @@ pub fn record_notification_rows(conn: &mut crate::db::DbConnection) -> crate::Re
         metrics::gauge!(NOTIFICATION_ROWS, "status" => status.as_str()).set(n as f64);
     }
     Ok(())
+}
+
+/// When each firm's insight gauges were last computed (in this process).
+static INSIGHTS_TAKEN: OnceLock<Mutex<HashMap<String, Instant>>> = OnceLock::new();
+
+/// Sets the insight gauges (the staff insights page's headline figures, firm
+/// scope, default range) of every firm whose gauges are older than
+/// [`INSIGHTS_EVERY`]; returns how many firms were computed. Called when
+/// `/metrics` is scraped: the figures are exactly the API's, and a scraper
+/// that polls every few seconds costs at most one computation per firm a
+/// minute. A ratio whose whole is 0 and an average without ratings are left
+/// unset (absent, not 0).
+pub fn record_insights(conn: &mut crate::db::DbConnection, now: chrono::NaiveDateTime) -> crate::Result<usize> {
+    use diesel::prelude::*;
+
+    use crate::db::schema::firms;
+    use crate::domain::{Language, Role};
+    use crate::staff::Staff;
+    use crate::staff::insights::{InsightsQuery, insights};
+    let taken = INSIGHTS_TAKEN.get_or_init(Default::default);
+    let firm_ids: Vec<String> = firms::table.select(firms::id).load(conn)?;
+    let due: Vec<String> = {
+        let taken = taken.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        firm_ids.into_iter().filter(|id| taken.get(id).is_none_or(|at| at.elapsed() >= INSIGHTS_EVERY)).collect()
+    };
+    for firm in &due {
+        let staff = Staff { id: String::new(), firm_id: firm.clone(), role: Role::Admin, ip: None };
+        let f = insights(conn, &staff, &InsightsQuery::default(), Language::EN, now)?;
+        let label = firm.clone();
+        let ratio = |name: &'static str, share: Option<f64>| {
+            if let Some(v) = share {
+                metrics::gauge!(name, "firm" => label.clone()).set(v);
+            }
+        };
+        ratio(INSIGHTS_ACTIVATION, f.adoption.activation.share);
+        ratio(INSIGHTS_ENGAGEMENT, f.adoption.engagement.share);
+        ratio(INSIGHTS_WEEKLY_COVERAGE, f.weekly_updates.updated_last_7_days.share);
+        ratio(INSIGHTS_SATISFACTION, f.satisfaction.average);
+        metrics::gauge!(INSIGHTS_REQUESTS_OPEN, "firm" => label.clone()).set(f.requests.open as f64);
+        metrics::gauge!(INSIGHTS_REQUESTS_OVERDUE, "firm" => label.clone()).set(f.requests.overdue as f64);
+        metrics::gauge!(INSIGHTS_UNANSWERED, "firm" => label.clone())
+            .set(f.messages.unanswered_over_one_business_day as f64);
+        taken.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(firm.clone(), Instant::now());
+    }
+    Ok(due.len())
 }

@@ -58,11 +58,16 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
-/// Prometheus metrics of this process, with the notification rows per status measured now.
+/// Prometheus metrics of this process, with the notification rows per status measured now and each
+/// firm's insight gauges (computed again when older than a minute, see [`shared::metrics::record_insights`]).
 #[get("/metrics")]
 async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
     if let Err(e) = state.db.run(shared::metrics::record_notification_rows).await {
         tracing::warn!(error = %e, "could not count the notification rows for /metrics");
+    }
+    let at = state.clock().now();
+    if let Err(e) = state.db.run(move |c| shared::metrics::record_insights(c, at)).await {
+        tracing::warn!(error = %e, "could not compute the insight gauges for /metrics");
     }
     HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(shared::metrics::render())
 }

@@ -127,6 +127,9 @@ pub struct ManagerScore {
 pub struct Requests {
     /// Requests open now.
     pub open: i64,
+    /// Open requests whose due date has passed (the firm's today; the due day
+    /// itself is not overdue), as the staff matters list's "overdue" filter counts them.
+    pub overdue: i64,
     /// Requests fulfilled in the range.
     pub fulfilled: i64,
     /// Median days from asking to fulfilment, over those fulfilled in the range.
@@ -398,7 +401,8 @@ pub fn insights(
     };
 
     // Document requests: open now; fulfilled in the range and how long they took.
-    let requests: Vec<(String, RequestStatus, NaiveDateTime, Option<NaiveDateTime>)> = document_requests::table
+    type RequestRow = (String, RequestStatus, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDate>);
+    let requests: Vec<RequestRow> = document_requests::table
         .inner_join(matters::table)
         .filter(matters::firm_id.eq(&staff.firm_id))
         .filter(document_requests::status.eq(RequestStatus::Open).or(document_requests::closed_at.ge(start)))
@@ -407,6 +411,7 @@ pub fn insights(
             document_requests::status,
             document_requests::created_at,
             document_requests::closed_at,
+            document_requests::due_date,
         ))
         .load(conn)?;
     let requests: Vec<_> = requests.iter().filter(|r| in_scope.contains(r.0.as_str())).collect();
@@ -417,6 +422,10 @@ pub fn insights(
         .collect();
     let requests = Requests {
         open: requests.iter().filter(|r| r.1 == RequestStatus::Open).count() as i64,
+        overdue: requests
+            .iter()
+            .filter(|r| r.1 == RequestStatus::Open && r.4.is_some_and(|due| crate::requests::is_overdue(due, today)))
+            .count() as i64,
         fulfilled: fulfil_days.len() as i64,
         median_days_to_fulfil: median(&mut fulfil_days),
     };

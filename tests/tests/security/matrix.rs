@@ -329,6 +329,8 @@ const ROWS: &[Row] = &[
     // A saved filter is its owner's alone: an id that is not one of theirs is 404.
     ("POST", "/staff/filters/{id}/delete", "", Body::Empty, [303, 403, 403, 404, 404, 404]),
     ("GET", "/staff/messages", "show=all", Body::Empty, STAFF_PAGE),
+    // The firm's figures: a case manager sees their own matters, firm B's admin their own firm's.
+    ("GET", "/staff/insights", "", Body::Empty, STAFF_PAGE),
     ("POST", "/staff/matters/{id}/messages", "", Body::Form(&[("body", "Page reply {n}")]), STAFF_RECORD_FORM),
     ("POST", "/staff/matters/{id}/messages/handled", "", Body::Form(&[("back", "inbox")]), STAFF_RECORD_FORM),
     ("GET", "/staff/settings", "", Body::Empty, STAFF_PAGE),

@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut ApiConfig) {
             .configure(messages::configure)
             .configure(settings::configure)
             .configure(treatment::configure)
+            .configure(insights::configure)
     });
     api::configure(cfg);
     messages::configure_api(cfg);
