@@ -33,6 +33,10 @@ pub const MESSAGES: &str = "matterline_messages_total";
 /// Seconds from a client's oldest unanswered message to the firm's reply (or "handled").
 pub const FIRST_REPLY: &str = "matterline_message_first_reply_seconds";
 
+/// Statements sent to the database by this process's pooled connections
+/// ([`crate::db::statements_sent`]; measured when scraped).
+pub const DB_STATEMENTS: &str = "matterline_db_statements_total";
+
 /// Buckets of [`FIRST_REPLY`]: five minutes to a week.
 const REPLY_BUCKETS: [f64; 9] =
     [300.0, 900.0, 3600.0, 4.0 * 3600.0, 8.0 * 3600.0, 86400.0, 2.0 * 86400.0, 3.0 * 86400.0, 7.0 * 86400.0];
@@ -66,7 +70,9 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 
 /// The current metrics in the Prometheus text format.
 pub fn render() -> String {
-    handle().map(PrometheusHandle::render).unwrap_or_default()
+    let Some(handle) = handle() else { return String::new() };
+    metrics::counter!(DB_STATEMENTS).absolute(crate::db::statements_sent());
+    handle.render()
 }
 
 /// Records the notification rows per status (called when `/metrics` is scraped).
