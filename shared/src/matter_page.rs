@@ -115,15 +115,24 @@ pub fn load(
         Wanted::Detail => vec![Bind::Text(matter_id)],
     };
     binds.extend([Bind::Text(&claims.jti), Bind::Text(&claims.sub), Bind::Time(t)]);
-    let row: Option<Row> = match conn {
+    let found: QueryResult<Option<Row>> = match conn {
         DbConnection::Postgresql(pg) => {
-            PageQuery { pieces: statement(Dialect::Postgres, wanted), binds }.get_result(pg).optional()?
+            PageQuery { pieces: statement(Dialect::Postgres, wanted), binds }.get_result(pg).optional()
         }
         DbConnection::Sqlite(sqlite) => {
-            PageQuery { pieces: statement(Dialect::Sqlite, wanted), binds }.get_result(sqlite).optional()?
+            PageQuery { pieces: statement(Dialect::Sqlite, wanted), binds }.get_result(sqlite).optional()
         }
     };
-    let row = row.ok_or(Error::Unauthenticated)?;
+    let row = match found {
+        Ok(row) => row.ok_or(Error::Unauthenticated)?,
+        Err(failed) => {
+            // Whose failure is it? With the session checked alone, a failure of the
+            // matter's data is the page's (500, in the viewer's language), and one
+            // of the database itself is the session check's (unavailable).
+            let (session, user, firm) = crate::auth::authenticate_in_firm(conn, tokens, token)?;
+            return Ok((Viewer { session_id: session.id, user, firm }, Err(failed.into())));
+        }
+    };
     crate::auth::seen(conn, &row.session_id, row.session_last_seen_at, &row.user.id, t)?;
     let viewer = Viewer {
         session_id: row.session_id,
