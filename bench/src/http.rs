@@ -22,6 +22,8 @@ pub struct Load {
     pub portal_cpu_us: f64,
     /// CPU seconds by command on the whole machine during the run (busiest first).
     pub cpu_split: Vec<(String, f64)>,
+    /// Database statements the portal sent per request (see `crate::statements`).
+    pub statements: Option<f64>,
 }
 
 /// Runs `oha` against `url` for `seconds` with `connections` connections and `headers`.
@@ -50,5 +52,6 @@ pub fn oha(oha: &Path, url: &str, headers: &[String], connections: u32, seconds:
         total: total as u64,
         portal_cpu_us: 0.0,
         cpu_split: Vec::new(),
+        statements: None,
     })
 }

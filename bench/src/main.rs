@@ -8,6 +8,7 @@ mod procs;
 mod report;
 mod seed;
 mod sign_in;
+mod statements;
 mod weekly;
 
 use std::path::{Path, PathBuf};
@@ -264,7 +265,9 @@ fn http_set(args: &Args, portal: &Service, addr: &str, token: &str, matter_id: &
         let cpu_before = procs::cpu_seconds(&pid)?;
         let machine_before = procs::cpu_by_command();
         let perf = args.perf.then(|| perf_record(&pid, &args.work_dir.join(format!("perf-{}.data", perf_name(path)))));
+        let statements_before = statements::sent(&base);
         let mut load = http::oha(&args.oha, &format!("{base}{path}"), &headers, args.connections, seconds)?;
+        load.statements = statements::per_request(statements_before, statements::sent(&base), load.total);
         if let Some(Some(perf)) = perf {
             perf_report(perf, path);
         }
@@ -272,8 +275,15 @@ fn http_set(args: &Args, portal: &Service, addr: &str, token: &str, matter_id: &
         load.cpu_split = procs::cpu_split(&machine_before, &procs::cpu_by_command());
         eprintln!("  CPU seconds by process: {:?}", load.cpu_split);
         eprintln!(
-            "  {path}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} not 200 of {}), portal CPU {:.0} µs/request",
-            load.rps, load.p50_ms, load.p99_ms, load.non_200, load.total, load.portal_cpu_us
+            "  {path}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} not 200 of {}), portal CPU {:.0} µs/request, \
+             {:.2} statements/request",
+            load.rps,
+            load.p50_ms,
+            load.p99_ms,
+            load.non_200,
+            load.total,
+            load.portal_cpu_us,
+            load.statements.unwrap_or(f64::NAN)
         );
         Ok(load)
     };

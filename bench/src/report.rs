@@ -127,9 +127,11 @@ impl Report {
     }
 
     fn http_table(&self, out: &mut String, set: &HttpSet) {
-        let _ =
-            writeln!(out, "| URL | requests/s | p50 ms | p99 ms | not 200 | × `/healthz` | portal CPU µs/request |");
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            out,
+            "| URL | requests/s | p50 ms | p99 ms | not 200 | × `/healthz` | portal CPU µs/request | statements/request |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
         for (name, load) in [
             ("`/healthz`", &set.healthz),
             ("matter page `/matters/{id}` (signed in)", &set.page),
@@ -137,13 +139,14 @@ impl Report {
         ] {
             let _ = writeln!(
                 out,
-                "| {name} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.0} |",
+                "| {name} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.0} | {} |",
                 load.rps,
                 load.p50_ms,
                 load.p99_ms,
                 load.non_200,
                 ratio(load.rps, set.healthz.rps),
-                load.portal_cpu_us
+                load.portal_cpu_us,
+                load.statements.map_or_else(|| "—".to_owned(), |n| format!("{n:.2}"))
             );
         }
         let _ = writeln!(out, "\n{} connections, {} s per URL after a 1 s warm-up.", self.connections, set.seconds);

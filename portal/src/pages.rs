@@ -18,7 +18,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
-use serde_json::Value;
 use shared::domain::Language;
 use shared::i18n;
 
@@ -190,17 +189,23 @@ impl PageCtx {
                 .map(|p| p.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect::<String>()),
             user: self.viewer.as_ref().map(|v| SignedInAs { name: &v.user.full_name }),
         };
-        let (mut context, data) = match (serde_json::to_value(frame), serde_json::to_value(data)) {
-            (Ok(frame), Ok(data)) => (frame, data),
-            (Err(e), _) | (_, Err(e)) => {
-                return self.error(shared::Error::Internal(anyhow::anyhow!("page data of {template}: {e}")));
-            }
+        // One JSON value for the template: the frame's fields, then the page's,
+        // so the page's own data wins (a matter's title names its page).
+        let context = match serde_json::to_value(WithFrame { frame, data }) {
+            Ok(context) => context,
+            Err(e) => return self.error(shared::Error::Internal(anyhow::anyhow!("page data of {template}: {e}"))),
         };
-        // The page's own data wins (a matter's title names its page).
-        if let (Some(base), Value::Object(extra)) = (context.as_object_mut(), data) {
-            base.extend(extra);
-        }
-        match self.state.renderer.page(template, context) {
+        let rendered = PAGE_BUFFER.with_borrow_mut(|buffer| {
+            buffer.clear();
+            let done = self.state.renderer.page_into(template, context, buffer);
+            let html = done.map(|()| actix_web::web::Bytes::copy_from_slice(buffer));
+            // A page far larger than usual does not keep its memory.
+            if buffer.capacity() > PAGE_BUFFER_KEPT {
+                *buffer = Vec::with_capacity(PAGE_BUFFER_START);
+            }
+            html
+        });
+        match rendered {
             Ok(html) => {
                 let mut response = HttpResponse::build(status);
                 response.content_type("text/html; charset=utf-8");
@@ -246,6 +251,27 @@ impl PageCtx {
             None => answer,
         }
     }
+}
+
+/// Bytes a worker thread's page buffer starts with (a matter page is about this size).
+const PAGE_BUFFER_START: usize = 32 * 1024;
+/// A page buffer grown past this by an unusually large page is replaced after it.
+const PAGE_BUFFER_KEPT: usize = 1024 * 1024;
+
+thread_local! {
+    /// Each worker thread renders its pages into one buffer, reused from page to
+    /// page, and the answer takes a copy of exactly the page's size: no string
+    /// growing by doubling and no UTF-8 check of the whole page per request.
+    static PAGE_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(PAGE_BUFFER_START));
+}
+
+/// A page's data after the frame's, in one JSON object (the later key wins).
+#[derive(Serialize)]
+struct WithFrame<'a, T> {
+    #[serde(flatten)]
+    frame: Frame<'a>,
+    #[serde(flatten)]
+    data: T,
 }
 
 /// What every page shows: its language, path (for the language switcher), title,

@@ -217,6 +217,50 @@ impl SignedIn {
     }
 }
 
+impl SignedIn {
+    /// Runs `work`, which checks the session token it is given itself (in
+    /// the same statement as the data it loads: [`shared::matter_page`]), on
+    /// one connection. [`shared::Error::Unauthenticated`] from `work` means
+    /// nobody is signed in; other errors mean the session could not be checked.
+    pub async fn run_checked<T, F>(&self, work: F) -> shared::Result<Checked<T>>
+    where
+        F: FnOnce(
+                &mut shared::db::DbConnection,
+                &shared::tokens::Tokens,
+                &str,
+            ) -> shared::Result<(shared::matter_page::Viewer, shared::Result<T>)>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        let Some(token) = token_of(&self.req) else { return Ok(Checked::Nobody) };
+        let tokens = self.state.tokens.clone();
+        let app = crate::routes::brand::AppKey::of(&self.state);
+        let checked = self
+            .state
+            .db
+            .run(move |conn| match work(conn, &tokens, &token) {
+                Ok((found, done)) => {
+                    let viewer = Authenticated {
+                        brand: crate::routes::brand::of_firm_id(conn, &app, &found.user.firm_id)?,
+                        user: found.user,
+                        session_id: found.session_id,
+                        firm_name: found.firm.name,
+                        firm_time_zone: found.firm.time_zone,
+                    };
+                    Ok(Checked::Viewer(Box::new(viewer), done))
+                }
+                Err(shared::Error::Unauthenticated) => Ok(Checked::Nobody),
+                Err(e) => Err(e),
+            })
+            .await?;
+        if let Checked::Viewer(viewer, _) = &checked {
+            self.req.extensions_mut().insert(crate::observe::UserId(viewer.user.id.clone()));
+        }
+        Ok(checked)
+    }
+}
+
 /// A signed-in staff member on an API request: 401 JSON when nobody is signed
 /// in, 403 for a client.
 #[derive(Debug, Clone)]

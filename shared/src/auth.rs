@@ -208,12 +208,25 @@ pub fn authenticate_in_firm(
         .first(conn)
         .optional()?;
     let (session, user, firm) = found.ok_or(Error::Unauthenticated)?;
-    // Refresh "last seen" at most every five minutes: a write per page view is wasted work.
-    if t - session.last_seen_at > Duration::minutes(5) {
-        diesel::update(sessions::table.find(&session.id)).set(sessions::last_seen_at.eq(t)).execute(conn)?;
-        diesel::update(users::table.find(&user.id)).set(users::last_active_at.eq(t)).execute(conn)?;
-    }
+    seen(conn, &session.id, session.last_seen_at, &user.id, t)?;
     Ok((session, user, firm))
+}
+
+/// Records that session `session_id` of `user_id`, last seen at `last_seen_at`,
+/// was used at `t`: at most every five minutes, since a write per page view is
+/// wasted work.
+pub(crate) fn seen(
+    conn: &mut DbConnection,
+    session_id: &str,
+    last_seen_at: NaiveDateTime,
+    user_id: &str,
+    t: NaiveDateTime,
+) -> Result<()> {
+    if t - last_seen_at > Duration::minutes(5) {
+        diesel::update(sessions::table.find(session_id)).set(sessions::last_seen_at.eq(t)).execute(conn)?;
+        diesel::update(users::table.find(user_id)).set(users::last_active_at.eq(t)).execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Revokes one session ("sign out").

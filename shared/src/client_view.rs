@@ -7,12 +7,12 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::catalogue;
 use crate::db::DbConnection;
-use crate::db::models::{DocumentRequest, Matter, Milestone, User};
+use crate::db::models::{DocumentRequest, Matter, Milestone, Phase, PhaseText, User};
 use crate::db::schema::{document_requests, firms, matter_clients, matters, milestones, users};
 use crate::domain::{Language, MilestoneKind, RequestStatus};
 use crate::error::{Error, Result};
@@ -120,7 +120,7 @@ pub struct MilestoneView {
 }
 
 /// The person at the firm to contact.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ContactView {
     /// Full name.
     pub name: String,
@@ -269,22 +269,7 @@ pub fn matter_detail(
         .optional()?
         .ok_or(Error::NotFound)?;
     let catalogue = catalogue::phases_in(conn, &matter.firm_id, &[matter.practice_area.as_str()], language)?;
-    let (current_phase, current_text) = catalogue.iter().find(|(p, _)| p.id == matter.phase_id).ok_or_else(|| {
-        Error::Internal(anyhow::anyhow!("matter {} points at a phase outside its catalogue", matter.id))
-    })?;
-    let phases = catalogue
-        .iter()
-        .map(|(p, t)| PhaseStep {
-            key: p.key.clone(),
-            position: p.position,
-            title: t.title.clone(),
-            state: match p.position.cmp(&current_phase.position) {
-                std::cmp::Ordering::Less => StepState::Done,
-                std::cmp::Ordering::Equal => StepState::Current,
-                std::cmp::Ordering::Greater => StepState::Upcoming,
-            },
-        })
-        .collect();
+    let (phase, phases) = phases_of(&catalogue, &matter.id, &matter.phase_id)?;
     let today = crate::requests::firm_today(conn, &matter.firm_id, crate::domain::now())?;
     let open_requests = document_requests::table
         .filter(document_requests::matter_id.eq(&matter.id))
@@ -329,16 +314,43 @@ pub fn matter_detail(
         updated_at: matter.updated_at,
         closed_at: matter.closed_at,
         accepts_uploads,
-        phase: PhaseView {
-            key: current_phase.key.clone(),
-            position: current_phase.position,
-            title: current_text.title.clone(),
-            what_it_means: current_text.what_it_means.clone(),
-            what_happens_next: current_text.what_happens_next.clone(),
-        },
+        phase,
         phases,
         open_requests,
         milestones,
         contact: contact.map(ContactView::from),
     })
+}
+
+/// The current phase `phase_id` of matter `matter_id` and every step of its
+/// practice area, from the area's `catalogue`.
+pub(crate) fn phases_of(
+    catalogue: &[(Phase, PhaseText)],
+    matter_id: &str,
+    phase_id: &str,
+) -> Result<(PhaseView, Vec<PhaseStep>)> {
+    let (current_phase, current_text) = catalogue.iter().find(|(p, _)| p.id == phase_id).ok_or_else(|| {
+        Error::Internal(anyhow::anyhow!("matter {matter_id} points at a phase outside its catalogue"))
+    })?;
+    let phases = catalogue
+        .iter()
+        .map(|(p, t)| PhaseStep {
+            key: p.key.clone(),
+            position: p.position,
+            title: t.title.clone(),
+            state: match p.position.cmp(&current_phase.position) {
+                std::cmp::Ordering::Less => StepState::Done,
+                std::cmp::Ordering::Equal => StepState::Current,
+                std::cmp::Ordering::Greater => StepState::Upcoming,
+            },
+        })
+        .collect();
+    let phase = PhaseView {
+        key: current_phase.key.clone(),
+        position: current_phase.position,
+        title: current_text.title.clone(),
+        what_it_means: current_text.what_it_means.clone(),
+        what_happens_next: current_text.what_happens_next.clone(),
+    };
+    Ok((phase, phases))
 }

@@ -39,6 +39,7 @@ pub mod i18n;
 pub mod ics;
 pub mod key_file;
 pub mod mail;
+pub mod matter_page;
 pub mod messages;
 pub mod metrics;
 pub mod notifications;

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDateTime};
 use diesel::AggregateExpressionMethods;
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::audit::{self, Actor};
@@ -96,7 +96,7 @@ pub fn check_text(text: &str) -> std::result::Result<String, Problem> {
 }
 
 /// A file sent with a message.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AttachmentView {
     /// The document's id (download it as one of the matter's documents).
     pub document_id: String,

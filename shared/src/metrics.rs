@@ -54,6 +54,10 @@ pub const INSIGHTS_UNANSWERED: &str = "matterline_insights_messages_unanswered";
 /// How long a firm's insight gauges are kept before a scrape computes them again.
 pub const INSIGHTS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Statements sent to the database by this process's pooled connections
+/// ([`crate::db::statements_sent`]; measured when scraped).
+pub const DB_STATEMENTS: &str = "matterline_db_statements_total";
+
 /// Buckets of [`FIRST_REPLY`]: five minutes to a week.
 const REPLY_BUCKETS: [f64; 9] =
     [300.0, 900.0, 3600.0, 4.0 * 3600.0, 8.0 * 3600.0, 86400.0, 2.0 * 86400.0, 3.0 * 86400.0, 7.0 * 86400.0];
@@ -87,7 +91,9 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 
 /// The current metrics in the Prometheus text format.
 pub fn render() -> String {
-    handle().map(PrometheusHandle::render).unwrap_or_default()
+    let Some(handle) = handle() else { return String::new() };
+    metrics::counter!(DB_STATEMENTS).absolute(crate::db::statements_sent());
+    handle.render()
 }
 
 /// Records the notification rows per status (called when `/metrics` is scraped).

@@ -196,8 +196,16 @@ impl Renderer {
     /// page's JSON by value: handlebars renders from it as it is, where a
     /// borrowed value would be serialized into a copy first.
     pub fn page(&self, name: &str, data: serde_json::Value) -> Result<String> {
+        let mut out = Vec::new();
+        self.page_into(name, data, &mut out)?;
+        String::from_utf8(out).map_err(|e| Error::Internal(anyhow::anyhow!("rendering page {name}: {e}")))
+    }
+
+    /// [`Renderer::page`] appended to `out`: a caller that keeps one buffer
+    /// per thread renders every page without growing a new one.
+    pub fn page_into(&self, name: &str, data: serde_json::Value, out: &mut Vec<u8>) -> Result<()> {
         self.html
-            .render_with_context(name, &handlebars::Context::from(data))
+            .render_with_context_to_write(name, &handlebars::Context::from(data), out)
             .map_err(|e| Error::Internal(anyhow::anyhow!("rendering page {name}: {e}")))
     }
 

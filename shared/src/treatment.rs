@@ -77,7 +77,7 @@ impl From<TreatmentProvider> for ProviderView {
 }
 
 /// A visit as pages and the API show it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct VisitView {
     /// Id.
     pub id: String,

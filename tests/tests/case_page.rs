@@ -237,8 +237,72 @@ async fn the_three_answers_and_a_call_are_on_the_first_phone_screen(backend: Bac
     Ok(())
 }
 
+/// The case page's data and the API's matter come from one statement each,
+/// the session check included, counted on the connection that runs it (with
+/// the phase catalogue already kept in the process, as on every page after
+/// the first). Another client's matter is not found, in that statement too.
+async fn the_case_page_is_one_statement(backend: Backend) -> anyhow::Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use diesel::Connection as _;
+    use diesel::connection::InstrumentationEvent;
+    use shared::matter_page::{self, Wanted};
+
+    let app = TestApp::builder(backend).spawn().await?;
+    let demo = app.seed_demo().await?;
+    let jordan = app.client(&demo.email("jordan")).await?;
+    let sam = app.client(&demo.email("sam")).await?;
+    let session = app.signed_in_client(&jordan.email).await?;
+    let page = session.request(reqwest::Method::GET, &format!("/matters/{}", jordan.matter_id)).send().await?;
+    assert_eq!(page.status(), StatusCode::OK, "Jordan's case page");
+
+    let (tokens, token) = (app.state.tokens.clone(), session.token.clone());
+    let (mine, theirs) = (jordan.matter_id.clone(), sam.matter_id.clone());
+    let loads = app
+        .state
+        .db
+        .run(move |conn| {
+            let started = Arc::new(AtomicUsize::new(0));
+            let count = started.clone();
+            conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            let mut loads = Vec::new();
+            for (matter, wanted) in [(&mine, Wanted::Page), (&mine, Wanted::Detail), (&theirs, Wanted::Page)] {
+                let before = started.load(Ordering::SeqCst);
+                let (viewer, page) = matter_page::load(conn, &tokens, &token, matter, wanted, shared::domain::now())?;
+                let statements = started.load(Ordering::SeqCst) - before;
+                loads.push((
+                    wanted,
+                    statements,
+                    viewer.user.id,
+                    page.map(|p| (p.detail.id, p.detail.milestones.len())),
+                ));
+            }
+            Ok(loads)
+        })
+        .await?;
+    for (n, (wanted, statements, viewer, page)) in loads.into_iter().enumerate() {
+        assert_eq!(statements, 1, "load {n} ({wanted:?}) took {statements} statements");
+        assert_eq!(viewer, jordan.id, "load {n}: the session's user");
+        match (n, page) {
+            (0 | 1, Ok((id, milestones))) => {
+                assert_eq!(id, jordan.matter_id, "load {n}: Jordan's matter");
+                assert!(milestones > 0, "load {n}: Jordan's matter shows its milestones");
+            }
+            (2, Err(shared::Error::NotFound)) => {}
+            (n, other) => panic!("load {n}: {other:?}"),
+        }
+    }
+    Ok(())
+}
+
 on_both_backends!(
     one_open_case_goes_straight_to_it_two_show_the_dashboard,
     a_deep_link_survives_sign_in_and_never_leaves_the_site,
     the_three_answers_and_a_call_are_on_the_first_phone_screen,
+    the_case_page_is_one_statement,
 );

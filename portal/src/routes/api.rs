@@ -5,6 +5,7 @@ use actix_web::{get, web};
 use serde::Serialize;
 use shared::client_view::{self, MatterDetail, MatterSummary};
 use shared::domain::Language;
+use shared::matter_page::{self, Wanted};
 use utoipa::ToSchema;
 
 use crate::error::{AppError, AppResult};
@@ -86,9 +87,9 @@ async fn matter(signed_in: SignedIn, id: web::Path<String>) -> AppResult<web::Js
     // Busy: the session is checked in the same database trip as the matter.
     let id = id.into_inner();
     let checked = signed_in
-        .run(move |conn, viewer| {
-            let lang = viewer.user.language;
-            client_view::matter_detail(conn, &viewer.user, &id, lang)
+        .run_checked(move |conn, tokens, token| {
+            let (viewer, page) = matter_page::load(conn, tokens, token, &id, Wanted::Detail, shared::domain::now())?;
+            Ok((viewer, page.map(|p| p.detail)))
         })
         .await?;
     match checked {

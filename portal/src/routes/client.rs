@@ -15,8 +15,9 @@ use shared::client_view::{self, ContactView, MatterDetail, PhaseView, StepState}
 use shared::documents::DocumentView;
 use shared::domain::{DocumentSource, MilestoneKind};
 use shared::error::Error;
+use shared::matter_page::{LATEST_MESSAGES, MatterPage, Wanted};
 
-use crate::pages::{LanguageHints, PageCtx, PageResult};
+use crate::pages::{PageCtx, PageResult};
 use crate::session::SignedIn;
 
 /// Registers the client pages.
@@ -177,7 +178,7 @@ struct EmptyDraft {
 }
 
 #[derive(Serialize)]
-struct MatterPage<'a> {
+struct MatterPageView<'a> {
     /// The matter's own title names the page (it replaces the default title), after the unread count.
     title: String,
     matter: MatterView<'a>,
@@ -192,52 +193,45 @@ struct Care {
     visits: Vec<crate::routes::treatment::VisitLine>,
 }
 
-/// Visits the case page shows (the rest are on the treatment page).
-const LATEST_VISITS: usize = 3;
-
-/// Messages the matter page shows (the rest are on the messages page).
-const LATEST_MESSAGES: usize = 3;
-
 #[get("/matters/{id}")]
 async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> PageResult {
-    // The busiest page: the session is checked in the same database trip as the page's data.
-    let (hints, id) = (LanguageHints::of(signed_in.request()), path.into_inner());
+    // The busiest page: the session and everything the page shows are one statement.
+    let id = path.into_inner();
     let checked = signed_in
-        .run(move |conn, viewer| {
-            let lang = hints.choose(Some(viewer.user.language));
-            let detail = client_view::matter_detail(conn, &viewer.user, &id, lang)?;
-            let documents = shared::documents::list_shown(conn, &detail)?;
-            let messages = shared::messages::for_client(conn, &viewer.user, &detail.id)?;
-            // The page shows the latest replies: they are read.
-            let unread = shared::messages::mark_read_by_client(conn, &detail.id, shared::domain::now())?;
-            let matter = client_view::own_matter(conn, &viewer.user, &detail.id)?;
-            let upcoming = shared::appointments::upcoming(conn, &matter, shared::domain::now())?;
-            let mut visits = shared::treatment::log(conn, &matter, shared::domain::now())?.visits;
-            visits.truncate(LATEST_VISITS);
-            Ok((detail, documents, messages, (unread, upcoming, visits)))
+        .run_checked(move |conn, tokens, token| {
+            let now = shared::domain::now();
+            let (viewer, page) = shared::matter_page::load(conn, tokens, token, &id, Wanted::Page, now)?;
+            // The page shows the latest replies: they are read (a write only when some were not).
+            let page = page.and_then(|page| {
+                if page.unread > 0 {
+                    shared::messages::mark_read_by_client(conn, &page.detail.id, now)?;
+                }
+                Ok(page)
+            });
+            Ok((viewer, page))
         })
         .await;
     let (ctx, loaded) = PageCtx::checked(&signed_in, checked);
-    let (detail, documents, messages, (unread, upcoming, visits)) = match loaded {
+    let page = match loaded {
         // Signed out: to the sign-in, which brings the client back here.
         Err(Error::Unauthenticated) => return Ok(crate::routes::sign_in::to_sign_in(&ctx.state, &ctx.path)),
         other => other?,
     };
+    let MatterPage { detail, documents, messages, message_count, unread, appointments, visits } = page;
     let title = match unread {
         0 => detail.title.clone(),
         n => format!("({n}) {}", detail.title),
     };
     let mut matter = matter_view(&ctx, &detail, &documents);
-    matter.message_count = messages.len();
-    matter.more_messages = messages.len() > LATEST_MESSAGES;
+    matter.message_count = message_count;
+    matter.more_messages = message_count > LATEST_MESSAGES;
     matter.unread = unread;
-    let latest = messages.len().saturating_sub(LATEST_MESSAGES);
-    matter.messages = crate::routes::messages::lines(&ctx, &detail.id, messages.into_iter().skip(latest).collect());
+    matter.messages = crate::routes::messages::lines(&ctx, &detail.id, messages);
     let care = Care {
-        appointments: crate::routes::treatment::appointment_lines(&ctx, upcoming),
+        appointments: crate::routes::treatment::appointment_lines(&ctx, appointments),
         visits: crate::routes::treatment::visit_lines(&ctx, visits),
     };
-    let page = MatterPage { title, matter, care };
+    let page = MatterPageView { title, matter, care };
     Ok(ctx.render(StatusCode::OK, "matter", "dashboard-title", page))
 }
 

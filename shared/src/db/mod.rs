@@ -5,9 +5,10 @@ pub mod models;
 pub mod schema;
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -106,11 +107,15 @@ impl ManageConnection for Manager {
     fn connect(&self) -> std::result::Result<Pooled, r2d2::Error> {
         let conn = match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url.expose())
-                .map(DbConnection::Postgresql)
+                .map(|mut conn| {
+                    conn.set_instrumentation(count_statements);
+                    DbConnection::Postgresql(conn)
+                })
                 .map_err(r2d2::Error::ConnectionError),
             DatabaseUrl::Sqlite(path) => {
                 let mut conn =
                     SqliteConnection::establish(&path.to_string_lossy()).map_err(r2d2::Error::ConnectionError)?;
+                conn.set_instrumentation(count_statements);
                 conn.batch_execute(SQLITE_PRAGMAS).map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -134,6 +139,24 @@ impl ManageConnection for Manager {
 
     fn has_broken(&self, pooled: &mut Pooled) -> bool {
         std::thread::panicking() || pooled.conn.is_broken()
+    }
+}
+
+/// Statements this process's pooled connections have sent to the database.
+static STATEMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// Statements the pooled connections of this process have sent to the
+/// database so far: every round trip counts (queries, `BEGIN`/`COMMIT`, pool
+/// checks). Served at `/metrics` as [`crate::metrics::DB_STATEMENTS`]; the
+/// benchmark divides its growth by the pages answered.
+pub fn statements_sent() -> u64 {
+    STATEMENTS.load(Ordering::Relaxed)
+}
+
+/// Counts each statement a pooled connection starts (diesel's instrumentation hook).
+fn count_statements(event: InstrumentationEvent<'_>) {
+    if let InstrumentationEvent::StartQuery { .. } = event {
+        STATEMENTS.fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -60,7 +60,7 @@ pub struct FirmLogo {
 }
 
 /// A client or a staff member of one firm.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
     pub id: String,
