@@ -66,6 +66,10 @@ pub struct Report {
     pub upload: Option<Upload>,
     pub weekly: Option<Weekly>,
     pub sign_in: Option<crate::sign_in::SignIns>,
+    /// Rows for the targets table from parts with a module of their own (`smtp`, `uploads`).
+    pub target_rows: Vec<String>,
+    /// Sections from those parts, written after the others.
+    pub sections: Vec<String>,
     pub total_seconds: f64,
 }
 
@@ -258,6 +262,9 @@ impl Report {
                 mark((ratio(known, unknown) - 1.0).abs() <= 0.1)
             );
         }
+        for row in &self.target_rows {
+            let _ = writeln!(out, "{row}");
+        }
 
         if let Some(set) = &self.http_pg {
             let _ = writeln!(out, "\n## 1. Pages against `/healthz` (PostgreSQL)\n");
@@ -394,6 +401,9 @@ impl Report {
                  time, the two kinds alternating, each with the rate-limit hits cleared before it and 150 ms after \
                  it (the email a client's request sends goes out after the answer)."
             );
+        }
+        for section in &self.sections {
+            let _ = writeln!(out, "\n{}", section.trim_end());
         }
         let _ = writeln!(out);
         let _ = writeln!(out, "{NOTES_MARKER}");
