@@ -131,7 +131,12 @@ pub fn measure(
     let sink = Sink::start(&args.work_dir)?;
     let smtp_url = format!("smtp://127.0.0.1:{}", sink.port);
     let mut env = crate::service_env(args, &url, procs::free_port()?, &args.work_dir.join("notifier"), true);
-    for (key, value) in [("MATTERLINE_SMTP_URL", smtp_url), ("MATTERLINE_SMTP_CONNECTIONS", connections.to_string())] {
+    let mut settings = vec![("MATTERLINE_SMTP_URL", smtp_url)];
+    // Left out at its default, so that builds from before the setting (MATTERLINE_BENCH_BIN_DIR) run too.
+    if connections != shared::smtp::DEFAULT_CONNECTIONS {
+        settings.push(("MATTERLINE_SMTP_CONNECTIONS", connections.to_string()));
+    }
+    for (key, value) in settings {
         env.retain(|(k, _)| k != key);
         env.push((key.to_owned(), value));
     }
