@@ -8,7 +8,9 @@ mod procs;
 mod report;
 mod seed;
 mod sign_in;
+mod smtp;
 mod statements;
+mod uploads;
 mod weekly;
 
 use std::path::{Path, PathBuf};
@@ -89,7 +91,26 @@ pub struct Args {
     /// Record the portal with `perf record -g` during each HTTP run and the upload, and print the busiest functions.
     #[arg(long)]
     pub perf: bool,
-    /// Run only these parts (comma-separated: http, upload, signin, insights, weekly, derive, idle, sqlite).
+    /// Clients in the weekly pass into smtp-sink [20000; quick: 2000].
+    #[arg(long)]
+    pub sink_clients: Option<usize>,
+    /// `MATTERLINE_SMTP_CONNECTIONS` for the pass into smtp-sink.
+    #[arg(long, default_value_t = 8)]
+    pub sink_connections: usize,
+    /// `notifier once --concurrency` for the pass into smtp-sink.
+    #[arg(long, default_value_t = 8)]
+    pub sink_concurrency: usize,
+    /// Rounds of the smtp-sink, hash and concurrent-upload parts (medians reported).
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Uploads at once in the concurrent-upload part [20; quick: 4].
+    #[arg(long)]
+    pub concurrent_uploads: Option<usize>,
+    /// Size of each concurrent upload, MiB [50; quick: 10].
+    #[arg(long)]
+    pub concurrent_mib: Option<u64>,
+    /// Run only these parts (comma-separated: http, upload, signin, insights, weekly, derive, idle, sqlite,
+    /// sink (weekly pass into smtp-sink), hash (ring's SHA-256), concurrent (uploads at once)).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
 }
@@ -403,8 +424,15 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         report.derive_pg = Some((big_clients.len(), seconds));
     }
 
+    let mut hashing = uploads::HashSpeed::default();
+    if args.wants("hash") {
+        step("ring's SHA-256 in one thread");
+        hashing.ring_mb_s = uploads::ring_sha256(args.rounds.max(1));
+        eprintln!("  {:?} MB/s", hashing.ring_mb_s);
+    }
+    let upload_parts = args.wants("upload") || args.wants("concurrent");
     if args.wants("http")
-        || args.wants("upload")
+        || upload_parts
         || args.wants("signin")
         || args.wants("insights")
         || args.wants("idle")
@@ -422,7 +450,29 @@ async fn run(args: &Args) -> anyhow::Result<()> {
             report.http_pg = Some(http_set(args, &portal, &addr, &token, &matter)?);
         }
         if args.wants("upload") {
-            report.upload = Some(upload(args, &portal, &addr, &token, &matter)?);
+            let done = upload(args, &portal, &addr, &token, &matter)?;
+            hashing.upload = Some((done.bytes, done.portal_seconds));
+            report.upload = Some(done);
+        }
+        if args.wants("concurrent") {
+            let (count, mib) = (args.pick(args.concurrent_uploads, 20, 4), args.pick(args.concurrent_mib, 50, 10));
+            step(&format!("{count} uploads of {mib} MiB at once"));
+            let file = args.work_dir.join("concurrent.pdf");
+            write_upload_file(&file, mib)?;
+            let url = format!("http://{addr}/api/v1/matters/{matter}/documents");
+            for _ in 0..args.rounds.max(1) {
+                let c = uploads::concurrent(&portal, &url, &token, &file, count)?;
+                eprintln!(
+                    "  {:.2} s, {:.0} MB/s in all, {} not 201, growth {:.1} MiB, load {:.2}",
+                    c.seconds,
+                    c.mb_per_s(),
+                    c.failed,
+                    c.growth_mib(),
+                    c.load
+                );
+                hashing.concurrent.push(c);
+            }
+            let _ = std::fs::remove_file(&file);
         }
         if args.wants("signin") {
             step(&format!("sign-in requests: {} clients' addresses against unknown ones", sign_in::SAMPLES));
@@ -465,6 +515,18 @@ async fn run(args: &Args) -> anyhow::Result<()> {
             eprintln!("  ready in {:.0} ms, idle VmRSS {idle} kB", ready.as_secs_f64() * 1000.0);
             report.notifier_start = Some((ready, idle));
         }
+    }
+
+    if hashing.upload.is_some() || !hashing.concurrent.is_empty() || !hashing.ring_mb_s.is_empty() {
+        report.target_rows.extend(hashing.target_rows());
+        report.sections.push(hashing.markdown());
+    }
+
+    if args.wants("sink") {
+        let clients = args.pick(args.sink_clients, 20_000, 2_000);
+        let runs = smtp::measure(args, clients, args.sink_connections, args.sink_concurrency, args.rounds.max(1))?;
+        report.target_rows.push(runs.target_row());
+        report.sections.push(runs.markdown());
     }
 
     if args.wants("sqlite") {

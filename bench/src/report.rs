@@ -67,6 +67,10 @@ pub struct Report {
     pub weekly: Option<Weekly>,
     pub sign_in: Option<crate::sign_in::SignIns>,
     pub insights: Option<crate::insights::Timings>,
+    /// Rows for the targets table from parts with a module of their own (`smtp`, `uploads`).
+    pub target_rows: Vec<String>,
+    /// Sections from those parts, written after the others.
+    pub sections: Vec<String>,
     pub total_seconds: f64,
 }
 
@@ -262,6 +266,9 @@ impl Report {
                 mark((ratio(known, unknown) - 1.0).abs() <= 0.1)
             );
         }
+        for row in &self.target_rows {
+            let _ = writeln!(out, "{row}");
+        }
 
         if let Some(set) = &self.http_pg {
             let _ = writeln!(out, "\n## 1. Pages against `/healthz` (PostgreSQL)\n");
@@ -401,6 +408,9 @@ impl Report {
         }
         if let Some(t) = &self.insights {
             crate::insights::section(&mut out, t);
+        }
+        for section in &self.sections {
+            let _ = writeln!(out, "\n{}", section.trim_end());
         }
         let _ = writeln!(out);
         let _ = writeln!(out, "{NOTES_MARKER}");

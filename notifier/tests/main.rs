@@ -6,6 +6,7 @@ mod contained_panics;
 mod mail_faults;
 mod notices;
 mod processes;
+mod rate_limit;
 mod weekly_update;
 
 /// A file in tests/ that no `mod` above names would never run.

@@ -21,3 +21,4 @@ pub mod staff_auth;
 pub mod state;
 pub mod totp_at_rest;
 pub mod upload;
+pub mod upload_digest;

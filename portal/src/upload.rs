@@ -24,6 +24,7 @@ use utoipa::ToSchema;
 
 use crate::scan::{Scan, ScanError, Verdict};
 use crate::state::AppState;
+use crate::upload_digest::UploadDigest;
 
 /// A file that was stored.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -502,15 +503,22 @@ async fn receive_file(
     let name = documents::sanitize_file_name(&raw_name);
     let max = state.config.max_upload_bytes;
 
-    // The first bytes decide the type before anything is stored.
+    // The first bytes decide the type before anything is stored. A first
+    // chunk that holds them all (the usual case) is used as it is, not copied.
     let mut head = BytesMut::new();
+    let mut first: Option<bytes::Bytes> = None;
     while head.len() < SNIFF_BYTES {
         match field.next().await {
+            Ok(Some(chunk)) if head.is_empty() && chunk.len() >= SNIFF_BYTES => {
+                first = Some(chunk);
+                break;
+            }
             Ok(Some(chunk)) => head.extend_from_slice(&chunk),
             Ok(None) => break,
             Err(e) => return Some((e.stop(), name)),
         }
     }
+    let head = first.unwrap_or_else(|| head.freeze());
     if head.is_empty() && raw_name.is_empty() {
         // An empty file input: the browser sends a part with no name and no bytes.
         return None;
@@ -549,13 +557,11 @@ async fn receive_file(
             return Some((Stop::StorageFailed, name));
         }
     };
-    // ring's SHA-256 (assembly) runs about twice as fast as the `sha2` crate on
-    // CPUs without SHA extensions. It runs here, on the worker that owns the
-    // connection: a thread per upload was faster alone, but under load its
-    // hashing took the CPU from the workers answering other requests.
-    let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
+    // Hashed in batches on the process's hashing lanes while the next chunks
+    // arrive and the part before goes to storage (see crate::upload_digest).
+    let mut hasher = UploadDigest::default();
     let mut size: u64 = 0;
-    let mut chunk = head.freeze();
+    let mut chunk = head;
     loop {
         size += chunk.len() as u64;
         if size > max {
@@ -564,7 +570,11 @@ async fn receive_file(
             report.refused.push(RefusedFile { name: name.clone(), reason: Refusal::TooLarge });
             return Some((Stop::TooLarge, name));
         }
-        hasher.update(&chunk);
+        if let Err(e) = hasher.update(chunk.clone()).await {
+            tracing::warn!(error = %e, file = %name, "hashing failed during an upload");
+            forget(state, upload.abort().await).await;
+            return Some((Stop::StorageFailed, name));
+        }
         // The chunk goes to storage and to clamd at the same time.
         let (stored, scanned) = match scan.as_mut() {
             Some(scan) => {
@@ -595,7 +605,14 @@ async fn receive_file(
             }
         };
     }
-    let sha256 = hex::encode(hasher.finish());
+    let sha256 = match hasher.finish().await {
+        Ok(sha256) => sha256,
+        Err(e) => {
+            tracing::warn!(error = %e, file = %name, "hashing failed during an upload");
+            forget(state, upload.abort().await).await;
+            return Some((Stop::StorageFailed, name));
+        }
+    };
     // Only a file clamd found clean (or could not check, when failing open) is finished.
     if let Some(scan) = scan {
         match scan.finish().await {

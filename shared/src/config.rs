@@ -341,6 +341,14 @@ declare_config! {
     /// A PEM certificate to trust for the SMTP server's TLS (a private CA or a
     /// self-signed relay), besides the public roots.
     smtp_ca_file: Option<PathBuf>, default None, parse none_if_blank(parse_readable_file), unset "(unset)";
+    /// SMTP connections to the server at most, shared by every message this
+    /// process sends (each message holds one while it is sent).
+    smtp_connections: u64, default crate::smtp::DEFAULT_CONNECTIONS as u64, parse |v| parse_positive(v, "connections");
+    /// Messages per second the SMTP server takes from this process at most (a
+    /// provider's sending rate, e.g. 14 on Amazon SES's first production tier);
+    /// no limit when unset.
+    smtp_max_per_second: Option<u64>, default None, parse none_if_blank(|v| parse_positive(v, "messages per second")),
+        unset "(unset: no limit)";
     /// Sender of every email, `Name <address>`.
     mail_from: String, default "Matterline <no-reply@localhost>".to_owned(), parse parse_mailbox;
     /// Secret signing every token; generated once into `data_dir` when unset.
@@ -1045,6 +1053,8 @@ mod tests {
                 "MATTERLINE_S3_CHECKSUM=none",
                 "MATTERLINE_SMTP_URL=(unset: dev mail folder)",
                 "MATTERLINE_SMTP_CA_FILE=(unset)",
+                "MATTERLINE_SMTP_CONNECTIONS=8",
+                "MATTERLINE_SMTP_MAX_PER_SECOND=(unset: no limit)",
                 "MATTERLINE_MAIL_FROM=Matterline <no-reply@localhost>",
                 "MATTERLINE_JWT_SECRET=(generated in ./data/jwt-secret)",
                 "MATTERLINE_JWT_PREVIOUS_SECRETS=(none)",
@@ -1101,6 +1111,8 @@ mod tests {
             ("s3_checksum", "CRC32", "crc32"),
             ("smtp_url", "smtps://mailer:hunter2@mail.example:465", "smtps://mailer:%5Bredacted%5D@mail.example:465"),
             ("smtp_ca_file", &ca, &ca),
+            ("smtp_connections", "32", "32"),
+            ("smtp_max_per_second", "14", "14"),
             ("mail_from", "Firm <office@firm.example>", "Firm <office@firm.example>"),
             ("jwt_secret", "0123456789abcdef0123456789abcdef-very-secret", "[redacted]"),
             (

@@ -8,7 +8,8 @@
 //! - [`tokens`], [`auth`], [`one_tap`]: signed tokens, sign-in links, device sessions,
 //!   and the one-tap links of client emails.
 //! - [`clock`]: the time those checks go by, which tests can move forward.
-//! - [`i18n`], [`render`], [`mail`]: locales, page and email templates, sending mail.
+//! - [`i18n`], [`render`], [`mail`], [`smtp`]: locales, page and email templates, sending mail
+//!   (and the SMTP connections, their `TCP_NODELAY` and rate limit).
 //! - [`notifications`], [`weekly`]: the one delivery pipeline (queue, kinds, channels,
 //!   the delivery loop) and the weekly update's derivation.
 //! - [`staff`]: the firm's side: clients, matters, milestones, requests, logs.
@@ -47,6 +48,7 @@ pub mod one_tap;
 pub mod rate_limit;
 pub mod render;
 pub mod requests;
+pub mod smtp;
 pub mod staff;
 pub mod startup;
 pub mod telemetry;

@@ -1,4 +1,4 @@
-//! Sending email: SMTP through lettre's pooled async transport when
+//! Sending email: SMTP over [`crate::smtp`]'s pooled connections when
 //! `MATTERLINE_SMTP_URL` is set, otherwise the dev mail folder — one `.eml`
 //! file per message in `DATA_DIR/mailbox`, listed by the portal at `/dev/mailbox`.
 //! Tests may build a mailer that keeps messages in memory ([`Mailer::in_memory`]);
@@ -6,15 +6,16 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 pub use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Attachment, MultiPart};
-use lettre::transport::smtp::PoolConfig;
+use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::{SMTP_PORT, SUBMISSION_PORT, SUBMISSIONS_PORT};
+use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -74,7 +75,7 @@ pub struct EmailAttachment {
 
 #[derive(Clone)]
 enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Arc<crate::smtp::Pool>),
     /// The dev mail folder (embedded mode).
     MailFolder(AsyncFileTransport<Tokio1Executor>),
     /// Kept in memory, for tests (built only by [`Mailer::in_memory`]).
@@ -137,20 +138,53 @@ impl std::fmt::Debug for Mailer {
     }
 }
 
-/// The TLS mode the SMTP URL asks for, trusting `ca_file` as well as the public roots.
-fn tls_trusting(url: &url::Url, ca_file: &Path) -> Result<Tls> {
+/// The TLS parameters for `host`: the public roots, and `ca_file` as well when set.
+fn tls_parameters(host: &str, ca_file: Option<&Path>) -> Result<TlsParameters> {
+    let Some(ca_file) = ca_file else {
+        return TlsParameters::new(host.to_owned()).map_err(|e| Error::invalid("MATTERLINE_SMTP_URL", e.to_string()));
+    };
     let invalid = |reason: String| Error::invalid("MATTERLINE_SMTP_CA_FILE", reason);
     let pem = std::fs::read(ca_file).map_err(|e| invalid(format!("{}: {e}", ca_file.display())))?;
     let certificate = Certificate::from_pem(&pem).map_err(|e| invalid(format!("{}: {e}", ca_file.display())))?;
-    let host = url.host_str().unwrap_or_default().to_owned();
-    let parameters =
-        TlsParameters::builder(host).add_root_certificate(certificate).build().map_err(|e| invalid(e.to_string()))?;
+    TlsParameters::builder(host.to_owned())
+        .add_root_certificate(certificate)
+        .build()
+        .map_err(|e| invalid(e.to_string()))
+}
+
+/// The server `MATTERLINE_SMTP_URL` names, read as lettre reads such a URL:
+/// `smtp://` (port 25, no TLS), `smtp://…?tls=required` or `?tls=opportunistic`
+/// (STARTTLS, port 587), `smtps://` (TLS from the first byte, port 465); user
+/// and password (percent-decoded) for AUTH; a path names the EHLO host.
+/// `ca_file` is trusted besides the public roots.
+pub fn smtp_server(url: &url::Url, ca_file: Option<&Path>) -> Result<crate::smtp::Server> {
+    let invalid = |reason: String| Error::invalid("MATTERLINE_SMTP_URL", reason);
+    let host = url.host_str().ok_or_else(|| invalid("no host".to_owned()))?.to_owned();
     let mode = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
-    Ok(match (url.scheme(), mode.as_deref()) {
-        ("smtps", _) => Tls::Wrapper(parameters),
-        (_, Some("opportunistic")) => Tls::Opportunistic(parameters),
-        _ => Tls::Required(parameters),
-    })
+    let (tls, default_port) = match (url.scheme(), mode.as_deref()) {
+        ("smtp", None) => (Tls::None, SMTP_PORT),
+        ("smtp", Some("required")) => (Tls::Required(tls_parameters(&host, ca_file)?), SUBMISSION_PORT),
+        ("smtp", Some("opportunistic")) => (Tls::Opportunistic(tls_parameters(&host, ca_file)?), SUBMISSION_PORT),
+        ("smtps", _) => (Tls::Wrapper(tls_parameters(&host, ca_file)?), SUBMISSIONS_PORT),
+        (scheme, mode) => return Err(invalid(format!("unknown scheme {scheme:?} or tls={mode:?}"))),
+    };
+    let hello = match url.path().trim_matches('/') {
+        "" => ClientId::default(),
+        name => ClientId::Domain(name.to_owned()),
+    };
+    let credentials = match url.password() {
+        Some(password) => {
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8()
+                    .map(|s| s.into_owned())
+                    .map_err(|e| invalid(format!("user or password: {e}")))
+            };
+            Some(Credentials::new(decode(url.username())?, decode(password)?))
+        }
+        None => None,
+    };
+    Ok(crate::smtp::Server { host, port: url.port().unwrap_or(default_port), tls, credentials, hello })
 }
 
 /// The sender for a firm: its own address, else the configured address under
@@ -208,14 +242,14 @@ impl Mailer {
             config.mail_from.parse().map_err(|e| Error::invalid("MATTERLINE_MAIL_FROM", format!("{e}")))?;
         match &config.smtp_url {
             Some(url) => {
-                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose().as_str())
-                    .map_err(|e| Error::invalid("MATTERLINE_SMTP_URL", e.to_string()))?;
-                if let Some(ca_file) = &config.smtp_ca_file {
-                    builder = builder.tls(tls_trusting(url.expose(), ca_file)?);
-                }
-                let transport =
-                    builder.timeout(Some(Duration::from_secs(20))).pool_config(PoolConfig::new().max_size(8)).build();
-                Ok(Self { transport: Transport::Smtp(transport), from, mail_folder: None })
+                let server = smtp_server(url.expose(), config.smtp_ca_file.as_deref())?;
+                let rate = config.smtp_max_per_second.map(|n| {
+                    let clock: Arc<dyn crate::smtp::RateClock> = Arc::new(crate::smtp::SystemClock::default());
+                    crate::smtp::RateLimit::new(usize::try_from(n).unwrap_or(usize::MAX), clock)
+                });
+                let connections = usize::try_from(config.smtp_connections).unwrap_or(usize::MAX);
+                let pool = crate::smtp::Pool::new(server, connections, rate);
+                Ok(Self { transport: Transport::Smtp(Arc::new(pool)), from, mail_folder: None })
             }
             None => {
                 let dir = config.data_dir.join("mailbox");
@@ -237,6 +271,16 @@ impl Mailer {
     /// SMTP server. Only code builds it: no configuration leads here.
     pub fn in_memory(from: Mailbox) -> Self {
         Self { transport: Transport::Memory(SentMail::default()), from, mail_folder: None }
+    }
+
+    /// The same mailer with its SMTP rate limit going by `clock` (a
+    /// [`crate::smtp::TestClock`] in tests); unchanged without an SMTP rate limit.
+    pub fn with_rate_clock(self, clock: Arc<dyn crate::smtp::RateClock>) -> Self {
+        let transport = match self.transport {
+            Transport::Smtp(pool) => Transport::Smtp(Arc::new(pool.with_rate_clock(clock))),
+            other => other,
+        };
+        Self { transport, ..self }
     }
 
     /// What an in-memory mailer has kept; `None` for the other transports.
@@ -334,17 +378,20 @@ impl Mailer {
     /// Sends an already built message.
     pub async fn send_message(&self, message: Message) -> std::result::Result<(), SendError> {
         match &self.transport {
-            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
-                let setup = e.status().is_some_and(|code| SETUP_CODES.contains(&code.to_string().as_str()));
-                if setup {
-                    SendError::Transient(format!(
-                        "the mail server refused the sign-in (check MATTERLINE_SMTP_URL): {e}"
-                    ))
-                } else if e.is_permanent() {
-                    SendError::Permanent(e.to_string())
-                } else {
-                    SendError::Transient(e.to_string())
+            Transport::Smtp(smtp) => smtp.send(message.envelope(), &message.formatted()).await.map_err(|e| match e {
+                crate::smtp::Failure::Smtp(e) => {
+                    let setup = e.status().is_some_and(|code| SETUP_CODES.contains(&code.to_string().as_str()));
+                    if setup {
+                        SendError::Transient(format!(
+                            "the mail server refused the sign-in (check MATTERLINE_SMTP_URL): {e}"
+                        ))
+                    } else if e.is_permanent() {
+                        SendError::Permanent(e.to_string())
+                    } else {
+                        SendError::Transient(e.to_string())
+                    }
                 }
+                crate::smtp::Failure::Network(e) => SendError::Transient(e),
             }),
             Transport::MailFolder(file) => {
                 file.send(message).await.map(|_| ()).map_err(|e| SendError::Transient(format!("dev mail folder: {e}")))
