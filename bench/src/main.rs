@@ -431,12 +431,7 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         eprintln!("  {:?} MB/s", hashing.ring_mb_s);
     }
     let upload_parts = args.wants("upload") || args.wants("concurrent");
-    if args.wants("http")
-        || upload_parts
-        || args.wants("signin")
-        || args.wants("insights")
-        || args.wants("idle")
-    {
+    if args.wants("http") || upload_parts || args.wants("signin") || args.wants("insights") || args.wants("idle") {
         step("portal on PostgreSQL + S3");
         let port = procs::free_port()?;
         let env = service_env(args, &big_url, port, &args.work_dir.join("portal-pg"), true);
