@@ -222,7 +222,7 @@ impl SinkRuns {
     /// The section.
     pub fn markdown(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "## 6. Weekly pass into Postfix's `smtp-sink` ({} clients, PostgreSQL)\n", self.clients);
+        let _ = writeln!(out, "## 8. Weekly pass into Postfix's `smtp-sink` ({} clients, PostgreSQL)\n", self.clients);
         let _ = writeln!(
             out,
             "| round | `smtp-source -s {SOURCE_SESSIONS} -l {MESSAGE_BYTES}` emails/s | load | `notifier once` emails/s | s | CPU s | peak RSS | load | ratio |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
