@@ -467,15 +467,13 @@ pub fn insights(
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect();
-    // Sorted here, not by the database: with 100,000 matters PostgreSQL's sort
-    // of their 200,000 changes spilled to disk and cost 250 ms (BENCHMARKS.md).
-    let mut changes: Vec<(String, Option<String>, NaiveDateTime)> = milestones::table
+    let changes: Vec<(String, Option<String>, NaiveDateTime)> = milestones::table
         .inner_join(matters::table)
         .filter(matters::firm_id.eq(&staff.firm_id))
         .filter(milestones::kind.eq(MilestoneKind::PhaseChange))
+        .order((milestones::matter_id, milestones::created_at))
         .select((milestones::matter_id, milestones::phase_id, milestones::created_at))
         .load(conn)?;
-    changes.sort_by(|a, b| (a.0.as_str(), a.2).cmp(&(b.0.as_str(), b.2)));
     let mut stays: HashMap<&str, Vec<f64>> = HashMap::new();
     let mut previous: Option<(&str, Option<&str>, NaiveDateTime)> = None;
     for (matter, phase, at) in &changes {
