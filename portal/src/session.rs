@@ -180,41 +180,6 @@ impl SignedIn {
     pub fn state(&self) -> &web::Data<AppState> {
         &self.state
     }
-
-    /// Checks the session, then runs `work` as the signed-in user, on one
-    /// connection. `Err` when the session could not be checked (database down).
-    pub async fn run<T, F>(&self, work: F) -> shared::Result<Checked<T>>
-    where
-        F: FnOnce(&mut shared::db::DbConnection, &Authenticated) -> shared::Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let Some(token) = token_of(&self.req) else { return Ok(Checked::Nobody) };
-        let tokens = self.state.tokens.clone();
-        let app = crate::routes::brand::AppKey::of(&self.state);
-        let checked = self
-            .state
-            .db
-            .run(move |conn| match shared::auth::authenticate_in_firm(conn, &tokens, &token) {
-                Ok((session, user, firm)) => {
-                    let viewer = Authenticated {
-                        brand: crate::routes::brand::of_firm_id(conn, &app, &user.firm_id)?,
-                        user,
-                        session_id: session.id,
-                        firm_name: firm.name,
-                        firm_time_zone: firm.time_zone,
-                    };
-                    let done = work(conn, &viewer);
-                    Ok(Checked::Viewer(Box::new(viewer), done))
-                }
-                Err(shared::Error::Unauthenticated) => Ok(Checked::Nobody),
-                Err(e) => Err(e),
-            })
-            .await?;
-        if let Checked::Viewer(viewer, _) = &checked {
-            self.req.extensions_mut().insert(crate::observe::UserId(viewer.user.id.clone()));
-        }
-        Ok(checked)
-    }
 }
 
 impl SignedIn {
