@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Weekday};
+use diesel::dsl::{count, count_star, exists};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -267,34 +268,19 @@ pub fn insights(
         .into_iter()
         .collect();
 
-    // The scope's matters: (id, case manager, phase, opened, closed).
-    type MatterRow = (String, Option<String>, String, NaiveDateTime, Option<NaiveDateTime>);
-    let all: Vec<MatterRow> = matters::table
-        .filter(matters::firm_id.eq(&staff.firm_id))
-        .select((matters::id, matters::case_manager_id, matters::phase_id, matters::opened_at, matters::closed_at))
-        .load(conn)?;
-    let matters_in: Vec<&MatterRow> = match &scope.case_manager_id {
-        Some(id) => all.iter().filter(|m| m.1.as_deref() == Some(id.as_str())).collect(),
-        None => all.iter().collect(),
-    };
-    let in_scope: HashSet<&str> = matters_in.iter().map(|m| m.0.as_str()).collect();
-    let open: HashSet<&str> = matters_in.iter().filter(|m| m.4.is_none()).map(|m| m.0.as_str()).collect();
-    let manager_of: HashMap<&str, Option<&str>> = all.iter().map(|m| (m.0.as_str(), m.1.as_deref())).collect();
-
-    // Clients of the scope's matters.
-    let links: Vec<(String, String)> = matter_clients::table
-        .inner_join(matters::table)
-        .filter(matters::firm_id.eq(&staff.firm_id))
-        .select((matter_clients::matter_id, matter_clients::client_id))
-        .load(conn)?;
-    let mut clients_of: HashMap<&str, Vec<&str>> = HashMap::new();
-    let mut matters_of: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (matter, client) in &links {
-        clients_of.entry(matter.as_str()).or_default().push(client.as_str());
-        matters_of.entry(client.as_str()).or_default().push(matter.as_str());
+    // Every query below reads the scope's rows only: matters of the firm (by
+    // `matters_firm_manager`), and of one case manager when the scope names one.
+    let firm_id = staff.firm_id.as_str();
+    let manager = scope.case_manager_id.as_deref();
+    macro_rules! scoped {
+        ($query:expr) => {{
+            let query = $query.filter(matters::firm_id.eq(firm_id)).into_boxed();
+            match manager {
+                Some(id) => query.filter(matters::case_manager_id.eq(id)),
+                None => query,
+            }
+        }};
     }
-    let client_in_scope =
-        |client: &str| matters_of.get(client).is_some_and(|ms| ms.iter().any(|m| in_scope.contains(m)));
 
     // Adoption, as the adoption figures give it for this scope.
     let everyone = adoption::adoption(conn, &Staff { role: Role::Admin, ..staff.clone() }, now)?;
@@ -308,79 +294,102 @@ pub fn insights(
             .unwrap_or_else(|| Figures { activation: Share::new(0, 0), engagement: Share::new(0, 0) }),
     };
 
-    // Weekly updates: sent in the last 7 days to a client of an open matter; failures in the range.
-    // (client, status, sent, last attempt, error, client's name)
-    type WeeklyRow = (String, NotificationStatus, Option<NaiveDateTime>, NaiveDateTime, Option<String>, String);
-    let weekly: Vec<WeeklyRow> = notifications::table
-        .inner_join(users::table)
-        .filter(notifications::firm_id.eq(&staff.firm_id))
-        .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate))
-        .filter(notifications::channel.eq(Channel::Email))
-        .filter(
-            notifications::sent_at
-                .ge(now - Duration::days(7))
-                .or(notifications::status.eq(NotificationStatus::Failed).and(notifications::created_at.ge(start))),
-        )
-        .select((
-            notifications::recipient_id,
-            notifications::status,
-            notifications::sent_at,
-            notifications::next_attempt_at,
-            notifications::last_error,
-            users::full_name,
-        ))
-        .load(conn)?;
-    let updated_clients: HashSet<&str> = weekly
-        .iter()
-        .filter(|w| w.1 == NotificationStatus::Sent && w.2.is_some_and(|t| t >= now - Duration::days(7)))
-        .map(|w| w.0.as_str())
-        .collect();
-    let covered = open
-        .iter()
-        .filter(|m| clients_of.get(*m).is_some_and(|cs| cs.iter().any(|c| updated_clients.contains(c))))
-        .count();
-    let mut failures: Vec<Failure> = weekly
-        .iter()
-        .filter(|w| w.1 == NotificationStatus::Failed && in_range(w.3) && client_in_scope(&w.0))
-        .map(|w| Failure { client_id: w.0.clone(), client_name: w.5.clone(), at: w.3, error: w.4.clone() })
+    // Open matters now, by phase (and so in all).
+    let open_by_phase: HashMap<String, i64> = scoped!(
+        matters::table
+            .filter(matters::closed_at.is_null())
+            .group_by(matters::phase_id)
+            .select((matters::phase_id, count_star()))
+    )
+    .load::<(String, i64)>(conn)?
+    .into_iter()
+    .collect();
+    let open: i64 = open_by_phase.values().sum();
+
+    // Weekly updates: open matters with a client sent one in the last 7 days.
+    let covered: i64 = scoped!(
+        matter_clients::table
+            .inner_join(matters::table)
+            .filter(matters::closed_at.is_null())
+            .filter(exists(
+                notifications::table
+                    .filter(notifications::recipient_id.eq(matter_clients::client_id))
+                    .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate))
+                    .filter(notifications::channel.eq(Channel::Email))
+                    .filter(notifications::status.eq(NotificationStatus::Sent))
+                    .filter(notifications::sent_at.ge(now - Duration::days(7))),
+            ))
+            .select(count(matter_clients::matter_id).aggregate_distinct())
+    )
+    .first(conn)?;
+    // Failures in the range, to a client of the scope's matters (a row per
+    // matter of theirs, so each failure is taken once).
+    // (notification, last attempt, error, client, client's name)
+    type FailureRow = (String, NaiveDateTime, Option<String>, String, String);
+    let failed_rows: Vec<FailureRow> = scoped!(
+        notifications::table
+            .inner_join(users::table)
+            .inner_join(matter_clients::table.on(matter_clients::client_id.eq(notifications::recipient_id)))
+            .inner_join(matters::table.on(matters::id.eq(matter_clients::matter_id)))
+            .filter(notifications::firm_id.eq(firm_id))
+            .filter(notifications::kind.eq(NotificationKind::WeeklyUpdate))
+            .filter(notifications::channel.eq(Channel::Email))
+            .filter(notifications::status.eq(NotificationStatus::Failed))
+            .filter(notifications::created_at.ge(start))
+            .select((
+                notifications::id,
+                notifications::next_attempt_at,
+                notifications::last_error,
+                notifications::recipient_id,
+                users::full_name,
+            ))
+    )
+    .load(conn)?;
+    let mut seen = HashSet::new();
+    let mut failures: Vec<Failure> = failed_rows
+        .into_iter()
+        .filter(|f| in_range(f.1) && seen.insert(f.0.clone()))
+        .map(|(_, at, error, client_id, client_name)| Failure { client_id, client_name, at, error })
         .collect();
     failures.sort_by_key(|f| std::cmp::Reverse(f.at));
     let failed = i64::try_from(failures.len()).unwrap_or(i64::MAX);
     failures.truncate(20);
-    let weekly_updates =
-        Coverage { updated_last_7_days: Share::new(covered as i64, open.len() as i64), failed, failures };
+    let weekly_updates = Coverage { updated_last_7_days: Share::new(covered, open), failed, failures };
 
-    // Ratings in the range, by client.
-    let scores: Vec<(String, i32, NaiveDateTime)> = ratings::table
-        .filter(ratings::firm_id.eq(&staff.firm_id))
-        .filter(ratings::created_at.ge(start).and(ratings::created_at.lt(end)))
-        .select((ratings::client_id, ratings::score, ratings::created_at))
-        .load(conn)?;
-    let scores: Vec<&(String, i32, NaiveDateTime)> =
-        scores.iter().filter(|s| in_range(s.2) && client_in_scope(&s.0)).collect();
+    // Ratings in the range by clients of the scope's matters, a row per
+    // (rating, matter): a rating counts once, and once for each case manager
+    // of the client's matters in scope.
+    let rated: Vec<(String, i32, NaiveDateTime, Option<String>)> = scoped!(
+        ratings::table
+            .inner_join(matter_clients::table.on(matter_clients::client_id.eq(ratings::client_id)))
+            .inner_join(matters::table.on(matters::id.eq(matter_clients::matter_id)))
+            .filter(ratings::firm_id.eq(firm_id))
+            .filter(ratings::created_at.ge(start).and(ratings::created_at.lt(end)))
+            .select((ratings::id, ratings::score, ratings::created_at, matters::case_manager_id))
+    )
+    .load(conn)?;
     let mut distribution = [0i64; 5];
     let mut weeks: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let mut per_manager: BTreeMap<Option<&str>, (i64, i64)> = BTreeMap::new();
-    for (client, score, at) in &scores {
+    let (mut count, mut total) = (0i64, 0i64);
+    let mut counted: HashSet<&str> = HashSet::new();
+    let mut counted_for: HashSet<(&str, Option<&str>)> = HashSet::new();
+    for (rating, score, at, manager) in rated.iter().filter(|r| in_range(r.2)) {
+        if counted_for.insert((rating.as_str(), manager.as_deref())) {
+            let entry = per_manager.entry(manager.as_deref()).or_default();
+            *entry = (entry.0 + 1, entry.1 + i64::from(*score));
+        }
+        if !counted.insert(rating.as_str()) {
+            continue;
+        }
         if let Some(slot) = usize::try_from(score - 1).ok().and_then(|i| distribution.get_mut(i)) {
             *slot += 1;
         }
         let week = weeks.entry(iso_week_key(local_time(&time_zone, *at).date())).or_default();
         *week = (week.0 + 1, week.1 + i64::from(*score));
-        // A client counts once for each case manager of their matters in scope.
-        let mut theirs: Vec<Option<&str>> = matters_of
-            .get(client.as_str())
-            .map(|ms| ms.iter().filter(|m| in_scope.contains(*m)).filter_map(|m| manager_of.get(m).copied()).collect())
-            .unwrap_or_default();
-        theirs.sort();
-        theirs.dedup();
-        for manager in theirs {
-            let entry = per_manager.entry(manager).or_default();
-            *entry = (entry.0 + 1, entry.1 + i64::from(*score));
-        }
+        count += 1;
+        total += i64::from(*score);
     }
-    let count = scores.len() as i64;
-    let total: i64 = scores.iter().map(|s| i64::from(s.1)).sum();
     let satisfaction = Satisfaction {
         count,
         average: (count > 0).then(|| total as f64 / count as f64),
@@ -401,30 +410,29 @@ pub fn insights(
     };
 
     // Document requests: open now; fulfilled in the range and how long they took.
-    type RequestRow = (String, RequestStatus, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDate>);
-    let requests: Vec<RequestRow> = document_requests::table
-        .inner_join(matters::table)
-        .filter(matters::firm_id.eq(&staff.firm_id))
-        .filter(document_requests::status.eq(RequestStatus::Open).or(document_requests::closed_at.ge(start)))
-        .select((
-            document_requests::matter_id,
-            document_requests::status,
-            document_requests::created_at,
-            document_requests::closed_at,
-            document_requests::due_date,
-        ))
-        .load(conn)?;
-    let requests: Vec<_> = requests.iter().filter(|r| in_scope.contains(r.0.as_str())).collect();
+    type RequestRow = (RequestStatus, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDate>);
+    let requests: Vec<RequestRow> = scoped!(
+        document_requests::table
+            .inner_join(matters::table)
+            .filter(document_requests::status.eq(RequestStatus::Open).or(document_requests::closed_at.ge(start)))
+            .select((
+                document_requests::status,
+                document_requests::created_at,
+                document_requests::closed_at,
+                document_requests::due_date,
+            ))
+    )
+    .load(conn)?;
     let mut fulfil_days: Vec<f64> = requests
         .iter()
-        .filter(|r| r.1 == RequestStatus::Fulfilled)
-        .filter_map(|r| r.3.filter(|closed| in_range(*closed)).map(|closed| days(closed - r.2)))
+        .filter(|r| r.0 == RequestStatus::Fulfilled)
+        .filter_map(|r| r.2.filter(|closed| in_range(*closed)).map(|closed| days(closed - r.1)))
         .collect();
     let requests = Requests {
-        open: requests.iter().filter(|r| r.1 == RequestStatus::Open).count() as i64,
+        open: requests.iter().filter(|r| r.0 == RequestStatus::Open).count() as i64,
         overdue: requests
             .iter()
-            .filter(|r| r.1 == RequestStatus::Open && r.4.is_some_and(|due| crate::requests::is_overdue(due, today)))
+            .filter(|r| r.0 == RequestStatus::Open && r.3.is_some_and(|due| crate::requests::is_overdue(due, today)))
             .count() as i64,
         fulfilled: fulfil_days.len() as i64,
         median_days_to_fulfil: median(&mut fulfil_days),
@@ -432,22 +440,24 @@ pub fn insights(
 
     // Client messages: written in the range, how long the answer took; unanswered now.
     let waiting_since = one_business_day_before(local_time(&time_zone, now));
-    let client_messages: Vec<(String, NaiveDateTime, Option<NaiveDateTime>)> = messages::table
-        .filter(messages::firm_id.eq(&staff.firm_id))
-        .filter(messages::kind.eq(MessageKind::Client))
-        .filter(messages::created_at.ge(start).or(messages::answered_at.is_null()))
-        .select((messages::matter_id, messages::created_at, messages::answered_at))
-        .load(conn)?;
-    let client_messages: Vec<_> = client_messages.iter().filter(|m| in_scope.contains(m.0.as_str())).collect();
-    let written: Vec<_> = client_messages.iter().filter(|m| in_range(m.1)).collect();
+    let client_messages: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = scoped!(
+        messages::table
+            .inner_join(matters::table)
+            .filter(messages::firm_id.eq(firm_id))
+            .filter(messages::kind.eq(MessageKind::Client))
+            .filter(messages::created_at.ge(start).or(messages::answered_at.is_null()))
+            .select((messages::created_at, messages::answered_at))
+    )
+    .load(conn)?;
+    let written: Vec<_> = client_messages.iter().filter(|m| in_range(m.0)).collect();
     let mut answer_hours: Vec<f64> =
-        written.iter().filter_map(|m| m.2.map(|answered| (answered - m.1).num_seconds() as f64 / 3600.0)).collect();
+        written.iter().filter_map(|m| m.1.map(|answered| (answered - m.0).num_seconds() as f64 / 3600.0)).collect();
     let messages = Messages {
         from_clients: written.len() as i64,
         median_hours_to_answer: median(&mut answer_hours),
         unanswered_over_one_business_day: client_messages
             .iter()
-            .filter(|m| m.2.is_none() && local_time(&time_zone, m.1) < waiting_since)
+            .filter(|m| m.1.is_none() && local_time(&time_zone, m.0) < waiting_since)
             .count() as i64,
     };
 
@@ -467,19 +477,19 @@ pub fn insights(
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect();
-    let changes: Vec<(String, Option<String>, NaiveDateTime)> = milestones::table
-        .inner_join(matters::table)
-        .filter(matters::firm_id.eq(&staff.firm_id))
-        .filter(milestones::kind.eq(MilestoneKind::PhaseChange))
-        .order((milestones::matter_id, milestones::created_at))
-        .select((milestones::matter_id, milestones::phase_id, milestones::created_at))
-        .load(conn)?;
+    // Read in (matter, time) order from `milestones_kind_matter_time`, which
+    // also holds the phase: no sort and no table read.
+    let changes: Vec<(String, Option<String>, NaiveDateTime)> = scoped!(
+        milestones::table
+            .inner_join(matters::table)
+            .filter(milestones::kind.eq(MilestoneKind::PhaseChange))
+            .order((milestones::matter_id, milestones::created_at))
+            .select((milestones::matter_id, milestones::phase_id, milestones::created_at))
+    )
+    .load(conn)?;
     let mut stays: HashMap<&str, Vec<f64>> = HashMap::new();
     let mut previous: Option<(&str, Option<&str>, NaiveDateTime)> = None;
     for (matter, phase, at) in &changes {
-        if !in_scope.contains(matter.as_str()) {
-            continue;
-        }
         match previous {
             Some((m, Some(p), since)) if m == matter.as_str() && in_range(*at) => {
                 stays.entry(p).or_default().push(days(*at - since));
@@ -488,10 +498,6 @@ pub fn insights(
         }
         previous = Some((matter.as_str(), phase.as_deref(), *at));
     }
-    let mut open_by_phase: HashMap<&str, i64> = HashMap::new();
-    for m in matters_in.iter().filter(|m| m.4.is_none()) {
-        *open_by_phase.entry(m.2.as_str()).or_default() += 1;
-    }
     let phases = catalogue
         .iter()
         .map(|(id, key)| {
@@ -499,7 +505,7 @@ pub fn insights(
             PhaseFigures {
                 key: key.clone(),
                 title: titles.get(id).cloned().unwrap_or_else(|| key.clone()),
-                open_matters: open_by_phase.get(id.as_str()).copied().unwrap_or(0),
+                open_matters: open_by_phase.get(id).copied().unwrap_or(0),
                 stays: lengths.len() as i64,
                 median_days: median(&mut lengths),
             }
@@ -513,11 +519,22 @@ pub fn insights(
         quarters.entry(quarter_key(month)).or_default();
         month = month.checked_add_months(chrono::Months::new(1)).unwrap_or(NaiveDate::MAX);
     }
-    for m in &matters_in {
-        if in_range(m.3) {
-            quarters.entry(quarter_key(local_time(&time_zone, m.3).date())).or_default().0 += 1;
+    let dates: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = scoped!(
+        matters::table
+            .filter(
+                matters::opened_at
+                    .ge(start)
+                    .and(matters::opened_at.lt(end))
+                    .or(matters::closed_at.ge(start).and(matters::closed_at.lt(end))),
+            )
+            .select((matters::opened_at, matters::closed_at))
+    )
+    .load(conn)?;
+    for (opened, closed) in dates {
+        if in_range(opened) {
+            quarters.entry(quarter_key(local_time(&time_zone, opened).date())).or_default().0 += 1;
         }
-        if let Some(closed) = m.4.filter(|c| in_range(*c)) {
+        if let Some(closed) = closed.filter(|c| in_range(*c)) {
             quarters.entry(quarter_key(local_time(&time_zone, closed).date())).or_default().1 += 1;
         }
     }
