@@ -405,6 +405,11 @@ declare_config! {
     /// body that trickles a byte now and then never trips the idle limit, but
     /// must not hold a connection (and an open storage upload) for hours.
     upload_total_seconds: u64, default 3600, parse |v| parse_positive(v, "seconds");
+    /// Memory the portal holds at most for the parts of uploads to S3 (MiB), in
+    /// all uploads together: each holds 8 MiB of it per part in memory (one
+    /// filling, one being sent), and uploads past it wait, their connections
+    /// held back, until parts are sent. At least one part (8 MiB).
+    upload_buffer_mib: u64, default 96, parse parse_upload_buffer;
     /// Fault injection for the test suite, honoured by debug builds only (a
     /// release build refuses the key): a notification whose content or
     /// recipient's name contains this text panics while it is composed or
@@ -571,6 +576,14 @@ fn parse_positive(v: &str, unit: &str) -> Result<u64, String> {
     match v.trim().parse::<u64>() {
         Ok(n) if n > 0 => Ok(n),
         _ => Err(format!("expected a positive number of {unit}")),
+    }
+}
+
+/// The upload buffer budget: at least one 8 MiB part, so an upload can always go on.
+fn parse_upload_buffer(v: &str) -> Result<u64, String> {
+    match v.trim().parse::<u64>() {
+        Ok(n) if n >= 8 => Ok(n),
+        _ => Err("expected a number of MiB, at least 8 (one upload part)".to_owned()),
     }
 }
 
@@ -839,6 +852,7 @@ mod tests {
         assert_eq!(c.max_upload_bytes, 262_144_000);
         assert_eq!(c.upload_idle_seconds, 30);
         assert_eq!(c.upload_total_seconds, 3600);
+        assert_eq!(c.upload_buffer_mib, 96);
         assert!(c.fault_panic_marker.is_none(), "no fault is injected unless asked");
         assert_eq!(c.s3_checksum, S3Checksum::None, "only what the server requires");
         assert!(c.smtp_url.is_none());
@@ -901,6 +915,8 @@ mod tests {
             ("MATTERLINE_UPLOAD_IDLE_SECONDS", "0"),
             ("MATTERLINE_UPLOAD_IDLE_SECONDS", "soon"),
             ("MATTERLINE_UPLOAD_TOTAL_SECONDS", "0"),
+            ("MATTERLINE_UPLOAD_BUFFER_MIB", "7"),
+            ("MATTERLINE_UPLOAD_BUFFER_MIB", "lots"),
             ("MATTERLINE_FAULT_PANIC_MARKER", "short"),
             ("MATTERLINE_SMTP_URL", "http://mail"),
             ("MATTERLINE_JWT_SECRET", "short"),
@@ -1073,6 +1089,7 @@ mod tests {
                 "MATTERLINE_SHUTDOWN_GRACE_SECONDS=30",
                 "MATTERLINE_UPLOAD_IDLE_SECONDS=30",
                 "MATTERLINE_UPLOAD_TOTAL_SECONDS=3600",
+                "MATTERLINE_UPLOAD_BUFFER_MIB=96",
                 "MATTERLINE_FAULT_PANIC_MARKER=(unset)",
                 "MATTERLINE_SMS_URL=https://api.twilio.com/",
                 "MATTERLINE_SMS_ACCOUNT_SID=(unset: texts are off)",
@@ -1135,6 +1152,7 @@ mod tests {
             ("shutdown_grace_seconds", "0", "0"),
             ("upload_idle_seconds", "5", "5"),
             ("upload_total_seconds", "600", "600"),
+            ("upload_buffer_mib", "16", "16"),
             ("fault_panic_marker", " panic-here-7f3a ", "panic-here-7f3a"),
             ("sms_url", "http://127.0.0.1:9999", "http://127.0.0.1:9999/"),
             ("sms_account_sid", "AC0123456789abcdef", "AC0123456789abcdef"),

@@ -6,7 +6,11 @@
 //! [`Upload::abort`] leaves nothing behind. On S3 a body of up to one part
 //! (8 MiB) is a single PutObject; a larger one is a multipart upload whose
 //! parts go out as they fill, each sent while the next one fills, so at most
-//! two parts are held in memory.
+//! two parts are held in memory. Every part in memory holds its share of the
+//! process's [`PartBudget`] (`MATTERLINE_UPLOAD_BUFFER_MIB`) from the moment
+//! it starts filling until it has been sent: uploads past the budget wait for
+//! a part to be sent, which holds back their connections, instead of growing
+//! the portal's memory with the number of uploads at once.
 //!
 //! [`cleanup`]: leftovers storage could not remove at the time, and the sweep
 //! that removes them later.
@@ -16,7 +20,7 @@ pub mod cleanup;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
@@ -27,9 +31,12 @@ use bytes::{Bytes, BytesMut};
 use shared::config::{Config, S3Checksum, StorageUrl};
 use shared::error::{Error, Result};
 use tokio::io::AsyncWriteExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Size of each multipart part (S3 needs at least 5 MiB for all but the last).
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
+/// [`PART_SIZE`] in MiB: the budget a part holds.
+const PART_MIB: u32 = (PART_SIZE / (1024 * 1024)) as u32;
 /// How long a presigned download link works.
 pub const DOWNLOAD_LINK_TTL: Duration = Duration::from_secs(300);
 
@@ -83,6 +90,51 @@ pub async fn abort_open_uploads(storage: &Storage) -> Vec<Leftover> {
     failed
 }
 
+/// The memory all uploads of a store may hold at once in part buffers, in
+/// MiB: a part takes its 8 MiB ([`PART_SIZE`]) before it starts filling and
+/// gives them back once it has been sent (or dropped). A part is taken whole,
+/// never a MiB at a time: parts half filled, each waiting for more, could hold
+/// the whole budget and never be sent. Clones share the budget.
+#[derive(Debug, Clone)]
+pub struct PartBudget {
+    permits: Arc<Semaphore>,
+    mib: u32,
+}
+
+/// One part's share of a [`PartBudget`], given back when dropped.
+#[derive(Debug)]
+pub struct PartPermit {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl PartBudget {
+    /// A budget of `mib` MiB; less than one part counts as one part, so an upload can always go on.
+    pub fn new(mib: u64) -> Self {
+        let mib = u32::try_from(mib).unwrap_or(u32::MAX).max(PART_MIB);
+        Self { permits: Arc::new(Semaphore::new(mib as usize)), mib }
+    }
+
+    /// The whole budget, MiB.
+    pub fn mib(&self) -> u32 {
+        self.mib
+    }
+
+    /// MiB not held by any part now.
+    pub fn available_mib(&self) -> usize {
+        self.permits.available_permits()
+    }
+
+    /// One part's share, once the budget has room for it (first come, first served).
+    pub async fn part(&self) -> Result<PartPermit> {
+        if let Ok(permit) = self.permits.clone().try_acquire_many_owned(PART_MIB) {
+            return Ok(PartPermit { _permit: permit });
+        }
+        tracing::debug!(budget_mib = self.mib, "an upload waits for room in the part buffer budget");
+        let permit = self.permits.clone().acquire_many_owned(PART_MIB).await.map_err(unavailable)?;
+        Ok(PartPermit { _permit: permit })
+    }
+}
+
 fn unavailable(cause: impl std::fmt::Display) -> Error {
     Error::Unavailable { service: "storage", cause: anyhow::anyhow!("{cause}") }
 }
@@ -95,6 +147,8 @@ pub struct S3Store {
     sse: Option<ServerSideEncryption>,
     /// The checksum sent with every object and part, when the operator asked for one.
     checksum: Option<ChecksumAlgorithm>,
+    /// The memory the parts of all uploads may hold at once.
+    budget: PartBudget,
 }
 
 /// A document store.
@@ -165,6 +219,7 @@ impl Storage {
                     bucket: bucket.clone(),
                     sse,
                     checksum,
+                    budget: PartBudget::new(config.upload_buffer_mib),
                 }))
             }
         }
@@ -174,6 +229,14 @@ impl Storage {
     pub fn s3_client(&self) -> Option<(&aws_sdk_s3::Client, &str)> {
         match self {
             Self::S3(s) => Some((&s.client, &s.bucket)),
+            Self::Local { .. } => None,
+        }
+    }
+
+    /// The memory budget of part buffers (`None` for a local folder, which holds none).
+    pub fn part_budget(&self) -> Option<&PartBudget> {
+        match self {
+            Self::S3(s) => Some(&s.budget),
             Self::Local { .. } => None,
         }
     }
@@ -219,7 +282,8 @@ impl Storage {
                 store: s.clone(),
                 key: key.to_owned(),
                 content_type: content_type.to_owned(),
-                buffer: BytesMut::with_capacity(PART_SIZE),
+                buffer: BytesMut::new(),
+                held: None,
                 upload_id: None,
                 parts: Vec::new(),
                 sending: None,
@@ -366,13 +430,16 @@ impl Storage {
 
 /// An S3 upload in progress: the current part's buffer, and the multipart
 /// upload once the body outgrew one part. A full part is sent while the next
-/// one fills (at most one part sending and one filling: two parts in memory).
+/// one fills (at most one part sending and one filling: two parts in memory,
+/// each holding its share of the store's [`PartBudget`]).
 #[derive(Debug)]
 pub struct S3Upload {
     store: S3Store,
     key: String,
     content_type: String,
     buffer: BytesMut,
+    /// The budget the part filling in `buffer` holds (none before its first byte).
+    held: Option<PartPermit>,
     upload_id: Option<String>,
     parts: Vec<CompletedPart>,
     sending: Option<tokio::task::JoinHandle<Result<CompletedPart>>>,
@@ -425,9 +492,11 @@ impl S3Upload {
             }
         };
         let number = i32::try_from(self.parts.len() + 1).map_err(|_| Error::invalid("file", "too many parts"))?;
-        let body: Bytes = self.buffer.split().freeze();
-        // The sent part keeps its allocation; the next part gets a whole one at once.
-        self.buffer.reserve(PART_SIZE);
+        // The part leaves with its whole allocation (nothing of it stays referenced
+        // here) and its budget, both given back once it has been sent; the next
+        // part gets a new allocation when its budget is granted.
+        let body: Bytes = std::mem::take(&mut self.buffer).freeze();
+        let held = self.held.take();
         let request = s
             .client
             .upload_part()
@@ -442,7 +511,10 @@ impl S3Upload {
             .customize()
             .disable_payload_signing();
         self.sending = Some(tokio::spawn(async move {
-            let part = request.send().await.map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+            let part = request.send().await.map_err(|e| unavailable(aws_sdk_s3::error::DisplayErrorContext(&e)));
+            // The request, and with it the part's bytes, is gone: its budget goes back.
+            drop(held);
+            let part = part?;
             Ok(CompletedPart::builder()
                 .part_number(number)
                 .set_e_tag(part.e_tag().map(str::to_owned))
@@ -470,6 +542,12 @@ impl Upload {
             Self::S3(upload) => {
                 let mut rest = chunk;
                 while !rest.is_empty() {
+                    if upload.held.is_none() {
+                        // A new part: its budget first (this is where uploads past the
+                        // budget wait), then its memory, all at once.
+                        upload.held = Some(upload.store.budget.part().await?);
+                        upload.buffer = BytesMut::with_capacity(PART_SIZE);
+                    }
                     let room = PART_SIZE - upload.buffer.len();
                     let (now, later) = rest.split_at(room.min(rest.len()));
                     upload.buffer.extend_from_slice(now);
@@ -510,7 +588,7 @@ impl Upload {
                     unregister(upload.ticket);
                     // The whole body fit in one part: a single PutObject.
                     let s = &upload.store;
-                    let body = upload.buffer.split().freeze();
+                    let body = std::mem::take(&mut upload.buffer).freeze();
                     return s
                         .client
                         .put_object()
@@ -620,6 +698,67 @@ mod tests {
         for bad in ["", "../etc/passwd", "/etc/passwd", "firms/../../x", "./x"] {
             assert!(local_path(root, bad).is_err(), "{bad}");
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn parts_in_memory_never_exceed_the_budget() -> Result<()> {
+        let budget = PartBudget::new(20);
+        assert_eq!(budget.mib(), 20);
+        let held = Arc::new(AtomicU64::new(0));
+        let most = Arc::new(AtomicU64::new(0));
+        let tasks: Vec<_> = (0..40)
+            .map(|_| {
+                let (budget, held, most) = (budget.clone(), held.clone(), most.clone());
+                tokio::spawn(async move {
+                    for _ in 0..5 {
+                        let permit = budget.part().await?;
+                        let now = held.fetch_add(u64::from(PART_MIB), Ordering::SeqCst) + u64::from(PART_MIB);
+                        most.fetch_max(now, Ordering::SeqCst);
+                        tokio::task::yield_now().await;
+                        held.fetch_sub(u64::from(PART_MIB), Ordering::SeqCst);
+                        drop(permit);
+                    }
+                    Ok::<_, Error>(())
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.map_err(|e| Error::Internal(e.into()))??;
+        }
+        // 20 MiB hold two 8 MiB parts at most, never a third.
+        assert!(most.load(Ordering::SeqCst) <= 16, "{most:?} MiB held at once");
+        assert_eq!(budget.available_mib(), 20, "every part gave its budget back");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_waiting_part_goes_on_once_a_part_is_sent() -> Result<()> {
+        let budget = PartBudget::new(16);
+        let (first, second) = (budget.part().await?, budget.part().await?);
+        assert_eq!(budget.available_mib(), 0);
+        let waiter = tokio::spawn({
+            let budget = budget.clone();
+            async move { budget.part().await }
+        });
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!waiter.is_finished(), "a third part fits no 16 MiB budget");
+        drop(first);
+        let third = waiter.await.map_err(|e| Error::Internal(e.into()))??;
+        assert_eq!(budget.available_mib(), 0);
+        drop((second, third));
+        assert_eq!(budget.available_mib(), 16);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_budget_below_one_part_still_lets_one_part_through() -> Result<()> {
+        let budget = PartBudget::new(1);
+        assert_eq!(budget.mib(), PART_MIB);
+        drop(budget.part().await?);
+        assert_eq!(budget.available_mib(), PART_MIB as usize);
+        Ok(())
     }
 
     #[test]

@@ -785,7 +785,74 @@ async fn the_unfinished_upload_check_finds_an_open_multipart_upload() -> anyhow:
     Ok(())
 }
 
+/// Uploads at once, each larger than the whole part buffer budget: each waits
+/// its turn for budget (no error, no timeout), and every byte arrives.
+async fn uploads_past_the_buffer_budget_wait_and_arrive_whole(backend: Backend, store: Store) -> anyhow::Result<()> {
+    const UPLOADS: usize = 5;
+    let app = spawn(backend, store, &[("MATTERLINE_UPLOAD_BUFFER_MIB", "16")]).await?;
+    app.seed_demo().await?;
+    let (bearer, matter, _) = client_of(&app, "jordan").await?;
+    if let Some(budget) = app.state.storage.part_budget() {
+        assert_eq!(budget.mib(), 16, "the setting sizes the budget");
+    }
+    // 20 MiB and a bit each (three parts, the last a short one), none alike.
+    let originals: Vec<(Vec<u8>, String)> = (0..UPLOADS)
+        .map(|i| {
+            let mut bytes = pdf(20 * 1024 * 1024 + 1000 * i + 1);
+            for (j, b) in bytes.iter_mut().enumerate().skip(64).step_by(4093) {
+                *b = (i * 31 + j) as u8;
+            }
+            (bytes, format!("statement {i}.pdf"))
+        })
+        .collect();
+    let sends = originals.iter().map(|(bytes, name)| {
+        let (bearer, url) = (bearer.clone(), app.url(&format!("/api/v1/matters/{matter}/documents")));
+        let part = file(bytes.clone(), name);
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .header("Authorization", &bearer)
+                .multipart(Form::new().part("file", part?))
+                .send()
+                .await?;
+            let status = response.status();
+            let report: Value = response.json().await?;
+            anyhow::Ok((status, report))
+        }
+    });
+    for (status, report) in futures_util::future::try_join_all(sends).await? {
+        assert_eq!(status, StatusCode::CREATED, "{report}");
+        assert_eq!(report["stored"].as_array().map(Vec::len), Some(1), "{report}");
+    }
+    let stored = rows(&app).await?;
+    assert_eq!(stored.len(), UPLOADS);
+    for (bytes, name) in &originals {
+        let row = stored.iter().find(|r| &r.original_name == name);
+        let row = row.ok_or_else(|| anyhow::anyhow!("{name} was not recorded"))?;
+        assert_eq!(row.size_bytes, bytes.len() as i64, "{name}");
+        assert_eq!(row.sha256, sha256(bytes), "{name}: the row's hash");
+        let object = app.state.storage.fetch(&row.object_key).await?;
+        assert!(object == *bytes, "{name}: the stored bytes differ from those sent");
+    }
+    if let Some(budget) = app.state.storage.part_budget() {
+        assert_eq!(bucket_objects(&app).await?.len(), UPLOADS);
+        assert_eq!(unfinished_uploads(&app)?, [], "multipart uploads left unfinished");
+        assert_eq!(budget.available_mib(), 16, "every part gave its budget back");
+    }
+    Ok(())
+}
+
+async fn uploads_past_the_buffer_budget_on_s3(backend: Backend) -> anyhow::Result<()> {
+    uploads_past_the_buffer_budget_wait_and_arrive_whole(backend, Store::S3).await
+}
+
+async fn uploads_past_the_buffer_budget_on_a_local_folder(backend: Backend) -> anyhow::Result<()> {
+    uploads_past_the_buffer_budget_wait_and_arrive_whole(backend, Store::Local).await
+}
+
 on_both_backends!(
+    uploads_past_the_buffer_budget_on_s3,
+    uploads_past_the_buffer_budget_on_a_local_folder,
     three_files_on_s3,
     three_files_on_s3_with_crc32_checksums,
     three_files_on_a_local_folder,
