@@ -208,6 +208,14 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(1))
+            // The pool's upkeep (opening connections up to `min_idle`, closing
+            // idle ones) is a few calls a minute: one thread, not r2d2's three.
+            .thread_pool(std::sync::Arc::new(
+                scheduled_thread_pool::ScheduledThreadPool::builder()
+                    .num_threads(1)
+                    .thread_name_pattern("db-pool-upkeep")
+                    .build(),
+            ))
             .connection_timeout(Duration::from_secs(10))
             .build(Manager { url: url.clone() })
             .map_err(|e| Error::Unavailable {
