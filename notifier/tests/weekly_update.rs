@@ -10,7 +10,7 @@ use notifier::Notifier;
 use notifier::cli::WorkerOptions;
 use reqwest::StatusCode;
 use shared::catalogue::{Catalogue, PERSONAL_INJURY};
-use shared::db::schema::{notifications, ratings, users};
+use shared::db::schema::{firms, notifications, one_tap_links, ratings, short_links, users};
 use shared::domain::now;
 
 fn options() -> WorkerOptions {
@@ -393,6 +393,86 @@ async fn updates_go_out_over_smtps_with_auth_and_wrong_credentials_wait(backend:
     Ok(())
 }
 
+/// A weekly pass personalises its emails by batch, not by email: each firm's
+/// brand is read once per batch and the links of a batch's emails are stored
+/// in a few multi-row statements. Counted with the notifier pool's statement
+/// counter (every round trip: queries, `BEGIN`/`COMMIT`, pool checks), so the
+/// bound holds whatever the timing: it allows what a pass and each batch cost
+/// plus two statements per email ([`PER_EMAIL`]); composing each email's links
+/// on its own cost eight more per email (a transaction with the firm, its logo,
+/// two short links and the one-tap link's DELETE and INSERT). Every
+/// email still gets its own links: one one-tap link per row (only its hash
+/// stored), and short sign-in links for the firm that turned one-tap links off.
+async fn a_weekly_pass_personalises_its_emails_in_a_few_statements_per_batch(backend: Backend) -> anyhow::Result<()> {
+    const BATCH: usize = 10;
+    let app = TestApp::builder(backend).spawn().await?;
+    let demo = app.seed_demo().await?;
+    app.add_clients(&demo, 30).await?;
+    // A second firm, five clients, without one-tap links.
+    let other = app.seed_demo().await?;
+    let other_firm = other.firm_id.clone();
+    app.state
+        .db
+        .run(move |c| {
+            diesel::update(firms::table.find(&other_firm)).set(firms::one_tap_sign_in.eq(false)).execute(c)?;
+            Ok(())
+        })
+        .await?;
+    let clients = 40;
+    let options = WorkerOptions { lease_seconds: 60, concurrency: 8, batch: BATCH as i64 };
+    let notifier = Notifier::build(app.config(&[("MATTERLINE_SMTP_URL", &services::smtp_url()?)])?, &options)?;
+
+    let before = notifier.db.statements_sent();
+    let (enqueued, summary) = notifier.once().await?;
+    let spent = usize::try_from(notifier.db.statements_sent() - before)?;
+    assert_eq!((enqueued, summary.sent, summary.total()), (clients, clients, clients), "{summary:?}");
+    let batches = clients.div_ceil(BATCH);
+    eprintln!("weekly pass over {clients} clients in {batches} batches ({}): {spent} statements", backend.name());
+    let bound = PER_PASS + PER_BATCH * batches + PER_EMAIL * clients;
+    assert!(spent <= bound, "{spent} statements for {clients} emails in {batches} batches; at most {bound}");
+
+    let (mut emails, shorts): (Vec<String>, i64) = app
+        .state
+        .db
+        .run(|c| {
+            Ok((
+                one_tap_links::table.select(one_tap_links::notification_id).load(c)?,
+                short_links::table.count().get_result(c)?,
+            ))
+        })
+        .await?;
+    let links = emails.len();
+    emails.sort();
+    emails.dedup();
+    let emails = emails.len();
+    assert_eq!((links, emails), (35, 35), "one one-tap link per email of the firm with them");
+    // Unsubscribe and rating for every email, and the sign-in link of the other firm's five.
+    assert_eq!(shorts, 2 * 40 + 5);
+    let hashes: Vec<String> =
+        app.state.db.run(|c| Ok(one_tap_links::table.select(one_tap_links::secret_hash).load(c)?)).await?;
+    assert!(hashes.iter().all(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())), "{hashes:?}");
+    let without = maildev::emails_to_domain(&other.domain).await?;
+    assert_eq!(without.len(), 5);
+    let html = |email: &Email| email.html.replace("&#x3D;", "=").replace("&amp;", "&");
+    for email in &without {
+        assert!(!html(email).contains("/one-tap?token="), "a one-tap link went to a firm without them");
+        assert!(html(email).contains("/sign-in?email="), "no sign-in link:\n{}", email.html);
+    }
+    for email in maildev::emails_to_domain(&demo.domain).await? {
+        assert!(html(&email).contains("/one-tap?token="), "no one-tap link:\n{}", email.html);
+    }
+    Ok(())
+}
+
+/// What a weekly pass costs whatever its size: start-up reads, enqueueing, the last empty claim.
+const PER_PASS: usize = 60;
+/// What a batch costs whatever its size: claim, digests, the firms' brands, the links.
+const PER_BATCH: usize = 30;
+/// What an email may cost on its own: its outcome's write, were every group a
+/// single email, and, on SQLite, its row's INSERT when the pass enqueues it
+/// (diesel inserts rows with optional fields one by one there).
+const PER_EMAIL: usize = 2;
+
 on_both_backends!(
     updates_go_out_over_smtps_with_auth_and_wrong_credentials_wait,
     updates_go_out_over_starttls_to_a_trusted_server,
@@ -401,4 +481,5 @@ on_both_backends!(
     with_the_mail_server_down_updates_wait_and_arrive_once_it_is_back,
     a_refusing_mail_server_fails_that_row_with_its_reason_and_sends_the_rest,
     one_click_unsubscribe_stops_next_weeks_update,
+    a_weekly_pass_personalises_its_emails_in_a_few_statements_per_batch,
 );

@@ -50,21 +50,65 @@ pub fn issue(
     notification_id: &str,
     target: &str,
 ) -> Result<String> {
-    let secret = short_links::new_code();
-    let t = tokens.clock().now();
-    let row = OneTapLink {
-        id: new_id(),
-        secret_hash: short_links::hash(&secret),
-        notification_id: notification_id.to_owned(),
-        user_id: user_id.to_owned(),
-        target: target.to_owned(),
-        created_at: t,
-        expires_at: t + ONE_TAP_TTL,
-        used_at: None,
-    };
-    diesel::delete(one_tap_links::table.filter(one_tap_links::notification_id.eq(notification_id))).execute(conn)?;
-    diesel::insert_into(one_tap_links::table).values(&row).execute(conn)?;
+    let mut links = NewLinks::default();
+    let secret = links.issue(tokens, user_id, notification_id, target);
+    links.write(conn)?;
     Ok(secret)
+}
+
+/// The links of a batch of emails, made while they are composed and stored
+/// together before any of them is sent ([`NewLinks::write`]): a few
+/// multi-row statements for the batch instead of several per email. The
+/// secrets are random, so they are known before anything is stored.
+#[derive(Debug, Default)]
+pub struct NewLinks {
+    one_tap: Vec<OneTapLink>,
+    /// The short links of the same emails.
+    pub short: short_links::NewLinks,
+}
+
+impl NewLinks {
+    /// The one-tap link of email `notification_id` to `user_id`, leading to
+    /// `target`, stored by [`NewLinks::write`] (replacing the link that email
+    /// had); returns the secret.
+    pub fn issue(&mut self, tokens: &Tokens, user_id: &str, notification_id: &str, target: &str) -> String {
+        let secret = short_links::new_code();
+        let t = tokens.clock().now();
+        self.one_tap.push(OneTapLink {
+            id: new_id(),
+            secret_hash: short_links::hash(&secret),
+            notification_id: notification_id.to_owned(),
+            user_id: user_id.to_owned(),
+            target: target.to_owned(),
+            created_at: t,
+            expires_at: t + ONE_TAP_TTL,
+            used_at: None,
+        });
+        secret
+    }
+
+    /// Whether nothing waits to be stored.
+    pub fn is_empty(&self) -> bool {
+        self.one_tap.is_empty() && self.short.is_empty()
+    }
+
+    /// Stores the links: the emails' earlier one-tap links go (a retried
+    /// send: one link per email), then the new ones and the short links go in,
+    /// [`short_links::ROWS_PER_INSERT`] rows per statement. Callers that want
+    /// all or nothing run it in a transaction.
+    pub fn write(self, conn: &mut DbConnection) -> Result<()> {
+        // One link per email even if one was issued twice here: the last one counts.
+        let mut seen = std::collections::HashSet::new();
+        let mut rows: Vec<OneTapLink> =
+            self.one_tap.into_iter().rev().filter(|l| seen.insert(l.notification_id.clone())).collect();
+        rows.reverse();
+        for chunk in rows.chunks(short_links::ROWS_PER_INSERT) {
+            let emails: Vec<&str> = chunk.iter().map(|l| l.notification_id.as_str()).collect();
+            diesel::delete(one_tap_links::table.filter(one_tap_links::notification_id.eq_any(emails))).execute(conn)?;
+            crate::insert_many!(conn, one_tap_links::table, chunk)?;
+        }
+        self.short.write(conn)
+    }
 }
 
 /// The link `secret` stands for, with its client, when it is bound to the
@@ -202,23 +246,38 @@ pub fn personalise_email(
     data: &mut Value,
     now: NaiveDateTime,
 ) -> Result<()> {
+    let mut links = NewLinks::default();
+    personalise_email_into(&mut links, composer, firm, client, notification_id, data, now);
+    links.write(conn)
+}
+
+/// What [`personalise_email`] does, with the links added to `links` (stored
+/// later, with the rest of a batch) instead of stored at once.
+pub fn personalise_email_into(
+    links: &mut NewLinks,
+    composer: &Composer,
+    firm: &Firm,
+    client: &User,
+    notification_id: &str,
+    data: &mut Value,
+    now: NaiveDateTime,
+) {
     let base = composer.base_url.as_str();
     let url = data["portal_url"].as_str().unwrap_or_default().to_owned();
-    let Some(path) = url.strip_prefix(base).filter(|p| p.starts_with('/')) else { return Ok(()) };
+    let Some(path) = url.strip_prefix(base).filter(|p| p.starts_with('/')) else { return };
     if client.role != Role::Client {
-        return Ok(());
+        return;
     }
     if firm.one_tap_sign_in {
-        let secret = issue(conn, &composer.tokens, &client.id, notification_id, path)?;
+        let secret = links.issue(&composer.tokens, &client.id, notification_id, path);
         data["portal_url"] = format!("{base}{PATH}?token={secret}").into();
         data["short"]["open"] = format!("{base}{}{secret}", short_links::PREFIX).into();
     } else {
         let sign_in = sign_in_url(base, &client.email, path);
         let expires_at = composer.tokens.clock().now() + ONE_TAP_TTL;
-        data["short"]["open"] = short_links::shorten(conn, base, &sign_in, expires_at, now)?.into();
+        data["short"]["open"] = links.short.shorten(base, &sign_in, expires_at, now).into();
         data["portal_url"] = sign_in.into();
     }
-    Ok(())
 }
 
 /// The link of a text about to be sent as row `notification_id` to `client`,

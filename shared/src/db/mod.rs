@@ -5,6 +5,7 @@ pub mod models;
 pub mod schema;
 
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -92,6 +93,8 @@ impl DerefMut for Pooled {
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
+    /// Statements this pool's connections have sent (see [`Db::statements_sent`]).
+    statements: Arc<AtomicU64>,
 }
 
 /// SQLite settings applied to every new connection: WAL lets readers and one
@@ -108,14 +111,14 @@ impl ManageConnection for Manager {
         let conn = match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url.expose())
                 .map(|mut conn| {
-                    conn.set_instrumentation(count_statements);
+                    conn.set_instrumentation(count_statements(self.statements.clone()));
                     DbConnection::Postgresql(conn)
                 })
                 .map_err(r2d2::Error::ConnectionError),
             DatabaseUrl::Sqlite(path) => {
                 let mut conn =
                     SqliteConnection::establish(&path.to_string_lossy()).map_err(r2d2::Error::ConnectionError)?;
-                conn.set_instrumentation(count_statements);
+                conn.set_instrumentation(count_statements(self.statements.clone()));
                 conn.batch_execute(SQLITE_PRAGMAS).map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -153,10 +156,14 @@ pub fn statements_sent() -> u64 {
     STATEMENTS.load(Ordering::Relaxed)
 }
 
-/// Counts each statement a pooled connection starts (diesel's instrumentation hook).
-fn count_statements(event: InstrumentationEvent<'_>) {
-    if let InstrumentationEvent::StartQuery { .. } = event {
-        STATEMENTS.fetch_add(1, Ordering::Relaxed);
+/// Counts each statement a pooled connection starts (diesel's instrumentation
+/// hook), in the process's count and in its pool's, `pool`.
+fn count_statements(pool: Arc<AtomicU64>) -> impl FnMut(InstrumentationEvent<'_>) + Send + 'static {
+    move |event| {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            STATEMENTS.fetch_add(1, Ordering::Relaxed);
+            pool.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -181,6 +188,7 @@ pub type PooledConnection = r2d2::PooledConnection<Manager>;
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    statements: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Db {
@@ -205,6 +213,7 @@ impl Db {
                 Backend::Sqlite
             }
         };
+        let statements = Arc::new(AtomicU64::new(0));
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(1))
@@ -217,17 +226,24 @@ impl Db {
                     .build(),
             ))
             .connection_timeout(Duration::from_secs(10))
-            .build(Manager { url: url.clone() })
+            .build(Manager { url: url.clone(), statements: statements.clone() })
             .map_err(|e| Error::Unavailable {
                 service: "database",
                 cause: anyhow::anyhow!("{}: {e}", url.describe()),
             })?;
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, statements })
     }
 
     /// The backend behind this handle.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Statements this pool's connections (shared by every clone of this
+    /// handle) have sent so far, counted like [`statements_sent`]; unlike it,
+    /// not mixed with other pools of the process (tests that run side by side).
+    pub fn statements_sent(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// A connection for blocking code (commands, the worker's own threads).

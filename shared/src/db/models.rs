@@ -376,6 +376,8 @@ pub struct SavedFilter {
 /// its code, the portal path it leads to and when it stops working.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = short_links)]
+// No DEFAULT in the VALUES: SQLite then inserts many rows in one statement, not one each.
+#[diesel(treat_none_as_default_value = false)]
 pub struct ShortLink {
     /// Hex SHA-256 of the code; the code itself is only in the email.
     pub code_hash: String,
@@ -432,6 +434,8 @@ pub struct RequestTemplate {
 /// once, within its lifetime. Only the SHA-256 of its secret is kept.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Identifiable)]
 #[diesel(table_name = one_tap_links)]
+// No DEFAULT in the VALUES: SQLite then inserts many rows in one statement, not one each.
+#[diesel(treat_none_as_default_value = false)]
 pub struct OneTapLink {
     pub id: String,
     /// Hex SHA-256 of the secret; the secret itself is only in the email.

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::r2d2::R2D2Connection;
@@ -310,17 +310,23 @@ impl Deliverer {
             return Ok(Summary { deferred: 1, ..Summary::default() });
         }
         let summary = match composed {
-            Ok(Composed::Send(message)) => match self.send_contained(&message).await {
-                Ok(()) => {
-                    let kept = recorder.record(row.id.clone(), Outcome::Sent).await?;
-                    if !kept {
-                        tracing::warn!(notification = %row.id, "sent after the claim was lost (lease too short?)");
+            Ok(Composed::Send(message)) => {
+                let sending = recorder.sending();
+                match self.send_contained(&message).await {
+                    Ok(()) => {
+                        let kept = sending.record(row.id.clone(), Outcome::Sent).await?;
+                        if !kept {
+                            tracing::warn!(notification = %row.id, "sent after the claim was lost (lease too short?)");
+                        }
+                        tracing::debug!(notification = %row.id, kind = %row.kind, channel = %row.channel, "sent");
+                        Summary { sent: 1, ..Summary::default() }
                     }
-                    tracing::debug!(notification = %row.id, kind = %row.kind, channel = %row.channel, "sent");
-                    Summary { sent: 1, ..Summary::default() }
+                    Err(error) => {
+                        drop(sending);
+                        self.failed(row, error).await?
+                    }
                 }
-                Err(error) => self.failed(row, error).await?,
-            },
+            }
             Ok(Composed::Hold(until)) => {
                 // Quiet hours: back to the queue, due at `until`, the attempt not counted.
                 let (worker, id) = (self.id.clone(), row.id.clone());
@@ -468,41 +474,88 @@ enum Outcome {
 /// The answer to one recorded row: whether it was still this worker's claim.
 type Ack = tokio::sync::oneshot::Sender<Result<bool, String>>;
 
+/// What the [`Recorder`]'s thread hears.
+enum Event {
+    /// An outcome to write for the row `id`, and who waits for it.
+    Outcome(String, Outcome, Ack),
+    /// A send ended without an outcome to write (it failed: its row is
+    /// written elsewhere): one fewer in flight.
+    Ended,
+}
+
 /// Records the outcomes of one batch on one database connection, several
-/// rows per statement (group commit): a group is written once half the sends
-/// that may be in flight have finished, or [`GATHER_FOR`] after its first
-/// outcome, whichever comes first. A row's send counts as in flight until its
-/// outcome is written, so a crash still repeats at most the messages in
-/// flight, and the other half of them keep the mail server busy meanwhile.
+/// rows per statement (group commit). A row's send counts as in flight until
+/// its outcome is written (it keeps its slot), so a crash still repeats at
+/// most the messages in flight. A group is written as soon as no more
+/// outcomes can come soon: when no other send is in flight any more (the
+/// others all wait on this group), once half the sends that may be in flight
+/// have finished (the other half keep the mail server busy meanwhile), or
+/// [`GATHER_FOR`] after its first outcome, whichever comes first.
 /// (Writing each outcome as it came took one statement per email, since a
-/// mail server usually accepts one message at a time.)
+/// mail server usually accepts one message at a time; waiting 50 ms for half
+/// the slots, as this once did, bounded a pass at 8 slots / 50 ms = 160
+/// emails per second whenever the last sends of a group were slow.)
 struct Recorder {
-    queue: std::sync::mpsc::Sender<(String, Outcome, Ack)>,
+    queue: std::sync::mpsc::Sender<Event>,
+    /// Sends started ([`Recorder::sending`]) whose outcome is not queued yet.
+    in_flight: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
 /// How long the first outcome of a group waits for others at most.
-const GATHER_FOR: std::time::Duration = std::time::Duration::from_millis(50);
+const GATHER_FOR: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// A send in flight (see [`Recorder::sending`]); its outcome goes to
+/// [`Sending::record`], or, dropped unrecorded, it tells the recorder it ended.
+struct Sending<'a> {
+    recorder: &'a Recorder,
+    done: bool,
+}
+
+impl Sending<'_> {
+    /// Writes `outcome` for the row `id` (with whatever else is waiting); false when the claim was lost.
+    async fn record(mut self, id: String, outcome: Outcome) -> crate::Result<bool> {
+        self.done = true;
+        self.recorder.record_after(id, outcome, true).await
+    }
+}
+
+impl Drop for Sending<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.recorder.in_flight.fetch_sub(1, Ordering::SeqCst);
+            let _ = self.recorder.queue.send(Event::Ended);
+        }
+    }
+}
 
 impl Recorder {
-    /// `concurrency`: the sends in flight at most (a group is half of them).
+    /// `concurrency`: the sends in flight at most (half of them make a full group).
     fn start(db: Db, worker: String, concurrency: usize) -> Self {
-        let (queue, incoming) = std::sync::mpsc::channel::<(String, Outcome, Ack)>();
+        let (queue, incoming) = std::sync::mpsc::channel::<Event>();
+        let in_flight = Arc::new(AtomicUsize::new(0));
         let group_size = (concurrency / 2).max(1);
+        let sending = in_flight.clone();
         let task = tokio::task::spawn_blocking(move || {
             let mut conn = None;
+            let mut group = Vec::new();
             while let Ok(first) = incoming.recv() {
+                let Event::Outcome(id, outcome, ack) = first else { continue };
+                group.push((id, outcome, ack));
                 let deadline = std::time::Instant::now() + GATHER_FOR;
-                let mut group = vec![first];
-                while group.len() < group_size {
+                loop {
+                    // Whatever is already waiting.
+                    group.extend(incoming.try_iter().filter_map(Event::outcome));
+                    // Read after the queue: a send takes itself off before it queues its outcome.
+                    if group.len() >= group_size || sending.load(Ordering::SeqCst) == 0 {
+                        break;
+                    }
                     let left = deadline.saturating_duration_since(std::time::Instant::now());
                     match incoming.recv_timeout(left) {
-                        Ok(next) => group.push(next),
+                        Ok(next) => group.extend(next.outcome()),
                         Err(_) => break,
                     }
                 }
-                // And whatever else is already waiting.
-                group.extend(incoming.try_iter());
                 if conn.is_none() {
                     conn = db
                         .get()
@@ -513,19 +566,35 @@ impl Recorder {
                     Some(conn) => write_outcomes(conn, &worker, &group).map_err(|e| e.to_string()),
                     None => Err("no database connection to record results".to_owned()),
                 };
-                for (_, outcome, ack) in group {
+                for (_, outcome, ack) in group.drain(..) {
                     let _ = ack.send(written.as_ref().map(|lost| !lost.contains(&outcome)).map_err(Clone::clone));
                 }
             }
         });
-        Self { queue, task }
+        Self { queue, in_flight, task }
     }
 
-    /// Writes `outcome` for the row `id` (with whatever else is waiting); false when the claim was lost.
+    /// A send starts: it counts as in flight until its outcome is queued (or it is dropped).
+    fn sending(&self) -> Sending<'_> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        Sending { recorder: self, done: false }
+    }
+
+    /// Writes `outcome` for the row `id`, which was not sent (with whatever
+    /// else is waiting); false when the claim was lost.
     async fn record(&self, id: String, outcome: Outcome) -> crate::Result<bool> {
+        self.record_after(id, outcome, false).await
+    }
+
+    /// Queues `outcome` for the row `id` (taking a send off the ones in
+    /// flight first if `was_sending`) and waits until it is written.
+    async fn record_after(&self, id: String, outcome: Outcome, was_sending: bool) -> crate::Result<bool> {
         let stopped = || crate::Error::Internal(anyhow::anyhow!("the result recorder stopped"));
         let (ack, answer) = tokio::sync::oneshot::channel();
-        self.queue.send((id, outcome, ack)).map_err(|_| stopped())?;
+        if was_sending {
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        }
+        self.queue.send(Event::Outcome(id, outcome, ack)).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?.map_err(|e| crate::Error::Internal(anyhow::anyhow!(e)))
     }
 
@@ -533,6 +602,16 @@ impl Recorder {
     async fn finish(self) {
         drop(self.queue);
         let _ = self.task.await;
+    }
+}
+
+impl Event {
+    /// The outcome this event carries, if any.
+    fn outcome(self) -> Option<(String, Outcome, Ack)> {
+        match self {
+            Self::Outcome(id, outcome, ack) => Some((id, outcome, ack)),
+            Self::Ended => None,
+        }
     }
 }
 

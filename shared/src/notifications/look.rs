@@ -58,13 +58,19 @@ pub fn shown_size(width: u32, height: u32) -> (u32, u32) {
 /// Sets `data["brand"]` to the firm's full brand, logo included: the logo's
 /// size is read from the picture once per version and remembered.
 pub fn with_logo(conn: &mut DbConnection, base_url: &str, firm: &Firm, data: &mut Value) -> Result<()> {
+    data["brand"] = brand_with_logo(conn, base_url, firm)?;
+    Ok(())
+}
+
+/// The firm's full brand as [`with_logo`] sets it: what a batch of emails of
+/// one firm reads once and shares.
+pub fn brand_with_logo(conn: &mut DbConnection, base_url: &str, firm: &Firm) -> Result<Value> {
     let brand = crate::branding::brand_of(conn, &firm.id)?;
     let size = match &brand.logo_digest {
         None => None,
         Some(digest) => logo_size(conn, &firm.id, digest)?,
     };
-    data["brand"] = brand_data(base_url, &brand, size);
-    Ok(())
+    Ok(brand_data(base_url, &brand, size))
 }
 
 /// The sizes of the logos read so far, by digest (`None`: not a picture we can measure).

@@ -54,10 +54,58 @@ pub fn new_code() -> String {
 /// Stores a short link to `target` (a path on the portal, starting with `/`)
 /// that works until `expires_at`; returns its code.
 pub fn create(conn: &mut DbConnection, target: &str, expires_at: NaiveDateTime, now: NaiveDateTime) -> Result<String> {
-    let code = new_code();
-    let row = ShortLink { code_hash: hash(&code), target: target.to_owned(), expires_at, created_at: now };
-    diesel::insert_into(short_links::table).values(&row).execute(conn)?;
+    let mut links = NewLinks::default();
+    let code = links.add(target, expires_at, now);
+    links.write(conn)?;
     Ok(code)
+}
+
+/// Rows inserted by one statement at most: a few thousand bound parameters,
+/// well within SQLite's limit (32,766) and PostgreSQL's (65,535).
+pub const ROWS_PER_INSERT: usize = 1000;
+
+/// Short links made now and stored later, together: the codes are known at
+/// once (they are random, not read back), so a batch of emails can be
+/// composed first and its links written in a few multi-row `INSERT`s.
+#[derive(Debug, Default)]
+pub struct NewLinks {
+    rows: Vec<ShortLink>,
+}
+
+impl NewLinks {
+    /// A short link to `target` (a path on the portal, starting with `/`)
+    /// that works until `expires_at`, stored by [`NewLinks::write`]; returns its code.
+    pub fn add(&mut self, target: &str, expires_at: NaiveDateTime, now: NaiveDateTime) -> String {
+        let code = new_code();
+        self.rows.push(ShortLink { code_hash: hash(&code), target: target.to_owned(), expires_at, created_at: now });
+        code
+    }
+
+    /// What [`shorten`] returns, the link stored by [`NewLinks::write`].
+    pub fn shorten(&mut self, base_url: &str, url: &str, expires_at: NaiveDateTime, now: NaiveDateTime) -> String {
+        match url.strip_prefix(base_url).filter(|path| path.starts_with('/')) {
+            Some(path) => format!("{base_url}{PREFIX}{}", self.add(path, expires_at, now)),
+            None => url.to_owned(),
+        }
+    }
+
+    /// How many links wait to be stored.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no link waits to be stored.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Stores the links: one `INSERT` per [`ROWS_PER_INSERT`] rows.
+    pub fn write(self, conn: &mut DbConnection) -> Result<()> {
+        for chunk in self.rows.chunks(ROWS_PER_INSERT) {
+            crate::insert_many!(conn, short_links::table, chunk)?;
+        }
+        Ok(())
+    }
 }
 
 /// The path `code` leads to, if it is known and has not expired at `now`.
@@ -89,10 +137,10 @@ pub fn shorten(
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Result<String> {
-    match url.strip_prefix(base_url).filter(|path| path.starts_with('/')) {
-        Some(path) => Ok(format!("{base_url}{PREFIX}{}", create(conn, path, expires_at, now)?)),
-        None => Ok(url.to_owned()),
-    }
+    let mut links = NewLinks::default();
+    let short = links.shorten(base_url, url, expires_at, now);
+    links.write(conn)?;
+    Ok(short)
 }
 
 #[cfg(test)]

@@ -13,12 +13,12 @@ use crate::db::DbConnection;
 use crate::db::models::Notification;
 use crate::db::schema::{matter_clients, matters, users};
 use crate::domain::{Channel, NotificationKind, Role, local_date};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mail::OutgoingEmail;
 use crate::notifications::channel::Message;
 use crate::notifications::compose::{Composed, Composer};
+use crate::notifications::look;
 use crate::notifications::queue::{ENQUEUE_BATCH, insert_ignoring_duplicates};
-use crate::notifications::{look, short_links};
 use crate::tokens::Purpose;
 use crate::weekly::{self, WeeklyDigest};
 
@@ -110,27 +110,35 @@ pub fn email(composer: &Composer, digest: &WeeklyDigest, notification_id: &str) 
     email_from(composer, digest, notification_id, data(composer, digest, notification_id)?)
 }
 
-/// The weekly update as it is sent: [`data`] with the firm's logo, the
-/// client's one-tap link ([`crate::one_tap`]), and short links (stored in
-/// `conn`, expiring with their tokens) in the plain-text part.
+/// The weekly update as it is sent: [`data`] with the firm's `brand` (its
+/// logo included, see [`look::brand_with_logo`]), the client's one-tap link
+/// ([`crate::one_tap`]), and short links (expiring with their tokens) in the
+/// plain-text part. The links are added to `links`, which the caller stores
+/// before the email is sent.
 pub fn email_to_send(
-    conn: &mut DbConnection,
+    links: &mut crate::one_tap::NewLinks,
     composer: &Composer,
     digest: &WeeklyDigest,
+    brand: Value,
     notification_id: &str,
     now: NaiveDateTime,
 ) -> Result<OutgoingEmail> {
     let mut data = data(composer, digest, notification_id)?;
-    // The links' rows in one transaction: one commit per email, not one per link.
-    crate::db::write_transaction(conn, |conn| {
-        look::with_logo(conn, &composer.base_url, &digest.firm, &mut data)?;
-        let issued = composer.tokens.clock().now();
-        for (key, ttl) in [("unsubscribe", UNSUBSCRIBE_TTL), ("rating", RATING_TTL)] {
-            let url = data["short"][key].as_str().unwrap_or_default().to_owned();
-            data["short"][key] = short_links::shorten(conn, &composer.base_url, &url, issued + ttl, now)?.into();
-        }
-        crate::one_tap::personalise_email(conn, composer, &digest.firm, &digest.client, notification_id, &mut data, now)
-    })?;
+    data["brand"] = brand;
+    let issued = composer.tokens.clock().now();
+    for (key, ttl) in [("unsubscribe", UNSUBSCRIBE_TTL), ("rating", RATING_TTL)] {
+        let url = data["short"][key].as_str().unwrap_or_default().to_owned();
+        data["short"][key] = links.short.shorten(&composer.base_url, &url, issued + ttl, now).into();
+    }
+    crate::one_tap::personalise_email_into(
+        links,
+        composer,
+        &digest.firm,
+        &digest.client,
+        notification_id,
+        &mut data,
+        now,
+    );
     email_from(composer, digest, notification_id, data)
 }
 
@@ -197,7 +205,10 @@ pub fn enqueue_for_firm(conn: &mut DbConnection, firm_id: &str, period_key: &str
 }
 
 /// Composes the weekly update rows `rows` as of `now`, keyed by row id: the
-/// digests of all their clients are derived together.
+/// digests of all their clients are derived together, each firm's brand is
+/// read once, and the links of all the emails are stored together, in one
+/// transaction of a few multi-row statements, before any is sent. Should
+/// storing them fail, every email of the batch fails (to be retried), not the claim.
 pub fn compose_all(
     conn: &mut DbConnection,
     composer: &Composer,
@@ -207,33 +218,58 @@ pub fn compose_all(
     let recipients: Vec<String> = rows.iter().map(|r| r.recipient_id.clone()).collect();
     let digests: HashMap<String, WeeklyDigest> =
         weekly::derive(conn, &recipients, now, None)?.into_iter().map(|d| (d.client.id.clone(), d)).collect();
-    Ok(rows
-        .iter()
-        .map(|row| (row.id.clone(), compose(conn, composer, row, digests.get(&row.recipient_id), now)))
-        .collect())
+    let mut brands: HashMap<String, std::result::Result<Value, String>> = HashMap::new();
+    let mut links = crate::one_tap::NewLinks::default();
+    let mut composed: HashMap<String, Result<Composed>> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let one = match verdict(row, digests.get(&row.recipient_id)) {
+            Err(skip) => Ok(skip),
+            Ok(digest) => {
+                let brand = brands
+                    .entry(digest.firm.id.clone())
+                    .or_insert_with(|| {
+                        look::brand_with_logo(conn, &composer.base_url, &digest.firm).map_err(|e| e.to_string())
+                    })
+                    .clone()
+                    .map_err(|e| Error::Internal(anyhow::anyhow!("could not read the firm's brand: {e}")));
+                brand
+                    .and_then(|brand| email_to_send(&mut links, composer, digest, brand, &row.id, now))
+                    .map(|email| Composed::Send(Message::Email(Box::new(email))))
+            }
+        };
+        composed.insert(row.id.clone(), one);
+    }
+    if !links.is_empty()
+        && let Err(e) = crate::db::write_transaction(conn, |conn| links.write(conn))
+    {
+        let e = e.to_string();
+        for one in composed.values_mut() {
+            if matches!(one, Ok(Composed::Send(_))) {
+                *one = Err(Error::Internal(anyhow::anyhow!("could not store the email's links: {e}")));
+            }
+        }
+    }
+    Ok(composed)
 }
 
-/// One client's weekly update, or why it is not sent this week.
-fn compose(
-    conn: &mut DbConnection,
-    composer: &Composer,
+/// Whether one client's weekly update is sent (its digest), or why not this week.
+fn verdict<'a>(
     row: &Notification,
-    digest: Option<&WeeklyDigest>,
-    now: NaiveDateTime,
-) -> Result<Composed> {
-    let Some(digest) = digest else { return Ok(Composed::Skip("the recipient is no longer a client")) };
+    digest: Option<&'a WeeklyDigest>,
+) -> std::result::Result<&'a WeeklyDigest, Composed> {
+    let Some(digest) = digest else { return Err(Composed::Skip("the recipient is no longer a client")) };
     if !digest.client.weekly_updates {
-        return Ok(Composed::Skip("the client turned weekly updates off"));
+        return Err(Composed::Skip("the client turned weekly updates off"));
     }
     if digest.matters.is_empty() {
-        return Ok(Composed::Skip("the client has no open matter"));
+        return Err(Composed::Skip("the client has no open matter"));
     }
     if !digest.has_activity() && !digest.firm.no_activity_updates {
-        return Ok(Composed::Skip("no activity this week, and the firm sends no quiet-week updates"));
+        return Err(Composed::Skip("no activity this week, and the firm sends no quiet-week updates"));
     }
-    Ok(Composed::Send(match row.channel {
-        Channel::Email => Message::Email(Box::new(email_to_send(conn, composer, digest, &row.id, now)?)),
+    match row.channel {
+        Channel::Email => Ok(digest),
         // The weekly update is queued by email only.
-        Channel::Push | Channel::Sms => return Ok(Composed::Skip("the weekly update is sent by email only")),
-    }))
+        Channel::Push | Channel::Sms => Err(Composed::Skip("the weekly update is sent by email only")),
+    }
 }
