@@ -21,6 +21,21 @@ pub fn local_date(time_zone: &str, at: NaiveDateTime) -> chrono::NaiveDate {
     }
 }
 
+/// The first moment (UTC) of calendar day `day` in the firm's time zone (UTC
+/// when the zone is unknown): local midnight, or where a clock change skips
+/// midnight, the first local time after the gap. A UTC time falls on `day` or
+/// later in that zone exactly when it is at or after this moment.
+pub fn day_start_utc(time_zone: &str, day: chrono::NaiveDate) -> NaiveDateTime {
+    use chrono::TimeZone;
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    let Ok(tz) = time_zone.parse::<chrono_tz::Tz>() else { return midnight };
+    // Gaps are at most a few hours; step through one a quarter of an hour at a time.
+    (0..=16)
+        .map(|quarter| midnight + chrono::Duration::minutes(15 * quarter))
+        .find_map(|local| tz.from_local_datetime(&local).earliest())
+        .map_or(midnight, |first| first.naive_utc())
+}
+
 /// The wall-clock time of a UTC time in the firm's time zone (UTC when the zone is unknown).
 pub fn local_time(time_zone: &str, at: NaiveDateTime) -> NaiveDateTime {
     match time_zone.parse::<chrono_tz::Tz>() {
@@ -423,6 +438,36 @@ text_enum!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_starts_at_local_midnight_or_after_a_gap_over_it() {
+        use chrono::Datelike;
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+        // New York in winter is UTC−5: midnight there is 05:00 UTC.
+        assert_eq!(
+            day_start_utc("America/New_York", day(2026, 12, 6)),
+            day(2026, 12, 6).and_hms_opt(5, 0, 0).expect("a time")
+        );
+        assert_eq!(
+            day_start_utc("Nowhere/Unknown", day(2026, 12, 6)),
+            day(2026, 12, 6).and_hms_opt(0, 0, 0).expect("a time")
+        );
+        // Santiago and Havana move their clocks forward at midnight: whichever
+        // day it is, the first moment falls on that day, and a minute before on the one before.
+        for zone in ["America/Santiago", "America/Havana", "Europe/Madrid", "Asia/Kolkata"] {
+            let mut d = day(2026, 1, 1);
+            while d.year() == 2026 {
+                let first = day_start_utc(zone, d);
+                assert_eq!(local_date(zone, first), d, "{zone} {d}");
+                assert_eq!(
+                    local_date(zone, first - chrono::Duration::minutes(1)),
+                    d.pred_opt().expect("a day"),
+                    "{zone} {d}"
+                );
+                d = d.succ_opt().expect("a day");
+            }
+        }
+    }
 
     #[test]
     fn stored_text_round_trips_for_every_value() {

@@ -26,7 +26,7 @@ use crate::db::schema::{
 };
 use crate::domain::{
     Channel, Language, MessageKind, MilestoneKind, NotificationKind, NotificationStatus, RequestStatus, Role,
-    local_time,
+    day_start_utc, local_time,
 };
 use crate::error::{Error, Result};
 use crate::notifications::queue::iso_week_key;
@@ -254,10 +254,13 @@ pub fn insights(
         from.and_time(chrono::NaiveTime::MIN) - Duration::days(1),
         to.succ_opt().unwrap_or(to).and_time(chrono::NaiveTime::MIN) + Duration::days(1),
     );
-    let in_range = |at: NaiveDateTime| {
-        let day = local_time(&time_zone, at).date();
-        day >= from && day <= to
-    };
+    // A row is in the range when its local date is: from the first moment of
+    // `from` to the first moment of the day after `to`, both in UTC, so the
+    // hundreds of thousands of rows of a large firm are compared, not converted.
+    let (first, after) = (day_start_utc(&time_zone, from), day_start_utc(&time_zone, to.succ_opt().unwrap_or(to)));
+    let in_range = |at: NaiveDateTime| at >= first && at < after;
+    let zone = time_zone.parse::<chrono_tz::Tz>().ok();
+    let local = |at: NaiveDateTime| zone.map_or(at, |tz| at.and_utc().with_timezone(&tz).naive_local());
 
     let scope = scope_of(conn, staff, query.case_manager.as_deref())?;
     let managers: HashMap<String, String> = users::table
@@ -385,7 +388,7 @@ pub fn insights(
         if let Some(slot) = usize::try_from(score - 1).ok().and_then(|i| distribution.get_mut(i)) {
             *slot += 1;
         }
-        let week = weeks.entry(iso_week_key(local_time(&time_zone, *at).date())).or_default();
+        let week = weeks.entry(iso_week_key(local(*at).date())).or_default();
         *week = (week.0 + 1, week.1 + i64::from(*score));
         count += 1;
         total += i64::from(*score);
@@ -457,7 +460,7 @@ pub fn insights(
         median_hours_to_answer: median(&mut answer_hours),
         unanswered_over_one_business_day: client_messages
             .iter()
-            .filter(|m| m.1.is_none() && local_time(&time_zone, m.0) < waiting_since)
+            .filter(|m| m.1.is_none() && local(m.0) < waiting_since)
             .count() as i64,
     };
 
@@ -532,10 +535,10 @@ pub fn insights(
     .load(conn)?;
     for (opened, closed) in dates {
         if in_range(opened) {
-            quarters.entry(quarter_key(local_time(&time_zone, opened).date())).or_default().0 += 1;
+            quarters.entry(quarter_key(local(opened).date())).or_default().0 += 1;
         }
         if let Some(closed) = closed.filter(|c| in_range(*c)) {
-            quarters.entry(quarter_key(local_time(&time_zone, closed).date())).or_default().1 += 1;
+            quarters.entry(quarter_key(local(closed).date())).or_default().1 += 1;
         }
     }
     let quarters =
