@@ -88,7 +88,8 @@ pub struct Args {
     /// Seed the large PostgreSQL database again even when it already holds this seed.
     #[arg(long)]
     pub reseed: bool,
-    /// Record the portal with `perf record -g` during each HTTP run and the upload, and print the busiest functions.
+    /// Record the portal with `perf record -g` during each HTTP run and the upload, and the whole machine during the
+    /// weekly pass, and print the busiest functions.
     #[arg(long)]
     pub perf: bool,
     /// Clients in the weekly pass into smtp-sink [20000; quick: 2000].
@@ -322,8 +323,16 @@ fn perf_name(path: &str) -> String {
 
 /// Starts `perf record -g` on `pid` into `file` (stopped by [`perf_report`]).
 fn perf_record(pid: &str, file: &Path) -> Option<(std::process::Child, PathBuf)> {
+    perf_start(&["-p", pid], file)
+}
+
+/// Starts `perf record -g` with `target` (`-p PID`, or `-a` for the whole
+/// machine) into `file` (stopped by [`perf_report`]).
+fn perf_start(target: &[&str], file: &Path) -> Option<(std::process::Child, PathBuf)> {
     std::process::Command::new("perf")
-        .args(["record", "-F", "499", "-g", "-q", "-p", pid, "-o"])
+        .args(["record", "-F", "499", "-g", "-q"])
+        .args(target)
+        .arg("-o")
         .arg(file)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -436,7 +445,12 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         let port = procs::free_port()?;
         let env = service_env(args, &big_url, port, &args.work_dir.join("portal-pg"), true);
         let (portal, addr, ready, idle) = start_portal(args, &env, port, &args.work_dir.join("portal-pg.log"))?;
-        eprintln!("  ready in {:.0} ms, idle VmRSS {} kB", ready.as_secs_f64() * 1000.0, idle);
+        eprintln!(
+            "  ready in {:.0} ms, idle VmRSS {} kB ({})",
+            ready.as_secs_f64() * 1000.0,
+            idle,
+            procs::rss_parts(portal.pid())
+        );
         report.portal_start = Some((ready, idle));
         let client = &big_clients[big_clients.len() / 2];
         let matter = seed::matter_of(&mut *big.get()?, client)?;
@@ -507,7 +521,11 @@ async fn run(args: &Args) -> anyhow::Result<()> {
                 notifier.wait_ready(&format!("127.0.0.1:{port}"), "/healthz", since, Duration::from_secs(60))?;
             std::thread::sleep(Duration::from_secs(2));
             let idle = procs::status_kb(notifier.pid(), "VmRSS")?;
-            eprintln!("  ready in {:.0} ms, idle VmRSS {idle} kB", ready.as_secs_f64() * 1000.0);
+            eprintln!(
+                "  ready in {:.0} ms, idle VmRSS {idle} kB ({})",
+                ready.as_secs_f64() * 1000.0,
+                procs::rss_parts(notifier.pid())
+            );
             report.notifier_start = Some((ready, idle));
         }
     }
@@ -671,7 +689,12 @@ async fn weekly_pass(args: &Args, url: &str, ids: &[String]) -> anyhow::Result<r
         }
         None => None,
     };
+    // With --perf, the whole machine: the notifier, PostgreSQL and the sink share its cores.
+    let perf = args.perf.then(|| perf_start(&["-a"], &args.work_dir.join("perf-weekly.data"))).flatten();
     let timed = weekly::run_timed(&args.bin_dir.join("notifier"), &["once"], &env);
+    if let Some(perf) = perf {
+        perf_report(perf, "weekly pass (whole machine)");
+    }
     if logging.is_some() {
         diesel::sql_query(format!("ALTER DATABASE \"{name}\" RESET log_statement")).execute(&mut admin(args)?)?;
     }

@@ -138,6 +138,13 @@ fn clock_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
+/// What a process's resident memory is made of: private (`RssAnon`), mapped
+/// files, above all its own executable (`RssFile`), and shared memory, in kB.
+pub fn rss_parts(pid: u32) -> String {
+    let kb = |field| status_kb(pid, field).map_or_else(|_| "?".to_owned(), |v| v.to_string());
+    format!("anon {} kB, file {} kB, shmem {} kB", kb("RssAnon"), kb("RssFile"), kb("RssShmem"))
+}
+
 /// Samples a process's VmRSS every 10 ms on a thread until stopped; returns the largest.
 pub struct RssSampler {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,

@@ -29,6 +29,28 @@ pub struct RenderedEmail {
     pub html: String,
 }
 
+/// What the page layout (`web/partials/layout.hbs`) reads of a page's data,
+/// besides the rendered `body`: the frame every page has, and the page's own
+/// say on its title, its navigation (`staff_nav`, `staff_unanswered`) and the
+/// install hint (`offline`). A key the layout reads and this list lacks fails
+/// every page in strict mode.
+pub const LAYOUT_KEYS: [&str; 14] = [
+    "lang",
+    "languages",
+    "path",
+    "title",
+    "brand",
+    "brand_logo",
+    "brand_css",
+    "theme_colour",
+    "brand_phone",
+    "brand_tel",
+    "user",
+    "staff_nav",
+    "staff_unanswered",
+    "offline",
+];
+
 /// Page and email templates with the locales they speak.
 #[derive(Debug, Clone)]
 pub struct Renderer {
@@ -59,7 +81,13 @@ impl HelperDef for Translate {
             .locales
             .get(lang, key, Some(&args))
             .ok_or_else(|| RenderError::from(RenderErrorReason::Other(format!("no locale message \"{key}\""))))?;
-        out.write(&if self.escape { breakable_addresses(&handlebars::html_escape(&text)) } else { text })?;
+        if !self.escape {
+            out.write(&text)?;
+        } else if text.contains('@') {
+            out.write(&breakable_addresses(&handlebars::html_escape(&text)))?;
+        } else {
+            out.write(&handlebars::html_escape(&text))?;
+        }
         Ok(())
     }
 }
@@ -201,12 +229,31 @@ impl Renderer {
         String::from_utf8(out).map_err(|e| Error::Internal(anyhow::anyhow!("rendering page {name}: {e}")))
     }
 
-    /// [`Renderer::page`] appended to `out`: a caller that keeps one buffer
-    /// per thread renders every page without growing a new one.
+    /// [`Renderer::page`] written into `out` (cleared first): a caller that
+    /// keeps one buffer per thread renders every page without growing a new one.
+    ///
+    /// The page's own template renders its body from `data` as it is; the
+    /// layout (`web/partials/layout.hbs`) then renders around it from the
+    /// [`LAYOUT_KEYS`] of `data` and the body. Called as a handlebars partial
+    /// (`{{#> layout}}`), the layout would be handed a copy of the page's
+    /// whole data, the costliest step of a case page.
     pub fn page_into(&self, name: &str, data: serde_json::Value, out: &mut Vec<u8>) -> Result<()> {
+        let fail = |e: RenderError| Error::Internal(anyhow::anyhow!("rendering page {name}: {e}"));
+        let mut frame = serde_json::Map::with_capacity(LAYOUT_KEYS.len() + 1);
+        for key in LAYOUT_KEYS {
+            if let Some(value) = data.get(key) {
+                frame.insert(key.to_owned(), value.clone());
+            }
+        }
+        out.clear();
+        self.html.render_with_context_to_write(name, &Context::from(data), &mut *out).map_err(fail)?;
+        let body = String::from_utf8(out.clone())
+            .map_err(|e| Error::Internal(anyhow::anyhow!("rendering page {name}: {e}")))?;
+        frame.insert("body".to_owned(), serde_json::Value::String(body));
+        out.clear();
         self.html
-            .render_with_context_to_write(name, &handlebars::Context::from(data), out)
-            .map_err(|e| Error::Internal(anyhow::anyhow!("rendering page {name}: {e}")))
+            .render_with_context_to_write("layout", &Context::from(serde_json::Value::Object(frame)), out)
+            .map_err(fail)
     }
 
     /// Renders the email `email/<name>/`; `data` must carry `lang`.

@@ -166,15 +166,7 @@ struct MatterView<'a> {
     /// Replies that were unread when the page was opened.
     unread: usize,
     /// The compose form, as it starts.
-    draft: EmptyDraft,
-    max: String,
-    max_chars: usize,
-}
-
-/// The compose form's empty start.
-#[derive(Serialize, Default)]
-struct EmptyDraft {
-    text: &'static str,
+    compose: crate::routes::messages::Compose<'a>,
 }
 
 #[derive(Serialize)]
@@ -324,8 +316,6 @@ fn matter_view<'a>(ctx: &PageCtx, detail: &'a MatterDetail, documents: &'a [Docu
         message_count: 0,
         more_messages: false,
         unread: 0,
-        draft: EmptyDraft::default(),
-        max: shared::documents::human_size(i64::try_from(ctx.state.config.max_upload_bytes).unwrap_or(i64::MAX)),
-        max_chars: shared::messages::MAX_CHARS,
+        compose: crate::routes::messages::Compose::new(&ctx.state, &detail.id, Default::default()),
     }
 }

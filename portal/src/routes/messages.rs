@@ -98,9 +98,32 @@ fn when(ctx: &PageCtx, at: NaiveDateTime) -> String {
     format!("{}, {}", ctx.date(at), local.format("%H:%M"))
 }
 
-/// The compose form as it comes back: the text sent, and what was wrong.
+/// The compose form's data (`partials/compose.hbs`), on the messages page and the case page.
+#[derive(Serialize)]
+pub struct Compose<'a> {
+    pub matter_id: &'a str,
+    pub draft: Draft,
+    /// The largest file, in words ("25 MB").
+    pub max: String,
+    pub max_chars: usize,
+}
+
+impl<'a> Compose<'a> {
+    /// The form for `matter_id` with `draft` in it.
+    pub fn new(state: &AppState, matter_id: &'a str, draft: Draft) -> Self {
+        let max_upload = state.config.max_upload_bytes;
+        Compose {
+            matter_id,
+            draft,
+            max: human_size(i64::try_from(max_upload).unwrap_or(i64::MAX)),
+            max_chars: messages::MAX_CHARS,
+        }
+    }
+}
+
+/// The compose form as it comes back: the text sent, and what was wrong (empty at first).
 #[derive(Serialize, Default)]
-struct Draft {
+pub struct Draft {
     text: String,
     /// The locale key of what was wrong with the text.
     error: Option<&'static str>,
@@ -113,13 +136,11 @@ struct MessagesPage<'a> {
     messages: Vec<MessageLine>,
     /// The compose form is shown (the matter takes messages).
     open: bool,
-    draft: Draft,
+    compose: Compose<'a>,
     /// The message was just sent.
     sent: bool,
     /// Files of the message just sent that were not attached, and why.
     upload: Option<ReceiptView<'a>>,
-    max: String,
-    max_chars: usize,
 }
 
 #[derive(Serialize)]
@@ -174,11 +195,9 @@ async fn render_page(
         matter: MatterNamed { id: &matter.id, title: &matter.title },
         messages: lines(ctx, &matter.id, messages),
         open: accepts,
-        draft,
+        compose: Compose::new(&ctx.state, &matter.id, draft),
         sent,
         upload: upload.filter(|r| !r.refused.is_empty() || r.stopped.is_some()).map(|r| ReceiptView::of(r, max_upload)),
-        max: human_size(i64::try_from(max_upload).unwrap_or(i64::MAX)),
-        max_chars: messages::MAX_CHARS,
     };
     Ok(ctx.render(status, "messages", "messages-title", page))
 }
