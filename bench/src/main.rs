@@ -328,7 +328,7 @@ fn perf_record(pid: &str, file: &Path) -> Option<(std::process::Child, PathBuf)>
 
 /// Starts `perf record -g` with `target` (`-p PID`, or `-a` for the whole
 /// machine) into `file` (stopped by [`perf_report`]).
-fn perf_start(target: &[&str], file: &Path) -> Option<(std::process::Child, PathBuf)> {
+pub(crate) fn perf_start(target: &[&str], file: &Path) -> Option<(std::process::Child, PathBuf)> {
     std::process::Command::new("perf")
         .args(["record", "-F", "499", "-g", "-q"])
         .args(target)
@@ -342,7 +342,7 @@ fn perf_start(target: &[&str], file: &Path) -> Option<(std::process::Child, Path
 }
 
 /// Stops the recording and prints its busiest functions (self time).
-fn perf_report((child, file): (std::process::Child, PathBuf), what: &str) {
+pub(crate) fn perf_report((child, file): (std::process::Child, PathBuf), what: &str) {
     let _ = procs::run("kill", &["-INT", &child.id().to_string()]);
     let mut child = child;
     let _ = child.wait();

@@ -172,7 +172,15 @@ pub fn measure(
         diesel::sql_query("DELETE FROM notifications").execute(&mut PgConnection::establish(&url)?)?;
         r.notifier_load = load_average();
         let before = sink.settled();
-        r.notifier = weekly::run_timed(&args.bin_dir.join("notifier"), &["once", "--concurrency", &in_flight], &env)?;
+        // With --perf, the first round's whole machine: the notifier, PostgreSQL and the sink share its cores.
+        let perf = (args.perf && round == 0)
+            .then(|| crate::perf_start(&["-a"], &args.work_dir.join("perf-sink.data")))
+            .flatten();
+        let timed = weekly::run_timed(&args.bin_dir.join("notifier"), &["once", "--concurrency", &in_flight], &env);
+        if let Some(perf) = perf {
+            crate::perf_report(perf, "weekly pass into smtp-sink (whole machine)");
+        }
+        r.notifier = timed?;
         r.notifier_accepted = sink.settled() - before;
         eprintln!(
             "  round {round}: notifier once: {} messages in {:.2} s ({:.0}/s), {:.2} CPU s, peak {} kB, load {:.2}; {}",

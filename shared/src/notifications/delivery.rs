@@ -200,27 +200,33 @@ impl Deliverer {
         on_row: &(dyn Fn() + Sync),
     ) -> crate::Result<Summary> {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        let panic = match AssertUnwindSafe(self.deliver_rows(rows, now, on_row)).catch_unwind().await {
-            Ok(done) => return done,
-            Err(panic) => panic_text(panic.as_ref()),
-        };
-        tracing::error!(panic = %panic, "a delivery run panicked; handing its claimed rows back");
-        metrics::counter!(crate::metrics::PANICS, "where" => "delivery").increment(1);
-        let worker = self.id.clone();
-        match self.db.run(move |conn| queue::release_ids(conn, &ids, &worker)).await {
-            Ok(released) => tracing::warn!(released, "rows handed back after a panic"),
-            Err(e) => tracing::error!(error = %e, "could not hand rows back after a panic; they wait for the lease"),
+        match AssertUnwindSafe(self.deliver_rows(rows, now, on_row)).catch_unwind().await {
+            Ok(done) => done,
+            Err(panic) => Err(self.hand_back_after_panic(ids, panic_text(panic.as_ref())).await),
         }
-        Err(crate::Error::Internal(anyhow::anyhow!("delivery panicked: {panic}")))
     }
 
-    /// Claims and delivers one batch as of `now`; `None` when nothing was due.
-    /// `on_row` is called once per handled row (for a progress bar).
-    pub async fn deliver_batch(
-        &self,
-        now: NaiveDateTime,
-        on_row: &(dyn Fn() + Sync),
-    ) -> crate::Result<Option<Summary>> {
+    /// After a panic in a run: hands the rows `ids` still claimed back at
+    /// once (not after the lease); returns the error the run ends with.
+    async fn hand_back_after_panic(&self, ids: Vec<String>, panic: String) -> crate::Error {
+        tracing::error!(panic = %panic, "a delivery run panicked; handing its claimed rows back");
+        metrics::counter!(crate::metrics::PANICS, "where" => "delivery").increment(1);
+        self.hand_back(ids).await;
+        crate::Error::Internal(anyhow::anyhow!("delivery panicked: {panic}"))
+    }
+
+    /// Hands the rows `ids` this worker claimed back to the queue now.
+    async fn hand_back(&self, ids: Vec<String>) {
+        let worker = self.id.clone();
+        match self.db.run(move |conn| queue::release_ids(conn, &ids, &worker)).await {
+            Ok(released) => tracing::warn!(released, "claimed rows handed back"),
+            Err(e) => tracing::error!(error = %e, "could not hand claimed rows back; they wait for the lease"),
+        }
+    }
+
+    /// Claims the next batch due as of `now` and composes it; `None` when
+    /// nothing was due. A panic hands the batch back (see [`Deliverer::deliver_claimed`]).
+    async fn prepare_batch(&self, now: NaiveDateTime) -> crate::Result<Option<ComposedBatch>> {
         // Due as of `now` (tests pass a later time), but a claim lasts `lease` from the real clock:
         // a long pass started earlier must not claim rows that are already free for the taking.
         let lease_end = now.max(crate::domain::now()) + self.lease;
@@ -229,15 +235,48 @@ impl Deliverer {
         if rows.is_empty() {
             return Ok(None);
         }
-        self.deliver_claimed(rows, now, on_row).await.map(Some)
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        match AssertUnwindSafe(self.compose_batch(rows, now)).catch_unwind().await {
+            Ok(composed) => composed.map(Some),
+            Err(panic) => Err(self.hand_back_after_panic(ids, panic_text(panic.as_ref())).await),
+        }
     }
 
-    /// Delivers batches until nothing is due as of `now`.
+    /// Sends a composed batch (see [`Deliverer::send_batch`]), a panic handing its rows back.
+    async fn send_prepared(&self, batch: ComposedBatch, on_row: &(dyn Fn() + Sync)) -> crate::Result<Summary> {
+        let ids: Vec<String> = batch.rows.iter().map(|r| r.id.clone()).collect();
+        match AssertUnwindSafe(self.send_batch(batch, on_row)).catch_unwind().await {
+            Ok(done) => done,
+            Err(panic) => Err(self.hand_back_after_panic(ids, panic_text(panic.as_ref())).await),
+        }
+    }
+
+    /// Delivers batches until nothing is due as of `now`; `on_row` is called
+    /// once per handled row (for a progress bar). While one batch is
+    /// sent, the next is claimed and composed: composing (one thread's CPU)
+    /// and sending (mostly waiting on the server) overlap instead of taking
+    /// turns. Should sending fail, the batch composed meanwhile is handed back.
     pub async fn deliver_all(&self, now: NaiveDateTime, on_row: &(dyn Fn() + Sync)) -> crate::Result<Summary> {
         let mut total = Summary::default();
-        while !self.stopping.load(Ordering::Relaxed) {
-            let Some(batch) = self.deliver_batch(now, on_row).await? else { break };
-            total.add(batch);
+        if self.stopping.load(Ordering::Relaxed) {
+            return Ok(total);
+        }
+        let mut next = self.prepare_batch(now).await?;
+        while let Some(batch) = next.take() {
+            let prepare_next =
+                async { if self.stopping.load(Ordering::Relaxed) { Ok(None) } else { self.prepare_batch(now).await } };
+            let (sent, following) = futures_util::join!(self.send_prepared(batch, on_row), prepare_next);
+            match sent {
+                Ok(sent) => total.add(sent),
+                Err(e) => {
+                    if let Ok(Some(unsent)) = following {
+                        self.hand_back(unsent.rows.into_iter().map(|r| r.id).collect()).await;
+                    }
+                    return Err(e);
+                }
+            }
+            // Stopping: a batch composed meanwhile stays claimed and is released with the rest when the worker stops.
+            next = following?.filter(|_| !self.stopping.load(Ordering::Relaxed));
         }
         Ok(total)
     }
@@ -255,14 +294,24 @@ impl Deliverer {
         now: NaiveDateTime,
         on_row: &(dyn Fn() + Sync),
     ) -> crate::Result<Summary> {
+        let batch = self.compose_batch(rows, now).await?;
+        self.send_batch(batch, on_row).await
+    }
+
+    /// Composes rows this worker has claimed as of `now` (on a database thread).
+    async fn compose_batch(&self, rows: Vec<Notification>, now: NaiveDateTime) -> crate::Result<ComposedBatch> {
         let (composer, faults) = (self.composer.clone(), self.faults.clone());
-        let (rows, composed) = self
-            .db
+        self.db
             .run(move |conn| {
                 let composed = compose_contained(conn, &composer, &faults, &rows, now)?;
-                Ok((rows, composed))
+                Ok(ComposedBatch { rows, composed })
             })
-            .await?;
+            .await
+    }
+
+    /// Sends a composed batch, `concurrency` at a time, recording each outcome.
+    async fn send_batch(&self, batch: ComposedBatch, on_row: &(dyn Fn() + Sync)) -> crate::Result<Summary> {
+        let ComposedBatch { rows, composed } = batch;
         let recorder = Recorder::start(self.db.clone(), self.id.clone(), self.concurrency.min(rows.len()));
         let outcomes = futures_util::stream::iter(rows.into_iter().zip(composed))
             .map(|(row, composed)| {
@@ -404,6 +453,12 @@ impl Deliverer {
         let margin = SEND_MARGIN.min(self.lease / 2);
         row.claimed_until.is_none_or(|until| crate::domain::now() + margin < until)
     }
+}
+
+/// Claimed rows and what each composed to, in the same order.
+struct ComposedBatch {
+    rows: Vec<Notification>,
+    composed: Vec<Result<Composed, Uncomposed>>,
 }
 
 /// Why a row has no message to send.
