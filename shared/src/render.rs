@@ -34,7 +34,7 @@ pub struct RenderedEmail {
 /// say on its title, its navigation (`staff_nav`, `staff_unanswered`) and the
 /// install hint (`offline`). A key the layout reads and this list lacks fails
 /// every page in strict mode.
-pub const LAYOUT_KEYS: [&str; 14] = [
+const LAYOUT_KEYS: [&str; 14] = [
     "lang",
     "languages",
     "path",
@@ -236,7 +236,7 @@ impl Renderer {
     /// layout (`web/partials/layout.hbs`) then renders around it from the
     /// [`LAYOUT_KEYS`] of `data` and the body. Called as a handlebars partial
     /// (`{{#> layout}}`), the layout would be handed a copy of the page's
-    /// whole data, the costliest step of a case page.
+    /// whole data, and the body rendered into a string of its own first.
     pub fn page_into(&self, name: &str, data: serde_json::Value, out: &mut Vec<u8>) -> Result<()> {
         let fail = |e: RenderError| Error::Internal(anyhow::anyhow!("rendering page {name}: {e}"));
         let mut frame = serde_json::Map::with_capacity(LAYOUT_KEYS.len() + 1);

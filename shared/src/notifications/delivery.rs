@@ -199,20 +199,26 @@ impl Deliverer {
         now: NaiveDateTime,
         on_row: &(dyn Fn() + Sync),
     ) -> crate::Result<Summary> {
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        match AssertUnwindSafe(self.deliver_rows(rows, now, on_row)).catch_unwind().await {
-            Ok(done) => done,
-            Err(panic) => Err(self.hand_back_after_panic(ids, panic_text(panic.as_ref())).await),
-        }
+        let ids = ids_of(&rows);
+        self.handing_back_on_panic(ids, self.deliver_rows(rows, now, on_row)).await
     }
 
-    /// After a panic in a run: hands the rows `ids` still claimed back at
-    /// once (not after the lease); returns the error the run ends with.
-    async fn hand_back_after_panic(&self, ids: Vec<String>, panic: String) -> crate::Error {
+    /// Runs `step`, a step of a run over the claimed rows `ids`. Should it
+    /// panic, the rows still claimed are handed back at once (not after the
+    /// lease), and the panic becomes the run's error.
+    async fn handing_back_on_panic<T>(
+        &self,
+        ids: Vec<String>,
+        step: impl std::future::Future<Output = crate::Result<T>>,
+    ) -> crate::Result<T> {
+        let panic = match AssertUnwindSafe(step).catch_unwind().await {
+            Ok(done) => return done,
+            Err(panic) => panic_text(panic.as_ref()),
+        };
         tracing::error!(panic = %panic, "a delivery run panicked; handing its claimed rows back");
         metrics::counter!(crate::metrics::PANICS, "where" => "delivery").increment(1);
         self.hand_back(ids).await;
-        crate::Error::Internal(anyhow::anyhow!("delivery panicked: {panic}"))
+        Err(crate::Error::Internal(anyhow::anyhow!("delivery panicked: {panic}")))
     }
 
     /// Hands the rows `ids` this worker claimed back to the queue now.
@@ -235,20 +241,14 @@ impl Deliverer {
         if rows.is_empty() {
             return Ok(None);
         }
-        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-        match AssertUnwindSafe(self.compose_batch(rows, now)).catch_unwind().await {
-            Ok(composed) => composed.map(Some),
-            Err(panic) => Err(self.hand_back_after_panic(ids, panic_text(panic.as_ref())).await),
-        }
+        let ids = ids_of(&rows);
+        self.handing_back_on_panic(ids, self.compose_batch(rows, now)).await.map(Some)
     }
 
     /// Sends a composed batch (see [`Deliverer::send_batch`]), a panic handing its rows back.
     async fn send_prepared(&self, batch: ComposedBatch, on_row: &(dyn Fn() + Sync)) -> crate::Result<Summary> {
-        let ids: Vec<String> = batch.rows.iter().map(|r| r.id.clone()).collect();
-        match AssertUnwindSafe(self.send_batch(batch, on_row)).catch_unwind().await {
-            Ok(done) => done,
-            Err(panic) => Err(self.hand_back_after_panic(ids, panic_text(panic.as_ref())).await),
-        }
+        let ids = ids_of(&batch.rows);
+        self.handing_back_on_panic(ids, self.send_batch(batch, on_row)).await
     }
 
     /// Delivers batches until nothing is due as of `now`; `on_row` is called
@@ -270,7 +270,7 @@ impl Deliverer {
                 Ok(sent) => total.add(sent),
                 Err(e) => {
                     if let Ok(Some(unsent)) = following {
-                        self.hand_back(unsent.rows.into_iter().map(|r| r.id).collect()).await;
+                        self.hand_back(ids_of(&unsent.rows)).await;
                     }
                     return Err(e);
                 }
@@ -453,6 +453,11 @@ impl Deliverer {
         let margin = SEND_MARGIN.min(self.lease / 2);
         row.claimed_until.is_none_or(|until| crate::domain::now() + margin < until)
     }
+}
+
+/// The ids of `rows`.
+fn ids_of(rows: &[Notification]) -> Vec<String> {
+    rows.iter().map(|r| r.id.clone()).collect()
 }
 
 /// Claimed rows and what each composed to, in the same order.
