@@ -276,45 +276,71 @@ fn start_portal(
 /// The three URLs against each other: `/healthz`, the matter page, the API's matter detail.
 fn http_set(args: &Args, portal: &Service, addr: &str, token: &str, matter_id: &str) -> anyhow::Result<HttpSet> {
     let seconds = args.pick(args.seconds, 10, 3);
-    let base = format!("http://{addr}");
     let cookie = format!("Cookie: matterline_session={token}");
     let bearer = format!("Authorization: Bearer {token}");
-    let run = |path: &str, header: Option<&String>| -> anyhow::Result<http::Load> {
-        let headers: Vec<String> = header.into_iter().cloned().collect();
-        // A short warm-up: connection pool filled, caches warm.
-        http::oha(&args.oha, &format!("{base}{path}"), &headers, args.connections, 1)?;
-        let pid = portal.pid().to_string();
-        let cpu_before = procs::cpu_seconds(&pid)?;
-        let machine_before = procs::cpu_by_command();
-        let perf = args.perf.then(|| perf_record(&pid, &args.work_dir.join(format!("perf-{}.data", perf_name(path)))));
-        let statements_before = statements::sent(&base);
-        let mut load = http::oha(&args.oha, &format!("{base}{path}"), &headers, args.connections, seconds)?;
-        load.statements = statements::per_request(statements_before, statements::sent(&base), load.total);
-        if let Some(Some(perf)) = perf {
-            perf_report(perf, path);
-        }
-        load.portal_cpu_us = (procs::cpu_seconds(&pid)? - cpu_before) * 1e6 / load.total.max(1) as f64;
-        load.cpu_split = procs::cpu_split(&machine_before, &procs::cpu_by_command());
-        eprintln!("  CPU seconds by process: {:?}", load.cpu_split);
-        eprintln!(
-            "  {path}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} not 200 of {}), portal CPU {:.0} µs/request, \
-             {:.2} statements/request",
-            load.rps,
-            load.p50_ms,
-            load.p99_ms,
-            load.non_200,
-            load.total,
-            load.portal_cpu_us,
-            load.statements.unwrap_or(f64::NAN)
-        );
-        Ok(load)
-    };
     Ok(HttpSet {
-        healthz: run("/healthz", None)?,
-        page: run(&format!("/matters/{matter_id}"), Some(&cookie))?,
-        api: run(&format!("/api/v1/matters/{matter_id}"), Some(&bearer))?,
+        healthz: load_of(args, portal, addr, "/healthz", None)?,
+        page: load_of(args, portal, addr, &format!("/matters/{matter_id}"), Some(&cookie))?,
+        page_rendered: None,
+        api: load_of(args, portal, addr, &format!("/api/v1/matters/{matter_id}"), Some(&bearer))?,
         seconds,
     })
+}
+
+/// One URL under load: a short warm-up (connection pool filled, caches warm),
+/// then `oha` for the part's seconds, with the portal's CPU and statements.
+fn load_of(
+    args: &Args,
+    portal: &Service,
+    addr: &str,
+    path: &str,
+    header: Option<&String>,
+) -> anyhow::Result<http::Load> {
+    let seconds = args.pick(args.seconds, 10, 3);
+    let base = format!("http://{addr}");
+    let headers: Vec<String> = header.into_iter().cloned().collect();
+    http::oha(&args.oha, &format!("{base}{path}"), &headers, args.connections, 1)?;
+    let pid = portal.pid().to_string();
+    let cpu_before = procs::cpu_seconds(&pid)?;
+    let machine_before = procs::cpu_by_command();
+    let perf = args.perf.then(|| perf_record(&pid, &args.work_dir.join(format!("perf-{}.data", perf_name(path)))));
+    let statements_before = statements::sent(&base);
+    let mut load = http::oha(&args.oha, &format!("{base}{path}"), &headers, args.connections, seconds)?;
+    load.statements = statements::per_request(statements_before, statements::sent(&base), load.total);
+    if let Some(Some(perf)) = perf {
+        perf_report(perf, path);
+    }
+    load.portal_cpu_us = (procs::cpu_seconds(&pid)? - cpu_before) * 1e6 / load.total.max(1) as f64;
+    load.cpu_split = procs::cpu_split(&machine_before, &procs::cpu_by_command());
+    eprintln!("  CPU seconds by process: {:?}", load.cpu_split);
+    eprintln!(
+        "  {path}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} not 200 of {}), portal CPU {:.0} µs/request, \
+         {:.2} statements/request",
+        load.rps,
+        load.p50_ms,
+        load.p99_ms,
+        load.non_200,
+        load.total,
+        load.portal_cpu_us,
+        load.statements.unwrap_or(f64::NAN)
+    );
+    Ok(load)
+}
+
+/// The matter page from a portal that keeps no pages (`MATTERLINE_PAGE_CACHE_MIB=0`):
+/// what every page costs when it is rendered each time, as the first view of a matter is.
+fn page_rendered(args: &Args, env: &[(String, String)], token: &str, matter_id: &str) -> anyhow::Result<http::Load> {
+    step("matter page, rendered each time (a portal keeping no pages)");
+    let port = procs::free_port()?;
+    let mut env: Vec<(String, String)> =
+        env.iter().filter(|(k, _)| k != "MATTERLINE_BIND" && k != "MATTERLINE_PAGE_CACHE_MIB").cloned().collect();
+    env.push(("MATTERLINE_BIND".to_owned(), format!("127.0.0.1:{port}")));
+    env.push(("MATTERLINE_PAGE_CACHE_MIB".to_owned(), "0".to_owned()));
+    let (portal, addr, _, _) = start_portal(args, &env, port, &args.work_dir.join("portal-pg-uncached.log"))?;
+    let cookie = format!("Cookie: matterline_session={token}");
+    let load = load_of(args, &portal, &addr, &format!("/matters/{matter_id}"), Some(&cookie));
+    drop(portal);
+    load
 }
 
 fn perf_name(path: &str) -> String {
@@ -456,7 +482,9 @@ async fn run(args: &Args) -> anyhow::Result<()> {
         let matter = seed::matter_of(&mut *big.get()?, client)?;
         let token = session_for(&big, client)?;
         if args.wants("http") {
-            report.http_pg = Some(http_set(args, &portal, &addr, &token, &matter)?);
+            let mut set = http_set(args, &portal, &addr, &token, &matter)?;
+            set.page_rendered = Some(page_rendered(args, &env, &token, &matter)?);
+            report.http_pg = Some(set);
         }
         if args.wants("upload") {
             let done = upload(args, &portal, &addr, &token, &matter)?;

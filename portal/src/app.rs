@@ -17,6 +17,7 @@ use shared::tokens::Tokens;
 use storage::Storage;
 
 use crate::background::Background;
+use crate::page_cache::PageCache;
 use crate::routes;
 use crate::seed;
 use crate::state::AppState;
@@ -94,7 +95,8 @@ pub async fn prepare(config: Config) -> anyhow::Result<AppState> {
         faults: Faults::from_config(&config),
     };
     let background = Background::on_current_runtime()?;
-    Ok(AppState { config, db, storage, tokens, totp_key, assets, renderer, notifications, background })
+    let pages = Arc::new(PageCache::new(config.page_cache_mib));
+    Ok(AppState { config, db, storage, tokens, totp_key, assets, renderer, notifications, background, pages })
 }
 
 /// Seeds the demo firm when the configuration asks for it and the database is

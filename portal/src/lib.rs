@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod error;
 pub mod import;
 pub mod observe;
+pub mod page_cache;
 pub mod pages;
 pub mod routes;
 pub mod safety;

@@ -171,14 +171,14 @@ impl PageCtx {
         self.state.renderer.locales().date(self.lang, shared::domain::local_date(zone, at))
     }
 
-    /// Renders `template` with `data` (a view struct, or an object) plus what every page needs.
-    pub fn render(&self, status: StatusCode, template: &str, title_key: &str, data: impl Serialize) -> HttpResponse {
+    /// What every page shows around its body, for a page titled `title`.
+    fn frame(&self, title: String) -> Frame<'_> {
         let firm = self.brand.as_deref();
-        let frame = Frame {
+        Frame {
             lang: self.lang,
             languages: language_choices(self.state.renderer.locales(), self.lang),
             path: &self.path,
-            title: self.text(title_key),
+            title,
             brand: firm.map_or_else(|| self.text("app-name"), |b| b.name.clone()),
             brand_logo: firm.and_then(|b| b.logo.as_deref()),
             brand_css: firm.and_then(PageBrand::stylesheet),
@@ -188,31 +188,24 @@ impl PageCtx {
                 .and_then(|b| b.phone.as_deref())
                 .map(|p| p.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect::<String>()),
             user: self.viewer.as_ref().map(|v| SignedInAs { name: &v.user.full_name }),
-        };
+        }
+    }
+
+    /// Renders `template` with `data` (a view struct, or an object) plus what every page needs.
+    pub fn render(&self, status: StatusCode, template: &str, title_key: &str, data: impl Serialize) -> HttpResponse {
+        let frame = self.frame(self.text(title_key));
         // One JSON value for the template: the frame's fields, then the page's,
         // so the page's own data wins (a matter's title names its page).
         let context = match serde_json::to_value(WithFrame { frame, data }) {
             Ok(context) => context,
             Err(e) => return self.error(shared::Error::Internal(anyhow::anyhow!("page data of {template}: {e}"))),
         };
-        let rendered = PAGE_BUFFER.with_borrow_mut(|buffer| {
-            buffer.clear();
-            let done = self.state.renderer.page_into(template, context, buffer);
-            let html = done.map(|()| actix_web::web::Bytes::copy_from_slice(buffer));
-            // A page far larger than usual does not keep its memory.
-            if buffer.capacity() > PAGE_BUFFER_KEPT {
-                *buffer = Vec::with_capacity(PAGE_BUFFER_START);
-            }
-            html
+        let rendered = with_page_buffer(|buffer| {
+            self.state.renderer.page_into(template, context, buffer)?;
+            Ok(actix_web::web::Bytes::copy_from_slice(buffer))
         });
         match rendered {
-            Ok(html) => {
-                let mut response = HttpResponse::build(status);
-                response.content_type("text/html; charset=utf-8");
-                response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-                response.insert_header((header::CONTENT_LANGUAGE, self.lang.as_str()));
-                response.body(html)
-            }
+            Ok(html) => self.html(status, html),
             Err(e) => {
                 tracing::error!(error = %e, template, "page failed to render");
                 HttpResponse::InternalServerError()
@@ -220,6 +213,59 @@ impl PageCtx {
                     .body(self.text("error-internal-title"))
             }
         }
+    }
+
+    /// Renders `template` titled `title` with `data` (which must not set the
+    /// frame's other keys) in parts: the body, and the layout's text before
+    /// and after it with the frame it was rendered from. A kept page is
+    /// answered again from its parts ([`PageCtx::answer_parts`]).
+    pub fn render_parts(&self, template: &str, title: &str, data: impl Serialize) -> shared::Result<PageParts> {
+        let fail = |e: serde_json::Error| shared::Error::Internal(anyhow::anyhow!("page data of {template}: {e}"));
+        let context = serde_json::to_value(WithFrame { frame: self.frame(title.to_owned()), data }).map_err(fail)?;
+        let body = with_page_buffer(|buffer| {
+            self.state.renderer.body_into(template, context, buffer)?;
+            Ok(actix_web::web::Bytes::copy_from_slice(buffer))
+        })?;
+        let frame = self.frame_value(title)?;
+        let (before, after) = self.state.renderer.layout_parts(&frame)?;
+        Ok(PageParts { frame, before: before.into(), body, after: after.into() })
+    }
+
+    /// The frame of this request for a page titled `title`, as [`PageParts`] keep it.
+    pub fn frame_value(&self, title: &str) -> shared::Result<serde_json::Value> {
+        serde_json::to_value(self.frame(title.to_owned()))
+            .map_err(|e| shared::Error::Internal(anyhow::anyhow!("the page's frame: {e}")))
+    }
+
+    /// The page made of `parts`, for this request: as kept when its frame is
+    /// this request's (`frame`), else its body in a layout rendered again.
+    pub fn answer_parts(&self, status: StatusCode, parts: &PageParts, frame: &serde_json::Value) -> HttpResponse {
+        let relaid;
+        let (before, after) = if parts.frame == *frame {
+            (&parts.before[..], &parts.after[..])
+        } else {
+            match self.state.renderer.layout_parts(frame) {
+                Ok(found) => {
+                    relaid = found;
+                    (relaid.0.as_bytes(), relaid.1.as_bytes())
+                }
+                Err(e) => return self.error(e),
+            }
+        };
+        let mut html = bytes::BytesMut::with_capacity(before.len() + parts.body.len() + after.len());
+        html.extend_from_slice(before);
+        html.extend_from_slice(&parts.body);
+        html.extend_from_slice(after);
+        self.html(status, html.freeze())
+    }
+
+    /// An HTML answer in the page's language, never stored by caches.
+    fn html(&self, status: StatusCode, html: actix_web::web::Bytes) -> HttpResponse {
+        let mut response = HttpResponse::build(status);
+        response.content_type("text/html; charset=utf-8");
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        response.insert_header((header::CONTENT_LANGUAGE, self.lang.as_str()));
+        response.body(html)
     }
 
     /// A page with a heading, a paragraph and an optional link (all locale keys).
@@ -263,6 +309,40 @@ thread_local! {
     /// page, and the answer takes a copy of exactly the page's size: no string
     /// growing by doubling and no UTF-8 check of the whole page per request.
     static PAGE_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(PAGE_BUFFER_START));
+}
+
+/// Runs `render` with this worker thread's page buffer; a buffer grown far
+/// past a usual page does not keep its memory.
+fn with_page_buffer<T>(render: impl FnOnce(&mut Vec<u8>) -> shared::Result<T>) -> shared::Result<T> {
+    PAGE_BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        let done = render(buffer);
+        if buffer.capacity() > PAGE_BUFFER_KEPT {
+            *buffer = Vec::with_capacity(PAGE_BUFFER_START);
+        }
+        done
+    })
+}
+
+/// A page rendered in parts ([`PageCtx::render_parts`]): kept, it is answered
+/// again as `before + body + after` while its frame is the request's.
+#[derive(Debug)]
+pub struct PageParts {
+    /// The layout's data the parts were rendered with.
+    pub frame: serde_json::Value,
+    /// The layout before the body.
+    pub before: actix_web::web::Bytes,
+    /// The page's own template, rendered.
+    pub body: actix_web::web::Bytes,
+    /// The layout after the body.
+    pub after: actix_web::web::Bytes,
+}
+
+impl PageParts {
+    /// Bytes the parts hold (the frame roughly).
+    pub fn size(&self) -> usize {
+        self.before.len() + self.body.len() + self.after.len() + 2 * 1024
+    }
 }
 
 /// A page's data after the frame's, in one JSON object (the later key wins).

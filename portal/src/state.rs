@@ -13,6 +13,7 @@ use shared::tokens::Tokens;
 use storage::Storage;
 
 use crate::background::Background;
+use crate::page_cache::PageCache;
 use crate::totp_at_rest::TotpKey;
 
 /// Shared, cheaply cloned application state.
@@ -37,6 +38,8 @@ pub struct AppState {
     /// Work a request started and answered without waiting for (a sign-in email);
     /// a graceful stop waits for it.
     pub background: Background,
+    /// Client matter pages rendered, kept while their matters are unchanged.
+    pub pages: Arc<PageCache>,
 }
 
 impl AppState {

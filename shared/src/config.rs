@@ -410,6 +410,10 @@ declare_config! {
     /// filling, one being sent), and uploads past it wait, their connections
     /// held back, until parts are sent. At least one part (8 MiB).
     upload_buffer_mib: u64, default 96, parse parse_upload_buffer;
+    /// Memory (MiB) the portal keeps rendered client matter pages in, to answer
+    /// them again while their matters are unchanged; 0 keeps none.
+    page_cache_mib: u64, default 16,
+        parse |v| v.trim().parse().map_err(|_| "expected a number of MiB (0: keep no pages)".to_owned());
     /// Fault injection for the test suite, honoured by debug builds only (a
     /// release build refuses the key): a notification whose content or
     /// recipient's name contains this text panics while it is composed or
@@ -853,6 +857,7 @@ mod tests {
         assert_eq!(c.upload_idle_seconds, 30);
         assert_eq!(c.upload_total_seconds, 3600);
         assert_eq!(c.upload_buffer_mib, 96);
+        assert_eq!(c.page_cache_mib, 16);
         assert!(c.fault_panic_marker.is_none(), "no fault is injected unless asked");
         assert_eq!(c.s3_checksum, S3Checksum::None, "only what the server requires");
         assert!(c.smtp_url.is_none());
@@ -1153,6 +1158,7 @@ mod tests {
             ("upload_idle_seconds", "5", "5"),
             ("upload_total_seconds", "600", "600"),
             ("upload_buffer_mib", "16", "16"),
+            ("page_cache_mib", "0", "0"),
             ("fault_panic_marker", " panic-here-7f3a ", "panic-here-7f3a"),
             ("sms_url", "http://127.0.0.1:9999", "http://127.0.0.1:9999/"),
             ("sms_account_sid", "AC0123456789abcdef", "AC0123456789abcdef"),

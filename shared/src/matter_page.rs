@@ -29,7 +29,7 @@ use diesel::backend::Backend;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{HasSqlType, Nullable, Text, Timestamp, Untyped};
+use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text, Timestamp, Untyped};
 use serde::{Deserialize, Deserializer};
 
 use crate::appointments::{AppointmentKind, AppointmentView};
@@ -39,7 +39,9 @@ use crate::client_view::{self, ContactView, MatterDetail, MilestoneView, RECENT_
 use crate::db::DbConnection;
 use crate::db::models::User;
 use crate::documents::{DocumentView, sanitize_file_name};
-use crate::domain::{DocumentCategory, DocumentSource, MessageKind, MilestoneKind, RequestStatus, local_date};
+use crate::domain::{
+    DocumentCategory, DocumentSource, Language, MessageKind, MilestoneKind, RequestStatus, day_start_utc, local_date,
+};
 use crate::error::{Error, Result};
 use crate::messages::{AttachmentView, ClientMessage};
 use crate::tokens::{Purpose, Tokens};
@@ -72,9 +74,57 @@ pub struct Viewer {
     pub firm: FirmBrand,
 }
 
+/// What the statement found of the matter, when the caller said which version it holds.
+#[derive(Debug)]
+pub enum Loaded {
+    /// The matter as it is now (at [`Stamp::version`]).
+    Read(Box<MatterPage>),
+    /// The matter is still at the version the caller holds: nothing more was read.
+    Unchanged {
+        /// That version.
+        version: i64,
+    },
+}
+
+/// What a page made from a [`MatterPage`] depends on besides the viewer and
+/// their language. A page kept with its stamp still shows the matter as it is
+/// while [`Stamp::holds`].
+#[derive(Debug, Clone)]
+pub struct Stamp {
+    /// The matter's page version (`matters.page_version`, raised by triggers on
+    /// every write to what the page shows).
+    pub version: i64,
+    /// The language the page is in.
+    pub language: Language,
+    /// The matter's firm and practice area, whose phase catalogue names the steps.
+    pub firm_id: String,
+    /// See `firm_id`.
+    pub practice_area: String,
+    /// The phase catalogue the page was made with (this process's copy).
+    pub catalogue: catalogue::PhaseCatalogue,
+    /// When time alone changes the page: the firm's next midnight ("overdue"),
+    /// or the end of the first appointment listed, whichever comes first.
+    pub valid_until: NaiveDateTime,
+}
+
+impl Stamp {
+    /// Whether a page made with this stamp is still current at `now`, as far
+    /// as this process can tell without the database: before `valid_until`,
+    /// and made with the phase catalogue this process holds now (a catalogue
+    /// read again after its time to live counts as changed). The matter's
+    /// version is the statement's to check ([`load_since`]).
+    pub fn current(&self, now: NaiveDateTime) -> bool {
+        now < self.valid_until
+            && catalogue::cached(&self.firm_id, &self.practice_area, self.language)
+                .is_some_and(|c| std::sync::Arc::ptr_eq(&c, &self.catalogue))
+    }
+}
+
 /// Everything the matter page shows of a matter, in the client's language.
 #[derive(Debug, Clone)]
 pub struct MatterPage {
+    /// What the page depends on, to tell when a page made from it is out of date.
+    pub stamp: Stamp,
     /// The matter as the client API shows it.
     pub detail: MatterDetail,
     /// Its documents, newest first (empty for [`Wanted::Detail`]).
@@ -107,14 +157,38 @@ pub fn load(
     wanted: Wanted,
     now: NaiveDateTime,
 ) -> Result<(Viewer, Result<MatterPage>)> {
+    let (viewer, loaded) = load_since(conn, tokens, token, matter_id, wanted, now, |_| None)?;
+    let page = loaded.and_then(|loaded| match loaded {
+        Loaded::Read(page) => Ok(*page),
+        Loaded::Unchanged { .. } => Err(Error::Internal(anyhow::anyhow!("the matter was not read"))),
+    });
+    Ok((viewer, page))
+}
+
+/// [`load`], for a caller that may hold the matter already: `known` is given
+/// the signed-in user's id (from the verified token) and answers with the
+/// matter's page version the caller holds for them, if any. When the matter is
+/// still at that version, the statement reads nothing more of it
+/// ([`Loaded::Unchanged`]); the session and the matter's ownership are checked
+/// all the same.
+pub fn load_since(
+    conn: &mut DbConnection,
+    tokens: &Tokens,
+    token: &str,
+    matter_id: &str,
+    wanted: Wanted,
+    now: NaiveDateTime,
+    known: impl FnOnce(&str) -> Option<i64>,
+) -> Result<(Viewer, Result<Loaded>)> {
     let claims = tokens.verify(Purpose::Session, token)?;
     let t = tokens.clock().now();
     let cutoff = now - APPOINTMENT_OVERRUN;
-    let mut binds = match wanted {
-        Wanted::Page => vec![Bind::Time(cutoff), Bind::Text(matter_id)],
-        Wanted::Detail => vec![Bind::Text(matter_id)],
-    };
-    binds.extend([Bind::Text(&claims.jti), Bind::Text(&claims.sub), Bind::Time(t)]);
+    // No version is below zero: -1 asks for the whole matter.
+    let mut binds = vec![Bind::Int(known(&claims.sub).unwrap_or(-1))];
+    if wanted == Wanted::Page {
+        binds.push(Bind::Time(cutoff));
+    }
+    binds.extend([Bind::Text(matter_id), Bind::Text(&claims.jti), Bind::Text(&claims.sub), Bind::Time(t)]);
     let found: QueryResult<Option<Row>> = match conn {
         DbConnection::Postgresql(pg) => {
             PageQuery { pieces: statement(Dialect::Postgres, wanted), binds }.get_result(pg).optional()
@@ -139,22 +213,35 @@ pub fn load(
         firm: FirmBrand { name: row.firm_name, time_zone: row.firm_time_zone },
         user: row.user,
     };
-    let page = match row.page {
-        None => Err(Error::NotFound),
-        Some(json) => assemble(conn, &viewer.user, &json, now),
+    let loaded = match (row.page_version, row.page) {
+        (None, _) => Err(Error::NotFound),
+        (Some(version), Some(json)) => {
+            assemble(conn, &viewer.user, &json, version, now).map(|p| Loaded::Read(Box::new(p)))
+        }
+        (Some(version), None) => Ok(Loaded::Unchanged { version }),
     };
-    Ok((viewer, page))
+    Ok((viewer, loaded))
 }
 
 /// The page from the statement's JSON, with the phase catalogue (kept per
 /// process, see [`catalogue::phases_in`]) in the client's language.
-fn assemble(conn: &mut DbConnection, client: &User, json: &str, now: NaiveDateTime) -> Result<MatterPage> {
+fn assemble(
+    conn: &mut DbConnection,
+    client: &User,
+    json: &str,
+    version: i64,
+    now: NaiveDateTime,
+) -> Result<MatterPage> {
     let found: Found = serde_json::from_str(json)
         .map_err(|e| Error::Internal(anyhow::anyhow!("the matter page's data does not decode: {e}")))?;
     let catalogue = catalogue::phases_in(conn, &found.firm_id, &[found.practice_area.as_str()], client.language)?;
     let (phase, phases) = client_view::phases_of(&catalogue, &found.id, &found.phase_id)?;
     let title_of = |id: &str| catalogue.iter().find(|(p, _)| p.id == id).map(|(_, t)| t.title.clone());
     let today = local_date(&found.time_zone, now);
+    let appointments: Vec<AppointmentView> =
+        found.appointments.into_iter().map(AppointmentView::from).filter(|a| a.ends_at > now).collect();
+    let tomorrow = today.succ_opt().unwrap_or(today);
+    let valid_until = appointments.iter().map(|a| a.ends_at).fold(day_start_utc(&found.time_zone, tomorrow), Ord::min);
     let detail = MatterDetail {
         accepts_uploads: found.closed_at.is_none() || found.closed_matter_uploads,
         open_requests: found
@@ -192,6 +279,14 @@ fn assemble(conn: &mut DbConnection, client: &User, json: &str, now: NaiveDateTi
     };
     let conversation = found.conversation.unwrap_or_default();
     Ok(MatterPage {
+        stamp: Stamp {
+            version,
+            language: client.language,
+            firm_id: found.firm_id,
+            practice_area: found.practice_area,
+            catalogue,
+            valid_until,
+        },
         detail,
         documents: found.documents.into_iter().map(DocumentView::from).collect(),
         messages: found
@@ -210,7 +305,7 @@ fn assemble(conn: &mut DbConnection, client: &User, json: &str, now: NaiveDateTi
             .collect(),
         message_count: conversation.count,
         unread: conversation.unread,
-        appointments: found.appointments.into_iter().map(AppointmentView::from).filter(|a| a.ends_at > now).collect(),
+        appointments,
         visits: found.visits,
     })
 }
@@ -229,6 +324,10 @@ struct Row {
     firm_name: String,
     #[diesel(sql_type = Text)]
     firm_time_zone: String,
+    /// The matter's page version; `NULL` when the matter is not theirs.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    page_version: Option<i64>,
+    /// The matter as JSON; `NULL` when it is not theirs, or still at the version the caller holds.
     #[diesel(sql_type = Nullable<Text>)]
     page: Option<String>,
 }
@@ -377,6 +476,7 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> 
 
 /// A value bound into the statement.
 enum Bind<'a> {
+    Int(i64),
     Text(&'a str),
     Time(NaiveDateTime),
 }
@@ -401,7 +501,8 @@ impl<Conn> RunQueryDsl<Conn> for PageQuery<'_> {}
 
 impl<DB> QueryFragment<DB> for PageQuery<'_>
 where
-    DB: Backend + HasSqlType<Text> + HasSqlType<Timestamp>,
+    DB: Backend + HasSqlType<Text> + HasSqlType<Timestamp> + HasSqlType<BigInt>,
+    i64: ToSql<BigInt, DB>,
     str: ToSql<Text, DB>,
     NaiveDateTime: ToSql<Timestamp, DB>,
 {
@@ -409,6 +510,7 @@ where
         for (n, piece) in self.pieces.iter().enumerate() {
             out.push_sql(piece);
             match self.binds.get(n) {
+                Some(Bind::Int(n)) => out.push_bind_param::<BigInt, i64>(n)?,
                 Some(Bind::Text(text)) => out.push_bind_param::<Text, str>(*text)?,
                 Some(Bind::Time(at)) => out.push_bind_param::<Timestamp, NaiveDateTime>(at)?,
                 None => {}
@@ -492,9 +594,14 @@ fn statement(dialect: Dialect, wanted: Wanted) -> &'static [String] {
     &STATEMENTS[n]
 }
 
-/// The statement, with [`VALUE`] where a value goes. In order: the
-/// appointments' cutoff (for the page), the matter id, the session id, the
-/// user id and the time sessions must not have expired by.
+/// The statement, with [`VALUE`] where a value goes. In order: the page
+/// version the caller holds (-1 for none), the appointments' cutoff (for the
+/// page), the matter id, the session id, the user id and the time sessions
+/// must not have expired by.
+///
+/// The matter is joined only when it is one of the user's; its JSON is built
+/// only when its version is not the one the caller holds (both backends
+/// evaluate a `CASE` branch, and the subqueries in it, only when it is taken).
 fn write_statement(d: Dialect, wanted: Wanted) -> String {
     let (obj, agg, t) = (d.object(), d.array(), |c: &str| d.time(c));
     let open = RequestStatus::Open.as_str();
@@ -609,12 +716,13 @@ fn write_statement(d: Dialect, wanted: Wanted) -> String {
         "SELECT u.id, u.firm_id, u.role, u.email, u.full_name, u.phone, u.language, u.weekly_updates, \
          u.password_hash, u.totp_secret, u.totp_last_step, u.failed_sign_ins, u.locked_until, u.created_at, \
          u.updated_at, s.id AS session_id, s.last_seen_at AS session_last_seen_at, f.name AS firm_name, \
-         f.time_zone AS firm_time_zone, \
-         (SELECT {obj}({fields}){cast} FROM matters m \
-         JOIN matter_clients mc ON mc.matter_id = m.id AND mc.client_id = u.id \
-         JOIN firms mf ON mf.id = m.firm_id LEFT JOIN users cm ON cm.id = m.case_manager_id \
-         WHERE m.id = {VALUE}) AS page \
+         f.time_zone AS firm_time_zone, m.page_version, \
+         CASE WHEN m.id IS NULL OR m.page_version = {VALUE} THEN NULL ELSE \
+         (SELECT {obj}({fields}){cast} FROM firms mf LEFT JOIN users cm ON cm.id = m.case_manager_id \
+         WHERE mf.id = m.firm_id) END AS page \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN firms f ON f.id = u.firm_id \
+         LEFT JOIN matters m ON m.id = {VALUE} AND EXISTS \
+         (SELECT 1 FROM matter_clients mc WHERE mc.matter_id = m.id AND mc.client_id = u.id) \
          WHERE s.id = {VALUE} AND s.user_id = {VALUE} AND s.revoked_at IS NULL AND s.expires_at > {VALUE}",
         fields = fields.join(", ")
     )
@@ -628,8 +736,8 @@ mod tests {
     fn every_statement_has_a_place_for_each_value_it_is_given() {
         for dialect in [Dialect::Postgres, Dialect::Sqlite] {
             // One more piece than values: the text after the last one.
-            assert_eq!(statement(dialect, Wanted::Page).len(), 6);
-            assert_eq!(statement(dialect, Wanted::Detail).len(), 5);
+            assert_eq!(statement(dialect, Wanted::Page).len(), 7);
+            assert_eq!(statement(dialect, Wanted::Detail).len(), 6);
         }
     }
 

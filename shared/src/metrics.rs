@@ -54,6 +54,10 @@ pub const INSIGHTS_UNANSWERED: &str = "matterline_insights_messages_unanswered";
 /// How long a firm's insight gauges are kept before a scrape computes them again.
 pub const INSIGHTS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Client matter pages answered, by `outcome`: `kept` (the page rendered
+/// before, the matter unchanged) or `rendered`.
+pub const MATTER_PAGES: &str = "matterline_matter_pages_total";
+
 /// Statements sent to the database by this process's pooled connections
 /// ([`crate::db::statements_sent`]; measured when scraped).
 pub const DB_STATEMENTS: &str = "matterline_db_statements_total";

@@ -256,6 +256,39 @@ impl Renderer {
             .map_err(fail)
     }
 
+    /// The page template `name` alone, without the layout, written into `out`
+    /// (cleared first); `data` must carry what the layout's keys give a page
+    /// too (`lang` for the `t` helper).
+    pub fn body_into(&self, name: &str, data: serde_json::Value, out: &mut Vec<u8>) -> Result<()> {
+        out.clear();
+        self.html
+            .render_with_context_to_write(name, &Context::from(data), out)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("rendering page {name}: {e}")))
+    }
+
+    /// The layout rendered from `frame` (the [`LAYOUT_KEYS`] a page gives it),
+    /// as the text before its body and the text after it: a page kept without
+    /// its frame is answered again as `before + body + after`.
+    pub fn layout_parts(&self, frame: &serde_json::Value) -> Result<(String, String)> {
+        const MARK: &str = "\u{0}matterline-page-body\u{0}";
+        let fail = |why: String| Error::Internal(anyhow::anyhow!("rendering the layout in parts: {why}"));
+        let mut data = serde_json::Map::with_capacity(LAYOUT_KEYS.len() + 1);
+        for key in LAYOUT_KEYS {
+            if let Some(value) = frame.get(key) {
+                data.insert(key.to_owned(), value.clone());
+            }
+        }
+        data.insert("body".to_owned(), serde_json::Value::String(MARK.to_owned()));
+        let page = self
+            .html
+            .render_with_context("layout", &Context::from(serde_json::Value::Object(data)))
+            .map_err(|e| fail(e.to_string()))?;
+        match page.split_once(MARK) {
+            Some((before, after)) if !after.contains(MARK) => Ok((before.to_owned(), after.to_owned())),
+            _ => Err(fail("the layout must show its body exactly once".to_owned())),
+        }
+    }
+
     /// Renders the email `email/<name>/`; `data` must carry `lang`.
     pub fn email(&self, name: &str, data: &impl Serialize) -> Result<RenderedEmail> {
         let fail = |part: &str, e: RenderError| Error::Internal(anyhow::anyhow!("rendering email {name}/{part}: {e}"));

@@ -15,6 +15,7 @@ mod emails;
 mod experience;
 mod foundation;
 mod insights;
+mod kept_pages;
 mod languages;
 mod limits;
 mod load;

@@ -7,6 +7,7 @@
 //! there after sign-in.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{get, web};
@@ -15,8 +16,9 @@ use shared::client_view::{self, ContactView, MatterDetail, PhaseView, StepState}
 use shared::documents::DocumentView;
 use shared::domain::{DocumentSource, MilestoneKind};
 use shared::error::Error;
-use shared::matter_page::{LATEST_MESSAGES, MatterPage, Wanted};
+use shared::matter_page::{LATEST_MESSAGES, Loaded, MatterPage, Wanted, load, load_since};
 
+use crate::page_cache::KeptPage;
 use crate::pages::{PageCtx, PageResult};
 use crate::session::SignedIn;
 
@@ -171,8 +173,6 @@ struct MatterView<'a> {
 
 #[derive(Serialize)]
 struct MatterPageView<'a> {
-    /// The matter's own title names the page (it replaces the default title), after the unread count.
-    title: String,
     matter: MatterView<'a>,
     /// Upcoming appointments and the latest visits the treatment log holds.
     care: Care,
@@ -185,31 +185,68 @@ struct Care {
     visits: Vec<crate::routes::treatment::VisitLine>,
 }
 
+/// What the matter page answers with.
+enum Shown {
+    /// The page rendered before: the matter is unchanged since.
+    Kept(Arc<KeptPage>),
+    /// The matter as read now.
+    Read(Box<MatterPage>),
+}
+
 #[get("/matters/{id}")]
 async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> PageResult {
-    // The busiest page: the session and everything the page shows are one statement.
+    // The busiest page: the session check and everything the page shows are one
+    // statement, which reads the matter only when the page kept of it (see
+    // `crate::page_cache`) is out of date.
     let id = path.into_inner();
+    let pages = signed_in.state().pages.clone();
+    let matter_id = id.clone();
     let checked = signed_in
         .run_checked(move |conn, tokens, token| {
             let now = shared::domain::now();
-            let (viewer, page) = shared::matter_page::load(conn, tokens, token, &id, Wanted::Page, now)?;
+            let mut kept = None;
+            let (viewer, loaded) = load_since(conn, tokens, token, &id, Wanted::Page, now, |user_id| {
+                kept = pages.get(&id, user_id).filter(|k| k.stamp.current(now));
+                kept.as_ref().map(|k| k.stamp.version)
+            })?;
+            let shown = loaded.and_then(|loaded| match (loaded, kept) {
+                (Loaded::Unchanged { .. }, Some(kept)) if kept.stamp.language == viewer.user.language => {
+                    Ok(Shown::Kept(kept))
+                }
+                (Loaded::Read(page), _) => Ok(Shown::Read(page)),
+                // Kept in another language than the client's now: read the matter after all.
+                (Loaded::Unchanged { .. }, _) => {
+                    load(conn, tokens, token, &id, Wanted::Page, now)?.1.map(|p| Shown::Read(Box::new(p)))
+                }
+            });
             // The page shows the latest replies: they are read (a write only when some were not).
-            let page = page.and_then(|page| {
-                if page.unread > 0 {
+            let shown = shown.and_then(|shown| {
+                if let Shown::Read(page) = &shown
+                    && page.unread > 0
+                {
                     shared::messages::mark_read_by_client(conn, &page.detail.id, now)?;
                 }
-                Ok(page)
+                Ok(shown)
             });
-            Ok((viewer, page))
+            Ok((viewer, shown))
         })
         .await;
     let (ctx, loaded) = PageCtx::checked(&signed_in, checked);
-    let page = match loaded {
+    let shown = match loaded {
         // Signed out: to the sign-in, which brings the client back here.
         Err(Error::Unauthenticated) => return Ok(crate::routes::sign_in::to_sign_in(&ctx.state, &ctx.path)),
         other => other?,
     };
-    let MatterPage { detail, documents, messages, message_count, unread, appointments, visits } = page;
+    let page = match shown {
+        Shown::Kept(kept) => {
+            ctx.state.pages.answered();
+            let frame = ctx.frame_value(&kept.title)?;
+            return Ok(ctx.answer_parts(StatusCode::OK, &kept.parts, &frame));
+        }
+        Shown::Read(page) => *page,
+    };
+    metrics::counter!(shared::metrics::MATTER_PAGES, "outcome" => "rendered").increment(1);
+    let MatterPage { stamp, detail, documents, messages, message_count, unread, appointments, visits } = page;
     let title = match unread {
         0 => detail.title.clone(),
         n => format!("({n}) {}", detail.title),
@@ -223,8 +260,13 @@ async fn matter_page(signed_in: SignedIn, path: web::Path<String>) -> PageResult
         appointments: crate::routes::treatment::appointment_lines(&ctx, appointments),
         visits: crate::routes::treatment::visit_lines(&ctx, visits),
     };
-    let page = MatterPageView { title, matter, care };
-    Ok(ctx.render(StatusCode::OK, "matter", "dashboard-title", page))
+    let parts = ctx.render_parts("matter", &title, MatterPageView { matter, care })?;
+    let answer = ctx.answer_parts(StatusCode::OK, &parts, &parts.frame);
+    // A page with unread replies is out of date at once: they were just marked read.
+    if let (0, Some(viewer)) = (unread, &ctx.viewer) {
+        ctx.state.pages.put(&matter_id, &viewer.user.id, KeptPage { stamp, title, parts });
+    }
+    Ok(answer)
 }
 
 /// What the matter page shows of `detail` and its `documents`, with dates in the page's language.

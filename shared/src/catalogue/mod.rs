@@ -85,6 +85,14 @@ fn forget(firm_id: &str) {
     }
 }
 
+/// This process's copy of the catalogue [`phases_in`] answers with for one
+/// practice area, if it holds one still within its [`CACHE_TTL`]; no read.
+pub fn cached(firm_id: &str, practice_area: &str, language: Language) -> Option<PhaseCatalogue> {
+    let key: CacheKey = (firm_id.to_owned(), vec![practice_area.to_owned()], language);
+    let cached = CACHE.lock().ok()?;
+    cached.get(&key).filter(|(read, _)| read.elapsed() < CACHE_TTL).map(|(_, catalogue)| catalogue.clone())
+}
+
 /// Phases of `firm_id`'s practice areas with texts in `language` (where the
 /// firm has none in it: the locale folder's, else English), read at most once
 /// per [`CACHE_TTL`] in a process.
