@@ -240,8 +240,7 @@ fn assemble(
     let today = local_date(&found.time_zone, now);
     let appointments: Vec<AppointmentView> =
         found.appointments.into_iter().map(AppointmentView::from).filter(|a| a.ends_at > now).collect();
-    let tomorrow = today.succ_opt().unwrap_or(today);
-    let valid_until = appointments.iter().map(|a| a.ends_at).fold(day_start_utc(&found.time_zone, tomorrow), Ord::min);
+    let valid_until = valid_until(&found.time_zone, today, &appointments);
     let detail = MatterDetail {
         accepts_uploads: found.closed_at.is_none() || found.closed_matter_uploads,
         open_requests: found
@@ -308,6 +307,14 @@ fn assemble(
         appointments,
         visits: found.visits,
     })
+}
+
+/// When time alone changes a page made on `today` (in `time_zone`) listing
+/// `appointments`: the firm's next midnight (dates, "overdue"), or the end of
+/// the first appointment listed (it leaves the list), whichever comes first.
+fn valid_until(time_zone: &str, today: NaiveDate, appointments: &[AppointmentView]) -> NaiveDateTime {
+    let tomorrow = today.succ_opt().unwrap_or(today);
+    appointments.iter().map(|a| a.ends_at).fold(day_start_utc(time_zone, tomorrow), Ord::min)
 }
 
 /// The statement's one row: the signed-in user and session, and the matter as JSON
@@ -739,6 +746,29 @@ mod tests {
             assert_eq!(statement(dialect, Wanted::Page).len(), 7);
             assert_eq!(statement(dialect, Wanted::Detail).len(), 6);
         }
+    }
+
+    #[test]
+    fn a_page_lasts_until_the_firms_midnight_or_the_first_appointments_end() {
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("a time");
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).expect("a day");
+        // Midnight in Chicago is 06:00 UTC in December.
+        assert_eq!(valid_until("America/Chicago", today, &[]), at("2026-12-08 06:00"));
+        assert_eq!(valid_until("UTC", today, &[]), at("2026-12-08 00:00"));
+        let appointment = |ends: &str| AppointmentView {
+            id: "a".into(),
+            kind: AppointmentKind::MedicalExam,
+            starts_at: at(ends) - Duration::minutes(30),
+            ends_at: at(ends),
+            duration_minutes: 30,
+            place: "Clinic".into(),
+            bring: None,
+            sequence: 0,
+            cancelled_at: None,
+        };
+        let listed = [appointment("2026-12-09 15:00"), appointment("2026-12-07 21:30")];
+        assert_eq!(valid_until("America/Chicago", today, &listed), at("2026-12-07 21:30"));
+        assert_eq!(valid_until("America/Chicago", today, &listed[..1]), at("2026-12-08 06:00"));
     }
 
     #[test]
