@@ -40,7 +40,11 @@ async fn entered_days_ago(app: &TestApp, matter: &str, days: i64) -> anyhow::Res
     app.state
         .db
         .run(move |c| {
-            let back = now() - Duration::days(days);
+            // Noon of the firm's day `days` before today: `days` calendar days back in
+            // Chicago whatever the hour, across a change of summer time too.
+            let zone = "America/Chicago";
+            let day = shared::domain::local_date(zone, now()) - Duration::days(days);
+            let back = shared::domain::day_start_utc(zone, day) + Duration::hours(12);
             diesel::update(matters::table.find(&matter)).set(matters::opened_at.eq(back)).execute(c)?;
             diesel::update(
                 milestones::table
