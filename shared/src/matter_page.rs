@@ -182,21 +182,26 @@ pub fn load_since(
 ) -> Result<(Viewer, Result<Loaded>)> {
     let claims = tokens.verify(Purpose::Session, token)?;
     let t = tokens.clock().now();
-    let cutoff = now - APPOINTMENT_OVERRUN;
-    // No version is below zero: -1 asks for the whole matter.
-    let mut binds = vec![Bind::Int(known(&claims.sub).unwrap_or(-1))];
-    if wanted == Wanted::Page {
-        binds.push(Bind::Time(cutoff));
-    }
-    binds.extend([Bind::Text(matter_id), Bind::Text(&claims.jti), Bind::Text(&claims.sub), Bind::Time(t)]);
-    let found: QueryResult<Option<Row>> = match conn {
-        DbConnection::Postgresql(pg) => {
-            PageQuery { pieces: statement(Dialect::Postgres, wanted), binds }.get_result(pg).optional()
+    let held = known(&claims.sub);
+    let mut run = |reads: Reads| {
+        let mut binds = Vec::with_capacity(5);
+        if reads == Reads::Page {
+            binds.push(Bind::Time(now - APPOINTMENT_OVERRUN));
         }
-        DbConnection::Sqlite(sqlite) => {
-            PageQuery { pieces: statement(Dialect::Sqlite, wanted), binds }.get_result(sqlite).optional()
-        }
+        binds.extend([Bind::Text(matter_id), Bind::Text(&claims.jti), Bind::Text(&claims.sub), Bind::Time(t)]);
+        let found: QueryResult<Option<Row>> = match &mut *conn {
+            DbConnection::Postgresql(pg) => {
+                PageQuery { pieces: statement(Dialect::Postgres, reads), binds }.get_result(pg).optional()
+            }
+            DbConnection::Sqlite(sqlite) => {
+                PageQuery { pieces: statement(Dialect::Sqlite, reads), binds }.get_result(sqlite).optional()
+            }
+        };
+        found
     };
+    // Holding the matter at a version: its version alone first (a statement
+    // that plans and starts none of the matter's subqueries).
+    let found = run(if held.is_some() { Reads::Version } else { wanted.into() });
     let row = match found {
         Ok(row) => row.ok_or(Error::Unauthenticated)?,
         Err(failed) => {
@@ -207,19 +212,28 @@ pub fn load_since(
             return Ok((Viewer { session_id: session.id, user, firm }, Err(failed.into())));
         }
     };
+    let page = match (row.page_version, row.page, held) {
+        (None, _, _) => Err(Error::NotFound),
+        (Some(version), None, Some(held)) if version == held => Ok(None),
+        (Some(version), Some(json), _) => Ok(Some((version, json))),
+        // Changed since the version held: the matter itself (a second statement).
+        (Some(_), None, _) => match run(wanted.into()) {
+            Ok(Some(Row { page_version: Some(version), page: Some(json), .. })) => Ok(Some((version, json))),
+            Ok(Some(_)) => Err(Error::NotFound),
+            Ok(None) => Err(Error::Unauthenticated),
+            Err(e) => Err(e.into()),
+        },
+    };
     crate::auth::seen(conn, &row.session_id, row.session_last_seen_at, &row.user.id, t)?;
     let viewer = Viewer {
         session_id: row.session_id,
         firm: FirmBrand { name: row.firm_name, time_zone: row.firm_time_zone },
         user: row.user,
     };
-    let loaded = match (row.page_version, row.page) {
-        (None, _) => Err(Error::NotFound),
-        (Some(version), Some(json)) => {
-            assemble(conn, &viewer.user, &json, version, now).map(|p| Loaded::Read(Box::new(p)))
-        }
-        (Some(version), None) => Ok(Loaded::Unchanged { version }),
-    };
+    let loaded = page.and_then(|page| match page {
+        None => Ok(Loaded::Unchanged { version: held.unwrap_or_default() }),
+        Some((version, json)) => assemble(conn, &viewer.user, &json, version, now).map(|p| Loaded::Read(Box::new(p))),
+    });
     Ok((viewer, loaded))
 }
 
@@ -483,7 +497,6 @@ fn flag<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> 
 
 /// A value bound into the statement.
 enum Bind<'a> {
-    Int(i64),
     Text(&'a str),
     Time(NaiveDateTime),
 }
@@ -508,8 +521,7 @@ impl<Conn> RunQueryDsl<Conn> for PageQuery<'_> {}
 
 impl<DB> QueryFragment<DB> for PageQuery<'_>
 where
-    DB: Backend + HasSqlType<Text> + HasSqlType<Timestamp> + HasSqlType<BigInt>,
-    i64: ToSql<BigInt, DB>,
+    DB: Backend + HasSqlType<Text> + HasSqlType<Timestamp>,
     str: ToSql<Text, DB>,
     NaiveDateTime: ToSql<Timestamp, DB>,
 {
@@ -517,7 +529,6 @@ where
         for (n, piece) in self.pieces.iter().enumerate() {
             out.push_sql(piece);
             match self.binds.get(n) {
-                Some(Bind::Int(n)) => out.push_bind_param::<BigInt, i64>(n)?,
                 Some(Bind::Text(text)) => out.push_bind_param::<Text, str>(*text)?,
                 Some(Bind::Time(at)) => out.push_bind_param::<Timestamp, NaiveDateTime>(at)?,
                 None => {}
@@ -528,7 +539,7 @@ where
 }
 
 /// Where the statement differs between the backends.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Dialect {
     Postgres,
     Sqlite,
@@ -581,35 +592,49 @@ impl Dialect {
     }
 }
 
-/// The statement's text, split where its values go, written once per backend and [`Wanted`].
-fn statement(dialect: Dialect, wanted: Wanted) -> &'static [String] {
-    static STATEMENTS: LazyLock<[Vec<String>; 4]> = LazyLock::new(|| {
-        [
-            (Dialect::Postgres, Wanted::Detail),
-            (Dialect::Postgres, Wanted::Page),
-            (Dialect::Sqlite, Wanted::Detail),
-            (Dialect::Sqlite, Wanted::Page),
-        ]
-        .map(|(d, w)| write_statement(d, w).split(VALUE).map(str::to_owned).collect())
-    });
-    let n = match (dialect, wanted) {
-        (Dialect::Postgres, Wanted::Detail) => 0,
-        (Dialect::Postgres, Wanted::Page) => 1,
-        (Dialect::Sqlite, Wanted::Detail) => 2,
-        (Dialect::Sqlite, Wanted::Page) => 3,
-    };
+/// What a statement reads with the session check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// The matter as the client API shows it.
+    Detail,
+    /// Everything the matter page shows.
+    Page,
+    /// The matter's page version alone.
+    Version,
+}
+
+impl From<Wanted> for Reads {
+    fn from(wanted: Wanted) -> Self {
+        match wanted {
+            Wanted::Detail => Self::Detail,
+            Wanted::Page => Self::Page,
+        }
+    }
+}
+
+/// The statement's text, split where its values go, written once per backend and [`Reads`].
+fn statement(dialect: Dialect, reads: Reads) -> &'static [String] {
+    const ALL: [(Dialect, Reads); 6] = [
+        (Dialect::Postgres, Reads::Detail),
+        (Dialect::Postgres, Reads::Page),
+        (Dialect::Postgres, Reads::Version),
+        (Dialect::Sqlite, Reads::Detail),
+        (Dialect::Sqlite, Reads::Page),
+        (Dialect::Sqlite, Reads::Version),
+    ];
+    static STATEMENTS: LazyLock<[Vec<String>; 6]> =
+        LazyLock::new(|| ALL.map(|(d, r)| write_statement(d, r).split(VALUE).map(str::to_owned).collect()));
+    let n = ALL.iter().position(|&(d, r)| d == dialect && r == reads).unwrap_or_default();
     &STATEMENTS[n]
 }
 
-/// The statement, with [`VALUE`] where a value goes. In order: the page
-/// version the caller holds (-1 for none), the appointments' cutoff (for the
-/// page), the matter id, the session id, the user id and the time sessions
-/// must not have expired by.
+/// The statement, with [`VALUE`] where a value goes. In order: the
+/// appointments' cutoff (for the page), the matter id, the session id, the
+/// user id and the time sessions must not have expired by.
 ///
-/// The matter is joined only when it is one of the user's; its JSON is built
-/// only when its version is not the one the caller holds (both backends
-/// evaluate a `CASE` branch, and the subqueries in it, only when it is taken).
-fn write_statement(d: Dialect, wanted: Wanted) -> String {
+/// The matter is joined only when it is one of the user's; its JSON (none for
+/// [`Reads::Version`]) only then.
+fn write_statement(d: Dialect, reads: Reads) -> String {
     let (obj, agg, t) = (d.object(), d.array(), |c: &str| d.time(c));
     let open = RequestStatus::Open.as_str();
     let internal = MilestoneKind::InternalNote.as_str();
@@ -651,7 +676,7 @@ fn write_statement(d: Dialect, wanted: Wanted) -> String {
             ))
         ),
     ];
-    if wanted == Wanted::Page {
+    if reads == Reads::Page {
         fields.push(format!(
             "'documents', {}",
             d.list(&format!(
@@ -719,19 +744,24 @@ fn write_statement(d: Dialect, wanted: Wanted) -> String {
         Dialect::Postgres => "::text",
         Dialect::Sqlite => "",
     };
+    let page = match reads {
+        Reads::Version => format!("NULL{cast}"),
+        Reads::Detail | Reads::Page => format!(
+            "CASE WHEN m.id IS NULL THEN NULL ELSE \
+             (SELECT {obj}({fields}){cast} FROM firms mf LEFT JOIN users cm ON cm.id = m.case_manager_id \
+             WHERE mf.id = m.firm_id) END",
+            fields = fields.join(", ")
+        ),
+    };
     format!(
         "SELECT u.id, u.firm_id, u.role, u.email, u.full_name, u.phone, u.language, u.weekly_updates, \
          u.password_hash, u.totp_secret, u.totp_last_step, u.failed_sign_ins, u.locked_until, u.created_at, \
          u.updated_at, s.id AS session_id, s.last_seen_at AS session_last_seen_at, f.name AS firm_name, \
-         f.time_zone AS firm_time_zone, m.page_version, \
-         CASE WHEN m.id IS NULL OR m.page_version = {VALUE} THEN NULL ELSE \
-         (SELECT {obj}({fields}){cast} FROM firms mf LEFT JOIN users cm ON cm.id = m.case_manager_id \
-         WHERE mf.id = m.firm_id) END AS page \
+         f.time_zone AS firm_time_zone, m.page_version, {page} AS page \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN firms f ON f.id = u.firm_id \
-         LEFT JOIN matters m ON m.id = {VALUE} AND EXISTS \
-         (SELECT 1 FROM matter_clients mc WHERE mc.matter_id = m.id AND mc.client_id = u.id) \
-         WHERE s.id = {VALUE} AND s.user_id = {VALUE} AND s.revoked_at IS NULL AND s.expires_at > {VALUE}",
-        fields = fields.join(", ")
+         LEFT JOIN (matter_clients mc JOIN matters m ON m.id = mc.matter_id) \
+         ON mc.matter_id = {VALUE} AND mc.client_id = u.id \
+         WHERE s.id = {VALUE} AND s.user_id = {VALUE} AND s.revoked_at IS NULL AND s.expires_at > {VALUE}"
     )
 }
 
@@ -743,8 +773,9 @@ mod tests {
     fn every_statement_has_a_place_for_each_value_it_is_given() {
         for dialect in [Dialect::Postgres, Dialect::Sqlite] {
             // One more piece than values: the text after the last one.
-            assert_eq!(statement(dialect, Wanted::Page).len(), 7);
-            assert_eq!(statement(dialect, Wanted::Detail).len(), 6);
+            assert_eq!(statement(dialect, Reads::Page).len(), 6);
+            assert_eq!(statement(dialect, Reads::Detail).len(), 5);
+            assert_eq!(statement(dialect, Reads::Version).len(), 5);
         }
     }
 
@@ -774,7 +805,7 @@ mod tests {
     #[test]
     fn internal_notes_and_staff_only_messages_are_never_selected() {
         for dialect in [Dialect::Postgres, Dialect::Sqlite] {
-            let page = statement(dialect, Wanted::Page).concat();
+            let page = statement(dialect, Reads::Page).concat();
             assert!(page.contains("kind <> 'internal_note'"), "{page}");
             assert!(page.contains("AND client_visible"), "{page}");
             assert_eq!(page.matches("kind IN ('client', 'reply')").count(), 2, "{page}");
