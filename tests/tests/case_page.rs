@@ -241,6 +241,8 @@ async fn the_three_answers_and_a_call_are_on_the_first_phone_screen(backend: Bac
 /// the session check included, counted on the connection that runs it (with
 /// the phase catalogue already kept in the process, as on every page after
 /// the first). Another client's matter is not found, in that statement too.
+/// Holding the page at the matter's version, the check is one statement that
+/// reads nothing of the matter; holding an older version, a second reads it.
 async fn the_case_page_is_one_statement(backend: Backend) -> anyhow::Result<()> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -282,9 +284,30 @@ async fn the_case_page_is_one_statement(backend: Backend) -> anyhow::Result<()> 
                     page.map(|p| (p.detail.id, p.detail.milestones.len())),
                 ));
             }
-            Ok(loads)
+            // Holding the page at the matter's version: one statement, and nothing read.
+            // Holding an older one: a second statement reads the matter.
+            let (_, page) = matter_page::load(conn, &tokens, &token, &mine, Wanted::Page, shared::domain::now())?;
+            let current = page?.stamp.version;
+            let mut since = Vec::new();
+            for held in [current, current - 1] {
+                let before = started.load(Ordering::SeqCst);
+                let (_, loaded) =
+                    matter_page::load_since(conn, &tokens, &token, &mine, Wanted::Page, shared::domain::now(), |_| {
+                        Some(held)
+                    })?;
+                let statements = started.load(Ordering::SeqCst) - before;
+                since.push((held, statements, loaded?));
+            }
+            Ok((loads, since))
         })
         .await?;
+    let (loads, since) = loads;
+    match &since[..] {
+        [(_, 1, matter_page::Loaded::Unchanged { .. }), (_, 2, matter_page::Loaded::Read(page))] => {
+            assert_eq!(page.detail.id, jordan.matter_id);
+        }
+        other => panic!("held at the current version, then an older one: {other:?}"),
+    }
     for (n, (wanted, statements, viewer, page)) in loads.into_iter().enumerate() {
         assert_eq!(statements, 1, "load {n} ({wanted:?}) took {statements} statements");
         assert_eq!(viewer, jordan.id, "load {n}: the session's user");
