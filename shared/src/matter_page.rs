@@ -212,13 +212,13 @@ pub fn load_since(
             return Ok((Viewer { session_id: session.id, user, firm }, Err(failed.into())));
         }
     };
-    let page = match (row.page_version, row.page, held) {
+    let fetched = match (row.page_version, row.page, held) {
         (None, _, _) => Err(Error::NotFound),
-        (Some(version), None, Some(held)) if version == held => Ok(None),
-        (Some(version), Some(json), _) => Ok(Some((version, json))),
+        (Some(version), None, Some(held)) if version == held => Ok(Fetched::Same(version)),
+        (Some(version), Some(json), _) => Ok(Fetched::Read(version, json)),
         // Changed since the version held: the matter itself (a second statement).
         (Some(_), None, _) => match run(wanted.into()) {
-            Ok(Some(Row { page_version: Some(version), page: Some(json), .. })) => Ok(Some((version, json))),
+            Ok(Some(Row { page_version: Some(version), page: Some(json), .. })) => Ok(Fetched::Read(version, json)),
             Ok(Some(_)) => Err(Error::NotFound),
             Ok(None) => Err(Error::Unauthenticated),
             Err(e) => Err(e.into()),
@@ -230,9 +230,11 @@ pub fn load_since(
         firm: FirmBrand { name: row.firm_name, time_zone: row.firm_time_zone },
         user: row.user,
     };
-    let loaded = page.and_then(|page| match page {
-        None => Ok(Loaded::Unchanged { version: held.unwrap_or_default() }),
-        Some((version, json)) => assemble(conn, &viewer.user, &json, version, now).map(|p| Loaded::Read(Box::new(p))),
+    let loaded = fetched.and_then(|fetched| match fetched {
+        Fetched::Same(version) => Ok(Loaded::Unchanged { version }),
+        Fetched::Read(version, json) => {
+            assemble(conn, &viewer.user, &json, version, now).map(|p| Loaded::Read(Box::new(p)))
+        }
     });
     Ok((viewer, loaded))
 }
@@ -590,6 +592,13 @@ impl Dialect {
             Self::Sqlite => format!("json(({value}))"),
         }
     }
+}
+
+/// What the statements found of the matter: the version the caller holds, or
+/// the matter's JSON at a version.
+enum Fetched {
+    Same(i64),
+    Read(i64, String),
 }
 
 /// What a statement reads with the session check.

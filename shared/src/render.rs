@@ -51,6 +51,17 @@ const LAYOUT_KEYS: [&str; 14] = [
     "offline",
 ];
 
+/// What the layout is given of a page's data: its [`LAYOUT_KEYS`], with room for the body.
+fn layout_data(data: &serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    let mut frame = serde_json::Map::with_capacity(LAYOUT_KEYS.len() + 1);
+    for key in LAYOUT_KEYS {
+        if let Some(value) = data.get(key) {
+            frame.insert(key.to_owned(), value.clone());
+        }
+    }
+    frame
+}
+
 /// Page and email templates with the locales they speak.
 #[derive(Debug, Clone)]
 pub struct Renderer {
@@ -239,12 +250,7 @@ impl Renderer {
     /// whole data, and the body rendered into a string of its own first.
     pub fn page_into(&self, name: &str, data: serde_json::Value, out: &mut Vec<u8>) -> Result<()> {
         let fail = |e: RenderError| Error::Internal(anyhow::anyhow!("rendering page {name}: {e}"));
-        let mut frame = serde_json::Map::with_capacity(LAYOUT_KEYS.len() + 1);
-        for key in LAYOUT_KEYS {
-            if let Some(value) = data.get(key) {
-                frame.insert(key.to_owned(), value.clone());
-            }
-        }
+        let mut frame = layout_data(&data);
         out.clear();
         self.html.render_with_context_to_write(name, &Context::from(data), &mut *out).map_err(fail)?;
         let body = String::from_utf8(out.clone())
@@ -272,12 +278,7 @@ impl Renderer {
     pub fn layout_parts(&self, frame: &serde_json::Value) -> Result<(String, String)> {
         const MARK: &str = "\u{0}matterline-page-body\u{0}";
         let fail = |why: String| Error::Internal(anyhow::anyhow!("rendering the layout in parts: {why}"));
-        let mut data = serde_json::Map::with_capacity(LAYOUT_KEYS.len() + 1);
-        for key in LAYOUT_KEYS {
-            if let Some(value) = frame.get(key) {
-                data.insert(key.to_owned(), value.clone());
-            }
-        }
+        let mut data = layout_data(frame);
         data.insert("body".to_owned(), serde_json::Value::String(MARK.to_owned()));
         let page = self
             .html
