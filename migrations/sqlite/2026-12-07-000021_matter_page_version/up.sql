@@ -4,7 +4,7 @@
 -- the whole matter again only when the version a process holds is not the
 -- current one. The triggers below raise it on every write, whichever code
 -- makes it, so no writer can forget to.
-ALTER TABLE matters ADD COLUMN page_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE matters ADD COLUMN page_version BIGINT NOT NULL DEFAULT 0;
 
 -- The matter's own row: any update that does not set the version itself.
 CREATE TRIGGER matters_page_version AFTER UPDATE ON matters
