@@ -1095,6 +1095,7 @@ mod tests {
                 "MATTERLINE_UPLOAD_IDLE_SECONDS=30",
                 "MATTERLINE_UPLOAD_TOTAL_SECONDS=3600",
                 "MATTERLINE_UPLOAD_BUFFER_MIB=96",
+                "MATTERLINE_PAGE_CACHE_MIB=16",
                 "MATTERLINE_FAULT_PANIC_MARKER=(unset)",
                 "MATTERLINE_SMS_URL=https://api.twilio.com/",
                 "MATTERLINE_SMS_ACCOUNT_SID=(unset: texts are off)",
