@@ -166,7 +166,66 @@ async fn expired_sign_ins_and_sessions_are_purged_and_live_ones_kept(backend: Ba
     Ok(())
 }
 
+/// The notifier's bookkeeping writes (`write_transaction_unflushed`) commit
+/// like any other, are seen at once by other connections, roll back on an
+/// error, and on PostgreSQL skip the disk flush for that transaction only:
+/// the connection goes back to the pool with the server's setting.
+async fn an_unflushed_write_commits_rolls_back_and_leaves_the_session_as_it_was(
+    backend: Backend,
+) -> anyhow::Result<()> {
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    fn synchronous_commit(conn: &mut shared::db::DbConnection) -> shared::Result<Option<String>> {
+        let shared::db::DbConnection::Postgresql(pg) = conn else { return Ok(None) };
+        let setting: Setting =
+            diesel::sql_query("SELECT current_setting('synchronous_commit') AS value").get_result(pg)?;
+        Ok(Some(setting.value))
+    }
+    let app = TestApp::builder(backend).spawn().await?;
+    let demo = app.seed_demo().await?;
+    let jordan = app.client(&demo.email("jordan")).await?.id;
+    let client = jordan.clone();
+    let (inside, after) = app
+        .state
+        .db
+        .run(move |conn| {
+            let inside = shared::db::write_transaction_unflushed(conn, |conn| {
+                diesel::update(users::table.find(&client))
+                    .set(users::full_name.eq("Renamed Unflushed"))
+                    .execute(conn)?;
+                synchronous_commit(conn)
+            })?;
+            Ok((inside, synchronous_commit(conn)?))
+        })
+        .await?;
+    if matches!(backend, Backend::Postgres) {
+        assert_eq!(inside.as_deref(), Some("off"), "the transaction skips the flush");
+        assert_eq!(after.as_deref(), Some("on"), "the session keeps the server's setting");
+    }
+    let client = jordan.clone();
+    let failed = app
+        .state
+        .db
+        .run(move |conn| {
+            shared::db::write_transaction_unflushed(conn, |conn| {
+                diesel::update(users::table.find(&client)).set(users::full_name.eq("Never Stored")).execute(conn)?;
+                Err::<(), _>(shared::Error::invalid("test", "a step after the write failed"))
+            })
+        })
+        .await;
+    assert!(failed.is_err(), "the error reaches the caller");
+    let client = jordan.clone();
+    let name: String =
+        app.state.db.run(move |conn| Ok(users::table.find(&client).select(users::full_name).first(conn)?)).await?;
+    assert_eq!(name, "Renamed Unflushed", "the first write committed, the failed one rolled back");
+    Ok(())
+}
+
 on_both_backends!(
+    an_unflushed_write_commits_rolls_back_and_leaves_the_session_as_it_was,
     expired_sign_ins_and_sessions_are_purged_and_live_ones_kept,
     health_and_readiness_answer,
     readiness_fails_and_names_storage_when_the_document_folder_is_gone,

@@ -308,6 +308,28 @@ pub fn write_transaction<T>(conn: &mut DbConnection, work: impl FnOnce(&mut DbCo
     result
 }
 
+/// [`write_transaction`] for bookkeeping that a duplicate can repair: on
+/// PostgreSQL the commit does not wait for the server to flush it to disk
+/// (`SET LOCAL synchronous_commit = off`). Other sessions see it at once and
+/// a crash of this process loses nothing; only a crash of the database server
+/// itself (power, kernel) can lose the last fraction of a second of such
+/// commits (at most three times `wal_writer_delay`, 0.6 s by default), with
+/// every other write intact. The notifier records its sent emails this way:
+/// one disk flush per group of outcomes was the pass's largest wait, and an
+/// outcome lost so is an email sent again, with the same Message-ID. SQLite
+/// in WAL mode with `synchronous = NORMAL` already commits without a flush.
+pub fn write_transaction_unflushed<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Result<T> {
+    write_transaction(conn, |conn| {
+        if let DbConnection::Postgresql(pg) = conn {
+            diesel::sql_query("SET LOCAL synchronous_commit = off").execute(pg)?;
+        }
+        work(conn)
+    })
+}
+
 /// Inside a [`write_transaction`]: makes writers of the same `key` wait for each
 /// other until the transaction ends. On PostgreSQL a transaction-scoped advisory
 /// lock on the key's hash; on SQLite nothing more is needed, since `BEGIN

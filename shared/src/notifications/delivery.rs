@@ -675,7 +675,10 @@ impl Event {
     }
 }
 
-/// Writes a group of outcomes: one statement per kind of outcome. Returns the
+/// Writes a group of outcomes: one statement per kind of outcome, in one
+/// transaction whose commit does not wait for the disk flush (see
+/// [`crate::db::write_transaction_unflushed`]: only a crash of the database
+/// server can lose it, and then the emails are sent again). Returns the
 /// outcomes some of whose rows were no longer this worker's claim.
 fn write_outcomes(
     conn: &mut crate::db::DbConnection,
@@ -687,15 +690,17 @@ fn write_outcomes(
         by_outcome.entry(*outcome).or_default().push(id.clone());
     }
     let now = crate::domain::now();
-    let mut lost = Vec::new();
-    for (outcome, ids) in by_outcome {
-        let kept = match outcome {
-            Outcome::Sent => queue::mark_sent_many(conn, &ids, worker, now)?,
-            Outcome::Skipped(reason) => queue::mark_skipped_many(conn, &ids, worker, reason)?,
-        };
-        if kept < ids.len() {
-            lost.push(outcome);
+    crate::db::write_transaction_unflushed(conn, |conn| {
+        let mut lost = Vec::new();
+        for (outcome, ids) in by_outcome {
+            let kept = match outcome {
+                Outcome::Sent => queue::mark_sent_many(conn, &ids, worker, now)?,
+                Outcome::Skipped(reason) => queue::mark_skipped_many(conn, &ids, worker, reason)?,
+            };
+            if kept < ids.len() {
+                lost.push(outcome);
+            }
         }
-    }
-    Ok(lost)
+        Ok(lost)
+    })
 }

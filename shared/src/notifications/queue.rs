@@ -88,15 +88,26 @@ pub fn claim_due(
     match conn {
         // One statement: lock the due rows no other worker holds, claim them,
         // return them. (Written out: diesel cannot express a subquery on the
-        // table being updated.) The outer condition repeats "due" as the
-        // UPDATE below does for SQLite.
+        // table being updated.) Each kind of due row is read on its own, in
+        // the order of the (status, next_attempt_at) index, so a claim reads
+        // about `batch` rows however long the queue is (an `OR` of the two
+        // made PostgreSQL read and sort every pending row for each batch);
+        // the rows of the two that do not make the batch are unlocked when the
+        // statement ends. The outer condition repeats "due" as the UPDATE
+        // below does for SQLite.
         DbConnection::Postgresql(pg) => {
             use diesel::sql_types::{BigInt, Text, Timestamp};
             let mut rows: Vec<Notification> = diesel::sql_query(
                 "UPDATE notifications SET status = $1, claimed_by = $2, claimed_until = $3, attempts = attempts + 1 \
-                 WHERE id IN (SELECT id FROM notifications \
-                     WHERE (status = $4 AND next_attempt_at <= $5) OR (status = $1 AND claimed_until < $5) \
-                     ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) \
+                 WHERE id IN (SELECT id FROM ( \
+                     SELECT * FROM (SELECT id, next_attempt_at FROM notifications \
+                         WHERE status = $4 AND next_attempt_at <= $5 \
+                         ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) AS pending \
+                     UNION ALL \
+                     SELECT * FROM (SELECT id, next_attempt_at FROM notifications \
+                         WHERE status = $1 AND claimed_until < $5 \
+                         ORDER BY next_attempt_at LIMIT $6 FOR UPDATE SKIP LOCKED) AS abandoned \
+                 ) AS due ORDER BY next_attempt_at LIMIT $6) \
                  AND ((status = $4 AND next_attempt_at <= $5) OR (status = $1 AND claimed_until < $5)) \
                  RETURNING *",
             )
