@@ -212,7 +212,74 @@ async fn a_claim_about_to_run_out_is_handed_back_not_sent(backend: Backend) -> a
     Ok(())
 }
 
+/// Recording that emails were sent touches only rows the worker still
+/// claims, and on PostgreSQL the connection prepares that statement once
+/// (the notifier writes one for every few emails of a pass).
+async fn sent_outcomes_touch_only_the_workers_own_claim(backend: Backend) -> anyhow::Result<()> {
+    use shared::notifications::queue;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let app = TestApp::builder(backend).spawn().await?;
+    let demo = app.seed_demo().await?;
+    let firm = demo.firm_id.clone();
+    let (written, prepared) = app
+        .state
+        .db
+        .run(move |c| {
+            shared::notifications::kinds::weekly_update::enqueue_for_firm(c, &firm, "2026-W02", now())?;
+            let ids: Vec<String> = queue::claim_due(c, "worker-a", now() + Duration::minutes(5), 100, now())?
+                .into_iter()
+                .map(|row| row.id)
+                .collect();
+            let written = [
+                queue::mark_sent_many(c, &ids[0..2], "worker-a", now())?,
+                queue::mark_sent_many(c, &ids[2..4], "worker-b", now())?,
+                queue::mark_sent_many(c, &ids[2..4], "worker-a", now())?,
+                queue::mark_sent_many(c, &ids[0..2], "worker-a", now())?,
+            ];
+            let prepared = match c {
+                shared::db::DbConnection::Postgresql(pg) => Some(
+                    diesel::sql_query(
+                        "SELECT count(*) AS n FROM pg_prepared_statements \
+                         WHERE statement LIKE 'UPDATE notifications SET status = $1, sent_at%'",
+                    )
+                    .get_result::<Count>(pg)?
+                    .n,
+                ),
+                shared::db::DbConnection::Sqlite(_) => None,
+            };
+            Ok((written, prepared))
+        })
+        .await?;
+    assert_eq!(written, [2, 0, 2, 0], "another worker's claim and rows already sent are left alone");
+    if matches!(backend, Backend::Postgres) {
+        assert_eq!(prepared, Some(1), "prepared once for four writes");
+    }
+    let rows: Vec<(String, bool, bool)> = app
+        .state
+        .db
+        .run(|c| {
+            Ok(notifications::table
+                .select((
+                    notifications::status,
+                    notifications::sent_at.is_not_null(),
+                    notifications::claimed_until.is_null(),
+                ))
+                .order(notifications::status)
+                .load(c)?)
+        })
+        .await?;
+    let mut expected = vec![("sending".to_owned(), false, false)];
+    expected.extend(vec![("sent".to_owned(), true, true); 4]);
+    assert_eq!(rows, expected);
+    Ok(())
+}
+
 on_both_backends!(
+    sent_outcomes_touch_only_the_workers_own_claim,
     a_phase_change_reaches_the_client_in_their_language,
     a_phase_change_overtaken_by_another_is_not_sent,
     a_claim_about_to_run_out_is_handed_back_not_sent,
