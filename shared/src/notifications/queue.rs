@@ -223,9 +223,6 @@ pub fn mark_sent(conn: &mut DbConnection, id: &str, worker: &str, now: NaiveDate
 /// Records in one statement that the channel accepted each of `ids`.
 /// Returns how many were still `worker`'s claim (fewer than `ids.len()` when claims were lost).
 pub fn mark_sent_many(conn: &mut DbConnection, ids: &[String], worker: &str, now: NaiveDateTime) -> Result<usize> {
-    if let DbConnection::Postgresql(pg) = conn {
-        return Ok(MarkSent { ids, worker, now }.execute(pg)?);
-    }
     Ok(diesel::update(all_claimed_by(ids, worker))
         .set((
             notifications::status.eq(NotificationStatus::Sent),
@@ -235,45 +232,6 @@ pub fn mark_sent_many(conn: &mut DbConnection, ids: &[String], worker: &str, now
         ))
         .execute(conn)?)
 }
-
-/// [`mark_sent_many`] on PostgreSQL, written out so that each connection
-/// prepares it once: diesel parses and plans every `UPDATE` it builds again,
-/// and the notifier writes one of these for every few emails it sends.
-struct MarkSent<'a> {
-    ids: &'a [String],
-    worker: &'a str,
-    now: NaiveDateTime,
-}
-
-/// The statement cache's key for [`MarkSent`].
-struct MarkSentStatement;
-
-impl diesel::query_builder::QueryId for MarkSent<'_> {
-    type QueryId = MarkSentStatement;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-const SENT: NotificationStatus = NotificationStatus::Sent;
-const SENDING: NotificationStatus = NotificationStatus::Sending;
-
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for MarkSent<'_> {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
-        use diesel::sql_types::{Array, Text, Timestamp};
-        out.push_sql("UPDATE notifications SET status = ");
-        out.push_bind_param::<Text, _>(&SENT)?;
-        out.push_sql(", sent_at = ");
-        out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(", claimed_until = NULL, last_error = NULL WHERE id = ANY(");
-        out.push_bind_param::<Array<Text>, _>(self.ids)?;
-        out.push_sql(") AND claimed_by = ");
-        out.push_bind_param::<Text, _>(self.worker)?;
-        out.push_sql(" AND status = ");
-        out.push_bind_param::<Text, _>(&SENDING)?;
-        Ok(())
-    }
-}
-
-impl RunQueryDsl<diesel::pg::PgConnection> for MarkSent<'_> {}
 
 /// Records that the row was deliberately not sent, and why.
 pub fn mark_skipped(conn: &mut DbConnection, id: &str, worker: &str, reason: &str) -> Result<bool> {
