@@ -226,6 +226,48 @@ async fn an_unflushed_write_commits_rolls_back_and_leaves_the_session_as_it_was(
     Ok(())
 }
 
+/// The libpq built into the binaries (pq-sys's bundled build) speaks TLS when
+/// the URL asks for it, and reaches the server through its Unix socket when
+/// the URL names the socket's folder, as the README's database URL row says.
+/// A build without OpenSSL would fail the first; the server here has TLS on
+/// (Debian's default).
+#[test]
+fn the_built_in_libpq_connects_over_tls_and_through_the_unix_socket() -> anyhow::Result<()> {
+    #[derive(diesel::QueryableByName)]
+    struct Answer {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    fn ask(url: &url::Url, sql: &str) -> anyhow::Result<String> {
+        let url = shared::config::DatabaseUrl::parse(url.as_str()).map_err(anyhow::Error::msg)?;
+        let db = shared::db::Db::connect(&url, 1)?;
+        let mut conn = db.get()?;
+        let shared::db::DbConnection::Postgresql(pg) = &mut **conn else { anyhow::bail!("not a PostgreSQL URL") };
+        Ok(diesel::sql_query(sql).get_result::<Answer>(pg)?.value)
+    }
+    let admin = url::Url::parse(&harness::postgres_admin_url())?;
+    let tls_on = ask(&admin, "SELECT current_setting('ssl') AS value")?;
+    assert_eq!(tls_on, "on", "the PostgreSQL server at {admin} has ssl = off: this test needs it on");
+
+    let mut tls = admin.clone();
+    tls.query_pairs_mut().append_pair("sslmode", "require");
+    let protocol = ask(
+        &tls,
+        "SELECT coalesce(max(version), 'none') AS value FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl",
+    )?;
+    assert!(protocol.starts_with("TLS"), "sslmode=require gave a connection without TLS: {protocol}");
+
+    let folders = ask(&admin, "SELECT current_setting('unix_socket_directories') AS value")?;
+    let folder = folders.split(',').map(str::trim).find(|f| !f.is_empty() && !f.starts_with('@'));
+    let folder = folder.ok_or_else(|| anyhow::anyhow!("the server listens on no socket folder ({folders:?})"))?;
+    let mut socket = admin.clone();
+    socket.set_host(Some("localhost"))?;
+    socket.query_pairs_mut().append_pair("host", folder);
+    let over = ask(&socket, "SELECT CASE WHEN inet_client_addr() IS NULL THEN 'socket' ELSE 'tcp' END AS value")?;
+    assert_eq!(over, "socket", "host={folder} in the URL connects through the Unix socket");
+    Ok(())
+}
+
 on_both_backends!(
     an_unflushed_write_commits_rolls_back_and_leaves_the_session_as_it_was,
     expired_sign_ins_and_sessions_are_purged_and_live_ones_kept,
