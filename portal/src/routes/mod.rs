@@ -45,7 +45,7 @@ where
         .openapi(openapi::ApiDoc::openapi())
         .configure(|cfg| configure(cfg, dev_mailbox))
         .split_for_parts();
-    (app.app_data(web::Data::new(openapi::Served(description.clone()))), description)
+    (app.app_data(web::Data::new(openapi::Served::new(&description))), description)
 }
 
 /// Registers every route, in this order.
