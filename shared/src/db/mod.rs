@@ -186,14 +186,43 @@ pub type PooledConnection = r2d2::PooledConnection<Manager>;
 /// The database handle every part of Matterline shares: cheap to clone.
 #[derive(Clone)]
 pub struct Db {
+    inner: Arc<Pool>,
+}
+
+/// What every clone of a [`Db`] shares.
+struct Pool {
     pool: r2d2::Pool<Manager>,
+    /// The pool's upkeep thread (see [`Db::connect`]).
+    upkeep: Arc<scheduled_thread_pool::ScheduledThreadPool>,
     backend: Backend,
     statements: Arc<AtomicU64>,
 }
 
+/// How long the last handle's drop waits for the upkeep thread: a connection
+/// being opened gives up after the pool's connection timeout.
+const UPKEEP_SETTLE: Duration = Duration::from_secs(15);
+
+impl Drop for Pool {
+    /// Lets the upkeep thread finish what it was given before the pool goes.
+    /// A connection it is opening holds the pool; had the last handle gone
+    /// meanwhile, that thread would close every connection when it let go,
+    /// possibly while the process exits, and libpq on one thread racing the
+    /// exit handlers that tear OpenSSL down on another is a segfault at exit
+    /// (seen with `notifier once`). After this, the connections close here.
+    fn drop(&mut self) {
+        let (done, finished) = std::sync::mpsc::channel();
+        self.upkeep.execute(move || {
+            let _ = done.send(());
+        });
+        if finished.recv_timeout(UPKEEP_SETTLE).is_err() {
+            tracing::warn!("the database pool's upkeep thread was still busy when the pool was closed");
+        }
+    }
+}
+
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Db").field("backend", &self.inner.backend).finish_non_exhaustive()
     }
 }
 
@@ -214,42 +243,43 @@ impl Db {
             }
         };
         let statements = Arc::new(AtomicU64::new(0));
+        // The pool's upkeep (opening connections up to `min_idle`, closing
+        // idle ones) is a few calls a minute: one thread, not r2d2's three.
+        let upkeep = Arc::new(
+            scheduled_thread_pool::ScheduledThreadPool::builder()
+                .num_threads(1)
+                .thread_name_pattern("db-pool-upkeep")
+                .build(),
+        );
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(1))
-            // The pool's upkeep (opening connections up to `min_idle`, closing
-            // idle ones) is a few calls a minute: one thread, not r2d2's three.
-            .thread_pool(std::sync::Arc::new(
-                scheduled_thread_pool::ScheduledThreadPool::builder()
-                    .num_threads(1)
-                    .thread_name_pattern("db-pool-upkeep")
-                    .build(),
-            ))
+            .thread_pool(upkeep.clone())
             .connection_timeout(Duration::from_secs(10))
             .build(Manager { url: url.clone(), statements: statements.clone() })
             .map_err(|e| Error::Unavailable {
                 service: "database",
                 cause: anyhow::anyhow!("{}: {e}", url.describe()),
             })?;
-        Ok(Self { pool, backend, statements })
+        Ok(Self { inner: Arc::new(Pool { pool, upkeep, backend, statements }) })
     }
 
     /// The backend behind this handle.
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.inner.backend
     }
 
     /// Statements this pool's connections (shared by every clone of this
     /// handle) have sent so far, counted like [`statements_sent`]; unlike it,
     /// not mixed with other pools of the process (tests that run side by side).
     pub fn statements_sent(&self) -> u64 {
-        self.statements.load(Ordering::Relaxed)
+        self.inner.statements.load(Ordering::Relaxed)
     }
 
     /// A connection for blocking code (commands, the worker's own threads).
     /// Async code uses [`Db::run`] instead.
     pub fn get(&self) -> Result<PooledConnection> {
-        Ok(self.pool.get()?)
+        Ok(self.inner.pool.get()?)
     }
 
     /// Runs blocking database work on tokio's blocking pool, off the async workers.
@@ -258,12 +288,12 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let db = self.clone();
         // Log lines of the blocking work keep the caller's span (its request id).
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = pool.get()?;
+            let mut conn = db.get()?;
             let done = work(&mut conn);
             conn.worked(done.is_ok());
             done
