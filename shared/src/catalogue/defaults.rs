@@ -38,7 +38,7 @@ pub struct PhaseDefinition {
 }
 
 /// The three texts a client reads about a phase.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PhaseWording {
     /// Short title, e.g. "Medical treatment".

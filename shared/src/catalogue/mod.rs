@@ -46,9 +46,17 @@ static LOCALE_PHASES: LazyLock<RwLock<HashMap<Language, Arc<LocalePhases>>>> =
 type LocalePhases = HashMap<String, PhaseWording>;
 
 /// Makes `wordings` (phase key → texts) the locale folder's phase texts of
-/// `language` (see [`crate::i18n::Locales::load`]); cached catalogues are dropped.
+/// `language` (see [`crate::i18n::Locales::load`]); if they differ from the
+/// ones held, cached catalogues are dropped. Loading the same folder again
+/// (each app a process starts loads its locales) keeps them: the matter pages
+/// kept with them stay current.
 pub fn add_locale_phases(language: Language, wordings: HashMap<String, PhaseWording>) {
-    LOCALE_PHASES.write().unwrap_or_else(PoisonError::into_inner).insert(language, Arc::new(wordings));
+    let mut all = LOCALE_PHASES.write().unwrap_or_else(PoisonError::into_inner);
+    if all.get(&language).is_some_and(|held| **held == wordings) {
+        return;
+    }
+    all.insert(language, Arc::new(wordings));
+    drop(all);
     if let Ok(mut cached) = CACHE.lock() {
         cached.clear();
     }
